@@ -1,0 +1,48 @@
+// Lint: typescript-eslint strictTypeChecked (no-floating-promises among them), plus the
+// architecture rule that keeps the engine pure (DESIGN.md: arrows point inward).
+import js from '@eslint/js'
+import tseslint from 'typescript-eslint'
+
+const io = ['node:*', 'fs', 'http', 'https', 'net', 'child_process', 'os', 'path', 'url', 'worker_threads', 'better-sqlite3', 'undici', 'fastify']
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'out/', 'coverage/', 'src/ui/dist/'] },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      '@typescript-eslint/no-unnecessary-condition': ['error', { allowConstantLoopConditions: true }],
+      complexity: ['warn', 15],
+    },
+  },
+  {
+    files: ['src/engine/**/*.ts', 'src/forecast/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: io, message: 'The engine and forecasting are pure: no I/O imports (DESIGN.md).' },
+            {
+              group: ['**/controller/**', '**/providers/**', '**/router/**', '**/store/**', '**/api/**', '**/cli/**', '**/simulator/**', '**/metrics/**', '**/ui/**'],
+              message: 'The engine imports only engine/, spec/ types and forecast/ (DESIGN.md).',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', { name: 'Date', message: 'Time is an input: take nowMs.' }, { name: 'setTimeout', message: 'The engine is synchronous.' }, { name: 'setInterval', message: 'The engine is synchronous.' }],
+      'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'The engine is deterministic.' }],
+    },
+  },
+  {
+    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', name: ['test', 'it', 'describe', 'suite'], package: 'node:test' }] }],
+    },
+  },
+  { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
+)

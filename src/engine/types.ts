@@ -1,0 +1,181 @@
+/**
+ * The engine's vocabulary. Everything here is plain data: the engine reads
+ * these, computes a Decision, and never performs I/O or reads a clock.
+ */
+import type { GroupSpec, QuotaLimits, Size } from '../spec/schema.ts'
+
+/** Instance lifecycle (DESIGN.md): pending → warming → in-service → draining → terminated; unhealthy; standby. */
+export const InstancePhases = ['pending', 'warming', 'in-service', 'draining', 'terminated', 'unhealthy', 'standby'] as const
+export type InstancePhase = (typeof InstancePhases)[number]
+
+/** What the engine knows of one instance. */
+export interface InstanceView {
+  readonly id: string
+  readonly phase: InstancePhase
+  readonly size: Size
+  readonly launchedAtMs: number
+  /** When it first passed its health check; absent while pending. */
+  readonly readyAtMs?: number
+  /** Scale-in protection (AWS instance protection): never chosen for removal. */
+  readonly protectedFromScaleIn: boolean
+}
+
+/**
+ * One instance's measurements, averaged over the controller's metric window.
+ * Any field may be absent: absence is "missing", which the HPA rules treat specially.
+ */
+export interface InstanceSample {
+  /** Cpu used as a fraction of the instance's cpu size (0–1, may exceed 1 briefly). */
+  readonly cpuRatio?: number
+  readonly memoryMiB?: number
+  /** Requests/s completed by this instance. */
+  readonly rps?: number
+  /** Requests in flight, averaged. */
+  readonly inFlight?: number
+  readonly latencyP95Ms?: number
+}
+
+export type Percentile = 50 | 90 | 95 | 99
+
+/** Group-wide latency percentiles in milliseconds. */
+export type LatencyPercentiles = Partial<Record<`p${Percentile}`, number>>
+
+/** The signals of one group at one moment. */
+export interface Signals {
+  /** When the window these values summarise ended. */
+  readonly atMs: number
+  /** Per-instance samples by instance id; instances absent here are "missing". */
+  readonly instances: ReadonlyMap<string, InstanceSample>
+  /** Group totals from the router (or the simulator's workload model). */
+  readonly group: {
+    readonly rps?: number
+    readonly latencyMs?: LatencyPercentiles
+    /** Per priority class. */
+    readonly classes?: Readonly<Record<string, { readonly rps?: number; readonly latencyMs?: LatencyPercentiles }>>
+    /** Values of external queries by their query string. */
+    readonly external?: Readonly<Record<string, number>>
+  }
+}
+
+/** One past recommendation, kept for stabilization windows. */
+export interface TimedRecommendation {
+  readonly atMs: number
+  readonly replicas: number
+}
+
+/** One past scale change, kept for rate policies; `delta` is positive for scale-up. */
+export interface ScaleEvent {
+  readonly atMs: number
+  readonly delta: number
+}
+
+/** What the engine must remember between ticks. The Decision returns the next value; the controller persists it. */
+export interface ScaleHistory {
+  readonly recommendations: readonly TimedRecommendation[]
+  readonly scaleUpEvents: readonly ScaleEvent[]
+  readonly scaleDownEvents: readonly ScaleEvent[]
+  /** Last time each step rule fired, by rule index, for cooldowns. */
+  readonly stepFiredAtMs: Readonly<Record<number, number>>
+}
+
+export const emptyHistory: ScaleHistory = { recommendations: [], scaleUpEvents: [], scaleDownEvents: [], stepFiredAtMs: {} }
+
+/** The group's current state as the controller observed it. */
+export interface GroupState {
+  /** The desired replica count currently in force (the HPA's spec.replicas). */
+  readonly desiredReplicas: number
+  /** The instance size currently in force. */
+  readonly size: Size
+  /** Instances that count toward capacity: not terminated. */
+  readonly instances: readonly InstanceView[]
+  readonly history: ScaleHistory
+}
+
+/** Which policy produced a recommendation. */
+export type PolicyKind = 'target-tracking' | 'step' | 'scheduled' | 'predictive' | 'vertical'
+
+/**
+ * A policy's recommendation. `replicas` is what it wants; `bounds` lets a
+ * schedule raise or lower min/max; `size` is a vertical recommendation.
+ * `blocksScaleIn` is set when a metric is missing (the HPA never scales in then).
+ */
+export interface Recommendation {
+  readonly policy: PolicyKind
+  readonly replicas?: number
+  readonly bounds?: { readonly min?: number; readonly max?: number }
+  readonly size?: Size
+  readonly blocksScaleIn?: boolean
+  /** Short machine-readable reason, e.g. 'MetricAboveTarget'. */
+  readonly reason: string
+  /** Human sentence fragment, e.g. 'cpu 82% > target 60%'. */
+  readonly detail: string
+}
+
+/** The input of one decision. */
+export interface DecideInput {
+  readonly spec: GroupSpec
+  readonly state: GroupState
+  /** Undefined when no signals could be read at all. */
+  readonly signals: Signals | undefined
+  readonly nowMs: number
+  /** Capacity still allowed to this group by global quotas, beyond what it holds now. */
+  readonly quotaRoom?: QuotaRoom
+}
+
+/** Remaining room under a quota; absent fields are unlimited. */
+export interface QuotaRoom {
+  readonly instances?: number
+  readonly cpu?: number
+  readonly memoryMiB?: number
+}
+
+/**
+ * Why the final replica count is what it is: the HPA's condition reasons, plus tide's own.
+ */
+export type DecisionReason =
+  | 'DesiredWithinRange'
+  | 'ScaleUpLimit'
+  | 'ScaleDownLimit'
+  | 'TooManyReplicas'
+  | 'TooFewReplicas'
+  | 'Stabilized'
+  | 'WithinTolerance'
+  | 'MissingMetricsBlockScaleIn'
+  | 'ScheduleBounds'
+  | 'QuotaExhausted'
+  | 'ScaleInProtected'
+  | 'NoMetrics'
+  | 'ScalingDisabled'
+
+/** A guard that changed the count on its way to the decision. */
+export interface AppliedLimit {
+  readonly guard: 'stabilization' | 'rate' | 'bounds' | 'schedule' | 'quota' | 'protection' | 'missing-metrics'
+  readonly from: number
+  readonly to: number
+  readonly detail: string
+}
+
+/** The engine's output for one group and one tick. */
+export interface Decision {
+  readonly group: string
+  readonly atMs: number
+  readonly kind: 'scale' | 'hold' | 'skip'
+  readonly from: number
+  readonly to: number
+  /** Set when the size changes (vertical or mixed). */
+  readonly resize?: { readonly from: Size; readonly to: Size }
+  readonly reason: DecisionReason
+  /** One sentence an on-call engineer reads: "scaled 4→7: p95 latency 340 ms > 200 ms target; capped by +4/15 s". */
+  readonly explanation: string
+  readonly recommendations: readonly Recommendation[]
+  readonly limits: readonly AppliedLimit[]
+  /** Instance ids to remove on scale-in, best candidates first (pending, then least loaded; never protected). */
+  readonly scaleInCandidates: readonly string[]
+  /** The history to persist for the next tick. */
+  readonly history: ScaleHistory
+}
+
+/** Fleet-wide limits across groups (DESIGN: quotas). */
+export interface FleetQuotas extends QuotaLimits {
+  readonly perProvider?: Readonly<Partial<Record<GroupSpec['provider'], QuotaLimits>>>
+}

@@ -1,0 +1,52 @@
+/**
+ * The one seam between tide and the places instances come from. Every provider
+ * (local, kubernetes, aws, sim) implements this and passes the shared contract
+ * tests in test/providers/provider.contract.ts.
+ */
+import type { GroupSpec, Size } from '../spec/schema.ts'
+
+/**
+ * What the provider itself can tell of an instance. The controller maps this to
+ * the lifecycle phase (pending/warming/in-service/…) using health and warm-up.
+ */
+export type ProviderStatus = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed'
+
+/** One instance as a provider reports it. */
+export interface InstanceRecord {
+  readonly id: string
+  readonly group: string
+  readonly status: ProviderStatus
+  readonly size: Size
+  readonly launchedAtMs: number
+  /** When the provider first saw it ready (running and, where it checks, healthy). */
+  readonly readyAtMs?: number
+  /** Where it serves, for the router. */
+  readonly address?: { readonly host: string; readonly port: number }
+  /** Provider-specific details (pid, pod name, EC2 instance id). Never secrets. */
+  readonly meta?: Readonly<Record<string, string>>
+}
+
+export interface ProviderCapabilities {
+  /** How a size change happens: in place, by replacing the instance, or not at all. */
+  readonly resize: 'in-place' | 'replace' | 'none'
+  /** True when list() finds instances started by an earlier tide process. */
+  readonly adopts: boolean
+}
+
+/**
+ * Implementations are idempotent where the platform allows: terminating an
+ * instance that is already gone succeeds. Errors are ProviderError subclasses
+ * (see src/providers/errors.ts); the controller retries those that are retryable.
+ */
+export interface Provider {
+  readonly name: string
+  readonly capabilities: ProviderCapabilities
+  /** Instances of the group that exist now, including ones launched by an earlier tide process. */
+  list(group: GroupSpec): Promise<InstanceRecord[]>
+  /** Starts `count` instances of `size`; returns them (status 'starting' or later). */
+  launch(group: GroupSpec, size: Size, count: number): Promise<InstanceRecord[]>
+  /** Stops one instance. The controller drains it first. */
+  terminate(group: GroupSpec, instanceId: string): Promise<void>
+  /** Changes an instance's size in place; only when capabilities.resize is 'in-place'. */
+  resize?(group: GroupSpec, instanceId: string, size: Size): Promise<InstanceRecord>
+}

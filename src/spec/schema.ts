@@ -1,0 +1,304 @@
+/**
+ * The tide.yaml schema: one document per group, plus at most one global document
+ * (quotas, store, api). Field names follow the Kubernetes HPA v2 where a concept
+ * exists there, so that HPA users recognise them. Every object is strict: an
+ * unknown field is an error, never silently ignored.
+ */
+import { z } from 'zod'
+
+const positive = z.number().positive()
+const nonNegativeInt = z.number().int().nonnegative()
+const positiveInt = z.number().int().positive()
+
+/** An instance size: cpu cores and memory. `pricePerHour` is optional and drives the mixed planner. */
+export const SizeSchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  cpu: positive,
+  memoryMiB: positiveInt,
+  pricePerHour: z.number().nonnegative().optional(),
+})
+
+/** Launch of a `local` instance: an argv array, never a shell string. */
+export const LaunchSchema = z.strictObject({
+  command: z.array(z.string().min(1)).min(1),
+  env: z.record(z.string(), z.string()).default({}),
+  cwd: z.string().min(1).optional(),
+})
+
+export const ReplicasSchema = z
+  .strictObject({
+    min: nonNegativeInt.default(1),
+    max: positiveInt.default(10),
+    /** Replicas to start with; defaults to min. */
+    initial: nonNegativeInt.optional(),
+  })
+  .refine((r) => r.min <= r.max, { message: 'replicas.min must not exceed replicas.max', path: ['min'] })
+
+export const HealthSchema = z.strictObject({
+  path: z.string().startsWith('/').default('/healthz'),
+  intervalSeconds: positive.default(2),
+  timeoutSeconds: positive.default(1),
+  healthyThreshold: positiveInt.default(2),
+  unhealthyThreshold: positiveInt.default(3),
+  /** Seconds after launch during which failing checks do not mark the instance unhealthy. */
+  graceSeconds: z.number().nonnegative().default(10),
+})
+
+export const PriorityClassSchema = z.strictObject({
+  name: z.string().min(1),
+  pathPrefix: z.string().startsWith('/').optional(),
+  priority: z.enum(['high', 'normal', 'low']).default('normal'),
+})
+
+export const RoutingSchema = z.strictObject({
+  listen: z.number().int().min(0).max(65535).default(8080),
+  host: z.string().default('127.0.0.1'),
+  balance: z.enum(['p2c', 'round-robin']).default('p2c'),
+  drainSeconds: z.number().nonnegative().default(30),
+  retries: nonNegativeInt.default(1),
+  classes: z.array(PriorityClassSchema).default([]),
+})
+
+const averageUtilization = z.strictObject({ averageUtilization: z.number().positive().max(1000) })
+const averageValue = z.strictObject({ averageValue: positive })
+const totalValue = z.strictObject({ value: positive })
+
+/**
+ * A target-tracking metric. The HPA's Resource/Pods/External metrics map to
+ * cpu/memory (per-instance utilisation of the instance's size), rps/inflight
+ * (per-instance averages), latency (group percentile, a tide addition) and external
+ * (a query's value, total or per instance).
+ */
+export const MetricSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('cpu'), target: averageUtilization }),
+  z.strictObject({ type: z.literal('memory'), target: z.union([averageUtilization, z.strictObject({ averageValueMiB: positive })]) }),
+  z.strictObject({ type: z.literal('rps'), target: averageValue }),
+  z.strictObject({ type: z.literal('inflight'), target: averageValue }),
+  z.strictObject({
+    type: z.literal('latency'),
+    percentile: z.union([z.literal(50), z.literal(90), z.literal(95), z.literal(99)]).default(95),
+    /** Restrict to one priority class (e.g. checkout); the whole group when absent. */
+    class: z.string().min(1).optional(),
+    target: z.strictObject({ valueMs: positive }),
+  }),
+  z.strictObject({ type: z.literal('external'), query: z.string().min(1), target: z.union([averageValue, totalValue]) }),
+])
+
+/** Which signal a step rule watches. */
+export const MetricRefSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('cpu') }),
+  z.strictObject({ type: z.literal('memory') }),
+  z.strictObject({ type: z.literal('rps') }),
+  z.strictObject({ type: z.literal('inflight') }),
+  z.strictObject({
+    type: z.literal('latency'),
+    percentile: z.union([z.literal(50), z.literal(90), z.literal(95), z.literal(99)]).default(95),
+    class: z.string().min(1).optional(),
+  }),
+  z.strictObject({ type: z.literal('external'), query: z.string().min(1) }),
+])
+
+/**
+ * A step-scaling rule (AWS step scaling): when the metric is above (or below) the
+ * threshold, change capacity by Pods (count), Percent, or set it Exact.
+ * cpu is in percent of the instance size, latency in ms, rps per instance.
+ */
+export const StepRuleSchema = z
+  .strictObject({
+    metric: MetricRefSchema,
+    above: z.number().optional(),
+    below: z.number().optional(),
+    change: z.strictObject({ type: z.enum(['Pods', 'Percent', 'Exact']), value: z.number().int() }),
+    cooldownSeconds: z.number().nonnegative().default(60),
+  })
+  .refine((s) => (s.above === undefined) !== (s.below === undefined), {
+    message: 'a step rule needs exactly one of above or below',
+  })
+
+export const ScalingPolicySchema = z.strictObject({
+  type: z.enum(['Pods', 'Percent']),
+  value: positiveInt,
+  periodSeconds: z.number().int().positive().max(1800),
+})
+
+const rules = (stabilization: number, policies: z.infer<typeof ScalingPolicySchema>[]) =>
+  z.strictObject({
+    stabilizationWindowSeconds: z.number().int().nonnegative().max(3600).default(stabilization),
+    /** HPA tolerance: no change while |1 − metric/target| ≤ tolerance. */
+    tolerance: z.number().nonnegative().max(1).default(0.1),
+    policies: z.array(ScalingPolicySchema).min(1).default(policies),
+    selectPolicy: z.enum(['Max', 'Min', 'Disabled']).default('Max'),
+  })
+
+/** HPA v2 behavior with the HPA's defaults. */
+export const BehaviorSchema = z.strictObject({
+  scaleUp: rules(0, [
+    { type: 'Percent', value: 100, periodSeconds: 15 },
+    { type: 'Pods', value: 4, periodSeconds: 15 },
+  ]).default(() => ({
+    stabilizationWindowSeconds: 0,
+    tolerance: 0.1,
+    policies: [
+      { type: 'Percent' as const, value: 100, periodSeconds: 15 },
+      { type: 'Pods' as const, value: 4, periodSeconds: 15 },
+    ],
+    selectPolicy: 'Max' as const,
+  })),
+  scaleDown: rules(300, [{ type: 'Percent', value: 100, periodSeconds: 15 }]).default(() => ({
+    stabilizationWindowSeconds: 300,
+    tolerance: 0.1,
+    policies: [{ type: 'Percent' as const, value: 100, periodSeconds: 15 }],
+    selectPolicy: 'Max' as const,
+  })),
+})
+
+const isoDateTime = z.iso.datetime({ offset: true })
+
+/**
+ * A schedule raises or lowers min/max/desired for a window: either a one-off
+ * window (start/end, e.g. a flash-sale campaign) or a recurring one (cron in a
+ * time zone, lasting durationMinutes). `campaign` marks flash sales for the
+ * campaign calendar (predictive pre-warming, learned uplift).
+ */
+export const ScheduleSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    start: isoDateTime.optional(),
+    end: isoDateTime.optional(),
+    cron: z.string().min(1).optional(),
+    durationMinutes: positive.optional(),
+    timezone: z.string().min(1).default('UTC'),
+    replicas: z
+      .strictObject({ min: nonNegativeInt.optional(), max: positiveInt.optional(), desired: nonNegativeInt.optional() })
+      .refine((r) => r.min !== undefined || r.max !== undefined || r.desired !== undefined, {
+        message: 'a schedule must set at least one of min, max, desired',
+      }),
+    campaign: z
+      .strictObject({
+        /** Expected load multiplier during the window; learned from past events of the same name when absent. */
+        uplift: positive.optional(),
+        /** Minutes before start to have capacity ready. */
+        leadMinutes: z.number().nonnegative().default(10),
+      })
+      .optional(),
+  })
+  .refine((s) => (s.start !== undefined && s.end !== undefined) !== (s.cron !== undefined && s.durationMinutes !== undefined), {
+    message: 'a schedule needs either start and end, or cron and durationMinutes',
+  })
+  .refine((s) => s.start === undefined || s.end === undefined || Date.parse(s.start) < Date.parse(s.end), {
+    message: 'schedule end must be after start',
+    path: ['end'],
+  })
+
+export const PredictiveSchema = z.strictObject({
+  mode: z.enum(['off', 'forecastOnly', 'forecastAndScale']).default('off'),
+  /** Extra capacity above the forecast, in percent. */
+  bufferPercent: z.number().nonnegative().max(500).default(10),
+  /** Seconds ahead to launch; `auto` uses the measured start-up time. */
+  schedulingBufferSeconds: z.union([z.literal('auto'), z.number().nonnegative()]).default('auto'),
+  /** Forecast error (MAPE, percent) above which the policy backs off. */
+  maxErrorPercent: positive.default(30),
+})
+
+export const VerticalSchema = z.strictObject({
+  mode: z.enum(['off', 'recommend', 'auto']).default('off'),
+  percentile: z.number().positive().max(100).default(90),
+  headroomPercent: z.number().nonnegative().max(500).default(15),
+  halfLifeHours: positive.default(24),
+})
+
+export const LifecycleSchema = z.strictObject({
+  preStop: z.strictObject({ http: z.string().startsWith('/'), timeoutSeconds: positive.default(30) }).optional(),
+  backup: z.strictObject({ command: z.array(z.string().min(1)).min(1), timeoutSeconds: positive.default(60) }).optional(),
+})
+
+export const AlertEventSchema = z.enum(['instance-unhealthy', 'instance-replaced', 'at-max-capacity', 'quota-exhausted', 'scaled'])
+
+export const AlertSchema = z.strictObject({
+  webhook: z.url({ protocol: /^https?$/ }),
+  on: z.array(AlertEventSchema).min(1),
+})
+
+/** Parameters of the simulator's workload model; flags override them. */
+export const SimulationSchema = z.strictObject({
+  /** Requests/s one default-size instance sustains with p95 exactly at the SLO. */
+  instanceRps: positive.optional(),
+  sloP95Ms: positive.optional(),
+  startupSeconds: z.number().nonnegative().optional(),
+  /** A request waiting longer than this fails. */
+  requestTimeoutSeconds: positive.optional(),
+})
+
+export const GroupSchema = z
+  .strictObject({
+    group: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a group name is lower-case letters, digits and dashes'),
+    provider: z.enum(['local', 'kubernetes', 'aws', 'sim']).default('local'),
+    launch: LaunchSchema.optional(),
+    size: SizeSchema.default({ cpu: 1, memoryMiB: 512 }),
+    /** The size ladder for vertical and mixed scaling, smallest first. */
+    sizes: z.array(SizeSchema).default([]),
+    replicas: ReplicasSchema.default({ min: 1, max: 10 }),
+    /** How often the controller decides, as the HPA's --horizontal-pod-autoscaler-sync-period. */
+    syncPeriodSeconds: positive.default(15),
+    /** Expected seconds from launch to ready; the predictive policy's scheduling buffer. */
+    startupSeconds: z.number().nonnegative().default(30),
+    /** Ready instances serve but are left out of scaling metrics for this long (AWS warm-up). */
+    warmupSeconds: z.number().nonnegative().default(15),
+    health: HealthSchema.default(() => HealthSchema.parse({})),
+    routing: RoutingSchema.default(() => RoutingSchema.parse({})),
+    metrics: z.array(MetricSchema).default([]),
+    steps: z.array(StepRuleSchema).default([]),
+    behavior: BehaviorSchema.default(() => BehaviorSchema.parse({})),
+    schedules: z.array(ScheduleSchema).default([]),
+    predictive: PredictiveSchema.default(() => PredictiveSchema.parse({})),
+    vertical: VerticalSchema.default(() => VerticalSchema.parse({})),
+    strategy: z.enum(['horizontal', 'vertical', 'mixed']).default('horizontal'),
+    mixedOrder: z.enum(['vertical-first', 'horizontal-first', 'cheapest']).default('cheapest'),
+    lifecycle: LifecycleSchema.default({}),
+    alerts: z.array(AlertSchema).default([]),
+    simulation: SimulationSchema.default({}),
+  })
+  .refine((g) => g.provider !== 'local' || g.launch !== undefined, {
+    message: 'a group with provider local needs launch.command',
+    path: ['launch'],
+  })
+
+const QuotaLimitsSchema = z.strictObject({
+  maxInstances: nonNegativeInt.optional(),
+  maxCpu: z.number().nonnegative().optional(),
+  maxMemoryMiB: nonNegativeInt.optional(),
+})
+
+/** Global settings: quotas across all groups (and per provider), store, api. */
+export const GlobalSchema = z.strictObject({
+  quotas: QuotaLimitsSchema.extend({
+    perProvider: z.partialRecord(z.enum(['local', 'kubernetes', 'aws', 'sim']), QuotaLimitsSchema).default({}),
+  }).default({ perProvider: {} }),
+  store: z.strictObject({ path: z.string().min(1).default('tide.db'), url: z.string().min(1).optional() }).default({ path: 'tide.db' }),
+  api: z
+    .strictObject({
+      listen: z.number().int().min(0).max(65535).default(7070),
+      host: z.string().default('127.0.0.1'),
+      /** Name of the environment variable that holds the API token (the token itself never sits in the file). */
+      tokenEnv: z.string().default('TIDE_API_TOKEN'),
+    })
+    .default({ listen: 7070, host: '127.0.0.1', tokenEnv: 'TIDE_API_TOKEN' }),
+})
+
+export type Size = z.infer<typeof SizeSchema>
+export type GroupSpec = z.infer<typeof GroupSchema>
+export type GroupInput = z.input<typeof GroupSchema>
+export type GlobalSpec = z.infer<typeof GlobalSchema>
+export type MetricSpec = z.infer<typeof MetricSchema>
+export type MetricRef = z.infer<typeof MetricRefSchema>
+export type StepRule = z.infer<typeof StepRuleSchema>
+export type ScalingRules = GroupSpec['behavior']['scaleUp']
+export type ScheduleSpec = z.infer<typeof ScheduleSchema>
+export type QuotaLimits = z.infer<typeof QuotaLimitsSchema>
+export type AlertEvent = z.infer<typeof AlertEventSchema>
+
+/** A whole tide.yaml: its groups and its global settings. */
+export interface TideConfig {
+  groups: GroupSpec[]
+  global: GlobalSpec
+}

@@ -1,0 +1,57 @@
+import type { Decision } from '../engine/types.ts'
+
+/** Every kind of thing tide records in its event log. */
+export type TideEventType =
+  | 'decision'
+  | 'launch'
+  | 'launch-failed'
+  | 'drain-start'
+  | 'terminate'
+  | 'terminate-failed'
+  | 'adopted'
+  | 'instance-ready'
+  | 'instance-unhealthy'
+  | 'instance-failed'
+  | 'instance-replaced'
+  | 'at-max-capacity'
+  | 'quota-exhausted'
+  | 'resize'
+
+/** One entry of the event log: what tide did or saw, and why. Never holds secrets. */
+export interface TideEvent {
+  readonly atMs: number
+  readonly group: string
+  readonly type: TideEventType
+  /** One human sentence. */
+  readonly message: string
+  readonly instanceId?: string
+  /** For 'decision' events. */
+  readonly decision?: Decision
+}
+
+/** Where events go: the store's event log, alert webhooks, the terminal. Must not throw or block. */
+export interface EventSink {
+  append(event: TideEvent): void
+}
+
+/** Fans one event out to several sinks. */
+export function fanOut(...sinks: EventSink[]): EventSink {
+  return { append: (e) => { for (const s of sinks) s.append(e) } }
+}
+
+/** An in-memory event log keeping the newest `capacity` events; for the simulator and tests. */
+export class MemoryEventLog implements EventSink {
+  readonly #capacity: number
+  #events: TideEvent[] = []
+  constructor(capacity = 10_000) {
+    this.#capacity = capacity
+  }
+  append(event: TideEvent): void {
+    this.#events.push(event)
+    if (this.#events.length > this.#capacity * 2) this.#events = this.#events.slice(-this.#capacity)
+  }
+  /** The newest events, oldest first. */
+  list(): readonly TideEvent[] {
+    return this.#events.length > this.#capacity ? this.#events.slice(-this.#capacity) : this.#events
+  }
+}

@@ -1,0 +1,383 @@
+/**
+ * The controller: observe → decide → act → record, once per call. It owns all I/O
+ * around the pure engine, and time only through the injected Clock, so that the
+ * simulator runs exactly this code with a virtual clock (DESIGN.md "The tick").
+ */
+import { decideFleet } from '../engine/quotas.ts'
+import { emptyHistory, type DecideInput, type Decision, type FleetQuotas, type InstancePhase, type InstanceView } from '../engine/types.ts'
+import type { InstanceRecord, Provider } from '../providers/provider.ts'
+import type { GroupSpec, Size } from '../spec/schema.ts'
+import type { Clock } from './clock.ts'
+import type { EventSink, TideEvent, TideEventType } from './events.ts'
+import { countsTowardCapacity, phaseOf, receivesTraffic, viewOf } from './lifecycle.ts'
+import type { HealthView, MetricsSource } from './metrics-source.ts'
+import { MemoryStateStore, type StateStore, type StoredGroupState } from './state-store.ts'
+
+/**
+ * Takes an instance out of service before it is terminated: the router stops
+ * sending it new requests, in-flight work finishes, the app's preStop hook and the
+ * group's backup command run. Resolves when it is safe to terminate; reports
+ * timeouts through events rather than rejecting.
+ */
+export interface Drainer {
+  drain(spec: GroupSpec, instance: InstanceRecord): Promise<void>
+}
+
+export interface ControllerOptions {
+  readonly groups: readonly GroupSpec[]
+  /** One provider for every group, or a choice per group (by spec.provider). */
+  readonly provider: Provider | ((spec: GroupSpec) => Provider)
+  readonly metrics: MetricsSource
+  readonly clock: Clock
+  readonly quotas?: FleetQuotas
+  readonly events?: EventSink
+  readonly store?: StateStore
+  readonly health?: HealthView
+  /** Without a drainer, instances are terminated at once (the simulator). */
+  readonly drainer?: Drainer
+}
+
+/** What one reconcile did for one group. */
+export interface ReconcileResult {
+  readonly group: string
+  readonly decision: Decision
+  readonly launched: readonly string[]
+  readonly terminated: readonly string[]
+}
+
+/** A group's state for status pages and the CLI. */
+export interface GroupStatus {
+  readonly group: string
+  readonly desiredReplicas: number
+  readonly size: Size
+  readonly instances: readonly (InstanceView & { readonly address?: InstanceRecord['address'] })[]
+  readonly lastDecision?: Decision
+}
+
+interface Observed {
+  readonly spec: GroupSpec
+  readonly provider: Provider
+  readonly records: readonly InstanceRecord[]
+  readonly phases: ReadonlyMap<string, InstancePhase>
+  readonly views: readonly InstanceView[]
+  readonly stored: StoredGroupState
+  readonly input: DecideInput
+}
+
+interface GroupRuntime {
+  readonly draining: Set<string>
+  readonly protectedIds: Set<string>
+  /** Last phase seen per instance, to emit events on transitions only. */
+  readonly lastPhase: Map<string, InstancePhase>
+  /** Ids this process launched (others found by list() were adopted). */
+  readonly launchedHere: Set<string>
+  lastDecision?: Decision
+  lastStatus?: GroupStatus
+  started: boolean
+}
+
+/** Reconciles every configured group. Not re-entrant: the run loop awaits each call. */
+export class Controller {
+  readonly #opts: ControllerOptions
+  readonly #store: StateStore
+  readonly #groups: Map<string, GroupSpec>
+  readonly #runtime = new Map<string, GroupRuntime>()
+  readonly #inflightDrains = new Set<Promise<void>>()
+
+  constructor(opts: ControllerOptions) {
+    this.#opts = opts
+    this.#store = opts.store ?? new MemoryStateStore()
+    this.#groups = new Map(opts.groups.map((g) => [g.group, g]))
+  }
+
+  /** The configured groups, in order. */
+  groups(): readonly GroupSpec[] {
+    return [...this.#groups.values()]
+  }
+
+  /** Observe, decide and act for every group once. */
+  async reconcileOnce(): Promise<ReconcileResult[]> {
+    const nowMs = this.#opts.clock.now()
+    const observed = await Promise.all([...this.#groups.values()].map((spec) => this.#observe(spec, nowMs)))
+    const decisions = decideFleet(
+      observed.map((o) => o.input),
+      this.#opts.quotas,
+    )
+    const results: ReconcileResult[] = []
+    for (let i = 0; i < observed.length; i++) {
+      const o = observed[i]
+      const d = decisions[i]
+      if (o === undefined || d === undefined) continue
+      results.push(await this.#act(o, d, nowMs))
+    }
+    return results
+  }
+
+  /** The group's last observed state. */
+  status(group: string): GroupStatus | undefined {
+    return this.#runtime.get(group)?.lastStatus
+  }
+
+  /** Marks an instance as protected from scale-in (or not); persisted with the group state. */
+  setProtection(group: string, instanceId: string, protectedFromScaleIn: boolean): void {
+    const rt = this.#rt(group)
+    if (protectedFromScaleIn) rt.protectedIds.add(instanceId)
+    else rt.protectedIds.delete(instanceId)
+    const stored = this.#store.loadGroupState(group)
+    if (stored) this.#store.saveGroupState(group, { ...stored, protectedIds: [...rt.protectedIds] })
+  }
+
+  /** Resolves when every drain started so far has finished (clean shutdown, tests). */
+  async settle(): Promise<void> {
+    while (this.#inflightDrains.size > 0) await Promise.allSettled([...this.#inflightDrains])
+  }
+
+  #rt(group: string): GroupRuntime {
+    let rt = this.#runtime.get(group)
+    if (!rt) {
+      rt = { draining: new Set(), protectedIds: new Set(), lastPhase: new Map(), launchedHere: new Set(), started: false }
+      this.#runtime.set(group, rt)
+    }
+    return rt
+  }
+
+  #providerFor(spec: GroupSpec): Provider {
+    const p = this.#opts.provider
+    return typeof p === 'function' ? p(spec) : p
+  }
+
+  #emit(nowMs: number, group: string, type: TideEventType, message: string, extra: Partial<TideEvent> = {}): void {
+    this.#opts.events?.append({ atMs: nowMs, group, type, message, ...extra })
+  }
+
+  async #observe(spec: GroupSpec, nowMs: number): Promise<Observed> {
+    const provider = this.#providerFor(spec)
+    const rt = this.#rt(spec.group)
+    const records = await provider.list(spec)
+    const stored = this.#store.loadGroupState(spec.group) ?? this.#initialState(spec, records)
+    if (!rt.started) {
+      rt.started = true
+      for (const id of stored.protectedIds) rt.protectedIds.add(id)
+      // A restart finishes drains that an earlier process began.
+      for (const id of stored.drainingIds) if (records.some((r) => r.id === id)) rt.draining.add(id)
+    }
+    const phases = new Map<string, InstancePhase>()
+    const views: InstanceView[] = []
+    for (const r of records) {
+      const marks = { draining: rt.draining.has(r.id), protectedFromScaleIn: rt.protectedIds.has(r.id) }
+      const phase = phaseOf(r, this.#opts.health?.health(r.id) ?? 'unknown', marks, spec, nowMs)
+      phases.set(r.id, phase)
+      this.#notePhase(spec.group, rt, r, phase, nowMs)
+      if (countsTowardCapacity(phase)) views.push(viewOf(r, phase, marks))
+    }
+    for (const id of rt.lastPhase.keys()) if (!phases.has(id)) rt.lastPhase.delete(id)
+    const signals = this.#opts.metrics.read(spec, views, nowMs)
+    const input: DecideInput = {
+      spec,
+      state: { desiredReplicas: stored.desiredReplicas, size: stored.size, instances: views, history: stored.history },
+      signals,
+      nowMs,
+    }
+    return { spec, provider, records, phases, views, stored, input }
+  }
+
+  /** First sight of a group: adopt what runs, else start at replicas.initial (or min). */
+  #initialState(spec: GroupSpec, records: readonly InstanceRecord[]): StoredGroupState {
+    const live = records.filter((r) => r.status === 'starting' || r.status === 'running').length
+    const start = live > 0 ? live : (spec.replicas.initial ?? spec.replicas.min)
+    const desiredReplicas = Math.min(spec.replicas.max, Math.max(spec.replicas.min, start))
+    return { desiredReplicas, size: spec.size, history: emptyHistory, drainingIds: [], protectedIds: [] }
+  }
+
+  #notePhase(group: string, rt: GroupRuntime, r: InstanceRecord, phase: InstancePhase, nowMs: number): void {
+    const before = rt.lastPhase.get(r.id)
+    if (before === phase) return
+    rt.lastPhase.set(r.id, phase)
+    if (before === undefined && !rt.launchedHere.has(r.id) && phase !== 'terminated') {
+      this.#emit(nowMs, group, 'adopted', `adopted running instance ${r.id} (${phase})`, { instanceId: r.id })
+    }
+    if (phase === 'unhealthy') {
+      const failed = r.status === 'failed'
+      this.#emit(nowMs, group, failed ? 'instance-failed' : 'instance-unhealthy', failed ? `instance ${r.id} died` : `instance ${r.id} failed its health checks`, {
+        instanceId: r.id,
+      })
+    } else if (receivesTraffic(phase) && (before === 'pending' || before === undefined) && rt.launchedHere.has(r.id)) {
+      const startup = r.readyAtMs === undefined ? '' : ` after ${((r.readyAtMs - r.launchedAtMs) / 1000).toFixed(1)} s`
+      this.#emit(nowMs, group, 'instance-ready', `instance ${r.id} is serving${startup}`, { instanceId: r.id })
+    }
+  }
+
+  async #act(o: Observed, decision: Decision, nowMs: number): Promise<ReconcileResult> {
+    const { spec, provider } = o
+    const rt = this.#rt(spec.group)
+    const launched: string[] = []
+    const terminated: string[] = []
+    this.#recordDecision(spec.group, rt, decision, nowMs)
+
+    // Unhealthy and dead instances are replaced: terminate now; the count below launches the replacement.
+    for (const r of o.records) {
+      if (o.phases.get(r.id) !== 'unhealthy') continue
+      if (await this.#terminate(spec, provider, r, nowMs)) {
+        terminated.push(r.id)
+        this.#emit(nowMs, spec.group, 'instance-replaced', `replacing instance ${r.id}`, { instanceId: r.id })
+      }
+    }
+
+    const size = decision.resize?.to ?? o.stored.size
+    const target = decision.to
+    const live = o.views
+    const sameSize = (v: InstanceView) => v.size.cpu === size.cpu && v.size.memoryMiB === size.memoryMiB
+    const upToDate = live.filter(sameSize)
+    const outdated = live.filter((v) => !sameSize(v))
+
+    const toLaunch = Math.max(0, target - upToDate.length)
+    if (toLaunch > 0) {
+      try {
+        const started = await provider.launch(spec, size, toLaunch)
+        for (const r of started) {
+          rt.launchedHere.add(r.id)
+          rt.lastPhase.set(r.id, 'pending')
+          launched.push(r.id)
+        }
+        this.#emit(nowMs, spec.group, 'launch', `launched ${started.length} instance(s) of ${sizeLabel(size)}: ${started.map((r) => r.id).join(', ')}`)
+      } catch (err) {
+        this.#emit(nowMs, spec.group, 'launch-failed', `launch of ${toLaunch} instance(s) failed: ${errorMessage(err)}`)
+      }
+    }
+
+    const removals = this.#chooseRemovals(decision, upToDate, outdated, target)
+    const byId = new Map(o.records.map((r) => [r.id, r]))
+    for (const id of removals) {
+      const record = byId.get(id)
+      if (record && (await this.#retire(spec, provider, record, nowMs))) terminated.push(id)
+    }
+    // Drains begun by an earlier process are resumed.
+    for (const id of rt.draining) {
+      const record = byId.get(id)
+      if (record && !removals.includes(id)) this.#startDrain(spec, provider, record, nowMs, rt)
+    }
+
+    this.#store.saveGroupState(spec.group, {
+      desiredReplicas: target,
+      size,
+      history: decision.history,
+      drainingIds: [...rt.draining],
+      protectedIds: [...rt.protectedIds],
+    })
+    rt.lastStatus = {
+      group: spec.group,
+      desiredReplicas: target,
+      size,
+      instances: o.records
+        .filter((r) => o.phases.get(r.id) !== 'terminated')
+        .map((r) => {
+          const phase = rt.draining.has(r.id) ? 'draining' : (o.phases.get(r.id) ?? 'pending')
+          const v = viewOf(r, phase, { draining: rt.draining.has(r.id), protectedFromScaleIn: rt.protectedIds.has(r.id) })
+          return r.address ? { ...v, address: r.address } : v
+        }),
+      lastDecision: decision,
+    }
+    return { group: spec.group, decision, launched, terminated }
+  }
+
+  /**
+   * Which live instances to take out. Scale-in follows the engine's candidate order
+   * (pending first, then least useful; never protected). A size change replaces
+   * outdated instances only while the up-to-date ones that already serve, plus the
+   * outdated ones left, still cover the target (launch before terminate).
+   */
+  #chooseRemovals(decision: Decision, upToDate: readonly InstanceView[], outdated: readonly InstanceView[], target: number): string[] {
+    const removals: string[] = []
+    const rank = new Map(decision.scaleInCandidates.map((id, i) => [id, i]))
+    const byRank = (a: InstanceView, b: InstanceView) => (rank.get(a.id) ?? Infinity) - (rank.get(b.id) ?? Infinity)
+    const removable = (v: InstanceView) => !v.protectedFromScaleIn
+
+    const excess = upToDate.length - target
+    if (excess > 0) {
+      const candidates = upToDate.filter((v) => removable(v) && rank.has(v.id)).sort(byRank)
+      removals.push(...candidates.slice(0, excess).map((v) => v.id))
+    }
+    const serving = upToDate.filter((v) => receivesTraffic(v.phase) && !removals.includes(v.id)).length
+    const remaining = outdated.filter(removable).sort((a, b) => Number(receivesTraffic(a.phase)) - Number(receivesTraffic(b.phase)) || byRank(a, b))
+    let outdatedServing = outdated.filter((v) => receivesTraffic(v.phase)).length
+    for (const v of remaining) {
+      if (!receivesTraffic(v.phase)) {
+        removals.push(v.id)
+        continue
+      }
+      if (serving + outdatedServing - 1 >= target) {
+        removals.push(v.id)
+        outdatedServing--
+      }
+    }
+    return removals
+  }
+
+  #recordDecision(group: string, rt: GroupRuntime, decision: Decision, nowMs: number): void {
+    const last = rt.lastDecision
+    rt.lastDecision = decision
+    const changed = last?.reason !== decision.reason
+    if (decision.kind === 'scale' || changed) {
+      this.#emit(nowMs, group, 'decision', decision.explanation, { decision })
+    }
+    if (decision.reason === 'TooManyReplicas' && changed) {
+      this.#emit(nowMs, group, 'at-max-capacity', `held at max ${decision.to} while demand asks for more: ${decision.explanation}`)
+    }
+    if (decision.reason === 'QuotaExhausted' && changed) {
+      this.#emit(nowMs, group, 'quota-exhausted', decision.explanation)
+    }
+  }
+
+  /** Drains (when a drainer is configured) then terminates; returns true when terminated now. */
+  async #retire(spec: GroupSpec, provider: Provider, record: InstanceRecord, nowMs: number): Promise<boolean> {
+    const rt = this.#rt(spec.group)
+    if (!this.#opts.drainer || record.status === 'starting') return this.#terminate(spec, provider, record, nowMs)
+    this.#startDrain(spec, provider, record, nowMs, rt)
+    return false
+  }
+
+  #startDrain(spec: GroupSpec, provider: Provider, record: InstanceRecord, nowMs: number, rt: GroupRuntime): void {
+    const drainer = this.#opts.drainer
+    if (!drainer) return
+    const key = `${spec.group}/${record.id}`
+    if (this.#drainKeys.has(key)) return
+    this.#drainKeys.add(key)
+    rt.draining.add(record.id)
+    this.#emit(nowMs, spec.group, 'drain-start', `draining instance ${record.id}`, { instanceId: record.id })
+    const p = drainer
+      .drain(spec, record)
+      .then(async () => {
+        await this.#terminate(spec, provider, record, this.#opts.clock.now())
+      })
+      .catch((err: unknown) => {
+        this.#emit(this.#opts.clock.now(), spec.group, 'terminate-failed', `drain of ${record.id} failed: ${errorMessage(err)}`, { instanceId: record.id })
+      })
+      .finally(() => {
+        rt.draining.delete(record.id)
+        this.#drainKeys.delete(key)
+        this.#inflightDrains.delete(p)
+      })
+    this.#inflightDrains.add(p)
+  }
+
+  readonly #drainKeys = new Set<string>()
+
+  async #terminate(spec: GroupSpec, provider: Provider, record: InstanceRecord, nowMs: number): Promise<boolean> {
+    try {
+      await provider.terminate(spec, record.id)
+      this.#emit(nowMs, spec.group, 'terminate', `terminated instance ${record.id}`, { instanceId: record.id })
+      return true
+    } catch (err) {
+      this.#emit(nowMs, spec.group, 'terminate-failed', `terminate of ${record.id} failed: ${errorMessage(err)}`, { instanceId: record.id })
+      return false
+    }
+  }
+}
+
+function sizeLabel(size: Size): string {
+  return `${size.name ?? ''}${size.name ? ' ' : ''}${size.cpu} cpu/${size.memoryMiB} MiB`
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}

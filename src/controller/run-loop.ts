@@ -1,0 +1,55 @@
+import type { Clock } from './clock.ts'
+
+/** Something that can be reconciled on a period (the Controller). */
+export interface Reconcilable {
+  reconcileOnce(): Promise<unknown>
+}
+
+/** Waits `ms` or until `signal` aborts; injected so tests need not sleep. */
+export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>
+
+/** The real sleep: a timer that an abort cuts short. */
+export const timerSleep: Sleep = (ms, signal) =>
+  new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve()
+      return
+    }
+    const timer = setTimeout(done, ms)
+    function done(): void {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    signal.addEventListener('abort', done, { once: true })
+  })
+
+export interface RunLoopOptions {
+  readonly controller: Reconcilable
+  readonly clock: Clock
+  readonly intervalMs: number
+  readonly signal: AbortSignal
+  readonly sleep?: Sleep
+  /** Where a failed reconcile is reported; the loop keeps going. */
+  readonly onError?: (err: unknown) => void
+}
+
+/**
+ * Calls reconcileOnce() every `intervalMs` of clock time until aborted. Ticks are
+ * aligned to the interval: a slow reconcile delays the next tick, never doubles it.
+ */
+export async function runLoop(opts: RunLoopOptions): Promise<void> {
+  const sleep = opts.sleep ?? timerSleep
+  let next = opts.clock.now()
+  while (!opts.signal.aborted) {
+    try {
+      await opts.controller.reconcileOnce()
+    } catch (err) {
+      opts.onError?.(err)
+    }
+    next += opts.intervalMs
+    const now = opts.clock.now()
+    if (next < now) next = now
+    await sleep(next - now, opts.signal)
+  }
+}

@@ -50,6 +50,16 @@ export const PriorityClassSchema = z.strictObject({
   priority: z.enum(['high', 'normal', 'low']).default('normal'),
 })
 
+/** The router's limits on what a client may send and how long a request may take. */
+export const RoutingLimitsSchema = z.strictObject({
+  /** Total size of a request's header block; larger gets 431. */
+  maxHeaderBytes: positiveInt.default(16384),
+  /** Request body size; larger gets 413 (at once when Content-Length says so, else when the limit is crossed). */
+  maxBodyBytes: nonNegativeInt.default(10 * 1024 * 1024),
+  /** From the request's arrival to the end of the instance's response; exceeded gets 504. */
+  requestTimeoutSeconds: positive.default(30),
+})
+
 export const RoutingSchema = z.strictObject({
   listen: z.number().int().min(0).max(65535).default(8080),
   host: z.string().default('127.0.0.1'),
@@ -57,6 +67,21 @@ export const RoutingSchema = z.strictObject({
   drainSeconds: z.number().nonnegative().default(30),
   retries: nonNegativeInt.default(1),
   classes: z.array(PriorityClassSchema).default([]),
+  /** Router processes (node:cluster workers sharing the listen socket); 0 = one per core, 1 = in-process. */
+  workers: nonNegativeInt.default(0),
+  /** Requests one instance is given at once; beyond it requests wait in the queue or are shed (docs/router.md). */
+  maxInFlightPerInstance: positiveInt.default(64),
+  /** Requests that may wait for a free slot when every instance is at its limit (high priority first). */
+  queueLength: nonNegativeInt.default(256),
+  /** A queued request waiting longer than this gets 503 with Retry-After. */
+  queueTimeoutSeconds: positive.default(5),
+  /** Share of capacity kept for normal and high priority: low is shed once in-flight reaches (1 − this) × capacity. */
+  lowPriorityHeadroomRatio: z.number().min(0).max(1).default(0.1),
+  /** The Retry-After header of a shed request, in seconds. */
+  retryAfterSeconds: positiveInt.default(1),
+  /** Consecutive connect failures or 5xx answers that eject an instance until health checks re-admit it; 0 = never. */
+  ejectAfterFailures: nonNegativeInt.default(5),
+  limits: RoutingLimitsSchema.default(() => RoutingLimitsSchema.parse({})),
 })
 
 const averageUtilization = z.strictObject({ averageUtilization: z.number().positive().max(1000) })
@@ -287,6 +312,8 @@ export const GlobalSchema = z.strictObject({
 
 export type Size = z.infer<typeof SizeSchema>
 export type GroupSpec = z.infer<typeof GroupSchema>
+export type RoutingSpec = z.infer<typeof RoutingSchema>
+export type HealthSpec = z.infer<typeof HealthSchema>
 export type GroupInput = z.input<typeof GroupSchema>
 export type GlobalSpec = z.infer<typeof GlobalSchema>
 export type MetricSpec = z.infer<typeof MetricSchema>

@@ -1,0 +1,156 @@
+/**
+ * The `sim` provider: virtual instances for the simulator and for tests. An
+ * instance exists from `launch()` until `terminate()`; it reports status
+ * 'starting' until `launchedAtMs + startupSeconds` and 'running' (with `readyAtMs`)
+ * from then on. Time comes only from the injected Clock, so a ManualClock moves
+ * instances through their start-up exactly.
+ *
+ * It also keeps the bill: every instance is billed from its launch until its
+ * termination, to the millisecond, in O(1) per call (the simulator asks after every
+ * step of a month-long replay). Instances seeded before the simulation starts are
+ * billed from their launch time too; callers that score a window take the
+ * difference of two `billedInstanceMs` readings.
+ */
+import type { Clock } from '../../controller/clock.ts'
+import type { GroupSpec, Size } from '../../spec/schema.ts'
+import type { InstanceRecord, Provider, ProviderCapabilities } from '../provider.ts'
+
+/** One virtual instance as the sim provider keeps it. Read-only to callers. */
+export interface SimInstance {
+  readonly id: string
+  readonly group: string
+  readonly size: Size
+  readonly launchedAtMs: number
+  /** launchedAtMs + startup: the instance serves from this moment on. */
+  readonly readyAtMs: number
+}
+
+export interface SimProviderOptions {
+  readonly clock: Clock
+  /**
+   * Seconds from launch to ready for every group. When absent, each group's own
+   * `startupSeconds` (tide.yaml) is used. Must be ≥ 0.
+   */
+  readonly startupSeconds?: number
+}
+
+/** Per-group book-keeping: the live instances and the running bill. */
+interface GroupBook {
+  readonly live: Map<string, SimInstance>
+  /** Billed milliseconds of instances already terminated. */
+  closedMs: number
+  /** Σ launchedAtMs over live instances, so that the live bill is count × now − this sum. */
+  liveLaunchSumMs: number
+  /** Bumped on every launch and termination, so the simulator can cache what it derives from the set. */
+  version: number
+}
+
+/** Virtual instances over an injected clock. See the module comment. */
+export class SimProvider implements Provider {
+  readonly name = 'sim'
+  readonly capabilities: ProviderCapabilities = { resize: 'none', adopts: true }
+  readonly #clock: Clock
+  readonly #startupSeconds: number | undefined
+  readonly #books = new Map<string, GroupBook>()
+  #nextId = 1
+
+  constructor(opts: SimProviderOptions) {
+    if (opts.startupSeconds !== undefined && !(opts.startupSeconds >= 0)) {
+      throw new RangeError(`sim provider: startupSeconds must be ≥ 0, got ${opts.startupSeconds}`)
+    }
+    this.#clock = opts.clock
+    this.#startupSeconds = opts.startupSeconds
+  }
+
+  /** Every live instance of the group, 'starting' or 'running' as of the clock's now. */
+  list(group: GroupSpec): Promise<InstanceRecord[]> {
+    const nowMs = this.#clock.now()
+    const book = this.#books.get(group.group)
+    const out: InstanceRecord[] = []
+    if (book) for (const inst of book.live.values()) out.push(recordOf(inst, nowMs))
+    return Promise.resolve(out)
+  }
+
+  /** Starts `count` instances now; they are ready `startupSeconds` later. count 0 launches nothing. */
+  launch(group: GroupSpec, size: Size, count: number): Promise<InstanceRecord[]> {
+    const nowMs = this.#clock.now()
+    return Promise.resolve(this.#add(group, size, count, nowMs).map((i) => recordOf(i, nowMs)))
+  }
+
+  /**
+   * Instances that already exist when a simulation starts (a warm start): launched
+   * `startup` before `readyAtMs`, so that they serve from `readyAtMs` on. Synchronous.
+   */
+  seed(group: GroupSpec, size: Size, count: number, readyAtMs: number): readonly SimInstance[] {
+    return this.#add(group, size, count, readyAtMs - this.#startupMs(group))
+  }
+
+  /** Removes the instance and closes its bill. Terminating an unknown or gone instance succeeds (idempotent). */
+  terminate(group: GroupSpec, instanceId: string): Promise<void> {
+    const book = this.#books.get(group.group)
+    const inst = book?.live.get(instanceId)
+    if (book && inst) {
+      const nowMs = this.#clock.now()
+      book.live.delete(instanceId)
+      book.closedMs += nowMs - inst.launchedAtMs
+      book.liveLaunchSumMs -= inst.launchedAtMs
+      book.version++
+    }
+    return Promise.resolve()
+  }
+
+  /**
+   * Billed instance-milliseconds of the group from the first launch up to `nowMs`
+   * (default: the clock's now): Σ over terminated instances of (terminated − launched)
+   * plus Σ over live ones of (nowMs − launched). O(1).
+   */
+  billedInstanceMs(groupName: string, nowMs: number = this.#clock.now()): number {
+    const book = this.#books.get(groupName)
+    if (!book) return 0
+    return book.closedMs + book.live.size * nowMs - book.liveLaunchSumMs
+  }
+
+  /** Live instances (starting or running) of the group: the ones being billed. O(1). */
+  liveCount(groupName: string): number {
+    return this.#books.get(groupName)?.live.size ?? 0
+  }
+
+  /** The live instances of the group, in launch order, without copying. Do not hold across launches. */
+  instances(groupName: string): Iterable<SimInstance> {
+    return this.#books.get(groupName)?.live.values() ?? []
+  }
+
+  /** A number that changes whenever the group's instance set changes (launch or terminate). */
+  version(groupName: string): number {
+    return this.#books.get(groupName)?.version ?? 0
+  }
+
+  #startupMs(group: GroupSpec): number {
+    return (this.#startupSeconds ?? group.startupSeconds) * 1000
+  }
+
+  #add(group: GroupSpec, size: Size, count: number, launchedAtMs: number): SimInstance[] {
+    if (!Number.isInteger(count) || count < 0) throw new RangeError(`sim provider: launch count must be a whole number ≥ 0, got ${count}`)
+    let book = this.#books.get(group.group)
+    if (!book) {
+      book = { live: new Map(), closedMs: 0, liveLaunchSumMs: 0, version: 0 }
+      this.#books.set(group.group, book)
+    }
+    const readyAtMs = launchedAtMs + this.#startupMs(group)
+    const added: SimInstance[] = []
+    for (let i = 0; i < count; i++) {
+      const inst: SimInstance = { id: `sim-${group.group}-${this.#nextId++}`, group: group.group, size, launchedAtMs, readyAtMs }
+      book.live.set(inst.id, inst)
+      book.liveLaunchSumMs += launchedAtMs
+      added.push(inst)
+    }
+    if (count > 0) book.version++
+    return added
+  }
+}
+
+/** The provider record of an instance at `nowMs`: starting before readyAtMs, running from it. */
+function recordOf(inst: SimInstance, nowMs: number): InstanceRecord {
+  const base = { id: inst.id, group: inst.group, size: inst.size, launchedAtMs: inst.launchedAtMs }
+  return nowMs < inst.readyAtMs ? { ...base, status: 'starting' } : { ...base, status: 'running', readyAtMs: inst.readyAtMs }
+}

@@ -1,0 +1,145 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFileSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { loadTrace, parseTrace, rateAt, rowAt, traceDurationSeconds, TraceError } from '../../src/simulator/trace.ts'
+import { isTideError } from '../../src/errors.ts'
+
+const tracesDir = '/work/shared/traces'
+
+test('parses seconds from start as a step function', () => {
+  const t = parseTrace('seconds,rps\n0,10\n5,20\n10,0\n', 'x.csv')
+  assert.deepEqual([...t.seconds], [0, 5, 10])
+  assert.deepEqual([...t.rps], [10, 20, 0])
+  assert.equal(t.startMs, 0)
+  assert.equal(t.name, 'x.csv')
+  // median step 5 → the last row holds 10..15
+  assert.equal(traceDurationSeconds(t), 15)
+})
+
+const rateCases = [
+  { name: 'before the start is 0', second: -1, want: 0 },
+  { name: 'at the first row', second: 0, want: 10 },
+  { name: 'between rows holds the earlier rate', second: 4.99, want: 10 },
+  { name: 'exactly at a row takes that row', second: 5, want: 20 },
+  { name: 'inside the last step holds the last rate', second: 13, want: 7 },
+  { name: 'at the end is 0', second: 15, want: 0 },
+  { name: 'after the end is 0', second: 100, want: 0 },
+] as const
+for (const c of rateCases) {
+  test(`rateAt: ${c.name}`, () => {
+    const t = parseTrace('t,r\n0,10\n5,20\n10,7\n', 'x.csv')
+    assert.equal(rateAt(t, c.second), c.want)
+  })
+}
+
+test('rowAt returns -1 before the first row and the last row past the end', () => {
+  const t = parseTrace('t,r\n0,1\n1,2\n2,3\n', 'x.csv')
+  assert.equal(rowAt(t, -0.5), -1)
+  assert.equal(rowAt(t, 1.5), 1)
+  assert.equal(rowAt(t, 99), 2)
+})
+
+test('unix seconds are converted to seconds from the first row', () => {
+  const t = parseTrace('time,rps\n1700000000,5\n1700000060,6\n', 'u.csv')
+  assert.deepEqual([...t.seconds], [0, 60])
+  assert.equal(t.startMs, 1_700_000_000_000)
+  assert.equal(traceDurationSeconds(t), 120)
+})
+
+test('ISO-8601 timestamps with zones are converted, offsets respected', () => {
+  const t = parseTrace('time,rps\n2026-11-11T12:00:00+08:00,5\n2026-11-11T04:00:30Z,6\n', 'iso.csv')
+  assert.deepEqual([...t.seconds], [0, 30])
+  assert.equal(t.startMs, Date.UTC(2026, 10, 11, 4, 0, 0))
+})
+
+test('CRLF, a BOM, comments, blank lines and extra named columns are accepted', () => {
+  const t = parseTrace('\ufeffseconds,rps,note\r\n# a comment\r\n0,1,a\r\n\r\n1,2,b\r\n', 'w.csv')
+  assert.deepEqual([...t.rps], [1, 2])
+})
+
+test('a single-row trace lasts one second', () => {
+  const t = parseTrace('s,r\n0,3\n', 'one.csv')
+  assert.equal(traceDurationSeconds(t), 1)
+  assert.equal(rateAt(t, 0.5), 3)
+})
+
+test('the median step ignores one long gap', () => {
+  // steps 1,1,1,100 → median 1; last row at 103 holds until 104
+  const t = parseTrace('s,r\n0,1\n1,1\n2,1\n3,1\n103,1\n', 'gap.csv')
+  assert.equal(traceDurationSeconds(t), 104)
+})
+
+const badCases = [
+  { name: 'empty file', text: '', line: 0, match: /empty trace/ },
+  { name: 'header only', text: 'seconds,rps\n', line: 0, match: /no rows/ },
+  { name: 'missing header', text: '0,1\n1,2\n', line: 1, match: /missing header/ },
+  { name: 'one-column header', text: 'seconds\n0\n', line: 1, match: /at least two columns/ },
+  { name: 'too few columns', text: 'seconds,rps\n0,1\n1\n', line: 3, match: /expected 2 columns.*found 1/ },
+  { name: 'too many columns', text: 'seconds,rps\n0,1,2\n', line: 2, match: /expected 2 columns.*found 3/ },
+  { name: 'non-numeric rate', text: 'seconds,rps\n0,abc\n', line: 2, match: /rate "abc" is not a number/ },
+  { name: 'NaN rate', text: 'seconds,rps\n0,1\n1,NaN\n', line: 3, match: /rate "NaN" is not a number/ },
+  { name: 'infinite rate', text: 'seconds,rps\n0,1e999\n', line: 2, match: /not finite/ },
+  { name: 'empty rate', text: 'seconds,rps\n0,\n', line: 2, match: /empty rate/ },
+  { name: 'hex time', text: 'seconds,rps\n0x10,1\n', line: 2, match: /neither seconds/ },
+  { name: 'negative rate', text: 'seconds,rps\n0,1\n1,-2\n', line: 3, match: /negative rate -2/ },
+  { name: 'unsorted time', text: 'seconds,rps\n0,1\n5,1\n3,1\n', line: 4, match: /backwards/ },
+  { name: 'duplicate time', text: 'seconds,rps\n0,1\n5,1\n5,2\n', line: 4, match: /duplicate time/ },
+  { name: 'timestamp without zone', text: 't,r\n2026-11-11T12:00:00,1\n', line: 2, match: /no time zone/ },
+  { name: 'mixed time forms', text: 't,r\n2026-11-11T12:00:00Z,1\n60,1\n', line: 3, match: /not an ISO-8601/ },
+  { name: 'relative then unix', text: 't,r\n0,1\n1700000000,1\n', line: 3, match: /mixed time forms/ },
+] as const
+for (const c of badCases) {
+  test(`rejects ${c.name} with the line number`, () => {
+    assert.throws(
+      () => parseTrace(c.text, 'bad.csv'),
+      (err: unknown) => {
+        assert.ok(err instanceof TraceError, String(err))
+        assert.ok(isTideError(err, 'TIDE_ERR_TRACE'))
+        assert.equal(err.line, c.line)
+        assert.match(err.message, c.match)
+        assert.ok(err.message.startsWith(c.line > 0 ? `bad.csv:${c.line}: ` : 'bad.csv: '), err.message)
+        return true
+      },
+    )
+  })
+}
+
+test('loadTrace names the file when it cannot be read', () => {
+  assert.throws(() => loadTrace('/nonexistent/trace.csv'), /cannot read \/nonexistent\/trace\.csv: ENOENT/)
+})
+
+/** Independent reading of a shared trace: rows, first and last time, median step. */
+function expectedOf(text: string): { rows: number; last: number; step: number; sum: number } {
+  const rows = text.trim().split('\n').slice(1).map((l) => l.split(',').map(Number))
+  const times = rows.map((r) => r[0]!)
+  const steps = times.slice(1).map((t, i) => t - times[i]!).sort((a, b) => a - b)
+  return {
+    rows: rows.length,
+    last: times[times.length - 1]! - times[0]!,
+    step: steps[Math.floor(steps.length / 2)]!,
+    sum: rows.reduce((s, r) => s + r[1]!, 0),
+  }
+}
+
+for (const file of readdirSync(tracesDir).filter((f) => f.endsWith('.csv'))) {
+  test(`parses the shared trace ${file}`, () => {
+    const path = join(tracesDir, file)
+    const want = expectedOf(readFileSync(path, 'utf8'))
+    const t = loadTrace(path)
+    assert.equal(t.seconds.length, want.rows)
+    assert.equal(t.seconds[t.seconds.length - 1], want.last)
+    assert.equal(traceDurationSeconds(t), want.last + want.step)
+    assert.equal(t.rps.reduce((s, r) => s + r, 0), want.sum)
+  })
+}
+
+test('a million rows parse, and every row is kept', () => {
+  const n = 1_000_000
+  const lines = ['seconds,rps']
+  for (let i = 0; i < n; i++) lines.push(`${i},${i % 97}`)
+  const t = parseTrace(lines.join('\n'), 'big.csv')
+  assert.equal(t.seconds.length, n)
+  assert.equal(rateAt(t, 999_999.5), 999_999 % 97)
+  assert.equal(traceDurationSeconds(t), n)
+})

@@ -242,7 +242,7 @@ function parseNumber(field: string, what: 'time' | 'rate', fileName: string, lin
   return value
 }
 
-function grow(a: Float64Array, capacity: number): Float64Array {
+function grow(a: Float64Array<ArrayBuffer>, capacity: number): Float64Array<ArrayBuffer> {
   const b = new Float64Array(capacity)
   b.set(a)
   return b

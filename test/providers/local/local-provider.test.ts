@@ -1,0 +1,198 @@
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
+import { isProviderError, ProviderErrorCodes } from '../../../src/providers/errors.ts'
+import { FileInstanceRegistry } from '../../../src/providers/local/file-registry.ts'
+import { LocalProvider } from '../../../src/providers/local/local-provider.ts'
+import { readProcStat } from '../../../src/metrics/proc-stat.ts'
+import type { InstanceRecord } from '../../../src/providers/provider.ts'
+import { GroupSchema } from '../../../src/spec/schema.ts'
+import type { GroupInput, GroupSpec } from '../../../src/spec/schema.ts'
+import { runProviderContract } from '../provider.contract.ts'
+import type { ContractEnv } from '../provider.contract.ts'
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
+const tinyServer = fileURLToPath(new URL('../fixtures/tiny-server.ts', import.meta.url))
+const tsxNode = [process.execPath, '--import', 'tsx']
+
+function groupOf(name: string, command: string[], env: Record<string, string> = {}, extra: Partial<GroupInput> = {}): GroupSpec {
+  return GroupSchema.parse({ group: name, provider: 'local', launch: { command, env, cwd: repoRoot }, ...extra })
+}
+
+/** A temp state dir with a JSON-file registry; every provider object made here shares it. */
+function localEnv(group: GroupSpec, stopTimeoutMs = 10_000): ContractEnv & { dir: string; registry: FileInstanceRegistry } {
+  const dir = mkdtempSync(join(tmpdir(), 'tide-local-'))
+  const registry = new FileInstanceRegistry(join(dir, 'instances.json'))
+  return {
+    dir,
+    registry,
+    group,
+    newProvider: () => new LocalProvider({ registry, stateDir: dir, stopTimeoutMs }),
+    cleanup: () => {
+      rmSync(dir, { recursive: true, force: true })
+      return Promise.resolve()
+    },
+  }
+}
+
+async function untilStatus(p: LocalProvider, group: GroupSpec, id: string, status: InstanceRecord['status']): Promise<InstanceRecord> {
+  let last: InstanceRecord | undefined
+  for (let i = 0; i < 150; i++) {
+    last = (await p.list(group)).find((r) => r.id === id)
+    if (last?.status === status) return last
+    await sleep(100)
+  }
+  assert.fail(`instance ${id} never reached ${status}; last ${JSON.stringify(last)}`)
+}
+
+runProviderContract('local (tiny node:http server)', () => localEnv(groupOf('tiny', [...tsxNode, tinyServer])))
+
+runProviderContract('local (the demo shop)', () => {
+  const dbDir = mkdtempSync(join(tmpdir(), 'tide-shop-db-'))
+  const env = localEnv(groupOf('shop', [...tsxNode, 'examples/shop/server.ts'], { SHOP_DB: join(dbDir, 'shop.db'), SHOP_WORK_MS: '1' }))
+  return {
+    ...env,
+    cleanup: async () => {
+      await env.cleanup()
+      rmSync(dbDir, { recursive: true, force: true })
+    },
+  }
+}, { size: { cpu: 0.5, memoryMiB: 256 } })
+
+describe('local provider specifics', () => {
+  const group = groupOf('spec', [...tsxNode, tinyServer], { FIXTURE_LABEL: 'blue' })
+  let env: ReturnType<typeof localEnv>
+  let provider: LocalProvider
+
+  before(() => {
+    env = localEnv(group, 400)
+    provider = new LocalProvider({ registry: env.registry, stateDir: env.dir, stopTimeoutMs: 400 })
+  })
+  after(async () => {
+    for (const r of await provider.list(group)) await provider.terminate(group, r.id)
+    await env.cleanup()
+  })
+
+  test('the instance gets PORT, TIDE_CPU, TIDE_MEMORY_MIB and launch.env, runs detached, and logs to its file', async () => {
+    const [r] = await provider.launch(group, { cpu: 1.5, memoryMiB: 384 }, 1)
+    const running = await untilStatus(provider, group, r!.id, 'running')
+    const res = await fetch(`http://127.0.0.1:${running.address!.port}/env`)
+    const body = (await res.json()) as { pid: number; env: Record<string, string> }
+    assert.equal(body.env.PORT, String(running.address!.port))
+    assert.equal(body.env.TIDE_CPU, '1.5')
+    assert.equal(body.env.TIDE_MEMORY_MIB, '384')
+    assert.equal(body.env.TIDE_INSTANCE_ID, r!.id)
+    assert.equal(body.env.FIXTURE_LABEL, 'blue')
+    assert.equal(String(body.pid), running.meta!.pid)
+    const stat = readProcStat(body.pid)!
+    assert.equal(stat.pgrp, body.pid, 'the instance leads its own process group')
+    assert.notEqual(stat.pgrp, readProcStat(process.pid)!.pgrp)
+    assert.match(readFileSync(running.meta!.logPath!, 'utf8'), /tiny-server listening/)
+    await provider.terminate(group, r!.id)
+    assert.match(readFileSync(running.meta!.logPath!, 'utf8'), /tiny-server stopping/)
+  })
+
+  test('kill -9 of an instance makes list report it failed, kept until terminate', async () => {
+    const [r] = await provider.launch(group, group.size, 1)
+    const running = await untilStatus(provider, group, r!.id, 'running')
+    process.kill(Number(running.meta!.pid), 'SIGKILL')
+    const failed = await untilStatus(provider, group, r!.id, 'failed')
+    assert.equal(failed.readyAtMs, undefined)
+    assert.equal(failed.meta!.exit, 'signal SIGKILL')
+    // A fresh object (no in-memory knowledge of the exit) says the same.
+    assert.equal((await env.newProvider().list(group)).find((x) => x.id === r!.id)?.status, 'failed')
+    await provider.terminate(group, r!.id)
+    assert.equal((await provider.list(group)).length, 0)
+  })
+
+  test('a recorded pid now used by another process is reported failed and never signalled', async () => {
+    // A live process that is not ours stands in for a recycled pid: same pid, other start time.
+    const stranger = spawn('sleep', ['30'], { stdio: 'ignore' })
+    await new Promise((resolve) => stranger.once('spawn', resolve))
+    try {
+      const pid = stranger.pid!
+      const realStart = readProcStat(pid)!.startTime
+      env.registry.put({ id: 'spec-recycled', group: 'spec', pid, startTime: String(Number(realStart) - 1), port: 1, size: group.size, launchedAtMs: 1, logPath: join(env.dir, 'x.log') })
+      const rs = await env.newProvider().list(group)
+      assert.deepEqual(rs.map((r) => [r.id, r.status]), [['spec-recycled', 'failed']])
+      await provider.terminate(group, 'spec-recycled')
+      assert.equal(readProcStat(pid)?.startTime, realStart, 'the stranger still runs')
+      assert.notEqual(readProcStat(pid)?.state, 'Z')
+      assert.equal((await provider.list(group)).length, 0)
+    } finally {
+      stranger.kill('SIGKILL')
+    }
+  })
+
+  test('an instance that ignores SIGTERM is killed after the stop timeout', async () => {
+    const stubborn = groupOf('spec', [...tsxNode, tinyServer], { FIXTURE_IGNORE_SIGTERM: '1' })
+    const [r] = await provider.launch(stubborn, stubborn.size, 1)
+    const running = await untilStatus(provider, stubborn, r!.id, 'running')
+    const pid = Number(running.meta!.pid)
+    await provider.terminate(stubborn, r!.id)
+    const stat = readProcStat(pid)
+    assert.ok(stat === undefined || stat.state === 'Z' || stat.startTime !== running.meta!.startTime, 'process is gone')
+    assert.match(readFileSync(running.meta!.logPath!, 'utf8'), /ignoring SIGTERM/)
+    assert.equal((await provider.list(stubborn)).length, 0)
+  })
+
+  test('an instance whose health path fails stays starting', async () => {
+    const sick = groupOf('spec', [...tsxNode, tinyServer], { FIXTURE_UNHEALTHY: '1' })
+    const [r] = await provider.launch(sick, sick.size, 1)
+    // Wait until it listens (its /env answers), then check that list() still says starting.
+    const port = r!.address!.port
+    for (let i = 0; i < 150; i++) {
+      const ok = await fetch(`http://127.0.0.1:${port}/env`).then((x) => x.ok, () => false)
+      if (ok) break
+      await sleep(100)
+    }
+    const rs = await provider.list(sick)
+    assert.equal(rs.find((x) => x.id === r!.id)?.status, 'starting')
+    await provider.terminate(sick, r!.id)
+  })
+
+  test('a terminate interrupted by a tide crash is completed by the next list', async () => {
+    const [r] = await provider.launch(group, group.size, 1)
+    const running = await untilStatus(provider, group, r!.id, 'running')
+    const entry = env.registry.list('spec').find((e) => e.id === r!.id)!
+    // As if tide marked it stopping, signalled it, and died before removing the record.
+    env.registry.put({ ...entry, stoppingAtMs: Date.now() })
+    assert.equal((await provider.list(group)).find((x) => x.id === r!.id)?.status, 'stopping')
+    process.kill(Number(running.meta!.pid), 'SIGTERM')
+    for (let i = 0; i < 150 && (await provider.list(group)).length > 0; i++) await sleep(100)
+    assert.deepEqual(await provider.list(group), [])
+    assert.deepEqual(env.registry.list('spec'), [])
+  })
+
+  test('a command that does not exist is a LaunchFailedError naming it, and records nothing', async () => {
+    const bad = groupOf('spec', ['/nonexistent/tide-no-such-binary'])
+    await assert.rejects(provider.launch(bad, bad.size, 1), (err: unknown) => {
+      assert.ok(isProviderError(err, ProviderErrorCodes.launch))
+      assert.match(err.message, /tide-no-such-binary/)
+      assert.match(err.message, /ENOENT/)
+      assert.equal(err.retryable, false)
+      return true
+    })
+    assert.deepEqual(await provider.list(bad), [])
+  })
+
+  test('a group without launch.command is a ProviderConfigError', async () => {
+    const noLaunch = { ...group, launch: undefined } as unknown as GroupSpec
+    await assert.rejects(provider.launch(noLaunch, group.size, 1), (err: unknown) => isProviderError(err, ProviderErrorCodes.config))
+  })
+
+  test('instances survive the provider object: the registry file is all a restart needs', async () => {
+    const [r] = await provider.launch(group, group.size, 1)
+    await untilStatus(provider, group, r!.id, 'running')
+    assert.ok(existsSync(env.registry.path))
+    const reread = new FileInstanceRegistry(env.registry.path)
+    const p2 = new LocalProvider({ registry: reread, stateDir: env.dir })
+    assert.deepEqual((await p2.list(group)).map((x) => [x.id, x.status]), [[r!.id, 'running']])
+    await p2.terminate(group, r!.id)
+  })
+})

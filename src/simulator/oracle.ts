@@ -65,50 +65,8 @@ export function oracleSchedule(needed: Int32Array, startupSteps: number): Oracle
   if (!Number.isInteger(startupSteps) || startupSteps < 0) {
     throw new RangeError(`oracle: startupSteps must be a whole number ≥ 0, got ${startupSteps}`)
   }
+  const plan = planLevels(needed, startupSteps)
   const steps = needed.length
-  let peak = 0
-  for (let t = 0; t < steps; t++) peak = Math.max(peak, needed[t] ?? 0)
-  // Per level: the step its current instance's serving interval ended, or -1 while none.
-  const lastEnd = new Float64Array(peak + 1).fill(-1)
-  // Difference arrays of the billed and serving counts, and per-step launch/termination marks.
-  const billedDiff = new Int32Array(steps + 1)
-  const servingDiff = new Int32Array(steps + 1)
-  const launchedAt = new Uint8Array(steps + 1)
-  const terminatedAt = new Uint8Array(steps + 1)
-
-  const endInstance = (level: number): void => {
-    const end = lastEnd[level] ?? -1
-    if (end < 0) return
-    billedDiff[end]! -= 1
-    servingDiff[end]! -= 1
-    if (end < steps) terminatedAt[end] = 1
-    lastEnd[level] = -1
-  }
-
-  let previous = 0
-  for (let t = 0; t <= steps; t++) {
-    const current = t < steps ? (needed[t] ?? 0) : 0
-    if (current < previous) {
-      for (let k = current + 1; k <= previous; k++) lastEnd[k] = t
-    } else if (current > previous) {
-      for (let k = previous + 1; k <= current; k++) {
-        const end = lastEnd[k] ?? -1
-        if (end >= 0 && t - end < startupSteps) {
-          // Bridge the gap: the instance keeps running (and serving) from `end` to t.
-          lastEnd[k] = -1
-          continue
-        }
-        endInstance(k)
-        const launch = t - startupSteps
-        if (launch >= 0) launchedAt[launch] = 1
-        billedDiff[launch > 0 ? launch : 0]! += 1
-        servingDiff[t]! += 1
-      }
-    }
-    previous = current
-  }
-  for (let k = 1; k <= peak; k++) endInstance(k)
-
   const billed = new Int32Array(steps)
   const serving = new Int32Array(steps)
   let b = 0
@@ -117,13 +75,71 @@ export function oracleSchedule(needed: Int32Array, startupSteps: number): Oracle
   let scaleOut = 0
   let scaleIn = 0
   for (let t = 0; t < steps; t++) {
-    b += billedDiff[t] ?? 0
-    s += servingDiff[t] ?? 0
+    b += plan.billedDiff[t] ?? 0
+    s += plan.servingDiff[t] ?? 0
     billed[t] = b
     serving[t] = s
     total += b
-    scaleOut += launchedAt[t] ?? 0
-    scaleIn += terminatedAt[t] ?? 0
+    scaleOut += plan.launchedAt[t] ?? 0
+    scaleIn += plan.terminatedAt[t] ?? 0
   }
   return { needed, billed, serving, billedInstanceSteps: total, scaleOutActions: scaleOut, scaleInActions: scaleIn }
+}
+
+/** The level-by-level plan as difference arrays of the billed and serving counts, and per-step action marks. */
+interface LevelPlan {
+  readonly billedDiff: Int32Array
+  readonly servingDiff: Int32Array
+  readonly launchedAt: Uint8Array
+  readonly terminatedAt: Uint8Array
+}
+
+/** Walks the skyline of needed(t) once, starting and ending each level's instances (module comment). */
+function planLevels(needed: Int32Array, startupSteps: number): LevelPlan {
+  const steps = needed.length
+  let peak = 0
+  for (let t = 0; t < steps; t++) peak = Math.max(peak, needed[t] ?? 0)
+  // Per level: the step its current instance's serving interval ended, or -1 while none.
+  const lastEnd = new Float64Array(peak + 1).fill(-1)
+  const plan: LevelPlan = {
+    billedDiff: new Int32Array(steps + 1),
+    servingDiff: new Int32Array(steps + 1),
+    launchedAt: new Uint8Array(steps + 1),
+    terminatedAt: new Uint8Array(steps + 1),
+  }
+  const endInstance = (level: number): void => {
+    const end = lastEnd[level] ?? -1
+    if (end < 0) return
+    bump(plan.billedDiff, end, -1)
+    bump(plan.servingDiff, end, -1)
+    if (end < steps) plan.terminatedAt[end] = 1
+    lastEnd[level] = -1
+  }
+  const startLevel = (level: number, t: number): void => {
+    const end = lastEnd[level] ?? -1
+    if (end >= 0 && t - end < startupSteps) {
+      // Bridge the gap: the instance keeps running (and serving) from `end` to t.
+      lastEnd[level] = -1
+      return
+    }
+    endInstance(level)
+    const launch = t - startupSteps
+    if (launch >= 0) plan.launchedAt[launch] = 1
+    bump(plan.billedDiff, launch > 0 ? launch : 0, 1)
+    bump(plan.servingDiff, t, 1)
+  }
+
+  let previous = 0
+  for (let t = 0; t <= steps; t++) {
+    const current = t < steps ? (needed[t] ?? 0) : 0
+    for (let k = current + 1; k <= previous; k++) lastEnd[k] = t
+    for (let k = previous + 1; k <= current; k++) startLevel(k, t)
+    previous = current
+  }
+  for (let k = 1; k <= peak; k++) endInstance(k)
+  return plan
+}
+
+function bump(a: Int32Array, i: number, by: number): void {
+  a[i] = (a[i] ?? 0) + by
 }

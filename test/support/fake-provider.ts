@@ -14,7 +14,7 @@ export class FakeProvider implements Provider {
   readonly capabilities: ProviderCapabilities = { resize: 'replace', adopts: true }
   readonly calls: { method: string; args: unknown[] }[] = []
   readonly instances = new Map<string, Mutable<InstanceRecord>>()
-  nextError: Partial<Record<'list' | 'launch' | 'terminate', Error>> = {}
+  nextError: Partial<Record<'list' | 'launch' | 'terminate', Error | undefined>> = {}
   #seq = 0
   readonly #clock: Clock
   /** When set, launched instances become running after this many ms (checked on list). */
@@ -28,7 +28,7 @@ export class FakeProvider implements Provider {
   #fail(method: 'list' | 'launch' | 'terminate'): void {
     const err = this.nextError[method]
     if (err) {
-      delete this.nextError[method]
+      this.nextError[method] = undefined
       throw err
     }
   }

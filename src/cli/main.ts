@@ -1,0 +1,28 @@
+/**
+ * The `tide` command (bin/tide.js runs this file through tsx). The table below is the
+ * whole list of commands, in the order `tide --help` shows them. To add a command,
+ * write src/cli/NAME.ts exporting `command: Command` (or a `CommandGroup`) and add one
+ * line here: `name: () => import('./NAME.ts'),`. Commands load lazily, so a slow import
+ * in one command does not slow the others. Flag parsing, help and exit codes live in
+ * args.ts.
+ */
+import { runCommandLine, type CommandTable } from './args.ts'
+
+/** Every `tide` command. */
+export const commands: CommandTable = {
+  validate: () => import('./validate.ts'),
+  import: () => import('./import-hpa.ts'),
+  trace: () => import('./trace.ts'),
+  load: () => import('./load.ts'),
+}
+
+// `tide … | head` closes the pipe early; that is not an error worth a stack.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err
+})
+
+process.exitCode = await runCommandLine(commands, process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+})

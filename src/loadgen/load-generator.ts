@@ -1,0 +1,239 @@
+/**
+ * An open-loop HTTP load generator: requests arrive at the rate the pattern says,
+ * whether or not earlier ones have answered (as real shoppers do), up to a bound on
+ * requests in flight. Bounded in time and count; loopback only unless allowed.
+ * Used by `tide load`, `tide demo` and the reaction benchmark.
+ */
+import { Pool } from 'undici'
+import { TideError } from '../errors.ts'
+import type { RateFn } from './patterns.ts'
+
+/** One kind of request in the mix, chosen with probability weight / Σ weights. */
+export interface RequestKind {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE'
+  readonly path: string
+  readonly weight: number
+  /** JSON body for POST/PUT. */
+  readonly body?: unknown
+}
+
+export interface LoadOptions {
+  readonly url: string
+  readonly rate: RateFn
+  readonly durationSeconds: number
+  readonly mix?: readonly RequestKind[]
+  /** Requests in flight at most; arrivals beyond are counted as `clientDropped`. */
+  readonly maxInFlight?: number
+  /** Hard cap on requests sent in the whole run. */
+  readonly maxRequests?: number
+  /** Per-request timeout. */
+  readonly timeoutMs?: number
+  /** Allow a non-loopback target. */
+  readonly allowRemote?: boolean
+  readonly signal?: AbortSignal
+  /** Called once per second with that second's figures. */
+  readonly onSecond?: (s: SecondStats) => void
+  /** Seed of the request-mix choice, for repeatable runs. */
+  readonly seed?: number
+}
+
+/** What one second of the run saw. */
+export interface SecondStats {
+  readonly t: number
+  readonly offeredRps: number
+  readonly sent: number
+  readonly ok: number
+  readonly failed: number
+  /** 503 answers with Retry-After: load shed on purpose by the router. */
+  readonly shed: number
+  readonly p95Ms: number
+}
+
+/** The whole run. */
+export interface LoadSummary {
+  readonly durationSeconds: number
+  readonly totalRequests: number
+  readonly okRequests: number
+  readonly failedRequests: number
+  readonly shedRequests: number
+  readonly clientDropped: number
+  readonly p50Ms: number
+  readonly p95Ms: number
+  readonly p99Ms: number
+  readonly byStatus: Readonly<Record<string, number>>
+  /** A few failure messages, to say why requests failed. */
+  readonly failureSamples: readonly string[]
+  readonly seconds: readonly SecondStats[]
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\]|::1)$/
+
+/** Throws a usage error unless the URL is http(s) on loopback (or remote is allowed). */
+export function checkTarget(url: string, allowRemote: boolean): URL {
+  let u: URL
+  try {
+    u = new URL(url)
+  } catch {
+    throw new TideError('TIDE_ERR_USAGE', `--url: not a URL: ${url}`)
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TideError('TIDE_ERR_USAGE', `--url: only http and https are supported, not ${u.protocol}`)
+  if (!allowRemote && !LOOPBACK.test(u.hostname)) {
+    throw new TideError('TIDE_ERR_USAGE', `--url: ${u.hostname} is not a loopback address; pass --allow-remote to load another host`)
+  }
+  return u
+}
+
+/** A small deterministic PRNG (mulberry32), so request mixes repeat run to run. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** The q-quantile (0–1) of a list of numbers; 0 for an empty list. Sorts in place. */
+function quantile(values: number[], q: number): number {
+  if (values.length === 0) return 0
+  values.sort((a, b) => a - b)
+  return values[Math.min(values.length - 1, Math.floor(q * values.length))] ?? 0
+}
+
+/**
+ * Runs the load and resolves with its summary. Arrivals are scheduled every 10 ms
+ * from the rate function (fractional arrivals carried over), so the offered load
+ * follows the pattern closely at any rate from 1 to thousands per second.
+ */
+export async function runLoad(opts: LoadOptions): Promise<LoadSummary> {
+  const target = checkTarget(opts.url, opts.allowRemote ?? false)
+  const mix = opts.mix && opts.mix.length > 0 ? opts.mix : [{ method: 'GET' as const, path: target.pathname + target.search, weight: 1 }]
+  const totalWeight = mix.reduce((s, k) => s + k.weight, 0)
+  const maxInFlight = opts.maxInFlight ?? 512
+  const maxRequests = opts.maxRequests ?? 10_000_000
+  const timeoutMs = opts.timeoutMs ?? 10_000
+  const random = mulberry32(opts.seed ?? 1)
+  const pool = new Pool(target.origin, { connections: Math.min(maxInFlight, 256), pipelining: 1, headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
+
+  const byStatus: Record<string, number> = {}
+  const failureSamples: string[] = []
+  const allLatencies: number[] = []
+  const seconds: SecondStats[] = []
+  let inFlight = 0
+  let total = 0
+  let ok = 0
+  let failed = 0
+  let shed = 0
+  let clientDropped = 0
+  let sec = { sent: 0, ok: 0, failed: 0, shed: 0, lat: [] as number[] }
+  const inflightPromises = new Set<Promise<void>>()
+
+  const pick = (): RequestKind => {
+    let r = random() * totalWeight
+    for (const k of mix) {
+      r -= k.weight
+      if (r <= 0) return k
+    }
+    return mix[mix.length - 1] ?? { method: 'GET', path: '/', weight: 1 }
+  }
+
+  const fire = (): void => {
+    const kind = pick()
+    const started = performance.now()
+    inFlight++
+    total++
+    sec.sent++
+    const secAtStart = sec
+    const body = kind.body === undefined ? null : JSON.stringify(kind.body)
+    const p = pool
+      .request({
+        method: kind.method,
+        path: kind.path,
+        headers: body === null ? {} : { 'content-type': 'application/json' },
+        body,
+      })
+      .then(async (res) => {
+        await res.body.dump()
+        const ms = performance.now() - started
+        const key = String(res.statusCode)
+        byStatus[key] = (byStatus[key] ?? 0) + 1
+        if (res.statusCode === 503 && res.headers['retry-after'] !== undefined) {
+          shed++
+          secAtStart.shed++
+        } else if (res.statusCode >= 500) {
+          failed++
+          secAtStart.failed++
+          if (failureSamples.length < 5) failureSamples.push(`${kind.method} ${kind.path}: HTTP ${res.statusCode}`)
+        } else {
+          ok++
+          secAtStart.ok++
+          secAtStart.lat.push(ms)
+          allLatencies.push(ms)
+        }
+      })
+      .catch((err: unknown) => {
+        failed++
+        secAtStart.failed++
+        byStatus.error = (byStatus.error ?? 0) + 1
+        if (failureSamples.length < 5) failureSamples.push(`${kind.method} ${kind.path}: ${err instanceof Error ? err.message : String(err)}`)
+      })
+      .finally(() => {
+        inFlight--
+        inflightPromises.delete(p)
+      })
+    inflightPromises.add(p)
+  }
+
+  const startMs = performance.now()
+  const sliceMs = 10
+  let carry = 0
+  let lastSecond = 0
+  let offered = 0
+  try {
+    for (;;) {
+      const elapsedS = (performance.now() - startMs) / 1000
+      if (elapsedS >= opts.durationSeconds || opts.signal?.aborted || total >= maxRequests) break
+      const t = Math.floor(elapsedS)
+      while (t > lastSecond) {
+        const lat = sec.lat
+        const s: SecondStats = { t: lastSecond, offeredRps: offered, sent: sec.sent, ok: sec.ok, failed: sec.failed, shed: sec.shed, p95Ms: quantile(lat, 0.95) }
+        seconds.push(s)
+        opts.onSecond?.(s)
+        sec = { sent: 0, ok: 0, failed: 0, shed: 0, lat: [] }
+        lastSecond++
+      }
+      offered = Math.max(0, opts.rate(elapsedS))
+      carry += (offered * sliceMs) / 1000
+      while (carry >= 1 && total < maxRequests) {
+        carry -= 1
+        if (inFlight >= maxInFlight) clientDropped++
+        else fire()
+      }
+      await new Promise((resolve) => setTimeout(resolve, sliceMs))
+    }
+    await Promise.allSettled([...inflightPromises])
+  } finally {
+    await pool.close()
+  }
+  const s: SecondStats = { t: lastSecond, offeredRps: offered, sent: sec.sent, ok: sec.ok, failed: sec.failed, shed: sec.shed, p95Ms: quantile(sec.lat, 0.95) }
+  if (s.sent > 0) {
+    seconds.push(s)
+    opts.onSecond?.(s)
+  }
+  return {
+    durationSeconds: (performance.now() - startMs) / 1000,
+    totalRequests: total,
+    okRequests: ok,
+    failedRequests: failed,
+    shedRequests: shed,
+    clientDropped,
+    p50Ms: quantile(allLatencies, 0.5),
+    p95Ms: quantile(allLatencies, 0.95),
+    p99Ms: quantile(allLatencies, 0.99),
+    byStatus,
+    failureSamples,
+    seconds,
+  }
+}

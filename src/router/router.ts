@@ -1,0 +1,385 @@
+/**
+ * tide's HTTP router for `local` instances: the public API the controller uses.
+ *
+ * The Router is the primary: it owns the instance list, the health checks (active
+ * and passive), draining and the per-second stats. The proxying itself happens in
+ * proxy cores (proxy-core.ts): with routing.workers = 1 one core runs in this
+ * process; otherwise one per node:cluster worker, all accepting on the same listen
+ * socket, each sent the routing table and asked for its counters every second.
+ * It never imports the controller.
+ */
+import cluster, { type Worker } from 'node:cluster'
+import { EventEmitter } from 'node:events'
+import { availableParallelism } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import type { HealthSpec, RoutingSpec } from '../spec/schema.ts'
+import { RouterError } from './errors.ts'
+import { HealthChecker, type HealthTransition } from './health-checker.ts'
+import { resolveClasses } from './priority-classes.ts'
+import type { FromCore, TableEntry, ToCore, WindowSample } from './protocol.ts'
+import { ProxyCore } from './proxy-core.ts'
+import { mergeWindows, type HealthState, type RouterStats } from './stats.ts'
+
+/** An instance the router may send traffic to. Only healthy ones in state warming or in-service get requests. */
+export interface RouterInstance {
+  readonly id: string
+  readonly host: string
+  readonly port: number
+  readonly state: 'warming' | 'in-service' | 'draining'
+  /** Launch time (epoch ms): health.graceSeconds counts from here; defaults to when the router first saw it. */
+  readonly launchedAtMs?: number
+}
+
+/** Options: the group's routing and health sections (GroupSpec), plus test hooks. */
+export interface RouterOptions {
+  readonly routing: RoutingSpec
+  readonly health: HealthSpec
+  /** How often stats windows are cut and the `stats` event fires; 1000 ms by default. */
+  readonly statsIntervalMs?: number
+  /** Uniform in [0, 1) for p2c picks; Math.random by default. Used only in-process (workers: 1). */
+  readonly random?: () => number
+}
+
+/** The outcome of drain(): completed when the instance had no request in flight before the timeout. */
+export interface DrainResult {
+  readonly completed: boolean
+  /** Requests still in flight when the timeout struck (as of the last stats window); 0 when completed. */
+  readonly inFlight: number
+}
+
+/** Events of the router. */
+export interface RouterEvents {
+  /** The last completed window, every statsIntervalMs. */
+  stats: [RouterStats]
+  /** An instance's health changed (active check or passive ejection). */
+  health: [HealthTransition]
+  /** A worker process died and was replaced (cluster mode). */
+  'worker-exit': [{ readonly index: number; readonly code: number | null; readonly signal: string | null }]
+}
+
+/** How long start() waits for cluster workers to listen (they compile TypeScript on start). */
+const WORKER_START_TIMEOUT_MS = 30_000
+/** How long the primary waits for every core's window before merging what it has. */
+const COLLECT_TIMEOUT_MS = 250
+
+interface CoreLink {
+  send(msg: ToCore): void
+  worker: Worker | undefined
+}
+
+interface DrainWaiter {
+  readonly waiting: Set<number>
+  readonly resolve: (r: DrainResult) => void
+  readonly timer: NodeJS.Timeout
+}
+
+/** The router. Construct, `start()`, `setInstances()` as the fleet changes, `drain()` before removal, `stop()`. */
+export class Router extends EventEmitter<RouterEvents> {
+  readonly #routing: RoutingSpec
+  readonly #statsIntervalMs: number
+  readonly #random: (() => number) | undefined
+  readonly #checker: HealthChecker
+  readonly #instances = new Map<string, RouterInstance>()
+  readonly #draining = new Set<string>()
+  readonly #drainWaiters = new Map<string, DrainWaiter[]>()
+  #cores: CoreLink[] = []
+  #coreCount = 1
+  #stats: RouterStats
+  #statsTimer: NodeJS.Timeout | undefined
+  #seq = 0
+  #pending: { seq: number; samples: Map<number, WindowSample>; timer: NodeJS.Timeout } | undefined
+  #stopWaiters = new Map<number, () => void>()
+  #state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new'
+  #port = 0
+
+  constructor(options: RouterOptions) {
+    super()
+    this.#routing = options.routing
+    this.#statsIntervalMs = options.statsIntervalMs ?? 1000
+    this.#random = options.random
+    this.#checker = new HealthChecker(options.health, this.#onHealthChange)
+    this.#stats = mergeWindows([], resolveClasses(options.routing.classes), () => 'unknown')
+  }
+
+  /** The port the router listens on (routing.listen, or the one the OS chose for 0); 0 before start(). */
+  get port(): number {
+    return this.#port
+  }
+
+  /** The number of proxy cores: routing.workers, or one per core when 0. */
+  get workers(): number {
+    return this.#coreCount
+  }
+
+  /**
+   * Starts listening on routing.host:routing.listen. Rejects with the listen error
+   * (EADDRINUSE…) or when a cluster worker fails to start; calling it twice is a
+   * ROUTER_ERR_USAGE error.
+   */
+  async start(): Promise<{ port: number }> {
+    if (this.#state !== 'new') throw new RouterError('ROUTER_ERR_USAGE', `Router.start() called when ${this.#state}`)
+    this.#state = 'starting'
+    this.#coreCount = this.#routing.workers === 0 ? availableParallelism() : this.#routing.workers
+    try {
+      this.#port = this.#coreCount === 1 ? await this.#startInProcess() : await this.#startCluster()
+    } catch (err) {
+      await this.#stopCores(0)
+      this.#state = 'stopped'
+      throw err
+    }
+    this.#state = 'running'
+    this.#broadcastTable()
+    this.#statsTimer = setInterval(this.#collect, this.#statsIntervalMs)
+    return { port: this.#port }
+  }
+
+  async #startInProcess(): Promise<number> {
+    const core = new ProxyCore({ routing: this.#routing, cores: 1, ...(this.#random ? { random: this.#random } : {}) }, (msg) => {
+      this.#onCoreMessage(0, msg)
+    })
+    this.#cores = [
+      {
+        send: (msg) => {
+          core.handle(msg)
+        },
+        worker: undefined,
+      },
+    ]
+    return core.listen()
+  }
+
+  async #startCluster(): Promise<number> {
+    cluster.setupPrimary({
+      exec: fileURLToPath(new URL('./cluster-worker.ts', import.meta.url)),
+      execArgv: ['--import', import.meta.resolve('tsx')],
+    })
+    const ports = await Promise.all(Array.from({ length: this.#coreCount }, (_, i) => this.#fork(i)))
+    return ports[0] ?? 0
+  }
+
+  /** Forks core i and resolves with its port once it listens. */
+  #fork(index: number): Promise<number> {
+    const worker = cluster.fork({ TIDE_ROUTER_CORE: JSON.stringify({ routing: this.#routing, cores: this.#coreCount }) })
+    const link: CoreLink = {
+      send: (msg) => {
+        if (worker.isConnected()) worker.send(msg)
+      },
+      worker,
+    }
+    this.#cores[index] = link
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new RouterError('ROUTER_ERR_USAGE', `router worker ${index} did not listen within ${WORKER_START_TIMEOUT_MS / 1000} s`))
+      }, WORKER_START_TIMEOUT_MS)
+      worker.on('message', (msg: FromCore) => {
+        if (msg.t === 'listening') {
+          clearTimeout(timer)
+          resolve(msg.port)
+        }
+        this.#onCoreMessage(index, msg)
+      })
+      worker.once('exit', (code, signal) => {
+        clearTimeout(timer)
+        reject(new RouterError('ROUTER_ERR_USAGE', `router worker ${index} exited (code ${code}, signal ${signal}) before listening on ${this.#routing.host}:${this.#routing.listen}`))
+        this.#onWorkerExit(index, worker, code, signal)
+      })
+    })
+  }
+
+  #onWorkerExit(index: number, worker: Worker, code: number | null, signal: string | null): void {
+    this.#stopWaiters.get(index)?.()
+    if (this.#state !== 'running' || this.#cores[index]?.worker !== worker) return
+    this.emit('worker-exit', { index, code, signal })
+    this.#fork(index).then(
+      () => {
+        this.#broadcastTable()
+      },
+      () => undefined,
+    )
+  }
+
+  /**
+   * Replaces the instance list. Instances absent from it get no new requests
+   * (their in-flight ones finish) and stop being health-checked; new ones are
+   * checked at once and get traffic after their first passing check.
+   */
+  setInstances(list: readonly RouterInstance[]): void {
+    const ids = new Set(list.map((i) => i.id))
+    for (const id of this.#instances.keys()) {
+      if (!ids.has(id)) {
+        this.#instances.delete(id)
+        this.#draining.delete(id)
+        this.#checker.remove(id)
+      }
+    }
+    for (const inst of list) {
+      this.#instances.set(inst.id, inst)
+      this.#checker.add(inst.id, { host: inst.host, port: inst.port }, inst.launchedAtMs)
+    }
+    this.#broadcastTable()
+  }
+
+  /**
+   * Stops sending new requests to an instance and resolves once every core has no
+   * request in flight to it ({ completed: true }), or after timeoutMs
+   * ({ completed: false, inFlight }). The instance stays draining until it leaves
+   * the list given to setInstances. An unknown id resolves completed at once.
+   */
+  drain(id: string, options: { readonly timeoutMs: number }): Promise<DrainResult> {
+    if (!this.#instances.has(id) || this.#state !== 'running') return Promise.resolve({ completed: true, inFlight: 0 })
+    return new Promise((resolve) => {
+      const waiter: DrainWaiter = {
+        waiting: new Set(this.#cores.map((_, i) => i)),
+        resolve,
+        timer: setTimeout(() => {
+          this.#removeWaiter(id, waiter)
+          const inFlight = this.#stats.instances.find((s) => s.id === id)?.inFlight ?? 0
+          resolve({ completed: false, inFlight: Math.max(1, inFlight) })
+        }, options.timeoutMs),
+      }
+      const list = this.#drainWaiters.get(id) ?? []
+      list.push(waiter)
+      this.#drainWaiters.set(id, list)
+      this.#draining.add(id)
+      this.#broadcastTable()
+    })
+  }
+
+  #removeWaiter(id: string, waiter: DrainWaiter): void {
+    const list = (this.#drainWaiters.get(id) ?? []).filter((w) => w !== waiter)
+    if (list.length === 0) this.#drainWaiters.delete(id)
+    else this.#drainWaiters.set(id, list)
+  }
+
+  /** The last completed stats window (all zero before the first). */
+  stats(): RouterStats {
+    return this.#stats
+  }
+
+  /** Health of every listed instance: 'unknown' until its first check completes. */
+  health(): Map<string, HealthState> {
+    return new Map([...this.#instances.keys()].map((id) => [id, this.#checker.health(id)]))
+  }
+
+  /**
+   * Stops: no new connections, in-flight requests get up to graceMs (default
+   * routing.drainSeconds) to finish, then everything is closed and cluster
+   * workers exit. Pending drain() calls resolve. Safe to call twice.
+   */
+  async stop(options: { readonly graceMs?: number } = {}): Promise<void> {
+    if (this.#state === 'stopped' || this.#state === 'stopping') return
+    this.#state = 'stopping'
+    clearInterval(this.#statsTimer)
+    if (this.#pending) clearTimeout(this.#pending.timer)
+    this.#checker.stop()
+    await this.#stopCores(options.graceMs ?? this.#routing.drainSeconds * 1000)
+    for (const [id, list] of this.#drainWaiters) {
+      for (const w of list) {
+        clearTimeout(w.timer)
+        w.resolve({ completed: true, inFlight: 0 })
+      }
+      this.#drainWaiters.delete(id)
+    }
+    this.#state = 'stopped'
+  }
+
+  async #stopCores(graceMs: number): Promise<void> {
+    const waits = this.#cores.map(
+      (link, index) =>
+        new Promise<void>((resolve) => {
+          const worker = link.worker
+          if (worker && (worker.isDead() || !worker.isConnected())) {
+            resolve()
+            return
+          }
+          const kill = worker
+            ? setTimeout(() => {
+                worker.process.kill('SIGKILL')
+              }, graceMs + 5000)
+            : undefined
+          this.#stopWaiters.set(index, () => {
+            clearTimeout(kill)
+            this.#stopWaiters.delete(index)
+            resolve()
+          })
+          link.send({ t: 'stop', graceMs })
+        }),
+    )
+    await Promise.all(waits)
+  }
+
+  // ── messages from cores ────────────────────────────────────────────────────
+
+  #onCoreMessage(index: number, msg: FromCore): void {
+    switch (msg.t) {
+      case 'listening':
+        break
+      case 'window':
+        this.#onWindow(index, msg.seq, msg.sample)
+        break
+      case 'eject':
+        this.#checker.eject(msg.id, `${msg.failures} consecutive failures (last: ${msg.reason})`)
+        break
+      case 'drained':
+        this.#onDrained(index, msg.id)
+        break
+      case 'stopped':
+        // In-process, the core is done now; a worker is done when it exits.
+        if (!this.#cores[index]?.worker) this.#stopWaiters.get(index)?.()
+        break
+    }
+  }
+
+  #onDrained(index: number, id: string): void {
+    if (!this.#draining.has(id) && this.#instances.has(id)) return
+    for (const w of [...(this.#drainWaiters.get(id) ?? [])]) {
+      w.waiting.delete(index)
+      if (w.waiting.size === 0) {
+        clearTimeout(w.timer)
+        this.#removeWaiter(id, w)
+        w.resolve({ completed: true, inFlight: 0 })
+      }
+    }
+  }
+
+  readonly #onHealthChange = (t: HealthTransition): void => {
+    this.#broadcastTable()
+    this.emit('health', t)
+  }
+
+  #broadcastTable(): void {
+    if (this.#state !== 'running') return
+    const entries: TableEntry[] = []
+    for (const inst of this.#instances.values()) {
+      const draining = inst.state === 'draining' || this.#draining.has(inst.id)
+      const routable = !draining && this.#checker.health(inst.id) === 'healthy'
+      entries.push({ id: inst.id, host: inst.host, port: inst.port, routable, draining })
+    }
+    for (const link of this.#cores) link.send({ t: 'table', entries })
+  }
+
+  // ── stats ──────────────────────────────────────────────────────────────────
+
+  readonly #collect = (): void => {
+    if (this.#pending) this.#publish()
+    const seq = ++this.#seq
+    this.#pending = { seq, samples: new Map(), timer: setTimeout(() => { this.#publish() }, COLLECT_TIMEOUT_MS) }
+    for (const link of this.#cores) link.send({ t: 'collect', seq })
+  }
+
+  #onWindow(index: number, seq: number, sample: WindowSample): void {
+    const pending = this.#pending
+    if (pending?.seq !== seq) return
+    pending.samples.set(index, sample)
+    if (pending.samples.size >= this.#cores.length) this.#publish()
+  }
+
+  #publish(): void {
+    const pending = this.#pending
+    if (!pending) return
+    clearTimeout(pending.timer)
+    this.#pending = undefined
+    this.#stats = mergeWindows([...pending.samples.values()], resolveClasses(this.#routing.classes), (id) => this.#checker.health(id))
+    this.emit('stats', this.#stats)
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Real backends and a real router on 127.0.0.1 for the router's tests. Nothing here sleeps:
+ * waits are for events (a request arriving, a stats window, a health transition).
+ */
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { HealthSchema, RoutingSchema, type HealthSpec, type RoutingSpec } from '../../src/spec/schema.ts'
+import { Router, type RouterOptions } from '../../src/router/router.ts'
+import type { RouterStats } from '../../src/router/stats.ts'
+
+/** A request a backend saw. */
+export interface Seen {
+  readonly method: string
+  readonly url: string
+  readonly headers: http.IncomingHttpHeaders
+  readonly body: string
+}
+
+/** A backend node:http server that records requests; `handler` decides the answer (default: 200 with its name). */
+export interface Backend {
+  readonly name: string
+  readonly port: number
+  readonly seen: Seen[]
+  /** Health endpoint answers this status; change it to fail health checks. */
+  healthStatus: number
+  handler: ((req: http.IncomingMessage, res: http.ServerResponse, body: string) => void) | undefined
+  /** Resolves when the next non-health request arrives (before it is answered). */
+  nextRequest(): Promise<Seen>
+  close(): Promise<void>
+}
+
+export async function startBackend(name: string): Promise<Backend> {
+  const waiters: ((s: Seen) => void)[] = []
+  const backend: Backend = {
+    name,
+    port: 0,
+    seen: [],
+    healthStatus: 200,
+    handler: undefined,
+    nextRequest: () =>
+      new Promise((resolve) => {
+        waiters.push(resolve)
+      }),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => {
+          resolve()
+        })
+        server.closeAllConnections()
+      }),
+  }
+  const server = http.createServer((req, res) => {
+    if (req.url === '/healthz') {
+      res.writeHead(backend.healthStatus).end()
+      return
+    }
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const seen: Seen = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString() }
+      backend.seen.push(seen)
+      for (const w of waiters.splice(0)) w(seen)
+      if (backend.handler) backend.handler(req, res, seen.body)
+      else res.writeHead(200, { 'content-type': 'text/plain' }).end(name)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return Object.assign(backend, { port: (server.address() as AddressInfo).port })
+}
+
+/** Routing options for tests: in-process, fast health checks, given overrides. */
+export function routingSpec(overrides: Record<string, unknown> = {}): RoutingSpec {
+  return RoutingSchema.parse({ listen: 0, workers: 1, ...overrides })
+}
+
+/** Health options for tests: 20 ms interval, no grace. */
+export function healthSpec(overrides: Record<string, unknown> = {}): HealthSpec {
+  return HealthSchema.parse({ intervalSeconds: 0.02, timeoutSeconds: 0.5, graceSeconds: 0, ...overrides })
+}
+
+/** Starts a router in front of the backends (all in-service) and waits until they are all healthy. */
+export async function startRouter(backends: readonly Backend[], options: Partial<RouterOptions> & { routing?: RoutingSpec } = {}): Promise<Router> {
+  const router = new Router({ routing: options.routing ?? routingSpec(), health: options.health ?? healthSpec(), statsIntervalMs: options.statsIntervalMs ?? 50, ...(options.random ? { random: options.random } : {}) })
+  await router.start()
+  router.setInstances(backends.map((b) => ({ id: b.name, host: '127.0.0.1', port: b.port, state: 'in-service' as const })))
+  await waitFor(router, () => [...router.health().values()].every((h) => h === 'healthy'))
+  return router
+}
+
+/** Resolves when `ready()` holds, checked now and after every health or stats event. */
+export function waitFor(router: Router, ready: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    if (ready()) {
+      resolve()
+      return
+    }
+    const check = (): void => {
+      if (!ready()) return
+      router.off('health', check)
+      router.off('stats', check)
+      resolve()
+    }
+    router.on('health', check)
+    router.on('stats', check)
+  })
+}
+
+/** Resolves with the first stats window that satisfies `pred`. */
+export function statsWhere(router: Router, pred: (s: RouterStats) => boolean): Promise<RouterStats> {
+  return new Promise((resolve) => {
+    const on = (s: RouterStats): void => {
+      if (!pred(s)) return
+      router.off('stats', on)
+      resolve(s)
+    }
+    router.on('stats', on)
+  })
+}
+
+/** A response read completely. */
+export interface Reply {
+  readonly status: number
+  readonly headers: http.IncomingHttpHeaders
+  readonly body: string
+}
+
+/** One request to the router with a fresh connection; never rejects on HTTP errors, rejects on socket errors. */
+export function request(port: number, options: { method?: string; path?: string; headers?: http.OutgoingHttpHeaders; body?: string | Buffer } = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method: options.method ?? 'GET', path: options.path ?? '/', headers: options.headers ?? {}, agent: false }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() })
+      })
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end(options.body)
+  })
+}

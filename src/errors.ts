@@ -66,3 +66,35 @@ export class FileError extends TideError {
     this.path = path
   }
 }
+
+/**
+ * The candidate closest to `word` for a "did you mean" hint: within edit distance 2
+ * (1 for words of up to 3 letters, so that short words do not match everything), case
+ * ignored. Undefined when nothing is that close.
+ */
+export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined
+  let bestDistance = word.length <= 3 ? 2 : 3
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase())
+    if (d < bestDistance) {
+      best = c
+      bestDistance = d
+    }
+  }
+  return best
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions each cost 1. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1)
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution))
+    }
+    previous = current
+  }
+  return previous[b.length] ?? 0
+}

@@ -1,0 +1,69 @@
+/**
+ * `tide validate -c FILE`: reads tide.yaml the way every other command does and prints
+ * the groups it found, or every error at once (exit 1). With `--json` it prints the
+ * whole config with every default filled in, which is what tide will actually run.
+ */
+import { loadConfig } from '../spec/load.ts'
+import type { GroupSpec, MetricSpec, TideConfig } from '../spec/schema.ts'
+import type { Command } from './args.ts'
+
+/** The `validate` command. */
+export const command: Command = {
+  summary: 'check a tide.yaml and list the groups it defines',
+  usage: '-c FILE [--json]',
+  description: 'Reports every problem at once as file:line:col: field: message. Exit status 1 when the file is not valid.',
+  flags: {
+    config: { kind: 'file', short: 'c', description: 'the tide.yaml to check', required: true },
+    json: { kind: 'boolean', description: 'print the config with all defaults applied, as JSON' },
+  },
+  run(args, io) {
+    const path = args.requiredString('config')
+    const config = loadConfig(path)
+    io.stdout.write(args.boolean('json') ? `${JSON.stringify(config, null, 2)}\n` : summary(config, path))
+    return 0
+  },
+}
+
+/** A few lines per group: what an operator checks first after editing the file. */
+export function summary(config: TideConfig, path: string): string {
+  const lines = [`${path}: valid, ${config.groups.length} group${config.groups.length === 1 ? '' : 's'}`]
+  for (const g of config.groups) lines.push(...groupLines(g))
+  const q = config.global.quotas
+  const quotas = [
+    q.maxInstances === undefined ? '' : `${q.maxInstances} instances`,
+    q.maxCpu === undefined ? '' : `${q.maxCpu} cpu`,
+    q.maxMemoryMiB === undefined ? '' : `${q.maxMemoryMiB} MiB`,
+  ].filter((s) => s !== '')
+  if (quotas.length > 0) lines.push(`quotas: at most ${quotas.join(', ')}`)
+  return `${lines.join('\n')}\n`
+}
+
+function groupLines(g: GroupSpec): string[] {
+  const metrics = g.metrics.map(metricText)
+  const parts = [
+    `  ${g.group}: provider ${g.provider}, replicas ${g.replicas.min}..${g.replicas.max}, size ${g.size.cpu} cpu / ${g.size.memoryMiB} MiB, strategy ${g.strategy}`,
+    `    metrics: ${metrics.length === 0 ? 'none' : metrics.join(', ')}`,
+  ]
+  if (g.steps.length > 0) parts.push(`    step rules: ${g.steps.length}`)
+  if (g.schedules.length > 0) parts.push(`    schedules: ${g.schedules.map((s) => s.name).join(', ')}`)
+  if (g.predictive.mode !== 'off') parts.push(`    predictive: ${g.predictive.mode}`)
+  if (g.vertical.mode !== 'off') parts.push(`    vertical: ${g.vertical.mode}`)
+  return parts
+}
+
+function metricText(m: MetricSpec): string {
+  switch (m.type) {
+    case 'cpu':
+      return `cpu ${m.target.averageUtilization}%`
+    case 'memory':
+      return 'averageUtilization' in m.target ? `memory ${m.target.averageUtilization}%` : `memory ${m.target.averageValueMiB} MiB`
+    case 'rps':
+      return `rps ${m.target.averageValue}/instance`
+    case 'inflight':
+      return `inflight ${m.target.averageValue}/instance`
+    case 'latency':
+      return `p${m.percentile} latency ${m.target.valueMs} ms${m.class === undefined ? '' : ` (${m.class})`}`
+    case 'external':
+      return 'averageValue' in m.target ? `external ${m.query} ${m.target.averageValue}/instance` : `external ${m.query} ${m.target.value}`
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Configuration errors: tide.yaml is read whole and every problem is reported at once,
+ * each as `file:line:col: field.path: message`, so that one run of `tide validate` shows
+ * the whole list instead of one error per edit-and-retry.
+ */
+import { TideError, TideErrorCodes } from '../errors.ts'
+
+/** One problem in a config file. `line`/`col` are 1-based; absent when the problem has no place (an unreadable file). */
+export interface ConfigIssue {
+  readonly file: string
+  readonly line?: number
+  readonly col?: number
+  /** The field, as `metrics[0].target.valueMs`; empty for a whole document or file. */
+  readonly path: string
+  readonly message: string
+}
+
+/** `file:line:col: path: message`, leaving out the parts an issue lacks. */
+export function formatConfigIssue(issue: ConfigIssue): string {
+  const where = issue.line === undefined ? issue.file : `${issue.file}:${issue.line}:${issue.col ?? 1}`
+  return issue.path === '' ? `${where}: ${issue.message}` : `${where}: ${issue.path}: ${issue.message}`
+}
+
+/**
+ * tide.yaml is not valid (code TIDE_ERR_CONFIG). `issues` holds every problem found,
+ * sorted by file position; the message lists them all, one per line.
+ */
+export class ConfigError extends TideError {
+  readonly issues: readonly ConfigIssue[]
+
+  constructor(issues: readonly ConfigIssue[], options?: ErrorOptions) {
+    const sorted = [...issues].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0))
+    const file = sorted[0]?.file ?? 'config'
+    const head = sorted.length === 1 ? `1 error in ${file}` : `${sorted.length} errors in ${file}`
+    super(TideErrorCodes.config, `${head}:\n${sorted.map((i) => `  ${formatConfigIssue(i)}`).join('\n')}`, options)
+    this.issues = sorted
+  }
+}

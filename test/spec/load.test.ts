@@ -1,0 +1,221 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { loadConfig, parseConfig, formatFieldPath } from '../../src/spec/load.ts'
+import { ConfigError, formatConfigIssue } from '../../src/spec/errors.ts'
+import { isTideError } from '../../src/errors.ts'
+
+const good = `# two groups and the global settings
+group: shop-web
+provider: local
+launch:
+  command: [node, examples/shop/server.js]
+replicas: { min: 2, max: 20 }
+routing:
+  listen: 8080
+  classes:
+    - { name: checkout, pathPrefix: /checkout, priority: high }
+    - { name: browse, priority: low }
+metrics:
+  - { type: cpu, target: { averageUtilization: 60 } }
+  - { type: latency, percentile: 95, class: checkout, target: { valueMs: 200 } }
+schedules:
+  - { name: double-11, start: "2026-11-11T12:00:00+08:00", end: "2026-11-11T15:00:00+08:00", replicas: { min: 30 } }
+  - { name: weekday-evening, cron: "0 19 * * 1-5", durationMinutes: 180, replicas: { min: 6 }, timezone: Asia/Shanghai }
+---
+group: shop-api
+provider: sim
+---
+quotas: { maxInstances: 100 }
+api: { listen: 7070 }
+`
+
+/** Parses `text` expecting a ConfigError and returns its issues as formatted lines. */
+function errorsOf(text: string): string[] {
+  try {
+    parseConfig(text, 't.yaml')
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err))
+    assert.ok(isTideError(err, 'TIDE_ERR_CONFIG'))
+    return err.issues.map(formatConfigIssue)
+  }
+  assert.fail('expected a ConfigError')
+}
+
+test('a valid file gives every group with defaults and the global settings', () => {
+  const c = parseConfig(good, 't.yaml')
+  assert.deepEqual(c.groups.map((g) => g.group), ['shop-web', 'shop-api'])
+  assert.equal(c.groups[0]!.replicas.max, 20)
+  assert.equal(c.groups[1]!.behavior.scaleDown.stabilizationWindowSeconds, 300)
+  assert.equal(c.global.quotas.maxInstances, 100)
+  assert.equal(c.global.store.path, 'tide.db')
+})
+
+test('without a global document the global defaults apply', () => {
+  const c = parseConfig('group: a\nprovider: sim\n', 't.yaml')
+  assert.equal(c.global.api.listen, 7070)
+  assert.equal(c.groups.length, 1)
+})
+
+test('a trailing --- and comments are fine', () => {
+  const c = parseConfig('---\ngroup: a\nprovider: sim\n---\n# nothing\n', 't.yaml')
+  assert.equal(c.groups.length, 1)
+})
+
+const badCases = [
+  {
+    name: 'unknown top-level field, with a suggestion, at its line',
+    text: 'group: a\nprovider: sim\nreplcas: { min: 1 }\n',
+    want: ['t.yaml:3:1: replcas: unknown field "replcas"; did you mean "replicas"?'],
+  },
+  {
+    name: 'unknown nested field',
+    text: 'group: a\nprovider: sim\nreplicas:\n  min: 1\n  maxx: 3\n',
+    want: ['t.yaml:5:3: replicas.maxx: unknown field "maxx"; did you mean "max"?'],
+  },
+  {
+    name: 'wrong type names the expected type and the value',
+    text: 'group: a\nprovider: sim\nreplicas: { min: two }\n',
+    want: ['t.yaml:3:18: replicas.min: expected number, got "two"'],
+  },
+  {
+    name: 'missing required field points at the key of its parent',
+    text: 'group: a\nprovider: sim\nmetrics:\n  - type: latency\n    target: {}\n',
+    want: ['t.yaml:5:5: metrics[0].target.valueMs: required field is missing (number)'],
+  },
+  {
+    name: 'bad discriminator lists the metric types',
+    text: 'group: a\nprovider: sim\nmetrics:\n  - { type: cpux, target: {} }\n',
+    want: ['t.yaml:4:13: metrics[0].type: must be one of "cpu", "memory", "rps", "inflight", "latency", "external", got "cpux"'],
+  },
+  {
+    name: 'a literal union lists its values',
+    text: 'group: a\nprovider: sim\nmetrics:\n  - { type: latency, percentile: 93, target: { valueMs: 100 } }\n',
+    want: ['t.yaml:4:34: metrics[0].percentile: must be one of 50, 90, 95, 99, got 93'],
+  },
+  {
+    name: 'a local group needs launch.command',
+    text: 'group: a\n',
+    want: ['t.yaml:1:1: launch: a group with provider local needs launch.command'],
+  },
+  {
+    name: 'min above max',
+    text: 'group: a\nprovider: sim\nreplicas: { min: 5, max: 3 }\n',
+    want: ['t.yaml:3:18: replicas.min: replicas.min must not exceed replicas.max'],
+  },
+  {
+    name: 'bad group name',
+    text: 'group: Shop_Web\nprovider: sim\n',
+    want: ['t.yaml:1:8: group: a group name is lower-case letters, digits and dashes, got "Shop_Web"'],
+  },
+  {
+    name: 'a number below its minimum',
+    text: 'group: a\nprovider: sim\nsyncPeriodSeconds: 0\n',
+    want: ['t.yaml:3:20: syncPeriodSeconds: must be > 0, got 0'],
+  },
+  {
+    name: 'duplicate group names',
+    text: 'group: a\nprovider: sim\n---\ngroup: a\nprovider: sim\n',
+    want: ['t.yaml:4:8: group: group "a" is already defined at line 1'],
+  },
+  {
+    name: 'latency class must name a routing class',
+    text: 'group: a\nprovider: sim\nrouting: { classes: [{ name: checkout }] }\nmetrics:\n  - { type: latency, class: chekout, target: { valueMs: 200 } }\n',
+    want: ['t.yaml:5:29: metrics[0].class: class "chekout" is not a routing class (routing.classes has checkout); did you mean "checkout"?'],
+  },
+  {
+    name: 'bad cron',
+    text: 'group: a\nprovider: sim\nschedules:\n  - { name: x, cron: "0 25 * * *", durationMinutes: 5, replicas: { min: 1 } }\n',
+    want: [/^t\.yaml:4:22: schedules\[0\]\.cron: invalid cron "0 25 \* \* \*": /],
+  },
+  {
+    name: 'unknown time zone',
+    text: 'group: a\nprovider: sim\nschedules:\n  - { name: x, cron: "0 9 * * *", durationMinutes: 5, replicas: { min: 1 }, timezone: Asia/Shangai }\n',
+    want: ['t.yaml:4:87: schedules[0].timezone: unknown time zone "Asia/Shangai" (use an IANA name such as Asia/Shanghai or UTC)'],
+  },
+  {
+    name: 'schedule without a window',
+    text: 'group: a\nprovider: sim\nschedules:\n  - { name: x, replicas: { min: 1 } }\n',
+    want: ['t.yaml:4:5: schedules[0]: a schedule needs either start and end, or cron and durationMinutes'],
+  },
+  {
+    name: 'YAML syntax error with its line',
+    text: 'group: a\nprovider: sim\nreplicas: { min: 1\n',
+    want: [/^t\.yaml:4:1: YAML: /],
+  },
+  {
+    name: 'duplicate YAML key',
+    text: 'group: a\nprovider: sim\nprovider: local\n',
+    want: ['t.yaml:3:1: YAML: Map keys must be unique'],
+  },
+  {
+    name: 'a document that is neither a group nor global',
+    text: 'group: a\nprovider: sim\n---\nfoo: 1\n',
+    want: ['t.yaml:4:1: a document needs "group:" (a group) or quotas/store/api (the global settings); found foo'],
+  },
+  {
+    name: 'two global documents',
+    text: 'group: a\nprovider: sim\n---\nstore: { path: a.db }\n---\napi: { listen: 1 }\n',
+    want: ['t.yaml:6:1: a second global document (quotas/store/api); the first is at line 4 — merge them'],
+  },
+  {
+    name: 'a list instead of a mapping',
+    text: '- group: a\n',
+    want: ['t.yaml:1:1: a document must be a mapping of fields, found a list'],
+  },
+  {
+    name: 'no groups at all',
+    text: 'quotas: { maxInstances: 3 }\n',
+    want: ['t.yaml: no group documents found (a group starts with "group: NAME")'],
+  },
+  {
+    name: 'two local groups on one port',
+    text: 'group: a\nlaunch: { command: [x] }\n---\ngroup: b\nlaunch: { command: [x] }\n',
+    want: ['t.yaml:4:1: routing.listen: port 8080 is already used by group "a"; give each local group its own routing.listen'],
+  },
+  {
+    name: 'quotas smaller than the minimums',
+    text: 'group: a\nprovider: sim\nreplicas: { min: 3 }\n---\nquotas: { maxInstances: 2 }\n',
+    want: ['t.yaml:5:25: quotas.maxInstances: 2 instances is less than the groups\' replicas.min need together (3 instances)'],
+  },
+  {
+    name: 'initial outside min..max',
+    text: 'group: a\nprovider: sim\nreplicas: { min: 1, max: 3, initial: 5 }\n',
+    want: ['t.yaml:3:38: replicas.initial: must lie between replicas.min (1) and replicas.max (3), got 5'],
+  },
+] as const
+
+for (const c of badCases) {
+  test(`rejects ${c.name}`, () => {
+    const got = errorsOf(c.text)
+    assert.equal(got.length, c.want.length, got.join('\n'))
+    for (const [i, w] of c.want.entries()) {
+      if (typeof w === 'string') assert.equal(got[i], w)
+      else assert.match(got[i]!, w)
+    }
+  })
+}
+
+test('every issue in the file is reported at once, in file order', () => {
+  const text = 'group: a\nprovider: sim\nreplcas: 1\nsyncPeriodSeconds: -1\n---\ngroup: b\nprovider: nowhere\n'
+  const got = errorsOf(text)
+  assert.deepEqual(
+    got.map((l) => l.split(':').slice(0, 2).join(':')),
+    ['t.yaml:3', 't.yaml:4', 't.yaml:7'],
+  )
+})
+
+test('the error message lists every issue', () => {
+  assert.throws(
+    () => parseConfig('group: a\nprovider: sim\nx: 1\ny: 2\n', 't.yaml'),
+    (err: unknown) => err instanceof ConfigError && /^2 errors in t\.yaml:\n {2}t\.yaml:3:1: x: .*\n {2}t\.yaml:4:1: y: /.test(err.message),
+  )
+})
+
+test('loadConfig names an unreadable file', () => {
+  assert.throws(() => loadConfig('/nonexistent/tide.yaml'), (err: unknown) => isTideError(err, 'TIDE_ERR_FILE') && /nonexistent\/tide\.yaml: ENOENT/.test(err.message))
+})
+
+test('field paths render with indexes', () => {
+  assert.equal(formatFieldPath(['metrics', 0, 'target', 'valueMs']), 'metrics[0].target.valueMs')
+  assert.equal(formatFieldPath([]), '')
+})

@@ -1,0 +1,71 @@
+/**
+ * ISO-8601 date-times to epoch milliseconds, by arithmetic alone.
+ *
+ * The engine may not touch the `Date` global (time is an input, and the lint rule
+ * that enforces it cannot tell a pure `Date.parse` from a clock read), so one-off
+ * schedule windows are parsed here. The accepted form is the one the schema
+ * validates (`z.iso.datetime({ offset: true })`): `YYYY-MM-DDTHH:mm[:ss[.fff…]]`
+ * followed by `Z` or `±HH:mm` / `±HHmm` / `±HH`.
+ */
+
+const isoPattern = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|([+-])(\d{2})(?::?(\d{2}))?)$/
+
+const msPerMinute = 60_000
+const msPerDay = 86_400_000
+
+/**
+ * Days from 1970-01-01 to the given proleptic Gregorian date (month 1–12).
+ * Howard Hinnant's `days_from_civil`: eras of 400 years (146 097 days), with the
+ * year starting in March so that the leap day is the last day of the year.
+ */
+export function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year
+  const era = Math.floor(y / 400)
+  const yearOfEra = y - era * 400 // 0…399
+  const monthFromMarch = (month + 9) % 12 // March = 0 … February = 11
+  const dayOfYear = Math.floor((153 * monthFromMarch + 2) / 5) + day - 1 // 0…365
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear
+  return era * 146_097 + dayOfEra - 719_468 // 719 468 = days from 0000-03-01 to 1970-01-01
+}
+
+/** Memo of parsed strings: schedules repeat the same few strings on every tick. */
+const parsed = new Map<string, number | undefined>()
+
+/**
+ * Epoch milliseconds of an ISO-8601 date-time with an explicit offset, or
+ * undefined when the string is not one (a schema-validated spec never is).
+ * Fractions of a second beyond milliseconds are truncated.
+ */
+export function isoToEpochMs(text: string): number | undefined {
+  if (parsed.has(text)) return parsed.get(text)
+  const value = parseIso(text)
+  parsed.set(text, value)
+  return value
+}
+
+function parseIso(text: string): number | undefined {
+  const m = isoPattern.exec(text)
+  if (m === null) return undefined
+  const [, y, mo, d, h, mi, s, frac, zone, sign, oh, om] = m
+  const year = Number(y)
+  const month = Number(mo)
+  const day = Number(d)
+  const hour = Number(h)
+  const minute = Number(mi)
+  const second = s === undefined ? 0 : Number(s)
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) {
+    return undefined
+  }
+  const millis = frac === undefined ? 0 : Number(frac.slice(0, 3).padEnd(3, '0'))
+  let offsetMinutes = 0
+  if (zone !== 'Z') {
+    offsetMinutes = (Number(oh) * 60 + Number(om ?? '0')) * (sign === '-' ? -1 : 1)
+  }
+  const localMs = daysFromCivil(year, month, day) * msPerDay + ((hour * 60 + minute) * 60 + second) * 1000 + millis
+  // Local time = UTC + offset, so UTC = local − offset.
+  return localMs - offsetMinutes * msPerMinute
+}
+
+function daysInMonth(year: number, month: number): number {
+  return daysFromCivil(month === 12 ? year + 1 : year, month === 12 ? 1 : month + 1, 1) - daysFromCivil(year, month, 1)
+}

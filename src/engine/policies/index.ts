@@ -1,0 +1,21 @@
+/**
+ * The policies decide() consults, by name, in alphabetical order. Adding a policy:
+ * write policies/NAME.ts exporting a ScalingPolicy, add it here, test it beside
+ * the others in test/engine/policies/. decide() asks every policy on every tick;
+ * a policy that is not configured for a group returns undefined.
+ */
+import type { PolicyKind } from '../types.ts'
+import type { ScalingPolicy } from './policy.ts'
+import { scheduledPolicy } from './scheduled.ts'
+import { stepPolicy } from './step.ts'
+import { targetTrackingPolicy } from './target-tracking.ts'
+
+/** Factories of the policies this engine has, by kind, alphabetical. */
+export const policyFactories: Readonly<Partial<Record<PolicyKind, () => ScalingPolicy>>> = {
+  scheduled: () => scheduledPolicy,
+  step: () => stepPolicy,
+  'target-tracking': () => targetTrackingPolicy,
+}
+
+/** Every available policy, in the alphabetical order above (the order of Decision.recommendations). */
+export const allPolicies: readonly ScalingPolicy[] = Object.values(policyFactories).map((make) => make())

@@ -1,0 +1,121 @@
+/**
+ * Scheduled scaling: campaigns and calendars that raise or lower min/max (and
+ * propose a desired count) for a window.
+ *
+ * - One-off window: active while start ≤ now < end. For a `campaign` schedule the
+ *   window opens `campaign.leadMinutes` early, so that capacity is ready at start.
+ * - Recurring window: active while now < the previous cron fire + durationMinutes
+ *   (again opened leadMinutes early for campaigns). The cron pattern is read in
+ *   the schedule's IANA `timezone` by the `croner` package, which does the
+ *   daylight-saving arithmetic (a fire at 09:00 New York is 14:00 UTC in winter and
+ *   13:00 UTC in summer).
+ * - Several active schedules: the highest min, the lowest max and the highest
+ *   desired. The schedule's min/max replace the spec's min/max while it is active
+ *   (see bounds.ts); its desired is a recommendation like any other, combined by
+ *   max and subject to the rate limits.
+ *
+ * Croner is pure computation here (no callback, so no timer is ever started), and
+ * its results are memoised per pattern and zone: a fire time stays valid until the
+ * next fire, so a tick costs a map look-up instead of a cron search.
+ */
+import { Cron } from 'croner'
+import type { ScheduleSpec } from '../../spec/schema.ts'
+import { isoToEpochMs } from '../iso-time.ts'
+import type { Recommendation } from '../types.ts'
+import type { PolicyInput, ScalingPolicy } from './policy.ts'
+
+const msPerMinute = 60_000
+
+interface CronMemo {
+  readonly cron: Cron
+  /** Epoch ms of the last fire at or before a reference inside [validFromMs, validUntilMs); undefined if none. */
+  lastFireMs: number | undefined
+  validFromMs: number
+  validUntilMs: number
+}
+
+const memos = new Map<string, CronMemo>()
+
+function memoFor(pattern: string, timezone: string): CronMemo {
+  const key = `${pattern}\u0000${timezone}`
+  let memo = memos.get(key)
+  if (memo === undefined) {
+    memo = { cron: new Cron(pattern, { timezone }), lastFireMs: undefined, validFromMs: 0, validUntilMs: -1 }
+    memos.set(key, memo)
+  }
+  return memo
+}
+
+/**
+ * Epoch ms of the last fire of `pattern` in `timezone` at or before `atMs`, or
+ * undefined if it never fired before. Pure: the same arguments give the same answer.
+ */
+export function lastCronFireMs(pattern: string, timezone: string, atMs: number): number | undefined {
+  const memo = memoFor(pattern, timezone)
+  if (atMs >= memo.validFromMs && atMs < memo.validUntilMs) return memo.lastFireMs
+  // Croner counts a fire earlier in the same second as the reference, so +1 ms includes a fire exactly at atMs.
+  // eslint-disable-next-line no-restricted-globals -- converts the input atMs for croner; no clock is read.
+  const previous = memo.cron.previousRuns(1, new Date(atMs + 1))[0]
+  // eslint-disable-next-line no-restricted-globals -- as above.
+  const next = memo.cron.nextRun(new Date(atMs))
+  memo.lastFireMs = previous?.getTime()
+  memo.validFromMs = memo.lastFireMs ?? Number.NEGATIVE_INFINITY
+  memo.validUntilMs = next === null ? Number.POSITIVE_INFINITY : next.getTime()
+  return memo.lastFireMs
+}
+
+/** When a schedule's window (including a campaign's lead time) covers `nowMs`: its [fromMs, untilMs), else undefined. */
+export function activeWindow(schedule: ScheduleSpec, nowMs: number): { fromMs: number; untilMs: number } | undefined {
+  const leadMs = (schedule.campaign?.leadMinutes ?? 0) * msPerMinute
+  if (schedule.start !== undefined && schedule.end !== undefined) {
+    const startMs = isoToEpochMs(schedule.start)
+    const endMs = isoToEpochMs(schedule.end)
+    if (startMs === undefined || endMs === undefined) return undefined
+    return nowMs >= startMs - leadMs && nowMs < endMs ? { fromMs: startMs - leadMs, untilMs: endMs } : undefined
+  }
+  if (schedule.cron !== undefined && schedule.durationMinutes !== undefined) {
+    // The window of a fire at f is [f − lead, f + duration); the latest fire at or before now + lead is the one to test.
+    const fireMs = lastCronFireMs(schedule.cron, schedule.timezone, nowMs + leadMs)
+    if (fireMs === undefined) return undefined
+    const untilMs = fireMs + schedule.durationMinutes * msPerMinute
+    return nowMs < untilMs ? { fromMs: fireMs - leadMs, untilMs } : undefined
+  }
+  return undefined
+}
+
+function boundsText(s: ScheduleSpec): string {
+  const parts: string[] = []
+  if (s.replicas.min !== undefined) parts.push(`min ${s.replicas.min}`)
+  if (s.replicas.max !== undefined) parts.push(`max ${s.replicas.max}`)
+  if (s.replicas.desired !== undefined) parts.push(`desired ${s.replicas.desired}`)
+  return parts.join(', ')
+}
+
+/** The scheduled policy: silent unless at least one schedule is active now. */
+export const scheduledPolicy: ScalingPolicy = {
+  kind: 'scheduled',
+  propose(input: PolicyInput): Recommendation | undefined {
+    const schedules = input.spec.schedules
+    if (schedules.length === 0) return undefined
+    let min: number | undefined
+    let max: number | undefined
+    let desired: number | undefined
+    const active: string[] = []
+    for (const s of schedules) {
+      if (activeWindow(s, input.nowMs) === undefined) continue
+      active.push(`${s.name} (${boundsText(s)})`)
+      const r = s.replicas
+      if (r.min !== undefined) min = min === undefined ? r.min : Math.max(min, r.min)
+      if (r.max !== undefined) max = max === undefined ? r.max : Math.min(max, r.max)
+      if (r.desired !== undefined) desired = desired === undefined ? r.desired : Math.max(desired, r.desired)
+    }
+    if (active.length === 0) return undefined
+    const bounds = min !== undefined && max !== undefined ? { min, max } : min !== undefined ? { min } : max !== undefined ? { max } : undefined
+    const detail = `${active.length === 1 ? 'schedule' : 'schedules'} ${active.join(', ')} active`
+    const base = { policy: 'scheduled' as const, reason: 'ScheduleActive', detail }
+    if (desired !== undefined && bounds !== undefined) return { ...base, replicas: desired, bounds }
+    if (desired !== undefined) return { ...base, replicas: desired }
+    if (bounds !== undefined) return { ...base, bounds }
+    return base
+  },
+}

@@ -1,0 +1,298 @@
+/**
+ * Target tracking with the Kubernetes HPA v2 semantics, ported from
+ * k8s.io/kubernetes pkg/controller/podautoscaler/replica_calculator.go
+ * (GetResourceReplicas, calcPlainMetricReplicas, getUsageRatioReplicaCount,
+ * GetExternalPerPodMetricReplicas) and horizontal.go (computeReplicasForMetrics):
+ *
+ * - usageRatio = metric / target; desired = ceil(usageRatio × instances measured).
+ * - No change while the ratio is within tolerance (per direction, default ±10 %).
+ * - Only in-service instances supply samples. An in-service instance without a
+ *   sample is "missing": it counts as 100 % of target (cpu/memory utilisation:
+ *   max(100 %, target) of its size) when the group would scale down, and 0 % when
+ *   it would scale up. Pending, warming and unhealthy instances are left out, and
+ *   counted as 0 % when the result would be a scale-up.
+ * - If filling in those values would flip the direction, or leave the ratio
+ *   within tolerance, hold the current count.
+ * - Several metrics: the largest count wins. A metric that cannot be computed
+ *   blocks scale-in (`blocksScaleIn`), and with no computable metric at all there
+ *   is no count (reason 'NoMetrics').
+ */
+import type { MetricSpec } from '../../spec/schema.ts'
+import { ceilReplicas, holdIfDirectionFlips, replicasForGroupRatio, withinTolerance, type Tolerances } from '../replicas.ts'
+import type { InstanceSample, InstanceView, Recommendation, Signals } from '../types.ts'
+import type { PolicyInput, ScalingPolicy } from './policy.ts'
+
+/** The outcome of one metric: a replica count, or why there is none. */
+export type MetricOutcome =
+  | {
+      readonly valid: true
+      readonly replicas: number
+      /** metric / target as first measured (before missing/not-ready values are filled in). */
+      readonly usageRatio: number
+      readonly withinTolerance: boolean
+      /** e.g. 'cpu 92%' */
+      readonly observed: string
+      /** e.g. '60%' */
+      readonly target: string
+    }
+  | { readonly valid: false; readonly observed: string; readonly why: string }
+
+/** How one per-instance metric is read: value and "request" (the denominator) per instance. */
+interface PodMetric {
+  readonly read: (sample: InstanceSample, instance: InstanceView) => number | undefined
+  /** The instance's request: its cpu or memory size for utilisation metrics, 1 for plain averages. */
+  readonly request: (instance: InstanceView) => number
+  /** Target per unit of request: a fraction (0.6 for 60 %) for utilisation, the per-instance value otherwise. */
+  readonly target: number
+  /**
+   * Utilisation metrics, as the HPA's GetResourceUtilizationRatio, compute whole
+   * percent (truncated) before dividing by the target, and fill missing instances
+   * with max(100 %, target) of their request on a scale-down.
+   */
+  readonly utilization: boolean
+}
+
+const unitRequest = (): number => 1
+
+function ratioOf(sumValue: number, sumRequest: number, metric: PodMetric): number {
+  if (metric.utilization) {
+    // currentUtilization = int32(metricsTotal × 100 / requestsTotal); ratio = utilization / targetUtilization.
+    const percent = Math.trunc((sumValue * 100) / sumRequest + 1e-9)
+    return percent / (metric.target * 100)
+  }
+  return sumValue / sumRequest / metric.target
+}
+
+/** The per-instance computation (GetResourceReplicas / calcPlainMetricReplicas). */
+export function podMetricReplicas(
+  currentReplicas: number,
+  ready: readonly InstanceView[],
+  notReady: readonly InstanceView[],
+  samples: ReadonlyMap<string, InstanceSample>,
+  metric: PodMetric,
+  tolerances: Tolerances,
+): { replicas: number; usageRatio: number; usage: number } | undefined {
+  let sumValue = 0
+  let sumRequest = 0
+  let measured = 0
+  let missingRequest = 0
+  let missing = 0
+  for (const instance of ready) {
+    const sample = samples.get(instance.id)
+    const value = sample === undefined ? undefined : metric.read(sample, instance)
+    const request = metric.request(instance)
+    if (value === undefined || !Number.isFinite(value)) {
+      missing++
+      missingRequest += request
+    } else {
+      sumValue += value
+      sumRequest += request
+      measured++
+    }
+  }
+  if (measured === 0 || sumRequest <= 0) return undefined
+  const usageRatio = ratioOf(sumValue, sumRequest, metric)
+  const usage = sumValue / sumRequest
+  const rebalanceNotReady = notReady.length > 0 && usageRatio > 1
+  if (!rebalanceNotReady && missing === 0) {
+    if (withinTolerance(usageRatio, tolerances)) return { replicas: currentReplicas, usageRatio, usage }
+    return { replicas: ceilReplicas(usageRatio * measured), usageRatio, usage }
+  }
+  let count = measured
+  if (missing > 0 && usageRatio !== 1) {
+    // Scale-down: a missing instance is assumed busy (100 % of target; for utilisation, max(100 %, target)
+    // of its request); scale-up: assumed idle (0 %). Either way the assumption damps the move.
+    const fill = usageRatio < 1 ? (metric.utilization ? Math.max(1, metric.target) : metric.target) : 0
+    sumValue += missingRequest * fill
+    sumRequest += missingRequest
+    count += missing
+  }
+  if (rebalanceNotReady) {
+    // Scale-up: instances not yet ready count as 0 %, as they will take load once ready.
+    for (const instance of notReady) sumRequest += metric.request(instance)
+    count += notReady.length
+  }
+  const newUsageRatio = ratioOf(sumValue, sumRequest, metric)
+  if (withinTolerance(newUsageRatio, tolerances) || (usageRatio < 1 && newUsageRatio > 1) || (usageRatio > 1 && newUsageRatio < 1)) {
+    return { replicas: currentReplicas, usageRatio, usage }
+  }
+  return { replicas: holdIfDirectionFlips(currentReplicas, newUsageRatio, ceilReplicas(newUsageRatio * count)), usageRatio, usage }
+}
+
+/** Rounds for display: whole numbers for values ≥ 10, one decimal below. */
+function show(value: number): string {
+  return Math.abs(value) >= 10 ? String(Math.round(value)) : String(Math.round(value * 10) / 10)
+}
+
+function pod(input: PolicyInput, metric: PodMetric, tolerances: Tolerances, label: string, unit: (v: number) => string): MetricOutcome {
+  const samples = input.signals?.instances
+  if (samples === undefined) return { valid: false, observed: label, why: 'no signals' }
+  const r = podMetricReplicas(input.state.desiredReplicas, input.instances.ready, input.instances.notReady, samples, metric, tolerances)
+  if (r === undefined) return { valid: false, observed: label, why: 'no samples from in-service instances' }
+  const usageShown = metric.utilization ? unit(Math.trunc(r.usage * 100 + 1e-9)) : unit(r.usage)
+  return {
+    valid: true,
+    replicas: r.replicas,
+    usageRatio: r.usageRatio,
+    withinTolerance: withinTolerance(r.usageRatio, tolerances),
+    observed: `${label} ${usageShown}`,
+    target: metric.utilization ? unit(metric.target * 100) : unit(metric.target),
+  }
+}
+
+const percent = (v: number): string => `${show(v)}%`
+
+/** Evaluates one metric of the spec. */
+export function evaluateMetric(input: PolicyInput, spec: MetricSpec, tolerances: Tolerances): MetricOutcome {
+  switch (spec.type) {
+    case 'cpu':
+      return pod(
+        input,
+        {
+          read: (s, i) => (s.cpuRatio === undefined ? undefined : s.cpuRatio * i.size.cpu),
+          request: (i) => i.size.cpu,
+          target: spec.target.averageUtilization / 100,
+          utilization: true,
+        },
+        tolerances,
+        'cpu',
+        percent,
+      )
+    case 'memory':
+      if ('averageUtilization' in spec.target) {
+        return pod(
+          input,
+          { read: (s) => s.memoryMiB, request: (i) => i.size.memoryMiB, target: spec.target.averageUtilization / 100, utilization: true },
+          tolerances,
+          'memory',
+          percent,
+        )
+      }
+      return pod(input, { read: (s) => s.memoryMiB, request: unitRequest, target: spec.target.averageValueMiB, utilization: false }, tolerances, 'memory', (v) => `${show(v)} MiB`)
+    case 'rps':
+      return pod(input, { read: (s) => s.rps, request: unitRequest, target: spec.target.averageValue, utilization: false }, tolerances, 'rps', (v) => `${show(v)}/s per instance`)
+    case 'inflight':
+      return pod(input, { read: (s) => s.inFlight, request: unitRequest, target: spec.target.averageValue, utilization: false }, tolerances, 'in-flight', (v) => `${show(v)} per instance`)
+    case 'latency':
+      return latency(input, spec, tolerances)
+    case 'external':
+      return external(input, spec, tolerances)
+  }
+}
+
+function latencyValue(signals: Signals | undefined, percentile: number, cls: string | undefined): number | undefined {
+  const key = `p${percentile}` as 'p50' | 'p90' | 'p95' | 'p99'
+  if (signals === undefined) return undefined
+  if (cls === undefined) return signals.group.latencyMs?.[key]
+  return signals.group.classes?.[cls]?.latencyMs?.[key]
+}
+
+/**
+ * Group latency percentile vs a target in ms, as an HPA Object metric: ratio =
+ * observed / target, then getUsageRatioReplicaCount over the ready instances.
+ */
+function latency(input: PolicyInput, spec: Extract<MetricSpec, { type: 'latency' }>, tolerances: Tolerances): MetricOutcome {
+  const label = `p${spec.percentile} latency${spec.class === undefined ? '' : ` (${spec.class})`}`
+  const observed = latencyValue(input.signals, spec.percentile, spec.class)
+  if (observed === undefined || !Number.isFinite(observed)) return { valid: false, observed: label, why: 'no signal' }
+  const usageRatio = observed / spec.target.valueMs
+  return {
+    valid: true,
+    replicas: replicasForGroupRatio(input.state.desiredReplicas, usageRatio, input.instances.ready.length, tolerances),
+    usageRatio,
+    withinTolerance: withinTolerance(usageRatio, tolerances),
+    observed: `${label} ${show(observed)} ms`,
+    target: `${show(spec.target.valueMs)} ms`,
+  }
+}
+
+/**
+ * An external query's value. Target `value`: ratio = value / target over the ready
+ * instances (GetExternalMetricReplicas). Target `averageValue`: ratio = value /
+ * (averageValue × current); outside tolerance, ceil(value / averageValue)
+ * (GetExternalPerPodMetricReplicas), which also scales from zero.
+ */
+function external(input: PolicyInput, spec: Extract<MetricSpec, { type: 'external' }>, tolerances: Tolerances): MetricOutcome {
+  const label = `external ${spec.query}`
+  const value = input.signals?.group.external?.[spec.query]
+  if (value === undefined || !Number.isFinite(value)) return { valid: false, observed: label, why: 'no value' }
+  const current = input.state.desiredReplicas
+  if ('value' in spec.target) {
+    const usageRatio = value / spec.target.value
+    return {
+      valid: true,
+      replicas: replicasForGroupRatio(current, usageRatio, input.instances.ready.length, tolerances),
+      usageRatio,
+      withinTolerance: withinTolerance(usageRatio, tolerances),
+      observed: `${label} ${show(value)}`,
+      target: show(spec.target.value),
+    }
+  }
+  const perInstance = spec.target.averageValue
+  const usageRatio = current === 0 ? Number.POSITIVE_INFINITY : value / (perInstance * current)
+  const within = current !== 0 && withinTolerance(usageRatio, tolerances)
+  return {
+    valid: true,
+    replicas: within ? current : ceilReplicas(value / perInstance),
+    usageRatio,
+    withinTolerance: within,
+    observed: `${label} ${show(value)} (${current === 0 ? 'no instances' : `${show(value / current)} per instance`})`,
+    target: `${show(perInstance)} per instance`,
+  }
+}
+
+/** "±10%", or "−10%/+5%" when the directions differ. */
+export function toleranceText(tolerances: Tolerances): string {
+  const down = Math.round(tolerances.scaleDown * 1000) / 10
+  const up = Math.round(tolerances.scaleUp * 1000) / 10
+  return down === up ? `±${up}%` : `−${down}%/+${up}%`
+}
+
+function fragment(o: MetricOutcome, tol: string): string {
+  if (!o.valid) return `${o.observed}: ${o.why}`
+  if (o.withinTolerance) return `${o.observed} vs ${o.target}, ${tol}`
+  return `${o.observed} ${o.usageRatio > 1 ? '>' : '<'} target ${o.target}`
+}
+
+/** Combines per-metric outcomes into one recommendation (computeReplicasForMetrics). */
+export function recommendFromOutcomes(currentReplicas: number, outcomes: readonly MetricOutcome[], tolerances: Tolerances): Recommendation {
+  const tol = toleranceText(tolerances)
+  let best: Extract<MetricOutcome, { valid: true }> | undefined
+  let invalid = 0
+  for (const o of outcomes) {
+    if (!o.valid) invalid++
+    else if (best === undefined || o.replicas > best.replicas) best = o
+  }
+  const invalidText = outcomes.filter((o) => !o.valid).map((o) => fragment(o, tol))
+  if (best === undefined) {
+    return { policy: 'target-tracking', blocksScaleIn: true, reason: 'NoMetrics', detail: `no metrics: ${invalidText.join(', ')}` }
+  }
+  const valid = outcomes.filter((o): o is Extract<MetricOutcome, { valid: true }> => o.valid)
+  const allWithin = valid.every((o) => o.withinTolerance)
+  let reason: string
+  let detail: string
+  if (allWithin && best.replicas === currentReplicas) {
+    reason = 'WithinTolerance'
+    detail = `within tolerance (${valid.map((o) => `${o.observed} vs ${o.target}`).join(', ')}, ${tol})`
+  } else {
+    reason = best.replicas > currentReplicas ? 'MetricAboveTarget' : best.replicas < currentReplicas ? 'MetricBelowTarget' : 'DesiredMatchesCurrent'
+    // The deciding metric first, then the others.
+    detail = [best, ...valid.filter((o) => o !== best)].map((o) => fragment(o, tol)).join(', ')
+  }
+  if (invalid > 0) detail += `; ${invalidText.join(', ')} (scale-in blocked)`
+  return invalid > 0
+    ? { policy: 'target-tracking', replicas: best.replicas, blocksScaleIn: true, reason, detail }
+    : { policy: 'target-tracking', replicas: best.replicas, reason, detail }
+}
+
+/** The target-tracking policy: configured by `metrics:` in tide.yaml; silent when there are none. */
+export const targetTrackingPolicy: ScalingPolicy = {
+  kind: 'target-tracking',
+  propose(input: PolicyInput): Recommendation | undefined {
+    const metrics = input.spec.metrics
+    if (metrics.length === 0) return undefined
+    const tolerances: Tolerances = { scaleDown: input.spec.behavior.scaleDown.tolerance, scaleUp: input.spec.behavior.scaleUp.tolerance }
+    const outcomes = metrics.map((m) => evaluateMetric(input, m, tolerances))
+    return recommendFromOutcomes(input.state.desiredReplicas, outcomes, tolerances)
+  },
+}

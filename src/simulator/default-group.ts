@@ -1,0 +1,60 @@
+/**
+ * tide's own group configuration for `tide simulate` without `-c`: the best policy
+ * tide offers out of the box, tuned with the quality bench (bench/quality.ts) on the
+ * shared and synthetic traces. It is expressed in the simulation's own terms —
+ * instance capacity N and the SLO — because a good target depends on both:
+ *
+ * - rps per instance at 90 % of N: the main signal; it tracks load linearly, so one
+ *   sync period brings capacity to the load (cpu saturates at 100 % and cannot say
+ *   by how much the fleet is short).
+ * - p95 latency at the SLO: a guard that reacts to queueing the rps signal hides
+ *   once instances saturate (completed requests/s stop growing at μ).
+ * - Scale-up: no stabilization, a tolerance of 5 %, and up to +100 % or +8
+ *   instances per 15 s, so a surge is met within about one start-up time.
+ * - Scale-down: a 120 s window instead of the HPA's 300 s, at most −20 % per 30 s,
+ *   so the fleet follows a falling tide without flapping on noise.
+ */
+import { GroupSchema, type GroupSpec } from '../spec/schema.ts'
+import type { SimulationParams } from './params.ts'
+
+/** The group name used when no config is given. */
+export const defaultGroupName = 'app'
+
+/**
+ * The default group for the given simulation parameters (see the module comment).
+ * `extra` overrides top-level fields (replicas, schedules, …) before validation.
+ */
+export function defaultGroupSpec(params: SimulationParams, extra: Record<string, unknown> = {}): GroupSpec {
+  return GroupSchema.parse({
+    group: defaultGroupName,
+    provider: 'sim',
+    replicas: { min: 1, max: 1000 },
+    startupSeconds: params.startupSeconds,
+    metrics: [
+      { type: 'rps', target: { averageValue: round3(params.instanceRps * 0.9) } },
+      { type: 'latency', percentile: 95, target: { valueMs: params.sloP95Ms } },
+    ],
+    behavior: {
+      scaleUp: {
+        stabilizationWindowSeconds: 0,
+        tolerance: 0.05,
+        policies: [
+          { type: 'Percent', value: 100, periodSeconds: 15 },
+          { type: 'Pods', value: 8, periodSeconds: 15 },
+        ],
+        selectPolicy: 'Max',
+      },
+      scaleDown: {
+        stabilizationWindowSeconds: 120,
+        tolerance: 0.1,
+        policies: [{ type: 'Percent', value: 20, periodSeconds: 30 }],
+        selectPolicy: 'Max',
+      },
+    },
+    ...extra,
+  })
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000
+}

@@ -1,0 +1,98 @@
+/**
+ * The simulator's MetricsSource: what the controller would read from the router
+ * and the instances, computed from the workload model. Each `read()` summarises
+ * the window since the previous read (the sync period, as metrics-server's window
+ * does for the HPA), by differencing the model's cumulative counters.
+ */
+import type { MetricsSource } from '../controller/metrics-source.ts'
+import type { InstanceSample, InstanceView, LatencyPercentiles, Signals } from '../engine/types.ts'
+import type { GroupSpec } from '../spec/schema.ts'
+import type { Workload } from './workload.ts'
+
+/** Counter readings at the start of the current window. */
+interface Mark {
+  offered: number
+  served: number
+  utilizationSeconds: number
+  capacitySeconds: number
+  inFlightSeconds: number
+  p50: number
+  p90: number
+  p95: number
+  p99: number
+  elapsedSeconds: number
+}
+
+/**
+ * Signals from one group's workload. Per instance (warming and in-service ones,
+ * which serve): cpuRatio = the window's mean utilisation ρ (equal on every instance,
+ * since the router balances by service rate), rps = completed requests/s of that
+ * instance (its share by cpu), inFlight by Little's law, latencyP95Ms. Pending
+ * instances get no sample. Group: rps = the offered (arriving) rate, and the
+ * request-weighted mean of each step's percentiles. Nothing is returned for a
+ * window without time in it.
+ */
+export class WorkloadMetrics implements MetricsSource {
+  readonly #workload: Workload
+  readonly #defaultCpu: number
+  #mark: Mark
+  #elapsedSeconds = 0
+
+  constructor(workload: Workload, defaultCpu: number) {
+    this.#workload = workload
+    this.#defaultCpu = defaultCpu
+    this.#mark = this.#snapshot()
+  }
+
+  /** Called by the simulator after each step of `seconds`. */
+  advance(seconds: number): void {
+    this.#elapsedSeconds += seconds
+  }
+
+  read(_spec: GroupSpec, instances: readonly InstanceView[], nowMs: number): Signals | undefined {
+    const now = this.#snapshot()
+    const was = this.#mark
+    this.#mark = now
+    const elapsed = now.elapsedSeconds - was.elapsedSeconds
+    if (elapsed <= 0) return undefined
+    const served = now.served - was.served
+    const capacitySeconds = now.capacitySeconds - was.capacitySeconds
+    const latencyMs: LatencyPercentiles =
+      served > 0
+        ? { p50: (now.p50 - was.p50) / served, p90: (now.p90 - was.p90) / served, p95: (now.p95 - was.p95) / served, p99: (now.p99 - was.p99) / served }
+        : {}
+    const samples = new Map<string, InstanceSample>()
+    if (capacitySeconds > 0) {
+      const cpuRatio = (now.utilizationSeconds - was.utilizationSeconds) / capacitySeconds
+      const inFlight = (now.inFlightSeconds - was.inFlightSeconds) / capacitySeconds
+      // Completed requests/s per cpu of the default size, over the time there was capacity.
+      let servingCpu = 0
+      for (const v of instances) if (v.phase === 'warming' || v.phase === 'in-service') servingCpu += v.size.cpu / this.#defaultCpu
+      const rpsPerUnit = servingCpu > 0 ? served / capacitySeconds / servingCpu : 0
+      for (const v of instances) {
+        if (v.phase !== 'warming' && v.phase !== 'in-service') continue
+        const share = v.size.cpu / this.#defaultCpu
+        const sample: InstanceSample =
+          latencyMs.p95 === undefined ? { cpuRatio, rps: rpsPerUnit * share, inFlight } : { cpuRatio, rps: rpsPerUnit * share, inFlight, latencyP95Ms: latencyMs.p95 }
+        samples.set(v.id, sample)
+      }
+    }
+    return { atMs: nowMs, instances: samples, group: { rps: (now.offered - was.offered) / elapsed, latencyMs } }
+  }
+
+  #snapshot(): Mark {
+    const w = this.#workload
+    return {
+      offered: w.totalOffered,
+      served: w.totalServed,
+      utilizationSeconds: w.totalUtilizationSeconds,
+      capacitySeconds: w.totalCapacitySeconds,
+      inFlightSeconds: w.totalInFlightSeconds,
+      p50: w.totalServedP50Ms,
+      p90: w.totalServedP90Ms,
+      p95: w.totalServedP95Ms,
+      p99: w.totalServedP99Ms,
+      elapsedSeconds: this.#elapsedSeconds,
+    }
+  }
+}

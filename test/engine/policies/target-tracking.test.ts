@@ -1,0 +1,172 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { targetTrackingPolicy } from '../../../src/engine/policies/target-tracking.ts'
+import type { InstanceSample, InstanceView, Recommendation } from '../../../src/engine/types.ts'
+import type { GroupInput } from '../../../src/spec/schema.ts'
+import { groupSpec, instances, policyInputFor, sameSample, signals } from '../fixtures.ts'
+
+type Metrics = NonNullable<GroupInput['metrics']>
+
+function propose(args: {
+  metrics: Metrics
+  ready?: readonly InstanceView[]
+  others?: readonly InstanceView[]
+  samples?: Record<string, InstanceSample>
+  group?: Parameters<typeof signals>[1]
+  desired?: number
+  behavior?: GroupInput['behavior']
+  noSignals?: boolean
+}): Recommendation | undefined {
+  const ready = args.ready ?? []
+  const all = [...ready, ...(args.others ?? [])]
+  const spec = groupSpec({ metrics: args.metrics, replicas: { min: 0, max: 100 }, ...(args.behavior === undefined ? {} : { behavior: args.behavior }) })
+  return targetTrackingPolicy.propose(
+    policyInputFor({
+      spec,
+      instances: all,
+      signals: args.noSignals === true ? undefined : signals(args.samples ?? {}, args.group ?? {}),
+      desiredReplicas: args.desired ?? all.length,
+    }),
+  )
+}
+
+const cpu60: Metrics = [{ type: 'cpu', target: { averageUtilization: 60 } }]
+const cpu30: Metrics = [{ type: 'cpu', target: { averageUtilization: 30 } }]
+const cpu50: Metrics = [{ type: 'cpu', target: { averageUtilization: 50 } }]
+const rps100: Metrics = [{ type: 'rps', target: { averageValue: 100 } }]
+
+const byId = (list: readonly InstanceView[], values: readonly (number | undefined)[], key: keyof InstanceSample = 'cpuRatio'): Record<string, InstanceSample> =>
+  Object.fromEntries(list.flatMap((i, n) => (values[n] === undefined ? [] : [[i.id, { [key]: values[n] }]])))
+
+const three = instances(3)
+const four = instances(4)
+const five = instances(5)
+
+const cases: { name: string; run: () => Recommendation | undefined; replicas: number | undefined; reason?: string; blocksScaleIn?: boolean }[] = [
+  // HPA docs, "Algorithm details": "if the current metric value is 200m, and the desired value is 100m,
+  // the number of replicas will be doubled, since 200.0 / 100.0 == 2.0".
+  { name: 'docs: 200 vs target 100 doubles (4 → 8)', run: () => propose({ metrics: rps100, ready: four, samples: sameSample(four, { rps: 200 }) }), replicas: 8, reason: 'MetricAboveTarget' },
+  // Same section: "If the current value is instead 50m, you'll halve the number of replicas, since 50.0 / 100.0 == 0.5".
+  { name: 'docs: 50 vs target 100 halves (4 → 2)', run: () => propose({ metrics: rps100, ready: four, samples: sameSample(four, { rps: 50 }) }), replicas: 2, reason: 'MetricBelowTarget' },
+  // Same section: "the control plane skips any scaling action if the ratio is sufficiently close to 1.0
+  // (within a configurable tolerance, 0.1 by default)": 105 / 100 = 1.05.
+  { name: 'docs: ratio 1.05 is within the default 0.1 tolerance', run: () => propose({ metrics: rps100, ready: four, samples: sameSample(four, { rps: 105 }) }), replicas: 4, reason: 'WithinTolerance' },
+  // HPA docs, "Tolerance": a scale-up tolerance of 0.05 acts on a 6 % excess: ceil(4 × 1.06) = 5.
+  {
+    name: 'docs: scale-up tolerance 0.05 scales up at 106 vs 100',
+    run: () => propose({ metrics: rps100, ready: four, samples: sameSample(four, { rps: 106 }), behavior: { scaleUp: { tolerance: 0.05 } } }),
+    replicas: 5,
+  },
+  // replica_calculator_test.go TestReplicaCalcScaleUp: requests 1 cpu, usage 300m/500m/700m, target 30 %:
+  // utilization 1500/3000 = 50 %, ratio 50/30 = 1.667, ceil(1.667 × 3) = 5.
+  { name: 'HPA test ScaleUp: 3 pods at 30/50/70 % vs 30 % → 5', run: () => propose({ metrics: cpu30, ready: three, samples: byId(three, [0.3, 0.5, 0.7]) }), replicas: 5 },
+  // TestReplicaCalcScaleDown: usage 100/300/500/250/250m of 1 cpu, target 50 %: 1400/5000 = 28 %, ratio 0.56, ceil(0.56 × 5) = 3.
+  { name: 'HPA test ScaleDown: 5 pods at 28 % vs 50 % → 3', run: () => propose({ metrics: cpu50, ready: five, samples: byId(five, [0.1, 0.3, 0.5, 0.25, 0.25]) }), replicas: 3 },
+  // TestReplicaCalcScaleUpUnreadyLessScale: one of 3 pods not ready; ready ones at 50/70 % → 60 %, ratio 2 > 1,
+  // so the not-ready pod counts as 0 %: 1200/3000 = 40 %, ratio 1.333, ceil(1.333 × 3) = 4.
+  {
+    name: 'HPA test UnreadyLessScale: a pending instance counts 0 % on scale-up → 4',
+    run: () => propose({ metrics: cpu30, ready: instances(2), others: instances(1, 'pending', 'p'), samples: byId(instances(2), [0.5, 0.7]) }),
+    replicas: 4,
+  },
+  {
+    name: 'a warming instance is treated like a pending one (0 % on scale-up) → 4',
+    run: () => propose({ metrics: cpu30, ready: instances(2), others: instances(1, 'warming', 'w'), samples: byId(instances(2), [0.5, 0.7]) }),
+    replicas: 4,
+  },
+  // Not-ready instances are ignored on a scale-down: 3 ready at 10 % vs 50 %: ratio 0.2, ceil(0.2 × 3) = 1.
+  {
+    name: 'pending instances are ignored on a scale-down',
+    run: () => propose({ metrics: cpu50, ready: three, others: instances(2, 'pending', 'p'), samples: sameSample(three, { cpuRatio: 0.1 }) }),
+    replicas: 1,
+  },
+  // TestReplicaCalcTolerance: requests 0.9/1.0/1.1, usage 1010/1030/1020m: 3060/3000 = 102 % vs 100 %: within.
+  {
+    name: 'HPA test Tolerance: mixed sizes at 102 % vs 100 % hold',
+    run: () => {
+      const sized = instances(3).map((i, n) => ({ ...i, size: { cpu: [0.9, 1, 1.1][n] ?? 1, memoryMiB: 512 } }))
+      return propose({ metrics: [{ type: 'cpu', target: { averageUtilization: 100 } }], ready: sized, samples: byId(sized, [1.01 / 0.9, 1.03, 1.02 / 1.1]) })
+    },
+    replicas: 3,
+    reason: 'WithinTolerance',
+  },
+  // Missing on scale-down: 3 of 4 report 10 % vs 50 % (ratio 0.2 < 1), the 4th counts as max(100 %, 50 %) of its size:
+  // (10+10+10+100)/4 = 32.5 → 32 % (the HPA truncates to whole percent), ratio 0.64, ceil(0.64 × 4) = ceil(2.56) = 3.
+  { name: 'missing metric counts as 100 % on a scale-down → 3, not 1', run: () => propose({ metrics: cpu50, ready: four, samples: byId(four, [0.1, 0.1, 0.1]) }), replicas: 3 },
+  // Missing on scale-up: 3 of 4 at 90 % vs 50 % (ratio 1.8), the 4th counts as 0 %: 270/4 = 67.5 → 67 %, ratio 1.34, ceil(5.36) = 6.
+  { name: 'missing metric counts as 0 % on a scale-up → 6, not 7', run: () => propose({ metrics: cpu50, ready: four, samples: byId(four, [0.9, 0.9, 0.9]) }), replicas: 6 },
+  // Direction flip: 1 of 2 reports 40 % vs 50 % (ratio 0.8, a scale-down); the missing one at 100 % gives (40+100)/2 = 70 %,
+  // ratio 1.4 > 1: the direction would flip, so hold.
+  { name: 'missing metric that would flip the direction holds', run: () => propose({ metrics: cpu50, ready: instances(2), samples: byId(instances(2), [0.4]) }), replicas: 2 },
+  // Plain metric, missing on scale-down counts as the target: (20 + 20 + 100) / 3 = 46.7 vs 100: ratio 0.467, ceil(1.4) = 2.
+  { name: 'plain metric: a missing instance counts as the target on a scale-down', run: () => propose({ metrics: rps100, ready: three, samples: byId(three, [20, 20], 'rps') }), replicas: 2 },
+  { name: 'no samples at all from in-service instances: NoMetrics, scale-in blocked', run: () => propose({ metrics: cpu50, ready: three, samples: {} }), replicas: undefined, reason: 'NoMetrics', blocksScaleIn: true },
+  { name: 'no signals: NoMetrics', run: () => propose({ metrics: cpu50, ready: three, noSignals: true }), replicas: undefined, reason: 'NoMetrics', blocksScaleIn: true },
+  { name: 'no metrics configured: no recommendation', run: () => propose({ metrics: [], ready: three }), replicas: undefined },
+  // Memory utilisation of size.memoryMiB 512: 384 MiB = 75 % vs 50 %: ratio 1.5, ceil(4.5) = 5.
+  { name: 'memory utilisation 75 % vs 50 % → 5', run: () => propose({ metrics: [{ type: 'memory', target: { averageUtilization: 50 } }], ready: three, samples: sameSample(three, { memoryMiB: 384 }) }), replicas: 5 },
+  // Memory average value: 300 MiB vs 200 MiB per instance: ratio 1.5 → ceil(4.5) = 5.
+  { name: 'memory average value 300 vs 200 MiB → 5', run: () => propose({ metrics: [{ type: 'memory', target: { averageValueMiB: 200 } }], ready: three, samples: sameSample(three, { memoryMiB: 300 }) }), replicas: 5 },
+  // In-flight 12 vs 4 per instance: ratio 3 → 9.
+  { name: 'in-flight 12 vs 4 per instance → 9', run: () => propose({ metrics: [{ type: 'inflight', target: { averageValue: 4 } }], ready: three, samples: sameSample(three, { inFlight: 12 }) }), replicas: 9 },
+  // Latency p95 400 ms vs 200 ms: ratio 2 over 4 ready → 8.
+  { name: 'latency p95 400 vs 200 ms doubles', run: () => propose({ metrics: [{ type: 'latency', target: { valueMs: 200 } }], ready: four, group: { latencyMs: { p95: 400 } } }), replicas: 8 },
+  {
+    name: 'latency of a priority class reads that class',
+    run: () =>
+      propose({
+        metrics: [{ type: 'latency', percentile: 99, class: 'checkout', target: { valueMs: 100 } }],
+        ready: four,
+        group: { latencyMs: { p99: 50 }, classes: { checkout: { latencyMs: { p99: 250 } } } },
+      }),
+    // 250 / 100 = 2.5, ceil(2.5 × 4) = 10.
+    replicas: 10,
+  },
+  // Latency 1.5× with 2 of 4 ready: ceil(1.5 × 2) = 3 < 4 would scale in on a high ratio, so hold.
+  {
+    name: 'latency high while half the instances start: hold, never scale in',
+    run: () => propose({ metrics: [{ type: 'latency', target: { valueMs: 200 } }], ready: instances(2), others: instances(2, 'pending', 'p'), group: { latencyMs: { p95: 300 } } }),
+    replicas: 4,
+  },
+  { name: 'latency without a signal: NoMetrics', run: () => propose({ metrics: [{ type: 'latency', target: { valueMs: 200 } }], ready: four, group: {} }), replicas: undefined, reason: 'NoMetrics' },
+  // External total value 500 vs target 100: ratio 5 over 2 ready → 10.
+  { name: 'external value 500 vs 100 over 2 ready → 10', run: () => propose({ metrics: [{ type: 'external', query: 'queue', target: { value: 100 } }], ready: instances(2), group: { external: { queue: 500 } } }), replicas: 10 },
+  // From zero replicas: ceil(ratio) = ceil(2.5) = 3 (scale from zero).
+  { name: 'external value from zero replicas → ceil(ratio)', run: () => propose({ metrics: [{ type: 'external', query: 'queue', target: { value: 100 } }], ready: [], group: { external: { queue: 250 } }, desired: 0 }), replicas: 3 },
+  // External average 950 vs 100 per instance with 4: ratio 950/400 = 2.375 → ceil(950/100) = 10.
+  { name: 'external averageValue 950 vs 100 per instance → 10', run: () => propose({ metrics: [{ type: 'external', query: 'orders', target: { averageValue: 100 } }], ready: four, group: { external: { orders: 950 } } }), replicas: 10 },
+  { name: 'external averageValue from zero → ceil(total/average)', run: () => propose({ metrics: [{ type: 'external', query: 'orders', target: { averageValue: 100 } }], ready: [], group: { external: { orders: 150 } }, desired: 0 }), replicas: 2 },
+  // 420 / (100 × 4) = 1.05: within tolerance.
+  { name: 'external averageValue within tolerance holds', run: () => propose({ metrics: [{ type: 'external', query: 'orders', target: { averageValue: 100 } }], ready: four, group: { external: { orders: 420 } } }), replicas: 4 },
+  // Several metrics: cpu says ceil(4 × 92/60) = 7, rps says ceil(4 × 1.2) = 5 → 7.
+  {
+    name: 'several metrics: the largest count wins',
+    run: () => propose({ metrics: [...cpu60, { type: 'rps', target: { averageValue: 100 } }], ready: four, samples: sameSample(four, { cpuRatio: 0.92, rps: 120 }) }),
+    replicas: 7,
+  },
+  // cpu says 2 (20 % vs 60 %: ceil(4 × 0.333) = 2) but latency is missing: the count stands, and scale-in is blocked.
+  {
+    name: 'one metric missing: scale-in blocked',
+    run: () => propose({ metrics: [...cpu60, { type: 'latency', target: { valueMs: 200 } }], ready: four, samples: sameSample(four, { cpuRatio: 0.2 }) }),
+    replicas: 2,
+    blocksScaleIn: true,
+  },
+]
+
+for (const c of cases) {
+  test(c.name, () => {
+    const r = c.run()
+    assert.equal(r?.replicas, c.replicas)
+    if (c.reason !== undefined) assert.equal(r?.reason, c.reason)
+    if (c.blocksScaleIn !== undefined) assert.equal(r?.blocksScaleIn === true, c.blocksScaleIn)
+  })
+}
+
+test('details carry the numbers: observed, target and tolerance', () => {
+  const up = propose({ metrics: cpu60, ready: four, samples: sameSample(four, { cpuRatio: 0.92 }) })
+  assert.equal(up?.detail, 'cpu 92% > target 60%')
+  const within = propose({ metrics: cpu60, ready: four, samples: sameSample(four, { cpuRatio: 0.63 }) })
+  assert.equal(within?.detail, 'within tolerance (cpu 63% vs 60%, ±10%)')
+  const latency = propose({ metrics: [{ type: 'latency', target: { valueMs: 200 } }], ready: four, group: { latencyMs: { p95: 340 } } })
+  assert.equal(latency?.detail, 'p95 latency 340 ms > target 200 ms')
+})

@@ -1,0 +1,376 @@
+/**
+ * Fits a forecaster to a request-rate (or cpu) series: tries each candidate method, tunes its
+ * smoothing parameters by a small deterministic search on in-sample one-step error, scores
+ * it by a rolling-origin backtest on the most recent days, and keeps the best. Says
+ * `insufficient-history` instead of guessing when there is less than `minHistorySeconds` of
+ * data (the cloud forecasters want 1–3 days; the default is 2), so a predictive policy
+ * stays out of the way until it has learned something.
+ *
+ * The result is incremental: `update(value)` consumes the next bucket in O(1). Refit (a full
+ * `fitForecaster`) now and then, e.g. daily; between refits the state keeps learning, only
+ * the parameters and the method stay fixed. Pure and deterministic.
+ */
+import type { ForecastModel, ForecastValues } from './forecast-model.ts'
+import { HoltWinters, initialHoltWintersState, type HoltWintersParams, type HoltWintersShape, type SeasonalForm } from './holt-winters.ts'
+import { SeasonalNaive } from './seasonal-naive.ts'
+import { observedSeconds, sliceSeries, type Series } from './series.ts'
+
+/** The methods a forecaster can be: Holt-Winters with daily or daily + weekly seasons, and the seasonal-naive baselines. */
+export const ForecastMethods = [
+  'hw-daily-additive',
+  'hw-daily-multiplicative',
+  'hw-weekly-additive',
+  'hw-weekly-multiplicative',
+  'seasonal-naive-daily',
+  'seasonal-naive-weekly',
+] as const
+/** One of ForecastMethods. */
+export type ForecastMethod = (typeof ForecastMethods)[number]
+
+/** Options of fitForecaster; every field has a default. */
+export interface FitOptions {
+  /** Below this much observed data (non-missing buckets × step) there is no forecast; default 2 days. */
+  readonly minHistorySeconds?: number
+  /** The daily season in seconds, default 86400; the weekly season is 7 of them. Must be a multiple of the step. */
+  readonly periodSeconds?: number
+  /** Candidate methods; default all that the history allows (weekly ones need a week and a day). */
+  readonly methods?: readonly ForecastMethod[]
+  /** Steps ahead each backtest origin forecasts; default one hour's worth (at least 1). */
+  readonly backtestHorizonSteps?: number
+  /** Only the most recent this-many seconds are used; default 21 days, which bounds the cost of a fit. */
+  readonly maxHistorySeconds?: number
+  /** Huber clipping at ±k × scale for Holt-Winters; default 4. */
+  readonly huberK?: number
+  /**
+   * What the parameter search minimises: 'horizon' (default) the error of backtest-horizon
+   * forecasts from origins inside the tuning data, 'one-step' the classic one-step error.
+   */
+  readonly tuneOn?: 'horizon' | 'one-step'
+  /** Re-tune the winner's parameters on all the data after the backtest (default true). */
+  readonly refit?: boolean
+}
+
+/** How one candidate did in the backtest. Percentages are undefined when no pair could be scored. */
+export interface CandidateScore {
+  readonly method: ForecastMethod
+  /** Tuned parameters (Holt-Winters only). */
+  readonly params?: HoltWintersParams
+  /** Σ|forecast − actual| / Σ|actual| × 100 over every (origin, step) pair: the selection criterion. */
+  readonly wapePercent: number | undefined
+  /** Mean of |forecast − actual| / |actual| × 100 over pairs with actual ≠ 0. */
+  readonly mapePercent: number | undefined
+  /** Number of scored pairs. */
+  readonly pairs: number
+}
+
+/** A forecast placed in time: bucket i starts at startSec + i × stepSeconds. */
+export interface ForecastResult extends ForecastValues {
+  readonly startSec: number
+  readonly stepSeconds: number
+}
+
+/** The outcome of fitForecaster. */
+export type FitResult =
+  | { readonly status: 'ok'; readonly forecaster: Forecaster }
+  | { readonly status: 'insufficient-history'; readonly haveSeconds: number; readonly needSeconds: number }
+
+const daySeconds = 86_400
+const defaultMinHistorySeconds = 2 * daySeconds
+const defaultMaxHistorySeconds = 21 * daySeconds
+
+/**
+ * A fitted forecaster for one series. `forecast(h)` starts at `nextStartSec`, the bucket after
+ * the last one consumed; `update(v)` consumes that bucket. Mutable (its state learns), not shared.
+ */
+export class Forecaster {
+  /** The chosen method. */
+  readonly method: ForecastMethod
+  readonly stepSeconds: number
+  /** The chosen method's tuned parameters (Holt-Winters only). */
+  readonly params: HoltWintersParams | undefined
+  /** Every candidate's backtest score, best first. */
+  readonly candidates: readonly CandidateScore[]
+  /** The chosen method's backtest WAPE, percent. */
+  readonly backtestWape: number | undefined
+  /** The chosen method's backtest MAPE, percent. */
+  readonly backtestMape: number | undefined
+  /** Steps ahead the backtest forecast from each origin. */
+  readonly backtestHorizonSteps: number
+  readonly #model: ForecastModel
+  readonly #originSec: number
+
+  constructor(init: {
+    method: ForecastMethod
+    model: ForecastModel
+    originSec: number
+    stepSeconds: number
+    params: HoltWintersParams | undefined
+    candidates: readonly CandidateScore[]
+    backtestHorizonSteps: number
+  }) {
+    this.method = init.method
+    this.#model = init.model
+    this.#originSec = init.originSec
+    this.stepSeconds = init.stepSeconds
+    this.params = init.params
+    this.candidates = init.candidates
+    const chosen = init.candidates.find((c) => c.method === init.method)
+    this.backtestWape = chosen?.wapePercent
+    this.backtestMape = chosen?.mapePercent
+    this.backtestHorizonSteps = init.backtestHorizonSteps
+  }
+
+  /** Epoch seconds of the next bucket: the one `update` consumes and `forecast` starts at. */
+  get nextStartSec(): number {
+    return this.#originSec + this.#model.step * this.stepSeconds
+  }
+
+  /** Consumes the next bucket's value (null when missing); O(1). Returns the forecast that had been made for it. */
+  update(value: number | null): number {
+    return Math.max(0, this.#model.update(value !== null && Number.isFinite(value) ? value : null))
+  }
+
+  /**
+   * Consumes the bucket starting at `bucketStartSec`: buckets skipped since the last one are
+   * consumed as missing first; a bucket already consumed is ignored (returns undefined).
+   */
+  updateAt(bucketStartSec: number, value: number | null): number | undefined {
+    const next = this.nextStartSec
+    if (bucketStartSec < next) return undefined
+    const skipped = Math.floor((bucketStartSec - next) / this.stepSeconds)
+    for (let i = 0; i < skipped; i++) this.#model.update(null)
+    return this.update(value)
+  }
+
+  /** The next `horizonSteps` buckets from `nextStartSec`. */
+  forecast(horizonSteps: number): ForecastResult {
+    const h = Math.max(0, Math.floor(horizonSteps))
+    return { startSec: this.nextStartSec, stepSeconds: this.stepSeconds, ...this.#model.forecast(h) }
+  }
+}
+
+/** Fits the best forecaster for `series`, or reports that the history is too short. */
+export function fitForecaster(series: Series, options: FitOptions = {}): FitResult {
+  const step = series.stepSeconds
+  const period = options.periodSeconds ?? daySeconds
+  if (!Number.isInteger(period / step) || period / step < 2) {
+    throw new RangeError(`periodSeconds ${period} must be a multiple (≥ 2) of stepSeconds ${step}`)
+  }
+  const day = period / step
+  const week = 7 * day
+  const trimmed = trim(series, Math.ceil((options.maxHistorySeconds ?? defaultMaxHistorySeconds) / step))
+  const haveSeconds = observedSeconds(trimmed)
+  const needSeconds = Math.max(options.minHistorySeconds ?? defaultMinHistorySeconds, period + step)
+  if (haveSeconds < needSeconds) return { status: 'insufficient-history', haveSeconds, needSeconds }
+
+  const values = trimmed.values
+  const n = values.length
+  const horizon = Math.max(1, Math.floor(options.backtestHorizonSteps ?? Math.round(3600 / step)))
+  const allowWeekly = n >= week + day
+  let holdout = Math.min(2 * day, n - day)
+  if (allowWeekly) holdout = Math.min(holdout, n - week)
+  const prefix = n - holdout
+  const positive = values.every((v) => v === null || v > 0)
+  const wanted = options.methods ?? ForecastMethods
+  const methods = wanted.filter((m) => (allowWeekly || !m.includes('weekly')) && (positive || !m.includes('multiplicative')))
+  if (methods.length === 0) throw new RangeError(`none of the methods ${wanted.join(', ')} can run on this series`)
+
+  const ctx: FitContext = { values, day, week, prefix, horizon, huberK: options.huberK ?? 4, tuneHorizon: options.tuneOn === 'one-step' ? 1 : horizon }
+  const runs = methods.map((m) => backtest(m, ctx))
+  runs.sort((a, b) => (a.score.wapePercent ?? Infinity) - (b.score.wapePercent ?? Infinity))
+  let best = runs[0]
+  if (best === undefined) throw new RangeError('no candidate method')
+  if (options.refit !== false && best.score.params !== undefined) {
+    const shape = shapeOf(best.score.method, ctx)
+    const state0 = initialHoltWintersState(values, shape, cycles(best.score.method))
+    const params = searchParams(values, shape, state0, { from: lossStart(ctx, n), to: n, horizon: ctx.tuneHorizon })
+    const model = new HoltWinters(shape, params, state0)
+    for (const v of values) model.update(v)
+    best = { score: best.score, model, params }
+  }
+  const forecaster = new Forecaster({
+    method: best.score.method,
+    model: best.model,
+    originSec: trimmed.startSec,
+    stepSeconds: step,
+    params: best.params,
+    candidates: runs.map((r) => r.score),
+    backtestHorizonSteps: horizon,
+  })
+  return { status: 'ok', forecaster }
+}
+
+interface FitContext {
+  readonly values: readonly (number | null)[]
+  readonly day: number
+  readonly week: number
+  /** Buckets before the first backtest origin: parameters are tuned on these only. */
+  readonly prefix: number
+  readonly horizon: number
+  readonly huberK: number
+  /** Horizon of the tuning error: 1 (one-step) or the backtest horizon. */
+  readonly tuneHorizon: number
+}
+
+interface Run {
+  readonly score: CandidateScore
+  readonly model: ForecastModel
+  readonly params: HoltWintersParams | undefined
+}
+
+/**
+ * Tunes the method on the prefix, then replays the whole series through it, forecasting
+ * `horizon` steps from every origin prefix, prefix + horizon, … before consuming the origin's
+ * bucket, so every forecast uses only data before its origin. The model ends up current.
+ */
+function backtest(method: ForecastMethod, ctx: FitContext): Run {
+  const { values, prefix, horizon } = ctx
+  let model: ForecastModel
+  let params: HoltWintersParams | undefined
+  if (method === 'seasonal-naive-daily' || method === 'seasonal-naive-weekly') {
+    model = new SeasonalNaive(method === 'seasonal-naive-daily' ? ctx.day : ctx.week)
+  } else {
+    const shape = shapeOf(method, ctx)
+    const prefixValues = values.slice(0, prefix)
+    const state0 = initialHoltWintersState(prefixValues, shape, cycles(method))
+    params = searchParams(prefixValues, shape, state0, { from: lossStart(ctx, prefix), to: prefix, horizon: ctx.tuneHorizon })
+    model = new HoltWinters(shape, params, state0)
+  }
+  let absErr = 0
+  let absActual = 0
+  let apeSum = 0
+  let apeCount = 0
+  let pairs = 0
+  for (let t = 0; t < values.length; t++) {
+    if (t >= prefix && (t - prefix) % horizon === 0) {
+      const f = model.forecast(horizon).values
+      for (let j = 0; j < horizon && t + j < values.length; j++) {
+        const actual = values[t + j]
+        if (actual === null || actual === undefined) continue
+        const err = Math.abs((f[j] ?? 0) - actual)
+        absErr += err
+        absActual += Math.abs(actual)
+        if (actual !== 0) {
+          apeSum += err / Math.abs(actual)
+          apeCount++
+        }
+        pairs++
+      }
+    }
+    model.update(values[t] ?? null)
+  }
+  const score: CandidateScore = {
+    method,
+    ...(params === undefined ? {} : { params }),
+    wapePercent: absActual > 0 ? (100 * absErr) / absActual : undefined,
+    mapePercent: apeCount > 0 ? (100 * apeSum) / apeCount : undefined,
+    pairs,
+  }
+  return { score, model, params }
+}
+
+function shapeOf(method: ForecastMethod, ctx: FitContext): HoltWintersShape {
+  const form: SeasonalForm = method.endsWith('multiplicative') ? 'multiplicative' : 'additive'
+  const periods = method.startsWith('hw-weekly') ? [ctx.day, ctx.week] : [ctx.day]
+  return { periods, form, huberK: ctx.huberK }
+}
+
+/** Cycles of the longest period used to initialise: two days for daily models, one week for weekly ones. */
+function cycles(method: ForecastMethod): number {
+  return method.startsWith('hw-weekly') ? 1 : 2
+}
+
+/** Errors of the first day are not scored when tuning (the seasonals were read off it), unless that leaves too little. */
+function lossStart(ctx: FitContext, length: number): number {
+  return Math.min(ctx.day, Math.floor(length / 2))
+}
+
+const alphaGrid = [0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.7]
+const betaGrid = [0, 0.01, 0.05]
+const seasonalGrid = [0.05, 0.1, 0.2, 0.4]
+
+/**
+ * The smoothing parameters with the least mean absolute one-step error over [lossFrom, lossTo):
+ * a grid (7 α × 3 β × 4 γ, × 4 δ with two seasons), then two rounds of coordinate refinement
+ * (each parameter × 0.5, 0.75, 1.25, 1.5). A run stops early once it exceeds the best loss so far.
+ */
+export function searchParams(
+  values: readonly (number | null)[],
+  shape: HoltWintersShape,
+  state0: ReturnType<typeof initialHoltWintersState>,
+  range: { from: number; to: number; horizon: number },
+): HoltWintersParams {
+  const two = shape.periods.length === 2
+  let best: HoltWintersParams = { alpha: 0.1, beta: 0, gamma: 0.1, delta: two ? 0.1 : 0 }
+  let bestLoss = Infinity
+  const consider = (p: HoltWintersParams) => {
+    const loss = horizonLoss(values, shape, state0, p, range, bestLoss)
+    if (loss < bestLoss) {
+      bestLoss = loss
+      best = p
+    }
+  }
+  for (const alpha of alphaGrid) {
+    for (const beta of betaGrid) {
+      for (const gamma of seasonalGrid) {
+        for (const delta of two ? seasonalGrid : [0]) consider({ alpha, beta, gamma, delta })
+      }
+    }
+  }
+  const keys: (keyof HoltWintersParams)[] = two ? ['alpha', 'beta', 'gamma', 'delta'] : ['alpha', 'beta', 'gamma']
+  for (let round = 0; round < 2; round++) {
+    for (const key of keys) {
+      const base = best[key]
+      const tries = base === 0 ? [0.005] : [0.5, 0.75, 1.25, 1.5].map((f) => Math.min(0.99, base * f))
+      for (const v of tries) consider({ ...best, [key]: v })
+    }
+  }
+  return best
+}
+
+/**
+ * Mean absolute error of `horizon`-step forecasts made from origins lossFrom, lossFrom + horizon, …
+ * (one-step error when horizon is 1), scored up to lossTo; Infinity as soon as the running sum
+ * proves it worse than `bound`.
+ */
+function horizonLoss(
+  values: readonly (number | null)[],
+  shape: HoltWintersShape,
+  state0: ReturnType<typeof initialHoltWintersState>,
+  params: HoltWintersParams,
+  range: { from: number; to: number; horizon: number },
+  bound: number,
+): number {
+  const { from, to, horizon } = range
+  const model = new HoltWinters(shape, params, state0)
+  let count = 0
+  for (let t = from; t < to; t++) if (values[t] !== null && values[t] !== undefined) count++
+  if (count === 0) return Infinity
+  const limit = bound * count
+  let sum = 0
+  for (let t = 0; t < to; t++) {
+    const y = values[t] ?? null
+    if (horizon === 1) {
+      const predicted = model.update(y)
+      if (t >= from && y !== null) sum += Math.abs(y - predicted)
+    } else {
+      if (t >= from && (t - from) % horizon === 0) {
+        const f = model.forecast(Math.min(horizon, to - t)).values
+        for (let j = 0; j < f.length; j++) {
+          const actual = values[t + j]
+          if (actual !== null && actual !== undefined) sum += Math.abs(actual - (f[j] ?? 0))
+        }
+      }
+      model.update(y)
+    }
+    if (sum > limit) return Infinity
+  }
+  return sum / count
+}
+
+/** The last `maxSteps` buckets, without leading missing buckets. */
+function trim(series: Series, maxSteps: number): Series {
+  let from = Math.max(0, series.values.length - maxSteps)
+  while (from < series.values.length && series.values[from] === null) from++
+  return sliceSeries(series, from)
+}

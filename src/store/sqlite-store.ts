@@ -1,0 +1,348 @@
+/**
+ * tide's default persistence: one SQLite file (or `:memory:`) holding group state,
+ * the event log, instance records, metric history and alert deliveries. It is the
+ * controller's StateStore and an EventSink, and the webhook sink's DeliveryLog.
+ *
+ * - WAL journal with synchronous=NORMAL: readers (the API, `tide backup`) never block
+ *   the controller, and a commit survives a crash of tide (not necessarily a power cut
+ *   within the last moments).
+ * - busy_timeout: a second connection (a backup, the CLI) waits instead of failing.
+ * - The schema is versioned by migrations (migrations.ts) and applied on open.
+ * - Every write is one statement or one transaction: nothing half-applied.
+ * - No clock is read here: every time is passed in (atMs, nowMs).
+ *
+ * better-sqlite3 is synchronous; a call blocks the event loop for its duration
+ * (microseconds for these small writes), which is what StateStore asks for.
+ */
+import Database from 'better-sqlite3'
+import type { EventSink, TideEvent } from '../controller/events.ts'
+import type { StateStore, StoredGroupState } from '../controller/state-store.ts'
+import type { DeliveryAttempt, DeliveryLog } from '../alerts/delivery-log.ts'
+import type { InstanceRecord } from '../providers/provider.ts'
+import { backupDatabase, type BackupResult } from './backup.ts'
+import { StoreError, StoreErrorCodes } from './errors.ts'
+import { EventLog, type EventQuery, type StoredEvent } from './event-log.ts'
+import { MetricHistory, type MetricSeries } from './metric-history.ts'
+import { migrate } from './migrations.ts'
+import { acquireLock, releaseLock } from './store-lock.ts'
+
+/** Options of SqliteStore.open. */
+export interface SqliteStoreOptions {
+  /**
+   * Take the store's lock row for this process (what `tide up` does), so that
+   * `tide restore` and a second tide see the store is in use. Default false (readers,
+   * tests, the simulator). Throws StoreLockedError when another live tide holds it.
+   */
+  readonly lock?: boolean
+  /** How long a write waits for another connection's write lock, in ms. Default 5000. */
+  readonly busyTimeoutMs?: number
+  /** prune(nowMs) removes events and delivery records older than this, in ms. Default 90 days. */
+  readonly eventRetentionMs?: number
+}
+
+/** Filters of a delivery query. */
+export interface DeliveryQuery {
+  readonly group?: string
+  readonly deliveryId?: string
+  /** Most rows, newest first; default 100, at most 10 000. */
+  readonly limit?: number
+}
+
+interface GroupRow {
+  readonly desired_replicas: number
+  readonly size_json: string
+  readonly history_json: string
+  readonly draining_json: string
+  readonly protected_json: string
+}
+
+interface DeliveryRow {
+  readonly delivery_id: string
+  readonly at_ms: number
+  readonly group_name: string
+  readonly alert: DeliveryAttempt['alert']
+  readonly event_type: DeliveryAttempt['eventType']
+  readonly url: string
+  readonly attempt: number
+  readonly outcome: DeliveryAttempt['outcome']
+  readonly status: number | null
+  readonly error: string | null
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000
+
+/** The SQLite store. Open with SqliteStore.open(); close() when done. */
+export class SqliteStore implements StateStore, EventSink, DeliveryLog {
+  /** The file as given (`:memory:` for an in-memory store). */
+  readonly path: string
+  readonly #db: Database.Database
+  readonly #events: EventLog
+  readonly #metrics: MetricHistory
+  readonly #locked: boolean
+  readonly #eventRetentionMs: number
+  readonly #stmts: ReturnType<typeof prepareStatements>
+  #droppedEvents = 0
+  #lastAppendError: Error | undefined
+  #closed = false
+
+  private constructor(db: Database.Database, path: string, locked: boolean, eventRetentionMs: number) {
+    this.#db = db
+    this.path = path
+    this.#locked = locked
+    this.#eventRetentionMs = eventRetentionMs
+    this.#events = new EventLog(db, path)
+    this.#metrics = new MetricHistory(db, path)
+    this.#stmts = prepareStatements(db)
+  }
+
+  /**
+   * Opens (creating when absent) the store at `path` and brings its schema up to
+   * date. Throws StoreError: TIDE_ERR_STORE_IO when the file cannot be opened,
+   * TIDE_ERR_STORE_NOT_A_STORE for a foreign SQLite file, TIDE_ERR_STORE_VERSION for a
+   * newer schema, TIDE_ERR_STORE_LOCKED when `lock` is asked and another tide holds it.
+   */
+  static open(path: string, options: SqliteStoreOptions = {}): SqliteStore {
+    let db: Database.Database
+    try {
+      db = new Database(path)
+    } catch (err) {
+      throw new StoreError(StoreErrorCodes.io, path, `cannot open store ${path}: ${(err as Error).message}`, { cause: err })
+    }
+    try {
+      db.pragma(`busy_timeout = ${Math.max(0, Math.round(options.busyTimeoutMs ?? 5000))}`)
+      if (path !== ':memory:') db.pragma('journal_mode = WAL')
+      db.pragma('synchronous = NORMAL')
+      db.pragma('foreign_keys = ON')
+      migrate(db, path)
+      if (options.lock === true) acquireLock(db, path)
+      return new SqliteStore(db, path, options.lock === true, options.eventRetentionMs ?? 90 * DAY_MS)
+    } catch (err) {
+      db.close()
+      if (err instanceof StoreError) throw err
+      const code = (err as { code?: unknown }).code
+      const notDb = code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT'
+      throw new StoreError(notDb ? StoreErrorCodes.notAStore : StoreErrorCodes.io, path, `cannot open store ${path}: ${(err as Error).message}`, { cause: err })
+    }
+  }
+
+  // ── StateStore ──────────────────────────────────────────────────────────────
+
+  /** The group's persisted state, or undefined for a group never saved. */
+  loadGroupState(group: string): StoredGroupState | undefined {
+    const row = this.#stmts.loadGroup.get(group) as GroupRow | undefined
+    if (row === undefined) return undefined
+    try {
+      return {
+        desiredReplicas: row.desired_replicas,
+        size: JSON.parse(row.size_json) as StoredGroupState['size'],
+        history: JSON.parse(row.history_json) as StoredGroupState['history'],
+        drainingIds: JSON.parse(row.draining_json) as string[],
+        protectedIds: JSON.parse(row.protected_json) as string[],
+      }
+    } catch (err) {
+      throw new StoreError(StoreErrorCodes.notAStore, this.path, `store ${this.path}: state of group '${group}' is not valid JSON: ${(err as Error).message}`, { cause: err })
+    }
+  }
+
+  /** Replaces the group's state in one statement (atomic). */
+  saveGroupState(group: string, state: StoredGroupState): void {
+    this.#stmts.saveGroup.run(
+      group,
+      state.desiredReplicas,
+      JSON.stringify(state.size),
+      JSON.stringify(state.history),
+      JSON.stringify(state.drainingIds),
+      JSON.stringify(state.protectedIds),
+    )
+  }
+
+  /** Every group with saved state, sorted. */
+  listGroups(): string[] {
+    return this.#stmts.listGroups.all() as string[]
+  }
+
+  /** Forgets a group's state (a group removed from tide.yaml). */
+  deleteGroupState(group: string): void {
+    this.#stmts.deleteGroup.run(group)
+  }
+
+  // ── EventSink and the event log ─────────────────────────────────────────────
+
+  /**
+   * Appends an event to the log. Never throws (EventSink's contract): a failed write
+   * (disk full, store closed) is counted in droppedEvents and kept in lastAppendError.
+   */
+  append(event: TideEvent): void {
+    try {
+      this.#events.insert(event)
+    } catch (err) {
+      this.#droppedEvents++
+      this.#lastAppendError = err instanceof Error ? err : new Error(String(err))
+    }
+  }
+
+  /** Events matching the query (newest first by default); see EventQuery. */
+  queryEvents(query: EventQuery = {}): StoredEvent[] {
+    return this.#events.query(query)
+  }
+
+  /** Events append() could not write. */
+  get droppedEvents(): number {
+    return this.#droppedEvents
+  }
+
+  /** Why the last failed append() failed. */
+  get lastAppendError(): Error | undefined {
+    return this.#lastAppendError
+  }
+
+  // ── Instance records ────────────────────────────────────────────────────────
+
+  /** Inserts or replaces the record with the record's group and id; list order stays first-insert order. */
+  upsertInstance(record: InstanceRecord): void {
+    this.#stmts.upsertInstance.run(record.group, record.id, JSON.stringify(record))
+  }
+
+  /** The group's instance records, in the order they were first recorded. */
+  listInstances(group: string): InstanceRecord[] {
+    return (this.#stmts.listInstances.all(group) as string[]).map((json) => JSON.parse(json) as InstanceRecord)
+  }
+
+  /** Removes a record; removing an absent one does nothing. */
+  removeInstance(group: string, id: string): void {
+    this.#stmts.removeInstance.run(group, id)
+  }
+
+  // ── Metric history ──────────────────────────────────────────────────────────
+
+  /**
+   * Records one sample of a group's series (e.g. 'rps', 'cpu', 'p95') at `atMs`.
+   * Returns false and records nothing for a non-finite value. See MetricHistory.record.
+   */
+  recordMetric(group: string, series: string, atMs: number, value: number): boolean {
+    return this.#metrics.record(group, series, atMs, value)
+  }
+
+  /**
+   * Buckets of stepMs over [fromMs, toMs), from the 1-second tier when the step is
+   * under a minute and the range is within the last hour, else from the 1-minute
+   * aggregates. See MetricHistory.query.
+   */
+  queryMetric(group: string, series: string, fromMs: number, toMs: number, stepMs: number): MetricSeries {
+    return this.#metrics.query(group, series, fromMs, toMs, stepMs)
+  }
+
+  /** The series recorded for a group, sorted. */
+  metricSeries(group: string): string[] {
+    return this.#metrics.seriesOf(group)
+  }
+
+  // ── Alert deliveries ────────────────────────────────────────────────────────
+
+  /** Records one webhook delivery attempt. Never throws (DeliveryLog's contract). */
+  recordDelivery(a: DeliveryAttempt): void {
+    try {
+      this.#stmts.insertDelivery.run(a.deliveryId, a.atMs, a.group, a.alert, a.eventType, a.url, a.attempt, a.outcome, a.status ?? null, a.error ?? null)
+    } catch (err) {
+      this.#droppedEvents++
+      this.#lastAppendError = err instanceof Error ? err : new Error(String(err))
+    }
+  }
+
+  /** Delivery attempts, newest first. */
+  queryDeliveries(query: DeliveryQuery = {}): DeliveryAttempt[] {
+    const limit = query.limit ?? 100
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
+      throw new StoreError(StoreErrorCodes.query, this.path, `delivery query: limit must be a whole number from 1 to 10000, got ${limit}`)
+    }
+    const where: string[] = []
+    const params: string[] = []
+    if (query.group !== undefined) {
+      where.push('group_name = ?')
+      params.push(query.group)
+    }
+    if (query.deliveryId !== undefined) {
+      where.push('delivery_id = ?')
+      params.push(query.deliveryId)
+    }
+    const sql = `SELECT * FROM alert_deliveries ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at_ms DESC, id DESC LIMIT ?`
+    return (this.#db.prepare(sql).all(...params, limit) as DeliveryRow[]).map(toAttempt)
+  }
+
+  // ── Maintenance ─────────────────────────────────────────────────────────────
+
+  /**
+   * Removes what has aged out as of `nowMs`: 1-second metric points older than an
+   * hour, minute aggregates older than 30 days, events and delivery records older than
+   * eventRetentionMs. One transaction. recordMetric() already prunes metrics as time
+   * passes; call this (e.g. once a minute) to age out events too.
+   */
+  prune(nowMs: number): void {
+    this.#db.transaction(() => {
+      this.#metrics.prune(nowMs)
+      this.#events.pruneBefore(nowMs - this.#eventRetentionMs)
+      this.#stmts.pruneDeliveries.run(nowMs - this.#eventRetentionMs)
+    })()
+  }
+
+  /**
+   * Writes a consistent copy of the store to `destPath` with SQLite's online backup,
+   * while writes continue; the file at destPath is replaced atomically. The copy holds
+   * no lock row. See backup.ts.
+   */
+  backup(destPath: string): Promise<BackupResult> {
+    return backupDatabase(this.#db, this.path, destPath)
+  }
+
+  /**
+   * The connection, for the store's own companions (SqliteInstanceRegistry). Other
+   * code uses the methods above.
+   */
+  get database(): Database.Database {
+    return this.#db
+  }
+
+  /** Whether close() has been called. */
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /** Releases the lock (when held) and closes the file; WAL is checkpointed. Idempotent. */
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    try {
+      if (this.#locked) releaseLock(this.#db)
+    } finally {
+      this.#db.close()
+    }
+  }
+}
+
+function prepareStatements(db: Database.Database) {
+  return {
+    loadGroup: db.prepare<[string]>('SELECT desired_replicas, size_json, history_json, draining_json, protected_json FROM group_state WHERE group_name = ?'),
+    saveGroup: db.prepare<[string, number, string, string, string, string]>(
+      `INSERT INTO group_state (group_name, desired_replicas, size_json, history_json, draining_json, protected_json) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (group_name) DO UPDATE SET desired_replicas = excluded.desired_replicas, size_json = excluded.size_json,
+         history_json = excluded.history_json, draining_json = excluded.draining_json, protected_json = excluded.protected_json`,
+    ),
+    listGroups: db.prepare('SELECT group_name FROM group_state ORDER BY group_name').pluck(),
+    deleteGroup: db.prepare<[string]>('DELETE FROM group_state WHERE group_name = ?'),
+    upsertInstance: db.prepare<[string, string, string]>(
+      'INSERT INTO instances (group_name, id, record_json) VALUES (?, ?, ?) ON CONFLICT (group_name, id) DO UPDATE SET record_json = excluded.record_json',
+    ),
+    listInstances: db.prepare<[string]>('SELECT record_json FROM instances WHERE group_name = ? ORDER BY rowid').pluck(),
+    removeInstance: db.prepare<[string, string]>('DELETE FROM instances WHERE group_name = ? AND id = ?'),
+    insertDelivery: db.prepare<[string, number, string, string, string, string, number, string, number | null, string | null]>(
+      'INSERT INTO alert_deliveries (delivery_id, at_ms, group_name, alert, event_type, url, attempt, outcome, status, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    pruneDeliveries: db.prepare<[number]>('DELETE FROM alert_deliveries WHERE at_ms < ?'),
+  }
+}
+
+function toAttempt(r: DeliveryRow): DeliveryAttempt {
+  const base = { deliveryId: r.delivery_id, atMs: r.at_ms, group: r.group_name, alert: r.alert, eventType: r.event_type, url: r.url, attempt: r.attempt, outcome: r.outcome }
+  const withStatus = r.status === null ? base : { ...base, status: r.status }
+  return r.error === null ? withStatus : { ...withStatus, error: r.error }
+}

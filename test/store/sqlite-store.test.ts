@@ -1,0 +1,251 @@
+import assert from 'node:assert/strict'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import Database from 'better-sqlite3'
+import type { TideEvent } from '../../src/controller/events.ts'
+import type { StoredGroupState } from '../../src/controller/state-store.ts'
+import type { Decision } from '../../src/engine/types.ts'
+import type { InstanceRecord } from '../../src/providers/provider.ts'
+import { StoreErrorCodes, isStoreError } from '../../src/store/errors.ts'
+import { LATEST_SCHEMA_VERSION, TIDE_APPLICATION_ID } from '../../src/store/migrations.ts'
+import { SqliteStore } from '../../src/store/sqlite-store.ts'
+import { tempDir } from './temp-dir.ts'
+
+const state: StoredGroupState = {
+  desiredReplicas: 5,
+  size: { cpu: 1, memoryMiB: 512 },
+  history: {
+    recommendations: [{ atMs: 1000, replicas: 4 }, { atMs: 16_000, replicas: 5 }],
+    scaleUpEvents: [{ atMs: 16_000, delta: 1 }],
+    scaleDownEvents: [],
+    stepFiredAtMs: { 0: 16_000 },
+  },
+  drainingIds: ['i-3'],
+  protectedIds: ['i-1'],
+}
+
+function decision(over: Partial<Decision> = {}): Decision {
+  return {
+    group: 'web',
+    atMs: 5000,
+    kind: 'scale',
+    from: 4,
+    to: 7,
+    reason: 'ScaleUpLimit',
+    explanation: 'scaled 4→7: p95 latency 340 ms > 200 ms target; capped by +4/15 s',
+    recommendations: [{ policy: 'target-tracking', replicas: 9, reason: 'MetricAboveTarget', detail: 'p95 340 ms > 200 ms' }],
+    limits: [{ guard: 'rate', from: 9, to: 7, detail: '+4/15 s' }],
+    scaleInCandidates: [],
+    history: state.history,
+    ...over,
+  }
+}
+
+test('group state survives close and reopen', (t) => {
+  const path = join(tempDir(t), 'tide.db')
+  const a = SqliteStore.open(path)
+  assert.equal(a.loadGroupState('web'), undefined)
+  a.saveGroupState('web', state)
+  a.saveGroupState('api', { ...state, desiredReplicas: 2 })
+  a.close()
+  const b = SqliteStore.open(path)
+  t.after(() => { b.close(); })
+  assert.deepEqual(b.loadGroupState('web'), state)
+  assert.equal(b.loadGroupState('api')?.desiredReplicas, 2)
+  assert.deepEqual(b.listGroups(), ['api', 'web'])
+})
+
+test('saving again replaces the whole state', (t) => {
+  const store = SqliteStore.open(':memory:')
+  t.after(() => { store.close(); })
+  store.saveGroupState('web', state)
+  const next = { ...state, desiredReplicas: 7, drainingIds: [], protectedIds: [] }
+  store.saveGroupState('web', next)
+  assert.deepEqual(store.loadGroupState('web'), next)
+  store.deleteGroupState('web')
+  assert.equal(store.loadGroupState('web'), undefined)
+})
+
+test('a new file is a tide store in WAL mode at the latest schema version', (t) => {
+  const path = join(tempDir(t), 'tide.db')
+  SqliteStore.open(path).close()
+  const raw = new Database(path, { readonly: true })
+  t.after(() => raw.close())
+  assert.equal(raw.pragma('application_id', { simple: true }), TIDE_APPLICATION_ID)
+  assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal')
+  assert.deepEqual(raw.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all(), Array.from({ length: LATEST_SCHEMA_VERSION }, (_, i) => i + 1))
+})
+
+test('reopening does not apply migrations twice', (t) => {
+  const path = join(tempDir(t), 'tide.db')
+  SqliteStore.open(path).close()
+  SqliteStore.open(path).close()
+  const raw = new Database(path, { readonly: true })
+  t.after(() => raw.close())
+  assert.equal(raw.prepare('SELECT COUNT(*) FROM schema_migrations').pluck().get(), LATEST_SCHEMA_VERSION)
+})
+
+const refusals = [
+  {
+    name: 'a foreign SQLite database is refused',
+    prepare: (db: Database.Database) => db.exec('CREATE TABLE customers (id INTEGER)'),
+    code: StoreErrorCodes.notAStore,
+  },
+  {
+    name: 'a store from a newer tide is refused',
+    prepare: (db: Database.Database) => {
+      db.pragma(`application_id = ${TIDE_APPLICATION_ID}`)
+      db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)')
+      db.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(LATEST_SCHEMA_VERSION + 1, 'future')
+    },
+    code: StoreErrorCodes.version,
+  },
+] as const
+for (const c of refusals) {
+  test(c.name, (t) => {
+    const path = join(tempDir(t), 'other.db')
+    const raw = new Database(path)
+    c.prepare(raw)
+    raw.close()
+    assert.throws(
+      () => SqliteStore.open(path),
+      (err: unknown) => isStoreError(err, c.code) && err.message.includes(path),
+    )
+  })
+}
+
+test('a file that is not SQLite is refused with the file named', (t) => {
+  const path = join(tempDir(t), 'notes.txt')
+  writeFileSync(path, 'this is not a database\n'.repeat(200))
+  assert.throws(
+    () => SqliteStore.open(path),
+    (err: unknown) => isStoreError(err, StoreErrorCodes.notAStore) && err.message.includes(path),
+  )
+})
+
+test('events are stored with the decision explanation but not its history', (t) => {
+  const store = SqliteStore.open(':memory:')
+  t.after(() => { store.close(); })
+  const d = decision()
+  store.append({ atMs: 5000, group: 'web', type: 'decision', message: d.explanation, decision: d })
+  const [e] = store.queryEvents()
+  assert.ok(e)
+  assert.ok(e.decision)
+  assert.equal(e.decision.explanation, d.explanation)
+  assert.deepEqual(e.decision.limits, d.limits)
+  assert.equal('history' in e.decision, false)
+  assert.equal(e.instanceId, undefined)
+})
+
+test('event queries filter by group, type, time range and limit', async (t) => {
+  const store = SqliteStore.open(':memory:')
+  t.after(() => { store.close(); })
+  const events: TideEvent[] = [
+    { atMs: 1000, group: 'web', type: 'launch', message: 'launched 1' },
+    { atMs: 2000, group: 'web', type: 'instance-unhealthy', message: 'i-1 unhealthy', instanceId: 'i-1' },
+    { atMs: 3000, group: 'api', type: 'launch', message: 'launched api' },
+    { atMs: 4000, group: 'web', type: 'terminate', message: 'terminated i-1', instanceId: 'i-1' },
+    { atMs: 5000, group: 'web', type: 'launch', message: 'launched 2' },
+  ]
+  for (const e of events) store.append(e)
+  const cases = [
+    { name: 'all, newest first', q: {}, want: ['launched 2', 'terminated i-1', 'launched api', 'i-1 unhealthy', 'launched 1'] },
+    { name: 'by group', q: { group: 'api' }, want: ['launched api'] },
+    { name: 'by types', q: { types: ['launch', 'terminate'] as const, order: 'asc' as const }, want: ['launched 1', 'launched api', 'terminated i-1', 'launched 2'] },
+    { name: 'time range is [from, to)', q: { fromMs: 2000, toMs: 4000, order: 'asc' as const }, want: ['i-1 unhealthy', 'launched api'] },
+    { name: 'limit keeps the newest', q: { group: 'web', limit: 2 }, want: ['launched 2', 'terminated i-1'] },
+    { name: 'empty type list matches nothing', q: { types: [] }, want: [] },
+  ]
+  for (const c of cases) {
+    await t.test(c.name, () => {
+      assert.deepEqual(
+        store.queryEvents(c.q).map((e) => e.message),
+        c.want,
+      )
+    })
+  }
+  await t.test('afterId tails the log', () => {
+    const [newest] = store.queryEvents({ limit: 1 })
+    assert.ok(newest)
+    store.append({ atMs: 6000, group: 'web', type: 'launch', message: 'launched 3' })
+    assert.deepEqual(
+      store.queryEvents({ afterId: newest.id }).map((e) => e.message),
+      ['launched 3'],
+    )
+  })
+  await t.test('a bad limit is a query error', () => {
+    assert.throws(() => store.queryEvents({ limit: 0 }), (err: unknown) => isStoreError(err, StoreErrorCodes.query))
+  })
+})
+
+test('append after close counts the event as dropped instead of throwing', () => {
+  const store = SqliteStore.open(':memory:')
+  store.close()
+  store.append({ atMs: 1, group: 'web', type: 'launch', message: 'late' })
+  assert.equal(store.droppedEvents, 1)
+  assert.ok(store.lastAppendError)
+})
+
+test('prune ages out old events and delivery records', (t) => {
+  const day = 24 * 3600_000
+  const store = SqliteStore.open(':memory:', { eventRetentionMs: 10 * day })
+  t.after(() => { store.close(); })
+  store.append({ atMs: 0, group: 'web', type: 'launch', message: 'old' })
+  store.append({ atMs: 5 * day, group: 'web', type: 'launch', message: 'recent' })
+  store.recordDelivery({ deliveryId: 'd1', atMs: 0, group: 'web', alert: 'scaled', eventType: 'decision', url: 'http://127.0.0.1/h', attempt: 1, outcome: 'delivered', status: 200 })
+  store.prune(12 * day)
+  assert.deepEqual(
+    store.queryEvents().map((e) => e.message),
+    ['recent'],
+  )
+  assert.deepEqual(store.queryDeliveries(), [])
+})
+
+test('instance records are upserted, listed in first-insert order, and removed', (t) => {
+  const path = join(tempDir(t), 'tide.db')
+  const rec = (id: string, status: InstanceRecord['status']): InstanceRecord => ({
+    id,
+    group: 'web',
+    status,
+    size: { cpu: 1, memoryMiB: 512 },
+    launchedAtMs: 1000,
+    address: { host: '127.0.0.1', port: 4000 },
+    meta: { pid: '123' },
+  })
+  const a = SqliteStore.open(path)
+  a.upsertInstance(rec('i-1', 'starting'))
+  a.upsertInstance(rec('i-2', 'running'))
+  a.upsertInstance(rec('i-1', 'running'))
+  a.upsertInstance({ ...rec('i-9', 'running'), group: 'api' })
+  a.close()
+  const b = SqliteStore.open(path)
+  t.after(() => { b.close(); })
+  assert.deepEqual(b.listInstances('web'), [rec('i-1', 'running'), rec('i-2', 'running')])
+  b.removeInstance('web', 'i-1')
+  b.removeInstance('web', 'absent')
+  assert.deepEqual(
+    b.listInstances('web').map((r) => r.id),
+    ['i-2'],
+  )
+  assert.equal(b.listInstances('api').length, 1)
+})
+
+test('delivery attempts are recorded and queried newest first', (t) => {
+  const store = SqliteStore.open(':memory:')
+  t.after(() => { store.close(); })
+  store.recordDelivery({ deliveryId: 'd1', atMs: 10, group: 'web', alert: 'scaled', eventType: 'decision', url: 'http://127.0.0.1/h', attempt: 1, outcome: 'retrying', status: 500, error: 'HTTP 500' })
+  store.recordDelivery({ deliveryId: 'd1', atMs: 20, group: 'web', alert: 'scaled', eventType: 'decision', url: 'http://127.0.0.1/h', attempt: 2, outcome: 'delivered', status: 200 })
+  store.recordDelivery({ deliveryId: 'd2', atMs: 30, group: 'api', alert: 'at-max-capacity', eventType: 'at-max-capacity', url: 'http://127.0.0.1/h', attempt: 1, outcome: 'delivered', status: 204 })
+  assert.deepEqual(
+    store.queryDeliveries({ deliveryId: 'd1' }).map((d) => [d.attempt, d.outcome, d.status, d.error]),
+    [
+      [2, 'delivered', 200, undefined],
+      [1, 'retrying', 500, 'HTTP 500'],
+    ],
+  )
+  assert.deepEqual(
+    store.queryDeliveries({ group: 'api' }).map((d) => d.deliveryId),
+    ['d2'],
+  )
+})

@@ -1,0 +1,116 @@
+/**
+ * Session-safe scale-in for `local` instances (DESIGN "Beyond what others do" §3):
+ * 1. the router sends the instance no new requests and waits for its in-flight ones;
+ * 2. the app's preStop hook (lifecycle.preStop.http) is POSTed, and polled while it
+ *    reports work in flight ({ inFlight: n }): drain until the app says it is quiet,
+ *    not until a timer fires (the timeout is the backstop);
+ * 3. the group's backup command (lifecycle.backup.command, an argv) runs, with a
+ *    timeout, so the instance's local data is flushed or copied;
+ * then the controller terminates the process. Every outcome is an event.
+ */
+import { execFile } from 'node:child_process'
+import { request } from 'undici'
+import type { EventSink } from '../controller/events.ts'
+import type { Clock } from '../controller/clock.ts'
+import type { Drainer } from '../controller/reconciler.ts'
+import type { InstanceRecord } from '../providers/provider.ts'
+import type { GroupSpec } from '../spec/schema.ts'
+
+/** The part of the router a drain needs. */
+export interface DrainTarget {
+  drain(id: string, options: { readonly timeoutMs: number }): Promise<{ readonly completed: boolean; readonly inFlight: number }>
+}
+
+export interface LocalDrainerOptions {
+  /** The router of each group, by group name. */
+  readonly routers: ReadonlyMap<string, DrainTarget>
+  readonly events: EventSink
+  readonly clock: Clock
+  /** Between preStop polls; 200 ms by default. */
+  readonly pollMs?: number
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Runs an argv with a timeout; resolves with how it ended (never rejects). */
+export function runBackup(argv: readonly string[], env: Readonly<Record<string, string>>, timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
+  const [file, ...args] = argv
+  if (file === undefined) return Promise.resolve({ ok: false, detail: 'empty command' })
+  return new Promise((resolve) => {
+    execFile(file, args, { timeout: timeoutMs, env: { ...process.env, ...env }, maxBuffer: 1 << 20 }, (err, _stdout, stderr) => {
+      if (!err) {
+        resolve({ ok: true, detail: 'succeeded' })
+        return
+      }
+      const e = err as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null; code?: number | string | null }
+      if (e.killed === true) resolve({ ok: false, detail: `timed out after ${timeoutMs} ms` })
+      else resolve({ ok: false, detail: `failed (${e.code ?? e.signal ?? e.message})${stderr ? `: ${stderr.trim().slice(0, 200)}` : ''}` })
+    })
+  })
+}
+
+/** The Drainer for local groups. */
+export class LocalDrainer implements Drainer {
+  readonly #o: LocalDrainerOptions
+
+  constructor(options: LocalDrainerOptions) {
+    this.#o = options
+  }
+
+  async drain(spec: GroupSpec, instance: InstanceRecord): Promise<void> {
+    const emit = (message: string) => {
+      this.#o.events.append({ atMs: this.#o.clock.now(), group: spec.group, type: 'drain-start', message, instanceId: instance.id })
+    }
+    const router = this.#o.routers.get(spec.group)
+    if (router) {
+      const r = await router.drain(instance.id, { timeoutMs: spec.routing.drainSeconds * 1000 })
+      emit(r.completed ? `${instance.id}: router drained, no request in flight` : `${instance.id}: router drain timed out after ${spec.routing.drainSeconds} s with ${r.inFlight} in flight`)
+    }
+    const preStop = spec.lifecycle.preStop
+    if (preStop && instance.address) {
+      const quiet = await this.#preStop(instance, preStop.http, preStop.timeoutSeconds * 1000)
+      emit(`${instance.id}: preStop ${preStop.http} ${quiet}`)
+    }
+    const backup = spec.lifecycle.backup
+    if (backup) {
+      const env: Record<string, string> = { TIDE_GROUP: spec.group, TIDE_INSTANCE_ID: instance.id }
+      if (instance.address) env.TIDE_INSTANCE_PORT = String(instance.address.port)
+      const r = await runBackup(backup.command, env, backup.timeoutSeconds * 1000)
+      emit(`${instance.id}: backup ${r.detail}`)
+    }
+  }
+
+  /** POSTs the hook, then polls it (GET) until it reports nothing in flight or the timeout passes. */
+  async #preStop(instance: InstanceRecord, path: string, timeoutMs: number): Promise<string> {
+    const addr = instance.address
+    if (!addr) return 'skipped (no address)'
+    const deadline = performance.now() + timeoutMs
+    const url = `http://${addr.host}:${addr.port}${path}`
+    let method: 'POST' | 'GET' = 'POST'
+    for (;;) {
+      const left = deadline - performance.now()
+      if (left <= 0) return `timed out after ${timeoutMs} ms`
+      try {
+        const res = await request(url, { method, headersTimeout: left, bodyTimeout: left })
+        const text = await res.body.text()
+        if (res.statusCode >= 400) return `answered HTTP ${res.statusCode}`
+        const inFlight = parseInFlight(text)
+        if (inFlight === undefined || inFlight === 0) return 'reports quiet'
+      } catch (err) {
+        return `unreachable (${err instanceof Error ? err.message : String(err)})`
+      }
+      method = 'GET'
+      await sleep(Math.min(this.#o.pollMs ?? 200, Math.max(0, deadline - performance.now())))
+    }
+  }
+}
+
+/** The `inFlight` number of a JSON hook answer, or undefined when it says nothing of it. */
+export function parseInFlight(text: string): number | undefined {
+  try {
+    const v = (JSON.parse(text) as { inFlight?: unknown }).inFlight
+    return typeof v === 'number' && Number.isFinite(v) ? v : undefined
+  } catch {
+    return undefined
+  }
+}

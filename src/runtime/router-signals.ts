@@ -1,0 +1,136 @@
+/**
+ * Signals for a `local` group from its router's per-second stats windows (requests/s,
+ * in-flight, latency percentiles, per instance and per priority class) and from a
+ * process sampler (cpu and memory per instance, from /proc). This is the freshest
+ * signal tide has: a load step shows within one window (1 s).
+ */
+import type { MetricsSource, HealthView } from '../controller/metrics-source.ts'
+import type { InstanceSample, InstanceView, LatencyPercentiles, Signals } from '../engine/types.ts'
+import type { GroupSpec } from '../spec/schema.ts'
+import type { RouterStats, TrafficStats } from '../router/stats.ts'
+
+/** Cpu and memory of one instance over the last sampling window; undefined when unknown. */
+export interface ResourceSampler {
+  read(instanceId: string): { readonly cpuRatio?: number; readonly memoryMiB?: number } | undefined
+}
+
+/** How many 1-second windows a reading averages: the sync period, kept within 2…15 s. */
+export function windowCount(syncPeriodSeconds: number): number {
+  return Math.max(2, Math.min(15, Math.round(syncPeriodSeconds)))
+}
+
+interface Sums {
+  requests: number
+  seconds: number
+  inFlight: number
+  n: number
+  p50: number
+  p95: number
+  p99: number
+  latencyWeight: number
+}
+
+function emptySums(): Sums {
+  return { requests: 0, seconds: 0, inFlight: 0, n: 0, p50: 0, p95: 0, p99: 0, latencyWeight: 0 }
+}
+
+/** Adds one window's traffic; percentiles are averaged weighted by the window's requests. */
+function add(s: Sums, t: TrafficStats, seconds: number): void {
+  s.requests += t.requests
+  s.seconds += seconds
+  s.inFlight += t.inFlight
+  s.n++
+  if (t.requests > 0 && t.p95Ms !== undefined) {
+    s.p50 += (t.p50Ms ?? t.p95Ms) * t.requests
+    s.p95 += t.p95Ms * t.requests
+    s.p99 += (t.p99Ms ?? t.p95Ms) * t.requests
+    s.latencyWeight += t.requests
+  }
+}
+
+/** Latency over the windows; 0 when nothing was requested (no latency pressure), undefined when unmeasured. */
+function latencyOf(s: Sums): LatencyPercentiles | undefined {
+  if (s.n > 0 && s.requests === 0) return { p50: 0, p95: 0, p99: 0 }
+  if (s.latencyWeight === 0) return undefined
+  return { p50: s.p50 / s.latencyWeight, p95: s.p95 / s.latencyWeight, p99: s.p99 / s.latencyWeight }
+}
+
+/**
+ * Keeps the last 15 windows of one router and turns them into Signals. Feed it every
+ * `stats` event; the controller reads it each tick. Health comes from the same router.
+ */
+export class RouterSignals implements MetricsSource, HealthView {
+  readonly #windows: RouterStats[] = []
+  readonly #sampler: ResourceSampler | undefined
+  #health = new Map<string, 'healthy' | 'unhealthy' | 'unknown'>()
+
+  constructor(sampler?: ResourceSampler) {
+    this.#sampler = sampler
+  }
+
+  /** Records one stats window (the router's `stats` event). */
+  push(stats: RouterStats): void {
+    this.#windows.push(stats)
+    if (this.#windows.length > 15) this.#windows.shift()
+    this.#health = new Map(stats.instances.map((i) => [i.id, i.health]))
+  }
+
+  /** Replaces the health map (the router's `health()`), for transitions between windows. */
+  setHealth(health: ReadonlyMap<string, 'healthy' | 'unhealthy' | 'unknown'>): void {
+    this.#health = new Map(health)
+  }
+
+  health(instanceId: string): 'healthy' | 'unhealthy' | 'unknown' {
+    return this.#health.get(instanceId) ?? 'unknown'
+  }
+
+  /** Signals over the last windowCount(syncPeriod) windows; undefined before the first window. */
+  read(spec: GroupSpec, instances: readonly InstanceView[], nowMs: number): Signals | undefined {
+    const windows = this.#windows.slice(-windowCount(spec.syncPeriodSeconds))
+    const last = windows[windows.length - 1]
+    if (last === undefined) return undefined
+    const total = emptySums()
+    const perInstance = new Map<string, Sums>()
+    const perClass = new Map<string, Sums>()
+    for (const w of windows) {
+      const seconds = Math.max(0.001, (w.windowEndMs - w.windowStartMs) / 1000)
+      add(total, w.total, seconds)
+      for (const i of w.instances) {
+        let s = perInstance.get(i.id)
+        if (!s) perInstance.set(i.id, (s = emptySums()))
+        add(s, i, seconds)
+      }
+      for (const c of w.classes) {
+        let s = perClass.get(c.name)
+        if (!s) perClass.set(c.name, (s = emptySums()))
+        add(s, c, seconds)
+      }
+    }
+    const samples = new Map<string, InstanceSample>()
+    for (const v of instances) {
+      const s = perInstance.get(v.id)
+      const res = this.#sampler?.read(v.id)
+      const sample: { -readonly [K in keyof InstanceSample]: InstanceSample[K] } = {}
+      if (s && s.n > 0) {
+        sample.rps = s.requests / s.seconds
+        sample.inFlight = s.inFlight / s.n
+        const lat = latencyOf(s)
+        if (lat?.p95 !== undefined) sample.latencyP95Ms = lat.p95
+      }
+      if (res?.cpuRatio !== undefined) sample.cpuRatio = res.cpuRatio
+      if (res?.memoryMiB !== undefined) sample.memoryMiB = res.memoryMiB
+      if (Object.keys(sample).length > 0) samples.set(v.id, sample)
+    }
+    const classes: Record<string, { rps: number; latencyMs?: LatencyPercentiles }> = {}
+    for (const [name, s] of perClass) {
+      const lat = latencyOf(s)
+      classes[name] = lat ? { rps: s.requests / s.seconds, latencyMs: lat } : { rps: s.requests / s.seconds }
+    }
+    const groupLatency = latencyOf(total)
+    return {
+      atMs: Math.min(nowMs, last.windowEndMs),
+      instances: samples,
+      group: { rps: total.requests / total.seconds, ...(groupLatency ? { latencyMs: groupLatency } : {}), classes },
+    }
+  }
+}

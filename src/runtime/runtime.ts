@@ -1,0 +1,219 @@
+/**
+ * The composition root of a running tide (`tide up`, `tide demo`): the store, the
+ * providers, one router per local group, the signals they feed, the drainer, the
+ * controller and its run loop. Everything else in tide is built to be tested alone;
+ * this file wires it together with real I/O and the wall clock.
+ */
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { systemClock, type Clock } from '../controller/clock.ts'
+import { fanOut, type EventSink } from '../controller/events.ts'
+import type { HealthView, MetricsSource } from '../controller/metrics-source.ts'
+import { Controller, type ReconcileResult } from '../controller/reconciler.ts'
+import { runLoop } from '../controller/run-loop.ts'
+import type { FleetQuotas, InstanceView, Signals } from '../engine/types.ts'
+import { TideError } from '../errors.ts'
+import { LocalProvider } from '../providers/local/local-provider.ts'
+import type { Provider } from '../providers/provider.ts'
+import { Router, type RouterInstance } from '../router/router.ts'
+import type { GroupSpec, TideConfig } from '../spec/schema.ts'
+import { SqliteInstanceRegistry } from '../store/sqlite-instance-registry.ts'
+import { SqliteStore } from '../store/sqlite-store.ts'
+import { LocalDrainer } from './local-drainer.ts'
+import { RouterSignals, type ResourceSampler } from './router-signals.ts'
+
+export interface RuntimeOptions {
+  readonly config: TideConfig
+  /** Where instance logs go (state/logs/…). */
+  readonly stateDir: string
+  /** The SQLite store file; `:memory:` for throwaway runs. */
+  readonly storePath: string
+  /** Extra event sinks (the terminal, webhooks). */
+  readonly events?: EventSink
+  /** Cpu and memory per instance (the /proc sampler). */
+  readonly sampler?: ResourceSampler
+  readonly clock?: Clock
+  /** Called after every reconcile, with its results (the demo's live view). */
+  readonly onTick?: (results: readonly ReconcileResult[]) => void
+}
+
+/** The providers this build of tide can run. */
+const SUPPORTED_PROVIDERS = new Set<GroupSpec['provider']>(['local'])
+
+/** A running tide. Create with `Runtime.start`, end with `stop`. */
+export class Runtime {
+  readonly controller: Controller
+  readonly store: SqliteStore
+  readonly routers: ReadonlyMap<string, Router>
+  readonly #signals: ReadonlyMap<string, RouterSignals>
+  readonly #opts: RuntimeOptions
+  readonly #clock: Clock
+  readonly #provider: LocalProvider
+  readonly #abort = new AbortController()
+  #loop: Promise<void> | undefined
+
+  private constructor(opts: RuntimeOptions, store: SqliteStore, provider: LocalProvider, routers: Map<string, Router>, signals: Map<string, RouterSignals>) {
+    this.#opts = opts
+    this.#clock = opts.clock ?? systemClock
+    this.store = store
+    this.#provider = provider
+    this.routers = routers
+    this.#signals = signals
+    const events = opts.events ? fanOut(store, opts.events) : store
+    const metrics: MetricsSource = {
+      read: (spec: GroupSpec, instances: readonly InstanceView[], nowMs: number): Signals | undefined => signals.get(spec.group)?.read(spec, instances, nowMs),
+    }
+    const health: HealthView = {
+      health: (id) => {
+        for (const s of signals.values()) {
+          const h = s.health(id)
+          if (h !== 'unknown') return h
+        }
+        return 'unknown'
+      },
+    }
+    const { perProvider, ...fleet } = opts.config.global.quotas
+    const quotas: FleetQuotas = { ...fleet, perProvider }
+    this.controller = new Controller({
+      groups: opts.config.groups,
+      provider: (): Provider => provider,
+      metrics,
+      health,
+      clock: this.#clock,
+      quotas,
+      events,
+      store,
+      drainer: new LocalDrainer({ routers, events, clock: this.#clock }),
+    })
+  }
+
+  /**
+   * Opens the store (taking its lock), starts a router per group, and returns once
+   * every router listens. Nothing is launched until `run()`; on any failure
+   * everything started so far is stopped again.
+   */
+  static async start(opts: RuntimeOptions): Promise<Runtime> {
+    for (const g of opts.config.groups) {
+      if (!SUPPORTED_PROVIDERS.has(g.provider)) {
+        throw new TideError('TIDE_ERR_CONFIG', `group ${g.group}: provider ${g.provider} cannot run here; this build of tide runs groups with provider local (use tide simulate for any group)`)
+      }
+    }
+    mkdirSync(opts.stateDir, { recursive: true })
+    const store = SqliteStore.open(opts.storePath, { lock: true })
+    const routers = new Map<string, Router>()
+    const signals = new Map<string, RouterSignals>()
+    try {
+      const provider = new LocalProvider({ registry: new SqliteInstanceRegistry(store), stateDir: join(opts.stateDir), ...(opts.clock ? { clock: opts.clock } : {}) })
+      for (const g of opts.config.groups) {
+        const router = new Router({ routing: g.routing, health: g.health })
+        const sig = new RouterSignals(opts.sampler)
+        router.on('stats', (s) => {
+          sig.push(s)
+        })
+        router.on('health', () => {
+          sig.setHealth(router.health())
+        })
+        routers.set(g.group, router)
+        signals.set(g.group, sig)
+        await router.start()
+      }
+      return new Runtime(opts, store, provider, routers, signals)
+    } catch (err) {
+      await Promise.allSettled([...routers.values()].map((r) => r.stop()))
+      store.close()
+      throw err
+    }
+  }
+
+  /** Where each group's router listens. */
+  endpoints(): { group: string; url: string }[] {
+    return this.#opts.config.groups.map((g) => ({ group: g.group, url: `http://${g.routing.host}:${this.routers.get(g.group)?.port ?? g.routing.listen}` }))
+  }
+
+  /** One reconcile, then the routing tables and metric history follow it. */
+  async tick(): Promise<readonly ReconcileResult[]> {
+    const results = await this.controller.reconcileOnce()
+    this.#syncRouters()
+    this.#recordMetrics(results)
+    this.#opts.onTick?.(results)
+    return results
+  }
+
+  /** Starts the run loop at the shortest sync period of the groups. */
+  run(): void {
+    if (this.#loop) return
+    const intervalMs = Math.min(...this.#opts.config.groups.map((g) => g.syncPeriodSeconds)) * 1000
+    this.#loop = runLoop({
+      controller: { reconcileOnce: () => this.tick() },
+      clock: this.#clock,
+      intervalMs,
+      signal: this.#abort.signal,
+      onError: (err) => {
+        for (const g of this.#opts.config.groups) {
+          this.store.append({ atMs: this.#clock.now(), group: g.group, type: 'launch-failed', message: `reconcile failed: ${err instanceof Error ? err.message : String(err)}` })
+        }
+      },
+    })
+  }
+
+  /**
+   * Stops the loop. Unless `keepInstances`, drains every instance through its router
+   * and terminates it (a clean Ctrl-C); with it, instances keep running for the next
+   * `tide up` to adopt. Then stops the routers and closes the store.
+   */
+  async stop(options: { readonly keepInstances?: boolean } = {}): Promise<void> {
+    this.#abort.abort()
+    await this.#loop
+    await this.controller.settle()
+    if (!options.keepInstances) {
+      const drainer = new LocalDrainer({ routers: this.routers, events: this.store, clock: this.#clock })
+      await Promise.all(
+        this.#opts.config.groups.map(async (spec) => {
+          const records = await this.#provider.list(spec)
+          await Promise.all(
+            records.map(async (r) => {
+              if (r.status === 'running') await drainer.drain(spec, r)
+              await this.#provider.terminate(spec, r.id)
+              this.store.append({ atMs: this.#clock.now(), group: spec.group, type: 'terminate', message: `stopped instance ${r.id} (tide stopping)`, instanceId: r.id })
+            }),
+          )
+        }),
+      )
+    }
+    await Promise.allSettled([...this.routers.values()].map((r) => r.stop({ graceMs: 5000 })))
+    this.store.close()
+  }
+
+  /** Routes to the group's warming and in-service instances; draining ones finish what they have. */
+  #syncRouters(): void {
+    for (const g of this.#opts.config.groups) {
+      const router = this.routers.get(g.group)
+      const status = this.controller.status(g.group)
+      if (!router || !status) continue
+      const list: RouterInstance[] = []
+      for (const i of status.instances) {
+        if (!i.address) continue
+        if (i.phase === 'warming' || i.phase === 'in-service' || i.phase === 'draining') {
+          list.push({ id: i.id, host: i.address.host, port: i.address.port, state: i.phase, launchedAtMs: i.launchedAtMs })
+        }
+      }
+      router.setInstances(list)
+    }
+  }
+
+  /** Keeps the per-second history the dashboard and `tide status` draw from. */
+  #recordMetrics(results: readonly ReconcileResult[]): void {
+    const nowMs = this.#clock.now()
+    for (const r of results) {
+      const status = this.controller.status(r.group)
+      const sig = this.#signals.get(r.group)
+      const spec = this.#opts.config.groups.find((g) => g.group === r.group)
+      if (!status || !sig || !spec) continue
+      const s = sig.read(spec, [], nowMs)
+      this.store.recordMetric(r.group, 'desired', nowMs, r.decision.to)
+      this.store.recordMetric(r.group, 'instances', nowMs, status.instances.filter((i) => i.phase === 'in-service' || i.phase === 'warming').length)
+      if (s?.group.rps !== undefined) this.store.recordMetric(r.group, 'rps', nowMs, s.group.rps)
+      if (s?.group.latencyMs?.p95 !== undefined) this.store.recordMetric(r.group, 'p95', nowMs, s.group.latencyMs.p95)
+    }
+  }
+}

@@ -34,9 +34,19 @@ export interface SimProviderOptions {
   readonly startupSeconds?: number
 }
 
+/**
+ * A live instance with its two possible provider records, built once: list() is
+ * called every sync period for a simulated month, and rebuilding the records each
+ * time was most of its cost.
+ */
+interface LiveInstance extends SimInstance {
+  readonly starting: InstanceRecord
+  readonly running: InstanceRecord
+}
+
 /** Per-group book-keeping: the live instances and the running bill. */
 interface GroupBook {
-  readonly live: Map<string, SimInstance>
+  readonly live: Map<string, LiveInstance>
   /** Billed milliseconds of instances already terminated. */
   closedMs: number
   /** Σ launchedAtMs over live instances, so that the live bill is count × now − this sum. */
@@ -129,7 +139,7 @@ export class SimProvider implements Provider {
     return (this.#startupSeconds ?? group.startupSeconds) * 1000
   }
 
-  #add(group: GroupSpec, size: Size, count: number, launchedAtMs: number): SimInstance[] {
+  #add(group: GroupSpec, size: Size, count: number, launchedAtMs: number): LiveInstance[] {
     if (!Number.isInteger(count) || count < 0) throw new RangeError(`sim provider: launch count must be a whole number ≥ 0, got ${count}`)
     let book = this.#books.get(group.group)
     if (!book) {
@@ -137,9 +147,12 @@ export class SimProvider implements Provider {
       this.#books.set(group.group, book)
     }
     const readyAtMs = launchedAtMs + this.#startupMs(group)
-    const added: SimInstance[] = []
+    const added: LiveInstance[] = []
     for (let i = 0; i < count; i++) {
-      const inst: SimInstance = { id: `sim-${group.group}-${this.#nextId++}`, group: group.group, size, launchedAtMs, readyAtMs }
+      const id = `sim-${group.group}-${this.#nextId++}`
+      const starting: InstanceRecord = { id, group: group.group, status: 'starting', size, launchedAtMs }
+      const running: InstanceRecord = { id, group: group.group, status: 'running', size, launchedAtMs, readyAtMs }
+      const inst: LiveInstance = { id, group: group.group, size, launchedAtMs, readyAtMs, starting, running }
       book.live.set(inst.id, inst)
       book.liveLaunchSumMs += launchedAtMs
       added.push(inst)
@@ -149,8 +162,7 @@ export class SimProvider implements Provider {
   }
 }
 
-/** The provider record of an instance at `nowMs`: starting before readyAtMs, running from it. */
-function recordOf(inst: SimInstance, nowMs: number): InstanceRecord {
-  const base = { id: inst.id, group: inst.group, size: inst.size, launchedAtMs: inst.launchedAtMs }
-  return nowMs < inst.readyAtMs ? { ...base, status: 'starting' } : { ...base, status: 'running', readyAtMs: inst.readyAtMs }
+/** The provider record of an instance at `nowMs`: starting before readyAtMs, running from it. Shared, frozen-by-contract objects. */
+function recordOf(inst: LiveInstance, nowMs: number): InstanceRecord {
+  return nowMs < inst.readyAtMs ? inst.starting : inst.running
 }

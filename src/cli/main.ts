@@ -10,6 +10,7 @@ import { runCommandLine, type CommandTable } from './args.ts'
 
 /** Every `tide` command. */
 export const commands: CommandTable = {
+  simulate: () => import('./simulate.ts'),
   validate: () => import('./validate.ts'),
   import: () => import('./import-hpa.ts'),
   trace: () => import('./trace.ts'),

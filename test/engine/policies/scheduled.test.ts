@@ -69,8 +69,8 @@ test('several active schedules: highest min, lowest max, highest desired, all na
   })
   const r = scheduledPolicy.propose(policyInputFor({ spec, instances: instances(2), signals: signals({}), nowMs: at('2026-11-11T12:00:00Z') }))
   assert.deepEqual(r?.bounds, { min: 20, max: 30 })
-  assert.equal(r?.replicas, 15)
-  assert.equal(r?.detail, 'schedules a (min 10, max 40, desired 12), b (min 20, max 30, desired 15) active')
+  assert.equal(r.replicas, 15)
+  assert.equal(r.detail, 'schedules a (min 10, max 40, desired 12), b (min 20, max 30, desired 15) active')
 })
 
 test('no active schedule: no recommendation', () => {

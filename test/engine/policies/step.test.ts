@@ -63,7 +63,7 @@ test('latency and external rules read group signals', () => {
   // p99 800 ms > 500 → 4 + 3 = 7; queue 2000 > 1000 → 4 + 5 = 9: 9 wins.
   const r = propose(steps, {}, 4, {}, { latencyMs: { p99: 800 }, external: { queue: 2000 } })
   assert.equal(r?.replicas, 9)
-  assert.match(r?.detail ?? '', /external queue 2000 > 1000 → \+5 instances/)
+  assert.match(r.detail, /external queue 2000 > 1000 → \+5 instances/)
 })
 
 test('no signal for any rule: NoMetrics and no count', () => {
@@ -72,7 +72,7 @@ test('no signal for any rule: NoMetrics and no count', () => {
   assert.equal(r?.reason, 'NoMetrics')
 })
 
-const rule = (change: StepRule['change'], side: 'above' | 'below'): StepRule => ({ metric: { type: 'cpu' }, [side]: 50, change, cooldownSeconds: 60 }) as StepRule
+const rule = (change: StepRule['change'], side: 'above' | 'below'): StepRule => ({ metric: { type: 'cpu' }, [side]: 50, change, cooldownSeconds: 60 })
 
 const targetCases = [
   { name: 'Pods +3 from 4', rule: rule({ type: 'Pods', value: 3 }, 'above'), current: 4, want: 7 },

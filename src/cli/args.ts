@@ -291,13 +291,14 @@ function checkPositionals(spec: PositionalSpec | undefined, commandPath: string,
 function parseArgsMessage(err: unknown, command: Command): string {
   const code = (err as { code?: unknown }).code
   const message = err instanceof Error ? err.message : String(err)
-  const flag = /'(-{1,2}[^' ]+)/.exec(message)?.[1] ?? ''
+  // parseArgs names a flag as '--step', '-z' or '-c, --config <value>': prefer the long name.
+  const flag = /(--[\w-]+)/.exec(message)?.[1] ?? /'(-[^' ,]+)/.exec(message)?.[1] ?? ''
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
     const hint = didYouMean(flag.replace(/^-+/, ''), Object.keys(command.flags))
     return `unknown flag ${flag}${hint === undefined ? '' : `; did you mean --${hint}?`}`
   }
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-    return message.includes('does not take an argument') ? `${flag} is a switch and takes no value` : `${flag} needs a value`
+    return message.includes('does not take an argument') ? `${flag} is a switch and takes no value` : `${flag} needs a value (one starting with "-" is written ${flag}=VALUE)`
   }
   return message
 }

@@ -1,0 +1,78 @@
+// The real `tide` command, spawned as a child process with argv arrays (no shell).
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseTrace } from '../../src/simulator/trace.ts'
+
+const bin = fileURLToPath(new URL('../../bin/tide.js', import.meta.url))
+const dir = mkdtempSync(join(tmpdir(), 'tide-cli-'))
+
+function tide(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...argv], { env: { ...process.env, TIDE_DEBUG: '' }, timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
+
+test('validate prints the groups of a good file and exits 0', async () => {
+  const file = join(dir, 'good.yaml')
+  writeFileSync(file, 'group: shop-web\nprovider: sim\nreplicas: { min: 2, max: 20 }\nmetrics:\n  - { type: cpu, target: { averageUtilization: 60 } }\n')
+  const r = await tide(['validate', '-c', file])
+  assert.equal(r.code, 0, r.stderr)
+  assert.match(r.stdout, /valid, 1 group\n {2}shop-web: provider sim, replicas 2\.\.20/)
+  assert.match(r.stdout, /metrics: cpu 60%/)
+})
+
+test('validate lists every error of a bad file with lines and exits 1', async () => {
+  const file = join(dir, 'bad.yaml')
+  writeFileSync(file, 'group: shop-web\nprovider: sim\nreplcas: { min: 2 }\nsyncPeriodSeconds: -5\n')
+  const r = await tide(['validate', '-c', file])
+  assert.equal(r.code, 1)
+  assert.equal(r.stdout, '')
+  assert.equal(
+    r.stderr,
+    `tide: 2 errors in ${file}:\n  ${file}:3:1: replcas: unknown field "replcas"; did you mean "replicas"?\n  ${file}:4:20: syncPeriodSeconds: must be > 0, got -5\n`,
+  )
+})
+
+test('a bad flag is a usage error: exit 2 and the flag named', async () => {
+  const r = await tide(['validate', '--config'])
+  assert.equal(r.code, 2)
+  assert.match(r.stderr, /^tide: --config needs a value/)
+  const missing = await tide(['validate', '-c', join(dir, 'absent.yaml')])
+  assert.equal(missing.code, 2)
+  assert.match(missing.stderr, /^tide: --config: no such file: /)
+})
+
+test('trace from-access-log writes a trace that parses, and reports skipped lines', async () => {
+  const log = join(dir, 'access.log')
+  const out = join(dir, 'trace.csv')
+  const at = (s: number): string => `10.0.0.1 - - [11/Nov/2026:12:00:0${s} +0800] "GET / HTTP/1.1" 200 5 "-" "curl/8"`
+  writeFileSync(log, [at(0), at(0), 'not a log line', at(2)].join('\n') + '\n')
+  const strict = await tide(['trace', 'from-access-log', log])
+  assert.equal(strict.code, 1)
+  assert.match(strict.stderr, new RegExp(`^tide: ${log.replace(/[.]/g, '\\.')}:3: not a common or combined log line`))
+  const r = await tide(['trace', 'from-access-log', log, '--skip-bad', '--out', out])
+  assert.equal(r.code, 0, r.stderr)
+  assert.match(r.stderr, /3 requests from 2026-11-11T04:00:00\.000Z, 3 rows of 1 s .*skipped 1 malformed line \(first at line 3\)/)
+  const trace = parseTrace(readFileSync(out, 'utf8'), out)
+  assert.deepEqual([...trace.rps], [2, 0, 1])
+})
+
+test('import prints a tide.yaml that validate accepts', async () => {
+  const hpa = join(dir, 'hpa.yaml')
+  writeFileSync(hpa, 'apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: { name: web }\nspec:\n  maxReplicas: 5\n  metrics:\n  - type: Resource\n    resource: { name: cpu, target: { type: Utilization, averageUtilization: 50 } }\n')
+  const converted = join(dir, 'tide.yaml')
+  const r = await tide(['import', hpa, '-o', converted])
+  assert.equal(r.code, 0, r.stderr)
+  assert.match(r.stderr, /converted 1 HorizontalPodAutoscaler \(web\)/)
+  const v = await tide(['validate', '-c', converted])
+  assert.equal(v.code, 0, v.stderr)
+  assert.match(v.stdout, /web: provider kubernetes, replicas 1\.\.5/)
+})

@@ -1,0 +1,78 @@
+/**
+ * Writes the synthetic traces of the quality bench, deterministically (a fixed-seed
+ * generator, so that the files and the bench results are the same on every run):
+ *
+ * - `daily-tides-week.csv`: a week of an online shop's daily tides at 1-minute steps,
+ *   seconds from start. Each day: a night trough at about 15 % of the peak, a morning
+ *   rise, a lunch bump and an evening peak around 21:00; Saturday and Sunday evenings
+ *   25 % higher; ±4 % noise per minute and a few short bursts (+30 % for 3–8 minutes).
+ * - `flash-sale.csv`: eight hours of Double 11 evening traffic at 10-second steps with
+ *   ISO timestamps (+08:00), so that the campaign schedule in `flash-sale.tide.yaml`
+ *   lines up with it. At 20:00 the sale opens and the load rises 10× within one minute,
+ *   holds for 20 minutes, then decays back to the evening level over about an hour.
+ *
+ * Run: `node --import tsx bench/traces/generate.ts` (writes next to this file).
+ */
+import { writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const here = dirname(fileURLToPath(import.meta.url))
+
+/** A deterministic uniform generator in [0, 1) (LCG, Numerical Recipes constants). */
+function random(seed: number): () => number {
+  let s = seed >>> 0
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
+    return s / 2 ** 32
+  }
+}
+
+const gauss = (x: number, mu: number, sigma: number) => Math.exp(-((x - mu) ** 2) / (2 * sigma ** 2))
+
+/** The week of tides; the peak is about 2,000 req/s (2,500 at weekends). */
+export function dailyTides(): string {
+  const rand = random(20261111)
+  const rows = ['seconds,rps']
+  let burstLeft = 0
+  for (let minute = 0; minute < 7 * 1440; minute++) {
+    const day = Math.floor(minute / 1440)
+    const hour = (minute % 1440) / 60
+    const shape = Math.min(1, 0.35 * gauss(hour, 9.5, 1.5) + 0.55 * gauss(hour, 12.5, 2) + gauss(hour, 21, 2.5) + 0.5 * gauss(hour, 24 + 21, 2.5) + 0.5 * gauss(hour, -3, 2.5))
+    const weekend = day >= 5 ? 1 + 0.25 * gauss(hour, 21, 4) : 1
+    if (burstLeft === 0 && rand() < 0.002) burstLeft = 3 + Math.floor(rand() * 6)
+    const burst = burstLeft > 0 ? 1.3 : 1
+    if (burstLeft > 0) burstLeft--
+    const noise = 1 + 0.08 * (rand() - 0.5)
+    const rps = 2000 * (0.15 + 0.85 * shape) * weekend * burst * noise
+    rows.push(`${minute * 60},${rps.toFixed(1)}`)
+  }
+  return rows.join('\n') + '\n'
+}
+
+/** The flash sale: 16:00–24:00 +08:00 on 2026-11-11, the sale opening at 20:00. */
+export function flashSale(): string {
+  const rand = random(1111)
+  const rows = ['time,rps']
+  const startMs = Date.parse('2026-11-11T16:00:00+08:00')
+  const saleS = 4 * 3600 // 20:00 is 4 h after 16:00
+  for (let s = 0; s < 8 * 3600; s += 10) {
+    const hour = 16 + s / 3600
+    const evening = 300 + 200 * gauss(hour, 21, 2)
+    let uplift = 1
+    const since = s - saleS
+    if (since >= 0 && since < 60) uplift = 1 + 9 * ((since + 10) / 60) // 10× reached within the first minute
+    else if (since >= 60 && since < 20 * 60) uplift = 10
+    else if (since >= 20 * 60) uplift = 1 + 9 * Math.exp(-(since - 20 * 60) / (20 * 60))
+    const noise = 1 + 0.06 * (rand() - 0.5)
+    const iso = new Date(startMs + s * 1000).toISOString().replace('.000Z', 'Z')
+    rows.push(`${iso},${(evening * uplift * noise).toFixed(1)}`)
+  }
+  return rows.join('\n') + '\n'
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  writeFileSync(join(here, 'daily-tides-week.csv'), dailyTides())
+  writeFileSync(join(here, 'flash-sale.csv'), flashSale())
+  console.log(`wrote ${join(here, 'daily-tides-week.csv')} and ${join(here, 'flash-sale.csv')}`)
+}

@@ -87,7 +87,9 @@ export class Router extends EventEmitter<RouterEvents> {
   #stats: RouterStats
   #statsTimer: NodeJS.Timeout | undefined
   #seq = 0
-  #pending: { seq: number; samples: Map<number, WindowSample>; timer: NodeJS.Timeout } | undefined
+  #pending: { seq: number; answered: Set<number>; timer: NodeJS.Timeout } | undefined
+  /** Windows received since the last publication. */
+  #late: WindowSample[] = []
   #stopWaiters = new Map<number, () => void>()
   #state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new'
   #port = 0
@@ -363,15 +365,21 @@ export class Router extends EventEmitter<RouterEvents> {
   readonly #collect = (): void => {
     if (this.#pending) this.#publish()
     const seq = ++this.#seq
-    this.#pending = { seq, samples: new Map(), timer: setTimeout(() => { this.#publish() }, COLLECT_TIMEOUT_MS) }
+    this.#pending = { seq, answered: new Set(), timer: setTimeout(() => { this.#publish() }, COLLECT_TIMEOUT_MS) }
     for (const link of this.#cores) link.send({ t: 'collect', seq })
   }
 
+  /**
+   * A core's window. Each window holds the counts since that core's previous cut,
+   * so a late one (a busy worker missed the collect timeout) is not dropped but
+   * merged into the next publication: no request is ever lost from the counts.
+   */
   #onWindow(index: number, seq: number, sample: WindowSample): void {
+    this.#late.push(sample)
     const pending = this.#pending
     if (pending?.seq !== seq) return
-    pending.samples.set(index, sample)
-    if (pending.samples.size >= this.#cores.length) this.#publish()
+    pending.answered.add(index)
+    if (pending.answered.size >= this.#cores.length) this.#publish()
   }
 
   #publish(): void {
@@ -379,7 +387,10 @@ export class Router extends EventEmitter<RouterEvents> {
     if (!pending) return
     clearTimeout(pending.timer)
     this.#pending = undefined
-    this.#stats = mergeWindows([...pending.samples.values()], resolveClasses(this.#routing.classes), (id) => this.#checker.health(id))
+    const samples = this.#late
+    this.#late = []
+    if (samples.length === 0) return
+    this.#stats = mergeWindows(samples, resolveClasses(this.#routing.classes), (id) => this.#checker.health(id))
     this.emit('stats', this.#stats)
   }
 }

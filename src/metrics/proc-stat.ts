@@ -101,10 +101,19 @@ function readText(path: string): string | undefined {
   }
 }
 
-/** Reads and parses /proc/<pid>/stat; undefined when the process does not exist. */
+/**
+ * Reads and parses /proc/<pid>/stat; undefined when the process does not exist, or
+ * when the file reads empty or truncated (a process exiting while it is read).
+ */
 export function readProcStat(pid: number, procRoot = '/proc'): ProcStat | undefined {
   const text = readText(`${procRoot}/${pid}/stat`)
-  return text === undefined ? undefined : parseProcStat(text)
+  if (text === undefined) return undefined
+  try {
+    return parseProcStat(text)
+  } catch (err) {
+    if (err instanceof ProcParseError) return undefined
+    throw err
+  }
 }
 
 /** Reads the resident memory of one process in KiB; undefined when it is gone or has none. */

@@ -1,0 +1,130 @@
+/**
+ * Cpu and memory of local instances, read from /proc every second (DESIGN.md: "Cpu
+ * and memory read from /proc"). An instance is a process tree: the launched process,
+ * its threads, and whatever it starts (npx → node, a shell → the server). Per sample:
+ *
+ *   cpuRatio  = Δ(cpu ticks of the tree) / ticksPerSecond / Δwall seconds / cpu size
+ *               (1.0 = the instance uses exactly the cores it is sized for; above 1 when
+ *               it uses more, as nothing caps a local process)
+ *   memoryMiB = Σ VmRSS of the tree / 1024 (shared pages are counted once per process,
+ *               so a tree of forks over-reports — an upper bound, as `ps` gives)
+ *
+ * Tree cpu ticks are Σ (utime + stime + cutime + cstime) over the tree's live processes:
+ * a child that exits and is reaped by its parent moves its time into the parent's
+ * cutime/cstime, so the sum stays continuous. A process identity is pid + start time,
+ * as in the local provider, so a recycled pid is never sampled as the instance.
+ *
+ * This file holds the pure arithmetic; ProcessSampler (process-sampler.ts) does the I/O.
+ */
+import type { InstanceRecord } from '../providers/provider.ts'
+import type { ProcStat } from './proc-stat.ts'
+
+/** The process an instance runs as, and the cpu it is sized for. */
+export interface TrackedProcess {
+  readonly pid: number
+  /** /proc/<pid>/stat field 22: with the pid, the process's identity. */
+  readonly startTime: string
+  /** Cores the instance is sized for (its Size.cpu); the denominator of cpuRatio. */
+  readonly cpu: number
+}
+
+/** One measurement of one instance. */
+export interface ProcessSample {
+  /** Clock time of the measurement, epoch ms. */
+  readonly atMs: number
+  /** Cpu over the interval since the previous sample, as a fraction of the instance's cpu size; absent on the first sample. */
+  readonly cpuRatio?: number
+  /** Resident memory of the tree, MiB. */
+  readonly memoryMiB: number
+  /** Live processes in the tree. */
+  readonly processes: number
+}
+
+/** Averages over a window, shaped like the engine's InstanceSample fields; absent = missing. */
+export interface ProcessWindow {
+  readonly cpuRatio?: number
+  readonly memoryMiB?: number
+  /** How many samples the averages are over. */
+  readonly samples: number
+}
+
+/**
+ * The pids of `rootPid` and all its descendants, found through the ppid of every
+ * process in `stats`. Excludes the root when it is absent from `stats`. Pure.
+ */
+export function processTree(rootPid: number, stats: ReadonlyMap<number, ProcStat>): number[] {
+  if (!stats.has(rootPid)) return []
+  const children = new Map<number, number[]>()
+  for (const s of stats.values()) {
+    const list = children.get(s.ppid)
+    if (list === undefined) children.set(s.ppid, [s.pid])
+    else list.push(s.pid)
+  }
+  const tree: number[] = []
+  const stack = [rootPid]
+  const seen = new Set<number>()
+  while (stack.length > 0) {
+    const pid = stack.pop()
+    if (pid === undefined || seen.has(pid)) continue
+    seen.add(pid)
+    tree.push(pid)
+    for (const c of children.get(pid) ?? []) stack.push(c)
+  }
+  return tree
+}
+
+/** Σ (utime + stime + cutime + cstime) over `pids`, in clock ticks. Pids missing from `stats` count 0. Pure. */
+export function treeCpuTicks(pids: readonly number[], stats: ReadonlyMap<number, ProcStat>): number {
+  let ticks = 0
+  for (const pid of pids) {
+    const s = stats.get(pid)
+    if (s !== undefined) ticks += s.utimeTicks + s.stimeTicks + s.cutimeTicks + s.cstimeTicks
+  }
+  return ticks
+}
+
+/**
+ * Cpu used between two readings as a fraction of `cpuSize` cores:
+ * (Δticks / ticksPerSecond) cpu-seconds ÷ (elapsedMs / 1000) wall seconds ÷ cpuSize.
+ * Undefined when no time passed. A negative Δ (a child reparented away from the tree
+ * took its time with it) is clamped to 0. Pure.
+ */
+export function cpuRatio(prevTicks: number, nowTicks: number, elapsedMs: number, ticksPerSecond: number, cpuSize: number): number | undefined {
+  if (elapsedMs <= 0 || cpuSize <= 0) return undefined
+  const cpuSeconds = Math.max(0, nowTicks - prevTicks) / ticksPerSecond
+  return cpuSeconds / (elapsedMs / 1000) / cpuSize
+}
+
+/** Averages the samples with atMs in (nowMs − windowMs, nowMs]. Pure. */
+export function windowOf(samples: readonly ProcessSample[], windowMs: number, nowMs: number): ProcessWindow {
+  let cpuSum = 0
+  let cpuCount = 0
+  let memSum = 0
+  let memCount = 0
+  for (const s of samples) {
+    if (s.atMs <= nowMs - windowMs || s.atMs > nowMs) continue
+    memSum += s.memoryMiB
+    memCount++
+    if (s.cpuRatio !== undefined) {
+      cpuSum += s.cpuRatio
+      cpuCount++
+    }
+  }
+  return {
+    ...(cpuCount > 0 ? { cpuRatio: cpuSum / cpuCount } : {}),
+    ...(memCount > 0 ? { memoryMiB: memSum / memCount } : {}),
+    samples: memCount,
+  }
+}
+
+/**
+ * What the sampler needs to know to track an instance the local provider reports:
+ * its pid and start time (from meta) and its cpu size. Undefined when the record has
+ * no process (another provider, or a record without meta).
+ */
+export function trackedProcessOf(record: InstanceRecord): TrackedProcess | undefined {
+  const pid = Number(record.meta?.pid)
+  const startTime = record.meta?.startTime
+  if (!Number.isInteger(pid) || pid <= 0 || startTime === undefined || startTime === '') return undefined
+  return { pid, startTime, cpu: record.size.cpu }
+}

@@ -31,7 +31,7 @@ export const command: Command = {
     'peak-rps': { kind: 'positive-number', description: 'busiest rate, requests/s', defaultText: '200' },
     'rate-scale': { kind: 'positive-number', description: 'multiplier for trace rates', defaultText: '1' },
     'max-in-flight': { kind: 'positive-int', description: 'requests in flight at most', defaultText: '512' },
-    'max-requests': { kind: 'positive-int', description: 'stop after this many requests', defaultText: '10000000' },
+    'max-requests': { kind: 'positive-int', description: 'stop after this many arrivals (a cart-and-checkout flow counts once)', defaultText: '10000000' },
     'allow-remote': { kind: 'boolean', description: 'allow a target that is not a loopback address' },
     json: { kind: 'boolean', description: 'print only the summary as one JSON object' },
   },

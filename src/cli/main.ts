@@ -14,6 +14,8 @@ export const commands: CommandTable = {
   validate: () => import('./validate.ts'),
   import: () => import('./import-hpa.ts'),
   trace: () => import('./trace.ts'),
+  demo: () => import('./demo.ts'),
+  up: () => import('./up.ts'),
   load: () => import('./load.ts'),
 }
 

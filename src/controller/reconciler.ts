@@ -50,7 +50,7 @@ export interface GroupStatus {
   readonly group: string
   readonly desiredReplicas: number
   readonly size: Size
-  readonly instances: readonly (InstanceView & { readonly address?: InstanceRecord['address'] })[]
+  readonly instances: readonly (InstanceView & { readonly address?: InstanceRecord['address']; readonly meta?: InstanceRecord['meta'] })[]
   readonly lastDecision?: Decision
 }
 
@@ -273,7 +273,7 @@ export class Controller {
         .map((r) => {
           const phase = rt.draining.has(r.id) ? 'draining' : (o.phases.get(r.id) ?? 'pending')
           const v = viewOf(r, phase, { draining: rt.draining.has(r.id), protectedFromScaleIn: rt.protectedIds.has(r.id) })
-          return r.address ? { ...v, address: r.address } : v
+          return { ...v, ...(r.address ? { address: r.address } : {}), ...(r.meta ? { meta: r.meta } : {}) }
         }),
       lastDecision: decision,
     }

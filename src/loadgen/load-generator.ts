@@ -15,6 +15,11 @@ export interface RequestKind {
   readonly weight: number
   /** JSON body for POST/PUT. */
   readonly body?: unknown
+  /**
+   * Requests sent after this one answers, in order, carrying the cookies it set
+   * (a shopper adding to the cart and then checking out). Each counts as a request.
+   */
+  readonly then?: readonly Omit<RequestKind, 'weight' | 'then'>[]
 }
 
 export interface LoadOptions {
@@ -24,7 +29,7 @@ export interface LoadOptions {
   readonly mix?: readonly RequestKind[]
   /** Requests in flight at most; arrivals beyond are counted as `clientDropped`. */
   readonly maxInFlight?: number
-  /** Hard cap on requests sent in the whole run. */
+  /** Hard cap on arrivals in the whole run (a flow counts once; its steps always finish). */
   readonly maxRequests?: number
   /** Per-request timeout. */
   readonly timeoutMs?: number
@@ -127,6 +132,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadSummary> {
   let failed = 0
   let shed = 0
   let clientDropped = 0
+  let arrivals = 0
   let sec = { sent: 0, ok: 0, failed: 0, shed: 0, lat: [] as number[] }
   const inflightPromises = new Set<Promise<void>>()
 
@@ -139,50 +145,63 @@ export async function runLoad(opts: LoadOptions): Promise<LoadSummary> {
     return mix[mix.length - 1] ?? { method: 'GET', path: '/', weight: 1 }
   }
 
-  const fire = (): void => {
-    const kind = pick()
+  /** Sends one request and accounts its outcome; resolves with its set-cookie (for flows). */
+  const send = async (kind: Omit<RequestKind, 'weight' | 'then'>, cookie: string | undefined): Promise<string | undefined> => {
     const started = performance.now()
-    inFlight++
     total++
     sec.sent++
     const secAtStart = sec
     const body = kind.body === undefined ? null : JSON.stringify(kind.body)
-    const p = pool
-      .request({
-        method: kind.method,
-        path: kind.path,
-        headers: body === null ? {} : { 'content-type': 'application/json' },
-        body,
-      })
-      .then(async (res) => {
-        await res.body.dump()
-        const ms = performance.now() - started
-        const key = String(res.statusCode)
-        byStatus[key] = (byStatus[key] ?? 0) + 1
-        if (res.statusCode === 503 && res.headers['retry-after'] !== undefined) {
-          shed++
-          secAtStart.shed++
-        } else if (res.statusCode >= 500) {
-          failed++
-          secAtStart.failed++
-          if (failureSamples.length < 5) failureSamples.push(`${kind.method} ${kind.path}: HTTP ${res.statusCode}`)
-        } else {
-          ok++
-          secAtStart.ok++
-          secAtStart.lat.push(ms)
-          allLatencies.push(ms)
-        }
-      })
-      .catch((err: unknown) => {
+    const headers: Record<string, string> = {}
+    if (body !== null) headers['content-type'] = 'application/json'
+    if (cookie !== undefined) headers.cookie = cookie
+    try {
+      const res = await pool.request({ method: kind.method, path: kind.path, headers, body })
+      await res.body.dump()
+      const ms = performance.now() - started
+      const key = String(res.statusCode)
+      byStatus[key] = (byStatus[key] ?? 0) + 1
+      if (res.statusCode === 503 && res.headers['retry-after'] !== undefined) {
+        shed++
+        secAtStart.shed++
+        return undefined
+      }
+      if (res.statusCode >= 500) {
         failed++
         secAtStart.failed++
-        byStatus.error = (byStatus.error ?? 0) + 1
-        if (failureSamples.length < 5) failureSamples.push(`${kind.method} ${kind.path}: ${err instanceof Error ? err.message : String(err)}`)
-      })
-      .finally(() => {
-        inFlight--
-        inflightPromises.delete(p)
-      })
+        if (failureSamples.length < 5) failureSamples.push(`${kind.method} ${kind.path}: HTTP ${res.statusCode}`)
+        return undefined
+      }
+      ok++
+      secAtStart.ok++
+      secAtStart.lat.push(ms)
+      allLatencies.push(ms)
+      const setCookie = res.headers['set-cookie']
+      const first = Array.isArray(setCookie) ? setCookie[0] : setCookie
+      return first?.split(';')[0] ?? cookie
+    } catch (err) {
+      failed++
+      secAtStart.failed++
+      byStatus.error = (byStatus.error ?? 0) + 1
+      if (failureSamples.length < 5) failureSamples.push(`${kind.method} ${kind.path}: ${err instanceof Error ? err.message : String(err)}`)
+      return undefined
+    }
+  }
+
+  const fire = (): void => {
+    const kind = pick()
+    arrivals++
+    inFlight++
+    const p = (async () => {
+      let cookie = await send(kind, undefined)
+      for (const step of kind.then ?? []) {
+        if (cookie === undefined) break
+        cookie = await send(step, cookie)
+      }
+    })().finally(() => {
+      inFlight--
+      inflightPromises.delete(p)
+    })
     inflightPromises.add(p)
   }
 
@@ -194,7 +213,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadSummary> {
   try {
     for (;;) {
       const elapsedS = (performance.now() - startMs) / 1000
-      if (elapsedS >= opts.durationSeconds || opts.signal?.aborted || total >= maxRequests) break
+      if (elapsedS >= opts.durationSeconds || opts.signal?.aborted || arrivals >= maxRequests) break
       const t = Math.floor(elapsedS)
       while (t > lastSecond) {
         const lat = sec.lat
@@ -206,7 +225,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadSummary> {
       }
       offered = Math.max(0, opts.rate(elapsedS))
       carry += (offered * sliceMs) / 1000
-      while (carry >= 1 && total < maxRequests) {
+      while (carry >= 1 && arrivals < maxRequests) {
         carry -= 1
         if (inFlight >= maxInFlight) clientDropped++
         else fire()

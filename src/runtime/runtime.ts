@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { systemClock, type Clock } from '../controller/clock.ts'
-import { fanOut, type EventSink } from '../controller/events.ts'
+import type { EventSink } from '../controller/events.ts'
 import type { HealthView, MetricsSource } from '../controller/metrics-source.ts'
 import { Controller, type ReconcileResult } from '../controller/reconciler.ts'
 import { runLoop } from '../controller/run-loop.ts'
@@ -50,6 +50,7 @@ export class Runtime {
   readonly #clock: Clock
   readonly #provider: LocalProvider
   readonly #abort = new AbortController()
+  readonly #sinks: EventSink[]
   #loop: Promise<void> | undefined
 
   private constructor(opts: RuntimeOptions, store: SqliteStore, provider: LocalProvider, routers: Map<string, Router>, signals: Map<string, RouterSignals>) {
@@ -59,7 +60,12 @@ export class Runtime {
     this.#provider = provider
     this.routers = routers
     this.#signals = signals
-    const events = opts.events ? fanOut(store, opts.events) : store
+    this.#sinks = opts.events ? [store, opts.events] : [store]
+    const events: EventSink = {
+      append: (e) => {
+        for (const sink of this.#sinks) sink.append(e)
+      },
+    }
     const metrics: MetricsSource = {
       read: (spec: GroupSpec, instances: readonly InstanceView[], nowMs: number): Signals | undefined => signals.get(spec.group)?.read(spec, instances, nowMs),
     }
@@ -123,6 +129,22 @@ export class Runtime {
       store.close()
       throw err
     }
+  }
+
+  /** Adds a sink (webhook alerts) that sees every event from now on. */
+  addEventSink(sink: EventSink): void {
+    this.#sinks.push(sink)
+  }
+
+  /** The process of a local instance (pid, start time, cpu size), from its last observed record. */
+  processOf(instanceId: string): { readonly pid: number; readonly startTime: string; readonly cpu: number } | undefined {
+    for (const g of this.#opts.config.groups) {
+      const i = this.controller.status(g.group)?.instances.find((x) => x.id === instanceId)
+      const pid = Number(i?.meta?.pid)
+      const startTime = i?.meta?.startTime
+      if (i && Number.isInteger(pid) && pid > 0 && startTime) return { pid, startTime, cpu: i.size.cpu }
+    }
+    return undefined
   }
 
   /** Where each group's router listens. */

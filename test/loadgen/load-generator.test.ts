@@ -68,3 +68,28 @@ test('refuses a non-loopback target unless allowed', () => {
   assert.equal(checkTarget('http://localhost:80/', false).hostname, 'localhost')
   assert.throws(() => checkTarget('ftp://127.0.0.1/', false), /only http/)
 })
+
+test('a flow carries the cookie its first request set', async () => {
+  const cookies: (string | undefined)[] = []
+  const { server, url } = await serve((req, res) => {
+    if (req.url === '/cart/items') res.writeHead(200, { 'set-cookie': 'session=abc; Path=/; HttpOnly' }).end()
+    else {
+      cookies.push(req.headers.cookie)
+      res.writeHead(201).end()
+    }
+  })
+  try {
+    const summary = await runLoad({
+      url,
+      rate: () => 500,
+      durationSeconds: 30,
+      maxRequests: 5,
+      mix: [{ method: 'POST', path: '/cart/items', weight: 1, body: { productId: 1, quantity: 1 }, then: [{ method: 'POST', path: '/checkout' }] }],
+    })
+    assert.equal(summary.totalRequests, 10)
+    assert.equal(cookies.length, 5) // 5 flows of 2 requests
+    assert.ok(cookies.every((c) => c === 'session=abc'))
+  } finally {
+    server.close()
+  }
+})

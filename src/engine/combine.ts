@@ -21,25 +21,26 @@ export interface Combined {
   readonly scheduleMax?: number
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+
 /** Combines recommendations (see the module comment). Pure; O(recommendations). */
 export function combine(currentReplicas: number, recommendations: readonly Recommendation[]): Combined {
-  let driver: Recommendation | undefined
+  const out: Mutable<Combined> = { proposed: currentReplicas, hasReplicas: false }
   let blocker: Recommendation | undefined
-  let scheduleMin: number | undefined
-  let scheduleMax: number | undefined
   for (const r of recommendations) {
-    if (r.replicas !== undefined && (driver?.replicas === undefined || r.replicas > driver.replicas)) driver = r
-    if (r.blocksScaleIn === true && blocker === undefined) blocker = r
-    if (r.bounds?.min !== undefined) scheduleMin = scheduleMin === undefined ? r.bounds.min : Math.max(scheduleMin, r.bounds.min)
-    if (r.bounds?.max !== undefined) scheduleMax = scheduleMax === undefined ? r.bounds.max : Math.min(scheduleMax, r.bounds.max)
+    if (r.replicas !== undefined && (!out.hasReplicas || r.replicas > out.proposed)) {
+      out.proposed = r.replicas
+      out.driver = r
+      out.hasReplicas = true
+    }
+    if (r.blocksScaleIn === true) blocker ??= r
+    if (r.bounds !== undefined) addBounds(out, r.bounds)
   }
-  const proposed = driver?.replicas ?? currentReplicas
-  return {
-    proposed,
-    ...(driver === undefined ? {} : { driver }),
-    hasReplicas: driver !== undefined,
-    ...(blocker !== undefined && proposed < currentReplicas ? { vetoedBy: blocker } : {}),
-    ...(scheduleMin === undefined ? {} : { scheduleMin }),
-    ...(scheduleMax === undefined ? {} : { scheduleMax }),
-  }
+  if (blocker !== undefined && out.proposed < currentReplicas) out.vetoedBy = blocker
+  return out
+}
+
+function addBounds(out: Mutable<Combined>, bounds: NonNullable<Recommendation['bounds']>): void {
+  if (bounds.min !== undefined) out.scheduleMin = Math.max(out.scheduleMin ?? bounds.min, bounds.min)
+  if (bounds.max !== undefined) out.scheduleMax = Math.min(out.scheduleMax ?? bounds.max, bounds.max)
 }

@@ -24,7 +24,7 @@ import { capByQuota } from './quota-room.ts'
 import { longestPeriodMs, ratePolicyText, scaleDownLimit, scaleUpLimit } from './rate-limits.ts'
 import { protectedCount, scaleInCandidates } from './scale-in.ts'
 import { stabilize } from './stabilization.ts'
-import type { AppliedLimit, DecideInput, Decision, DecisionReason, Recommendation, ScaleEvent, ScaleHistory, TimedRecommendation } from './types.ts'
+import type { AppliedLimit, DecideInput, Decision, DecisionReason, InstanceView, Recommendation, ScaleEvent, ScaleHistory, TimedRecommendation } from './types.ts'
 
 /** Decides the replica count of one group for this tick (see the module comment). */
 export function decide(input: DecideInput): Decision {
@@ -37,22 +37,7 @@ export function decide(input: DecideInput): Decision {
     if (r !== undefined) recommendations.push(r)
   }
 
-  if (from === 0 && spec.replicas.min > 0) {
-    const note = `scaling is disabled while the group has 0 replicas and min is ${spec.replicas.min} (as the HPA: someone scaled it to zero on purpose)`
-    return {
-      group: spec.group,
-      atMs: nowMs,
-      kind: 'skip',
-      from,
-      to: from,
-      reason: 'ScalingDisabled',
-      explanation: explain({ kind: 'skip', from, to: from, reason: 'ScalingDisabled', recommendations, limits: [], note }),
-      recommendations,
-      limits: [],
-      scaleInCandidates: [],
-      history: nextHistory(spec, state.history, undefined, nowMs, from, from, recommendations),
-    }
-  }
+  if (from === 0 && spec.replicas.min > 0) return scalingDisabled(input, recommendations)
 
   const combined = combine(from, recommendations)
   const bounds = effectiveBounds(spec.replicas, combined.scheduleMin, combined.scheduleMax)
@@ -68,20 +53,7 @@ export function decide(input: DecideInput): Decision {
     stabilized = r.recommendations
   }
 
-  if (to > from) {
-    const q = capByQuota(from, to, input.quotaRoom, state.size)
-    if (q.detail !== undefined) {
-      limits.push({ guard: 'quota', from: to, to: q.replicas, detail: q.detail })
-      to = q.replicas
-    }
-  } else if (to < from) {
-    const floor = protectedCount(pin.instances.live)
-    if (to < floor) {
-      const raised = Math.min(from, floor)
-      limits.push({ guard: 'protection', from: to, to: raised, detail: `kept ${raised}: ${floor} instance${floor === 1 ? ' is' : 's are'} protected from scale-in` })
-      to = raised
-    }
-  }
+  to = finalGuards(input, from, to, pin.instances.live, limits)
 
   const reason = reasonOf(limits, combined, recommendations, to, from)
   const kind: Decision['kind'] = to !== from ? 'scale' : reason === 'NoMetrics' ? 'skip' : 'hold'
@@ -101,6 +73,43 @@ export function decide(input: DecideInput): Decision {
   }
 }
 
+/** Step 0: the HPA leaves a group alone that someone scaled to zero while its min is above zero. */
+function scalingDisabled(input: DecideInput, recommendations: readonly Recommendation[]): Decision {
+  const { spec, state, nowMs } = input
+  const note = `scaling is disabled while the group has 0 replicas and min is ${spec.replicas.min} (as the HPA: someone scaled it to zero on purpose)`
+  return {
+    group: spec.group,
+    atMs: nowMs,
+    kind: 'skip',
+    from: 0,
+    to: 0,
+    reason: 'ScalingDisabled',
+    explanation: explain({ kind: 'skip', from: 0, to: 0, reason: 'ScalingDisabled', recommendations, limits: [], note }),
+    recommendations,
+    limits: [],
+    scaleInCandidates: [],
+    history: nextHistory(spec, state.history, undefined, nowMs, 0, 0, recommendations),
+  }
+}
+
+/** Step 4: the quota caps growth; protection floors a scale-in at the protected count. */
+function finalGuards(input: DecideInput, from: number, wanted: number, live: readonly InstanceView[], limits: AppliedLimit[]): number {
+  if (wanted > from) {
+    const q = capByQuota(from, wanted, input.quotaRoom, input.state.size)
+    if (q.detail === undefined) return wanted
+    limits.push({ guard: 'quota', from: wanted, to: q.replicas, detail: q.detail })
+    return q.replicas
+  }
+  if (wanted < from) {
+    const floor = protectedCount(live)
+    if (wanted >= floor) return wanted
+    const raised = Math.min(from, floor)
+    limits.push({ guard: 'protection', from: wanted, to: raised, detail: `kept ${raised}: ${floor} instance${floor === 1 ? ' is' : 's are'} protected from scale-in` })
+    return raised
+  }
+  return wanted
+}
+
 /** Steps 1 and 3 for a count inside its bounds: veto, stabilization, rate policies and min/max. */
 function recommendAndLimit(
   input: DecideInput,
@@ -110,12 +119,18 @@ function recommendAndLimit(
 ): { to: number; recommendations: readonly TimedRecommendation[] } {
   const { spec, state, nowMs } = input
   const from = state.desiredReplicas
+  const behavior = spec.behavior
+  if (!combined.hasReplicas) {
+    // No policy produced a count (metrics missing): as the HPA, which errors out of this tick, record
+    // nothing, so that the stabilization windows hold only real recommendations.
+    const windowMs = Math.max(behavior.scaleUp.stabilizationWindowSeconds, behavior.scaleDown.stabilizationWindowSeconds) * 1000
+    return { to: from, recommendations: state.history.recommendations.filter((r) => r.atMs > nowMs - windowMs) }
+  }
   let desired = combined.proposed
   if (combined.vetoedBy !== undefined) {
     limits.push({ guard: 'missing-metrics', from: desired, to: from, detail: `no scale-in to ${desired} while a metric is missing` })
     desired = from
   }
-  const behavior = spec.behavior
   const downWindowMs = behavior.scaleDown.stabilizationWindowSeconds * 1000
   const upWindowMs = behavior.scaleUp.stabilizationWindowSeconds * 1000
   // The HPA seeds an empty window with the current count (maybeInitScaleDownStabilizationWindow),
@@ -193,7 +208,7 @@ function reasonOf(limits: readonly AppliedLimit[], combined: Combined, recommend
       case 'stabilization':
         return 'Stabilized'
       case 'rate':
-        return last.to > from || last.from > from ? 'ScaleUpLimit' : 'ScaleDownLimit'
+        return last.from > from ? 'ScaleUpLimit' : 'ScaleDownLimit'
       case 'bounds':
         return last.to > last.from ? 'TooFewReplicas' : 'TooManyReplicas'
       case 'schedule':

@@ -261,3 +261,9 @@ test('history: the unstabilized recommendation is kept, entries older than the w
   assert.deepEqual(d.history.recommendations, [{ atMs: t0 - 100_000, replicas: 5 }, { atMs: t0, replicas: 2 }])
   assert.deepEqual(d.history.scaleUpEvents, [{ atMs: t0 - 5000, delta: 1 }]) // the longest scale-up period is 15 s
 })
+
+test('a tick without any count records nothing in the stabilization window (the HPA errors out of such a tick)', () => {
+  const past: ScaleHistory = { ...emptyHistory, recommendations: [{ atMs: t0 - 60_000, replicas: 4 }] }
+  const d = decide(decideInput({ spec: groupSpec({ metrics: cpu60, replicas: { min: 1, max: 20 } }), instances: instances(4), signals: undefined, history: past }))
+  assert.deepEqual(d.history.recommendations, past.recommendations)
+})

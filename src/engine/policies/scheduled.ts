@@ -91,31 +91,41 @@ function boundsText(s: ScheduleSpec): string {
   return parts.join(', ')
 }
 
+interface Aggregate {
+  min?: number
+  max?: number
+  desired?: number
+  readonly active: string[]
+}
+
+/** Adds an active schedule: the highest min, the lowest max, the highest desired. */
+function addSchedule(agg: Aggregate, s: ScheduleSpec): void {
+  agg.active.push(`${s.name} (${boundsText(s)})`)
+  const { min, max, desired } = s.replicas
+  if (min !== undefined) agg.min = Math.max(agg.min ?? min, min)
+  if (max !== undefined) agg.max = Math.min(agg.max ?? max, max)
+  if (desired !== undefined) agg.desired = Math.max(agg.desired ?? desired, desired)
+}
+
+function toRecommendation(agg: Aggregate): Recommendation {
+  const detail = `${agg.active.length === 1 ? 'schedule' : 'schedules'} ${agg.active.join(', ')} active`
+  const bounds: { min?: number; max?: number } = {}
+  if (agg.min !== undefined) bounds.min = agg.min
+  if (agg.max !== undefined) bounds.max = agg.max
+  const rec: { -readonly [K in keyof Recommendation]: Recommendation[K] } = { policy: 'scheduled', reason: 'ScheduleActive', detail }
+  if (agg.desired !== undefined) rec.replicas = agg.desired
+  if (agg.min !== undefined || agg.max !== undefined) rec.bounds = bounds
+  return rec
+}
+
 /** The scheduled policy: silent unless at least one schedule is active now. */
 export const scheduledPolicy: ScalingPolicy = {
   kind: 'scheduled',
   propose(input: PolicyInput): Recommendation | undefined {
     const schedules = input.spec.schedules
     if (schedules.length === 0) return undefined
-    let min: number | undefined
-    let max: number | undefined
-    let desired: number | undefined
-    const active: string[] = []
-    for (const s of schedules) {
-      if (activeWindow(s, input.nowMs) === undefined) continue
-      active.push(`${s.name} (${boundsText(s)})`)
-      const r = s.replicas
-      if (r.min !== undefined) min = min === undefined ? r.min : Math.max(min, r.min)
-      if (r.max !== undefined) max = max === undefined ? r.max : Math.min(max, r.max)
-      if (r.desired !== undefined) desired = desired === undefined ? r.desired : Math.max(desired, r.desired)
-    }
-    if (active.length === 0) return undefined
-    const bounds = min !== undefined && max !== undefined ? { min, max } : min !== undefined ? { min } : max !== undefined ? { max } : undefined
-    const detail = `${active.length === 1 ? 'schedule' : 'schedules'} ${active.join(', ')} active`
-    const base = { policy: 'scheduled' as const, reason: 'ScheduleActive', detail }
-    if (desired !== undefined && bounds !== undefined) return { ...base, replicas: desired, bounds }
-    if (desired !== undefined) return { ...base, replicas: desired }
-    if (bounds !== undefined) return { ...base, bounds }
-    return base
+    const agg: Aggregate = { active: [] }
+    for (const s of schedules) if (activeWindow(s, input.nowMs) !== undefined) addSchedule(agg, s)
+    return agg.active.length === 0 ? undefined : toRecommendation(agg)
   },
 }

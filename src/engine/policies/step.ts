@@ -70,6 +70,26 @@ interface Proposal {
   readonly text: string
 }
 
+/** What one rule says this tick: a proposal, a note (no signal, cooling down), or nothing (not breached). */
+type RuleOutcome = { readonly proposal: Proposal } | { readonly note: string; readonly reading: boolean } | { readonly reading: true }
+
+function evaluateRule(rule: StepRule, index: number, input: PolicyInput): RuleOutcome {
+  const value = readMetric(rule.metric, input.signals, input.instances)
+  const name = metricName(rule.metric)
+  if (value === undefined || !Number.isFinite(value)) return { note: `${name}: no signal`, reading: false }
+  const threshold = rule.above ?? rule.below ?? 0
+  const breached = rule.above !== undefined ? value > rule.above : value < threshold
+  if (!breached) return { reading: true }
+  const unit = metricUnit(rule.metric)
+  const text = `${name} ${show(value)}${unit} ${rule.above !== undefined ? '>' : '<'} ${show(threshold)}${unit} → ${changeText(rule)}`
+  const firedAtMs = input.state.history.stepFiredAtMs[index]
+  const cooldownMs = rule.cooldownSeconds * 1000
+  if (firedAtMs !== undefined && input.nowMs - firedAtMs < cooldownMs) {
+    return { note: `${text} cooling down (${show((cooldownMs - (input.nowMs - firedAtMs)) / 1000)} s left)`, reading: true }
+  }
+  return { proposal: { index, replicas: stepTarget(rule, input.state.desiredReplicas), text } }
+}
+
 /** The step policy: configured by `steps:` in tide.yaml; silent when there are none. */
 export const stepPolicy: ScalingPolicy = {
   kind: 'step',
@@ -82,31 +102,20 @@ export const stepPolicy: ScalingPolicy = {
     const notes: string[] = []
     let anyReading = false
     for (const [index, rule] of rules.entries()) {
-      const value = readMetric(rule.metric, input.signals, input.instances)
-      const name = metricName(rule.metric)
-      if (value === undefined || !Number.isFinite(value)) {
-        notes.push(`${name}: no signal`)
+      const outcome = evaluateRule(rule, index, input)
+      if ('proposal' in outcome) {
+        anyReading = true
+        if (outcome.proposal.replicas > current) ups.push(outcome.proposal)
+        else if (outcome.proposal.replicas < current) downs.push(outcome.proposal)
         continue
       }
-      anyReading = true
-      const threshold = rule.above ?? rule.below ?? 0
-      const breached = rule.above !== undefined ? value > rule.above : value < threshold
-      if (!breached) continue
-      const text = `${name} ${show(value)}${metricUnit(rule.metric)} ${rule.above !== undefined ? '>' : '<'} ${show(threshold)}${metricUnit(rule.metric)} → ${changeText(rule)}`
-      const firedAtMs = input.state.history.stepFiredAtMs[index]
-      if (firedAtMs !== undefined && input.nowMs - firedAtMs < rule.cooldownSeconds * 1000) {
-        notes.push(`${text} cooling down (${show((rule.cooldownSeconds * 1000 - (input.nowMs - firedAtMs)) / 1000)} s left)`)
-        continue
-      }
-      const replicas = stepTarget(rule, current)
-      if (replicas > current) ups.push({ index, replicas, text })
-      else if (replicas < current) downs.push({ index, replicas, text })
+      if (outcome.reading) anyReading = true
+      if ('note' in outcome) notes.push(outcome.note)
     }
     const chosen = ups.length > 0 ? pick(ups, Math.max) : downs.length > 0 ? pick(downs, Math.min) : undefined
     if (chosen === undefined) {
-      const reason = anyReading ? 'NoStepBreached' : 'NoMetrics'
       const detail = notes.length > 0 ? `step: ${notes.join(', ')}` : 'step: no rule breached'
-      return { policy: 'step', reason, detail, firedRules: [] }
+      return { policy: 'step', reason: anyReading ? 'NoStepBreached' : 'NoMetrics', detail, firedRules: [] }
     }
     return {
       policy: 'step',

@@ -63,7 +63,38 @@ function ratioOf(sumValue: number, sumRequest: number, metric: PodMetric): numbe
   return sumValue / sumRequest / metric.target
 }
 
-/** The per-instance computation (GetResourceReplicas / calcPlainMetricReplicas). */
+/** Sums over the ready instances: measured ones, and missing ones (ready, no sample). */
+interface PodSums {
+  sumValue: number
+  sumRequest: number
+  measured: number
+  missing: number
+  missingRequest: number
+}
+
+function sumReady(ready: readonly InstanceView[], samples: ReadonlyMap<string, InstanceSample>, metric: PodMetric): PodSums {
+  const sums: PodSums = { sumValue: 0, sumRequest: 0, measured: 0, missing: 0, missingRequest: 0 }
+  for (const instance of ready) {
+    const sample = samples.get(instance.id)
+    const value = sample === undefined ? undefined : metric.read(sample, instance)
+    const request = metric.request(instance)
+    if (value === undefined || !Number.isFinite(value)) {
+      sums.missing++
+      sums.missingRequest += request
+    } else {
+      sums.sumValue += value
+      sums.sumRequest += request
+      sums.measured++
+    }
+  }
+  return sums
+}
+
+/**
+ * The per-instance computation (GetResourceReplicas / calcPlainMetricReplicas):
+ * the replica count, the first usage ratio, and the average usage per unit of
+ * request; undefined when no ready instance reported the metric.
+ */
 export function podMetricReplicas(
   currentReplicas: number,
   ready: readonly InstanceView[],
@@ -72,51 +103,38 @@ export function podMetricReplicas(
   metric: PodMetric,
   tolerances: Tolerances,
 ): { replicas: number; usageRatio: number; usage: number } | undefined {
-  let sumValue = 0
-  let sumRequest = 0
-  let measured = 0
-  let missingRequest = 0
-  let missing = 0
-  for (const instance of ready) {
-    const sample = samples.get(instance.id)
-    const value = sample === undefined ? undefined : metric.read(sample, instance)
-    const request = metric.request(instance)
-    if (value === undefined || !Number.isFinite(value)) {
-      missing++
-      missingRequest += request
-    } else {
-      sumValue += value
-      sumRequest += request
-      measured++
-    }
-  }
-  if (measured === 0 || sumRequest <= 0) return undefined
-  const usageRatio = ratioOf(sumValue, sumRequest, metric)
-  const usage = sumValue / sumRequest
+  const sums = sumReady(ready, samples, metric)
+  if (sums.measured === 0 || sums.sumRequest <= 0) return undefined
+  const usageRatio = ratioOf(sums.sumValue, sums.sumRequest, metric)
+  const usage = sums.sumValue / sums.sumRequest
   const rebalanceNotReady = notReady.length > 0 && usageRatio > 1
-  if (!rebalanceNotReady && missing === 0) {
-    if (withinTolerance(usageRatio, tolerances)) return { replicas: currentReplicas, usageRatio, usage }
-    return { replicas: ceilReplicas(usageRatio * measured), usageRatio, usage }
+  if (!rebalanceNotReady && sums.missing === 0) {
+    const replicas = withinTolerance(usageRatio, tolerances) ? currentReplicas : ceilReplicas(usageRatio * sums.measured)
+    return { replicas, usageRatio, usage }
   }
-  let count = measured
-  if (missing > 0 && usageRatio !== 1) {
+  return { replicas: rebalanced(currentReplicas, usageRatio, sums, rebalanceNotReady ? notReady : [], metric, tolerances), usageRatio, usage }
+}
+
+/** The HPA's second pass: fill in missing and not-ready instances, then hold if that flips the direction. */
+function rebalanced(currentReplicas: number, usageRatio: number, sums: PodSums, notReady: readonly InstanceView[], metric: PodMetric, tolerances: Tolerances): number {
+  let { sumValue, sumRequest } = sums
+  let count = sums.measured
+  if (sums.missing > 0 && usageRatio !== 1) {
     // Scale-down: a missing instance is assumed busy (100 % of target; for utilisation, max(100 %, target)
     // of its request); scale-up: assumed idle (0 %). Either way the assumption damps the move.
     const fill = usageRatio < 1 ? (metric.utilization ? Math.max(1, metric.target) : metric.target) : 0
-    sumValue += missingRequest * fill
-    sumRequest += missingRequest
-    count += missing
+    sumValue += sums.missingRequest * fill
+    sumRequest += sums.missingRequest
+    count += sums.missing
   }
-  if (rebalanceNotReady) {
-    // Scale-up: instances not yet ready count as 0 %, as they will take load once ready.
-    for (const instance of notReady) sumRequest += metric.request(instance)
-    count += notReady.length
-  }
+  // Scale-up: instances not yet ready count as 0 %, as they will take load once ready.
+  for (const instance of notReady) sumRequest += metric.request(instance)
+  count += notReady.length
   const newUsageRatio = ratioOf(sumValue, sumRequest, metric)
   if (withinTolerance(newUsageRatio, tolerances) || (usageRatio < 1 && newUsageRatio > 1) || (usageRatio > 1 && newUsageRatio < 1)) {
-    return { replicas: currentReplicas, usageRatio, usage }
+    return currentReplicas
   }
-  return { replicas: holdIfDirectionFlips(currentReplicas, newUsageRatio, ceilReplicas(newUsageRatio * count)), usageRatio, usage }
+  return holdIfDirectionFlips(currentReplicas, newUsageRatio, ceilReplicas(newUsageRatio * count))
 }
 
 /** Rounds for display: whole numbers for values ≥ 10, one decimal below. */

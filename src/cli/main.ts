@@ -17,6 +17,8 @@ export const commands: CommandTable = {
   demo: () => import('./demo.ts'),
   up: () => import('./up.ts'),
   load: () => import('./load.ts'),
+  backup: () => import('./backup.ts'),
+  restore: () => import('./restore.ts'),
 }
 
 // `tide … | head` closes the pipe early; that is not an error worth a stack.

@@ -358,7 +358,12 @@ export function commandHelp(command: Command, commandPath: string): string {
 async function tableHelp(table: CommandTable, path: string): Promise<string> {
   const rows: [string, string][] = []
   for (const [name, entry] of Object.entries(table)) {
-    rows.push([name, (await resolveEntry(entry)).summary])
+    // One command whose module fails to load must not take the whole help down with it.
+    const summary = await resolveEntry(entry).then(
+      (c) => c.summary,
+      (err: unknown) => `(cannot be loaded: ${err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err)})`,
+    )
+    rows.push([name, summary])
   }
   return [`Usage: ${path} <command> [flags]`, '', 'Commands:', ...columns(rows), '', `Run '${path} <command> --help' for a command's flags.`, ''].join('\n')
 }

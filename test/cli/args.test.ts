@@ -41,6 +41,7 @@ const table: CommandTable = {
   fail: { summary: 'fails', usage: '', flags: {}, run: () => { throw new TideError('TIDE_ERR_TEST', 'it broke') } },
   bug: { summary: 'has a bug', usage: '', flags: {}, run: () => { throw new TypeError('oops') } },
   group: { summary: 'a group', subcommands: { sub: { summary: 'a subcommand', usage: '', flags: {}, run: () => 3 } } },
+  broken: () => Promise.reject(new Error('SyntaxError in broken.ts')),
   lazy: () => Promise.resolve({ command: { summary: 'loaded lazily', usage: '', flags: {}, run: () => 0 } satisfies Command }),
 }
 
@@ -117,6 +118,7 @@ test('--help lists commands; a command\'s --help lists its flags and does not ru
   assert.equal(top.code, 0)
   assert.match(top.out, /^Usage: tide <command> \[flags\]\n\nCommands:\n {2}echo +echo the parsed flags\n/)
   assert.match(top.out, /lazy +loaded lazily/)
+  assert.match(top.out, /broken +\(cannot be loaded: SyntaxError in broken\.ts\)/)
   const help = await run(['echo', '--help'])
   assert.equal(help.code, 0)
   assert.equal(seen, undefined)

@@ -1,43 +1,42 @@
 /**
- * The router's errors. Each has a stable code (listed in docs/router.md). Those a
- * client can see become an HTTP answer with that code in a JSON body and in the
- * `x-tide-error` header, so that a 503 from shedding is never mistaken for a 503
- * from the app.
+ * The router's errors: TideErrors with stable `TIDE_ERR_…` codes (listed in
+ * docs/errors.md and docs/router.md). Those a client can see become an HTTP answer
+ * with that code in a JSON body and in the `x-tide-error` header, so that a 503
+ * from shedding is never mistaken for a 503 from the app.
  */
+import { TideError } from '../errors.ts'
 
 /** Stable error codes, with the HTTP status a client gets for the ones that reach a client. */
 export const RouterErrorCodes = {
   /** The request's header block exceeded routing.limits.maxHeaderBytes. */
-  ROUTER_ERR_HEADERS_TOO_LARGE: 431,
+  TIDE_ERR_ROUTER_HEADERS_TOO_LARGE: 431,
   /** The request body exceeded routing.limits.maxBodyBytes. */
-  ROUTER_ERR_BODY_TOO_LARGE: 413,
+  TIDE_ERR_ROUTER_BODY_TOO_LARGE: 413,
   /** The request could not be parsed as HTTP/1.1. */
-  ROUTER_ERR_BAD_REQUEST: 400,
+  TIDE_ERR_ROUTER_BAD_REQUEST: 400,
   /** No instance answered within routing.limits.requestTimeoutSeconds. */
-  ROUTER_ERR_TIMEOUT: 504,
+  TIDE_ERR_ROUTER_TIMEOUT: 504,
   /** Every attempt (1 + routing.retries) failed to reach an instance, or it died before answering. */
-  ROUTER_ERR_UPSTREAM: 502,
+  TIDE_ERR_ROUTER_UPSTREAM: 502,
   /** No instance is healthy and in service (or warming). */
-  ROUTER_ERR_NO_INSTANCE: 503,
+  TIDE_ERR_ROUTER_NO_INSTANCE: 503,
   /** Capacity is short and this request's priority class was shed; retry after Retry-After seconds. */
-  ROUTER_ERR_SHED: 503,
+  TIDE_ERR_ROUTER_SHED: 503,
   /** The router is stopping and takes no new requests. */
-  ROUTER_ERR_STOPPING: 503,
+  TIDE_ERR_ROUTER_STOPPING: 503,
   /** Programmer error: a method called in the wrong state or with an invalid argument (never sent to a client). */
-  ROUTER_ERR_USAGE: 500,
+  TIDE_ERR_ROUTER_USAGE: 500,
 } as const
 
 /** One of the router's stable error codes. */
 export type RouterErrorCode = keyof typeof RouterErrorCodes
 
 /** An error of the router, with its stable code and, for client-facing ones, the HTTP status. */
-export class RouterError extends Error {
-  readonly code: RouterErrorCode
+export class RouterError extends TideError {
+  declare readonly code: RouterErrorCode
   readonly status: number
   constructor(code: RouterErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options)
-    this.name = new.target.name
-    this.code = code
+    super(code, message, options)
     this.status = RouterErrorCodes[code]
   }
 }

@@ -77,7 +77,7 @@ class BodyLimit extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.#bytes += chunk.length
     if (this.#bytes > this.#maxBytes) {
-      callback(new RouterError('ROUTER_ERR_BODY_TOO_LARGE', `request body exceeds routing.limits.maxBodyBytes (${this.#maxBytes} bytes)`))
+      callback(new RouterError('TIDE_ERR_ROUTER_BODY_TOO_LARGE', `request body exceeds routing.limits.maxBodyBytes (${this.#maxBytes} bytes)`))
       return
     }
     callback(null, chunk)
@@ -128,7 +128,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onConnect(abort: (err?: Error) => void): void {
     this.abortAttempt = abort
-    if (this.state === 'done') abort(new RouterError('ROUTER_ERR_UPSTREAM', 'client went away'))
+    if (this.state === 'done') abort(new RouterError('TIDE_ERR_ROUTER_UPSTREAM', 'client went away'))
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
@@ -305,7 +305,7 @@ export class ProxyCore {
     let body: Readable | null = null
     if (contentLength !== undefined && contentLength !== '0') {
       if (Number(contentLength) > maxBody) {
-        this.#replyEarly(req, res, new RouterError('ROUTER_ERR_BODY_TOO_LARGE', `request body of ${contentLength} bytes exceeds routing.limits.maxBodyBytes (${maxBody} bytes)`))
+        this.#replyEarly(req, res, new RouterError('TIDE_ERR_ROUTER_BODY_TOO_LARGE', `request body of ${contentLength} bytes exceeds routing.limits.maxBodyBytes (${maxBody} bytes)`))
         return
       }
       body = req
@@ -315,7 +315,7 @@ export class ProxyCore {
     const ex = new Exchange(this, req, res, cls, body, nowMs, this.#timeoutMs)
     res.once('close', ex.onClientClose)
     if (this.#stopping) {
-      this.#reply(ex, new RouterError('ROUTER_ERR_STOPPING', 'the router is stopping'))
+      this.#reply(ex, new RouterError('TIDE_ERR_ROUTER_STOPPING', 'the router is stopping'))
       return
     }
     this.#active.add(ex)
@@ -335,7 +335,7 @@ export class ProxyCore {
   #admit(ex: Exchange): void {
     const routable = this.#routable
     if (routable.length === 0) {
-      this.#reply(ex, new RouterError('ROUTER_ERR_NO_INSTANCE', 'no healthy instance is in service'))
+      this.#reply(ex, new RouterError('TIDE_ERR_ROUTER_NO_INSTANCE', 'no healthy instance is in service'))
       return
     }
     const priority = ex.cls.info.priority
@@ -407,7 +407,7 @@ export class ProxyCore {
       if (this.#routable.length === 0) {
         queue.shift()
         this.#unqueued(ex)
-        this.#reply(ex, new RouterError('ROUTER_ERR_NO_INSTANCE', 'no healthy instance is in service'))
+        this.#reply(ex, new RouterError('TIDE_ERR_ROUTER_NO_INSTANCE', 'no healthy instance is in service'))
         continue
       }
       const u = this.#pick(ex)
@@ -478,7 +478,7 @@ export class ProxyCore {
     const nowMs = performance.now()
     if (u) {
       u.counters.record(nowMs - ex.dispatchedMs, true)
-      if (code !== 'ROUTER_ERR_BODY_TOO_LARGE' && !ex.timedOut && ex.state !== 'done') this.#passiveFailure(u, `${code || err.name}: ${err.message}`)
+      if (code !== 'TIDE_ERR_ROUTER_BODY_TOO_LARGE' && !ex.timedOut && ex.state !== 'done') this.#passiveFailure(u, `${code || err.name}: ${err.message}`)
     }
     if (ex.state === 'done') {
       this.#pumpQueue()
@@ -488,16 +488,16 @@ export class ProxyCore {
       // Headers already went to the client: all we can do is cut the connection so it sees a truncated answer.
       this.#finishFailed(ex, nowMs)
       ex.res.destroy(err)
-    } else if (code === 'ROUTER_ERR_BODY_TOO_LARGE') {
-      this.#reply(ex, err instanceof RouterError ? err : new RouterError('ROUTER_ERR_BODY_TOO_LARGE', err.message))
+    } else if (code === 'TIDE_ERR_ROUTER_BODY_TOO_LARGE') {
+      this.#reply(ex, err instanceof RouterError ? err : new RouterError('TIDE_ERR_ROUTER_BODY_TOO_LARGE', err.message))
     } else if (ex.timedOut || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-      this.#reply(ex, new RouterError('ROUTER_ERR_TIMEOUT', `no answer within routing.limits.requestTimeoutSeconds (${this.#timeoutMs / 1000} s)`, { cause: err }))
+      this.#reply(ex, new RouterError('TIDE_ERR_ROUTER_TIMEOUT', `no answer within routing.limits.requestTimeoutSeconds (${this.#timeoutMs / 1000} s)`, { cause: err }))
     } else if (this.#retryable(ex, code)) {
       ex.state = 'new'
       this.#admit(ex)
     } else {
       const tried = ex.attempts === 1 ? 'the instance' : `${ex.attempts} instances`
-      this.#reply(ex, new RouterError('ROUTER_ERR_UPSTREAM', `${tried} failed before answering (${code || err.message})`, { cause: err }))
+      this.#reply(ex, new RouterError('TIDE_ERR_ROUTER_UPSTREAM', `${tried} failed before answering (${code || err.message})`, { cause: err }))
     }
     this.#pumpQueue()
   }
@@ -531,7 +531,7 @@ export class ProxyCore {
     const wasActive = ex.state === 'active'
     ex.state = 'done'
     this.#active.delete(ex)
-    if (wasActive) ex.abortAttempt?.(new RouterError('ROUTER_ERR_UPSTREAM', 'client went away'))
+    if (wasActive) ex.abortAttempt?.(new RouterError('TIDE_ERR_ROUTER_UPSTREAM', 'client went away'))
   }
 
   #finishFailed(ex: Exchange, nowMs: number): void {
@@ -544,13 +544,13 @@ export class ProxyCore {
   #shed(ex: Exchange): void {
     ex.cls.counters.shed++
     this.#total.shed++
-    this.#reply(ex, new RouterError('ROUTER_ERR_SHED', `capacity is short: ${ex.cls.info.priority}-priority class '${ex.cls.info.name}' is shed; retry after ${this.#routing.retryAfterSeconds} s`))
+    this.#reply(ex, new RouterError('TIDE_ERR_ROUTER_SHED', `capacity is short: ${ex.cls.info.priority}-priority class '${ex.cls.info.name}' is shed; retry after ${this.#routing.retryAfterSeconds} s`))
   }
 
   /** Answers with the router's own error. 502/504 count as errors of the class; shedding counts as shed. */
   #reply(ex: Exchange, err: RouterError): void {
     const nowMs = performance.now()
-    if (err.code === 'ROUTER_ERR_UPSTREAM' || err.code === 'ROUTER_ERR_TIMEOUT') {
+    if (err.code === 'TIDE_ERR_ROUTER_UPSTREAM' || err.code === 'TIDE_ERR_ROUTER_TIMEOUT') {
       ex.cls.counters.record(nowMs - ex.startMs, true)
       this.#total.record(nowMs - ex.startMs, true)
     }
@@ -588,8 +588,8 @@ export class ProxyCore {
     const code = errorCode(err)
     const routerErr =
       code === 'HPE_HEADER_OVERFLOW'
-        ? new RouterError('ROUTER_ERR_HEADERS_TOO_LARGE', `request headers exceed routing.limits.maxHeaderBytes (${this.#routing.limits.maxHeaderBytes} bytes)`)
-        : new RouterError('ROUTER_ERR_BAD_REQUEST', `malformed HTTP request (${code || err.message})`)
+        ? new RouterError('TIDE_ERR_ROUTER_HEADERS_TOO_LARGE', `request headers exceed routing.limits.maxHeaderBytes (${this.#routing.limits.maxHeaderBytes} bytes)`)
+        : new RouterError('TIDE_ERR_ROUTER_BAD_REQUEST', `malformed HTTP request (${code || err.message})`)
     const body = JSON.stringify({ error: routerErr.code, message: routerErr.message })
     const reason = routerErr.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'
     socket.end(
@@ -603,11 +603,11 @@ export class ProxyCore {
     for (const ex of this.#active) {
       if (ex.state === 'queued' && (nowMs >= ex.queueDeadlineMs || nowMs >= ex.deadlineMs)) {
         this.#removeFromQueue(ex)
-        if (nowMs >= ex.deadlineMs) this.#reply(ex, new RouterError('ROUTER_ERR_TIMEOUT', `no instance was free within routing.limits.requestTimeoutSeconds (${this.#timeoutMs / 1000} s)`))
+        if (nowMs >= ex.deadlineMs) this.#reply(ex, new RouterError('TIDE_ERR_ROUTER_TIMEOUT', `no instance was free within routing.limits.requestTimeoutSeconds (${this.#timeoutMs / 1000} s)`))
         else this.#shed(ex)
       } else if (ex.state === 'active' && nowMs >= ex.deadlineMs && !ex.timedOut) {
         ex.timedOut = true
-        ex.abortAttempt?.(new RouterError('ROUTER_ERR_TIMEOUT', 'request timeout'))
+        ex.abortAttempt?.(new RouterError('TIDE_ERR_ROUTER_TIMEOUT', 'request timeout'))
       }
     }
   }

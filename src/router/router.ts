@@ -116,10 +116,10 @@ export class Router extends EventEmitter<RouterEvents> {
   /**
    * Starts listening on routing.host:routing.listen. Rejects with the listen error
    * (EADDRINUSE…) or when a cluster worker fails to start; calling it twice is a
-   * ROUTER_ERR_USAGE error.
+   * TIDE_ERR_ROUTER_USAGE error.
    */
   async start(): Promise<{ port: number }> {
-    if (this.#state !== 'new') throw new RouterError('ROUTER_ERR_USAGE', `Router.start() called when ${this.#state}`)
+    if (this.#state !== 'new') throw new RouterError('TIDE_ERR_ROUTER_USAGE', `Router.start() called when ${this.#state}`)
     this.#state = 'starting'
     this.#coreCount = this.#routing.workers === 0 ? availableParallelism() : this.#routing.workers
     try {
@@ -171,7 +171,7 @@ export class Router extends EventEmitter<RouterEvents> {
     this.#cores[index] = link
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new RouterError('ROUTER_ERR_USAGE', `router worker ${index} did not listen within ${WORKER_START_TIMEOUT_MS / 1000} s`))
+        reject(new RouterError('TIDE_ERR_ROUTER_USAGE', `router worker ${index} did not listen within ${WORKER_START_TIMEOUT_MS / 1000} s`))
       }, WORKER_START_TIMEOUT_MS)
       worker.on('message', (msg: FromCore) => {
         if (msg.t === 'listening') {
@@ -182,7 +182,7 @@ export class Router extends EventEmitter<RouterEvents> {
       })
       worker.once('exit', (code, signal) => {
         clearTimeout(timer)
-        reject(new RouterError('ROUTER_ERR_USAGE', `router worker ${index} exited (code ${code}, signal ${signal}) before listening on ${this.#routing.host}:${this.#routing.listen}`))
+        reject(new RouterError('TIDE_ERR_ROUTER_USAGE', `router worker ${index} exited (code ${code}, signal ${signal}) before listening on ${this.#routing.host}:${this.#routing.listen}`))
         this.#onWorkerExit(index, worker, code, signal)
       })
     })

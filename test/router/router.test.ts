@@ -116,7 +116,7 @@ test('a POST that was sent is never retried', async () => {
   }
   const reply = await request(router.port, { method: 'POST', path: '/checkout', body: '{"order":1}', headers: { 'content-type': 'application/json' } })
   assert.equal(reply.status, 502)
-  assert.equal(reply.headers['x-tide-error'], 'ROUTER_ERR_UPSTREAM')
+  assert.equal(reply.headers['x-tide-error'], 'TIDE_ERR_ROUTER_UPSTREAM')
   assert.equal(a!.seen.length, 1)
   assert.equal(b!.seen.length, 0)
 })
@@ -188,11 +188,11 @@ test('instances left out of setInstances, or listed as draining, get no new requ
   assert.deepEqual([...router.health().keys()], ['b'])
 })
 
-test('no routable instance: 503 ROUTER_ERR_NO_INSTANCE with Retry-After', async () => {
+test('no routable instance: 503 TIDE_ERR_ROUTER_NO_INSTANCE with Retry-After', async () => {
   const { router } = await setup([])
   const reply = await request(router.port)
   assert.equal(reply.status, 503)
-  assert.equal(reply.headers['x-tide-error'], 'ROUTER_ERR_NO_INSTANCE')
+  assert.equal(reply.headers['x-tide-error'], 'TIDE_ERR_ROUTER_NO_INSTANCE')
   assert.equal(reply.headers['retry-after'], '1')
 })
 
@@ -256,7 +256,7 @@ test('priority: low is shed first, normal waits until high needs its place, high
 
   const browse2 = await request(router.port, { path: '/browse/2' })
   assert.equal(browse2.status, 503)
-  assert.equal(browse2.headers['x-tide-error'], 'ROUTER_ERR_SHED')
+  assert.equal(browse2.headers['x-tide-error'], 'TIDE_ERR_ROUTER_SHED')
   assert.equal(browse2.headers['retry-after'], '2')
 
   const api1 = request(router.port, { path: '/api/1' })
@@ -264,7 +264,7 @@ test('priority: low is shed first, normal waits until high needs its place, high
   const checkout1 = request(router.port, { path: '/checkout/1' })
   const api1Reply: Reply = await api1 // evicted from the queue by the high-priority request
   assert.equal(api1Reply.status, 503)
-  assert.equal(api1Reply.headers['x-tide-error'], 'ROUTER_ERR_SHED')
+  assert.equal(api1Reply.headers['x-tide-error'], 'TIDE_ERR_ROUTER_SHED')
 
   const checkout2 = await request(router.port, { path: '/checkout/2' }) // the queue is full of high priority
   assert.equal(checkout2.status, 503)
@@ -316,7 +316,7 @@ test('limits: 431 for large headers, 413 for large bodies, 504 when the instance
       req.end('789012')
     })
     assert.equal(reply.status, 413)
-    assert.equal(reply.headers['x-tide-error'], 'ROUTER_ERR_BODY_TOO_LARGE')
+    assert.equal(reply.headers['x-tide-error'], 'TIDE_ERR_ROUTER_BODY_TOO_LARGE')
   })
 
   await t.test('504 names requestTimeoutSeconds', async () => {
@@ -360,7 +360,7 @@ test('stats: per instance, per class and totals every window', async () => {
 
 test('start twice is a usage error; stop twice is harmless', async () => {
   const { router } = await setup(['a'])
-  await assert.rejects(router.start(), (err: Error & { code?: string }) => err.code === 'ROUTER_ERR_USAGE')
+  await assert.rejects(router.start(), (err: Error & { code?: string }) => err.code === 'TIDE_ERR_ROUTER_USAGE')
   await router.stop({ graceMs: 0 })
   await router.stop({ graceMs: 0 })
 })

@@ -8,6 +8,7 @@ import { StoreErrorCodes, isStoreError } from '../../src/store/errors.ts'
 import { TIDE_APPLICATION_ID } from '../../src/store/migrations.ts'
 import { SqliteStore } from '../../src/store/sqlite-store.ts'
 import { readLock } from '../../src/store/store-lock.ts'
+import { restoreStore } from '../../src/store/restore.ts'
 import { finish, startFixture } from './child.ts'
 import { tempDir } from './temp-dir.ts'
 
@@ -41,6 +42,12 @@ test('a backup taken while another process writes is one consistent snapshot', a
     [...counts].sort((a, b) => a - b),
     'later backups never go back in time',
   )
+  // Restore the last backup over the store the writer left, and compare.
+  await restoreStore(join(dir, 'backup-2.db'), path)
+  const restored = SqliteStore.open(path)
+  t.after(() => { restored.close(); })
+  assert.equal(restored.loadGroupState('counter')?.desiredReplicas, counts[2])
+  assert.equal(restored.database.prepare('SELECT COUNT(*) FROM events').pluck().get(), counts[2])
 })
 
 test('the backup of a locked store carries no lock and no WAL', async (t) => {

@@ -28,7 +28,8 @@ export function combine(currentReplicas: number, recommendations: readonly Recom
   const out: Mutable<Combined> = { proposed: currentReplicas, hasReplicas: false }
   let blocker: Recommendation | undefined
   for (const r of recommendations) {
-    if (r.replicas !== undefined && (!out.hasReplicas || r.replicas > out.proposed)) {
+    // On a tie a metric-driven recommendation explains the count better than a schedule's desired.
+    if (r.replicas !== undefined && (!out.hasReplicas || r.replicas > out.proposed || (r.replicas === out.proposed && out.driver?.policy === 'scheduled'))) {
       out.proposed = r.replicas
       out.driver = r
       out.hasReplicas = true

@@ -209,7 +209,7 @@ function timeFormOf(field: string, fileName: string, lineNo: number): TimeForm {
 /** Seconds (relative or since the epoch) of one time field, in the form the first row set. */
 function parseTime(field: string, form: TimeForm, fileName: string, lineNo: number): number {
   if (form === 'iso') {
-    const ms = ISO_WITH_ZONE.test(field) ? Date.parse(field) : Number.NaN
+    const ms = ISO_WITH_ZONE.test(field) && validCalendarDate(field) ? Date.parse(field) : Number.NaN
     if (Number.isNaN(ms)) {
       throw new TraceError(fileName, lineNo, `time "${clip(field)}" is not an ISO-8601 timestamp with a time zone like the first row's`)
     }
@@ -221,6 +221,15 @@ function parseTime(field: string, form: TimeForm, fileName: string, lineNo: numb
     throw new TraceError(fileName, lineNo, `time ${field} does not look like ${kinds} like the first row's (mixed time forms)`)
   }
   return t
+}
+
+/** Date.parse rolls 2026-02-30 over to March 2; a trace with such a date is wrong, not shifted. */
+function validCalendarDate(iso: string): boolean {
+  const year = Number(iso.slice(0, 4))
+  const month = Number(iso.slice(5, 7))
+  const day = Number(iso.slice(8, 10))
+  const d = new Date(Date.UTC(year, month - 1, day))
+  return d.getUTCMonth() === month - 1 && d.getUTCDate() === day
 }
 
 function parseRate(field: string, fileName: string, lineNo: number): number {

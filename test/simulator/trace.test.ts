@@ -53,6 +53,20 @@ test('ISO-8601 timestamps with zones are converted, offsets respected', () => {
   assert.equal(t.startMs, Date.UTC(2026, 10, 11, 4, 0, 0))
 })
 
+const isoForms = [
+  { name: 'space instead of T', first: '2026-11-11 12:00:00+08:00' },
+  { name: 'offset without colon', first: '2026-11-11T12:00:00+0800' },
+  { name: 'minutes only, in UTC', first: '2026-11-11T04:00Z' },
+  { name: 'fractional seconds', first: '2026-11-11T04:00:00.000Z' },
+] as const
+for (const c of isoForms) {
+  test(`ISO-8601 form accepted: ${c.name}`, () => {
+    const t = parseTrace(`time,rps\n${c.first},1\n2026-11-11T04:01:00Z,2\n`, 'iso.csv')
+    assert.equal(t.startMs, Date.UTC(2026, 10, 11, 4, 0, 0))
+    assert.deepEqual([...t.seconds], [0, 60])
+  })
+}
+
 test('CRLF, a BOM, comments, blank lines and extra named columns are accepted', () => {
   const t = parseTrace('\ufeffseconds,rps,note\r\n# a comment\r\n0,1,a\r\n\r\n1,2,b\r\n', 'w.csv')
   assert.deepEqual([...t.rps], [1, 2])
@@ -87,6 +101,7 @@ const badCases = [
   { name: 'duplicate time', text: 'seconds,rps\n0,1\n5,1\n5,2\n', line: 4, match: /duplicate time/ },
   { name: 'timestamp without zone', text: 't,r\n2026-11-11T12:00:00,1\n', line: 2, match: /no time zone/ },
   { name: 'mixed time forms', text: 't,r\n2026-11-11T12:00:00Z,1\n60,1\n', line: 3, match: /not an ISO-8601/ },
+  { name: 'an impossible date', text: 't,r\n2026-02-27T00:00:00Z,1\n2026-02-30T00:00:00Z,1\n', line: 3, match: /not an ISO-8601/ },
   { name: 'relative then unix', text: 't,r\n0,1\n1700000000,1\n', line: 3, match: /mixed time forms/ },
 ] as const
 for (const c of badCases) {

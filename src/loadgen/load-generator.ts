@@ -120,7 +120,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadSummary> {
   const maxRequests = opts.maxRequests ?? 10_000_000
   const timeoutMs = opts.timeoutMs ?? 10_000
   const random = mulberry32(opts.seed ?? 1)
-  const pool = new Pool(target.origin, { connections: Math.min(maxInFlight, 256), pipelining: 1, headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
+  const pool = new Pool(target.origin, { connections: maxInFlight, pipelining: 1, headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
 
   const byStatus: Record<string, number> = {}
   const failureSamples: string[] = []

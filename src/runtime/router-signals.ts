@@ -56,7 +56,7 @@ function latencyOf(s: Sums): LatencyPercentiles | undefined {
 }
 
 /**
- * Keeps the last 15 windows of one router and turns them into Signals. Feed it every
+ * Keeps the last 16 windows (15 to read, one before them for growth) of one router and turns them into Signals. Feed it every
  * `stats` event; the controller reads it each tick. Health comes from the same router.
  */
 export class RouterSignals implements MetricsSource, HealthView {
@@ -71,7 +71,7 @@ export class RouterSignals implements MetricsSource, HealthView {
   /** Records one stats window (the router's `stats` event). */
   push(stats: RouterStats): void {
     this.#windows.push(stats)
-    if (this.#windows.length > 15) this.#windows.shift()
+    if (this.#windows.length > 16) this.#windows.shift()
     this.#health = new Map(stats.instances.map((i) => [i.id, i.health]))
   }
 
@@ -84,11 +84,21 @@ export class RouterSignals implements MetricsSource, HealthView {
     return this.#health.get(instanceId) ?? 'unknown'
   }
 
-  /** Signals over the last windowCount(syncPeriod) windows; undefined before the first window. */
+  /**
+   * Signals over the last windowCount(syncPeriod) windows; undefined before the first window.
+   *
+   * Per-instance `rps` is demand, not throughput: the router counts a request when it
+   * is answered, so a saturated instance would report only what it manages to serve,
+   * hiding the surge. Arrivals in a window are answered + shed + the growth of what is
+   * in flight and queued; the router-level part (shed, queue growth) is spread evenly
+   * over the instances, as the balancer spreads it.
+   */
   read(spec: GroupSpec, instances: readonly InstanceView[], nowMs: number): Signals | undefined {
-    const windows = this.#windows.slice(-windowCount(spec.syncPeriodSeconds))
+    const n = windowCount(spec.syncPeriodSeconds)
+    const windows = this.#windows.slice(-n)
     const last = windows[windows.length - 1]
     if (last === undefined) return undefined
+    const before = this.#windows[this.#windows.length - windows.length - 1]
     const total = emptySums()
     const perInstance = new Map<string, Sums>()
     const perClass = new Map<string, Sums>()
@@ -106,13 +116,19 @@ export class RouterSignals implements MetricsSource, HealthView {
         add(s, c, seconds)
       }
     }
+    const shed = windows.reduce((sum, w) => sum + w.total.shed, 0)
+    const queueGrowth = last.total.queued - (before?.total.queued ?? 0)
+    const routerExtraPerInstance = instances.length > 0 ? Math.max(0, shed + queueGrowth) / instances.length : 0
+    const inFlightBefore = new Map((before?.instances ?? []).map((i) => [i.id, i.inFlight]))
+    const inFlightLast = new Map(last.instances.map((i) => [i.id, i.inFlight]))
     const samples = new Map<string, InstanceSample>()
     for (const v of instances) {
       const s = perInstance.get(v.id)
       const res = this.#sampler?.read(v.id)
       const sample: { -readonly [K in keyof InstanceSample]: InstanceSample[K] } = {}
       if (s && s.n > 0) {
-        sample.rps = s.requests / s.seconds
+        const growth = (inFlightLast.get(v.id) ?? 0) - (inFlightBefore.get(v.id) ?? 0)
+        sample.rps = Math.max(0, s.requests + growth + routerExtraPerInstance) / s.seconds
         sample.inFlight = s.inFlight / s.n
         const lat = latencyOf(s)
         if (lat?.p95 !== undefined) sample.latencyP95Ms = lat.p95
@@ -130,7 +146,7 @@ export class RouterSignals implements MetricsSource, HealthView {
     return {
       atMs: Math.min(nowMs, last.windowEndMs),
       instances: samples,
-      group: { rps: total.requests / total.seconds, ...(groupLatency ? { latencyMs: groupLatency } : {}), classes },
+      group: { rps: Math.max(0, total.requests + shed + queueGrowth + (last.total.inFlight - (before?.total.inFlight ?? 0))) / total.seconds, ...(groupLatency ? { latencyMs: groupLatency } : {}), classes },
     }
   }
 }

@@ -177,7 +177,13 @@ async function dispatch(table: CommandTable, argv: string[], io: CommandIo, path
     return 0
   }
   const args = parseCommandArgs(resolved, commandPath, rest)
-  return (await resolved.run(args, io)) ?? 0
+  try {
+    return (await resolved.run(args, io)) ?? 0
+  } catch (err) {
+    // A usage mistake found inside a command (TIDE_ERR_USAGE from any layer) is still exit 2 with this command's help hint.
+    if (isTideError(err, TideErrorCodes.usage) && !(err instanceof UsageError)) throw new UsageError(commandPath, err.message, { cause: err })
+    throw err
+  }
 }
 
 async function resolveEntry(entry: CommandEntry): Promise<Command | CommandGroup> {
@@ -306,7 +312,8 @@ function parseArgsMessage(err: unknown, command: Command): string {
 function reportError(err: unknown, io: CommandIo): number {
   const debug = io.env.TIDE_DEBUG === '1'
   if (err instanceof UsageError) {
-    io.stderr.write(`tide: ${err.message}\n(see '${err.commandPath} --help')\n`)
+    const path = err.commandPath === 'tide' || err.commandPath.startsWith('tide ') ? err.commandPath : `tide ${err.commandPath}`
+    io.stderr.write(`tide: ${err.message}\n(see '${path} --help')\n`)
     if (debug && err.stack !== undefined) io.stderr.write(`${err.stack}\n`)
     return 2
   }

@@ -39,6 +39,8 @@ const table: CommandTable = {
   echo,
   needs: { summary: 'needs a flag', usage: '--name X', flags: { name: { kind: 'string', description: 'n', required: true } }, run: () => 0 },
   fail: { summary: 'fails', usage: '', flags: {}, run: () => { throw new TideError('TIDE_ERR_TEST', 'it broke') } },
+  inner: { summary: 'finds a usage mistake late', usage: '', flags: {}, run: () => { throw new TideError('TIDE_ERR_USAGE', '--url: not a URL') } },
+  short: { summary: 'names itself without tide', usage: '', flags: {}, run: () => { throw new UsageError('short', '--x: bad') } },
   bug: { summary: 'has a bug', usage: '', flags: {}, run: () => { throw new TypeError('oops') } },
   group: { summary: 'a group', subcommands: { sub: { summary: 'a subcommand', usage: '', flags: {}, run: () => 3 } } },
   broken: () => Promise.reject(new Error('SyntaxError in broken.ts')),
@@ -89,6 +91,14 @@ for (const c of usageCases) {
     assert.equal(seen, undefined, 'the command must not run')
   })
 }
+
+test('a TIDE_ERR_USAGE raised inside a command exits 2 with the command\'s help hint', async () => {
+  const r = await run(['inner'])
+  assert.equal(r.code, 2)
+  assert.equal(r.err, "tide: --url: not a URL\n(see 'tide inner --help')\n")
+  const s = await run(['short'])
+  assert.equal(s.err, "tide: --x: bad\n(see 'tide short --help')\n")
+})
 
 test('a TideError prints its message without a stack and exits 1', async () => {
   const r = await run(['fail'])

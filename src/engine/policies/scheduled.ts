@@ -27,7 +27,10 @@ import type { PolicyInput, ScalingPolicy } from './policy.ts'
 const msPerMinute = 60_000
 
 interface CronMemo {
-  readonly cron: Cron
+  /** Undefined when the pattern or time zone is invalid (see `problem`). */
+  readonly cron: Cron | undefined
+  /** Why the pattern or time zone cannot be used, in croner's words. */
+  readonly problem: string | undefined
   /** Epoch ms of the last fire at or before a reference inside [validFromMs, validUntilMs); undefined if none. */
   lastFireMs: number | undefined
   validFromMs: number
@@ -40,18 +43,40 @@ function memoFor(pattern: string, timezone: string): CronMemo {
   const key = `${pattern}\u0000${timezone}`
   let memo = memos.get(key)
   if (memo === undefined) {
-    memo = { cron: new Cron(pattern, { timezone }), lastFireMs: undefined, validFromMs: 0, validUntilMs: -1 }
+    let cron: Cron | undefined
+    let problem: string | undefined
+    try {
+      cron = new Cron(pattern, { timezone })
+      // An unknown time zone only shows when a date is converted into it.
+      // eslint-disable-next-line no-restricted-globals -- a fixed instant, not a clock read.
+      cron.nextRun(new Date(0))
+    } catch (err) {
+      cron = undefined
+      problem = err instanceof Error ? err.message : String(err)
+    }
+    memo = { cron, problem, lastFireMs: undefined, validFromMs: 0, validUntilMs: -1 }
     memos.set(key, memo)
   }
   return memo
 }
 
 /**
+ * Why a cron pattern or IANA time zone cannot be used (croner's message), or
+ * undefined when it can. The spec loader may call this to reject a bad schedule
+ * up front; the engine itself treats such a schedule as never active and says so.
+ */
+export function cronProblem(pattern: string, timezone: string): string | undefined {
+  return memoFor(pattern, timezone).problem
+}
+
+/**
  * Epoch ms of the last fire of `pattern` in `timezone` at or before `atMs`, or
- * undefined if it never fired before. Pure: the same arguments give the same answer.
+ * undefined if it never fired before (or the pattern is invalid: see cronProblem).
+ * Pure: the same arguments give the same answer.
  */
 export function lastCronFireMs(pattern: string, timezone: string, atMs: number): number | undefined {
   const memo = memoFor(pattern, timezone)
+  if (memo.cron === undefined) return undefined
   if (atMs >= memo.validFromMs && atMs < memo.validUntilMs) return memo.lastFireMs
   // Croner counts a fire earlier in the same second as the reference, so +1 ms includes a fire exactly at atMs.
   // eslint-disable-next-line no-restricted-globals -- converts the input atMs for croner; no clock is read.
@@ -96,6 +121,8 @@ interface Aggregate {
   max?: number
   desired?: number
   readonly active: string[]
+  /** Schedules that can never be active, with why. */
+  readonly invalid: string[]
 }
 
 /** Adds an active schedule: the highest min, the lowest max, the highest desired. */
@@ -108,11 +135,15 @@ function addSchedule(agg: Aggregate, s: ScheduleSpec): void {
 }
 
 function toRecommendation(agg: Aggregate): Recommendation {
-  const detail = `${agg.active.length === 1 ? 'schedule' : 'schedules'} ${agg.active.join(', ')} active`
+  const parts: string[] = []
+  if (agg.active.length > 0) parts.push(`${agg.active.length === 1 ? 'schedule' : 'schedules'} ${agg.active.join(', ')} active`)
+  parts.push(...agg.invalid)
+  const detail = parts.join('; ')
   const bounds: { min?: number; max?: number } = {}
   if (agg.min !== undefined) bounds.min = agg.min
   if (agg.max !== undefined) bounds.max = agg.max
-  const rec: { -readonly [K in keyof Recommendation]: Recommendation[K] } = { policy: 'scheduled', reason: 'ScheduleActive', detail }
+  const reason = agg.active.length > 0 ? 'ScheduleActive' : 'InvalidSchedule'
+  const rec: { -readonly [K in keyof Recommendation]: Recommendation[K] } = { policy: 'scheduled', reason, detail }
   if (agg.desired !== undefined) rec.replicas = agg.desired
   if (agg.min !== undefined || agg.max !== undefined) rec.bounds = bounds
   return rec
@@ -124,8 +155,12 @@ export const scheduledPolicy: ScalingPolicy = {
   propose(input: PolicyInput): Recommendation | undefined {
     const schedules = input.spec.schedules
     if (schedules.length === 0) return undefined
-    const agg: Aggregate = { active: [] }
-    for (const s of schedules) if (activeWindow(s, input.nowMs) !== undefined) addSchedule(agg, s)
-    return agg.active.length === 0 ? undefined : toRecommendation(agg)
+    const agg: Aggregate = { active: [], invalid: [] }
+    for (const s of schedules) {
+      const problem = s.cron === undefined ? undefined : cronProblem(s.cron, s.timezone)
+      if (problem !== undefined) agg.invalid.push(`schedule ${s.name} never applies: ${problem}`)
+      else if (activeWindow(s, input.nowMs) !== undefined) addSchedule(agg, s)
+    }
+    return agg.active.length === 0 && agg.invalid.length === 0 ? undefined : toRecommendation(agg)
   },
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { activeWindow, lastCronFireMs, scheduledPolicy } from '../../../src/engine/policies/scheduled.ts'
+import { activeWindow, cronProblem, lastCronFireMs, scheduledPolicy } from '../../../src/engine/policies/scheduled.ts'
 import type { GroupInput, ScheduleSpec } from '../../../src/spec/schema.ts'
 import { groupSpec, instances, policyInputFor, signals } from '../fixtures.ts'
 
@@ -76,4 +76,23 @@ test('several active schedules: highest min, lowest max, highest desired, all na
 test('no active schedule: no recommendation', () => {
   const spec = groupSpec({ schedules: [{ name: 'a', start: '2026-11-11T00:00:00Z', end: '2026-11-12T00:00:00Z', replicas: { min: 10 } }] })
   assert.equal(scheduledPolicy.propose(policyInputFor({ spec, instances: instances(2), signals: undefined, nowMs: at('2026-11-13T00:00:00Z') })), undefined)
+})
+
+const badCases = [
+  { name: 'an invalid cron field', cron: '61 * * * *', timezone: 'UTC', says: /minute: 61/ },
+  { name: 'an unknown time zone', cron: '0 9 * * *', timezone: 'Mars/Olympus', says: /Mars\/Olympus/ },
+] as const
+for (const c of badCases) {
+  test(`${c.name}: never active, explained, never thrown`, () => {
+    assert.match(cronProblem(c.cron, c.timezone) ?? '', c.says)
+    const spec = groupSpec({ schedules: [{ name: 'bad', cron: c.cron, timezone: c.timezone, durationMinutes: 60, replicas: { min: 9 } }] })
+    const r = scheduledPolicy.propose(policyInputFor({ spec, instances: instances(2), signals: undefined, nowMs: at('2026-11-11T09:30:00Z') }))
+    assert.equal(r?.bounds, undefined)
+    assert.equal(r?.reason, 'InvalidSchedule')
+    assert.match(r.detail, /^schedule bad never applies: /)
+  })
+}
+
+test('a valid pattern has no problem', () => {
+  assert.equal(cronProblem('0 19 * * 1-5', 'Asia/Shanghai'), undefined)
 })

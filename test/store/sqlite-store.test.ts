@@ -1,15 +1,22 @@
 import assert from 'node:assert/strict'
+import { once } from 'node:events'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import Database from 'better-sqlite3'
+import { ManualClock } from '../../src/controller/clock.ts'
 import type { TideEvent } from '../../src/controller/events.ts'
+import type { MetricsSource } from '../../src/controller/metrics-source.ts'
+import { Controller } from '../../src/controller/reconciler.ts'
 import type { StoredGroupState } from '../../src/controller/state-store.ts'
 import type { Decision } from '../../src/engine/types.ts'
 import type { InstanceRecord } from '../../src/providers/provider.ts'
 import { StoreErrorCodes, isStoreError } from '../../src/store/errors.ts'
 import { LATEST_SCHEMA_VERSION, TIDE_APPLICATION_ID } from '../../src/store/migrations.ts'
 import { SqliteStore } from '../../src/store/sqlite-store.ts'
+import { GroupSchema } from '../../src/spec/schema.ts'
+import { FakeProvider } from '../support/fake-provider.ts'
+import { startFixture } from './child.ts'
 import { tempDir } from './temp-dir.ts'
 
 const state: StoredGroupState = {
@@ -248,4 +255,54 @@ test('delivery attempts are recorded and queried newest first', (t) => {
     store.queryDeliveries({ group: 'api' }).map((d) => d.deliveryId),
     ['d2'],
   )
+})
+
+test('as the controller store and event log: a restarted controller continues from the saved state', async (t) => {
+  const path = join(tempDir(t), 'tide.db')
+  const T0 = Date.parse('2026-11-11T00:00:00Z')
+  const clock = new ManualClock(T0)
+  const provider = new FakeProvider(clock)
+  const spec = GroupSchema.parse({ group: 'shop-web', provider: 'sim', replicas: { min: 2, max: 10 }, warmupSeconds: 0, metrics: [{ type: 'cpu', target: { averageUtilization: 60 } }] })
+  let cpuRatio = 0.6
+  const metrics: MetricsSource = {
+    read: (_s, instances, nowMs) => ({ atMs: nowMs, instances: new Map(instances.map((i) => [i.id, { cpuRatio }])), group: {} }),
+  }
+  const first = SqliteStore.open(path, { lock: true })
+  const c1 = new Controller({ groups: [spec], provider, metrics, clock, store: first, events: first })
+  await c1.reconcileOnce()
+  for (const r of provider.instances.values()) if (r.status === 'starting') provider.markRunning(r.id)
+  clock.advance(15_000)
+  cpuRatio = 0.9
+  await c1.reconcileOnce()
+  const saved = first.loadGroupState('shop-web')
+  assert.ok(saved)
+  assert.ok(saved.desiredReplicas > 2, `scaled out, desired ${saved.desiredReplicas}`)
+  first.close()
+
+  const second = SqliteStore.open(path, { lock: true })
+  t.after(() => { second.close(); })
+  assert.deepEqual(second.loadGroupState('shop-web'), saved)
+  const scale = second.queryEvents({ types: ['decision'] }).find((e) => e.decision?.kind === 'scale' && e.decision.to === saved.desiredReplicas)
+  assert.ok(scale, 'the scale decision is in the log')
+  assert.equal(scale.message, scale.decision?.explanation)
+  const c2 = new Controller({ groups: [spec], provider, metrics, clock, store: second, events: second })
+  const launchedBefore = provider.instances.size
+  clock.advance(1000)
+  await c2.reconcileOnce()
+  assert.equal(provider.instances.size, launchedBefore, 'nothing launched twice after the restart')
+})
+
+test('a writer killed with SIGKILL mid-stream leaves no half-applied transaction', async (t) => {
+  const path = join(tempDir(t), 'tide.db')
+  SqliteStore.open(path).close()
+  const writer = await startFixture(t, 'writer', [path])
+  writer.proc.kill('SIGKILL')
+  await once(writer.proc, 'exit')
+  const store = SqliteStore.open(path)
+  t.after(() => { store.close(); })
+  assert.equal(store.database.pragma('quick_check', { simple: true }), 'ok')
+  const events = store.database.prepare('SELECT COUNT(*) FROM events').pluck().get() as number
+  // The writer sets desiredReplicas to the event count in the same transaction.
+  assert.ok(events >= 20)
+  assert.equal(store.loadGroupState('counter')?.desiredReplicas, events)
 })

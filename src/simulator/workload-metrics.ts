@@ -26,9 +26,11 @@ interface Mark {
 /**
  * Signals from one group's workload. Per instance (warming and in-service ones,
  * which serve): cpuRatio = the window's mean utilisation ρ (equal on every instance,
- * since the router balances by service rate), rps = completed requests/s of that
- * instance (its share by cpu), inFlight by Little's law, latencyP95Ms. Pending
- * instances get no sample. Group: rps = the offered (arriving) rate, and the
+ * since the router balances by service rate); rps = the requests/s routed to that
+ * instance (its share, by cpu, of the arriving load, whether served at once or
+ * queued) — what a load balancer counts, as AWS's ALBRequestCountPerTarget does, and
+ * unlike completions it keeps growing with demand when the instances saturate;
+ * inFlight by Little's law; latencyP95Ms. Pending instances get no sample. Group: rps = the offered (arriving) rate, and the
  * request-weighted mean of each step's percentiles. Nothing is returned for a
  * window without time in it.
  */
@@ -65,10 +67,10 @@ export class WorkloadMetrics implements MetricsSource {
     if (capacitySeconds > 0) {
       const cpuRatio = (now.utilizationSeconds - was.utilizationSeconds) / capacitySeconds
       const inFlight = (now.inFlightSeconds - was.inFlightSeconds) / capacitySeconds
-      // Completed requests/s per cpu of the default size, over the time there was capacity.
+      // Arriving requests/s per cpu of the default size, over the window.
       let servingCpu = 0
       for (const v of instances) if (v.phase === 'warming' || v.phase === 'in-service') servingCpu += v.size.cpu / this.#defaultCpu
-      const rpsPerUnit = servingCpu > 0 ? served / capacitySeconds / servingCpu : 0
+      const rpsPerUnit = servingCpu > 0 ? (now.offered - was.offered) / elapsed / servingCpu : 0
       for (const v of instances) {
         if (v.phase !== 'warming' && v.phase !== 'in-service') continue
         const share = v.size.cpu / this.#defaultCpu

@@ -25,7 +25,7 @@ interface Pending {
 }
 
 interface Slot {
-  readonly worker: Worker
+  worker: Worker
   current: Pending | undefined
 }
 
@@ -47,6 +47,7 @@ export class WorkPool {
   /** Share of one core each thread may use (0–1]: cpu / threads. */
   readonly shareOfCore: number
   readonly #iterationsPerMs: number
+  readonly #file: URL
   readonly #slots: Slot[] = []
   readonly #queue: Pending[] = []
   #nextId = 1
@@ -56,19 +57,33 @@ export class WorkPool {
     this.threads = Math.max(1, Math.ceil(options.cpu))
     this.shareOfCore = Math.min(1, options.cpu / this.threads)
     this.#iterationsPerMs = options.iterationsPerMs
-    const file = new URL(`./work-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url)
+    this.#file = new URL(`./work-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url)
     for (let i = 0; i < this.threads; i++) {
-      const slot: Slot = { worker: startWorker(file), current: undefined }
-      slot.worker.on('message', (r: WorkResult) => {
-        this.#finish(slot, r)
-      })
-      slot.worker.on('error', (err) => {
-        slot.current?.reject(err)
-        slot.current = undefined
-      })
-      slot.worker.unref()
+      const slot: Slot = { worker: startWorker(this.#file), current: undefined }
+      this.#wire(slot)
       this.#slots.push(slot)
     }
+  }
+
+  /** Listens to a slot's worker; a worker that dies fails its job and is replaced by a fresh one. */
+  #wire(slot: Slot): void {
+    const worker = slot.worker
+    worker.unref()
+    worker.on('message', (r: WorkResult) => {
+      this.#finish(slot, r)
+    })
+    worker.on('error', (err) => {
+      slot.current?.reject(err)
+      slot.current = undefined
+    })
+    worker.on('exit', () => {
+      if (this.#closed || slot.worker !== worker) return
+      slot.current?.reject(new Error('work thread exited'))
+      slot.current = undefined
+      slot.worker = startWorker(this.#file)
+      this.#wire(slot)
+      this.#dispatch()
+    })
   }
 
   /** Jobs waiting for a thread. */
@@ -99,6 +114,7 @@ export class WorkPool {
       const next = this.#queue.shift()
       if (next === undefined) return
       slot.current = next
+      slot.worker.ref() // a job is out: keep the process alive until it answers
       slot.worker.postMessage(next.job)
     }
   }
@@ -109,6 +125,7 @@ export class WorkPool {
     const restMs = this.shareOfCore >= 1 ? 0 : result.elapsedMs * (1 / this.shareOfCore - 1)
     const release = (): void => {
       slot.current = undefined
+      slot.worker.unref()
       pending.resolve(result.checksum)
       this.#dispatch()
     }

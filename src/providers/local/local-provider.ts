@@ -69,8 +69,12 @@ export class LocalProvider implements Provider {
   readonly #inheritEnv: boolean
   /** Exit status of children this object spawned, by instance id (for the 'failed' record's meta). */
   readonly #exits = new Map<string, ExitInfo>()
-  /** Ports handed out by this object, so that two launches in a row never get the same one. */
-  readonly #portsHandedOut = new Set<number>()
+  /**
+   * Ports handed out by this object in the last minute, by when: an instance may not
+   * have bound its port yet, and the kernel could offer it again. After a minute the
+   * instance has bound it (and it is in the registry) or has failed.
+   */
+  readonly #portsHandedOut = new Map<number, number>()
 
   constructor(options: LocalProviderOptions) {
     this.#registry = options.registry
@@ -147,11 +151,13 @@ export class LocalProvider implements Provider {
   async #launchOne(group: GroupSpec, launch: NonNullable<GroupSpec['launch']>, size: Size): Promise<LocalInstanceEntry> {
     const [command, ...args] = launch.command
     if (command === undefined) throw new ProviderConfigError('local', `group ${group.group}: launch.command is empty`)
-    const avoid = new Set([...this.#portsHandedOut, ...this.#registry.list(group.group).map((e) => e.port)])
+    const nowMs = this.#clock.now()
+    for (const [p, atMs] of this.#portsHandedOut) if (nowMs - atMs > 60_000) this.#portsHandedOut.delete(p)
+    const avoid = new Set([...this.#portsHandedOut.keys(), ...this.#registry.list(group.group).map((e) => e.port)])
     const port = await findFreePort(this.#host, avoid).catch((err: unknown) => {
       throw new LaunchFailedError('local', `group ${group.group}: ${(err as Error).message}`, true, { cause: err })
     })
-    this.#portsHandedOut.add(port)
+    this.#portsHandedOut.set(port, nowMs)
     const id = `${group.group}-${randomBytes(4).toString('hex')}`
     const logDir = join(this.#stateDir, 'logs', group.group)
     const logPath = join(logDir, `${id}.log`)

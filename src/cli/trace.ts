@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs'
 import { FileError } from '../errors.ts'
 import { accessLogTraceCsv, readAccessLog } from '../simulator/access-log.ts'
+import { loadTrace, traceStats } from '../simulator/trace.ts'
 import type { Command, CommandGroup } from './args.ts'
 
 /** `tide trace from-access-log FILE [--step S] [--out FILE] [--skip-bad]`. */
@@ -43,10 +44,54 @@ export const fromAccessLog: Command = {
   },
 }
 
+/** `tide trace info FILE`: checks a trace the way `tide simulate` reads it and summarises it. */
+export const info: Command = {
+  summary: 'check a trace CSV and print its length, step, rates and total requests',
+  usage: 'FILE [--json]',
+  description: 'Reads the trace exactly as tide simulate does, so a bad row is reported here with its line number.',
+  flags: {
+    json: { kind: 'boolean', description: 'print the summary as one JSON object' },
+  },
+  positionals: { names: ['FILE'], min: 1, kind: 'file' },
+  run(args, io) {
+    const file = args.positionals[0] ?? ''
+    const trace = loadTrace(file)
+    const s = traceStats(trace)
+    const start = trace.startMs === 0 ? undefined : new Date(trace.startMs).toISOString()
+    if (args.boolean('json')) {
+      io.stdout.write(`${JSON.stringify({ file, ...(start === undefined ? {} : { start }), ...s })}\n`)
+      return 0
+    }
+    const lines = [
+      `${file}: ${s.rows} rows${start === undefined ? '' : ` from ${start}`}, ${formatDuration(s.durationSeconds)} (step ${round(s.stepSeconds)} s)`,
+      `  rate: min ${round(s.minRps)}, mean ${round(s.meanRps)}, max ${round(s.maxRps)} requests/s (peak at ${formatDuration(s.peakSecond)})`,
+      `  requests: ${Math.round(s.totalRequests)}`,
+    ]
+    io.stdout.write(`${lines.join('\n')}\n`)
+    return 0
+  },
+}
+
+/** `3h 05m 07s`-style, leaving out leading zero units; fractions of a second rounded. */
+function formatDuration(seconds: number): string {
+  const total = Math.round(seconds)
+  const d = Math.floor(total / 86400)
+  const h = Math.floor((total % 86400) / 3600)
+  const m = Math.floor((total % 3600) / 60)
+  const sec = total % 60
+  const parts = d > 0 ? [`${d}d`, `${h}h`, `${m}m`] : h > 0 ? [`${h}h`, `${String(m).padStart(2, '0')}m`, `${String(sec).padStart(2, '0')}s`] : m > 0 ? [`${m}m`, `${String(sec).padStart(2, '0')}s`] : [`${sec}s`]
+  return parts.join(' ')
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100
+}
+
 /** The `trace` command group. */
 export const command: CommandGroup = {
-  summary: 'traffic trace tools (from-access-log)',
+  summary: 'traffic trace tools (info, from-access-log)',
   subcommands: {
+    info,
     'from-access-log': fromAccessLog,
   },
 }

@@ -261,3 +261,51 @@ function grow(a: Float64Array<ArrayBuffer>, capacity: number): Float64Array<Arra
 function clip(s: string): string {
   return s.length > 60 ? `${s.slice(0, 57)}...` : s
 }
+
+/** A summary of a trace, for `tide trace info` and reports. Rates in requests/s, times in seconds from the start. */
+export interface TraceStats {
+  readonly rows: number
+  readonly durationSeconds: number
+  /** The median spacing of rows; what the last row holds for. */
+  readonly stepSeconds: number
+  readonly minRps: number
+  readonly maxRps: number
+  /** Second at which the highest rate begins (the first such row). */
+  readonly peakSecond: number
+  /** Time-weighted mean: totalRequests / durationSeconds. */
+  readonly meanRps: number
+  /** Requests over the whole trace: the integral of the step function. */
+  readonly totalRequests: number
+}
+
+/** Summarises a trace in one pass (plus the median step, cached with the duration). */
+export function traceStats(trace: Trace): TraceStats {
+  const n = trace.seconds.length
+  const durationSeconds = traceDurationSeconds(trace)
+  const last = trace.seconds[n - 1] ?? 0
+  let minRps = Number.POSITIVE_INFINITY
+  let maxRps = Number.NEGATIVE_INFINITY
+  let peakSecond = 0
+  let totalRequests = 0
+  for (let i = 0; i < n; i++) {
+    const rps = trace.rps[i] ?? 0
+    const from = trace.seconds[i] ?? 0
+    const to = i + 1 < n ? (trace.seconds[i + 1] ?? from) : durationSeconds
+    totalRequests += rps * (to - from)
+    if (rps < minRps) minRps = rps
+    if (rps > maxRps) {
+      maxRps = rps
+      peakSecond = from
+    }
+  }
+  return {
+    rows: n,
+    durationSeconds,
+    stepSeconds: durationSeconds - last,
+    minRps,
+    maxRps,
+    peakSecond,
+    meanRps: durationSeconds > 0 ? totalRequests / durationSeconds : 0,
+    totalRequests,
+  }
+}

@@ -65,6 +65,21 @@ test('trace from-access-log writes a trace that parses, and reports skipped line
   assert.deepEqual([...trace.rps], [2, 0, 1])
 })
 
+test('trace info summarises a trace, and reports a bad row with its line', async () => {
+  const good = join(dir, 'good.csv')
+  writeFileSync(good, 'seconds,rps\n0,5\n10,20\n20,2\n')
+  const r = await tide(['trace', 'info', good, '--json'])
+  assert.equal(r.code, 0, r.stderr)
+  const summary = JSON.parse(r.stdout) as { rows: number; totalRequests: number }
+  assert.equal(summary.rows, 3)
+  assert.equal(summary.totalRequests, 270) // 5×10 + 20×10 + 2×10
+  const bad = join(dir, 'bad.csv')
+  writeFileSync(bad, 'seconds,rps\n0,5\n10,-1\n')
+  const b = await tide(['trace', 'info', bad])
+  assert.equal(b.code, 1)
+  assert.equal(b.stderr, `tide: ${bad}:3: negative rate -1\n`)
+})
+
 test('import prints a tide.yaml that validate accepts', async () => {
   const hpa = join(dir, 'hpa.yaml')
   writeFileSync(hpa, 'apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: { name: web }\nspec:\n  maxReplicas: 5\n  metrics:\n  - type: Resource\n    resource: { name: cpu, target: { type: Utilization, averageUtilization: 50 } }\n')

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { loadTrace, parseTrace, rateAt, rowAt, traceDurationSeconds, TraceError } from '../../src/simulator/trace.ts'
+import { loadTrace, parseTrace, rateAt, rowAt, traceDurationSeconds, traceStats, TraceError } from '../../src/simulator/trace.ts'
 import { isTideError } from '../../src/errors.ts'
 
 const tracesDir = '/work/shared/traces'
@@ -157,4 +157,28 @@ test('a million rows parse, and every row is kept', () => {
   assert.equal(t.seconds.length, n)
   assert.equal(rateAt(t, 999_999.5), 999_999 % 97)
   assert.equal(traceDurationSeconds(t), n)
+})
+
+test('traceStats integrates the step function', () => {
+  // rows at 0, 10, 20 (step 10, so the end is 30): 5 req/s for 10 s, 20 for 10 s, 2 for 10 s
+  const s = traceStats(parseTrace('s,r\n0,5\n10,20\n20,2\n', 'x.csv'))
+  assert.deepEqual(s, {
+    rows: 3,
+    durationSeconds: 30,
+    stepSeconds: 10,
+    minRps: 2,
+    maxRps: 20,
+    peakSecond: 10,
+    totalRequests: 50 + 200 + 20,
+    meanRps: 270 / 30,
+  })
+})
+
+test('traceStats of a per-second shared trace: total equals the sum of the rates', () => {
+  const path = join(tracesDir, 'wc98-day53-105min.csv')
+  const want = expectedOf(readFileSync(path, 'utf8'))
+  assert.equal(want.step, 1)
+  const s = traceStats(loadTrace(path))
+  assert.equal(s.totalRequests, want.sum)
+  assert.equal(s.rows, want.rows)
 })

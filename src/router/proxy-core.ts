@@ -40,6 +40,13 @@ function errorCode(err: unknown): string {
   return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : ''
 }
 
+/** Requests in flight to routable instances (draining ones finishing their work do not count against capacity). */
+function routableInFlight(routable: readonly Upstream[]): number {
+  let n = 0
+  for (const u of routable) n += u.inFlight
+  return n
+}
+
 /** One instance as this core sees it, with its keep-alive pool and counters. */
 class Upstream implements Pickable {
   readonly id: string
@@ -339,7 +346,7 @@ export class ProxyCore {
       return
     }
     const priority = ex.cls.info.priority
-    if (priority === 'low' && this.#inFlight >= (1 - this.#routing.lowPriorityHeadroomRatio) * routable.length * this.#maxInFlight) {
+    if (priority === 'low' && routableInFlight(routable) >= (1 - this.#routing.lowPriorityHeadroomRatio) * routable.length * this.#maxInFlight) {
       this.#shed(ex)
       return
     }

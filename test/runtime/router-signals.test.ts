@@ -1,0 +1,85 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { RouterSignals, windowCount } from '../../src/runtime/router-signals.ts'
+import type { RouterStats } from '../../src/router/stats.ts'
+import type { InstanceView } from '../../src/engine/types.ts'
+import { GroupSchema } from '../../src/spec/schema.ts'
+
+const spec = GroupSchema.parse({ group: 'g', provider: 'sim', syncPeriodSeconds: 2 })
+const views: InstanceView[] = ['a', 'b'].map((id) => ({ id, phase: 'in-service', size: { cpu: 1, memoryMiB: 512 }, launchedAtMs: 0, readyAtMs: 0, protectedFromScaleIn: false }))
+
+function traffic(requests: number, inFlight: number, p95?: number) {
+  return { requests, rps: requests, errors: 0, inFlight, p50Ms: p95, p95Ms: p95, p99Ms: p95 }
+}
+
+/** One 1-second window ending at `endS`, with per-instance [answered, inFlight] and router shed/queued. */
+function win(endS: number, a: [number, number], b: [number, number], shed = 0, queued = 0, p95 = 20): RouterStats {
+  return {
+    windowStartMs: (endS - 1) * 1000,
+    windowEndMs: endS * 1000,
+    total: { ...traffic(a[0] + b[0], a[1] + b[1], p95), shed, queued },
+    instances: [
+      { id: 'a', health: 'healthy', ...traffic(a[0], a[1], p95) },
+      { id: 'b', health: 'healthy', ...traffic(b[0], b[1], p95) },
+    ],
+    classes: [],
+  }
+}
+
+test('no windows yet means no signals (never a reason to scale in)', () => {
+  assert.equal(new RouterSignals().read(spec, views, 1000), undefined)
+})
+
+test('steady load: rps per instance is what each answered', () => {
+  const s = new RouterSignals()
+  s.push(win(1, [10, 1], [10, 1]))
+  s.push(win(2, [10, 1], [10, 1]))
+  s.push(win(3, [10, 1], [10, 1]))
+  const sig = s.read(spec, views, 3000)
+  assert.equal(sig?.instances.get('a')?.rps, 10) // (10 + 10 answered + 0 growth) / 2 s
+  assert.equal(sig?.group.rps, 20)
+  assert.equal(sig?.group.latencyMs?.p95, 20)
+})
+
+test('saturation: arrivals include the growth of in-flight and of the router queue', () => {
+  const s = new RouterSignals()
+  s.push(win(1, [10, 2], [10, 2]))
+  // The next two seconds each instance still answers 10/s, but 20 more pile up in flight at
+  // each instance and the router queue grows by 40: demand is far above throughput.
+  s.push(win(2, [10, 12], [10, 12], 0, 20))
+  s.push(win(3, [10, 22], [10, 22], 0, 40))
+  const sig = s.read(spec, views, 3000)
+  // instance a: (20 answered + 20 in-flight growth + 40 queue growth / 2 instances) / 2 s = 30/s
+  assert.equal(sig?.instances.get('a')?.rps, 30)
+  // group: (40 answered + 40 in-flight growth + 40 queue growth) / 2 s = 60/s
+  assert.equal(sig?.group.rps, 60)
+})
+
+test('shed requests count as demand', () => {
+  const s = new RouterSignals()
+  s.push(win(1, [10, 0], [10, 0]))
+  s.push(win(2, [10, 0], [10, 0], 6))
+  s.push(win(3, [10, 0], [10, 0], 6))
+  const sig = s.read(spec, views, 3000)
+  assert.equal(sig?.instances.get('a')?.rps, 13) // (20 + 12 shed / 2) / 2 s
+})
+
+test('no requests at all is zero latency, not missing latency', () => {
+  const s = new RouterSignals()
+  s.push(win(1, [0, 0], [0, 0]))
+  s.push(win(2, [0, 0], [0, 0]))
+  assert.equal(s.read(spec, views, 2000)?.group.latencyMs?.p95, 0)
+})
+
+test('health follows the last window', () => {
+  const s = new RouterSignals()
+  const w = win(1, [1, 0], [1, 0])
+  s.push({ ...w, instances: w.instances.map((i) => (i.id === 'b' ? { ...i, health: 'unhealthy' as const } : i)) })
+  assert.equal(s.health('a'), 'healthy')
+  assert.equal(s.health('b'), 'unhealthy')
+  assert.equal(s.health('zzz'), 'unknown')
+})
+
+test('window count follows the sync period within 2…15', () => {
+  assert.deepEqual([0.5, 1, 5, 15, 60].map(windowCount), [2, 2, 5, 15, 15])
+})

@@ -1,0 +1,205 @@
+/**
+ * The local runtime end to end: real shop processes, tide's real router, real HTTP
+ * on 127.0.0.1, the real store. Nothing here asserts a duration: each test waits for
+ * a condition (with a generous bound) and then checks counts.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { Runtime } from '../../src/runtime/runtime.ts'
+import { MemoryEventLog } from '../../src/controller/events.ts'
+import { runLoad, type RequestKind } from '../../src/loadgen/load-generator.ts'
+import { GlobalSchema, GroupSchema, type GroupSpec } from '../../src/spec/schema.ts'
+import { SqliteStore } from '../../src/store/sqlite-store.ts'
+import { SqliteInstanceRegistry } from '../../src/store/sqlite-instance-registry.ts'
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const SHOP = join(ROOT, 'examples/shop/server.ts')
+
+function shopGroup(dir: string, extra: Record<string, unknown>): GroupSpec {
+  return GroupSchema.parse({
+    group: 'shop',
+    provider: 'local',
+    launch: { command: [process.execPath, '--import', 'tsx', SHOP], env: { SHOP_DB: join(dir, 'shop.db'), SHOP_WORK_MS: '1' }, cwd: ROOT },
+    size: { cpu: 0.25, memoryMiB: 256 },
+    syncPeriodSeconds: 1,
+    warmupSeconds: 0,
+    startupSeconds: 2,
+    health: { path: '/healthz', intervalSeconds: 0.5, timeoutSeconds: 2, healthyThreshold: 1, unhealthyThreshold: 2, graceSeconds: 5 },
+    routing: { listen: 0, drainSeconds: 15, retries: 2 },
+    lifecycle: { preStop: { http: '/drain', timeoutSeconds: 10 } },
+    ...extra,
+  })
+}
+
+async function waitFor(what: string, cond: () => boolean, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
+
+function serving(rt: Runtime): string[] {
+  return (rt.controller.status('shop')?.instances ?? []).filter((i) => i.phase === 'in-service' || i.phase === 'warming').map((i) => i.id)
+}
+
+const BROWSE: RequestKind[] = [
+  { method: 'GET', path: '/', weight: 2 },
+  { method: 'GET', path: '/products/2', weight: 2 },
+]
+const SHOPPING: RequestKind[] = [...BROWSE, { method: 'POST', path: '/cart/items', weight: 1, body: { productId: 1, quantity: 1 }, then: [{ method: 'POST', path: '/checkout' }] }]
+
+test('scales out under load, then in under load, without failing a request', { timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tide-rt-'))
+  const events = new MemoryEventLog()
+  const spec = shopGroup(dir, {
+    replicas: { min: 1, max: 4 },
+    metrics: [{ type: 'rps', target: { averageValue: 8 } }],
+    behavior: { scaleDown: { stabilizationWindowSeconds: 3, policies: [{ type: 'Pods', value: 1, periodSeconds: 2 }] } },
+  })
+  const rt = await Runtime.start({ config: { groups: [spec], global: GlobalSchema.parse({}) }, stateDir: dir, storePath: join(dir, 'tide.db'), events })
+  const abort = new AbortController()
+  try {
+    rt.run()
+    await waitFor('the first instance', () => serving(rt).length >= 1)
+    const [endpoint] = rt.endpoints()
+    let rate = 30
+    const load = runLoad({ url: endpoint?.url ?? '', rate: () => rate, durationSeconds: 240, mix: SHOPPING, signal: abort.signal })
+    await waitFor('scale-out to 3 or more', () => serving(rt).length >= 3)
+    rate = 3
+    await waitFor('scale-in back to 1', () => (rt.controller.status('shop')?.instances.length ?? 0) === 1)
+    abort.abort()
+    const summary = await load
+    assert.ok(summary.totalRequests > 100, `sent ${summary.totalRequests}`)
+    assert.equal(summary.failedRequests, 0, summary.failureSamples.join('; '))
+    const types = events.list().map((e) => e.type)
+    assert.ok(types.includes('drain-start'), 'scale-in drains')
+    assert.ok(types.filter((t) => t === 'terminate').length >= 2, 'instances were terminated')
+    assert.ok((summary.byStatus['201'] ?? 0) > 0, 'orders were placed')
+  } finally {
+    abort.abort()
+    await rt.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('kill -9 of an instance under load: no failed idempotent request, and it is replaced', { timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tide-rt-'))
+  const events = new MemoryEventLog()
+  const spec = shopGroup(dir, { replicas: { min: 2, max: 2 } })
+  const rt = await Runtime.start({ config: { groups: [spec], global: GlobalSchema.parse({}) }, stateDir: dir, storePath: join(dir, 'tide.db'), events })
+  const abort = new AbortController()
+  try {
+    rt.run()
+    await waitFor('two instances', () => serving(rt).length === 2)
+    const [endpoint] = rt.endpoints()
+    const load = runLoad({ url: endpoint?.url ?? '', rate: () => 25, durationSeconds: 240, mix: BROWSE, signal: abort.signal })
+    await new Promise((r) => setTimeout(r, 2000))
+    const [victim] = serving(rt)
+    const pid = Number(rt.controller.status('shop')?.instances.find((i) => i.id === victim)?.meta?.pid)
+    assert.ok(pid > 0)
+    process.kill(pid, 'SIGKILL')
+    await waitFor('a replacement serving', () => {
+      const ids = serving(rt)
+      return ids.length === 2 && victim !== undefined && !ids.includes(victim)
+    })
+    await new Promise((r) => setTimeout(r, 2000))
+    abort.abort()
+    const summary = await load
+    assert.equal(summary.failedRequests, 0, summary.failureSamples.join('; '))
+    const types = events.list().map((e) => e.type)
+    assert.ok(types.includes('instance-failed') || types.includes('instance-unhealthy'))
+    assert.ok(types.includes('instance-replaced'))
+  } finally {
+    abort.abort()
+    await rt.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+/** Collects a child's stdout lines. */
+function lines(child: ChildProcess): string[] {
+  const out: string[] = []
+  let buf = ''
+  child.stdout?.on('data', (c: Buffer) => {
+    buf += c.toString()
+    const parts = buf.split('\n')
+    buf = parts.pop() ?? ''
+    out.push(...parts)
+  })
+  return out
+}
+
+/** The pids the local provider recorded in the store. */
+function recordedPids(storePath: string): number[] {
+  const store = SqliteStore.open(storePath)
+  try {
+    return new SqliteInstanceRegistry(store).list('shop').map((e) => e.pid)
+  } finally {
+    store.close()
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+test('tide killed and restarted adopts its instances and duplicates nothing', { timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tide-up-'))
+  const cfg = join(dir, 'tide.yaml')
+  writeFileSync(
+    cfg,
+    [
+      `store: { path: ${JSON.stringify(join(dir, 'tide.db'))} }`,
+      '---',
+      'group: shop',
+      'provider: local',
+      `launch: { command: ${JSON.stringify([process.execPath, '--import', 'tsx', SHOP])}, cwd: ${JSON.stringify(ROOT)}, env: { SHOP_DB: ${JSON.stringify(join(dir, 'shop.db'))} } }`,
+      'size: { cpu: 0.25, memoryMiB: 256 }',
+      'replicas: { min: 2, max: 2 }',
+      'syncPeriodSeconds: 1',
+      'health: { intervalSeconds: 0.5, healthyThreshold: 1 }',
+      'routing: { listen: 0 }',
+      '',
+    ].join('\n'),
+  )
+  const up = () => spawn(process.execPath, [join(ROOT, 'bin/tide.js'), 'up', '-c', cfg, '--state-dir', join(dir, 'state')], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] })
+  const first = up()
+  const out1 = lines(first)
+  let second: ChildProcess | undefined
+  try {
+    await waitFor('two instances serving', () => out1.filter((l) => l.includes('is serving')).length >= 2)
+    first.kill('SIGKILL')
+    await new Promise((r) => first.once('exit', r))
+    const pids = recordedPids(join(dir, 'tide.db'))
+    assert.equal(pids.length, 2)
+    assert.ok(pids.every(alive), 'instances survive tide being killed')
+
+    second = up()
+    const out2 = lines(second)
+    await waitFor('both adopted', () => out2.filter((l) => l.includes('adopted')).length >= 2)
+    await new Promise((r) => setTimeout(r, 3000)) // a few more ticks: nothing may be launched
+    assert.equal(out2.filter((l) => l.includes(' launch: ')).length, 0, out2.join('\n'))
+    const pidsAfter = recordedPids(join(dir, 'tide.db'))
+    assert.deepEqual(pidsAfter.sort(), pids.sort())
+
+    second.kill('SIGINT')
+    const code = await new Promise((r) => second?.once('exit', r))
+    assert.equal(code, 0)
+    await waitFor('instances stopped', () => !pids.some(alive), 30_000)
+  } finally {
+    first.kill('SIGKILL')
+    second?.kill('SIGKILL')
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

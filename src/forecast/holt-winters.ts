@@ -212,6 +212,13 @@ export class HoltWinters implements ForecastModel {
     return { values, lower, upper }
   }
 
+  /** Point forecasts only (no interval, unclamped): the parameter search's hot path. */
+  pointForecast(horizonSteps: number): number[] {
+    const out = new Array<number>(horizonSteps)
+    for (let h = 1; h <= horizonSteps; h++) out[h - 1] = this.#at(h)
+    return out
+  }
+
   /** A snapshot of the state (copies of the seasonal arrays). */
   state(): HoltWintersState {
     const seasonals = [Array.from(this.#s0)]

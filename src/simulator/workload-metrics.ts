@@ -71,12 +71,17 @@ export class WorkloadMetrics implements MetricsSource {
       let servingCpu = 0
       for (const v of instances) if (v.phase === 'warming' || v.phase === 'in-service') servingCpu += v.size.cpu / this.#defaultCpu
       const rpsPerUnit = servingCpu > 0 ? (now.offered - was.offered) / elapsed / servingCpu : 0
+      // Instances of one size have identical samples: build one per size, not one per instance.
+      let lastCpu = Number.NaN
+      let lastSample: InstanceSample | undefined
       for (const v of instances) {
         if (v.phase !== 'warming' && v.phase !== 'in-service') continue
-        const share = v.size.cpu / this.#defaultCpu
-        const sample: InstanceSample =
-          latencyMs.p95 === undefined ? { cpuRatio, rps: rpsPerUnit * share, inFlight } : { cpuRatio, rps: rpsPerUnit * share, inFlight, latencyP95Ms: latencyMs.p95 }
-        samples.set(v.id, sample)
+        if (lastSample === undefined || v.size.cpu !== lastCpu) {
+          lastCpu = v.size.cpu
+          const rps = rpsPerUnit * (v.size.cpu / this.#defaultCpu)
+          lastSample = latencyMs.p95 === undefined ? { cpuRatio, rps, inFlight } : { cpuRatio, rps, inFlight, latencyP95Ms: latencyMs.p95 }
+        }
+        samples.set(v.id, lastSample)
       }
     }
     return { atMs: nowMs, instances: samples, group: { rps: (now.offered - was.offered) / elapsed, latencyMs } }

@@ -25,8 +25,22 @@ export interface SimInstance {
   readonly readyAtMs: number
 }
 
+/**
+ * The simulated platform the instances live on, apart from any provider object:
+ * like a cloud account, it outlives a tide restart, so a new SimProvider over the
+ * same SimCloud adopts the instances an earlier one launched.
+ */
+export class SimCloud {
+  /** Book-keeping per group name. */
+  readonly books = new Map<string, GroupBook>()
+  /** The next instance number; ids are unique across groups. */
+  nextId = 1
+}
+
 export interface SimProviderOptions {
   readonly clock: Clock
+  /** The platform to run on; a fresh, empty one when absent. */
+  readonly cloud?: SimCloud
   /**
    * Seconds from launch to ready for every group. When absent, each group's own
    * `startupSeconds` (tide.yaml) is used. Must be ≥ 0.
@@ -61,8 +75,8 @@ export class SimProvider implements Provider {
   readonly capabilities: ProviderCapabilities = { resize: 'none', adopts: true }
   readonly #clock: Clock
   readonly #startupSeconds: number | undefined
-  readonly #books = new Map<string, GroupBook>()
-  #nextId = 1
+  readonly #books: Map<string, GroupBook>
+  readonly #cloud: SimCloud
 
   constructor(opts: SimProviderOptions) {
     if (opts.startupSeconds !== undefined && !(opts.startupSeconds >= 0)) {
@@ -70,6 +84,8 @@ export class SimProvider implements Provider {
     }
     this.#clock = opts.clock
     this.#startupSeconds = opts.startupSeconds
+    this.#cloud = opts.cloud ?? new SimCloud()
+    this.#books = this.#cloud.books
   }
 
   /** Every live instance of the group, 'starting' or 'running' as of the clock's now. */
@@ -149,7 +165,7 @@ export class SimProvider implements Provider {
     const readyAtMs = launchedAtMs + this.#startupMs(group)
     const added: LiveInstance[] = []
     for (let i = 0; i < count; i++) {
-      const id = `sim-${group.group}-${this.#nextId++}`
+      const id = `sim-${group.group}-${this.#cloud.nextId++}`
       const starting: InstanceRecord = { id, group: group.group, status: 'starting', size, launchedAtMs }
       const running: InstanceRecord = { id, group: group.group, status: 'running', size, launchedAtMs, readyAtMs }
       const inst: LiveInstance = { id, group: group.group, size, launchedAtMs, readyAtMs, starting, running }

@@ -1,7 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { ManualClock } from '../../../src/controller/clock.ts'
-import { SimProvider } from '../../../src/providers/sim/sim-provider.ts'
+import { SimCloud, SimProvider } from '../../../src/providers/sim/sim-provider.ts'
+import { runProviderContract } from '../provider.contract.ts'
 import { GroupSchema } from '../../../src/spec/schema.ts'
 
 const spec = GroupSchema.parse({ group: 'shop', provider: 'sim', startupSeconds: 30 })
@@ -94,4 +95,19 @@ test('bad counts are programmer errors', async () => {
   const p = new SimProvider({ clock: new ManualClock(0) })
   await assert.rejects(async () => p.launch(spec, size, -1), RangeError)
   assert.throws(() => new SimProvider({ clock: new ManualClock(0), startupSeconds: -1 }), RangeError)
+})
+
+// The shared provider contract, with simulated time: each poll advances the clock 5 s.
+runProviderContract('sim', () => {
+  const clock = new ManualClock(0)
+  const cloud = new SimCloud()
+  return {
+    group: spec,
+    newProvider: () => new SimProvider({ clock, cloud }),
+    tick: () => {
+      clock.advance(5_000)
+      return Promise.resolve()
+    },
+    cleanup: () => Promise.resolve(),
+  }
 })

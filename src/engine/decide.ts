@@ -149,7 +149,8 @@ function recommendAndLimit(
     })
   }
   const to = rateAndBounds(input, st.replicas, bounds, limits)
-  return { to, recommendations: st.recommendations }
+  // A vetoed tick is one the HPA errors out of (computeReplicasForMetrics): it records no recommendation.
+  return { to, recommendations: combined.vetoedBy === undefined ? st.recommendations : st.recommendations.slice(0, -1) }
 }
 
 /** The HPA's convertDesiredReplicasWithBehaviorRate: the rate limit or min/max, whichever is tighter. */

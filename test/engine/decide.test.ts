@@ -267,3 +267,12 @@ test('a tick without any count records nothing in the stabilization window (the 
   const d = decide(decideInput({ spec: groupSpec({ metrics: cpu60, replicas: { min: 1, max: 20 } }), instances: instances(4), signals: undefined, history: past }))
   assert.deepEqual(d.history.recommendations, past.recommendations)
 })
+
+test('a vetoed tick records no recommendation either (the HPA errors out of it)', () => {
+  const list = instances(6)
+  const spec = groupSpec({ replicas: { min: 1, max: 20 }, behavior: noWindows, metrics: [...cpu60, { type: 'latency', target: { valueMs: 200 } }] })
+  const past: ScaleHistory = { ...emptyHistory, recommendations: [{ atMs: t0 - 10_000, replicas: 6 }] }
+  const d = decide(decideInput({ spec, instances: list, signals: signals(sameSample(list, { cpuRatio: 0.1 })), history: past }))
+  assert.equal(d.reason, 'MissingMetricsBlockScaleIn')
+  assert.deepEqual(d.history.recommendations, [])
+})

@@ -36,9 +36,10 @@ test('steady load: rps per instance is what each answered', () => {
   s.push(win(2, [10, 1], [10, 1]))
   s.push(win(3, [10, 1], [10, 1]))
   const sig = s.read(spec, views, 3000)
-  assert.equal(sig?.instances.get('a')?.rps, 10) // (10 + 10 answered + 0 growth) / 2 s
-  assert.equal(sig?.group.rps, 20)
-  assert.equal(sig?.group.latencyMs?.p95, 20)
+  assert.ok(sig)
+  assert.equal(sig.instances.get('a')?.rps, 10) // (10 + 10 answered + 0 growth) / 2 s
+  assert.equal(sig.group.rps, 20)
+  assert.equal(sig.group.latencyMs?.p95, 20)
 })
 
 test('saturation: arrivals include the growth of in-flight and of the router queue', () => {
@@ -49,10 +50,11 @@ test('saturation: arrivals include the growth of in-flight and of the router que
   s.push(win(2, [10, 12], [10, 12], 0, 20))
   s.push(win(3, [10, 22], [10, 22], 0, 40))
   const sig = s.read(spec, views, 3000)
+  assert.ok(sig)
   // instance a: (20 answered + 20 in-flight growth + 40 queue growth / 2 instances) / 2 s = 30/s
-  assert.equal(sig?.instances.get('a')?.rps, 30)
+  assert.equal(sig.instances.get('a')?.rps, 30)
   // group: (40 answered + 40 in-flight growth + 40 queue growth) / 2 s = 60/s
-  assert.equal(sig?.group.rps, 60)
+  assert.equal(sig.group.rps, 60)
 })
 
 test('shed requests count as demand', () => {
@@ -61,7 +63,8 @@ test('shed requests count as demand', () => {
   s.push(win(2, [10, 0], [10, 0], 6))
   s.push(win(3, [10, 0], [10, 0], 6))
   const sig = s.read(spec, views, 3000)
-  assert.equal(sig?.instances.get('a')?.rps, 13) // (20 + 12 shed / 2) / 2 s
+  assert.ok(sig)
+  assert.equal(sig.instances.get('a')?.rps, 13) // (20 + 12 shed / 2) / 2 s
 })
 
 test('no requests at all is zero latency, not missing latency', () => {

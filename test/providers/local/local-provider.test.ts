@@ -10,6 +10,8 @@ import { isProviderError, ProviderErrorCodes } from '../../../src/providers/erro
 import { FileInstanceRegistry } from '../../../src/providers/local/file-registry.ts'
 import { LocalProvider } from '../../../src/providers/local/local-provider.ts'
 import { readProcStat } from '../../../src/metrics/proc-stat.ts'
+import { ProcessSampler } from '../../../src/metrics/process-sampler.ts'
+import { trackedProcessOf } from '../../../src/metrics/process-stats.ts'
 import type { InstanceRecord } from '../../../src/providers/provider.ts'
 import { GroupSchema } from '../../../src/spec/schema.ts'
 import type { GroupInput, GroupSpec } from '../../../src/spec/schema.ts'
@@ -194,5 +196,36 @@ describe('local provider specifics', () => {
     const p2 = new LocalProvider({ registry: reread, stateDir: env.dir })
     assert.deepEqual((await p2.list(group)).map((x) => [x.id, x.status]), [[r!.id, 'running']])
     await p2.terminate(group, r!.id)
+  })
+})
+
+describe('local provider with the process sampler', () => {
+  test("a loaded shop's cpu (its work threads included) and memory show in the sampler", async () => {
+    const dbDir = mkdtempSync(join(tmpdir(), 'tide-shop-db-'))
+    const shopGroup = groupOf('shop-load', [...tsxNode, 'examples/shop/server.ts'], { SHOP_DB: join(dbDir, 'shop.db'), SHOP_WORK_MS: '5' })
+    const env = localEnv(shopGroup)
+    const p = new LocalProvider({ registry: env.registry, stateDir: env.dir })
+    try {
+      const [r] = await p.launch(shopGroup, { cpu: 1, memoryMiB: 256 }, 1)
+      const running = await untilStatus(p, shopGroup, r!.id, 'running')
+      const sampler = new ProcessSampler()
+      sampler.start((id) => (id === running.id ? trackedProcessOf(running) : undefined))
+      sampler.stop() // samples are taken by hand around the load
+      assert.equal(sampler.read(running.id), undefined, 'unknown until sampled')
+      sampler.sampleOnce()
+      // Bounded load: 150 product pages of 5 ms cpu each, 5 at a time (≈ 0.75 cpu-seconds in the work threads).
+      for (let i = 0; i < 30; i++) {
+        await Promise.all([1, 2, 3, 4, 5].map((k) => fetch(`http://127.0.0.1:${running.address!.port}/products/${k}`).then((x) => x.text())))
+      }
+      sampler.sampleOnce()
+      const s = sampler.latest(running.id)!
+      assert.ok((s.cpuRatio ?? 0) > 0, `cpuRatio ${String(s.cpuRatio)}`)
+      assert.ok(s.memoryMiB > 10, `memory ${s.memoryMiB} MiB`)
+      assert.equal(s.processes, 1, 'work threads are threads of the one process')
+    } finally {
+      for (const x of await p.list(shopGroup)) await p.terminate(shopGroup, x.id)
+      await env.cleanup()
+      rmSync(dbDir, { recursive: true, force: true })
+    }
   })
 })

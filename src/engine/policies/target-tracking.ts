@@ -38,7 +38,7 @@ export type MetricOutcome =
   | { readonly valid: false; readonly observed: string; readonly why: string }
 
 /** How one per-instance metric is read: value and "request" (the denominator) per instance. */
-interface PodMetric {
+export interface PodMetric {
   readonly read: (sample: InstanceSample, instance: InstanceView) => number | undefined
   /** The instance's request: its cpu or memory size for utilisation metrics, 1 for plain averages. */
   readonly request: (instance: InstanceView) => number

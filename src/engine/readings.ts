@@ -19,7 +19,7 @@ export function readMetric(ref: MetricRef, signals: Signals | undefined, instanc
     case 'cpu':
       return weighted(signals, instances, (s) => s.cpuRatio, (size) => size.cpu, 100)
     case 'memory':
-      return weighted(signals, instances, (s) => (s.memoryMiB === undefined ? undefined : s.memoryMiB), (size) => size.memoryMiB, 100, true)
+      return weighted(signals, instances, (s) => s.memoryMiB, (size) => size.memoryMiB, 100, true)
     case 'rps':
       return average(signals, instances, (s) => s.rps)
     case 'inflight':

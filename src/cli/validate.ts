@@ -10,18 +10,65 @@ import type { Command } from './args.ts'
 /** The `validate` command. */
 export const command: Command = {
   summary: 'check a tide.yaml and list the groups it defines',
-  usage: '-c FILE [--json]',
-  description: 'Reports every problem at once as file:line:col: field: message. Exit status 1 when the file is not valid.',
+  usage: '-c FILE [--json] [--strict]',
+  description: [
+    'Reports every problem at once as file:line:col: field: message. Exit status 1 when the file is not valid.',
+    'Also warns about valid settings that are probably mistakes (a group nothing scales, a schedule above max);',
+    'warnings go to stderr and fail the check only with --strict.',
+  ].join('\n'),
   flags: {
     config: { kind: 'file', short: 'c', description: 'the tide.yaml to check', required: true },
     json: { kind: 'boolean', description: 'print the config with all defaults applied, as JSON' },
+    strict: { kind: 'boolean', description: 'exit 1 when there are warnings (for CI)' },
   },
   run(args, io) {
     const path = args.requiredString('config')
     const config = loadConfig(path)
     io.stdout.write(args.boolean('json') ? `${JSON.stringify(config, null, 2)}\n` : summary(config, path))
-    return 0
+    const warnings = configWarnings(config)
+    for (const w of warnings) io.stderr.write(`tide: warning: ${w}\n`)
+    return args.boolean('strict') && warnings.length > 0 ? 1 : 0
   },
+}
+
+/**
+ * Settings that are valid but probably not what the operator meant. Not errors: each
+ * can be deliberate (a fixed-size group), so they only warn unless --strict.
+ */
+export function configWarnings(config: TideConfig): string[] {
+  return config.groups.flatMap((g) => [...scalingWarnings(g), ...sizeWarnings(g), ...scheduleWarnings(g)])
+}
+
+function scalingWarnings(g: GroupSpec): string[] {
+  const out: string[] = []
+  const scales = g.metrics.length > 0 || g.steps.length > 0 || g.schedules.length > 0 || g.predictive.mode === 'forecastAndScale'
+  if (!scales) out.push(`${g.group}: no metrics, steps, schedules or predictive scaling; it stays at replicas.min (${g.replicas.min})`)
+  const up = g.behavior.scaleUp.selectPolicy === 'Disabled'
+  const down = g.behavior.scaleDown.selectPolicy === 'Disabled'
+  if (up && down && scales) out.push(`${g.group}: behavior disables both scaling up and down; only schedules and min/max move it`)
+  return out
+}
+
+function sizeWarnings(g: GroupSpec): string[] {
+  const out: string[] = []
+  if (g.strategy !== 'horizontal' && g.sizes.length < 2) {
+    out.push(`${g.group}: strategy ${g.strategy} with ${g.sizes.length === 0 ? 'no' : 'one'} size in sizes; vertical steps need a ladder of at least two sizes`)
+  }
+  if (g.strategy === 'mixed' && g.mixedOrder === 'cheapest' && g.sizes.length > 0 && g.sizes.every((z) => z.pricePerHour === undefined)) {
+    out.push(`${g.group}: mixedOrder cheapest but no size has pricePerHour`)
+  }
+  return out
+}
+
+function scheduleWarnings(g: GroupSpec): string[] {
+  const out: string[] = []
+  for (const s of g.schedules) {
+    const max = s.replicas.max ?? g.replicas.max
+    const { min, desired } = s.replicas
+    if (min !== undefined && min > max) out.push(`${g.group}: schedule ${s.name} raises min to ${min} above max ${max}; raise replicas.max in the schedule too`)
+    if (desired !== undefined && desired > max) out.push(`${g.group}: schedule ${s.name} wants ${desired} replicas, above max ${max}`)
+  }
+  return out
 }
 
 /** A few lines per group: what an operator checks first after editing the file. */

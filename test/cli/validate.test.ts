@@ -1,0 +1,46 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { configWarnings, summary } from '../../src/cli/validate.ts'
+import { parseConfig } from '../../src/spec/load.ts'
+
+const base = 'group: web\nprovider: sim\n'
+const cpu = 'metrics: [{ type: cpu, target: { averageUtilization: 60 } }]\n'
+
+const cases = [
+  { name: 'a group with a metric has no warning', yaml: base + cpu, want: [] },
+  { name: 'a group nothing scales', yaml: base + 'replicas: { min: 3 }\n', want: ['web: no metrics, steps, schedules or predictive scaling; it stays at replicas.min (3)'] },
+  {
+    name: 'both directions disabled',
+    yaml: base + cpu + 'behavior: { scaleUp: { selectPolicy: Disabled }, scaleDown: { selectPolicy: Disabled } }\n',
+    want: ['web: behavior disables both scaling up and down; only schedules and min/max move it'],
+  },
+  { name: 'vertical without a ladder', yaml: base + cpu + 'strategy: vertical\n', want: ['web: strategy vertical with no size in sizes; vertical steps need a ladder of at least two sizes'] },
+  {
+    name: 'cheapest without prices',
+    yaml: base + cpu + 'strategy: mixed\nsizes: [{ cpu: 1, memoryMiB: 512 }, { cpu: 2, memoryMiB: 1024 }]\n',
+    want: ['web: mixedOrder cheapest but no size has pricePerHour'],
+  },
+  {
+    name: 'a schedule min above max',
+    yaml: base + cpu + 'replicas: { max: 20 }\nschedules: [{ name: d11, start: "2026-11-11T12:00:00+08:00", end: "2026-11-11T15:00:00+08:00", replicas: { min: 30 } }]\n',
+    want: ['web: schedule d11 raises min to 30 above max 20; raise replicas.max in the schedule too'],
+  },
+  {
+    name: 'a schedule that raises max too is fine',
+    yaml: base + cpu + 'replicas: { max: 20 }\nschedules: [{ name: d11, start: "2026-11-11T12:00:00+08:00", end: "2026-11-11T15:00:00+08:00", replicas: { min: 30, max: 40 } }]\n',
+    want: [],
+  },
+] as const
+for (const c of cases) {
+  test(`warning: ${c.name}`, () => {
+    assert.deepEqual(configWarnings(parseConfig(c.yaml, 't.yaml')), c.want)
+  })
+}
+
+test('the summary names each group with its bounds and metrics', () => {
+  const config = parseConfig(base + cpu + 'replicas: { min: 2, max: 9 }\n---\nquotas: { maxInstances: 50 }\n', 't.yaml')
+  assert.equal(
+    summary(config, 't.yaml'),
+    't.yaml: valid, 1 group\n  web: provider sim, replicas 2..9, size 1 cpu / 512 MiB, strategy horizontal\n    metrics: cpu 60%\nquotas: at most 50 instances\n',
+  )
+})

@@ -25,46 +25,69 @@ function connectionListed(connection: string | undefined): Set<string> | undefin
   return listed
 }
 
-/** The request headers for the instance, and the request id they carry. */
+/** The request headers for the instance, the request id they carry, and what the proxy needs to know of the body. */
 export interface ForwardedRequest {
   readonly headers: string[]
   readonly requestId: string
+  /** The client's Content-Length, as sent; undefined when absent. */
+  readonly contentLength: string | undefined
+  /** The client sent Transfer-Encoding (a body of unknown length). */
+  readonly chunked: boolean
 }
 
 /**
- * Builds the headers to send to an instance from the client's raw headers.
+ * Builds the headers to send to an instance from the client's raw headers, in one
+ * pass (so node's lazily built `req.headers` object is never needed).
  * X-Forwarded-For gets the client address appended (after any the client sent);
  * X-Forwarded-Proto is always `http` (the router is the edge and speaks only
  * HTTP/1.1 without TLS, so a client-sent value would be a lie); Transfer-Encoding
- * is dropped because the body is re-framed. `connection` is the client's
- * Connection header, whose listed names are also dropped.
+ * is dropped because the body is re-framed; names listed in Connection are dropped.
  */
-export function forwardRequestHeaders(rawHeaders: readonly string[], clientAddress: string, connection: string | undefined): ForwardedRequest {
-  const listed = connectionListed(connection)
-  const out: string[] = []
+export function forwardRequestHeaders(rawHeaders: readonly string[], clientAddress: string): ForwardedRequest {
+  let out: string[] = []
   let forwardedFor: string | undefined
   let requestId: string | undefined
+  let connection: string | undefined
+  let contentLength: string | undefined
+  let chunked = false
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i] ?? ''
     const value = rawHeaders[i + 1] ?? ''
     const lower = name.toLowerCase()
-    if (HOP_BY_HOP.has(lower) || listed?.has(lower) === true || lower === 'x-forwarded-proto') continue
+    if (HOP_BY_HOP.has(lower)) {
+      if (lower === 'connection') connection = connection === undefined ? value : `${connection}, ${value}`
+      else if (lower === 'transfer-encoding') chunked = true
+      continue
+    }
+    if (lower === 'x-forwarded-proto') continue
     if (lower === 'x-forwarded-for') {
       forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`
       continue
     }
-    if (lower === 'x-request-id') {
+    if (lower === 'content-length') contentLength = value
+    else if (lower === 'x-request-id') {
       if (requestId !== undefined) continue
       requestId = value
     }
     out.push(name, value)
   }
+  const listed = connectionListed(connection)
+  if (listed !== undefined) out = withoutNames(out, listed)
   out.push('x-forwarded-for', forwardedFor === undefined ? clientAddress : `${forwardedFor}, ${clientAddress}`, 'x-forwarded-proto', 'http')
   if (requestId === undefined) {
     requestId = randomUUID()
     out.push('x-request-id', requestId)
   }
-  return { headers: out, requestId }
+  return { headers: out, requestId, contentLength, chunked }
+}
+
+/** The flat header list without the given (lower-case) names. */
+function withoutNames(flat: readonly string[], names: ReadonlySet<string>): string[] {
+  const kept: string[] = []
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    if (!names.has((flat[i] ?? '').toLowerCase())) kept.push(flat[i] ?? '', flat[i + 1] ?? '')
+  }
+  return kept
 }
 
 /**
@@ -87,10 +110,5 @@ export function forwardResponseHeaders(rawHeaders: readonly Buffer[], requestId:
   }
   if (!hasRequestId) out.push('x-request-id', requestId)
   const listed = connectionListed(connection)
-  if (listed === undefined) return out
-  const kept: string[] = []
-  for (let i = 0; i + 1 < out.length; i += 2) {
-    if (!listed.has((out[i] ?? '').toLowerCase())) kept.push(out[i] ?? '', out[i + 1] ?? '')
-  }
-  return kept
+  return listed === undefined ? out : withoutNames(out, listed)
 }

@@ -15,7 +15,7 @@ import { Pool } from 'undici'
 import type { Dispatcher } from 'undici'
 import type { RoutingSpec } from '../spec/schema.ts'
 import { RouterError } from './errors.ts'
-import { forwardRequestHeaders, forwardResponseHeaders } from './forwarded-headers.ts'
+import { forwardRequestHeaders, forwardResponseHeaders, type ForwardedRequest } from './forwarded-headers.ts'
 import { pickInstance, type Pickable } from './pick-instance.ts'
 import { classIndex, resolveClasses, type PriorityClass } from './priority-classes.ts'
 import type { FromCore, TableEntry, ToCore, WindowSample } from './protocol.ts'
@@ -120,7 +120,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   abortAttempt: ((err?: Error) => void) | undefined
   resumeAttempt: (() => void) | undefined
 
-  constructor(core: ProxyCore, req: http.IncomingMessage, res: http.ServerResponse, cls: ClassState, body: Readable | null, nowMs: number, timeoutMs: number) {
+  constructor(core: ProxyCore, req: http.IncomingMessage, res: http.ServerResponse, cls: ClassState, body: Readable | null, fwd: ForwardedRequest, nowMs: number, timeoutMs: number) {
     this.core = core
     this.req = req
     this.res = res
@@ -128,7 +128,6 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.body = body
     this.startMs = nowMs
     this.deadlineMs = nowMs + timeoutMs
-    const fwd = forwardRequestHeaders(req.rawHeaders, req.socket.remoteAddress ?? '', req.headers.connection)
     this.headers = fwd.headers
     this.requestId = fwd.requestId
   }
@@ -307,8 +306,8 @@ export class ProxyCore {
     if (!cls) return
     const nowMs = performance.now()
     const maxBody = this.#routing.limits.maxBodyBytes
-    const contentLength = req.headers['content-length']
-    const chunked = req.headers['transfer-encoding'] !== undefined
+    const fwd = forwardRequestHeaders(req.rawHeaders, req.socket.remoteAddress ?? '')
+    const { contentLength, chunked } = fwd
     let body: Readable | null = null
     if (contentLength !== undefined && contentLength !== '0') {
       if (Number(contentLength) > maxBody) {
@@ -319,7 +318,7 @@ export class ProxyCore {
     } else if (chunked) {
       body = req.pipe(new BodyLimit(maxBody))
     }
-    const ex = new Exchange(this, req, res, cls, body, nowMs, this.#timeoutMs)
+    const ex = new Exchange(this, req, res, cls, body, fwd, nowMs, this.#timeoutMs)
     res.once('close', ex.onClientClose)
     if (this.#stopping) {
       this.#reply(ex, new RouterError('TIDE_ERR_ROUTER_STOPPING', 'the router is stopping'))

@@ -225,10 +225,8 @@ export class WebhookAlerts implements EventSink {
     this.#pump()
   }
 
-  /** baseDelayMs · 2^(attempt−1), capped; a longer Retry-After wins while under the cap. */
   #delayMs(attempt: number, retryAfterMs: number | undefined): number {
-    const backoff = Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** (attempt - 1))
-    return Math.min(this.#maxDelayMs, Math.max(backoff, retryAfterMs ?? 0))
+    return retryDelayMs(attempt, this.#baseDelayMs, this.#maxDelayMs, retryAfterMs)
   }
 
   async #send(job: Job): Promise<AttemptResult> {
@@ -304,8 +302,18 @@ function payloadOf(event: TideEvent, type: AlertEvent): AlertPayload {
   return d === undefined || type !== 'scaled' ? withInstance : { ...withInstance, decision: { from: d.from, to: d.to, reason: d.reason, explanation: d.explanation } }
 }
 
-/** Retry-After as ms: delta-seconds only (an HTTP date is ignored; the backoff applies). */
-function parseRetryAfter(value: string | string[] | undefined): number | undefined {
+/**
+ * The wait in ms after failed attempt number `attempt` (1-based): baseDelayMs · 2^(attempt−1),
+ * capped at maxDelayMs; the endpoint's Retry-After wins when longer, but never beyond the cap
+ * (a receiver cannot park tide's alerts for an hour).
+ */
+export function retryDelayMs(attempt: number, baseDelayMs: number, maxDelayMs: number, retryAfterMs?: number): number {
+  const backoff = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1))
+  return Math.min(maxDelayMs, Math.max(backoff, retryAfterMs ?? 0))
+}
+
+/** Retry-After in ms: delta-seconds only (an HTTP date is ignored and the backoff applies). */
+export function parseRetryAfter(value: string | string[] | undefined): number | undefined {
   const v = Array.isArray(value) ? value[0] : value
   if (v === undefined || !/^\d+$/.test(v.trim())) return undefined
   return Number(v.trim()) * 1000

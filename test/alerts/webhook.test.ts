@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { test, type TestContext } from 'node:test'
 import { MemoryDeliveryLog } from '../../src/alerts/delivery-log.ts'
-import { WebhookAlerts, type AlertPayload, type WebhookAlertOptions } from '../../src/alerts/webhook.ts'
+import { WebhookAlerts, parseRetryAfter, retryDelayMs, type AlertPayload, type WebhookAlertOptions } from '../../src/alerts/webhook.ts'
 import { ManualClock } from '../../src/controller/clock.ts'
 import type { TideEvent } from '../../src/controller/events.ts'
 import { emptyHistory } from '../../src/engine/types.ts'
@@ -219,3 +219,30 @@ test('a full queue drops new alerts and logs them', async (t) => {
     [['dropped', 'queue full (2 alerts waiting)']],
   )
 })
+
+const delays = [
+  { name: 'first retry waits the base delay', attempt: 1, retryAfterMs: undefined, want: 1000 },
+  { name: 'each retry doubles', attempt: 3, retryAfterMs: undefined, want: 4000 }, // 1000 · 2²
+  { name: 'the cap holds', attempt: 10, retryAfterMs: undefined, want: 60_000 }, // 1000 · 2⁹ = 512 000 → 60 000
+  { name: 'a longer Retry-After wins', attempt: 1, retryAfterMs: 7000, want: 7000 },
+  { name: 'a shorter Retry-After does not shorten the backoff', attempt: 3, retryAfterMs: 1000, want: 4000 },
+  { name: 'Retry-After never passes the cap', attempt: 1, retryAfterMs: 3_600_000, want: 60_000 },
+] as const
+for (const c of delays) {
+  test(`retryDelayMs: ${c.name}`, () => {
+    assert.equal(retryDelayMs(c.attempt, 1000, 60_000, c.retryAfterMs), c.want)
+  })
+}
+
+const retryAfters = [
+  { name: 'seconds', value: '3', want: 3000 },
+  { name: 'padded seconds', value: ' 12 ', want: 12_000 },
+  { name: 'an HTTP date is ignored', value: 'Wed, 21 Oct 2026 07:28:00 GMT', want: undefined },
+  { name: 'absent', value: undefined, want: undefined },
+  { name: 'first of several', value: ['2', '9'], want: 2000 },
+] as const
+for (const c of retryAfters) {
+  test(`parseRetryAfter: ${c.name}`, () => {
+    assert.equal(parseRetryAfter(typeof c.value === 'object' ? [...c.value] : c.value), c.want)
+  })
+}

@@ -5,7 +5,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { decide } from '../../src/engine/decide.ts'
-import { emptyHistory, type InstancePhase, type InstanceSample, type InstanceView, type QuotaRoom } from '../../src/engine/types.ts'
+import { emptyHistory, type Decision, type InstancePhase, type InstanceSample, type InstanceView, type QuotaRoom } from '../../src/engine/types.ts'
 import type { GroupInput } from '../../src/spec/schema.ts'
 import { decideInput, groupSpec, signals } from './fixtures.ts'
 
@@ -56,36 +56,52 @@ function generate(seed: number) {
   return { input: quotaRoom === undefined ? input : { ...input, quotaRoom }, min, max, latencyMissing, list, quotaRoom }
 }
 
+type Case = ReturnType<typeof generate>
+
+/** Counts: bounds, protection, missing metrics, quotas. */
+function checkCounts(c: Case, d: Decision, at: string): void {
+  const from = c.input.state.desiredReplicas
+  const protectedLive = c.list.filter((i) => i.protectedFromScaleIn && i.phase !== 'draining' && i.phase !== 'terminated').length
+  // Never below the protected count unless it already was; never above max unless protection holds it there.
+  if (d.to < from) assert.ok(d.to >= protectedLive, at)
+  if (d.to > c.max) assert.ok(d.to <= from && d.to <= protectedLive, at)
+  const inBounds = from >= c.min && from <= c.max
+  if (inBounds) assert.ok(d.to >= c.min && d.to <= c.max, at)
+  // A missing metric never causes a scale-in while the count is within its bounds.
+  if (c.latencyMissing && inBounds) assert.ok(d.to >= from, at)
+  // A quota never grants more than its room.
+  if (c.quotaRoom?.instances !== undefined && d.to > from) assert.ok(d.to - from <= Math.max(0, c.quotaRoom.instances), at)
+}
+
+/** Shape: candidates, explanation, history. */
+function checkShape(c: Case, d: Decision, at: string): void {
+  const from = c.input.state.desiredReplicas
+  // Candidates never include protected instances, and never repeat.
+  const ids = new Set(d.scaleInCandidates)
+  assert.equal(ids.size, d.scaleInCandidates.length, at)
+  for (const i of c.list) if (i.protectedFromScaleIn) assert.ok(!ids.has(i.id), at)
+  // The explanation states the outcome with its numbers.
+  const head = d.kind === 'scale' ? `scaled ${from}→${d.to}` : d.kind === 'hold' ? `held at ${from}` : `no change at ${from}`
+  assert.ok(d.explanation.startsWith(head), at)
+  // History stays ordered and inside the 300 s window.
+  const times = d.history.recommendations.map((r) => r.atMs)
+  assert.deepEqual(times, [...times].sort((a, b) => a - b), at)
+  for (const t of times) assert.ok(t > c.input.nowMs - 300_000 && t <= c.input.nowMs, at)
+}
+
 test('invariants hold over 3,000 generated decisions', () => {
   for (let seed = 1; seed <= 3000; seed++) {
-    const { input, min, max, latencyMissing, list, quotaRoom } = generate(seed)
-    const d = decide(input)
-    const from = input.state.desiredReplicas
+    const c = generate(seed)
+    const d = decide(c.input)
+    const from = c.input.state.desiredReplicas
     const at = `seed ${seed}: ${d.explanation}`
     assert.ok(Number.isInteger(d.to) && d.to >= 0, at)
     assert.equal(d.kind === 'scale', d.to !== from, at)
-    const protectedLive = list.filter((i) => i.protectedFromScaleIn && i.phase !== 'draining' && i.phase !== 'terminated').length
-    if (from === 0 && min > 0) {
+    if (from === 0 && c.min > 0) {
       assert.equal(d.reason, 'ScalingDisabled', at)
       continue
     }
-    // Never below the protected count unless it already was; never above max unless protection holds it there.
-    if (d.to < from) assert.ok(d.to >= protectedLive, at)
-    if (d.to > max) assert.ok(d.to <= from && d.to <= protectedLive, at)
-    if (from >= min && from <= max) assert.ok(d.to >= min && d.to <= max, at)
-    // A missing metric never causes a scale-in while the count is within its bounds.
-    if (latencyMissing && from >= min && from <= max) assert.ok(d.to >= from, at)
-    // A quota never takes capacity away and never grants more than its room.
-    if (quotaRoom?.instances !== undefined && d.to > from) assert.ok(d.to - from <= Math.max(0, quotaRoom.instances), at)
-    // Candidates never include protected or leaving instances, and never repeat.
-    const ids = new Set(d.scaleInCandidates)
-    assert.equal(ids.size, d.scaleInCandidates.length, at)
-    for (const i of list) if (i.protectedFromScaleIn) assert.ok(!ids.has(i.id), at)
-    // The explanation states the outcome with its numbers.
-    assert.ok(d.explanation.startsWith(d.kind === 'scale' ? `scaled ${from}→${d.to}` : d.kind === 'hold' ? `held at ${from}` : `no change at ${from}`), at)
-    // History stays ordered and inside the 300 s window.
-    const times = d.history.recommendations.map((r) => r.atMs)
-    assert.deepEqual(times, [...times].sort((a, b) => a - b), at)
-    for (const t of times) assert.ok(t > input.nowMs - 300_000 && t <= input.nowMs, at)
+    checkCounts(c, d, at)
+    checkShape(c, d, at)
   }
 })

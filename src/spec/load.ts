@@ -45,62 +45,84 @@ export interface LoadedGroup {
 export function parseConfig(text: string, fileName: string): TideConfig {
   const lineCounter = new LineCounter()
   const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true })
-  const issues: ConfigIssue[] = []
-  const groups: LoadedGroup[] = []
-  let global: { spec: GlobalSpec; source: SourceDocument } | undefined
-  const groupLines = new Map<string, number>()
+  const state: LoadState = { issues: [], groups: [], global: undefined, groupLines: new Map() }
   for (const doc of documents) {
     const source = sourceDocument(doc, fileName, lineCounter)
-    const syntax = [...doc.errors, ...doc.warnings]
-    for (const e of syntax) {
-      const pos = lineCounter.linePos(e.pos[0])
-      issues.push({ file: fileName, line: pos.line, col: pos.col, path: '', message: `YAML: ${e.message}` })
-    }
-    if (syntax.length > 0) continue
-    let value: unknown
-    try {
-      value = doc.toJS({ maxAliasCount: 100 })
-    } catch (err) {
-      issues.push(source.issue([], `YAML: ${err instanceof Error ? err.message : String(err)}`))
-      continue
-    }
-    if (value === null || value === undefined) continue // an empty document, e.g. after a trailing `---`
-    if (typeof value !== 'object' || Array.isArray(value)) {
-      issues.push(source.issue([], `a document must be a mapping of fields, found ${Array.isArray(value) ? 'a list' : 'a scalar'}`))
-      continue
-    }
-    if ('group' in value) {
-      const r = GroupSchema.safeParse(value)
-      if (r.success) {
-        groups.push({ spec: r.data, source })
-        issues.push(...groupChecks({ spec: r.data, source }))
-      } else issues.push(...zodIssues(r.error.issues, GroupSchema, doc, source))
-      const name = (value as { group?: unknown }).group
-      if (typeof name === 'string') {
-        const earlier = groupLines.get(name)
-        if (earlier === undefined) groupLines.set(name, source.line)
-        else issues.push(source.issue(['group'], `group "${name}" is already defined at line ${earlier}`))
-      }
-    } else if (GLOBAL_KEYS.some((k) => k in value)) {
-      if (global !== undefined) {
-        issues.push(source.issue([], `a second global document (quotas/store/api); the first is at line ${global.source.line} — merge them`))
-        continue
-      }
-      const r = GlobalSchema.safeParse(value)
-      if (r.success) global = { spec: r.data, source }
-      else issues.push(...zodIssues(r.error.issues, GlobalSchema, doc, source))
-    } else {
+    const value = documentValue(doc, source, fileName, lineCounter, state.issues)
+    if (value === undefined) continue
+    if ('group' in value) addGroup(value, doc, source, state)
+    else if (GLOBAL_KEYS.some((k) => k in value)) addGlobal(value, doc, source, state)
+    else {
       const keys = Object.keys(value)
       const found = keys.length === 0 ? 'it is empty' : `found ${keys.slice(0, 5).join(', ')}`
-      issues.push(source.issue([], `a document needs "group:" (a group) or quotas/store/api (the global settings); ${found}`))
+      state.issues.push(source.issue([], `a document needs "group:" (a group) or quotas/store/api (the global settings); ${found}`))
     }
   }
+  const { issues, groups, global } = state
   if (issues.length === 0 && groups.length === 0) {
     issues.push({ file: fileName, path: '', message: 'no group documents found (a group starts with "group: NAME")' })
   }
   if (issues.length === 0) issues.push(...crossChecks(groups, global))
   if (issues.length > 0) throw new ConfigError(issues)
   return { groups: groups.map((g) => g.spec), global: global?.spec ?? GlobalSchema.parse({}) }
+}
+
+/** What parseConfig gathers while it walks the documents. */
+interface LoadState {
+  readonly issues: ConfigIssue[]
+  readonly groups: LoadedGroup[]
+  global: { spec: GlobalSpec; source: SourceDocument } | undefined
+  /** Group name → line of its first document, for duplicate names (also of invalid groups). */
+  readonly groupLines: Map<string, number>
+}
+
+/**
+ * The document as a plain mapping, or undefined when it is empty or unusable (its
+ * syntax errors, alias bombs and non-mapping contents are added to `issues`).
+ */
+function documentValue(doc: Document.Parsed, source: SourceDocument, fileName: string, lineCounter: LineCounter, issues: ConfigIssue[]): Record<string, unknown> | undefined {
+  const syntax = [...doc.errors, ...doc.warnings]
+  for (const e of syntax) {
+    const pos = lineCounter.linePos(e.pos[0])
+    issues.push({ file: fileName, line: pos.line, col: pos.col, path: '', message: `YAML: ${e.message}` })
+  }
+  if (syntax.length > 0) return undefined
+  let value: unknown
+  try {
+    value = doc.toJS({ maxAliasCount: 100 })
+  } catch (err) {
+    issues.push(source.issue([], `YAML: ${err instanceof Error ? err.message : String(err)}`))
+    return undefined
+  }
+  if (value === null || value === undefined) return undefined // an empty document, e.g. after a trailing `---`
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    issues.push(source.issue([], `a document must be a mapping of fields, found ${Array.isArray(value) ? 'a list' : 'a scalar'}`))
+    return undefined
+  }
+  return value as Record<string, unknown>
+}
+
+function addGroup(value: Record<string, unknown>, doc: Document.Parsed, source: SourceDocument, state: LoadState): void {
+  const r = GroupSchema.safeParse(value)
+  if (r.success) {
+    state.groups.push({ spec: r.data, source })
+    state.issues.push(...groupChecks({ spec: r.data, source }))
+  } else state.issues.push(...zodIssues(r.error.issues, GroupSchema, doc, source))
+  const name = value.group
+  if (typeof name !== 'string') return
+  const earlier = state.groupLines.get(name)
+  if (earlier === undefined) state.groupLines.set(name, source.line)
+  else state.issues.push(source.issue(['group'], `group "${name}" is already defined at line ${earlier}`))
+}
+
+function addGlobal(value: Record<string, unknown>, doc: Document.Parsed, source: SourceDocument, state: LoadState): void {
+  if (state.global !== undefined) {
+    state.issues.push(source.issue([], `a second global document (quotas/store/api); the first is at line ${state.global.source.line} — merge them`))
+    return
+  }
+  const r = GlobalSchema.safeParse(value)
+  if (r.success) state.global = { spec: r.data, source }
+  else state.issues.push(...zodIssues(r.error.issues, GlobalSchema, doc, source))
 }
 
 /** Reads and parses a tide.yaml file: FileError when unreadable, ConfigError when invalid. */

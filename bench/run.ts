@@ -10,7 +10,7 @@ interface BenchModule {
   run(): Promise<Table[]>
 }
 
-const modules = ['engine', 'simulator', 'quality', 'router', 'forecast'] as const
+const modules = ['engine', 'simulator', 'quality', 'forecast', 'router', 'reaction'] as const
 
 const wanted = process.argv.slice(2)
 const unknown = wanted.filter((w) => !(modules as readonly string[]).includes(w))

@@ -60,8 +60,7 @@ export const command: Command = {
     const keep = args.boolean('keep-instances')
     io.stdout.write(`\n${sig}: ${keep ? 'stopping, leaving instances running' : 'draining and stopping instances'}…\n`)
     sampler.stop()
-    await runtime.stop({ keepInstances: keep })
-    await alerts.close()
+    await runtime.stop({ keepInstances: keep, beforeClose: () => alerts.close().then(() => undefined) })
     return 0
   },
 }

@@ -14,9 +14,13 @@ export interface ResourceSampler {
   read(instanceId: string): { readonly cpuRatio?: number; readonly memoryMiB?: number } | undefined
 }
 
-/** How many 1-second windows a reading averages: the sync period, kept within 2…15 s. */
+/**
+ * How many 1-second windows a reading averages: the sync period, within 1…15 s. A
+ * group that decides every second wants the freshest window (a step shows at once);
+ * one that decides every 15 s averages 15, as metrics-server's window does.
+ */
 export function windowCount(syncPeriodSeconds: number): number {
-  return Math.max(2, Math.min(15, Math.round(syncPeriodSeconds)))
+  return Math.max(1, Math.min(15, Math.round(syncPeriodSeconds)))
 }
 
 interface Sums {

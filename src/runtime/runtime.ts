@@ -51,6 +51,7 @@ export class Runtime {
   readonly #provider: LocalProvider
   readonly #abort = new AbortController()
   readonly #sinks: EventSink[]
+  #prunedAtMs = 0
   #loop: Promise<void> | undefined
 
   private constructor(opts: RuntimeOptions, store: SqliteStore, provider: LocalProvider, routers: Map<string, Router>, signals: Map<string, RouterSignals>) {
@@ -157,6 +158,11 @@ export class Runtime {
     const results = await this.controller.reconcileOnce()
     this.#syncRouters()
     this.#recordMetrics(results)
+    const nowMs = this.#clock.now()
+    if (nowMs - this.#prunedAtMs >= 60_000) {
+      this.#prunedAtMs = nowMs
+      this.store.prune(nowMs) // events and alert deliveries past their retention
+    }
     this.#opts.onTick?.(results)
     return results
   }
@@ -183,7 +189,7 @@ export class Runtime {
    * and terminates it (a clean Ctrl-C); with it, instances keep running for the next
    * `tide up` to adopt. Then stops the routers and closes the store.
    */
-  async stop(options: { readonly keepInstances?: boolean } = {}): Promise<void> {
+  async stop(options: { readonly keepInstances?: boolean; readonly beforeClose?: () => Promise<void> } = {}): Promise<void> {
     this.#abort.abort()
     await this.#loop
     await this.controller.settle()
@@ -203,6 +209,8 @@ export class Runtime {
       )
     }
     await Promise.allSettled([...this.routers.values()].map((r) => r.stop({ graceMs: 5000 })))
+    // Alert deliveries are logged in the store: let them finish before it closes.
+    await options.beforeClose?.()
     this.store.close()
   }
 

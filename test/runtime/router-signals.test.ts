@@ -83,6 +83,6 @@ test('health follows the last window', () => {
   assert.equal(s.health('zzz'), 'unknown')
 })
 
-test('window count follows the sync period within 2…15', () => {
-  assert.deepEqual([0.5, 1, 5, 15, 60].map(windowCount), [2, 2, 5, 15, 15])
+test('window count follows the sync period within 1…15', () => {
+  assert.deepEqual([0.5, 1, 5, 15, 60].map(windowCount), [1, 1, 5, 15, 15])
 })

@@ -106,7 +106,7 @@ test('on the real /proc: a busy child process shows cpu and memory, through its 
     sampler.track('real', { pid, startTime: readProcStat(pid)!.startTime, cpu: 1 })
     sampler.start()
     let seen: { cpuRatio?: number; memoryMiB?: number } | undefined
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; i < 400; i++) {
       await sleep(50)
       const l = sampler.latest('real')
       if (l?.cpuRatio !== undefined && l.cpuRatio > 0 && l.processes === 2) {

@@ -30,7 +30,7 @@ export interface ContractEnv {
 export interface ContractOptions {
   /** The size to launch. Default { cpu: 1, memoryMiB: 256 }. */
   readonly size?: Size
-  /** How many ticks to wait for 'running' before failing. Default 150 (15 s with the default tick). */
+  /** How many ticks to wait for 'running' before failing. Default 600 (60 s with the default tick: generous, as a loaded machine starts processes slowly). */
   readonly maxTicks?: number
   readonly skip?: { readonly adoption?: string }
 }
@@ -38,7 +38,7 @@ export interface ContractOptions {
 /** Registers the provider contract as a describe() block named after the provider. */
 export function runProviderContract(name: string, makeEnv: () => Promise<ContractEnv> | ContractEnv, options: ContractOptions = {}): void {
   const size: Size = options.size ?? { cpu: 1, memoryMiB: 256 }
-  const maxTicks = options.maxTicks ?? 150
+  const maxTicks = options.maxTicks ?? 600
 
   describe(`provider contract: ${name}`, () => {
     let env: ContractEnv

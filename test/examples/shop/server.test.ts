@@ -33,7 +33,7 @@ function session(base: string): Session {
 }
 
 async function inFlightReaches(base: string, n: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 1500; i++) {
     const body = (await (await fetch(`${base}/drain`)).json()) as { inFlight: number }
     if (body.inFlight === n) return
     await sleep(20)
@@ -190,9 +190,9 @@ describe('demo shop: every route on a real process', () => {
 
 describe('demo shop: drain and shutdown', () => {
   test('POST /drain: new work gets 503 + Retry-After, in-flight work finishes, in-flight is reported', async () => {
-    const shop = await startShop({ SHOP_DB: join(dir, 'drain.db'), SHOP_WORK_MS: '400' })
+    const shop = await startShop({ SHOP_DB: join(dir, 'drain.db'), SHOP_WORK_MS: '1500' })
     try {
-      const slow = fetch(`${shop.base}/products/2`, { headers: json }) // 400 ms of rendering work
+      const slow = fetch(`${shop.base}/products/2`, { headers: json }) // 1.5 s of rendering work: long enough to be seen in flight on a loaded machine
       await inFlightReaches(shop.base, 1)
       const drained = (await (await fetch(`${shop.base}/drain`, { method: 'POST' })).json()) as { draining: boolean; inFlight: number }
       assert.deepEqual({ draining: drained.draining, inFlight: drained.inFlight }, { draining: true, inFlight: 1 })
@@ -209,7 +209,7 @@ describe('demo shop: drain and shutdown', () => {
   })
 
   test('SIGTERM finishes in-flight requests, logs one stopped line, exits 0', async () => {
-    const shop = await startShop({ SHOP_DB: join(dir, 'term.db'), SHOP_WORK_MS: '400' })
+    const shop = await startShop({ SHOP_DB: join(dir, 'term.db'), SHOP_WORK_MS: '1500' })
     const slow = fetch(`${shop.base}/products/1`, { headers: json })
     await inFlightReaches(shop.base, 1)
     shop.proc.kill('SIGTERM')

@@ -44,7 +44,7 @@ function localEnv(group: GroupSpec, stopTimeoutMs = 10_000): ContractEnv & { dir
 
 async function untilStatus(p: LocalProvider, group: GroupSpec, id: string, status: InstanceRecord['status']): Promise<InstanceRecord> {
   let last: InstanceRecord | undefined
-  for (let i = 0; i < 150; i++) {
+  for (let i = 0; i < 600; i++) {
     last = (await p.list(group)).find((r) => r.id === id)
     if (last?.status === status) return last
     await sleep(100)
@@ -148,7 +148,7 @@ describe('local provider specifics', () => {
     const [r] = await provider.launch(sick, sick.size, 1)
     // Wait until it listens (its /env answers), then check that list() still says starting.
     const port = r!.address!.port
-    for (let i = 0; i < 150; i++) {
+    for (let i = 0; i < 600; i++) {
       const ok = await fetch(`http://127.0.0.1:${port}/env`).then((x) => x.ok, () => false)
       if (ok) break
       await sleep(100)
@@ -166,7 +166,7 @@ describe('local provider specifics', () => {
     env.registry.put({ ...entry, stoppingAtMs: Date.now() })
     assert.equal((await provider.list(group)).find((x) => x.id === r!.id)?.status, 'stopping')
     process.kill(Number(running.meta!.pid), 'SIGTERM')
-    for (let i = 0; i < 150 && (await provider.list(group)).length > 0; i++) await sleep(100)
+    for (let i = 0; i < 600 && (await provider.list(group)).length > 0; i++) await sleep(100)
     assert.deepEqual(await provider.list(group), [])
     assert.deepEqual(env.registry.list('spec'), [])
   })

@@ -7,7 +7,7 @@
  * Everything it starts it stops, even on error.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -31,6 +31,7 @@ http.createServer((req, res) => {
 `
 
 interface WrkResult {
+  readonly requests: number
   readonly rps: number
   readonly p50Ms: number
   readonly p99Ms: number
@@ -72,6 +73,7 @@ function wrk(url: string, connections: number, paceScript?: string): Promise<Wrk
     child.on('close', () => {
       clearTimeout(timer)
       const rps = /Requests\/sec:\s+([\d.]+)/.exec(out)
+      const requests = /(\d+) requests in/.exec(out)
       const p50 = /\s50%\s+([\d.]+)(us|ms|s|m)/.exec(out)
       const p99 = /\s99%\s+([\d.]+)(us|ms|s|m)/.exec(out)
       const errs = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)
@@ -82,6 +84,7 @@ function wrk(url: string, connections: number, paceScript?: string): Promise<Wrk
       }
       const socketErrors = errs ? errs.slice(1).reduce((s, n) => s + Number(n), 0) : 0
       resolve({
+        requests: Number(requests?.[1] ?? 0),
         rps: Number(rps[1]),
         p50Ms: toMs(p50[1] ?? '0', p50[2] ?? 'ms'),
         p99Ms: toMs(p99[1] ?? '0', p99[2] ?? 'ms'),
@@ -96,11 +99,45 @@ async function pacedPair(urls: readonly string[], totalRps: number, script: stri
   const perUrl = Math.max(2, Math.round((totalRps / urls.length) * (PACE_DELAY_MS / 1000)))
   const results = await Promise.all(urls.map((u) => wrk(u, perUrl, script)))
   return {
+    requests: results.reduce((s, r) => s + r.requests, 0),
     rps: results.reduce((s, r) => s + r.rps, 0),
     p50Ms: Math.max(...results.map((r) => r.p50Ms)),
     p99Ms: Math.max(...results.map((r) => r.p99Ms)),
     errors: results.reduce((s, r) => s + r.errors, 0),
   }
+}
+
+/**
+ * CPU seconds (user + system) used so far by `root` and its direct children,
+ * minus the pids in `exclude`, from /proc (clock ticks of 1/100 s). CPU per request
+ * is a fairer comparison than requests/s when other work shares the machine.
+ */
+function cpuSeconds(root: number, exclude: ReadonlySet<number>): number {
+  let ticks = 0
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    const pid = Number(name)
+    if (exclude.has(pid)) continue
+    let stat: string
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    } catch {
+      continue
+    }
+    // Fields after the command (which may contain spaces) in parentheses: state is 3, ppid 4, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const ppid = Number(fields[1])
+    if (pid !== root && ppid !== root) continue
+    ticks += Number(fields[11]) + Number(fields[12])
+  }
+  return ticks / 100
+}
+
+/** Runs `fn` and returns its result with the CPU seconds `root` (and children) spent meanwhile. */
+async function withCpu<T>(root: number, exclude: ReadonlySet<number>, fn: () => Promise<T>): Promise<[T, number]> {
+  const before = cpuSeconds(root, exclude)
+  const result = await fn()
+  return [result, cpuSeconds(root, exclude) - before]
 }
 
 function startProcess(command: string, args: readonly string[], children: ChildProcess[]): ChildProcess {
@@ -202,22 +239,23 @@ export async function run(): Promise<Table[]> {
     for (const p of backendPorts) await startBackend(p, children)
     const nginxPort = await freePort()
     writeFileSync(join(dir, 'nginx.conf'), nginxConfig(dir, nginxPort, backendPorts))
-    startProcess('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], children)
+    const nginxProcess = startProcess('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], children)
     await waitListening(nginxPort, 10_000)
+    const notProxies = new Set(children.filter((c) => c !== nginxProcess).map((c) => c.pid ?? -1))
 
     const cores = (await import('node:os')).availableParallelism()
     const nginxUrl = `http://127.0.0.1:${nginxPort}/`
-    const nginx = await wrk(nginxUrl, CONNECTIONS)
+    const [nginx, nginxCpu] = await withCpu(nginxProcess.pid ?? -1, notProxies, () => wrk(nginxUrl, CONNECTIONS))
 
-    const tideRuns: { workers: number; full: WrkResult; paced: WrkResult }[] = []
+    const tideRuns: { workers: number; full: WrkResult; cpu: number; paced: WrkResult }[] = []
     for (const workers of [...new Set([cores, 1])]) {
       const router = await startTide(workers, backendPorts)
       routers.push(router)
       const url = `http://127.0.0.1:${router.port}/`
-      const full = await wrk(url, CONNECTIONS)
+      const [full, cpu] = await withCpu(process.pid, notProxies, () => wrk(url, CONNECTIONS))
       const paced = await pacedPair([url], nginx.rps / 2, pace)
       await router.stop({ graceMs: 1000 })
-      tideRuns.push({ workers, full, paced })
+      tideRuns.push({ workers, full, cpu, paced })
     }
     const nginxPaced = await pacedPair([nginxUrl], nginx.rps / 2, pace)
     const direct = await pacedPair(
@@ -227,8 +265,13 @@ export async function run(): Promise<Table[]> {
     )
 
     const best = tideRuns[0]
-    const rows: (string | number)[][] = [['nginx (worker_processes auto, keepalive)', Math.round(nginx.rps), '1.00x', fmt(nginx.p99Ms), nginx.errors]]
-    for (const t of tideRuns) rows.push([`tide router, ${t.workers} worker${t.workers === 1 ? '' : 's'}`, Math.round(t.full.rps), `${fmt(t.full.rps / nginx.rps)}x`, fmt(t.full.p99Ms), t.full.errors])
+    const perRequestUs = (cpu: number, r: WrkResult): number => (r.requests > 0 ? (cpu * 1e6) / r.requests : Infinity)
+    const nginxUs = perRequestUs(nginxCpu, nginx)
+    const rows: (string | number)[][] = [['nginx (worker_processes auto, keepalive)', Math.round(nginx.rps), '1.00x', fmt(nginx.p99Ms), fmt(nginxUs, 1), '1.00x', nginx.errors]]
+    for (const t of tideRuns) {
+      const us = perRequestUs(t.cpu, t.full)
+      rows.push([`tide router, ${t.workers} worker${t.workers === 1 ? '' : 's'}`, Math.round(t.full.rps), `${fmt(t.full.rps / nginx.rps)}x`, fmt(t.full.p99Ms), fmt(us, 1), `${fmt(nginxUs / us)}x`, t.full.errors])
+    }
     const latencyRows: (string | number)[][] = [
       ['direct to the two backends', Math.round(direct.rps), fmt(direct.p50Ms), fmt(direct.p99Ms), '-', direct.errors],
       ['nginx', Math.round(nginxPaced.rps), fmt(nginxPaced.p50Ms), fmt(nginxPaced.p99Ms), fmt(nginxPaced.p99Ms - direct.p99Ms), nginxPaced.errors],
@@ -239,11 +282,12 @@ export async function run(): Promise<Table[]> {
     return [
       {
         title: `Router throughput: wrk -t2 -c${CONNECTIONS} -d${RUN_SECONDS}s, ${cores} cores, two node:http backends`,
-        columns: ['proxy', 'requests/s', 'vs nginx', 'p99 ms', 'errors'],
+        columns: ['proxy', 'requests/s', 'vs nginx', 'p99 ms', 'proxy cpu µs/req', 'nginx cpu / this', 'errors'],
         rows,
         notes: [
           `Goal: tide ≥ 0.5x nginx. Measured ${fmt(ratio)}x with ${best?.workers ?? 0} workers: ${ratio >= 0.5 ? 'met' : 'NOT met'}.`,
           'wrk, nginx, both backends and the router share the same cores, so figures are noisy when other work runs.',
+          'proxy cpu µs/req: user+system CPU of the proxy processes (nginx master+workers; tide primary+workers) per request, from /proc; less sensitive to other load than requests/s.',
         ],
       },
       {

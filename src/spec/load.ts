@@ -7,7 +7,7 @@
  * ConfigError. Nothing is half-applied: the result is a whole valid config or an error.
  */
 import { readFileSync } from 'node:fs'
-import { LineCounter, isMap, isNode, isScalar, isSeq, parseAllDocuments, type Document } from 'yaml'
+import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, type Document } from 'yaml'
 import type { z } from 'zod'
 import { FileError, didYouMean } from '../errors.ts'
 import { ConfigError, type ConfigIssue } from './errors.ts'
@@ -44,14 +44,14 @@ export interface LoadedGroup {
  */
 export function parseConfig(text: string, fileName: string): TideConfig {
   const lineCounter = new LineCounter()
-  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true })
+  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true })
   const state: LoadState = { issues: [], groups: [], global: undefined, groupLines: new Map() }
   for (const doc of documents) {
     const source = sourceDocument(doc, fileName, lineCounter)
     const value = documentValue(doc, source, fileName, lineCounter, state.issues)
     if (value === undefined) continue
-    if ('group' in value) addGroup(value, doc, source, state)
-    else if (GLOBAL_KEYS.some((k) => k in value)) addGlobal(value, doc, source, state)
+    if ('group' in value) addGroup(value, source, state)
+    else if (GLOBAL_KEYS.some((k) => k in value)) addGlobal(value, source, state)
     else {
       const keys = Object.keys(value)
       const found = keys.length === 0 ? 'it is empty' : `found ${keys.slice(0, 5).join(', ')}`
@@ -102,12 +102,12 @@ function documentValue(doc: Document.Parsed, source: SourceDocument, fileName: s
   return value as Record<string, unknown>
 }
 
-function addGroup(value: Record<string, unknown>, doc: Document.Parsed, source: SourceDocument, state: LoadState): void {
+function addGroup(value: Record<string, unknown>, source: SourceDocument, state: LoadState): void {
   const r = GroupSchema.safeParse(value)
   if (r.success) {
     state.groups.push({ spec: r.data, source })
     state.issues.push(...groupChecks({ spec: r.data, source }))
-  } else state.issues.push(...zodIssues(r.error.issues, GroupSchema, doc, source))
+  } else state.issues.push(...zodIssues(r.error.issues, GroupSchema, value, source))
   const name = value.group
   if (typeof name !== 'string') return
   const earlier = state.groupLines.get(name)
@@ -115,14 +115,14 @@ function addGroup(value: Record<string, unknown>, doc: Document.Parsed, source: 
   else state.issues.push(source.issue(['group'], `group "${name}" is already defined at line ${earlier}`))
 }
 
-function addGlobal(value: Record<string, unknown>, doc: Document.Parsed, source: SourceDocument, state: LoadState): void {
+function addGlobal(value: Record<string, unknown>, source: SourceDocument, state: LoadState): void {
   if (state.global !== undefined) {
     state.issues.push(source.issue([], `a second global document (quotas/store/api); the first is at line ${state.global.source.line} — merge them`))
     return
   }
   const r = GlobalSchema.safeParse(value)
   if (r.success) state.global = { spec: r.data, source }
-  else state.issues.push(...zodIssues(r.error.issues, GlobalSchema, doc, source))
+  else state.issues.push(...zodIssues(r.error.issues, GlobalSchema, value, source))
 }
 
 /** Reads and parses a tide.yaml file: FileError when unreadable, ConfigError when invalid. */
@@ -196,10 +196,10 @@ function locate(doc: Document.Parsed, path: FieldPath, atKey: boolean): number |
 type ZodIssue = z.core.$ZodIssue
 
 /** Turns zod issues into located ConfigIssues with messages that name what is wrong and what is expected. */
-function zodIssues(issues: readonly ZodIssue[], schema: z.ZodType, doc: Document.Parsed, source: SourceDocument): ConfigIssue[] {
+function zodIssues(issues: readonly ZodIssue[], schema: z.ZodType, data: unknown, source: SourceDocument): ConfigIssue[] {
   const out: ConfigIssue[] = []
   for (const issue of issues) {
-    for (const e of explain(issue, [], schema, doc)) out.push(source.issue(e.path, e.message, e.atKey))
+    for (const e of explain(issue, [], schema, data)) out.push(source.issue(e.path, e.message, e.atKey))
   }
   return out
 }
@@ -210,12 +210,12 @@ interface Explained {
   atKey?: boolean
 }
 
-function explain(issue: ZodIssue, prefix: FieldPath, schema: z.ZodType, doc: Document.Parsed): Explained[] {
+function explain(issue: ZodIssue, prefix: FieldPath, schema: z.ZodType, data: unknown): Explained[] {
   const path = [...prefix, ...issue.path]
-  const value = valueAt(doc, path)
+  const value = valueAt(data, path)
   switch (issue.code) {
     case 'unrecognized_keys': {
-      const known = knownKeys(schema, path, doc)
+      const known = knownKeys(schema, path, data)
       return issue.keys.map((key) => {
         const hint = didYouMean(key, known)
         const tail = hint === undefined ? (known.length > 0 && known.length <= 8 ? `; allowed: ${known.join(', ')}` : '') : `; did you mean "${hint}"?`
@@ -233,7 +233,7 @@ function explain(issue: ZodIssue, prefix: FieldPath, schema: z.ZodType, doc: Doc
         const options = (issue as { options?: unknown }).options
         if (Array.isArray(options)) return [{ path, message: `must be ${oneOf(options)}, got ${describe(value)}` }]
       }
-      return explainUnion(issue.errors, path, value, schema, doc)
+      return explainUnion(issue.errors, path, value, schema, data)
     case 'too_small':
       return [{ path, message: boundMessage('at least', issue.origin, issue.minimum, issue.inclusive ?? true, value) }]
     case 'too_big':
@@ -254,7 +254,7 @@ function explain(issue: ZodIssue, prefix: FieldPath, schema: z.ZodType, doc: Doc
  * object branches combine their missing fields into "needs one of …" and keep the
  * problems that every branch shares (such as an unknown field).
  */
-function explainUnion(branches: readonly (readonly ZodIssue[])[], path: FieldPath, value: unknown, schema: z.ZodType, doc: Document.Parsed): Explained[] {
+function explainUnion(branches: readonly (readonly ZodIssue[])[], path: FieldPath, value: unknown, schema: z.ZodType, data: unknown): Explained[] {
   const simple = branches.every((b) => b.length === 1 && b[0]?.path.length === 0 && (b[0].code === 'invalid_value' || b[0].code === 'invalid_type'))
   if (simple) {
     const forms = branches.map((b) => {
@@ -267,11 +267,11 @@ function explainUnion(branches: readonly (readonly ZodIssue[])[], path: FieldPat
   const missing = new Set<string>()
   const perBranch = branches.map((b) =>
     b.flatMap((i) => {
-      if (i.code === 'invalid_type' && i.path.length === 1 && valueAt(doc, [...path, ...i.path]) === undefined) {
+      if (i.code === 'invalid_type' && i.path.length === 1 && valueAt(data, [...path, ...i.path]) === undefined) {
         missing.add(String(i.path[0]))
         return []
       }
-      return explain(i, path, schema, doc)
+      return explain(i, path, schema, data)
     }),
   )
   const key = (e: Explained): string => `${formatFieldPath(e.path)}\u0000${e.message}`
@@ -322,11 +322,15 @@ function describe(value: unknown): string {
   return s.length > 40 ? `${s.slice(0, 37)}...` : s
 }
 
-function valueAt(doc: Document.Parsed, path: FieldPath): unknown {
-  if (path.length === 0) return doc.toJS() as unknown
-  if (!doc.hasIn(path)) return undefined
-  const v: unknown = doc.getIn(path)
-  return isNode(v) ? (v.toJSON() as unknown) : v
+/** The plain (already parsed) value at `path`; undefined when any step is missing. */
+function valueAt(data: unknown, path: FieldPath): unknown {
+  let v = data
+  for (const seg of path) {
+    if (v === null || typeof v !== 'object') return undefined
+    if (!Object.hasOwn(v, seg)) return undefined
+    v = (v as Record<PropertyKey, unknown>)[seg]
+  }
+  return v
 }
 
 /** A zod schema seen through its definition, enough to walk objects, arrays and unions. */
@@ -346,7 +350,7 @@ interface SchemaDef {
  * The field names the schema allows for the object at `path`. A discriminated union
  * follows the branch the document's discriminator names; other unions offer every branch's fields.
  */
-function knownKeys(schema: z.ZodType, path: FieldPath, doc: Document.Parsed): string[] {
+function knownKeys(schema: z.ZodType, path: FieldPath, data: unknown): string[] {
   const keys = new Set<string>()
   const walk = (s: z.ZodType | undefined, done: FieldPath, rest: FieldPath): void => {
     if (s === undefined) return
@@ -363,7 +367,7 @@ function knownKeys(schema: z.ZodType, path: FieldPath, doc: Document.Parsed): st
         walk(def.in, done, rest)
         return
       case 'union':
-        for (const o of unionBranches(def, valueAt(doc, done))) walk(o, done, rest)
+        for (const o of unionBranches(def, valueAt(data, done))) walk(o, done, rest)
         return
       case 'array':
         if (typeof rest[0] === 'number') walk(def.element, [...done, rest[0]], rest.slice(1))

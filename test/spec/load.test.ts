@@ -195,6 +195,16 @@ for (const c of badCases) {
   })
 }
 
+test('anchors, aliases and << merge keys work within a document', () => {
+  const text = 'group: a\nprovider: sim\nschedules:\n  - &s { name: x, cron: "0 9 * * *", durationMinutes: 60, replicas: { min: 3 } }\n  - { <<: *s, name: y, cron: "0 19 * * *" }\n'
+  const c = parseConfig(text, 't.yaml')
+  assert.deepEqual(
+    c.groups[0]!.schedules.map((s) => [s.name, s.cron, s.durationMinutes, s.replicas.min]),
+    [['x', '0 9 * * *', 60, 3], ['y', '0 19 * * *', 60, 3]],
+  )
+  assert.deepEqual(errorsOf(text.replace('name: y', 'nme: y')), ['t.yaml:5:15: schedules[1].nme: unknown field "nme"; did you mean "name"?'])
+})
+
 test('every issue in the file is reported at once, in file order', () => {
   const text = 'group: a\nprovider: sim\nreplcas: 1\nsyncPeriodSeconds: -1\n---\ngroup: b\nprovider: nowhere\n'
   const got = errorsOf(text)

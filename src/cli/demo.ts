@@ -36,7 +36,7 @@ export function demoGroup(stateDir: string): GroupSpec {
     replicas: { min: 1, max: 6 },
     syncPeriodSeconds: 1,
     startupSeconds: 2,
-    warmupSeconds: 2,
+    warmupSeconds: 5,
     health: { path: '/healthz', intervalSeconds: 1, timeoutSeconds: 1, healthyThreshold: 1, unhealthyThreshold: 2, graceSeconds: 10 },
     routing: {
       listen: 0,

@@ -9,6 +9,13 @@ import type { InstanceSample, InstanceView, LatencyPercentiles, Signals } from '
 import type { GroupSpec } from '../spec/schema.ts'
 import type { RouterStats, TrafficStats } from '../router/stats.ts'
 
+/**
+ * The cpu window of the process sampler (ms). A cpu reading whose window reaches back
+ * into the instance's start-up (compiling, warming caches) says nothing of load, so
+ * it is left out, as the HPA ignores cpu from a pod's initialization period.
+ */
+export const CPU_WINDOW_MS = 3000
+
 /** Cpu and memory of one instance over the last sampling window; undefined when unknown. */
 export interface ResourceSampler {
   read(instanceId: string): { readonly cpuRatio?: number; readonly memoryMiB?: number } | undefined
@@ -137,7 +144,8 @@ export class RouterSignals implements MetricsSource, HealthView {
         const lat = latencyOf(s)
         if (lat?.p95 !== undefined) sample.latencyP95Ms = lat.p95
       }
-      if (res?.cpuRatio !== undefined) sample.cpuRatio = res.cpuRatio
+      const cpuSettled = v.readyAtMs !== undefined && nowMs - v.readyAtMs >= CPU_WINDOW_MS
+      if (res?.cpuRatio !== undefined && cpuSettled) sample.cpuRatio = res.cpuRatio
       if (res?.memoryMiB !== undefined) sample.memoryMiB = res.memoryMiB
       if (Object.keys(sample).length > 0) samples.set(v.id, sample)
     }

@@ -83,6 +83,18 @@ test('health follows the last window', () => {
   assert.equal(s.health('zzz'), 'unknown')
 })
 
+test('cpu from a window that overlaps start-up is left out', () => {
+  const sampler = { read: () => ({ cpuRatio: 0.9, memoryMiB: 100 }) }
+  const s = new RouterSignals(sampler)
+  s.push(win(1, [1, 0], [1, 0]))
+  const fresh: InstanceView[] = [{ ...views[0]!, readyAtMs: 500 }, { ...views[1]!, readyAtMs: 5000 }]
+  const sig = s.read(spec, fresh, 6000)
+  assert.ok(sig)
+  assert.equal(sig.instances.get('a')?.cpuRatio, 0.9) // ready 5.5 s ago: settled
+  assert.equal(sig.instances.get('b')?.cpuRatio, undefined) // ready 1 s ago: start-up burst
+  assert.equal(sig.instances.get('b')?.memoryMiB, 100)
+})
+
 test('window count follows the sync period within 1…15', () => {
   assert.deepEqual([0.5, 1, 5, 15, 60].map(windowCount), [1, 1, 5, 15, 15])
 })

@@ -57,7 +57,7 @@ type RulesInput = NonNullable<NonNullable<GroupInput['behavior']>['scaleUp']>
 /** Converts every HorizontalPodAutoscaler in `text` (several documents or a `kind: List`); other kinds are skipped with a note. */
 export function convertHpa(text: string, fileName: string): HpaConversion {
   const lineCounter = new LineCounter()
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false })
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, logLevel: 'error' })
   const notes: ConversionNote[] = []
   const groups: GroupInput[] = []
   const rendered: string[] = []

@@ -44,7 +44,7 @@ export interface LoadedGroup {
  */
 export function parseConfig(text: string, fileName: string): TideConfig {
   const lineCounter = new LineCounter()
-  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true })
+  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true, logLevel: 'error' })
   const state: LoadState = { issues: [], groups: [], global: undefined, groupLines: new Map() }
   for (const doc of documents) {
     const source = sourceDocument(doc, fileName, lineCounter)

@@ -229,3 +229,31 @@ test('field paths render with indexes', () => {
   assert.equal(formatFieldPath(['metrics', 0, 'target', 'valueMs']), 'metrics[0].target.valueMs')
   assert.equal(formatFieldPath([]), '')
 })
+
+test('mutated files give a ConfigError or a config, never another exception', () => {
+  // A fixed-seed linear congruential generator: the same 300 mutations every run.
+  let seed = 42
+  const next = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648
+    return seed % n
+  }
+  const alphabet = ' :-{}[],"\'\n#&*!|>0a'
+  let rejected = 0
+  for (let i = 0; i < 300; i++) {
+    let text = good
+    for (let k = 0; k <= next(3); k++) {
+      const pos = next(text.length)
+      const ch = alphabet[next(alphabet.length)]!
+      const op = next(3)
+      text = op === 0 ? text.slice(0, pos) + text.slice(pos + 1) : op === 1 ? text.slice(0, pos) + ch + text.slice(pos) : text.slice(0, pos) + ch + text.slice(pos + 1)
+    }
+    try {
+      parseConfig(text, 'm.yaml')
+    } catch (err) {
+      assert.ok(err instanceof ConfigError, `${String(err)} for ${JSON.stringify(text)}`)
+      for (const issue of err.issues) assert.doesNotMatch(issue.message, /undefined|\[object/, JSON.stringify(text))
+      rejected++
+    }
+  }
+  assert.ok(rejected > 0, 'some mutations must be rejected')
+})

@@ -172,43 +172,18 @@ export class Forecaster {
 /** Fits the best forecaster for `series`, or reports that the history is too short. */
 export function fitForecaster(series: Series, options: FitOptions = {}): FitResult {
   const step = series.stepSeconds
-  const period = options.periodSeconds ?? daySeconds
-  if (!Number.isInteger(period / step) || period / step < 2) {
-    throw new RangeError(`periodSeconds ${period} must be a multiple (≥ 2) of stepSeconds ${step}`)
-  }
-  const day = period / step
-  const week = 7 * day
+  const day = seasonSteps(step, options.periodSeconds ?? daySeconds)
   const trimmed = trim(series, Math.ceil((options.maxHistorySeconds ?? defaultMaxHistorySeconds) / step))
   const haveSeconds = observedSeconds(trimmed)
-  const needSeconds = Math.max(options.minHistorySeconds ?? defaultMinHistorySeconds, period + step)
+  const needSeconds = Math.max(options.minHistorySeconds ?? defaultMinHistorySeconds, (day + 1) * step)
   if (haveSeconds < needSeconds) return { status: 'insufficient-history', haveSeconds, needSeconds }
 
-  const values = trimmed.values
-  const n = values.length
-  const horizon = Math.max(1, Math.floor(options.backtestHorizonSteps ?? Math.round(3600 / step)))
-  const allowWeekly = n >= week + day
-  // Two days of backtest, or a whole week when weekly models compete: only a holdout that
-  // spans a weekend can show that a daily model forecasts Saturday like Friday.
-  const holdout = allowWeekly ? Math.min(week, n - week) : Math.min(2 * day, n - day)
-  const prefix = n - holdout
-  const positive = values.every((v) => v === null || v > 0)
-  const wanted = options.reuse !== undefined ? [options.reuse.method] : (options.methods ?? ForecastMethods)
-  const methods = wanted.filter((m) => (allowWeekly || !m.includes('weekly')) && (positive || !m.includes('multiplicative')))
-  if (methods.length === 0) throw new RangeError(`none of the methods ${wanted.join(', ')} can run on this series`)
-
-  const ctx: FitContext = { values, day, week, prefix, horizon, huberK: options.huberK ?? 4, tuneHorizon: options.tuneOn === 'one-step' ? 1 : horizon, fixed: options.reuse?.params }
-  const runs = methods.map((m) => backtest(m, ctx))
+  const ctx = fitContext(trimmed.values, day, options)
+  const runs = candidateMethods(ctx, options).map((m) => backtest(m, ctx))
   runs.sort((a, b) => (a.score.scorePercent ?? Infinity) - (b.score.scorePercent ?? Infinity))
-  let best = runs[0]
-  if (best === undefined) throw new RangeError('no candidate method')
-  if (options.refit !== false && options.reuse === undefined && best.score.params !== undefined) {
-    const shape = shapeOf(best.score.method, ctx)
-    const state0 = initialHoltWintersState(values, shape, cycles(best.score.method))
-    const params = searchParams(values, shape, state0, tuneRange(ctx, n))
-    const model = new HoltWinters(shape, params, state0)
-    for (const v of values) model.update(v)
-    best = { score: best.score, model, params }
-  }
+  const first = runs[0]
+  if (first === undefined) throw new RangeError('no candidate method')
+  const best = options.refit !== false && options.reuse === undefined ? retuned(first, ctx) : first
   const forecaster = new Forecaster({
     method: best.score.method,
     model: best.model,
@@ -216,15 +191,69 @@ export function fitForecaster(series: Series, options: FitOptions = {}): FitResu
     stepSeconds: step,
     params: best.params,
     candidates: runs.map((r) => r.score),
-    backtestHorizonSteps: horizon,
+    backtestHorizonSteps: ctx.horizon,
   })
   return { status: 'ok', forecaster }
+}
+
+/** Steps per season; the season must be a multiple (≥ 2) of the step. */
+function seasonSteps(stepSeconds: number, periodSeconds: number): number {
+  const steps = periodSeconds / stepSeconds
+  if (!Number.isInteger(steps) || steps < 2) throw new RangeError(`periodSeconds ${periodSeconds} must be a multiple (≥ 2) of stepSeconds ${stepSeconds}`)
+  return steps
+}
+
+/**
+ * Where the backtest starts: two days before the end, or a whole week when weekly models
+ * compete (only a holdout that spans a weekend can show that a daily model forecasts
+ * Saturday like Friday).
+ */
+function fitContext(values: readonly (number | null)[], day: number, options: FitOptions): FitContext {
+  const n = values.length
+  const week = 7 * day
+  const allowWeekly = n >= week + day
+  const holdout = allowWeekly ? Math.min(week, n - week) : Math.min(2 * day, n - day)
+  const horizon = Math.max(1, Math.floor(options.backtestHorizonSteps ?? Math.round((3600 * day) / daySeconds)))
+  return {
+    values,
+    day,
+    week,
+    allowWeekly,
+    prefix: n - holdout,
+    horizon,
+    huberK: options.huberK ?? 4,
+    tuneHorizon: options.tuneOn === 'one-step' ? 1 : horizon,
+    fixed: options.reuse?.params,
+  }
+}
+
+/** The methods to try: those asked for (or reused) that the history allows. Throws RangeError when none is left. */
+function candidateMethods(ctx: FitContext, options: FitOptions): readonly ForecastMethod[] {
+  const positive = ctx.values.every((v) => v === null || v > 0)
+  const wanted = options.reuse !== undefined ? [options.reuse.method] : (options.methods ?? ForecastMethods)
+  const methods = wanted.filter((m) => (ctx.allowWeekly || !m.includes('weekly')) && (positive || !m.includes('multiplicative')))
+  if (methods.length === 0) throw new RangeError(`none of the methods ${wanted.join(', ')} can run on this series`)
+  return methods
+}
+
+/** The winner's parameters re-tuned on all the data and its state rebuilt (Holt-Winters only). */
+function retuned(run: Run, ctx: FitContext): Run {
+  if (run.params === undefined) return run
+  const { values } = ctx
+  const shape = shapeOf(run.score.method, ctx)
+  const state0 = initialHoltWintersState(values, shape, cycles(run.score.method))
+  const params = searchParams(values, shape, state0, tuneRange(ctx, values.length))
+  const model = new HoltWinters(shape, params, state0)
+  for (const v of values) model.update(v)
+  return { score: run.score, model, params }
 }
 
 interface FitContext {
   readonly values: readonly (number | null)[]
   readonly day: number
   readonly week: number
+  /** Whether the history is long enough (a week and a day) for weekly methods. */
+  readonly allowWeekly: boolean
   /** Buckets before the first backtest origin: parameters are tuned on these only. */
   readonly prefix: number
   readonly horizon: number
@@ -277,17 +306,7 @@ class ErrorSums {
  */
 function backtest(method: ForecastMethod, ctx: FitContext): Run {
   const { values, prefix, horizon, day } = ctx
-  let model: ForecastModel
-  let params: HoltWintersParams | undefined
-  if (method === 'seasonal-naive-daily' || method === 'seasonal-naive-weekly') {
-    model = new SeasonalNaive(method === 'seasonal-naive-daily' ? day : ctx.week)
-  } else {
-    const shape = shapeOf(method, ctx)
-    const prefixValues = values.slice(0, prefix)
-    const state0 = initialHoltWintersState(prefixValues, shape, cycles(method))
-    params = ctx.fixed ?? searchParams(prefixValues, shape, state0, tuneRange(ctx, prefix))
-    model = new HoltWinters(shape, params, state0)
-  }
+  const { model, params } = tunedModel(method, ctx)
   const short = new ErrorSums()
   const long = new ErrorSums()
   const reach = Math.max(horizon, day)
@@ -315,6 +334,17 @@ function backtest(method: ForecastMethod, ctx: FitContext): Run {
     pairs: short.pairs,
   }
   return { score, model, params }
+}
+
+/** A fresh model of `method` over the prefix: its initial state and tuned (or fixed) parameters. */
+function tunedModel(method: ForecastMethod, ctx: FitContext): { model: ForecastModel; params: HoltWintersParams | undefined } {
+  if (method === 'seasonal-naive-daily') return { model: new SeasonalNaive(ctx.day), params: undefined }
+  if (method === 'seasonal-naive-weekly') return { model: new SeasonalNaive(ctx.week), params: undefined }
+  const shape = shapeOf(method, ctx)
+  const prefixValues = ctx.values.slice(0, ctx.prefix)
+  const state0 = initialHoltWintersState(prefixValues, shape, cycles(method))
+  const params = ctx.fixed ?? searchParams(prefixValues, shape, state0, tuneRange(ctx, ctx.prefix))
+  return { model: new HoltWinters(shape, params, state0), params }
 }
 
 function shapeOf(method: ForecastMethod, ctx: FitContext): HoltWintersShape {
@@ -366,10 +396,12 @@ export function searchParams(
 ): HoltWintersParams {
   const two = shape.periods.length === 2
   const counts = pairCounts(values, range)
+  // Each error's weight: the short and the long mean count half each (the short alone without long pairs).
+  const weights = { short: (counts.long > 0 ? 0.5 : 1) / Math.max(1, counts.short), long: counts.long > 0 ? 0.5 / counts.long : 0 }
   let best: HoltWintersParams = { alpha: 0.1, beta: 0, gamma: 0.1, delta: two ? 0.1 : 0 }
   let bestLoss = Infinity
   const consider = (p: HoltWintersParams) => {
-    const loss = tuneLoss(values, shape, state0, p, range, counts, bestLoss)
+    const loss = counts.short === 0 ? Infinity : tuneLoss(values, shape, state0, p, range, weights, bestLoss)
     if (loss < bestLoss) {
       bestLoss = loss
       best = p
@@ -419,8 +451,9 @@ function pairCounts(values: readonly (number | null)[], r: TuneRange): { short: 
 
 /**
  * The tuning loss: mean absolute error of the short-horizon forecasts, averaged with that of
- * the long-horizon ones when the range has them (the same balance as the selection score).
- * Infinity as soon as the partial sums prove it worse than `bound`.
+ * the long-horizon ones when the range has them (the same balance as the selection score);
+ * `weights` are those halves divided by the pair counts. Infinity as soon as the partial sum
+ * proves it worse than `bound`.
  */
 function tuneLoss(
   values: readonly (number | null)[],
@@ -428,39 +461,42 @@ function tuneLoss(
   state0: ReturnType<typeof initialHoltWintersState>,
   params: HoltWintersParams,
   range: TuneRange,
-  counts: { short: number; long: number },
+  weights: { short: number; long: number },
   bound: number,
 ): number {
   const { from, to, horizon, reach, longEvery } = range
-  if (counts.short === 0) return Infinity
+  const { short: wShort, long: wLong } = weights
   const model = new HoltWinters(shape, params, state0)
-  const wShort = counts.long > 0 ? 0.5 / counts.short : 1 / counts.short
-  const wLong = counts.long > 0 ? 0.5 / counts.long : 0
   let loss = 0
   for (let t = 0; t < to; t++) {
-    if (t >= from) {
-      const shortOrigin = (t - from) % horizon === 0
-      const longOrigin = wLong > 0 && (t - from) % longEvery === 0
-      if (shortOrigin || longOrigin) {
-        const f = model.pointForecast(Math.min(longOrigin ? reach : horizon, to - t))
-        for (let j = 0; j < f.length; j++) {
-          const actual = values[t + j]
-          if (actual === null || actual === undefined) continue
-          const err = Math.abs(actual - (f[j] ?? 0))
-          if (shortOrigin && j < horizon) loss += wShort * err
-          if (longOrigin) loss += wLong * err
-        }
-        if (loss > bound) return Infinity
-      }
+    const shortOrigin = t >= from && (t - from) % horizon === 0
+    const longOrigin = t >= from && wLong > 0 && (t - from) % longEvery === 0
+    if (shortOrigin || longOrigin) {
+      const f = model.pointForecast(Math.min(longOrigin ? reach : horizon, to - t))
+      loss += weightedError(values, t, f, shortOrigin ? horizon : 0, shortOrigin ? wShort : 0, longOrigin ? wLong : 0)
+      if (loss > bound) return Infinity
     }
     model.update(values[t] ?? null)
   }
   return loss
 }
 
-/** The last `maxSteps` buckets, without leading missing buckets. */
+/** Σ over f's steps with data of |error| × (wShort while j < shortSteps) + |error| × wLong. */
+function weightedError(values: readonly (number | null)[], origin: number, f: readonly number[], shortSteps: number, wShort: number, wLong: number): number {
+  let sum = 0
+  for (let j = 0; j < f.length; j++) {
+    const actual = values[origin + j]
+    if (actual === null || actual === undefined) continue
+    const err = Math.abs(actual - (f[j] ?? 0))
+    sum += (j < shortSteps ? wShort : 0) * err + wLong * err
+  }
+  return sum
+}
+
+/** The last `maxSteps` buckets, without leading missing buckets, non-finite values as missing. */
 function trim(series: Series, maxSteps: number): Series {
-  let from = Math.max(0, series.values.length - maxSteps)
-  while (from < series.values.length && series.values[from] === null) from++
-  return sliceSeries(series, from)
+  const clean = series.values.some((v) => v !== null && !Number.isFinite(v)) ? { ...series, values: series.values.map((v) => (v !== null && Number.isFinite(v) ? v : null)) } : series
+  let from = Math.max(0, clean.values.length - maxSteps)
+  while (from < clean.values.length && clean.values[from] === null) from++
+  return sliceSeries(clean, from)
 }

@@ -89,17 +89,7 @@ export function initialHoltWintersState(values: readonly (number | null)[], shap
   if (periods.length === 2) {
     seasonals.push(normalised(phaseMeans(z, cycle, (v, t) => (mult ? v / (s0[t % first] ?? 1) : v - (s0[t % first] ?? 0))), mult))
   }
-  let absSum = 0
-  let n = 0
-  for (let t = 0; t < y.length; t++) {
-    const v = values[t]
-    if (v === null || v === undefined) continue
-    const fitted = combine(line(t), seasonals, t, mult)
-    absSum += Math.abs(v - fitted)
-    n++
-  }
-  const floor = 1e-3 * Math.abs(c0) + 1e-9
-  const scale = Math.max(n > 0 ? absSum / n : 0, floor)
+  const scale = initialScale(values, y.length, (t) => combine(line(t), seasonals, t, mult), 1e-3 * Math.abs(c0) + 1e-9)
   return { level: c0 + trend * (-1 - (cycle - 1) / 2), trend, seasonals, scale, variance: (1.25 * scale) ** 2, step: 0 }
 }
 
@@ -152,7 +142,6 @@ export class HoltWinters implements ForecastModel {
    * forecast that had been made for it, so callers can score it without a second call.
    */
   update(y: number | null): number {
-    const p = this.params
     const s0i = this.#step % this.#s0.length
     const s1i = this.#s1 === undefined ? 0 : this.#step % this.#s1.length
     const s0 = this.#s0[s0i] ?? (this.#mult ? 1 : 0)
@@ -168,22 +157,8 @@ export class HoltWinters implements ForecastModel {
       this.#scale = (1 - scaleRate) * this.#scale + scaleRate * Math.abs(e)
       this.#variance = (1 - varianceRate) * this.#variance + varianceRate * e * e
     }
-    if (this.#mult) {
-      clean = Math.max(0, clean)
-      const level = season > 0 ? p.alpha * (clean / season) + (1 - p.alpha) * base : base
-      this.#trend = p.beta * (level - this.#level) + (1 - p.beta) * this.#trend
-      this.#level = level
-      if (level > 0) {
-        this.#s0[s0i] = p.gamma * (clean / (level * s1)) + (1 - p.gamma) * s0
-        if (this.#s1 !== undefined && s0 > 0) this.#s1[s1i] = p.delta * (clean / (level * s0)) + (1 - p.delta) * s1
-      }
-    } else {
-      const level = p.alpha * (clean - season) + (1 - p.alpha) * base
-      this.#trend = p.beta * (level - this.#level) + (1 - p.beta) * this.#trend
-      this.#level = level
-      this.#s0[s0i] = p.gamma * (clean - level - s1) + (1 - p.gamma) * s0
-      if (this.#s1 !== undefined) this.#s1[s1i] = p.delta * (clean - level - s0) + (1 - p.delta) * s1
-    }
+    if (this.#mult) this.#smoothMultiplicative(Math.max(0, clean), base, season, s0, s1, s0i, s1i)
+    else this.#smoothAdditive(clean, base, season, s0, s1, s0i, s1i)
     this.#step++
     return predicted
   }
@@ -210,6 +185,27 @@ export class HoltWinters implements ForecastModel {
       upper.push(Math.max(0, point + half))
     }
     return { values, lower, upper }
+  }
+
+  /** Component-form updates of the additive model, from the cleaned observation. */
+  #smoothAdditive(clean: number, base: number, season: number, s0: number, s1: number, s0i: number, s1i: number): void {
+    const p = this.params
+    const level = p.alpha * (clean - season) + (1 - p.alpha) * base
+    this.#trend = p.beta * (level - this.#level) + (1 - p.beta) * this.#trend
+    this.#level = level
+    this.#s0[s0i] = p.gamma * (clean - level - s1) + (1 - p.gamma) * s0
+    if (this.#s1 !== undefined) this.#s1[s1i] = p.delta * (clean - level - s0) + (1 - p.delta) * s1
+  }
+
+  /** Taylor's multiplicative updates; seasonals are left alone while the level is not positive. */
+  #smoothMultiplicative(clean: number, base: number, season: number, s0: number, s1: number, s0i: number, s1i: number): void {
+    const p = this.params
+    const level = season > 0 ? p.alpha * (clean / season) + (1 - p.alpha) * base : base
+    this.#trend = p.beta * (level - this.#level) + (1 - p.beta) * this.#trend
+    this.#level = level
+    if (level <= 0) return
+    this.#s0[s0i] = p.gamma * (clean / (level * s1)) + (1 - p.gamma) * s0
+    if (this.#s1 !== undefined && s0 > 0) this.#s1[s1i] = p.delta * (clean / (level * s0)) + (1 - p.delta) * s1
   }
 
   /** Point forecasts only (no interval, unclamped): the parameter search's hot path. */
@@ -241,6 +237,19 @@ function validPeriods(periods: readonly number[]): readonly number[] {
   const ok = a !== undefined && Number.isInteger(a) && a >= 2 && (periods.length === 1 || (periods.length === 2 && b !== undefined && Number.isInteger(b) && b > a && b % a === 0))
   if (!ok) throw new RangeError(`periods must be [m] or [m, k·m] with integer m ≥ 2, got [${periods.join(', ')}]`)
   return periods
+}
+
+/** Mean absolute deviation of the observed values in [0, length) from `fitted`, at least `floor`. */
+function initialScale(values: readonly (number | null)[], length: number, fitted: (t: number) => number, floor: number): number {
+  let absSum = 0
+  let n = 0
+  for (let t = 0; t < length; t++) {
+    const v = values[t]
+    if (v === null || v === undefined) continue
+    absSum += Math.abs(v - fitted(t))
+    n++
+  }
+  return Math.max(n > 0 ? absSum / n : 0, floor)
 }
 
 function combine(line: number, seasonals: readonly (readonly number[])[], t: number, mult: boolean): number {

@@ -46,36 +46,43 @@ export interface BucketOptions {
 export function bucketSeries(timesSec: ArrayLike<number>, values: ArrayLike<number>, options: BucketOptions): Series {
   const step = validStep(options.stepSeconds)
   if (timesSec.length !== values.length) throw new RangeError(`bucketSeries: ${timesSec.length} times but ${values.length} values`)
-  let first = Infinity
-  let last = -Infinity
-  for (let i = 0; i < timesSec.length; i++) {
-    const t = timesSec[i] ?? Number.NaN
-    if (!Number.isFinite(t)) continue
-    if (t < first) first = t
-    if (t > last) last = t
-  }
-  if (first === Infinity && (options.startSec === undefined || options.endSec === undefined)) {
+  const span = timeSpan(timesSec)
+  if (span === undefined && (options.startSec === undefined || options.endSec === undefined)) {
     return { startSec: options.startSec ?? 0, stepSeconds: step, values: [] }
   }
-  const startSec = options.startSec ?? Math.floor(first / step) * step
-  const endSec = options.endSec ?? last + 1
+  const startSec = options.startSec ?? Math.floor((span?.first ?? 0) / step) * step
+  const endSec = options.endSec ?? (span?.last ?? 0) + 1
   const count = Math.max(0, Math.ceil((endSec - startSec) / step))
+  return { startSec, stepSeconds: step, values: bucketMeans(timesSec, values, { startSec, endSec, step, count }) }
+}
+
+/** Mean of the finite samples within [startSec, endSec) in each of `count` buckets; null where none. */
+function bucketMeans(timesSec: ArrayLike<number>, values: ArrayLike<number>, range: { startSec: number; endSec: number; step: number; count: number }): (number | null)[] {
+  const { startSec, endSec, step, count } = range
   const sums = new Float64Array(count)
   const counts = new Uint32Array(count)
   for (let i = 0; i < timesSec.length; i++) {
     const t = timesSec[i] ?? Number.NaN
     const v = values[i] ?? Number.NaN
-    if (!Number.isFinite(t) || !Number.isFinite(v) || t < startSec || t >= endSec) continue
+    if (!Number.isFinite(v) || !(t >= startSec && t < endSec)) continue
     const b = Math.floor((t - startSec) / step)
     sums[b] = (sums[b] ?? 0) + v
     counts[b] = (counts[b] ?? 0) + 1
   }
-  const out: (number | null)[] = new Array<number | null>(count)
-  for (let b = 0; b < count; b++) {
-    const n = counts[b] ?? 0
-    out[b] = n === 0 ? null : (sums[b] ?? 0) / n
+  return Array.from(sums, (sum, b) => ((counts[b] ?? 0) === 0 ? null : sum / (counts[b] ?? 1)))
+}
+
+/** The earliest and latest finite time, or undefined when there is none. */
+function timeSpan(timesSec: ArrayLike<number>): { first: number; last: number } | undefined {
+  let first = Infinity
+  let last = -Infinity
+  for (let i = 0; i < timesSec.length; i++) {
+    const t = timesSec[i] ?? Number.NaN
+    if (!Number.isFinite(t)) continue
+    first = Math.min(first, t)
+    last = Math.max(last, t)
   }
-  return { startSec, stepSeconds: step, values: out }
+  return first === Infinity ? undefined : { first, last }
 }
 
 /**

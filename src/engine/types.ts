@@ -3,6 +3,7 @@
  * these, computes a Decision, and never performs I/O or reads a clock.
  */
 import type { GroupSpec, QuotaLimits, Size } from '../spec/schema.ts'
+import type { DecayingHistogram } from './vertical/decaying-histogram.ts'
 
 /** Instance lifecycle (DESIGN.md): pending → warming → in-service → draining → terminated; unhealthy; standby. */
 export const InstancePhases = ['pending', 'warming', 'in-service', 'draining', 'terminated', 'unhealthy', 'standby'] as const
@@ -105,6 +106,17 @@ export interface Recommendation {
   readonly bounds?: { readonly min?: number; readonly max?: number }
   readonly size?: Size
   readonly blocksScaleIn?: boolean
+  /**
+   * Recorded and explained but never acted on: combine() ignores its count, bounds and size
+   * (predictive forecastOnly, vertical recommend). Shows what the policy would do, for review.
+   */
+  readonly advisory?: boolean
+  /**
+   * The count is a floor, never a reason to scale in: when no other recommendation carries a
+   * count, a `scaleOutOnly` count below the current one holds the current count (the predictive
+   * policy, as AWS predictive scaling, which only raises capacity).
+   */
+  readonly scaleOutOnly?: boolean
   /** Short machine-readable reason, e.g. 'MetricAboveTarget'. */
   readonly reason: string
   /** Human sentence fragment, e.g. 'cpu 82% > target 60%'. */
@@ -120,6 +132,53 @@ export interface DecideInput {
   readonly nowMs: number
   /** Capacity still allowed to this group by global quotas, beyond what it holds now. */
   readonly quotaRoom?: QuotaRoom
+  /** The group's demand forecast, fitted by the controller (the engine never fits models). */
+  readonly forecast?: DemandForecast
+  /** Per-instance usage histograms for the vertical policy and the mixed planner, kept by the controller. */
+  readonly usage?: UsageHistograms
+  /** Measured launch-to-ready time of the group's recent instances, ms; spec.startupSeconds when absent. */
+  readonly startupMs?: number
+}
+
+/**
+ * A forecast of the group's demand (requests/s, summed over the group) as plain data, made by
+ * the controller from the recorded demand history (src/controller/demand-recorder.ts).
+ * Bucket i covers [fromMs + i·stepMs, fromMs + (i+1)·stepMs); values are bucket means.
+ */
+export interface DemandForecast {
+  /** `ok`: values hold a forecast; `insufficient-history`: too little history yet (values empty). */
+  readonly status: 'ok' | 'insufficient-history'
+  /** The forecasting method chosen by backtest, e.g. 'hw-daily-additive'. */
+  readonly method?: string
+  readonly stepMs: number
+  readonly fromMs: number
+  /** Forecast group requests/s per bucket, without campaign uplift (the policy applies campaigns). */
+  readonly values: readonly number[]
+  /** Upper bound of the prediction interval per bucket, when the method gives one. */
+  readonly upper?: readonly number[]
+  /**
+   * The forecast's error, WAPE in percent: live (forecasts scored against what happened) once
+   * enough buckets were scored, else the backtest's. Absent when unknown.
+   */
+  readonly accuracyWapePercent?: number
+  /** Where accuracyWapePercent comes from. */
+  readonly accuracySource?: 'live' | 'backtest'
+  /** With status insufficient-history: history held and needed, ms. */
+  readonly historyMs?: number
+  readonly neededHistoryMs?: number
+  /** Campaign uplifts learned from past events of the same name, by schedule name. */
+  readonly learnedUplifts?: Readonly<Record<string, number>>
+}
+
+/**
+ * Decaying histograms of per-instance usage (cpu in cores, memory in MiB), as the VPA keeps
+ * them, and the last out-of-memory kill. Owned and fed by the controller; read-only here.
+ */
+export interface UsageHistograms {
+  readonly cpuCores: DecayingHistogram
+  readonly memoryMiB: DecayingHistogram
+  /** The last OOM kill the controller detected: the memory in use and when, epoch ms. */
+  readonly oom?: { readonly usageMiB: number; readonly atMs: number }
 }
 
 /** Remaining room under a quota; absent fields are unlimited. */

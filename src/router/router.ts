@@ -154,6 +154,8 @@ export class Router extends EventEmitter<RouterEvents> {
     cluster.setupPrimary({
       exec: fileURLToPath(new URL('./cluster-worker.ts', import.meta.url)),
       execArgv: ['--import', import.meta.resolve('tsx')],
+      // The worker reads its settings from TIDE_ROUTER_CORE, not from tide's own command line.
+      args: [],
     })
     const ports = await Promise.all(Array.from({ length: this.#coreCount }, (_, i) => this.#fork(i)))
     return ports[0] ?? 0

@@ -188,6 +188,34 @@ test('instances left out of setInstances, or listed as draining, get no new requ
   assert.deepEqual([...router.health().keys()], ['b'])
 })
 
+test('a warming instance gets traffic once healthy', async () => {
+  const { router, backends } = await setup(['w'])
+  router.setInstances([{ id: 'w', host: '127.0.0.1', port: backends[0]!.port, state: 'warming' }])
+  assert.equal((await request(router.port)).body, 'w')
+})
+
+test('a client that goes away frees its instance slot and the instance sees the abort', async () => {
+  const { router, backends } = await setup(['a'])
+  const a = backends[0]!
+  hold(a)
+  const arrived = a.nextRequest()
+  const aborted = new Promise<void>((resolve) => {
+    a.handler = (req) => {
+      req.socket.once('close', () => {
+        resolve()
+      })
+    }
+  })
+  const req = http.request({ host: '127.0.0.1', port: router.port, path: '/slow', agent: false })
+  req.on('error', () => undefined)
+  req.end()
+  await arrived
+  req.destroy()
+  await aborted
+  const s = await statsWhere(router, (x) => x.instances.some((i) => i.id === 'a' && i.inFlight === 0))
+  assert.equal(s.total.inFlight, 0)
+})
+
 test('no routable instance: 503 TIDE_ERR_ROUTER_NO_INSTANCE with Retry-After', async () => {
   const { router } = await setup([])
   const reply = await request(router.port)

@@ -47,6 +47,12 @@ export interface LocalProviderOptions {
   readonly procRoot?: string
   /** Whether instances inherit tide's own environment (PATH, HOME, …) under launch.env. Default true. */
   readonly inheritEnv?: boolean
+  /**
+   * Variables of tide's own environment that instances never inherit: secrets of tide
+   * itself. Default ['TIDE_API_TOKEN']; pass the config's api.tokenEnv when it differs.
+   * launch.env may still set them explicitly.
+   */
+  readonly withholdEnv?: readonly string[]
 }
 
 /** How an owned child process ended, as Node reported it. */
@@ -67,6 +73,7 @@ export class LocalProvider implements Provider {
   readonly #stopTimeoutMs: number
   readonly #procRoot: string
   readonly #inheritEnv: boolean
+  readonly #withholdEnv: readonly string[]
   /** Exit status of children this object spawned, by instance id (for the 'failed' record's meta). */
   readonly #exits = new Map<string, ExitInfo>()
   /**
@@ -84,6 +91,7 @@ export class LocalProvider implements Provider {
     this.#stopTimeoutMs = options.stopTimeoutMs ?? 10_000
     this.#procRoot = options.procRoot ?? '/proc'
     this.#inheritEnv = options.inheritEnv ?? true
+    this.#withholdEnv = options.withholdEnv ?? ['TIDE_API_TOKEN']
   }
 
   /**
@@ -163,8 +171,10 @@ export class LocalProvider implements Provider {
     const logPath = join(logDir, `${id}.log`)
     mkdirSync(logDir, { recursive: true })
     const logFd = openSync(logPath, 'a', 0o600)
+    const inherited: Record<string, string | undefined> = this.#inheritEnv ? { ...process.env } : {}
+    for (const name of this.#withholdEnv) inherited[name] = undefined
     const env: Record<string, string | undefined> = {
-      ...(this.#inheritEnv ? process.env : {}),
+      ...inherited,
       ...launch.env,
       PORT: String(port),
       TIDE_CPU: String(size.cpu),

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createInterface } from 'node:readline'
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -226,6 +228,51 @@ describe('local provider with the process sampler', () => {
       for (const x of await p.list(shopGroup)) await p.terminate(shopGroup, x.id)
       await env.cleanup()
       rmSync(dbDir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('local provider across a tide crash', () => {
+  test('instances launched by a tide process killed with SIGKILL keep serving and are adopted by the next one', async () => {
+    const env = localEnv(groupOf('crash', [...tsxNode, tinyServer]))
+    const fakeTide = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../fixtures/tide-that-dies.ts', import.meta.url)), env.registry.path, env.dir], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    try {
+      const [line] = (await once(createInterface({ input: fakeTide.stdout }), 'line')) as [string]
+      const { id } = JSON.parse(line) as { id: string }
+      fakeTide.kill('SIGKILL')
+      await once(fakeTide, 'exit')
+      const restarted = env.newProvider()
+      const rs = await restarted.list(env.group)
+      assert.deepEqual(rs.map((r) => [r.id, r.status]), [[id, 'running']])
+      const res = await fetch(`http://127.0.0.1:${rs[0]!.address!.port}/healthz`)
+      assert.equal(res.status, 200, 'the orphaned instance still serves')
+      await restarted.terminate(env.group, id)
+      assert.deepEqual(await restarted.list(env.group), [])
+    } finally {
+      fakeTide.kill('SIGKILL')
+      for (const r of await env.newProvider().list(env.group)) await env.newProvider().terminate(env.group, r.id)
+      await env.cleanup()
+    }
+  })
+
+  test("tide's own secrets are withheld from instances; launch.env can still set a variable", async () => {
+    // HOME stands in for a secret: present in this process, withheld from the instance.
+    assert.ok(process.env.HOME !== undefined)
+    const g = groupOf('secret', [...tsxNode, tinyServer], { FIXTURE_SHOW: 'HOME,TIDE_API_TOKEN', TIDE_API_TOKEN: 'set-on-purpose' })
+    const env = localEnv(g)
+    const p = new LocalProvider({ registry: env.registry, stateDir: env.dir, withholdEnv: ['HOME'] })
+    try {
+      const [r] = await p.launch(g, g.size, 1)
+      const running = await untilStatus(p, g, r!.id, 'running')
+      const body = (await (await fetch(`http://127.0.0.1:${running.address!.port}/env`)).json()) as { env: Record<string, string> }
+      assert.equal(body.env.HOME, undefined)
+      assert.equal(body.env.TIDE_API_TOKEN, 'set-on-purpose')
+    } finally {
+      for (const x of await p.list(g)) await p.terminate(g, x.id)
+      await env.cleanup()
     }
   })
 })

@@ -32,7 +32,7 @@ export const ReplicasSchema = z
     /** Replicas to start with; defaults to min. */
     initial: nonNegativeInt.optional(),
   })
-  .refine((r) => r.min <= r.max, { message: 'replicas.min must not exceed replicas.max', path: ['min'] })
+  .refine((r) => r.min <= r.max, { message: 'must not exceed replicas.max', path: ['min'] })
 
 export const HealthSchema = z.strictObject({
   path: z.string().startsWith('/').default('/healthz'),

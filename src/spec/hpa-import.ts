@@ -25,6 +25,8 @@
  */
 import { Document, LineCounter, parseAllDocuments } from 'yaml'
 import { TideError, TideErrorCodes } from '../errors.ts'
+import { ConfigError } from './errors.ts'
+import { parseConfig } from './load.ts'
 import type { GroupInput } from './schema.ts'
 
 /** The manifest cannot be converted at all: not YAML, no HPA in it, or an HPA without maxReplicas. */
@@ -84,7 +86,24 @@ export function convertHpa(text: string, fileName: string): HpaConversion {
     }
   }
   if (groups.length === 0) throw new HpaImportError(`${fileName}: no HorizontalPodAutoscaler found (kind: HorizontalPodAutoscaler)`)
-  return { groups, notes, yaml: rendered.join('---\n') }
+  const yaml = rendered.join('---\n')
+  checkOutput(yaml, fileName)
+  return { groups, notes, yaml }
+}
+
+/**
+ * The output must be a valid tide.yaml. It is not when the HPA itself holds values
+ * Kubernetes would refuse too (maxReplicas 0, periodSeconds 0, min above max) or two
+ * HPAs share a name; say so in tide's field names, which mirror the HPA's.
+ */
+function checkOutput(yaml: string, fileName: string): void {
+  try {
+    parseConfig(yaml, 'converted')
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    const problems = err.issues.map((i) => `  ${i.path === '' ? '' : `${i.path}: `}${i.message}`).join('\n')
+    throw new HpaImportError(`${fileName}: the HorizontalPodAutoscaler holds values tide cannot accept (would Kubernetes?):\n${problems}`)
+  }
 }
 
 function manifestsOf(value: unknown): Json[] {

@@ -182,6 +182,11 @@ test('a name that is not a group name is renamed, with a note', () => {
 const failures = [
   { name: 'no HPA in the file', text: 'apiVersion: v1\nkind: Service\nmetadata: { name: s }\n', match: /h\.yaml: no HorizontalPodAutoscaler found/ },
   { name: 'missing maxReplicas', text: 'kind: HorizontalPodAutoscaler\nmetadata: { name: a }\nspec: { minReplicas: 1 }\n', match: /h\.yaml:1: HorizontalPodAutoscaler a: spec\.maxReplicas is required/ },
+  {
+    name: 'values Kubernetes would refuse too',
+    text: 'kind: HorizontalPodAutoscaler\nmetadata: { name: a }\nspec:\n  minReplicas: 5\n  maxReplicas: 3\n  behavior: { scaleDown: { policies: [{ type: Pods, value: 1, periodSeconds: 0 }] } }\n',
+    match: /^h\.yaml: the HorizontalPodAutoscaler holds values tide cannot accept \(would Kubernetes\?\):\n {2}replicas\.min: must not exceed replicas\.max\n {2}behavior\.scaleDown\.policies\[0\]\.periodSeconds: must be > 0, got 0$/,
+  },
   { name: 'YAML syntax error', text: 'kind: [HorizontalPodAutoscaler\n', match: /^h\.yaml:2:1: YAML: / },
 ] as const
 for (const c of failures) {

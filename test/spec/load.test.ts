@@ -100,7 +100,7 @@ const badCases = [
   {
     name: 'min above max',
     text: 'group: a\nprovider: sim\nreplicas: { min: 5, max: 3 }\n',
-    want: ['t.yaml:3:18: replicas.min: replicas.min must not exceed replicas.max'],
+    want: ['t.yaml:3:18: replicas.min: must not exceed replicas.max'],
   },
   {
     name: 'bad group name',

@@ -225,6 +225,59 @@ async function startTide(workers: number, backendPorts: readonly number[]): Prom
   return router
 }
 
+interface TideRun {
+  readonly workers: number
+  readonly full: WrkResult
+  readonly cpu: number
+  readonly paced: WrkResult
+}
+
+interface Measurements {
+  readonly cores: number
+  readonly nginx: WrkResult
+  readonly nginxCpu: number
+  readonly nginxPaced: WrkResult
+  readonly direct: WrkResult
+  readonly tideRuns: readonly TideRun[]
+}
+
+/** The two tables from the measurements; the first tide run (one worker per core) is the one judged. */
+function tables({ cores, nginx, nginxCpu, nginxPaced, direct, tideRuns }: Measurements): Table[] {
+  const best = tideRuns[0]
+  const perRequestUs = (cpu: number, r: WrkResult): number => (r.requests > 0 ? (cpu * 1e6) / r.requests : Infinity)
+  const nginxUs = perRequestUs(nginxCpu, nginx)
+  const rows: (string | number)[][] = [['nginx (worker_processes auto, keepalive)', Math.round(nginx.rps), '1.00x', fmt(nginx.p99Ms), fmt(nginxUs, 1), '1.00x', nginx.errors]]
+  for (const t of tideRuns) {
+    const us = perRequestUs(t.cpu, t.full)
+    rows.push([`tide router, ${t.workers} worker${t.workers === 1 ? '' : 's'}`, Math.round(t.full.rps), `${fmt(t.full.rps / nginx.rps)}x`, fmt(t.full.p99Ms), fmt(us, 1), `${fmt(nginxUs / us)}x`, t.full.errors])
+  }
+  const latencyRows: (string | number)[][] = [
+    ['direct to the two backends', Math.round(direct.rps), fmt(direct.p50Ms), fmt(direct.p99Ms), '-', direct.errors],
+    ['nginx', Math.round(nginxPaced.rps), fmt(nginxPaced.p50Ms), fmt(nginxPaced.p99Ms), fmt(nginxPaced.p99Ms - direct.p99Ms), nginxPaced.errors],
+    ...tideRuns.map((t) => [`tide router, ${t.workers} worker${t.workers === 1 ? '' : 's'}`, Math.round(t.paced.rps), fmt(t.paced.p50Ms), fmt(t.paced.p99Ms), fmt(t.paced.p99Ms - direct.p99Ms), t.paced.errors]),
+  ]
+  const ratio = best ? best.full.rps / nginx.rps : 0
+  const added = best ? best.paced.p99Ms - direct.p99Ms : Infinity
+  return [
+    {
+      title: `Router throughput: wrk -t2 -c${CONNECTIONS} -d${RUN_SECONDS}s, ${cores} cores, two node:http backends`,
+      columns: ['proxy', 'requests/s', 'vs nginx', 'p99 ms', 'proxy cpu µs/req', 'nginx cpu / this', 'errors'],
+      rows,
+      notes: [
+        `Goal: tide ≥ 0.5x nginx. Measured ${fmt(ratio)}x with ${best?.workers ?? 0} workers: ${ratio >= 0.5 ? 'met' : 'NOT met'}.`,
+        'wrk, nginx, both backends and the router share the same cores, so figures are noisy when other work runs.',
+        'proxy cpu µs/req: user+system CPU of the proxy processes (nginx master+workers; tide primary+workers) per request, from /proc; less sensitive to other load than requests/s.',
+      ],
+    },
+    {
+      title: `Router added latency at about half of nginx's rate (wrk paced: ${PACE_DELAY_MS} ms delay per request)`,
+      columns: ['path', 'requests/s', 'p50 ms', 'p99 ms', 'p99 added ms', 'errors'],
+      rows: latencyRows,
+      notes: [`Goal: p99 added by tide < 2 ms. Measured ${fmt(added)} ms: ${added < 2 ? 'met' : 'NOT met'}.`],
+    },
+  ]
+}
+
 /** The benchmark: see the module comment. */
 export async function run(): Promise<Table[]> {
   const install = spawnSync('bash', ['scripts/install-system-deps.sh', 'nginx', 'wrk'], { stdio: 'inherit' })
@@ -247,7 +300,7 @@ export async function run(): Promise<Table[]> {
     const nginxUrl = `http://127.0.0.1:${nginxPort}/`
     const [nginx, nginxCpu] = await withCpu(nginxProcess.pid ?? -1, notProxies, () => wrk(nginxUrl, CONNECTIONS))
 
-    const tideRuns: { workers: number; full: WrkResult; cpu: number; paced: WrkResult }[] = []
+    const tideRuns: TideRun[] = []
     for (const workers of [...new Set([cores, 1])]) {
       const router = await startTide(workers, backendPorts)
       routers.push(router)
@@ -264,39 +317,7 @@ export async function run(): Promise<Table[]> {
       pace,
     )
 
-    const best = tideRuns[0]
-    const perRequestUs = (cpu: number, r: WrkResult): number => (r.requests > 0 ? (cpu * 1e6) / r.requests : Infinity)
-    const nginxUs = perRequestUs(nginxCpu, nginx)
-    const rows: (string | number)[][] = [['nginx (worker_processes auto, keepalive)', Math.round(nginx.rps), '1.00x', fmt(nginx.p99Ms), fmt(nginxUs, 1), '1.00x', nginx.errors]]
-    for (const t of tideRuns) {
-      const us = perRequestUs(t.cpu, t.full)
-      rows.push([`tide router, ${t.workers} worker${t.workers === 1 ? '' : 's'}`, Math.round(t.full.rps), `${fmt(t.full.rps / nginx.rps)}x`, fmt(t.full.p99Ms), fmt(us, 1), `${fmt(nginxUs / us)}x`, t.full.errors])
-    }
-    const latencyRows: (string | number)[][] = [
-      ['direct to the two backends', Math.round(direct.rps), fmt(direct.p50Ms), fmt(direct.p99Ms), '-', direct.errors],
-      ['nginx', Math.round(nginxPaced.rps), fmt(nginxPaced.p50Ms), fmt(nginxPaced.p99Ms), fmt(nginxPaced.p99Ms - direct.p99Ms), nginxPaced.errors],
-      ...tideRuns.map((t) => [`tide router, ${t.workers} worker${t.workers === 1 ? '' : 's'}`, Math.round(t.paced.rps), fmt(t.paced.p50Ms), fmt(t.paced.p99Ms), fmt(t.paced.p99Ms - direct.p99Ms), t.paced.errors]),
-    ]
-    const ratio = best ? best.full.rps / nginx.rps : 0
-    const added = best ? best.paced.p99Ms - direct.p99Ms : Infinity
-    return [
-      {
-        title: `Router throughput: wrk -t2 -c${CONNECTIONS} -d${RUN_SECONDS}s, ${cores} cores, two node:http backends`,
-        columns: ['proxy', 'requests/s', 'vs nginx', 'p99 ms', 'proxy cpu µs/req', 'nginx cpu / this', 'errors'],
-        rows,
-        notes: [
-          `Goal: tide ≥ 0.5x nginx. Measured ${fmt(ratio)}x with ${best?.workers ?? 0} workers: ${ratio >= 0.5 ? 'met' : 'NOT met'}.`,
-          'wrk, nginx, both backends and the router share the same cores, so figures are noisy when other work runs.',
-          'proxy cpu µs/req: user+system CPU of the proxy processes (nginx master+workers; tide primary+workers) per request, from /proc; less sensitive to other load than requests/s.',
-        ],
-      },
-      {
-        title: `Router added latency at about half of nginx's rate (wrk paced: ${PACE_DELAY_MS} ms delay per request)`,
-        columns: ['path', 'requests/s', 'p50 ms', 'p99 ms', 'p99 added ms', 'errors'],
-        rows: latencyRows,
-        notes: [`Goal: p99 added by tide < 2 ms. Measured ${fmt(added)} ms: ${added < 2 ? 'met' : 'NOT met'}.`],
-      },
-    ]
+    return tables({ cores, nginx, nginxCpu, nginxPaced, direct, tideRuns })
   } finally {
     for (const r of routers) await r.stop({ graceMs: 0 }).catch(() => undefined)
     for (const c of children) if (c.exitCode === null) c.kill('SIGTERM')

@@ -17,9 +17,9 @@ export function fmt(value: number, digits = 2): string {
 /** Renders a table as aligned text, right-aligning numeric cells. */
 export function renderTable(table: Table): string {
   const cells = [table.columns, ...table.rows.map((r) => r.map((c) => (typeof c === 'number' ? fmt(c) : c)))]
-  const widths = table.columns.map((_, i) => Math.max(...cells.map((r) => String(r[i] ?? '').length)))
-  const line = (r: readonly (string | number)[]) =>
-    r.map((c, i) => (typeof c === 'number' || /^[-+]?[\d.]+[%x]?$/.test(String(c)) ? String(c).padStart(widths[i] ?? 0) : String(c).padEnd(widths[i] ?? 0))).join('  ')
+  const widths = table.columns.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)))
+  // Numbers (and ratios or percentages such as 1.05x, 0.3%) are right-aligned, text left-aligned.
+  const line = (r: readonly string[]) => r.map((c, i) => (/^[-+]?[\d.]+[%x]?$/.test(c) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ')
   const out = [`## ${table.title}`, '', line(cells[0] ?? []), widths.map((w) => '-'.repeat(w)).join('  ')]
   for (const r of cells.slice(1)) out.push(line(r))
   if (table.notes) out.push('', ...table.notes.map((n) => `- ${n}`))

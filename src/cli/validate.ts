@@ -3,6 +3,8 @@
  * the groups it found, or every error at once (exit 1). With `--json` it prints the
  * whole config with every default filled in, which is what tide will actually run.
  */
+import { accessSync, constants, statSync } from 'node:fs'
+import { delimiter, isAbsolute, join, resolve } from 'node:path'
 import { loadConfig } from '../spec/load.ts'
 import type { GroupSpec, MetricSpec, TideConfig } from '../spec/schema.ts'
 import type { Command } from './args.ts'
@@ -25,7 +27,7 @@ export const command: Command = {
     const path = args.requiredString('config')
     const config = loadConfig(path)
     io.stdout.write(args.boolean('json') ? `${JSON.stringify(config, null, 2)}\n` : summary(config, path))
-    const warnings = configWarnings(config)
+    const warnings = [...configWarnings(config), ...launchWarnings(config, io.env.PATH ?? '')]
     for (const w of warnings) io.stderr.write(`tide: warning: ${w}\n`)
     return args.boolean('strict') && warnings.length > 0 ? 1 : 0
   },
@@ -69,6 +71,45 @@ function scheduleWarnings(g: GroupSpec): string[] {
     if (desired !== undefined && desired > max) out.push(`${g.group}: schedule ${s.name} wants ${desired} replicas, above max ${max}`)
   }
   return out
+}
+
+/**
+ * For `local` groups: whether launch.cwd is a directory and launch.command[0] can be
+ * run from here (a path relative to launch.cwd, or a name found on `path`, the PATH
+ * variable). Warnings, not errors: the file may be checked on another machine than the
+ * one that runs it.
+ */
+export function launchWarnings(config: TideConfig, path: string): string[] {
+  const out: string[] = []
+  for (const g of config.groups) {
+    if (g.provider !== 'local' || g.launch === undefined) continue
+    const cwd = resolve(g.launch.cwd ?? '.')
+    if (!isDirectory(cwd)) {
+      out.push(`${g.group}: launch.cwd ${g.launch.cwd ?? '.'} is not a directory here`)
+      continue
+    }
+    const program = g.launch.command[0] ?? ''
+    const found = program.includes('/') ? isExecutable(isAbsolute(program) ? program : join(cwd, program)) : path.split(delimiter).some((dir) => dir !== '' && isExecutable(join(dir, program)))
+    if (!found) out.push(`${g.group}: launch.command program "${program}" is not ${program.includes('/') ? 'an executable file' : 'on PATH'} here`)
+  }
+  return out
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory()
+  } catch {
+    return false
+  }
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK)
+    return statSync(path).isFile()
+  } catch {
+    return false
+  }
 }
 
 /** A few lines per group: what an operator checks first after editing the file. */

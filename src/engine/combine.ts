@@ -4,6 +4,10 @@
  * in only if ALL agree — that is, the maximum. A recommendation that
  * `blocksScaleIn` (a metric is missing) vetoes any count below the current one.
  * Schedules' bounds combine as the highest min and the lowest max.
+ * An `advisory` recommendation (forecastOnly, vertical recommend) is listed in the Decision
+ * but takes no part here. A `scaleOutOnly` count (predictive) joins the max, but when it
+ * is the only count and lies below the current one, the current count stands: such a
+ * policy floors a scale-in, it never causes one.
  */
 import type { Recommendation } from './types.ts'
 
@@ -27,7 +31,10 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 export function combine(currentReplicas: number, recommendations: readonly Recommendation[]): Combined {
   const out: Mutable<Combined> = { proposed: currentReplicas, hasReplicas: false }
   let blocker: Recommendation | undefined
+  let onlyFloors = true
   for (const r of recommendations) {
+    if (r.advisory === true) continue
+    if (r.replicas !== undefined && r.scaleOutOnly !== true) onlyFloors = false
     // On a tie a metric-driven recommendation explains the count better than a schedule's desired.
     if (r.replicas !== undefined && (!out.hasReplicas || r.replicas > out.proposed || (r.replicas === out.proposed && out.driver?.policy === 'scheduled'))) {
       out.proposed = r.replicas
@@ -37,6 +44,7 @@ export function combine(currentReplicas: number, recommendations: readonly Recom
     if (r.blocksScaleIn === true) blocker ??= r
     if (r.bounds !== undefined) addBounds(out, r.bounds)
   }
+  if (out.hasReplicas && onlyFloors && out.proposed < currentReplicas) out.proposed = currentReplicas
   if (blocker !== undefined && out.proposed < currentReplicas) out.vetoedBy = blocker
   return out
 }

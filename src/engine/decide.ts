@@ -8,6 +8,7 @@
  *      skipping the windows and rates, as the HPA does for out-of-range counts.
  *   3. otherwise: stabilization windows → rate policies and min/max
  *   4. quota (only caps growth) → scale-in protection (never below the protected count)
+ *   5. size: the mixed planner picks (count, size), or vertical auto sets the size (resize.ts)
  *
  * and returns the next ScaleHistory: this tick's unstabilized recommendation is
  * recorded, a scale event is recorded when the decision scales, and entries older
@@ -22,6 +23,7 @@ import { policyInput } from './policies/policy.ts'
 import { isStepRecommendation } from './policies/step.ts'
 import { capByQuota } from './quota-room.ts'
 import { longestPeriodMs, ratePolicyText, scaleDownLimit, scaleUpLimit } from './rate-limits.ts'
+import { sizeOutcome } from './resize.ts'
 import { protectedCount, scaleInCandidates } from './scale-in.ts'
 import { stabilize } from './stabilization.ts'
 import type { AppliedLimit, DecideInput, Decision, DecisionReason, InstanceView, Recommendation, ScaleEvent, ScaleHistory, TimedRecommendation } from './types.ts'
@@ -54,18 +56,23 @@ export function decide(input: DecideInput): Decision {
   }
 
   to = finalGuards(input, from, to, pin.instances.live, limits)
+  // Size (vertical auto, or the mixed planner for both dimensions) after the count's guards.
+  const sized = sizeOutcome(input, combined, to, limits, recommendations)
+  to = sized.to
 
   const reason = reasonOf(limits, combined, recommendations, to, from)
-  const kind: Decision['kind'] = to !== from ? 'scale' : reason === 'NoMetrics' ? 'skip' : 'hold'
+  const kind: Decision['kind'] = to !== from || sized.resize !== undefined ? 'scale' : reason === 'NoMetrics' ? 'skip' : 'hold'
   const live = pin.instances.live
+  const explanation = explain({ kind, from, to, reason, recommendations, ...(combined.driver === undefined ? {} : { driver: combined.driver }), limits })
   return {
     group: spec.group,
     atMs: nowMs,
     kind,
     from,
     to,
+    ...(sized.resize === undefined ? {} : { resize: sized.resize }),
     reason,
-    explanation: explain({ kind, from, to, reason, recommendations, ...(combined.driver === undefined ? {} : { driver: combined.driver }), limits }),
+    explanation: sized.note === undefined ? explanation : `${explanation}; ${sized.note}`,
     recommendations,
     limits,
     scaleInCandidates: live.length > to ? scaleInCandidates(live) : [],

@@ -3,7 +3,8 @@
  * "scaled 4→7: cpu 92% > target 60%; capped by scale-up policy +4 instances/15 s"
  * "held at 5: within tolerance (cpu 63% vs 60%, ±10%)".
  * It states the outcome, then what drove it (with the numbers), then every guard
- * that changed the count, in the order they applied.
+ * that changed the count, in the order they applied. Advisory recommendations (forecastOnly,
+ * vertical recommend) are always listed, marked as not acted on.
  */
 import type { AppliedLimit, Decision, Recommendation } from './types.ts'
 
@@ -28,6 +29,10 @@ export function explain(args: ExplainArgs): string {
   if (args.driver !== undefined) clauses.push(args.driver.detail)
   for (const r of args.recommendations) {
     if (r === args.driver) continue
+    if (r.advisory === true) {
+      clauses.push(`${r.detail} (recommendation only, not acted on)`)
+      continue
+    }
     // Without a driver every recommendation explains why there is none; with one, the others
     // matter only when they shape the outcome: a schedule's bounds or a scale-in veto.
     if (args.driver === undefined || r.bounds !== undefined || r.blocksScaleIn === true) clauses.push(r.detail)

@@ -46,50 +46,49 @@ export interface UpliftOptions {
   readonly quantile?: number
   /** Options for the baseline forecasters. */
   readonly fit?: FitOptions
+  /** Windows of other events to blank out of the baselines as well (they are not scored). */
+  readonly maskAlso?: readonly TimeWindow[]
 }
 
 /**
  * Learns the uplift of event `name` from `history` and the windows of its past occurrences.
  * Each window is scored against a baseline fitted on the history before it, with every past
- * window (of this event; pass others' too if they exist) blanked so it does not inflate
- * the baseline. Windows outside the history, or with less history before them than the
+ * window of this event, and `maskAlso` (other events), blanked so they do not inflate the
+ * baseline. Windows outside the history, or with less history before them than the
  * forecaster needs (2 days by default), are reported in `skipped`.
  */
 export function expectedUplift(name: string, history: Series, pastWindows: readonly TimeWindow[], options: UpliftOptions = {}): UpliftEstimate {
   const q = options.quantile ?? 0.9
   if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile must be within 0–1, got ${q}`)
-  const masked = maskWindows(history, pastWindows)
+  const masked = maskWindows(history, [...pastWindows, ...(options.maskAlso ?? [])])
   const basedOn: UpliftEvidence[] = []
   const skipped: UpliftSkip[] = []
-  const step = history.stepSeconds
   for (const w of [...pastWindows].sort((a, b) => a.startSec - b.startSec)) {
-    const from = Math.max(0, Math.ceil((w.startSec - history.startSec) / step))
-    const to = Math.min(history.values.length, Math.ceil((w.endSec - history.startSec) / step))
-    const window = { startSec: w.startSec, endSec: w.endSec }
-    if (to <= from) {
-      skipped.push({ ...window, reason: 'no-data' })
-      continue
-    }
-    const fit = fitForecaster(sliceSeries(masked, 0, from), options.fit)
-    if (fit.status !== 'ok') {
-      skipped.push({ ...window, reason: 'insufficient-history' })
-      continue
-    }
-    const baseline = fit.forecaster.forecast(to - from).values
-    const ratios: number[] = []
-    for (let i = from; i < to; i++) {
-      const actual = history.values[i]
-      const expected = baseline[i - from] ?? 0
-      if (actual !== null && actual !== undefined && expected > 0) ratios.push(actual / expected)
-    }
-    if (ratios.length === 0) {
-      skipped.push({ ...window, reason: 'no-data' })
-      continue
-    }
-    basedOn.push({ ...window, uplift: quantile(ratios, q), baselineMethod: fit.forecaster.method, buckets: ratios.length })
+    const r = eventUplift(history, masked, { startSec: w.startSec, endSec: w.endSec }, q, options.fit)
+    if ('reason' in r) skipped.push(r)
+    else basedOn.push(r)
   }
   const uplift = basedOn.length === 0 ? undefined : quantile(basedOn.map((e) => e.uplift), 0.5)
   return { name, uplift, basedOn, skipped }
+}
+
+/** One past event's uplift against a baseline fitted on the (masked) history before it. */
+function eventUplift(history: Series, masked: Series, window: TimeWindow, q: number, fit: FitOptions | undefined): UpliftEvidence | UpliftSkip {
+  const step = history.stepSeconds
+  const from = Math.max(0, Math.ceil((window.startSec - history.startSec) / step))
+  const to = Math.min(history.values.length, Math.ceil((window.endSec - history.startSec) / step))
+  if (to <= from) return { ...window, reason: 'no-data' }
+  const fitted = fitForecaster(sliceSeries(masked, 0, from), fit)
+  if (fitted.status !== 'ok') return { ...window, reason: 'insufficient-history' }
+  const baseline = fitted.forecaster.forecast(to - from).values
+  const ratios: number[] = []
+  for (let i = from; i < to; i++) {
+    const actual = history.values[i]
+    const expected = baseline[i - from] ?? 0
+    if (actual !== null && actual !== undefined && expected > 0) ratios.push(actual / expected)
+  }
+  if (ratios.length === 0) return { ...window, reason: 'no-data' }
+  return { ...window, uplift: quantile(ratios, q), baselineMethod: fitted.forecaster.method, buckets: ratios.length }
 }
 
 /** An upcoming event to lay over a forecast. */

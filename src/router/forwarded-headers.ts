@@ -73,12 +73,16 @@ export function forwardRequestHeaders(rawHeaders: readonly string[], clientAddre
   }
   const listed = connectionListed(connection)
   if (listed !== undefined) out = withoutNames(out, listed)
+  return { ...withForwarding(out, forwardedFor, clientAddress, requestId), contentLength, chunked }
+}
+
+/** Appends X-Forwarded-For/Proto and, when the client sent none, a new X-Request-Id. */
+function withForwarding(out: string[], forwardedFor: string | undefined, clientAddress: string, clientRequestId: string | undefined): { headers: string[]; requestId: string } {
   out.push('x-forwarded-for', forwardedFor === undefined ? clientAddress : `${forwardedFor}, ${clientAddress}`, 'x-forwarded-proto', 'http')
-  if (requestId === undefined) {
-    requestId = randomUUID()
-    out.push('x-request-id', requestId)
-  }
-  return { headers: out, requestId, contentLength, chunked }
+  if (clientRequestId !== undefined) return { headers: out, requestId: clientRequestId }
+  const requestId = randomUUID()
+  out.push('x-request-id', requestId)
+  return { headers: out, requestId }
 }
 
 /** The flat header list without the given (lower-case) names. */

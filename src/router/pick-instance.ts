@@ -44,24 +44,32 @@ export interface Pick {
 export function pickInstance(candidates: readonly Pickable[], options: PickOptions): Pick {
   const n = candidates.length
   if (n === 0) return { index: undefined, nextCursor: options.cursor }
-  let index: number
+  let index = 0
   let nextCursor = options.cursor
-  if (n === 1) {
-    index = 0
-  } else if (options.balance === 'round-robin') {
+  if (n > 1 && options.balance === 'round-robin') {
     index = options.cursor % n
     nextCursor = (index + 1) % n
-  } else {
-    const a = Math.min(n - 1, Math.floor(options.random() * n))
-    // The second choice is drawn among the other n − 1 so that the two are distinct.
-    let b = Math.min(n - 2, Math.floor(options.random() * (n - 1)))
-    if (b >= a) b += 1
-    index = (candidates[b]?.inFlight ?? Infinity) < (candidates[a]?.inFlight ?? Infinity) ? b : a
+  } else if (n > 1) {
+    index = p2cIndex(candidates, options.random)
   }
-  if ((candidates[index]?.inFlight ?? Infinity) < options.maxInFlight) return { index, nextCursor }
+  if (inFlightAt(candidates, index) < options.maxInFlight) return { index, nextCursor }
   const least = leastLoadedIndex(candidates)
-  if (least === undefined || (candidates[least]?.inFlight ?? Infinity) >= options.maxInFlight) return { index: undefined, nextCursor }
+  if (least === undefined || inFlightAt(candidates, least) >= options.maxInFlight) return { index: undefined, nextCursor }
   return { index: least, nextCursor }
+}
+
+/** Power of two choices among n ≥ 2 candidates: the less loaded of two distinct random ones, the first on a tie. */
+function p2cIndex(candidates: readonly Pickable[], random: () => number): number {
+  const n = candidates.length
+  const a = Math.min(n - 1, Math.floor(random() * n))
+  // The second choice is drawn among the other n − 1 so that the two are distinct.
+  let b = Math.min(n - 2, Math.floor(random() * (n - 1)))
+  if (b >= a) b += 1
+  return inFlightAt(candidates, b) < inFlightAt(candidates, a) ? b : a
+}
+
+function inFlightAt(candidates: readonly Pickable[], i: number): number {
+  return candidates[i]?.inFlight ?? Infinity
 }
 
 /** The index of the candidate with the fewest in-flight requests (the first on a tie), undefined for none. */
@@ -69,7 +77,7 @@ export function leastLoadedIndex(candidates: readonly Pickable[]): number | unde
   let best: number | undefined
   let bestInFlight = Infinity
   for (let i = 0; i < candidates.length; i++) {
-    const inFlight = candidates[i]?.inFlight ?? Infinity
+    const inFlight = inFlightAt(candidates, i)
     if (inFlight < bestInFlight) {
       best = i
       bestInFlight = inFlight

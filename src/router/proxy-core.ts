@@ -494,18 +494,26 @@ export class ProxyCore {
       // Headers already went to the client: all we can do is cut the connection so it sees a truncated answer.
       this.#finishFailed(ex, nowMs)
       ex.res.destroy(err)
-    } else if (code === 'TIDE_ERR_ROUTER_BODY_TOO_LARGE') {
-      this.#reply(ex, err instanceof RouterError ? err : new RouterError('TIDE_ERR_ROUTER_BODY_TOO_LARGE', err.message))
-    } else if (ex.timedOut || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-      this.#reply(ex, new RouterError('TIDE_ERR_ROUTER_TIMEOUT', `no answer within routing.limits.requestTimeoutSeconds (${this.#timeoutMs / 1000} s)`, { cause: err }))
-    } else if (this.#retryable(ex, code)) {
-      ex.state = 'new'
-      this.#admit(ex)
     } else {
-      const tried = ex.attempts === 1 ? 'the instance' : `${ex.attempts} instances`
-      this.#reply(ex, new RouterError('TIDE_ERR_ROUTER_UPSTREAM', `${tried} failed before answering (${code || err.message})`, { cause: err }))
+      const answer = this.#failureAnswer(ex, err, code)
+      if (answer) this.#reply(ex, answer)
+      else {
+        ex.state = 'new'
+        this.#admit(ex)
+      }
     }
     this.#pumpQueue()
+  }
+
+  /** The error answer for a failed attempt whose answer has not started, or undefined to retry. */
+  #failureAnswer(ex: Exchange, err: Error, code: string): RouterError | undefined {
+    if (code === 'TIDE_ERR_ROUTER_BODY_TOO_LARGE') return err instanceof RouterError ? err : new RouterError('TIDE_ERR_ROUTER_BODY_TOO_LARGE', err.message)
+    if (ex.timedOut || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+      return new RouterError('TIDE_ERR_ROUTER_TIMEOUT', `no answer within routing.limits.requestTimeoutSeconds (${this.#timeoutMs / 1000} s)`, { cause: err })
+    }
+    if (this.#retryable(ex, code)) return undefined
+    const tried = ex.attempts === 1 ? 'the instance' : `${ex.attempts} instances`
+    return new RouterError('TIDE_ERR_ROUTER_UPSTREAM', `${tried} failed before answering (${code || err.message})`, { cause: err })
   }
 
   /**

@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { configWarnings, summary } from '../../src/cli/validate.ts'
+import { dirname } from 'node:path'
+import { configWarnings, launchWarnings, summary } from '../../src/cli/validate.ts'
 import { parseConfig } from '../../src/spec/load.ts'
 
 const base = 'group: web\nprovider: sim\n'
@@ -44,3 +45,17 @@ test('the summary names each group with its bounds and metrics', () => {
     't.yaml: valid, 1 group\n  web: provider sim, replicas 2..9, size 1 cpu / 512 MiB, strategy horizontal\n    metrics: cpu 60%\nquotas: at most 50 instances\n',
   )
 })
+
+const launchCases = [
+  { name: 'node on PATH is fine', launch: `{ command: [node, server.js] }`, want: [] },
+  { name: 'a program missing from PATH', launch: `{ command: [nodee, server.js] }`, want: ['web: launch.command program "nodee" is not on PATH here'] },
+  { name: 'a missing relative program', launch: `{ command: [./bin/nope] }`, want: ['web: launch.command program "./bin/nope" is not an executable file here'] },
+  { name: 'a missing cwd', launch: `{ command: [node], cwd: /nonexistent/dir }`, want: ['web: launch.cwd /nonexistent/dir is not a directory here'] },
+] as const
+for (const c of launchCases) {
+  test(`launch warning: ${c.name}`, () => {
+    const config = parseConfig(`group: web\nlaunch: ${c.launch}\n${cpu}`, 't.yaml')
+    // PATH holds only the directory of the node running this test, so the result does not depend on the machine.
+    assert.deepEqual(launchWarnings(config, dirname(process.execPath)), c.want)
+  })
+}

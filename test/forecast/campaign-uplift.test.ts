@@ -120,3 +120,13 @@ test('end to end: learned uplift laid over the baseline forecasts the next sale 
     assert.ok(Math.abs((fc.values[i] ?? 0) - actual) < 0.1 * actual, `bucket ${i}: ${fc.values[i]} vs ${actual}`)
   }
 })
+
+test('maskAlso keeps another event out of the baseline', () => {
+  // A ×4 promotion on day 2 at the same hours as the flash sale on day 3. Seen as an ordinary day,
+  // it teaches the baseline a bump at noon, and the flash sale's uplift comes out lower.
+  const h = history([{ day: 2, factor: 4 }, { day: 3, factor: 3 }])
+  const unmasked = expectedUplift('flash', h, [saleWindow(3)]).uplift ?? 0
+  const masked = expectedUplift('flash', h, [saleWindow(3)], { maskAlso: [saleWindow(2)] }).uplift ?? 0
+  assert.ok(within(masked, 3, 0.05), `masked ${masked}`)
+  assert.ok(unmasked < masked, `unmasked ${unmasked} vs masked ${masked}`)
+})

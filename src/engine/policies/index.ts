@@ -6,15 +6,19 @@
  */
 import type { PolicyKind } from '../types.ts'
 import type { ScalingPolicy } from './policy.ts'
+import { predictivePolicy } from './predictive.ts'
 import { scheduledPolicy } from './scheduled.ts'
 import { stepPolicy } from './step.ts'
 import { targetTrackingPolicy } from './target-tracking.ts'
+import { verticalPolicy } from './vertical.ts'
 
 /** Factories of the policies this engine has, by kind, alphabetical. */
 export const policyFactories: Readonly<Partial<Record<PolicyKind, () => ScalingPolicy>>> = {
+  predictive: () => predictivePolicy,
   scheduled: () => scheduledPolicy,
   step: () => stepPolicy,
   'target-tracking': () => targetTrackingPolicy,
+  vertical: () => verticalPolicy,
 }
 
 /** Every available policy, in the alphabetical order above (the order of Decision.recommendations). */

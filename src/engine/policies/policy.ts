@@ -5,7 +5,7 @@
  */
 import type { GroupSpec } from '../../spec/schema.ts'
 import { classifyInstances, type InstanceClasses } from '../instance-classes.ts'
-import type { DecideInput, GroupState, PolicyKind, Recommendation, Signals } from '../types.ts'
+import type { DecideInput, DemandForecast, GroupState, PolicyKind, Recommendation, Signals, UsageHistograms } from '../types.ts'
 
 /** What a policy sees: the decide() input plus the instances sorted once for all policies. */
 export interface PolicyInput {
@@ -16,6 +16,12 @@ export interface PolicyInput {
   /** Epoch milliseconds of this decision; policies never read a clock. */
   readonly nowMs: number
   readonly instances: InstanceClasses
+  /** The controller's demand forecast (predictive policy), when it keeps one. */
+  readonly forecast?: DemandForecast
+  /** Per-instance usage histograms (vertical policy, mixed planner), when the controller keeps them. */
+  readonly usage?: UsageHistograms
+  /** Measured start-up time, ms (predictive scheduling buffer `auto`). */
+  readonly startupMs?: number
 }
 
 /**
@@ -38,5 +44,8 @@ export function policyInput(input: DecideInput): PolicyInput {
     signals: input.signals,
     nowMs: input.nowMs,
     instances: classifyInstances(input.state.instances),
+    ...(input.forecast === undefined ? {} : { forecast: input.forecast }),
+    ...(input.usage === undefined ? {} : { usage: input.usage }),
+    ...(input.startupMs === undefined ? {} : { startupMs: input.startupMs }),
   }
 }

@@ -54,6 +54,18 @@ export interface PodMetric {
 
 const unitRequest = (): number => 1
 
+/**
+ * The "request" of rps and in-flight targets: an instance's capacity in units of the group's
+ * base size (`spec.size`), capacity being proportional to cpu. A per-instance rps target is
+ * written for the base size; an instance twice its cpu (after a vertical or mixed resize) is
+ * expected to carry twice as much. 1 for every instance of the base size, so groups that never
+ * resize see the HPA's plain averages.
+ */
+function capacityUnits(input: PolicyInput): (instance: InstanceView) => number {
+  const baseCpu = input.spec.size.cpu
+  return (instance) => instance.size.cpu / baseCpu
+}
+
 function ratioOf(sumValue: number, sumRequest: number, metric: PodMetric): number {
   if (metric.utilization) {
     // currentUtilization = int32(metricsTotal × 100 / requestsTotal); ratio = utilization / targetUtilization.
@@ -188,9 +200,9 @@ export function evaluateMetric(input: PolicyInput, spec: MetricSpec, tolerances:
       }
       return pod(input, { read: (s) => s.memoryMiB, request: unitRequest, target: spec.target.averageValueMiB, utilization: false }, tolerances, 'memory', (v) => `${show(v)} MiB`)
     case 'rps':
-      return pod(input, { read: (s) => s.rps, request: unitRequest, target: spec.target.averageValue, utilization: false }, tolerances, 'rps', (v) => `${show(v)}/s per instance`)
+      return pod(input, { read: (s) => s.rps, request: capacityUnits(input), target: spec.target.averageValue, utilization: false }, tolerances, 'rps', (v) => `${show(v)}/s per instance`)
     case 'inflight':
-      return pod(input, { read: (s) => s.inFlight, request: unitRequest, target: spec.target.averageValue, utilization: false }, tolerances, 'in-flight', (v) => `${show(v)} per instance`)
+      return pod(input, { read: (s) => s.inFlight, request: capacityUnits(input), target: spec.target.averageValue, utilization: false }, tolerances, 'in-flight', (v) => `${show(v)} per instance`)
     case 'latency':
       return latency(input, spec, tolerances)
     case 'external':

@@ -76,6 +76,8 @@ export class LocalProvider implements Provider {
   readonly #withholdEnv: readonly string[]
   /** Exit status of children this object spawned, by instance id (for the 'failed' record's meta). */
   readonly #exits = new Map<string, ExitInfo>()
+  /** Resolves when a child this object spawned has exited and been reaped, by instance id. */
+  readonly #exited = new Map<string, Promise<void>>()
   /**
    * Ports handed out by this object in the last minute, by when: an instance may not
    * have bound its port yet, and the kernel could offer it again. After a minute the
@@ -154,6 +156,7 @@ export class LocalProvider implements Provider {
     }
     this.#registry.remove(group.group, instanceId)
     this.#exits.delete(instanceId)
+    this.#exited.delete(instanceId)
   }
 
   async #launchOne(group: GroupSpec, launch: NonNullable<GroupSpec['launch']>, size: Size): Promise<LocalInstanceEntry> {
@@ -199,9 +202,15 @@ export class LocalProvider implements Provider {
     }
     const pid = child.pid
     if (pid === undefined) throw new LaunchFailedError('local', `group ${group.group}: ${command} started without a pid`, true)
-    child.on('exit', (code, signal) => {
-      this.#exits.set(id, { code, signal })
-    })
+    this.#exited.set(
+      id,
+      new Promise((resolve) => {
+        child.on('exit', (code, signal) => {
+          this.#exits.set(id, { code, signal })
+          resolve()
+        })
+      }),
+    )
     child.unref()
     // A process that exited at once may already be reaped: then no start time can match,
     // and list() reports the instance 'failed', which is what it is.
@@ -218,6 +227,7 @@ export class LocalProvider implements Provider {
         this.#registry.remove(entry.group, entry.id)
         return undefined
       }
+      await this.#exitReported(entry.id)
       return this.#record(entry, 'failed')
     }
     if (entry.stoppingAtMs !== undefined) return this.#record(entry, 'stopping')
@@ -231,6 +241,19 @@ export class LocalProvider implements Provider {
     const ready: LocalInstanceEntry = { ...current, readyAtMs: current.readyAtMs ?? this.#clock.now() }
     this.#registry.put(ready)
     return this.#record(ready, 'running')
+  }
+
+  /**
+   * A child of this object that /proc already shows dead (a zombie, or reaped) may not have
+   * had its 'exit' event yet: wait for it, up to a second, so that the 'failed' record says
+   * how it died.
+   */
+  async #exitReported(id: string): Promise<void> {
+    const exited = this.#exited.get(id)
+    if (exited === undefined || this.#exits.has(id)) return
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)))])
+    clearTimeout(timer)
   }
 
   #record(entry: LocalInstanceEntry, status: ProviderStatus): InstanceRecord {

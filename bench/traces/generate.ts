@@ -6,6 +6,9 @@
  *   seconds from start. Each day: a night trough at about 15 % of the peak, a morning
  *   rise, a lunch bump and an evening peak around 21:00; Saturday and Sunday evenings
  *   25 % higher; ±4 % noise per minute and a few short bursts (+30 % for 3–8 minutes).
+ * - `daily-tides-history.csv`: the two weeks before that week (another seed, the same
+ *   rhythm: day −14 is a Monday like day 0), the demand tide would have recorded; the
+ *   quality bench hands it to the predictive policy as `history` (tide simulate --history).
  * - `flash-sale.csv`: eight hours of Double 11 evening traffic at 10-second steps with
  *   ISO timestamps (+08:00), so that the campaign schedule in `flash-sale.tide.yaml`
  *   lines up with it. At 20:00 the sale opens and the load rises 10× within one minute,
@@ -30,14 +33,17 @@ function random(seed: number): () => number {
 
 const gauss = (x: number, mu: number, sigma: number) => Math.exp(-((x - mu) ** 2) / (2 * sigma ** 2))
 
-/** The week of tides; the peak is about 2,000 req/s (2,500 at weekends). */
-export function dailyTides(): string {
-  const rand = random(20261111)
+/**
+ * Days of tides; the peak is about 2,000 req/s (2,500 at weekends). Day 0 is a Monday; the
+ * first row is day `firstDay` (negative for history before day 0); times are seconds from the first row.
+ */
+export function dailyTides(days = 7, firstDay = 0, seed = 20261111): string {
+  const rand = random(seed)
   const rows = ['seconds,rps']
   let burstLeft = 0
-  for (let minute = 0; minute < 7 * 1440; minute++) {
-    const day = Math.floor(minute / 1440)
-    const hour = (minute % 1440) / 60
+  for (let minute = firstDay * 1440; minute < (firstDay + days) * 1440; minute++) {
+    const day = (((Math.floor(minute / 1440)) % 7) + 7) % 7
+    const hour = (((minute % 1440) + 1440) % 1440) / 60
     const shape = Math.min(1, 0.35 * gauss(hour, 9.5, 1.5) + 0.55 * gauss(hour, 12.5, 2) + gauss(hour, 21, 2.5) + 0.5 * gauss(hour, 24 + 21, 2.5) + 0.5 * gauss(hour, -3, 2.5))
     const weekend = day >= 5 ? 1 + 0.25 * gauss(hour, 21, 4) : 1
     if (burstLeft === 0 && rand() < 0.002) burstLeft = 3 + Math.floor(rand() * 6)
@@ -45,7 +51,7 @@ export function dailyTides(): string {
     if (burstLeft > 0) burstLeft--
     const noise = 1 + 0.08 * (rand() - 0.5)
     const rps = 2000 * (0.15 + 0.85 * shape) * weekend * burst * noise
-    rows.push(`${minute * 60},${rps.toFixed(1)}`)
+    rows.push(`${(minute - firstDay * 1440) * 60},${rps.toFixed(1)}`)
   }
   return rows.join('\n') + '\n'
 }
@@ -73,6 +79,7 @@ export function flashSale(): string {
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   writeFileSync(join(here, 'daily-tides-week.csv'), dailyTides())
+  writeFileSync(join(here, 'daily-tides-history.csv'), dailyTides(14, -14, 20261028))
   writeFileSync(join(here, 'flash-sale.csv'), flashSale())
-  console.log(`wrote ${join(here, 'daily-tides-week.csv')} and ${join(here, 'flash-sale.csv')}`)
+  console.log(`wrote daily-tides-week.csv, daily-tides-history.csv and flash-sale.csv in ${here}`)
 }

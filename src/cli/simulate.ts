@@ -1,7 +1,7 @@
 /**
- * `tide simulate --trace FILE [-c tide.yaml] [--policy configured|hpa|oracle]
+ * `tide simulate --trace FILE [-c tide.yaml] [--policy configured|hpa|predictive|mixed|oracle]
  *  [--instance-rps N] [--startup-seconds S] [--slo-p95-ms MS] [--tick-seconds S]
- *  [--out DIR] [--json]` — replays a traffic trace through a policy with a virtual
+ *  [--history FILE] [--out DIR] [--json]` — replays a traffic trace through a policy with a virtual
  * clock and prints how it did. This command line and its JSON are a contract that
  * other tools call: add to them, never rename.
  *
@@ -27,7 +27,7 @@ const COMMAND_PATH = 'tide simulate'
 /** The `simulate` command. */
 export const command: Command = {
   summary: 'replay a traffic trace through a scaling policy and score it against the oracle',
-  usage: '--trace FILE [-c FILE] [--policy NAME] [--instance-rps N] [--startup-seconds S] [--slo-p95-ms MS] [--tick-seconds S] [--out DIR] [--json]',
+  usage: '--trace FILE [-c FILE] [--policy NAME] [--instance-rps N] [--startup-seconds S] [--slo-p95-ms MS] [--tick-seconds S] [--history FILE] [--out DIR] [--json]',
   description: [
     'Runs the real controller with a virtual clock and simulated instances, and reports instance-hours, SLO violations, failed requests and scaling actions, beside the perfect-foresight oracle.',
     `Policies: ${simulationPolicyNames.map((n) => `${n} (${simulationPolicies[n]?.description ?? ''})`).join('; ')}.`,
@@ -42,6 +42,7 @@ export const command: Command = {
     'startup-seconds': { kind: 'non-negative-number', description: 'seconds from launch until an instance serves', defaultText: '30', valueName: 'S' },
     'slo-p95-ms': { kind: 'positive-number', description: 'the p95 response-time objective in milliseconds', defaultText: '200', valueName: 'MS' },
     'tick-seconds': { kind: 'positive-number', description: 'the simulation step in seconds (the controller keeps its sync period)', defaultText: '1', valueName: 'S' },
+    history: { kind: 'file', description: 'demand recorded before the trace (same CSV format), for the predictive policy to learn from; relative times end where the trace starts' },
     out: { kind: 'output', description: 'a directory to write ticks.csv (one row per step) and chart.svg into', valueName: 'DIR' },
     json: { kind: 'boolean', description: 'print exactly one JSON object with the summary on stdout' },
   },
@@ -49,6 +50,8 @@ export const command: Command = {
     const group = configGroup(args)
     const params = paramsFrom(args, group)
     const trace = loadTrace(args.requiredString('trace'))
+    const historyPath = args.string('history')
+    const history = historyPath === undefined ? undefined : loadTrace(historyPath)
     const steps = Math.ceil(traceDurationSeconds(trace) / params.tickSeconds)
     if (steps > MAX_STEPS) {
       throw new UsageError(COMMAND_PATH, `--tick-seconds ${params.tickSeconds}: the trace would take ${steps} steps (at most ${MAX_STEPS}); use a longer tick`)
@@ -62,6 +65,7 @@ export const command: Command = {
       policy: args.string('policy') ?? 'configured',
       params,
       ...(group === undefined ? {} : { group }),
+      ...(history === undefined ? {} : { history }),
       ...(report === undefined ? {} : { sink: report.sink }),
       ...(progress === undefined ? {} : { onProgress: progress }),
     })
@@ -112,11 +116,18 @@ export function summaryText(r: SimulationResult, p: SimulationParams, files: rea
   const lines = [
     `${r.trace}: policy ${r.policy}, group ${r.group}, ${span} in ${p.tickSeconds} s steps`,
     `  model     ${n(p.instanceRps, 1)} req/s per instance at p95 ${n(p.sloP95Ms)} ms; start-up ${n(p.startupSeconds)} s; timeout ${n(p.requestTimeoutSeconds)} s`,
-    `  cost      ${n(r.instanceHours, 2)} instance-hours (oracle ${n(r.oracleInstanceHours, 2)}, ×${n(r.costRatio, 3)})`,
+    r.costHours === r.instanceHours
+      ? `  cost      ${n(r.instanceHours, 2)} instance-hours (oracle ${n(r.oracleInstanceHours, 2)}, ×${n(r.costRatio, 3)})`
+      : `  cost      ${n(r.costHours, 2)} default-size instance-hours by price, ${n(r.instanceHours, 2)} instance-hours (oracle ${n(r.oracleInstanceHours, 2)}, ×${n(r.costRatio, 3)}); ${n(r.resizeActions)} resizes`,
     `  SLO       violated ${n(r.sloViolationRatio * 100, 2)} % of the time (${n(r.sloViolationSeconds)} s); p95 of step p95s ${n(r.p95Ms)} ms`,
     `  requests  ${n(r.totalRequests)} offered, ${n(r.failedRequests)} failed`,
     `  scaling   ${n(r.scaleOutActions)} scale-outs, ${n(r.scaleInActions)} scale-ins; at most ${n(r.maxInstances)} instances`,
   ]
+  const f = r.forecast
+  if (f !== undefined) {
+    const accuracy = f.liveWapePercent === undefined ? 'no live accuracy yet' : `live WAPE ${n(f.liveWapePercent, 1)} % over ${n(f.scoredBuckets)} buckets`
+    lines.push(`  forecast  ${f.method ?? 'none (too little history)'}; ${accuracy}; ${n(f.fullFits)} full fits, ${n(f.refits)} refits; drove ${n(f.ticksLed)} scale-outs`)
+  }
   if (files.length > 0) lines.push(`  wrote     ${files.join(', ')}`)
   return `${lines.join('\n')}\n`
 }

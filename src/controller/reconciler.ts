@@ -3,15 +3,19 @@
  * around the pure engine, and time only through the injected Clock, so that the
  * simulator runs exactly this code with a virtual clock (DESIGN.md "The tick").
  */
+import { schedulingBufferMs } from '../engine/policies/predictive.ts'
 import { decideFleet } from '../engine/quotas.ts'
 import { emptyHistory, type DecideInput, type Decision, type FleetQuotas, type InstancePhase, type InstanceView } from '../engine/types.ts'
 import type { InstanceRecord, Provider } from '../providers/provider.ts'
+import type { Series } from '../forecast/series.ts'
 import type { GroupSpec, Size } from '../spec/schema.ts'
 import type { Clock } from './clock.ts'
+import { DemandRecorder, type DemandRecorderOptions, type DemandRecorderStats } from './demand-recorder.ts'
 import type { EventSink, TideEvent, TideEventType } from './events.ts'
 import { countsTowardCapacity, phaseOf, receivesTraffic, viewOf } from './lifecycle.ts'
 import type { HealthView, MetricsSource } from './metrics-source.ts'
 import { MemoryStateStore, type StateStore, type StoredGroupState } from './state-store.ts'
+import { UsageRecorder } from './usage-recorder.ts'
 
 /**
  * Takes an instance out of service before it is terminated: the router stops
@@ -35,6 +39,13 @@ export interface ControllerOptions {
   readonly health?: HealthView
   /** Without a drainer, instances are terminated at once (the simulator). */
   readonly drainer?: Drainer
+  /**
+   * Demand (group requests/s) recorded before this controller started, for groups with a
+   * predictive policy: the store's metric history (tide up) or a history trace (simulator).
+   */
+  readonly demandHistory?: (spec: GroupSpec) => Series | undefined
+  /** How demand is bucketed and how often the forecaster is refitted (defaults: docs/forecasting.md). */
+  readonly forecasting?: DemandRecorderOptions
 }
 
 /** What one reconcile did for one group. */
@@ -52,6 +63,12 @@ export interface GroupStatus {
   readonly size: Size
   readonly instances: readonly (InstanceView & { readonly address?: InstanceRecord['address']; readonly meta?: InstanceRecord['meta'] })[]
   readonly lastDecision?: Decision
+  /** Measured launch-to-ready time of recent instances (median of the last 5), ms. */
+  readonly startupMs?: number
+  /** The predictive policy's forecaster: method, fits, live accuracy (groups with predictive on). */
+  readonly forecast?: DemandRecorderStats & { readonly status: 'ok' | 'insufficient-history'; readonly accuracyWapePercent?: number; readonly accuracySource?: 'live' | 'backtest' }
+  /** Usage samples kept for the vertical policy or the mixed planner. */
+  readonly usageSamples?: number
 }
 
 interface Observed {
@@ -71,6 +88,13 @@ interface GroupRuntime {
   readonly lastPhase: Map<string, InstancePhase>
   /** Ids this process launched (others found by list() were adopted). */
   readonly launchedHere: Set<string>
+  /** Launch-to-ready times of the last instances launched here, ms, newest last. */
+  readonly startups: number[]
+  /** Last memory sample per instance, MiB (the usage at an out-of-memory kill). */
+  readonly lastMemoryMiB: Map<string, number>
+  demand?: DemandRecorder
+  usage?: UsageRecorder
+  lastForecast?: DecideInput['forecast']
   lastDecision?: Decision
   lastStatus?: GroupStatus
   started: boolean
@@ -135,7 +159,7 @@ export class Controller {
   #rt(group: string): GroupRuntime {
     let rt = this.#runtime.get(group)
     if (!rt) {
-      rt = { draining: new Set(), protectedIds: new Set(), lastPhase: new Map(), launchedHere: new Set(), started: false }
+      rt = { draining: new Set(), protectedIds: new Set(), lastPhase: new Map(), launchedHere: new Set(), startups: [], lastMemoryMiB: new Map(), started: false }
       this.#runtime.set(group, rt)
     }
     return rt
@@ -171,14 +195,45 @@ export class Controller {
       if (countsTowardCapacity(phase)) views.push(viewOf(r, phase, marks))
     }
     for (const id of rt.lastPhase.keys()) if (!phases.has(id)) rt.lastPhase.delete(id)
+    for (const id of rt.lastMemoryMiB.keys()) if (!phases.has(id)) rt.lastMemoryMiB.delete(id)
     const signals = this.#opts.metrics.read(spec, views, nowMs)
+    const startupMs = median(rt.startups)
     const input: DecideInput = {
       spec,
       state: { desiredReplicas: stored.desiredReplicas, size: stored.size, instances: views, history: stored.history },
       signals,
       nowMs,
+      ...(startupMs === undefined ? {} : { startupMs }),
+      ...this.#insight(spec, rt, views, signals, nowMs, startupMs),
     }
     return { spec, provider, records, phases, views, stored, input }
+  }
+
+  /** The demand forecast and usage histograms this group's policies read, fed with this tick's signals. */
+  #insight(spec: GroupSpec, rt: GroupRuntime, views: readonly InstanceView[], signals: DecideInput['signals'], nowMs: number, startupMs: number | undefined): Pick<DecideInput, 'forecast' | 'usage'> {
+    const out: { -readonly [K in 'forecast' | 'usage']?: NonNullable<DecideInput[K]> } = {}
+    if (spec.predictive.mode !== 'off') {
+      if (rt.demand === undefined) {
+        rt.demand = new DemandRecorder(this.#opts.forecasting)
+        const history = this.#opts.demandHistory?.(spec)
+        if (history !== undefined) rt.demand.preload(history)
+      }
+      rt.demand.observe(spec, nowMs, signals?.group.rps)
+      const bufferMs = schedulingBufferMs({ spec, ...(startupMs === undefined ? {} : { startupMs }) })
+      const aheadMs = bufferMs + spec.syncPeriodSeconds * 1000
+      out.forecast = rt.demand.forecast(spec, nowMs, aheadMs, nowMs + bufferMs)
+      rt.lastForecast = out.forecast
+    }
+    if (spec.vertical.mode !== 'off' || spec.strategy === 'mixed') {
+      rt.usage ??= new UsageRecorder(spec)
+      rt.usage.observe(views, signals, nowMs)
+      for (const v of views) {
+        const m = signals?.instances.get(v.id)?.memoryMiB
+        if (m !== undefined) rt.lastMemoryMiB.set(v.id, m)
+      }
+      out.usage = rt.usage.view()
+    }
+    return out
   }
 
   /** First sight of a group: adopt what runs, else start at replicas.initial (or min). */
@@ -198,10 +253,19 @@ export class Controller {
     }
     if (phase === 'unhealthy') {
       const failed = r.status === 'failed'
+      if (failed && isOomKill(r)) {
+        const usageMiB = rt.lastMemoryMiB.get(r.id) ?? r.size.memoryMiB
+        rt.usage?.noteOom(usageMiB, nowMs)
+        this.#emit(nowMs, group, 'instance-failed', `instance ${r.id} was killed for running out of memory at ${Math.round(usageMiB)} MiB of ${r.size.memoryMiB} MiB`, { instanceId: r.id })
+      }
       this.#emit(nowMs, group, failed ? 'instance-failed' : 'instance-unhealthy', failed ? `instance ${r.id} died` : `instance ${r.id} failed its health checks`, {
         instanceId: r.id,
       })
     } else if (receivesTraffic(phase) && (before === 'pending' || before === undefined) && rt.launchedHere.has(r.id)) {
+      if (r.readyAtMs !== undefined) {
+        rt.startups.push(r.readyAtMs - r.launchedAtMs)
+        if (rt.startups.length > 5) rt.startups.shift()
+      }
       const startup = r.readyAtMs === undefined ? '' : ` after ${((r.readyAtMs - r.launchedAtMs) / 1000).toFixed(1)} s`
       this.#emit(nowMs, group, 'instance-ready', `instance ${r.id} is serving${startup}`, { instanceId: r.id })
     }
@@ -276,6 +340,7 @@ export class Controller {
           return { ...v, ...(r.address ? { address: r.address } : {}), ...(r.meta ? { meta: r.meta } : {}) }
         }),
       lastDecision: decision,
+      ...statusInsight(o.input, rt),
     }
     return { group: spec.group, decision, launched, terminated }
   }
@@ -372,6 +437,38 @@ export class Controller {
       return false
     }
   }
+}
+
+/** The status fields of the predictive and vertical machinery. */
+function statusInsight(input: DecideInput, rt: GroupRuntime): Pick<GroupStatus, 'startupMs' | 'forecast' | 'usageSamples'> {
+  const f = rt.lastForecast
+  const forecast =
+    rt.demand === undefined || f === undefined
+      ? undefined
+      : {
+          ...rt.demand.stats(),
+          status: f.status,
+          ...(f.accuracyWapePercent === undefined ? {} : { accuracyWapePercent: f.accuracyWapePercent }),
+          ...(f.accuracySource === undefined ? {} : { accuracySource: f.accuracySource }),
+        }
+  return {
+    ...(input.startupMs === undefined ? {} : { startupMs: input.startupMs }),
+    ...(forecast === undefined ? {} : { forecast }),
+    ...(rt.usage === undefined ? {} : { usageSamples: rt.usage.samples }),
+  }
+}
+
+/** Whether a failed record says the platform killed it for running out of memory (Kubernetes' OOMKilled, or a provider's meta.exit 'oom'). */
+export function isOomKill(r: InstanceRecord): boolean {
+  return r.meta?.reason === 'OOMKilled' || r.meta?.exit === 'oom'
+}
+
+/** The median of a short list, undefined when empty. */
+function median(values: readonly number[]): number | undefined {
+  if (values.length === 0) return undefined
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid] : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2
 }
 
 function sizeLabel(size: Size): string {

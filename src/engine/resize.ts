@@ -10,9 +10,11 @@
  *
  * Pure. The controller carries a resize out as launch-before-terminate replacement.
  */
+import { effectiveBounds } from './bounds.ts'
 import type { Combined } from './combine.ts'
 import { planFleet, sameSize, sizeText } from './planner/plan-fleet.ts'
 import type { AppliedLimit, DecideInput, Decision, Recommendation } from './types.ts'
+import { recommendSize } from './vertical/recommend-size.ts'
 
 /** The count and size this tick settles on, and the clause that explains a size change. */
 export interface SizeOutcome {
@@ -27,17 +29,20 @@ export function sizeOutcome(input: DecideInput, combined: Combined, to: number, 
   const { spec, state } = input
   if (spec.strategy === 'mixed' && spec.sizes.length > 0) {
     if (!combined.hasReplicas) return { to }
-    const cappedAtMax = limits.at(-1)?.guard === 'bounds' && to < combined.proposed
+    // Capped by the max in force, the spec's ('bounds') or an active schedule's ('schedule'); not raised to a min.
+    const last = limits.at(-1)
+    const cappedAtMax = last !== undefined && (last.guard === 'bounds' || last.guard === 'schedule') && last.to < last.from && to < combined.proposed
     const units = cappedAtMax ? combined.proposed : to
-    const usage = input.usage
-    const memory = usage === undefined || usage.memoryMiB.isEmpty() ? undefined : usage.memoryMiB.percentile(spec.vertical.percentile / 100) * (1 + spec.vertical.headroomPercent / 100)
+    // The same min/max decide() applied to the count: a schedule may raise or lower either.
+    const bounds = effectiveBounds(spec.replicas, combined.scheduleMin, combined.scheduleMax)
+    const memory = memoryNeedMiB(input)
     const plan = planFleet({
       demandCpu: units * state.size.cpu,
       ladder: spec.sizes,
       currentSize: state.size,
       currentCount: state.desiredReplicas,
-      min: combined.scheduleMin ?? spec.replicas.min,
-      max: Math.min(spec.replicas.max, combined.scheduleMax ?? spec.replicas.max),
+      min: bounds.min,
+      max: bounds.max,
       order: spec.mixedOrder,
       startupSeconds: (input.startupMs ?? spec.startupSeconds * 1000) / 1000,
       ...(memory === undefined ? {} : { minMemoryMiB: memory }),
@@ -51,4 +56,25 @@ export function sizeOutcome(input: DecideInput, combined: Combined, to: number, 
     return { to, resize: { from: state.size, to: vertical.size }, note: vertical.detail }
   }
   return { to }
+}
+
+/**
+ * The memory an instance needs, for the planner: what the vertical policy would size for —
+ * the usage percentile plus headroom, or the VPA's OOM floor after a recent kill
+ * (recommendSize's memory target). Undefined without usage data.
+ */
+function memoryNeedMiB(input: DecideInput): number | undefined {
+  const { spec, state, usage } = input
+  if (usage === undefined) return undefined
+  const r = recommendSize({
+    cpuCores: usage.cpuCores,
+    memoryMiB: usage.memoryMiB,
+    ladder: spec.sizes,
+    current: state.size,
+    percentile: spec.vertical.percentile,
+    headroomPercent: spec.vertical.headroomPercent,
+    ...(usage.oom === undefined ? {} : { oom: usage.oom }),
+    nowMs: input.nowMs,
+  })
+  return r.memoryTargetMiB > 0 ? r.memoryTargetMiB : undefined
 }

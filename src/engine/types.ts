@@ -168,6 +168,11 @@ export interface DemandForecast {
   readonly neededHistoryMs?: number
   /** Campaign uplifts learned from past events of the same name, by schedule name. */
   readonly learnedUplifts?: Readonly<Record<string, number>>
+  /**
+   * The group's demand in the latest recorded bucket outside every campaign window (lead
+   * included), requests/s: what a campaign's uplift multiplies when there is no forecast.
+   */
+  readonly baselineRps?: number
 }
 
 /**

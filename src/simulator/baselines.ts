@@ -7,8 +7,11 @@
  * - `oracle`: perfect foresight (oracle.ts), computed from the whole trace; it is
  *   not a controller and has no spec.
  *
- * To add a policy (issue 4 adds `predictive` and `mixed`), add one entry to
- * `simulationPolicies`; the CLI's `--policy` choices and the quality bench follow.
+ * - `predictive` and `mixed` are the group under test with prediction switched on, or with
+ *   the mixed planner over a size ladder (predictiveSpec, mixedSpec below).
+ *
+ * To add a policy, add one entry to `simulationPolicies`; the CLI's `--policy` choices and
+ * the quality bench follow.
  */
 import { GroupSchema, type GroupSpec } from '../spec/schema.ts'
 import type { SimulationParams } from './params.ts'
@@ -57,6 +60,37 @@ export function hpaSpec(base: GroupSpec): GroupSpec {
   })
 }
 
+/**
+ * The group under test plus predictive scaling in forecastAndScale mode: it pre-launches for
+ * the demand forecast one start-up time plus one sync period ahead (and for declared
+ * campaigns), never scales in by itself, and backs off when the forecast's error exceeds
+ * 30 %. The group's own predictive settings (buffer, error limit) are kept when it has them
+ * switched on; otherwise a 5 % buffer: tuned with the quality bench, where 10 % cost 5–6 %
+ * more on the daily tides for no fewer violations (their violations are random bursts).
+ */
+export function predictiveSpec(base: GroupSpec): GroupSpec {
+  const own = base.predictive.mode === 'off' ? { bufferPercent: 5 } : { bufferPercent: base.predictive.bufferPercent, maxErrorPercent: base.predictive.maxErrorPercent, schedulingBufferSeconds: base.predictive.schedulingBufferSeconds }
+  return { ...base, predictive: { ...base.predictive, ...own, mode: 'forecastAndScale' } }
+}
+
+/**
+ * The size ladder `mixedSpec` gives a group that has none: half, one, two and four times the
+ * group's size, priced in proportion to cpu (so the planner's choice comes from the
+ * granularity and start-up cost of each size, not from a discount).
+ */
+export function defaultLadder(base: GroupSpec): GroupSpec['sizes'] {
+  return [0.5, 1, 2, 4].map((k) => ({ name: `${k}x`, cpu: base.size.cpu * k, memoryMiB: Math.round(base.size.memoryMiB * k) }))
+}
+
+/**
+ * The group under test with the mixed planner (strategy mixed, order cheapest): one planner
+ * picks the count and the size for the reactive policies' demand. The group's own ladder is
+ * kept; without one, defaultLadder.
+ */
+export function mixedSpec(base: GroupSpec): GroupSpec {
+  return { ...base, strategy: 'mixed', mixedOrder: base.strategy === 'mixed' ? base.mixedOrder : 'cheapest', sizes: base.sizes.length > 0 ? base.sizes : defaultLadder(base) }
+}
+
 /** Every policy by name; `configured` first (the default). */
 export const simulationPolicies: Readonly<Record<string, SimulationPolicy>> = {
   configured: {
@@ -68,6 +102,16 @@ export const simulationPolicies: Readonly<Record<string, SimulationPolicy>> = {
     kind: 'controller',
     description: 'the Kubernetes HPA algorithm with its defaults (cpu 60 %, 300 s scale-down window)',
     spec: (ctx) => hpaSpec(ctx.base),
+  },
+  predictive: {
+    kind: 'controller',
+    description: 'the configured policies plus predictive scaling (forecast and campaigns, pre-launched one start-up ahead)',
+    spec: (ctx) => predictiveSpec(ctx.base),
+  },
+  mixed: {
+    kind: 'controller',
+    description: 'the configured policies with the mixed planner choosing count and size over a size ladder',
+    spec: (ctx) => mixedSpec(ctx.base),
   },
   oracle: {
     kind: 'oracle',

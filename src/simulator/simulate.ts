@@ -21,12 +21,26 @@
  *
  * The oracle's cost is computed for every policy, so every result carries the ratio
  * that matters: how far the policy is from the physical limit.
+ *
+ * Cost. `instanceHours` counts instances whatever their size; `costHours` weighs each by its
+ * price relative to the group's size (pricePerHour when every rung of the ladder has one,
+ * else cpu), in default-size instance-hours, and is what `costRatio` compares with the
+ * oracle (which runs default-size instances). For groups that never resize the two are equal.
+ *
+ * History. A predictive policy needs days of demand before it forecasts (as the cloud
+ * forecasters do). `history` is demand recorded before the trace (same CSV format): a
+ * trace with relative times is placed so that it ends where the replayed trace starts;
+ * absolute times are taken as they are. Only the predictive policy reads it; nothing of it
+ * is billed or scored.
  */
 import { ManualClock } from '../controller/clock.ts'
 import type { EventSink } from '../controller/events.ts'
-import { Controller } from '../controller/reconciler.ts'
+import { Controller, type GroupStatus } from '../controller/reconciler.ts'
+import type { Decision } from '../engine/types.ts'
+import { sizePrice } from '../engine/planner/plan-fleet.ts'
+import type { Series } from '../forecast/series.ts'
 import { SimProvider } from '../providers/sim/sim-provider.ts'
-import type { GroupSpec } from '../spec/schema.ts'
+import type { GroupSpec, Size } from '../spec/schema.ts'
 import { simulationPolicies, simulationPolicyNames, type SimulationPolicy } from './baselines.ts'
 import { defaultGroupSpec } from './default-group.ts'
 import { neededInstances, oracleSchedule, type OracleSchedule } from './oracle.ts'
@@ -71,6 +85,24 @@ export interface SimulateOptions {
   readonly onProgress?: (fraction: number) => void
   /** The controller's event log, when the caller wants it. */
   readonly events?: EventSink
+  /** Demand recorded before the trace, for the predictive policy (see the module comment). */
+  readonly history?: Trace
+}
+
+/** How the predictive policy's forecaster did over the run (runs with predictive on). */
+export interface ForecastReport {
+  /** The method chosen by the last full fit, or undefined when it never had enough history. */
+  readonly method: string | undefined
+  /** WAPE of the forecasts one scheduling buffer ahead against what then happened, percent, over the last day scored. */
+  readonly liveWapePercent: number | undefined
+  /** Buckets scored for liveWapePercent. */
+  readonly scoredBuckets: number
+  readonly fullFits: number
+  readonly refits: number
+  /** Ticks whose predictive recommendation carried a count (the forecast or a campaign drove it). */
+  readonly ticksWithForecast: number
+  /** Ticks on which the predictive count was the highest and raised the decision above every other policy. */
+  readonly ticksLed: number
 }
 
 /** The summary of one run; the JSON of `tide simulate --json`. */
@@ -106,6 +138,12 @@ export interface SimulationResult {
   readonly maxInstances: number
   /** The 95th percentile over all served requests of their step's p95, ms (1 ms resolution). */
   readonly p95Ms: number
+  /** Instance-hours weighted by each size's price relative to the group's size (see the module comment); costRatio is costHours / oracleInstanceHours. */
+  readonly costHours: number
+  /** With a predictive policy: how its forecast did. */
+  readonly forecast?: ForecastReport
+  /** Size changes carried out (vertical or mixed). */
+  readonly resizeActions: number
 }
 
 /** An unknown policy name: a programmer error here; the CLI validates names first. */
@@ -160,6 +198,19 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationResult>
   return run.tally.result(opts, base.group, counts, oracle.billedInstanceSteps * params.tickSeconds / 3600)
 }
 
+/**
+ * A history trace as a 1-minute demand series in epoch seconds: a trace with relative times
+ * ends where `before` starts; an absolute one keeps its times.
+ */
+export function historySeries(history: Trace, before: Trace): Series {
+  const stepSeconds = 60
+  const loads = stepLoads(history, stepSeconds)
+  const duration = loads.length * stepSeconds
+  // Relative traces (seconds from start) have startMs 0.
+  const startSec = history.startMs === 0 ? before.startMs / 1000 - duration : history.startMs / 1000
+  return { startSec, stepSeconds, values: Array.from(loads) }
+}
+
 interface Run {
   readonly opts: SimulateOptions
   readonly base: GroupSpec
@@ -170,8 +221,11 @@ interface Run {
 
 interface RunCounts {
   readonly instanceHours: number
+  readonly costHours: number
   readonly scaleOutActions: number
   readonly scaleInActions: number
+  readonly resizeActions: number
+  readonly forecast?: ForecastReport
 }
 
 const PROGRESS_EVERY = 1 << 16
@@ -187,14 +241,25 @@ async function runController(run: Run, policySpec: GroupSpec): Promise<RunCounts
   provider.seed(spec, spec.size, initial, startMs)
   const workload = new Workload(params)
   const metrics = new WorkloadMetrics(workload, spec.size.cpu)
-  const controller = new Controller({ groups: [spec], provider, metrics, clock, ...(run.opts.events ? { events: run.opts.events } : {}) })
+  const history = run.opts.history === undefined ? undefined : historySeries(run.opts.history, run.opts.trace)
+  const controller = new Controller({
+    groups: [spec],
+    provider,
+    metrics,
+    clock,
+    ...(run.opts.events ? { events: run.opts.events } : {}),
+    ...(history === undefined ? {} : { demandHistory: () => history }),
+  })
   const fleet = new Fleet(provider, spec, params)
   const billedAtStart = provider.billedInstanceMs(spec.group, startMs)
   const syncMs = spec.syncPeriodSeconds * 1000
+  const predictive = new PredictiveTally()
   let nextSyncMs = startMs
   let desired = initial
   let scaleOut = 0
   let scaleIn = 0
+  let resizes = 0
+  let costMs = 0
   const steps = run.loads.length
   for (let i = 0; i < steps; i++) {
     const nowMs = startMs + i * tickMs
@@ -203,19 +268,62 @@ async function runController(run: Run, policySpec: GroupSpec): Promise<RunCounts
       for (const r of await controller.reconcileOnce()) {
         if (r.launched.length > 0) scaleOut++
         if (r.terminated.length > 0) scaleIn++
+        if (r.decision.resize !== undefined) resizes++
         desired = r.decision.to
+        predictive.note(r.decision)
       }
       while (nextSyncMs <= nowMs) nextSyncMs += syncMs
     }
     fleet.refresh(workload, nowMs)
     workload.step(run.loads[i] ?? 0)
     metrics.advance(params.tickSeconds)
+    costMs += fleet.billedWeight * tickMs
     run.tally.step(i, workload, provider.liveCount(spec.group), fleet, desired, run.opts.sink)
     if (run.opts.onProgress && (i & (PROGRESS_EVERY - 1)) === 0) run.opts.onProgress(i / steps)
   }
   const endMs = startMs + steps * tickMs
   const billedMs = provider.billedInstanceMs(spec.group, endMs) - billedAtStart
-  return { instanceHours: billedMs / 3_600_000, scaleOutActions: scaleOut, scaleInActions: scaleIn }
+  const status = controller.status(spec.group)
+  const forecast = spec.predictive.mode === 'off' ? undefined : predictive.report(status?.forecast)
+  return {
+    instanceHours: billedMs / 3_600_000,
+    costHours: costMs / 3_600_000,
+    scaleOutActions: scaleOut,
+    scaleInActions: scaleIn,
+    resizeActions: resizes,
+    ...(forecast === undefined ? {} : { forecast }),
+  }
+}
+
+/** Counts what the predictive policy did over a run. */
+class PredictiveTally {
+  #withForecast = 0
+  #led = 0
+
+  note(decision: Decision): void {
+    let predictive: number | undefined
+    let others = -Infinity
+    for (const r of decision.recommendations) {
+      if (r.replicas === undefined || r.advisory === true) continue
+      if (r.policy === 'predictive') predictive = r.replicas
+      else others = Math.max(others, r.replicas)
+    }
+    if (predictive === undefined) return
+    this.#withForecast++
+    if (predictive > others && decision.to > decision.from) this.#led++
+  }
+
+  report(stats: GroupStatus['forecast']): ForecastReport {
+    return {
+      method: stats?.method,
+      liveWapePercent: stats?.liveWapePercent,
+      scoredBuckets: stats?.liveScored ?? 0,
+      fullFits: stats?.fullFits ?? 0,
+      refits: stats?.refits ?? 0,
+      ticksWithForecast: this.#withForecast,
+      ticksLed: this.#led,
+    }
+  }
 }
 
 function runOracle(run: Run): RunCounts {
@@ -236,11 +344,8 @@ function runOracle(run: Run): RunCounts {
     run.tally.step(i, workload, oracle.billed[i] ?? 0, fleet, serving, run.opts.sink)
     if (run.opts.onProgress && (i & (PROGRESS_EVERY - 1)) === 0) run.opts.onProgress(i / steps)
   }
-  return {
-    instanceHours: oracle.billedInstanceSteps * params.tickSeconds / 3600,
-    scaleOutActions: oracle.scaleOutActions,
-    scaleInActions: oracle.scaleInActions,
-  }
+  const hours = oracle.billedInstanceSteps * params.tickSeconds / 3600
+  return { instanceHours: hours, costHours: hours, scaleOutActions: oracle.scaleOutActions, scaleInActions: oracle.scaleInActions, resizeActions: 0 }
 }
 
 /**
@@ -254,10 +359,13 @@ class Fleet {
   readonly #mu: number
   readonly #defaultCpu: number
   readonly #sloP95Ms: number
+  readonly #priceOf: (size: Size) => number
   #version = -1
   #nextReadyMs = Infinity
   count = 0
   capacityRps = 0
+  /** Σ over live (billed) instances of their price relative to the group's size. */
+  billedWeight = 0
 
   constructor(provider: SimProvider, spec: GroupSpec, params: SimulationParams) {
     this.#provider = provider
@@ -265,6 +373,8 @@ class Fleet {
     this.#mu = serviceRateRps(params.instanceRps, params.sloP95Ms)
     this.#defaultCpu = spec.size.cpu
     this.#sloP95Ms = params.sloP95Ms
+    const basePrice = sizePrice(spec.size, spec.sizes)
+    this.#priceOf = (size) => (basePrice > 0 ? sizePrice(size, spec.sizes) / basePrice : 1)
   }
 
   refresh(workload: Workload, nowMs: number): void {
@@ -275,7 +385,9 @@ class Fleet {
     let rate = 0
     let capacity = 0
     let nextReady = Infinity
+    let weight = 0
     for (const inst of this.#provider.instances(this.#group)) {
+      weight += this.#priceOf(inst.size)
       if (inst.readyAtMs > nowMs) {
         if (inst.readyAtMs < nextReady) nextReady = inst.readyAtMs
         continue
@@ -286,6 +398,7 @@ class Fleet {
       capacity += sloCapacityRps(mu, this.#sloP95Ms)
     }
     this.#nextReadyMs = nextReady
+    this.billedWeight = weight
     this.count = count
     this.capacityRps = capacity
     workload.setFleet(rate, count)
@@ -361,7 +474,7 @@ class Tally {
       tickSeconds: p.tickSeconds,
       instanceHours: counts.instanceHours,
       oracleInstanceHours,
-      costRatio: oracleInstanceHours > 0 ? counts.instanceHours / oracleInstanceHours : counts.instanceHours > 0 ? Infinity : 1,
+      costRatio: oracleInstanceHours > 0 ? counts.costHours / oracleInstanceHours : counts.costHours > 0 ? Infinity : 1,
       sloViolationSeconds: this.#violations * p.tickSeconds,
       sloViolationRatio: this.#steps > 0 ? this.#violations / this.#steps : 0,
       totalRequests: this.#total,
@@ -375,6 +488,9 @@ class Tally {
       requestTimeoutSeconds: p.requestTimeoutSeconds,
       maxInstances: this.#maxInstances,
       p95Ms: this.#overallP95(),
+      costHours: counts.costHours,
+      resizeActions: counts.resizeActions,
+      ...(counts.forecast === undefined ? {} : { forecast: counts.forecast }),
     }
   }
 

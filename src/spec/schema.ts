@@ -193,11 +193,8 @@ export const ScheduleSchema = z
     cron: z.string().min(1).optional(),
     durationMinutes: positive.optional(),
     timezone: z.string().min(1).default('UTC'),
-    replicas: z
-      .strictObject({ min: nonNegativeInt.optional(), max: positiveInt.optional(), desired: nonNegativeInt.optional() })
-      .refine((r) => r.min !== undefined || r.max !== undefined || r.desired !== undefined, {
-        message: 'a schedule must set at least one of min, max, desired',
-      }),
+    /** Bounds for the window; a campaign may leave them out and let the predictive policy size it from its uplift. */
+    replicas: z.strictObject({ min: nonNegativeInt.optional(), max: positiveInt.optional(), desired: nonNegativeInt.optional() }).default({}),
     campaign: z
       .strictObject({
         /** Expected load multiplier during the window; learned from past events of the same name when absent. */
@@ -206,6 +203,10 @@ export const ScheduleSchema = z
         leadMinutes: z.number().nonnegative().default(10),
       })
       .optional(),
+  })
+  .refine((s) => s.campaign !== undefined || s.replicas.min !== undefined || s.replicas.max !== undefined || s.replicas.desired !== undefined, {
+    message: 'a schedule must set at least one of replicas.min, max, desired (or be a campaign)',
+    path: ['replicas'],
   })
   .refine((s) => (s.start !== undefined && s.end !== undefined) !== (s.cron !== undefined && s.durationMinutes !== undefined), {
     message: 'a schedule needs either start and end, or cron and durationMinutes',

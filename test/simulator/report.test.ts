@@ -13,7 +13,7 @@ function row(t: number, violation: boolean): TickRow {
 const result: SimulationResult = {
   policy: 'configured', trace: 'unit', group: 'app', durationSeconds: 10_000, tickSeconds: 1, instanceHours: 7, oracleInstanceHours: 6, costRatio: 7 / 6,
   sloViolationSeconds: 10, sloViolationRatio: 0.001, totalRequests: 1e6, servedRequests: 1e6, failedRequests: 0, scaleOutActions: 3, scaleInActions: 2,
-  instanceCapacityRps: 100, startupSeconds: 30, sloP95Ms: 200, requestTimeoutSeconds: 10, maxInstances: 4, p95Ms: 51,
+  instanceCapacityRps: 100, startupSeconds: 30, sloP95Ms: 200, requestTimeoutSeconds: 10, maxInstances: 4, p95Ms: 51, costHours: 7, resizeActions: 0,
 }
 
 test('ticks.csv has the contract header and one row per step', () => {

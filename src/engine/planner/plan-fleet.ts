@@ -6,8 +6,9 @@
  * Model: an instance's capacity is proportional to its cpu, so the demand is expressed in cpu
  * cores of instances running at their target (the reactive policies' count × the current
  * size's cpu). A plan (size s, count n) is feasible when n × s.cpu ≥ demand, min ≤ n ≤ max, the
- * size has at least the memory the usage histogram asks for, and the quota room holds it. For
- * each size only the smallest feasible count matters, so the search is O(sizes).
+ * size has at least the memory the usage histogram asks for (when no size has, those with the most
+ * memory stand in), and the quota room holds it. For each size only the smallest feasible count
+ * matters, so the search is O(sizes).
  *
  * The order picks among feasible plans:
  * - `cheapest`: the least price per hour, n × price(s), plus the price of changing size: a
@@ -119,8 +120,10 @@ export function comparePlans(order: MixedOrder, a: PlanCandidate, b: PlanCandida
 
 /** Picks the (size, count) plan for the demand (see the module comment). */
 export function planFleet(input: PlanFleetInput): FleetPlan {
-  const sizes = candidateSizes(input.ladder, input.currentSize).filter((s) => s.memoryMiB >= (input.minMemoryMiB ?? 0))
-  const pool = sizes.length > 0 ? sizes : [input.currentSize]
+  const candidates = candidateSizes(input.ladder, input.currentSize)
+  // When no size has the memory asked for, the sizes with the most memory (as recommendSize caps at the largest).
+  const mostMemory = Math.max(...candidates.map((s) => s.memoryMiB))
+  const pool = candidates.filter((s) => s.memoryMiB >= Math.min(input.minMemoryMiB ?? 0, mostMemory))
   let best: PlanCandidate | undefined
   let largest: PlanCandidate | undefined
   for (const size of pool) {

@@ -12,9 +12,11 @@
  *   current group rps divided by what target tracking recommends now. Plus bufferPercent.
  * - Campaigns (schedules with `campaign`, one-off start/end) multiply the forecast by their
  *   uplift — declared, or learned by the controller from past events of the same name — from
- *   leadMinutes before start until end. Without a usable forecast a campaign still pre-warms:
- *   current demand × uplift, until the campaign starts (after that the current demand already
- *   holds the uplift and the reactive policies follow it).
+ *   leadMinutes before start until end. Without a usable forecast a campaign still pre-warms
+ *   and holds: the baseline demand (the last recorded bucket before the campaign's lead,
+ *   forecast.baselineRps) × uplift for the whole window; with no baseline recorded yet, the
+ *   current demand × uplift until the start. Holding through the window matters: the sale's
+ *   first minute ramps up, and the reactive policies' windows lag behind it.
  * - Never scales in by itself: the count is `scaleOutOnly` (a floor combined by max with the
  *   reactive policies; see combine.ts).
  * - Backs off — a recommendation with no count, whose detail says why — when the history is too
@@ -128,19 +130,21 @@ function propose(input: PolicyInput): Recommendation | undefined {
   const window: LookAhead = { fromMs: input.nowMs, untilMs: input.nowMs + schedulingBufferMs(input) + input.spec.syncPeriodSeconds * 1000 }
   const learned = new Map(Object.entries(input.forecast?.learnedUplifts ?? {}))
   const campaigns = plannedCampaigns(input.spec.schedules, input.nowMs / 1000, learned).campaigns
-  const problem = forecastProblem(input.forecast, cfg.maxErrorPercent)
+  let problem = forecastProblem(input.forecast, cfg.maxErrorPercent)
   let peak: Peak | undefined
   let reason: PredictiveReason = 'ForecastAhead'
   let source = ''
   if (problem === undefined && input.forecast !== undefined) {
     peak = forecastPeak(input.forecast, window, campaigns)
-    if (peak === undefined) return { ...marks, reason: 'ForecastStale', detail: 'predictive: the forecast does not reach the look-ahead window' }
-    source = `${input.forecast.method ?? 'forecast'}${input.forecast.accuracyWapePercent === undefined ? '' : `, WAPE ${round1(input.forecast.accuracyWapePercent)}%`}`
-  } else {
+    // A stale forecast is no usable forecast: back off, but let a campaign still pre-warm (below).
+    if (peak === undefined) problem = { reason: 'ForecastStale', detail: staleDetail(input.forecast, window) }
+    else source = `${input.forecast.method ?? 'forecast'}${input.forecast.accuracyWapePercent === undefined ? '' : `, WAPE ${round1(input.forecast.accuracyWapePercent)}%`}`
+  }
+  if (peak === undefined) {
     peak = campaignFromCurrent(input, window, campaigns)
     if (peak === undefined) return { ...marks, reason: problem?.reason ?? 'NoForecast', detail: `predictive: ${problem?.detail ?? 'no forecast'}` }
     reason = 'CampaignAhead'
-    source = `current demand; ${problem?.detail ?? 'no forecast'}`
+    source = `${input.forecast?.baselineRps === undefined ? 'current demand' : 'baseline demand before the campaign'}; ${problem?.detail ?? 'no forecast'}`
   }
   const perInstance = loadPerInstanceAtTarget(input)
   if (perInstance === undefined || !(perInstance.rps > 0)) {
@@ -159,8 +163,21 @@ function propose(input: PolicyInput): Recommendation | undefined {
   }
 }
 
-/** Without a usable forecast: a campaign about to start multiplies the current demand. */
+/** Why a forecast has no value in the window, with the numbers: how long ago it ended, or that it has none there. */
+function staleDetail(forecast: DemandForecast, window: LookAhead): string {
+  const aheadSeconds = Math.round((window.untilMs - window.fromMs) / 1000)
+  const endMs = forecast.fromMs + forecast.values.length * forecast.stepMs
+  const why = endMs <= window.fromMs ? `it ended ${Math.round((window.fromMs - endMs) / 1000)} s ago` : 'it has no value there'
+  return `the forecast does not reach the ${aheadSeconds} s look-ahead window (${why})`
+}
+
+/** Without a usable forecast: a campaign multiplies the baseline demand (or, before it starts, the current one). */
 function campaignFromCurrent(input: PolicyInput, window: LookAhead, campaigns: readonly PlannedCampaign[]): Peak | undefined {
+  const baseline = input.forecast?.baselineRps
+  if (baseline !== undefined) {
+    const c = campaignFactor(campaigns, window.fromMs, window.untilMs)
+    return c.campaign === undefined ? undefined : { rps: baseline * c.factor, campaign: c.campaign }
+  }
   const current = input.signals?.group.rps
   if (current === undefined) return undefined
   const upcoming = campaigns.filter((c) => input.nowMs < c.startSec * 1000)

@@ -108,6 +108,10 @@ export function activeWindow(schedule: ScheduleSpec, nowMs: number): { fromMs: n
   return undefined
 }
 
+function hasBounds(s: ScheduleSpec): boolean {
+  return s.replicas.min !== undefined || s.replicas.max !== undefined || s.replicas.desired !== undefined
+}
+
 function boundsText(s: ScheduleSpec): string {
   const parts: string[] = []
   if (s.replicas.min !== undefined) parts.push(`min ${s.replicas.min}`)
@@ -159,7 +163,8 @@ export const scheduledPolicy: ScalingPolicy = {
     for (const s of schedules) {
       const problem = s.cron === undefined ? undefined : cronProblem(s.cron, s.timezone)
       if (problem !== undefined) agg.invalid.push(`schedule ${s.name} never applies: ${problem}`)
-      else if (activeWindow(s, input.nowMs) !== undefined) addSchedule(agg, s)
+      // A campaign without bounds is the predictive policy's (its uplift sizes the window).
+      else if (hasBounds(s) && activeWindow(s, input.nowMs) !== undefined) addSchedule(agg, s)
     }
     return agg.active.length === 0 && agg.invalid.length === 0 ? undefined : toRecommendation(agg)
   },

@@ -1,0 +1,64 @@
+/**
+ * The controller's side of vertical scaling, as the Kubernetes VPA recommender's
+ * ClusterState: per group, decaying histograms of per-instance cpu (cores) and memory (MiB)
+ * usage, fed from the same per-instance samples that drive target tracking, plus the last
+ * out-of-memory kill. The engine's vertical policy and mixed planner read them
+ * (DecideInput.usage); they never feed them.
+ *
+ * - cpu: cpuRatio × the instance's cpu size, in cores, weighted by the instance's cpu (the
+ *   VPA weights a cpu sample by the container's request, so big instances count more).
+ * - memory: the sample in MiB, weight 1 (the VPA keeps a per-interval peak; our samples are
+ *   already per-window means of a one-second sampler).
+ * - Only in-service instances: warming instances (start-up spikes) and draining ones (winding
+ *   down) would skew what a serving instance needs.
+ * - The half-life is vertical.halfLifeHours (default 24 h, the VPA's).
+ *
+ * No I/O and no clock: the controller passes `nowMs`.
+ */
+import type { InstanceView, Signals, UsageHistograms } from '../engine/types.ts'
+import { cpuHistogramOptions, DecayingHistogram, memoryHistogramOptions } from '../engine/vertical/decaying-histogram.ts'
+import type { GroupSpec } from '../spec/schema.ts'
+
+/** Keeps one group's usage histograms (see the module comment). */
+export class UsageRecorder {
+  readonly cpuCores: DecayingHistogram
+  readonly memoryMiB: DecayingHistogram
+  #oom: { usageMiB: number; atMs: number } | undefined
+  #samples = 0
+
+  constructor(spec: GroupSpec) {
+    const halfLifeMs = spec.vertical.halfLifeHours * 3_600_000
+    this.cpuCores = new DecayingHistogram(cpuHistogramOptions, halfLifeMs)
+    this.memoryMiB = new DecayingHistogram(memoryHistogramOptions, halfLifeMs)
+  }
+
+  /** Adds this tick's samples of the group's in-service instances. */
+  observe(instances: readonly InstanceView[], signals: Signals | undefined, nowMs: number): void {
+    if (signals === undefined) return
+    for (const v of instances) {
+      if (v.phase !== 'in-service') continue
+      const s = signals.instances.get(v.id)
+      if (s === undefined) continue
+      if (s.cpuRatio !== undefined && Number.isFinite(s.cpuRatio)) {
+        this.cpuCores.addSample(Math.max(0, s.cpuRatio) * v.size.cpu, Math.max(0.01, v.size.cpu), nowMs)
+        this.#samples++
+      }
+      if (s.memoryMiB !== undefined && Number.isFinite(s.memoryMiB)) this.memoryMiB.addSample(Math.max(0, s.memoryMiB), 1, nowMs)
+    }
+  }
+
+  /** An instance was killed for running out of memory while using `usageMiB`. */
+  noteOom(usageMiB: number, atMs: number): void {
+    if (this.#oom === undefined || atMs >= this.#oom.atMs) this.#oom = { usageMiB, atMs }
+  }
+
+  /** Cpu samples recorded so far. */
+  get samples(): number {
+    return this.#samples
+  }
+
+  /** The engine's view: the histograms and the last OOM kill. */
+  view(): UsageHistograms {
+    return { cpuCores: this.cpuCores, memoryMiB: this.memoryMiB, ...(this.#oom === undefined ? {} : { oom: this.#oom }) }
+  }
+}

@@ -211,9 +211,11 @@ export class DemandRecorder {
     const campaigns = pastCampaignWindows(spec.schedules, nowMs / 1000)
     const series = maskWindows(this.history(), campaigns.all)
     const full = f === undefined || nowMs - this.#fullFitAtMs >= this.#fullFitEveryMs
-    const kept = !full && f !== undefined ? refitKeeping(series, this.#fit, f) : undefined
+    const kept = full ? undefined : refitKeeping(series, this.#fit, f)
     const fit = kept ?? fitForecaster(series, this.#fit)
     if (fit.status !== 'ok') {
+      // A forecaster that exists keeps forecasting; the next attempt waits a refit interval.
+      this.#refitAtMs = nowMs
       this.#shortAtBucketSec = lastBucket
       this.#shortBy = { haveSeconds: fit.haveSeconds, needSeconds: fit.needSeconds }
       return

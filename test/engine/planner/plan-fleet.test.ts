@@ -145,6 +145,15 @@ function lcg(seed: number): () => number {
   }
 }
 
+/** Some of instances, cpu and memory room; negative instance room is a fleet over its quota. */
+function room(int: (lo: number, hi: number) => number, chance: (p: number) => boolean): QuotaRoom {
+  return {
+    ...(chance(0.5) ? { instances: int(-2, 6) } : {}),
+    ...(chance(0.5) ? { cpu: int(0, 24) } : {}),
+    ...(chance(0.5) ? { memoryMiB: int(0, 16) * 512 } : {}),
+  }
+}
+
 function generated(count: number, seed: number): { label: string; input: PlanFleetInput }[] {
   const rnd = lcg(seed)
   const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1))
@@ -164,13 +173,7 @@ function generated(count: number, seed: number): { label: string; input: PlanFle
     const max = int(Math.max(1, min), 12)
     const currentCount = int(0, 12)
     const demandCpu = chance(0.5) ? int(0, 14) * currentSize.cpu : int(0, 160) / 4
-    const quotaRoom: QuotaRoom | undefined = chance(0.4)
-      ? {
-          ...(chance(0.5) ? { instances: int(-2, 6) } : {}),
-          ...(chance(0.5) ? { cpu: int(0, 24) } : {}),
-          ...(chance(0.5) ? { memoryMiB: int(0, 16) * 512 } : {}),
-        }
-      : undefined
+    const quotaRoom = chance(0.4) ? room(int, chance) : undefined
     const minMemoryMiB = chance(0.4) ? pick([...ladder.map((s) => s.memoryMiB), 300, 1000, 5000, 20000]) : undefined
     const input: PlanFleetInput = {
       demandCpu,
@@ -206,5 +209,7 @@ test('the generated table covers every order, prices, memory, quota and infeasib
 })
 
 for (const c of table) {
-  test(`planFleet matches the brute-force search: ${c.label}`, () => check(c.input, c.label))
+  test(`planFleet matches the brute-force search: ${c.label}`, () => {
+    check(c.input, c.label)
+  })
 }

@@ -76,25 +76,32 @@ function propose(a: Args): Recommendation | undefined {
   )
 }
 
+/** propose() for a case that must say something. */
+function rec(a: Args): Recommendation {
+  const r = propose(a)
+  assert.ok(r, 'no recommendation')
+  return r
+}
+
 test('mode off: says nothing, even with a forecast', () => {
   assert.equal(propose({ predictive: { mode: 'off' }, forecast: rising }), undefined)
 })
 
 test('forecastOnly: the same count, marked advisory and scaleOutOnly', () => {
-  const scale = propose({ forecast: rising })
-  const only = propose({ predictive: { mode: 'forecastOnly' }, forecast: rising })
-  assert.equal(only?.advisory, true)
-  assert.equal(only?.scaleOutOnly, true)
-  assert.equal(only?.policy, 'predictive')
-  assert.equal(only?.replicas, scale?.replicas)
-  assert.equal(only?.detail, scale?.detail)
+  const scale = rec({ forecast: rising })
+  const only = rec({ predictive: { mode: 'forecastOnly' }, forecast: rising })
+  assert.equal(only.advisory, true)
+  assert.equal(only.scaleOutOnly, true)
+  assert.equal(only.policy, 'predictive')
+  assert.equal(only.replicas, scale.replicas)
+  assert.equal(only.detail, scale.detail)
 })
 
 test('forecastAndScale: acted on (not advisory), but only as a floor (scaleOutOnly)', () => {
-  const r = propose({ forecast: rising })
-  assert.equal(r?.advisory, undefined)
-  assert.equal(r?.scaleOutOnly, true)
-  assert.equal(r?.reason, 'ForecastAhead')
+  const r = rec({ forecast: rising })
+  assert.equal(r.advisory, undefined)
+  assert.equal(r.scaleOutOnly, true)
+  assert.equal(r.reason, 'ForecastAhead')
 })
 
 // The scheduling buffer: spec defaults startupSeconds 30, syncPeriodSeconds 15.
@@ -140,10 +147,10 @@ const windowCases: { name: string; args: Args; want: number; within: number; pea
 ]
 for (const c of windowCases) {
   test(`look-ahead: ${c.name}`, () => {
-    const r = propose({ forecast: rising, ...c.args })
-    assert.equal(r?.replicas, c.want)
-    assert.equal(r?.reason, 'ForecastAhead')
-    assert.match(r?.detail ?? '', new RegExp(`^predictive: ${c.peak} req/s expected within ${c.within} s \\(hw-daily-additive\\) \\+10% at 100 req/s per instance \\(rps target\\) → ${c.want}$`))
+    const r = rec({ forecast: rising, ...c.args })
+    assert.equal(r.replicas, c.want)
+    assert.equal(r.reason, 'ForecastAhead')
+    assert.match(r.detail, new RegExp(`^predictive: ${c.peak} req/s expected within ${c.within} s \\(hw-daily-additive\\) \\+10% at 100 req/s per instance \\(rps target\\) → ${c.want}$`))
   })
 }
 
@@ -179,16 +186,16 @@ const demandCases: { name: string; args: Args; fc: DemandForecast; want: number;
 ]
 for (const c of demandCases) {
   test(`demand: ${c.name}`, () => {
-    const r = propose({ forecast: c.fc, ...c.args })
-    assert.equal(r?.replicas, c.want)
-    assert.ok(r?.detail.includes(`at ${c.perInstance} → ${c.want}`), r?.detail)
+    const r = rec({ forecast: c.fc, ...c.args })
+    assert.equal(r.replicas, c.want)
+    assert.ok(r.detail.includes(`at ${c.perInstance} → ${c.want}`), r.detail)
   })
 }
 
 test('the detail names the method and the forecast error when known', () => {
-  const r = propose({ forecast: forecast([300], { accuracyWapePercent: 12.34, accuracySource: 'live' }) })
+  const r = rec({ forecast: forecast([300], { accuracyWapePercent: 12.34, accuracySource: 'live' }) })
   // 300 × 1.1 / 100 = 3.3 → 4; WAPE 12.34 rounds to 12.3.
-  assert.equal(r?.detail, 'predictive: 300 req/s expected within 45 s (hw-daily-additive, WAPE 12.3%) +10% at 100 req/s per instance (rps target) → 4')
+  assert.equal(r.detail, 'predictive: 300 req/s expected within 45 s (hw-daily-additive, WAPE 12.3%) +10% at 100 req/s per instance (rps target) → 4')
 })
 
 // Back-off: a recommendation without a count whose detail says why.
@@ -240,18 +247,18 @@ const backOffCases: { name: string; args: Args; reason: string; detail: string }
 ]
 for (const c of backOffCases) {
   test(`back-off: ${c.name}`, () => {
-    const r = propose(c.args)
-    assert.equal(r?.reason, c.reason)
-    assert.equal(r?.replicas, undefined)
-    assert.equal(r?.detail, c.detail)
-    assert.equal(r?.scaleOutOnly, true)
+    const r = rec(c.args)
+    assert.equal(r.reason, c.reason)
+    assert.equal(r.replicas, undefined)
+    assert.equal(r.detail, c.detail)
+    assert.equal(r.scaleOutOnly, true)
   })
 }
 
 test('back-off: WAPE exactly at maxErrorPercent still acts (the limit is exclusive)', () => {
-  const r = propose({ forecast: forecast([300], { accuracyWapePercent: 30 }) })
-  assert.equal(r?.reason, 'ForecastAhead')
-  assert.equal(r?.replicas, 4)
+  const r = rec({ forecast: forecast([300], { accuracyWapePercent: 30 }) })
+  assert.equal(r.reason, 'ForecastAhead')
+  assert.equal(r.replicas, 4)
 })
 
 // Campaigns over a flat 300 req/s forecast from 08:00, 5 hours long (past the campaign end); 45 s look-ahead.
@@ -290,11 +297,11 @@ const campaignCases: { name: string; nowMs: number; schedules: Schedules; learne
 for (const c of campaignCases) {
   test(`campaign with a forecast: ${c.name}`, () => {
     const fc = c.learned === undefined ? day : { ...day, learnedUplifts: c.learned }
-    const r = propose({ forecast: fc, schedules: c.schedules, nowMs: c.nowMs })
-    assert.equal(r?.replicas, c.want)
-    assert.equal(r?.reason, 'ForecastAhead')
-    if (c.campaign === undefined) assert.doesNotMatch(r?.detail ?? '', /campaign/)
-    else assert.ok(r?.detail.includes(`(hw-daily-additive, ${c.campaign})`), r?.detail)
+    const r = rec({ forecast: fc, schedules: c.schedules, nowMs: c.nowMs })
+    assert.equal(r.replicas, c.want)
+    assert.equal(r.reason, 'ForecastAhead')
+    if (c.campaign === undefined) assert.doesNotMatch(r.detail, /campaign/)
+    else assert.ok(r.detail.includes(`(hw-daily-additive, ${c.campaign})`), r.detail)
   })
 }
 
@@ -369,21 +376,47 @@ const preWarmCases: { name: string; nowMs: number; fc?: DemandForecast; groupRps
 ]
 for (const c of preWarmCases) {
   test(`campaign without a forecast: ${c.name}`, () => {
-    const r = propose({ schedules: [blackFriday({ uplift: 3 })], nowMs: c.nowMs, ...(c.fc === undefined ? {} : { forecast: c.fc }), ...(c.groupRps === undefined ? {} : { groupRps: c.groupRps }) })
-    assert.equal(r?.reason, c.reason)
-    assert.equal(r?.replicas, c.want)
-    assert.equal(r?.detail, c.detail)
+    const r = rec({ schedules: [blackFriday({ uplift: 3 })], nowMs: c.nowMs, ...(c.fc === undefined ? {} : { forecast: c.fc }), ...(c.groupRps === undefined ? {} : { groupRps: c.groupRps }) })
+    assert.equal(r.reason, c.reason)
+    assert.equal(r.replicas, c.want)
+    assert.equal(r.detail, c.detail)
   })
 }
 
 test('campaign without a forecast: a learned uplift pre-warms too', () => {
   // 250 × 2 = 500 × 1.1 = 550 / 100 → 6.
-  const r = propose({
+  const r = rec({
     schedules: [blackFriday({})],
     nowMs: at('2026-11-27T08:55:00Z'),
     groupRps: 250,
     forecast: { status: 'insufficient-history', stepMs: minute, fromMs: t0, values: [], historyMs: hour, neededHistoryMs: 48 * hour, learnedUplifts: { 'black-friday': 2 } },
   })
-  assert.equal(r?.replicas, 6)
-  assert.match(r?.detail ?? '', /campaign black-friday ×2 \(learned\)/)
+  assert.equal(r.replicas, 6)
+  assert.match(r.detail, /campaign black-friday ×2 \(learned\)/)
 })
+
+// With a baseline recorded before the campaign (forecast.baselineRps) the floor holds through the whole window:
+// 250 × 3 = 750 × 1.1 = 825 / 100 → 9, whatever the current demand.
+const noHistory: DemandForecast = { status: 'insufficient-history', stepMs: minute, fromMs: t0, values: [], historyMs: 6 * hour, neededHistoryMs: 48 * hour, baselineRps: 250 }
+const baselineCases: { name: string; nowMs: number; groupRps?: number; want?: number; reason: string }[] = [
+  { name: 'within the lead', nowMs: at('2026-11-27T08:55:00Z'), groupRps: 260, want: 9, reason: 'CampaignAhead' },
+  // During the sale the current 900 req/s already holds the uplift: the baseline, not 900 × 3, is multiplied.
+  { name: 'during the campaign: held, from the baseline rather than the current demand', nowMs: at('2026-11-27T10:00:00Z'), groupRps: 900, want: 9, reason: 'CampaignAhead' },
+  { name: 'during the campaign without current signals', nowMs: at('2026-11-27T10:00:00Z'), want: 9, reason: 'CampaignAhead' },
+  { name: 'before the lead: back off', nowMs: at('2026-11-27T08:40:00Z'), groupRps: 250, reason: 'InsufficientHistory' },
+  { name: 'after the end: back off', nowMs: at('2026-11-27T12:00:00Z'), groupRps: 250, reason: 'InsufficientHistory' },
+]
+for (const c of baselineCases) {
+  test(`campaign with a recorded baseline: ${c.name}`, () => {
+    const r = rec({ schedules: [blackFriday({ uplift: 3 })], nowMs: c.nowMs, forecast: noHistory, ...(c.groupRps === undefined ? {} : { groupRps: c.groupRps }) })
+    assert.equal(r.reason, c.reason)
+    assert.equal(r.replicas, c.want)
+    if (c.want === undefined) assert.equal(r.detail, 'predictive: forecast needs more history (6 h of 48 h)')
+    else {
+      assert.equal(
+        r.detail,
+        'predictive: 750 req/s expected within 45 s (baseline demand before the campaign; forecast needs more history (6 h of 48 h), campaign black-friday ×3 (declared)) +10% at 100 req/s per instance (rps target) → 9',
+      )
+    }
+  })
+}

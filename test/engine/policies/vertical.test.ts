@@ -39,6 +39,13 @@ function propose(fields: Partial<GroupInput>, u: UsageHistograms | undefined): R
 
 const auto = { vertical: { mode: 'auto' as const } }
 
+/** propose() for a case that must say something. */
+function rec(fields: Partial<GroupInput>, u: UsageHistograms | undefined): Recommendation {
+  const r = propose(fields, u)
+  assert.ok(r, 'no recommendation')
+  return r
+}
+
 test('mode off says nothing, even with usage', () => {
   assert.equal(propose({}, usage([1], [300])), undefined)
 })
@@ -49,30 +56,30 @@ test('strategy mixed: the planner sizes, so the policy says nothing in any mode'
 })
 
 test('recommend: the same size, marked advisory', () => {
-  const r = propose({ vertical: { mode: 'recommend' } }, usage([0.2], [300]))
-  assert.equal(r?.advisory, true)
-  assert.equal(r?.size?.name, 'large')
+  const r = rec({ vertical: { mode: 'recommend' } }, usage([0.2], [300]))
+  assert.equal(r.advisory, true)
+  assert.equal(r.size?.name, 'large')
 })
 
 test('auto: not advisory', () => {
-  const r = propose(auto, usage([0.2], [300]))
-  assert.equal(r?.advisory, undefined)
-  assert.equal(r?.policy, 'vertical')
-  assert.equal(r?.size?.name, 'large')
+  const r = rec(auto, usage([0.2], [300]))
+  assert.equal(r.advisory, undefined)
+  assert.equal(r.policy, 'vertical')
+  assert.equal(r.size?.name, 'large')
 })
 
 test('no usage histograms: NoUsageData, without a size', () => {
-  const r = propose(auto, undefined)
-  assert.equal(r?.reason, 'NoUsageData')
-  assert.equal(r?.size, undefined)
-  assert.equal(r?.detail, 'vertical: no usage histograms kept yet')
+  const r = rec(auto, undefined)
+  assert.equal(r.reason, 'NoUsageData')
+  assert.equal(r.size, undefined)
+  assert.equal(r.detail, 'vertical: no usage histograms kept yet')
 })
 
 test('histograms without samples: NoUsageData, without a size', () => {
-  const r = propose(auto, usage([], []))
-  assert.equal(r?.reason, 'NoUsageData')
-  assert.equal(r?.size, undefined)
-  assert.equal(r?.detail, 'vertical: no cpu or memory usage recorded yet')
+  const r = rec(auto, usage([], []))
+  assert.equal(r.reason, 'NoUsageData')
+  assert.equal(r.size, undefined)
+  assert.equal(r.detail, 'vertical: no cpu or memory usage recorded yet')
 })
 
 // Target = end of the bucket holding the percentile × (1 + headroom); the smallest rung holding both.
@@ -131,10 +138,10 @@ const cases: { name: string; fields?: Partial<GroupInput>; cpu: number[]; mem: n
 ]
 for (const c of cases) {
   test(c.name, () => {
-    const r = propose({ ...auto, ...c.fields }, usage(c.cpu, c.mem, c.oom))
-    assert.equal(r?.size?.name, c.want)
-    assert.equal(r?.reason, c.reason)
-    assert.equal(r?.detail, c.detail)
-    assert.equal(r?.replicas, undefined)
+    const r = rec({ ...auto, ...c.fields }, usage(c.cpu, c.mem, c.oom))
+    assert.equal(r.size?.name, c.want)
+    assert.equal(r.reason, c.reason)
+    assert.equal(r.detail, c.detail)
+    assert.equal(r.replicas, undefined)
   })
 }

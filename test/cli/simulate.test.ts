@@ -102,3 +102,21 @@ test('a malformed trace fails with its line (exit 1)', async () => {
 test.after(() => {
   rmSync(dir, { recursive: true, force: true })
 })
+
+test('--policy predictive and mixed run from the command line; --history is read and its bad rows name the line', async () => {
+  const historyPath = join(dir, 'history.csv')
+  writeFileSync(historyPath, ['seconds,rps', ...Array.from({ length: 100 }, (_, i) => `${i * 60},150`)].join('\n') + '\n')
+  const p = await tide('simulate', '--trace', tracePath, '--policy', 'predictive', '--history', historyPath, '--json')
+  assert.equal(p.code, 0, p.stderr)
+  const out = JSON.parse(p.stdout) as { policy: string; forecast?: { fullFits: number }; costHours: number }
+  assert.equal(out.policy, 'predictive')
+  assert.equal(out.forecast?.fullFits, 0, '100 minutes of history is too little to fit')
+  const m = await tide('simulate', '--trace', tracePath, '--policy', 'mixed')
+  assert.equal(m.code, 0, m.stderr)
+  assert.match(m.stdout, /policy mixed/)
+  const bad = join(dir, 'bad-history.csv')
+  writeFileSync(bad, 'seconds,rps\n0,150\n60,-3\n')
+  const b = await tide('simulate', '--trace', tracePath, '--policy', 'predictive', '--history', bad)
+  assert.equal(b.code, 1)
+  assert.match(b.stderr, /bad-history\.csv.*3/)
+})

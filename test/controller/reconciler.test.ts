@@ -184,3 +184,141 @@ test('protected instances are not removed by scale-in', async () => {
   assert.deepEqual(r.terminated, [])
   assert.equal(provider.instances.size, 3)
 })
+
+// --- predictive, vertical and mixed: what the controller feeds the engine, and what it does with the answer.
+
+/** Group rps and per-instance cpu/memory set by the test; every instance the engine shows gets the same sample. */
+class Load implements MetricsSource {
+  groupRps = 100
+  cpuRatio = 0.6
+  memoryMiB = 200
+  read(_spec: GroupSpec, instances: readonly { id: string }[], nowMs: number) {
+    const m = new Map<string, InstanceSample>()
+    for (const i of instances) m.set(i.id, { cpuRatio: this.cpuRatio, rps: this.groupRps / Math.max(1, instances.length), memoryMiB: this.memoryMiB })
+    return { atMs: nowMs, instances: m, group: { rps: this.groupRps } }
+  }
+}
+
+test('predictive: the controller forecasts from preloaded history, the engine pre-launches, status shows the forecaster', async () => {
+  // Three days of a square daily tide: 200 req/s, but 1000 req/s from 12:00 to 18:00 UTC.
+  const rpsAt = (sec: number) => (((sec % 86_400) + 86_400) % 86_400 >= 12 * 3600 && ((sec % 86_400) + 86_400) % 86_400 < 18 * 3600 ? 1000 : 200)
+  const startSec = T0 / 1000 - 3 * 86_400
+  const history = { startSec, stepSeconds: 300, values: Array.from({ length: 3 * 288 }, (_, i) => rpsAt(startSec + i * 300)) }
+  const spec = group({ metrics: [{ type: 'rps', target: { averageValue: 100 } }], replicas: { min: 1, max: 20 }, predictive: { mode: 'forecastAndScale', bufferPercent: 0, schedulingBufferSeconds: 60 } })
+  const clock = new ManualClock(T0 + 11 * 3600 * 1000 + 58 * 60 * 1000) // 11:58, two minutes before the tide turns
+  const provider = new FakeProvider(clock, 0)
+  const metrics = new Load()
+  metrics.groupRps = 200
+  const controller = new Controller({ groups: [spec], provider, metrics, clock, demandHistory: () => history })
+  await controller.reconcileOnce() // launches min
+  clock.advance(15_000)
+  const [r] = await controller.reconcileOnce()
+  assert.ok(r)
+  const p = r.decision.recommendations.find((x) => x.policy === 'predictive')
+  assert.ok(p, 'the predictive policy spoke')
+  // Look-ahead = the 60 s scheduling buffer + sync 15 s from 11:58:15 reaches 11:59:30 — still before noon: 200 req/s → 2.
+  assert.equal(p.replicas, 2)
+  clock.advance(60_000) // 11:59:15: the look-ahead now reaches 12:00:30, where 1000 req/s → 10 instances
+  const [r2] = await controller.reconcileOnce()
+  assert.ok(r2)
+  assert.equal(r2.decision.recommendations.find((x) => x.policy === 'predictive')?.replicas, 10)
+  assert.ok(r2.decision.to > 2, `scaled out ahead of the tide (to ${r2.decision.to})`)
+  assert.match(r2.decision.explanation, /predictive/)
+  const status = controller.status('shop-web')
+  assert.equal(status?.forecast?.status, 'ok')
+  assert.equal(status?.forecast?.fullFits, 1)
+  assert.ok(status?.forecast?.method)
+})
+
+test('predictive forecastOnly records what it would do and launches nothing for it', async () => {
+  const spec = group({ metrics: [{ type: 'rps', target: { averageValue: 100 } }], replicas: { min: 1, max: 20 }, predictive: { mode: 'forecastOnly' } })
+  const clock = new ManualClock(T0)
+  const provider = new FakeProvider(clock, 0)
+  const metrics = new Load()
+  const controller = new Controller({ groups: [spec], provider, metrics, clock })
+  await controller.reconcileOnce()
+  clock.advance(15_000)
+  const [r] = await controller.reconcileOnce()
+  assert.ok(r)
+  const p = r.decision.recommendations.find((x) => x.policy === 'predictive')
+  assert.equal(p?.advisory, true)
+  assert.equal(p?.reason, 'InsufficientHistory')
+  assert.equal(controller.status('shop-web')?.forecast?.status, 'insufficient-history')
+})
+
+test('start-up time is measured from the instances launched here (median of the last five)', async () => {
+  const { clock, provider, controller } = setup()
+  await controller.reconcileOnce() // 2 launched at T0
+  clock.advance(7_000)
+  readyAll(provider) // ready after 7 s
+  await controller.reconcileOnce()
+  assert.equal(controller.status('shop-web')?.startupMs, 7_000)
+})
+
+test('vertical auto: a resize replaces instances launch-before-terminate, and never goes below the target while doing it', async () => {
+  const sizes = [
+    { name: 's', cpu: 0.5, memoryMiB: 256 },
+    { name: 'm', cpu: 1, memoryMiB: 512 },
+    { name: 'l', cpu: 2, memoryMiB: 1024 },
+  ]
+  // rps keeps the count at min 2 (150 req/s over 2 × 100), so only the size changes.
+  const spec = group({ size: sizes[1], sizes, metrics: [{ type: 'rps', target: { averageValue: 100 } }], vertical: { mode: 'auto', percentile: 90, headroomPercent: 15 } })
+  const clock = new ManualClock(T0)
+  const provider = new FakeProvider(clock)
+  const metrics = new Load()
+  metrics.groupRps = 150
+  metrics.cpuRatio = 1.2 // 1.2 cores used of 1: needs 1.2 × 1.15 = 1.38 cores → size l (2 cpu)
+  metrics.memoryMiB = 300
+  const controller = new Controller({ groups: [spec], provider, metrics, clock })
+  await controller.reconcileOnce()
+  readyAll(provider)
+  clock.advance(15_000)
+  const [r] = await controller.reconcileOnce()
+  assert.ok(r)
+  assert.deepEqual(r.decision.resize?.to, sizes[2])
+  const large = [...provider.instances.values()].filter((i) => i.size.cpu === 2)
+  assert.equal(large.length, r.decision.to, 'new-size instances launched for the whole target')
+  assert.equal(r.terminated.length, 0, 'no old instance goes before the new ones serve')
+  readyAll(provider)
+  clock.advance(15_000)
+  const [r2] = await controller.reconcileOnce()
+  assert.ok(r2)
+  assert.equal(r2.terminated.length, 2, 'the old ones go once the new ones serve')
+  assert.ok([...provider.instances.values()].every((i) => i.size.cpu === 2))
+  assert.equal(controller.status('shop-web')?.size.cpu, 2)
+})
+
+test('an out-of-memory kill raises the memory the vertical policy asks for', async () => {
+  const sizes = [
+    { cpu: 1, memoryMiB: 512 },
+    { cpu: 1, memoryMiB: 1024 },
+  ]
+  const spec = group({ size: sizes[0], sizes, vertical: { mode: 'recommend' } })
+  const clock = new ManualClock(T0)
+  const provider = new FakeProvider(clock)
+  const metrics = new Load()
+  metrics.cpuRatio = 0.3
+  metrics.memoryMiB = 480
+  const events = new MemoryEventLog()
+  const controller = new Controller({ groups: [spec], provider, metrics, clock, events })
+  await controller.reconcileOnce()
+  readyAll(provider)
+  clock.advance(15_000)
+  const [before] = await controller.reconcileOnce()
+  // 480 MiB × 1.15 = 552 > 512 already asks for the 1024 rung; what matters is the OOM floor below.
+  const victim = [...provider.instances.values()][0]
+  assert.ok(victim && before)
+  const r = provider.instances.get(victim.id)
+  if (r) r.meta = { reason: 'OOMKilled' }
+  provider.markFailed(victim.id)
+  clock.advance(15_000)
+  await controller.reconcileOnce()
+  assert.ok(events.list().some((e) => e.type === 'instance-failed' && /out of memory at 480 MiB/.test(e.message)))
+  clock.advance(15_000)
+  const [after] = await controller.reconcileOnce()
+  const v = after?.decision.recommendations.find((x) => x.policy === 'vertical')
+  // The OOM floor is max(1.2 × 480, 480 + 100) = 580 MiB: the 1024 rung, advisory in recommend mode.
+  assert.equal(v?.size?.memoryMiB, 1024)
+  assert.equal(v?.advisory, true)
+  assert.equal(after?.decision.resize, undefined, 'recommend never resizes')
+})

@@ -113,3 +113,76 @@ test('simulation is deterministic', async () => {
 test('an unknown policy is a programmer error', async () => {
   await assert.rejects(simulate({ trace: surge, policy: 'nope', params }), RangeError)
 })
+
+// --- predictive and mixed
+
+/** 2 h of 400 req/s at 10 s rows, a ×10 flash sale from 1:00 to 1:20 that reaches 10× in 30 s, in epoch time. */
+const SALE_T0 = Date.parse('2026-11-11T10:00:00Z')
+const flash: Trace = (() => {
+  const rows: [number, number][] = []
+  for (let s = 0; s < 7200; s += 10) {
+    const since = s - 3600
+    const uplift = since < 0 || since >= 1200 ? 1 : since < 30 ? 1 + 9 * ((since + 10) / 30) : 10
+    rows.push([s, 400 * uplift])
+  }
+  return { name: 'flash', startMs: SALE_T0, seconds: Float64Array.from(rows.map((r) => r[0])), rps: Float64Array.from(rows.map((r) => r[1])) }
+})()
+
+function flashGroup(extra: Record<string, unknown> = {}) {
+  return GroupSchema.parse({
+    group: 'app',
+    provider: 'sim',
+    replicas: { min: 1, max: 1000 },
+    metrics: [{ type: 'rps', target: { averageValue: 90 } }],
+    schedules: [{ name: 'sale', start: '2026-11-11T11:00:00Z', end: '2026-11-11T11:20:00Z', campaign: { uplift: 10, leadMinutes: 2 } }],
+    ...extra,
+  })
+}
+
+test('predictive: a declared campaign is pre-warmed and held, so the sale violates nothing; reactive alone violates', async () => {
+  const group = flashGroup()
+  const reactive = await simulate({ trace: flash, policy: 'configured', params, group })
+  const predictive = await simulate({ trace: flash, policy: 'predictive', params, group })
+  assert.ok(reactive.sloViolationSeconds > 0, `reactive violates ${reactive.sloViolationSeconds} s`)
+  assert.equal(predictive.sloViolationSeconds, 0)
+  assert.equal(predictive.failedRequests, 0)
+  // The pre-warm: 400 req/s baseline × 10 × 1.05 buffer / 90 per instance = 46.7 → 47 instances.
+  assert.equal(predictive.maxInstances, 47)
+  assert.equal(predictive.forecast?.method, undefined, 'two hours are too little for a forecaster')
+  assert.ok((predictive.forecast?.ticksLed ?? 0) > 0)
+  assert.equal(reactive.forecast, undefined)
+})
+
+test('predictive with a history learns the tide and reports its live accuracy', async () => {
+  // Three days of a square tide as history, then one day replayed: 200 req/s, 1000 from 12:00 to 18:00.
+  const day = (startMs: number, days: number): Trace => {
+    const rows: [number, number][] = []
+    for (let s = 0; s < days * 86_400; s += 300) {
+      const h = (s % 86_400) / 3600
+      rows.push([s, h >= 12 && h < 18 ? 1000 : 200])
+    }
+    return { name: 'tide', startMs, seconds: Float64Array.from(rows.map((r) => r[0])), rps: Float64Array.from(rows.map((r) => r[1])) }
+  }
+  const group = GroupSchema.parse({ group: 'app', provider: 'sim', replicas: { min: 1, max: 100 }, metrics: [{ type: 'rps', target: { averageValue: 90 } }] })
+  const reactive = await simulate({ trace: day(0, 1), policy: 'configured', params, group })
+  const predictive = await simulate({ trace: day(0, 1), policy: 'predictive', params, group, history: day(0, 3) })
+  assert.ok(reactive.sloViolationSeconds > 0, 'the 5× step at noon outruns a reactive policy')
+  assert.ok(predictive.sloViolationSeconds < reactive.sloViolationSeconds / 2, `${predictive.sloViolationSeconds} s vs ${reactive.sloViolationSeconds} s`)
+  assert.ok(predictive.forecast?.method)
+  assert.ok(predictive.forecast?.liveWapePercent !== undefined && predictive.forecast.liveWapePercent < 10, `live WAPE ${predictive.forecast?.liveWapePercent}`)
+})
+
+test('mixed: capped at max, the planner grows the size, and cost is weighed by the price of each size', async () => {
+  const group = flashGroup({ replicas: { min: 1, max: 20 } })
+  const rec = new Recorder()
+  const horizontal = await simulate({ trace: flash, policy: 'configured', params, group })
+  const mixed = await simulate({ trace: flash, policy: 'mixed', params, group, sink: rec })
+  assert.ok(mixed.resizeActions > 0)
+  assert.ok(mixed.sloViolationSeconds < horizontal.sloViolationSeconds / 2, `${mixed.sloViolationSeconds} s vs ${horizontal.sloViolationSeconds} s`)
+  assert.ok(mixed.maxInstances <= 20)
+  // Bigger instances cost more than one default-size instance-hour each: cost by price > instance-hours.
+  assert.ok(mixed.costHours > mixed.instanceHours)
+  assert.ok(Math.abs(mixed.costRatio - mixed.costHours / mixed.oracleInstanceHours) < 1e-12)
+  assert.equal(horizontal.costHours, horizontal.instanceHours)
+  assert.equal(rec.rows.length, mixed.durationSeconds)
+})

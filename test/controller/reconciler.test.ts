@@ -224,10 +224,11 @@ test('predictive: the controller forecasts from preloaded history, the engine pr
   assert.equal(r2.decision.recommendations.find((x) => x.policy === 'predictive')?.replicas, 10)
   assert.ok(r2.decision.to > 2, `scaled out ahead of the tide (to ${r2.decision.to})`)
   assert.match(r2.decision.explanation, /predictive/)
-  const status = controller.status('shop-web')
-  assert.equal(status?.forecast?.status, 'ok')
-  assert.equal(status?.forecast?.fullFits, 1)
-  assert.ok(status?.forecast?.method)
+  const forecast = controller.status('shop-web')?.forecast
+  assert.ok(forecast)
+  assert.equal(forecast.status, 'ok')
+  assert.equal(forecast.fullFits, 1)
+  assert.ok(forecast.method)
 })
 
 test('predictive forecastOnly records what it would do and launches nothing for it', async () => {
@@ -241,8 +242,9 @@ test('predictive forecastOnly records what it would do and launches nothing for 
   const [r] = await controller.reconcileOnce()
   assert.ok(r)
   const p = r.decision.recommendations.find((x) => x.policy === 'predictive')
-  assert.equal(p?.advisory, true)
-  assert.equal(p?.reason, 'InsufficientHistory')
+  assert.ok(p)
+  assert.equal(p.advisory, true)
+  assert.equal(p.reason, 'InsufficientHistory')
   assert.equal(controller.status('shop-web')?.forecast?.status, 'insufficient-history')
 })
 
@@ -316,9 +318,11 @@ test('an out-of-memory kill raises the memory the vertical policy asks for', asy
   assert.ok(events.list().some((e) => e.type === 'instance-failed' && /out of memory at 480 MiB/.test(e.message)))
   clock.advance(15_000)
   const [after] = await controller.reconcileOnce()
-  const v = after?.decision.recommendations.find((x) => x.policy === 'vertical')
+  assert.ok(after)
+  const v = after.decision.recommendations.find((x) => x.policy === 'vertical')
+  assert.ok(v)
   // The OOM floor is max(1.2 × 480, 480 + 100) = 580 MiB: the 1024 rung, advisory in recommend mode.
-  assert.equal(v?.size?.memoryMiB, 1024)
-  assert.equal(v?.advisory, true)
-  assert.equal(after?.decision.resize, undefined, 'recommend never resizes')
+  assert.equal(v.size?.memoryMiB, 1024)
+  assert.equal(v.advisory, true)
+  assert.equal(after.decision.resize, undefined, 'recommend never resizes')
 })

@@ -168,8 +168,9 @@ test('predictive with a history learns the tide and reports its live accuracy', 
   const predictive = await simulate({ trace: day(0, 1), policy: 'predictive', params, group, history: day(0, 3) })
   assert.ok(reactive.sloViolationSeconds > 0, 'the 5× step at noon outruns a reactive policy')
   assert.ok(predictive.sloViolationSeconds < reactive.sloViolationSeconds / 2, `${predictive.sloViolationSeconds} s vs ${reactive.sloViolationSeconds} s`)
-  assert.ok(predictive.forecast?.method)
-  assert.ok(predictive.forecast?.liveWapePercent !== undefined && predictive.forecast.liveWapePercent < 10, `live WAPE ${predictive.forecast?.liveWapePercent}`)
+  const f = predictive.forecast
+  assert.ok(f?.method !== undefined)
+  assert.ok(f.liveWapePercent !== undefined && f.liveWapePercent < 10, `live WAPE ${f.liveWapePercent}`)
 })
 
 test('mixed: capped at max, the planner grows the size, and cost is weighed by the price of each size', async () => {

@@ -12,6 +12,7 @@ import type { HealthView, MetricsSource } from '../controller/metrics-source.ts'
 import { Controller, type ReconcileResult } from '../controller/reconciler.ts'
 import { runLoop } from '../controller/run-loop.ts'
 import type { FleetQuotas, InstanceView, Signals } from '../engine/types.ts'
+import type { Series } from '../forecast/series.ts'
 import { TideError } from '../errors.ts'
 import { LocalProvider } from '../providers/local/local-provider.ts'
 import type { Provider } from '../providers/provider.ts'
@@ -35,6 +36,26 @@ export interface RuntimeOptions {
   readonly clock?: Clock
   /** Called after every reconcile, with its results (the demo's live view). */
   readonly onTick?: (results: readonly ReconcileResult[]) => void
+}
+
+/**
+ * The group's recorded demand (the 'rps' series of the metric history, 1-minute means, up to
+ * 21 days) as a forecaster's series, so that a restarted tide forecasts at once instead of
+ * learning for two days again. Minutes without a sample are gaps.
+ */
+export function demandHistory(store: SqliteStore, group: string, nowMs: number): Series | undefined {
+  const stepMs = 60_000
+  const toMs = Math.floor(nowMs / stepMs) * stepMs
+  const fromMs = toMs - 21 * 86_400_000
+  const points = store.queryMetric(group, 'rps', fromMs, toMs, stepMs).points
+  const first = points[0]
+  if (first === undefined) return undefined
+  const values: (number | null)[] = new Array<number | null>(Math.round((toMs - first.atMs) / stepMs)).fill(null)
+  for (const p of points) {
+    const i = Math.round((p.atMs - first.atMs) / stepMs)
+    if (i >= 0 && i < values.length) values[i] = p.avg
+  }
+  return { startSec: first.atMs / 1000, stepSeconds: 60, values }
 }
 
 /** The providers this build of tide can run. */
@@ -91,6 +112,7 @@ export class Runtime {
       events,
       store,
       drainer: new LocalDrainer({ routers, events, clock: this.#clock }),
+      demandHistory: (spec) => demandHistory(store, spec.group, this.#clock.now()),
     })
   }
 

@@ -222,7 +222,7 @@ export const PredictiveSchema = z.strictObject({
   bufferPercent: z.number().nonnegative().max(500).default(10),
   /** Seconds ahead to launch; `auto` uses the measured start-up time. */
   schedulingBufferSeconds: z.union([z.literal('auto'), z.number().nonnegative()]).default('auto'),
-  /** Forecast error (MAPE, percent) above which the policy backs off. */
+  /** Forecast error (WAPE, percent: live once scored, else the backtest's) above which the policy backs off. */
   maxErrorPercent: positive.default(30),
 })
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { Runtime } from '../../src/runtime/runtime.ts'
+import { demandHistory, Runtime } from '../../src/runtime/runtime.ts'
 import { MemoryEventLog } from '../../src/controller/events.ts'
 import { runLoad, type RequestKind } from '../../src/loadgen/load-generator.ts'
 import { GlobalSchema, GroupSchema, type GroupSpec } from '../../src/spec/schema.ts'
@@ -201,5 +201,22 @@ test('tide killed and restarted adopts its instances and duplicates nothing', { 
     first.kill('SIGKILL')
     second?.kill('SIGKILL')
     rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('demand recorded in the store comes back as the forecaster\'s history: 1-minute means, gaps as null', () => {
+  const store = SqliteStore.open(':memory:')
+  try {
+    const t0 = Date.parse('2026-11-10T00:00:00Z')
+    // Minute 0: samples 100 and 300 (mean 200); minute 1: none; minute 2: 50.
+    store.recordMetric('web', 'rps', t0 + 1_000, 100)
+    store.recordMetric('web', 'rps', t0 + 30_000, 300)
+    store.recordMetric('web', 'rps', t0 + 120_000, 50)
+    store.recordMetric('other', 'rps', t0 + 1_000, 999)
+    const h = demandHistory(store, 'web', t0 + 180_000)
+    assert.deepEqual(h, { startSec: t0 / 1000, stepSeconds: 60, values: [200, null, 50] })
+    assert.equal(demandHistory(store, 'none', t0 + 180_000), undefined)
+  } finally {
+    store.close()
   }
 })

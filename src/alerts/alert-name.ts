@@ -24,6 +24,7 @@ const ALERT_OF: Readonly<Record<TideEventType, AlertEvent | undefined>> = {
   adopted: undefined,
   'instance-ready': undefined,
   resize: undefined,
+  forecast: undefined,
 }
 
 /** The alert name of a controller event, or undefined when the event never alerts. */

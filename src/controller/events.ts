@@ -16,6 +16,7 @@ export type TideEventType =
   | 'at-max-capacity'
   | 'quota-exhausted'
   | 'resize'
+  | 'forecast'
 
 /** One entry of the event log: what tide did or saw, and why. Never holds secrets. */
 export interface TideEvent {

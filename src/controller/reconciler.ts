@@ -381,6 +381,15 @@ export class Controller {
   #recordDecision(group: string, rt: GroupRuntime, decision: Decision, nowMs: number): void {
     const last = rt.lastDecision
     rt.lastDecision = decision
+    if (decision.resize !== undefined) {
+      this.#emit(nowMs, group, 'resize', `resizing ${sizeLabel(decision.resize.from)} → ${sizeLabel(decision.resize.to)} (launch before terminate): ${decision.explanation}`)
+    }
+    // The forecaster's state as it changes (backing off, resuming, enough history at last): the log says when and why.
+    const predictive = decision.recommendations.find((r) => r.policy === 'predictive')
+    const before = last?.recommendations.find((r) => r.policy === 'predictive')
+    if (predictive !== undefined && predictive.reason !== before?.reason) {
+      this.#emit(nowMs, group, 'forecast', predictive.detail)
+    }
     const changed = last?.reason !== decision.reason
     if (decision.kind === 'scale' || changed) {
       this.#emit(nowMs, group, 'decision', decision.explanation, { decision })

@@ -209,7 +209,8 @@ test('predictive: the controller forecasts from preloaded history, the engine pr
   const provider = new FakeProvider(clock, 0)
   const metrics = new Load()
   metrics.groupRps = 200
-  const controller = new Controller({ groups: [spec], provider, metrics, clock, demandHistory: () => history })
+  const events = new MemoryEventLog()
+  const controller = new Controller({ groups: [spec], provider, metrics, clock, events, demandHistory: () => history })
   await controller.reconcileOnce() // launches min
   clock.advance(15_000)
   const [r] = await controller.reconcileOnce()
@@ -224,6 +225,10 @@ test('predictive: the controller forecasts from preloaded history, the engine pr
   assert.equal(r2.decision.recommendations.find((x) => x.policy === 'predictive')?.replicas, 10)
   assert.ok(r2.decision.to > 2, `scaled out ahead of the tide (to ${r2.decision.to})`)
   assert.match(r2.decision.explanation, /predictive/)
+  // The forecaster's state is logged when it changes, not every tick: one 'forecast' event so far.
+  const forecastEvents = events.list().filter((e) => e.type === 'forecast')
+  assert.equal(forecastEvents.length, 1)
+  assert.match(forecastEvents[0]?.message ?? '', /req\/s expected within 75 s/)
   const forecast = controller.status('shop-web')?.forecast
   assert.ok(forecast)
   assert.equal(forecast.status, 'ok')
@@ -271,13 +276,15 @@ test('vertical auto: a resize replaces instances launch-before-terminate, and ne
   metrics.groupRps = 150
   metrics.cpuRatio = 1.2 // 1.2 cores used of 1: needs 1.2 × 1.15 = 1.38 cores → size l (2 cpu)
   metrics.memoryMiB = 300
-  const controller = new Controller({ groups: [spec], provider, metrics, clock })
+  const events = new MemoryEventLog()
+  const controller = new Controller({ groups: [spec], provider, metrics, clock, events })
   await controller.reconcileOnce()
   readyAll(provider)
   clock.advance(15_000)
   const [r] = await controller.reconcileOnce()
   assert.ok(r)
   assert.deepEqual(r.decision.resize?.to, sizes[2])
+  assert.ok(events.list().some((e) => e.type === 'resize' && e.message.startsWith('resizing m 1 cpu/512 MiB → l 2 cpu/1024 MiB')))
   const large = [...provider.instances.values()].filter((i) => i.size.cpu === 2)
   assert.equal(large.length, r.decision.to, 'new-size instances launched for the whole target')
   assert.equal(r.terminated.length, 0, 'no old instance goes before the new ones serve')

@@ -199,6 +199,19 @@ class Load implements MetricsSource {
   }
 }
 
+/** A controller over a FakeProvider whose first instances were launched and became ready 15 s ago. */
+async function startedWith(spec: GroupSpec, load: Partial<Pick<Load, 'groupRps' | 'cpuRatio' | 'memoryMiB'>>) {
+  const clock = new ManualClock(T0)
+  const provider = new FakeProvider(clock)
+  const metrics = Object.assign(new Load(), load)
+  const events = new MemoryEventLog()
+  const controller = new Controller({ groups: [spec], provider, metrics, clock, events })
+  await controller.reconcileOnce()
+  readyAll(provider)
+  clock.advance(15_000)
+  return { clock, provider, controller, events }
+}
+
 test('predictive: the controller forecasts from preloaded history, the engine pre-launches, status shows the forecaster', async () => {
   // Three days of a square daily tide: 200 req/s, but 1000 req/s from 12:00 to 18:00 UTC.
   const rpsAt = (sec: number) => (((sec % 86_400) + 86_400) % 86_400 >= 12 * 3600 && ((sec % 86_400) + 86_400) % 86_400 < 18 * 3600 ? 1000 : 200)
@@ -270,17 +283,7 @@ test('vertical auto: a resize replaces instances launch-before-terminate, and ne
   ]
   // rps keeps the count at min 2 (150 req/s over 2 × 100), so only the size changes.
   const spec = group({ size: sizes[1], sizes, metrics: [{ type: 'rps', target: { averageValue: 100 } }], vertical: { mode: 'auto', percentile: 90, headroomPercent: 15 } })
-  const clock = new ManualClock(T0)
-  const provider = new FakeProvider(clock)
-  const metrics = new Load()
-  metrics.groupRps = 150
-  metrics.cpuRatio = 1.2 // 1.2 cores used of 1: needs 1.2 × 1.15 = 1.38 cores → size l (2 cpu)
-  metrics.memoryMiB = 300
-  const events = new MemoryEventLog()
-  const controller = new Controller({ groups: [spec], provider, metrics, clock, events })
-  await controller.reconcileOnce()
-  readyAll(provider)
-  clock.advance(15_000)
+  const { clock, provider, controller, events } = await startedWith(spec, { groupRps: 150, cpuRatio: 1.2, memoryMiB: 300 }) // 1.2 cores of 1: needs 1.2 × 1.15 = 1.38 → size l
   const [r] = await controller.reconcileOnce()
   assert.ok(r)
   assert.deepEqual(r.decision.resize?.to, sizes[2])
@@ -303,16 +306,7 @@ test('an out-of-memory kill raises the memory the vertical policy asks for', asy
     { cpu: 1, memoryMiB: 1024 },
   ]
   const spec = group({ size: sizes[0], sizes, vertical: { mode: 'recommend' } })
-  const clock = new ManualClock(T0)
-  const provider = new FakeProvider(clock)
-  const metrics = new Load()
-  metrics.cpuRatio = 0.3
-  metrics.memoryMiB = 480
-  const events = new MemoryEventLog()
-  const controller = new Controller({ groups: [spec], provider, metrics, clock, events })
-  await controller.reconcileOnce()
-  readyAll(provider)
-  clock.advance(15_000)
+  const { clock, provider, controller, events } = await startedWith(spec, { cpuRatio: 0.3, memoryMiB: 480 })
   const [before] = await controller.reconcileOnce()
   // 480 MiB × 1.15 = 552 > 512 already asks for the 1024 rung; what matters is the OOM floor below.
   const victim = [...provider.instances.values()][0]

@@ -2,24 +2,14 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { decide } from '../../src/engine/decide.ts'
 import type { Decision, UsageHistograms } from '../../src/engine/types.ts'
-import { DecayingHistogram, type HistogramOptions } from '../../src/engine/vertical/decaying-histogram.ts'
 import type { GroupInput, Size } from '../../src/spec/schema.ts'
 import { decideInput, groupSpec, instances, sameSample, signals } from './fixtures.ts'
+import { usageOf } from './vertical/fixtures.ts'
 
-// Ratio-2 layouts (as in recommend-size.test.ts): cpu bucket starts 0, 0.25, 0.75, 1.75, …; memory 0, 64, 192, 448, 960, …
-const cpuOpts: HistogramOptions = { maxValue: 100, firstBucketSize: 0.25, ratio: 2, epsilon: 1e-4 }
-const memOpts: HistogramOptions = { maxValue: 1e6, firstBucketSize: 64, ratio: 2, epsilon: 1e-4 }
 const t0 = 1_000_000_000 // 1970-01-12T13:46:40Z, the fixtures' now
 const hourMs = 3600_000
 const cpu60: NonNullable<GroupInput['metrics']> = [{ type: 'cpu', target: { averageUtilization: 60 } }]
-
-function usage(cpu: readonly number[], mem: readonly number[], oom?: UsageHistograms['oom']): UsageHistograms {
-  const cpuCores = new DecayingHistogram(cpuOpts, 24 * hourMs)
-  const memoryMiB = new DecayingHistogram(memOpts, 24 * hourMs)
-  for (const v of cpu) cpuCores.addSample(v, 1, t0)
-  for (const v of mem) memoryMiB.addSample(v, 1, t0)
-  return oom === undefined ? { cpuCores, memoryMiB } : { cpuCores, memoryMiB, oom }
-}
+const usage = (cpu: readonly number[], mem: readonly number[], oom?: UsageHistograms['oom']): UsageHistograms => usageOf(cpu, mem, t0, oom)
 
 /** decide() for `count` instances (1 cpu/512 MiB, the fixtures' size) all at `cpuRatio`. */
 function run(fields: Partial<GroupInput>, count: number, cpuRatio: number, u?: UsageHistograms): Decision {

@@ -3,33 +3,13 @@ import assert from 'node:assert/strict'
 import { verticalPolicy } from '../../../src/engine/policies/vertical.ts'
 import { policyInput } from '../../../src/engine/policies/policy.ts'
 import type { Recommendation, UsageHistograms } from '../../../src/engine/types.ts'
-import { DecayingHistogram, type HistogramOptions } from '../../../src/engine/vertical/decaying-histogram.ts'
-import type { GroupInput, Size } from '../../../src/spec/schema.ts'
+import type { GroupInput } from '../../../src/spec/schema.ts'
 import { decideInput, groupSpec, instances, signals } from '../fixtures.ts'
+import { ladder, medium, usageOf } from '../vertical/fixtures.ts'
 
-// Ratio-2 layouts (as in recommend-size.test.ts) so bucket ends can be worked out by hand.
-// cpu: first 0.25 → bucket starts 0, 0.25, 0.75, 1.75, 3.75, 7.75, …
-const cpuOpts: HistogramOptions = { maxValue: 100, firstBucketSize: 0.25, ratio: 2, epsilon: 1e-4 }
-// memory: first 64 → bucket starts 0, 64, 192, 448, 960, 1984, …
-const memOpts: HistogramOptions = { maxValue: 1e6, firstBucketSize: 64, ratio: 2, epsilon: 1e-4 }
 const hourMs = 3600_000
 const t0 = 1_000_000_000
-
-const ladder: Size[] = [
-  { name: 'small', cpu: 0.5, memoryMiB: 256 },
-  { name: 'medium', cpu: 1, memoryMiB: 512 },
-  { name: 'large', cpu: 2, memoryMiB: 1024 },
-  { name: 'xlarge', cpu: 4, memoryMiB: 2048 },
-]
-const medium = ladder[1]!
-
-function usage(cpu: readonly number[], mem: readonly number[], oom?: UsageHistograms['oom']): UsageHistograms {
-  const cpuCores = new DecayingHistogram(cpuOpts, 24 * hourMs)
-  const memoryMiB = new DecayingHistogram(memOpts, 24 * hourMs)
-  for (const v of cpu) cpuCores.addSample(v, 1, t0)
-  for (const v of mem) memoryMiB.addSample(v, 1, t0)
-  return oom === undefined ? { cpuCores, memoryMiB } : { cpuCores, memoryMiB, oom }
-}
+const usage = (cpu: readonly number[], mem: readonly number[], oom?: UsageHistograms['oom']): UsageHistograms => usageOf(cpu, mem, t0, oom)
 
 function propose(fields: Partial<GroupInput>, u: UsageHistograms | undefined): Recommendation | undefined {
   const spec = groupSpec({ size: medium, sizes: ladder, ...fields })

@@ -1,29 +1,15 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { DecayingHistogram, type HistogramOptions } from '../../../src/engine/vertical/decaying-histogram.ts'
 import { oomBumpedMemoryMiB, recommendSize, type RecommendSizeInput } from '../../../src/engine/vertical/recommend-size.ts'
+import { ladder, medium, usageOf } from './fixtures.ts'
 import type { Size } from '../../../src/spec/schema.ts'
 
-// Ratio-2 layouts so bucket ends can be worked out by hand.
-// cpu: first 0.25 → bucket starts 0, 0.25, 0.75, 1.75, 3.75, 7.75, …
-const cpuOpts: HistogramOptions = { maxValue: 100, firstBucketSize: 0.25, ratio: 2, epsilon: 1e-4 }
-// memory: first 64 → bucket starts 0, 64, 192, 448, 960, 1984, …
-const memOpts: HistogramOptions = { maxValue: 1e6, firstBucketSize: 64, ratio: 2, epsilon: 1e-4 }
 const dayMs = 24 * 3600_000
 
-const ladder: Size[] = [
-  { name: 'small', cpu: 0.5, memoryMiB: 256 },
-  { name: 'medium', cpu: 1, memoryMiB: 512 },
-  { name: 'large', cpu: 2, memoryMiB: 1024 },
-  { name: 'xlarge', cpu: 4, memoryMiB: 2048 },
-]
-const medium = ladder[1]!
+// Ratio-2 layouts (fixtures.ts) so bucket ends can be worked out by hand: cpu bucket starts 0, 0.25, 0.75, 1.75, 3.75, 7.75, …; memory 0, 64, 192, 448, 960, 1984, …
 
 function input(cpu: number[], mem: number[], extra: Partial<RecommendSizeInput> = {}): RecommendSizeInput {
-  const cpuCores = new DecayingHistogram(cpuOpts, dayMs)
-  const memoryMiB = new DecayingHistogram(memOpts, dayMs)
-  for (const v of cpu) cpuCores.addSample(v, 1, 0)
-  for (const v of mem) memoryMiB.addSample(v, 1, 0)
+  const { cpuCores, memoryMiB } = usageOf(cpu, mem, 0)
   return { cpuCores, memoryMiB, ladder, current: medium, percentile: 90, headroomPercent: 15, nowMs: 1000, ...extra }
 }
 

@@ -5,13 +5,15 @@
  * fit, a cheap refit and an update cost, including a simulated month of per-bucket updates
  * with a full refit every day.
  */
+import { fileURLToPath } from 'node:url'
 import { readFileSync } from 'node:fs'
 import { fitForecaster, type FitOptions, type Forecaster } from '../src/forecast/fit-forecaster.ts'
 import type { Series } from '../src/forecast/series.ts'
 import { syntheticSeries } from '../test/forecast/synthetic-series.ts'
 import { fmt, type Table } from './table.ts'
 
-const tracePath = '/work/shared/traces/alibaba-8d-cpu-shape.csv'
+// shared/ lies beside the repository.
+const tracePath = fileURLToPath(new URL('../../shared/traces/alibaba-8d-cpu-shape.csv', import.meta.url))
 const step = 300
 const perDay = 86_400 / step
 

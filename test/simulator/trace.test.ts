@@ -2,10 +2,12 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { loadTrace, parseTrace, rateAt, rowAt, traceDurationSeconds, traceStats, TraceError } from '../../src/simulator/trace.ts'
 import { isTideError } from '../../src/errors.ts'
 
-const tracesDir = '/work/shared/traces'
+// shared/ lies beside the repository (as on every machine and in CI: ../shared/traces).
+const tracesDir = fileURLToPath(new URL('../../../shared/traces/', import.meta.url))
 
 test('parses seconds from start as a step function', () => {
   const t = parseTrace('seconds,rps\n0,10\n5,20\n10,0\n', 'x.csv')

@@ -23,7 +23,9 @@ export interface ExplainArgs {
 
 /** Builds the explanation sentence (see the module comment). */
 export function explain(args: ExplainArgs): string {
-  const head = args.kind === 'scale' ? `scaled ${args.from}→${args.to}` : args.kind === 'hold' ? `held at ${args.from}` : `no change at ${args.from}`
+  // A size change that keeps the count is a scale decision too; say what changes.
+  const head =
+    args.kind === 'scale' ? (args.from === args.to ? `kept ${args.to} instances, resizing` : `scaled ${args.from}→${args.to}`) : args.kind === 'hold' ? `held at ${args.from}` : `no change at ${args.from}`
   const clauses: string[] = []
   if (args.note !== undefined) clauses.push(args.note)
   if (args.driver !== undefined) clauses.push(args.driver.detail)

@@ -39,6 +39,7 @@ test('vertical auto: a resize with the count unchanged (within tolerance: 4 stay
   assert.equal(d.to, 4)
   assert.deepEqual(d.resize, { from: medium, to: large })
   assert.equal(d.reason, 'WithinTolerance')
+  assert.match(d.explanation, /^kept 4 instances, resizing: /, 'not "scaled 4→4"')
   assert.match(d.explanation, /; vertical: resize: cpu p90 \+15% 0\.29 cores, memory p90 \+15% 515\.2 MiB → large 2 cpu\/1024 MiB$/)
 })
 

@@ -9,6 +9,10 @@
  * - `daily-tides-history.csv`: the two weeks before that week (another seed, the same
  *   rhythm: day −14 is a Monday like day 0), the demand tide would have recorded; the
  *   quality bench hands it to the predictive policy as `history` (tide simulate --history).
+ * - `daily-deals-week.csv` and `daily-deals-history.csv`: the same tides without random bursts,
+ *   plus a daily deal drop at 20:00 (the load triples within two minutes and decays over an
+ *   hour), as shops that open a deal every evening see. A reactive policy meets it late every
+ *   day; a forecast knows it is coming. The history is the two weeks before, another seed.
  * - `flash-sale.csv`: eight hours of Double 11 evening traffic at 10-second steps with
  *   ISO timestamps (+08:00), so that the campaign schedule in `flash-sale.tide.yaml`
  *   lines up with it. At 20:00 the sale opens and the load rises 10× within one minute,
@@ -56,6 +60,24 @@ export function dailyTides(days = 7, firstDay = 0, seed = 20261111): string {
   return rows.join('\n') + '\n'
 }
 
+/** Days of tides with a deal drop every day at 20:00 (see the module comment); times in seconds from the first row. */
+export function dailyDeals(days = 7, firstDay = 0, seed = 20261212): string {
+  const rand = random(seed)
+  const rows = ['seconds,rps']
+  for (let minute = firstDay * 1440; minute < (firstDay + days) * 1440; minute++) {
+    const day = ((Math.floor(minute / 1440) % 7) + 7) % 7
+    const hour = (((minute % 1440) + 1440) % 1440) / 60
+    const shape = Math.min(1, 0.35 * gauss(hour, 9.5, 1.5) + 0.55 * gauss(hour, 12.5, 2) + 0.6 * gauss(hour, 19, 2.5) + 0.3 * gauss(hour, -3, 2.5))
+    const weekend = day >= 5 ? 1.25 : 1
+    const since = (hour - 20) * 60 // minutes since the drop
+    const deal = since < 0 ? 1 : since < 2 ? 1 + 2 * (since + 1) / 2 : 1 + 2 * Math.exp(-(since - 2) / 25)
+    const noise = 1 + 0.08 * (rand() - 0.5)
+    const rps = 1000 * (0.15 + 0.85 * shape) * weekend * deal * noise
+    rows.push(`${(minute - firstDay * 1440) * 60},${rps.toFixed(1)}`)
+  }
+  return rows.join('\n') + '\n'
+}
+
 /** The flash sale: 16:00–24:00 +08:00 on 2026-11-11, the sale opening at 20:00. */
 export function flashSale(): string {
   const rand = random(1111)
@@ -80,6 +102,8 @@ export function flashSale(): string {
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   writeFileSync(join(here, 'daily-tides-week.csv'), dailyTides())
   writeFileSync(join(here, 'daily-tides-history.csv'), dailyTides(14, -14, 20261028))
+  writeFileSync(join(here, 'daily-deals-week.csv'), dailyDeals())
+  writeFileSync(join(here, 'daily-deals-history.csv'), dailyDeals(14, -14, 20261130))
   writeFileSync(join(here, 'flash-sale.csv'), flashSale())
-  console.log(`wrote daily-tides-week.csv, daily-tides-history.csv and flash-sale.csv in ${here}`)
+  console.log(`wrote daily-tides-week.csv, daily-tides-history.csv, daily-deals-week.csv, daily-deals-history.csv and flash-sale.csv in ${here}`)
 }

@@ -146,8 +146,8 @@ test('predictive: a declared campaign is pre-warmed and held, so the sale violat
   assert.ok(reactive.sloViolationSeconds > 0, `reactive violates ${reactive.sloViolationSeconds} s`)
   assert.equal(predictive.sloViolationSeconds, 0)
   assert.equal(predictive.failedRequests, 0)
-  // The pre-warm: 400 req/s baseline × 10 × 1.05 buffer / 90 per instance = 46.7 → 47 instances.
-  assert.equal(predictive.maxInstances, 47)
+  // The pre-warm: 400 req/s baseline × 10 × 1.02 buffer / 90 per instance = 45.3 → 46 instances.
+  assert.equal(predictive.maxInstances, 46)
   assert.equal(predictive.forecast?.method, undefined, 'two hours are too little for a forecaster')
   assert.ok((predictive.forecast?.ticksLed ?? 0) > 0)
   assert.equal(reactive.forecast, undefined)

@@ -30,6 +30,27 @@ http.createServer((req, res) => {
 }).listen(Number(process.argv[1]), '127.0.0.1', () => process.send ? process.send('up') : console.log('up'))
 `
 
+/**
+ * The plainest Node.js reverse proxy: node:http in front of an undici Pool per backend,
+ * round-robin, streaming the answer. No health checks, limits, retries, shedding or stats: the
+ * floor of what a proxy written for Node costs on this machine, so that tide's router is judged
+ * against Node as well as against nginx.
+ */
+const PLAIN_NODE_PROXY = `
+const http = require('node:http')
+const { Pool } = require('undici')
+const listen = Number(process.argv[1])
+const pools = process.argv.slice(2).map((p) => new Pool('http://127.0.0.1:' + p, { connections: 128 }))
+let next = 0
+http.createServer((req, res) => {
+  const pool = pools[next++ % pools.length]
+  pool.request({ path: req.url, method: req.method, headers: { 'x-forwarded-for': req.socket.remoteAddress } }).then(
+    (r) => { res.writeHead(r.statusCode, r.headers); r.body.pipe(res) },
+    () => { res.writeHead(502); res.end() },
+  )
+}).listen(listen, '127.0.0.1', () => process.send('up'))
+`
+
 interface WrkResult {
   readonly requests: number
   readonly rps: number
@@ -147,16 +168,23 @@ function startProcess(command: string, args: readonly string[], children: ChildP
 }
 
 async function startBackend(port: number, children: ChildProcess[]): Promise<void> {
-  const child = spawn(process.execPath, ['-e', BACKEND, String(port)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
+  await startNodeScript(BACKEND, [port], children)
+}
+
+/** Runs a CommonJS script with `node -e` (argv: the numbers given) and waits for its 'up' message. */
+async function startNodeScript(script: string, args: readonly number[], children: ChildProcess[]): Promise<ChildProcess> {
+  const port = args[0] ?? 0
+  const child = spawn(process.execPath, ['-e', script, ...args.map(String)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
   children.push(child)
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => {
       resolve()
     })
     child.once('exit', (code) => {
-      reject(new Error(`backend on port ${port} exited with ${code}`))
+      reject(new Error(`node script on port ${port} exited with ${code}`))
     })
   })
+  return child
 }
 
 async function waitListening(port: number, timeoutMs: number): Promise<void> {
@@ -237,16 +265,23 @@ interface Measurements {
   readonly nginx: WrkResult
   readonly nginxCpu: number
   readonly nginxPaced: WrkResult
+  readonly plain: WrkResult
+  readonly plainCpu: number
+  readonly plainPaced: WrkResult
   readonly direct: WrkResult
   readonly tideRuns: readonly TideRun[]
 }
 
 /** The two tables from the measurements; the first tide run (one worker per core) is the one judged. */
-function tables({ cores, nginx, nginxCpu, nginxPaced, direct, tideRuns }: Measurements): Table[] {
+function tables({ cores, nginx, nginxCpu, nginxPaced, plain, plainCpu, plainPaced, direct, tideRuns }: Measurements): Table[] {
   const best = tideRuns[0]
   const perRequestUs = (cpu: number, r: WrkResult): number => (r.requests > 0 ? (cpu * 1e6) / r.requests : Infinity)
   const nginxUs = perRequestUs(nginxCpu, nginx)
-  const rows: (string | number)[][] = [['nginx (worker_processes auto, keepalive)', Math.round(nginx.rps), '1.00x', fmt(nginx.p99Ms), fmt(nginxUs, 1), '1.00x', nginx.errors]]
+  const plainUs = perRequestUs(plainCpu, plain)
+  const rows: (string | number)[][] = [
+    ['nginx (worker_processes auto, keepalive)', Math.round(nginx.rps), '1.00x', fmt(nginx.p99Ms), fmt(nginxUs, 1), '1.00x', nginx.errors],
+    ['plain Node proxy (node:http + undici Pool, nothing else)', Math.round(plain.rps), `${fmt(plain.rps / nginx.rps)}x`, fmt(plain.p99Ms), fmt(plainUs, 1), `${fmt(nginxUs / plainUs)}x`, plain.errors],
+  ]
   for (const t of tideRuns) {
     const us = perRequestUs(t.cpu, t.full)
     rows.push([`tide router, ${t.workers} worker${t.workers === 1 ? '' : 's'}`, Math.round(t.full.rps), `${fmt(t.full.rps / nginx.rps)}x`, fmt(t.full.p99Ms), fmt(us, 1), `${fmt(nginxUs / us)}x`, t.full.errors])
@@ -254,6 +289,7 @@ function tables({ cores, nginx, nginxCpu, nginxPaced, direct, tideRuns }: Measur
   const latencyRows: (string | number)[][] = [
     ['direct to the two backends', Math.round(direct.rps), fmt(direct.p50Ms), fmt(direct.p99Ms), '-', direct.errors],
     ['nginx', Math.round(nginxPaced.rps), fmt(nginxPaced.p50Ms), fmt(nginxPaced.p99Ms), fmt(nginxPaced.p99Ms - direct.p99Ms), nginxPaced.errors],
+    ['plain Node proxy', Math.round(plainPaced.rps), fmt(plainPaced.p50Ms), fmt(plainPaced.p99Ms), fmt(plainPaced.p99Ms - direct.p99Ms), plainPaced.errors],
     ...tideRuns.map((t) => [`tide router, ${t.workers} worker${t.workers === 1 ? '' : 's'}`, Math.round(t.paced.rps), fmt(t.paced.p50Ms), fmt(t.paced.p99Ms), fmt(t.paced.p99Ms - direct.p99Ms), t.paced.errors]),
   ]
   const ratio = best ? best.full.rps / nginx.rps : 0
@@ -264,7 +300,7 @@ function tables({ cores, nginx, nginxCpu, nginxPaced, direct, tideRuns }: Measur
       columns: ['proxy', 'requests/s', 'vs nginx', 'p99 ms', 'proxy cpu µs/req', 'nginx cpu / this', 'errors'],
       rows,
       notes: [
-        `Goal: tide ≥ 0.5x nginx. Measured ${fmt(ratio)}x with ${best?.workers ?? 0} workers: ${ratio >= 0.5 ? 'met' : 'NOT met'}.`,
+        `Goal: tide ≥ 0.5x nginx. Measured ${fmt(ratio)}x with ${best?.workers ?? 0} workers: ${ratio >= 0.5 ? 'met' : 'NOT met'}. The plain Node proxy, which does nothing but forward, reaches ${fmt(plain.rps / nginx.rps)}x: the floor of a proxy in Node on this machine.`,
         'wrk, nginx, both backends and the router share the same cores, so figures are noisy when other work runs.',
         'proxy cpu µs/req: user+system CPU of the proxy processes (nginx master+workers; tide primary+workers) per request, from /proc; less sensitive to other load than requests/s.',
       ],
@@ -300,6 +336,13 @@ export async function run(): Promise<Table[]> {
     const nginxUrl = `http://127.0.0.1:${nginxPort}/`
     const [nginx, nginxCpu] = await withCpu(nginxProcess.pid ?? -1, notProxies, () => wrk(nginxUrl, CONNECTIONS))
 
+    const plainPort = await freePort()
+    const plainProcess = await startNodeScript(PLAIN_NODE_PROXY, [plainPort, ...backendPorts], children)
+    const plainUrl = `http://127.0.0.1:${plainPort}/`
+    const [plain, plainCpu] = await withCpu(plainProcess.pid ?? -1, notProxies, () => wrk(plainUrl, CONNECTIONS))
+    const plainPaced = await pacedPair([plainUrl], nginx.rps / 2, pace)
+    plainProcess.kill('SIGTERM')
+
     const tideRuns: TideRun[] = []
     for (const workers of [...new Set([cores, 1])]) {
       const router = await startTide(workers, backendPorts)
@@ -317,7 +360,7 @@ export async function run(): Promise<Table[]> {
       pace,
     )
 
-    return tables({ cores, nginx, nginxCpu, nginxPaced, direct, tideRuns })
+    return tables({ cores, nginx, nginxCpu, nginxPaced, plain, plainCpu, plainPaced, direct, tideRuns })
   } finally {
     for (const r of routers) await r.stop({ graceMs: 0 }).catch(() => undefined)
     for (const c of children) if (c.exitCode === null) c.kill('SIGTERM')

@@ -16,6 +16,7 @@ import { runLoad, type RequestKind } from '../../src/loadgen/load-generator.ts'
 import { GlobalSchema, GroupSchema, type GroupSpec } from '../../src/spec/schema.ts'
 import { SqliteStore } from '../../src/store/sqlite-store.ts'
 import { SqliteInstanceRegistry } from '../../src/store/sqlite-instance-registry.ts'
+import { ProcessSampler } from '../../src/metrics/process-sampler.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const SHOP = join(ROOT, 'examples/shop/server.ts')
@@ -218,5 +219,49 @@ test('demand recorded in the store comes back as the forecaster\'s history: 1-mi
     assert.equal(demandHistory(store, 'none', t0 + 180_000), undefined)
   } finally {
     store.close()
+  }
+})
+
+test('vertical auto under load: the shop is resized launch-before-terminate, without failing a request', { timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tide-rt-'))
+  const events = new MemoryEventLog()
+  // Launched at 1 cpu; a lightly loaded shop uses a few percent of a core, so the VPA-style
+  // recommendation (p90 + 15 %) fits the 0.25-cpu rung: every instance is replaced by a smaller one.
+  const sizes = [
+    { name: 'small', cpu: 0.25, memoryMiB: 256 },
+    { name: 'large', cpu: 1, memoryMiB: 512 },
+  ]
+  const spec = shopGroup(dir, { size: sizes[1], sizes, replicas: { min: 2, max: 2 }, vertical: { mode: 'auto', percentile: 90, headroomPercent: 15, halfLifeHours: 1 } })
+  const sampler = new ProcessSampler()
+  const rt = await Runtime.start({ config: { groups: [spec], global: GlobalSchema.parse({}) }, stateDir: dir, storePath: join(dir, 'tide.db'), events, sampler })
+  sampler.start((id) => rt.processOf(id))
+  const abort = new AbortController()
+  try {
+    rt.run()
+    await waitFor('two instances', () => serving(rt).length === 2)
+    const [endpoint] = rt.endpoints()
+    const load = runLoad({ url: endpoint?.url ?? '', rate: () => 15, durationSeconds: 240, mix: SHOPPING, signal: abort.signal })
+    const allSmall = () => {
+      const st = rt.controller.status('shop')
+      return st !== undefined && st.instances.length === 2 && st.instances.every((i) => i.size.cpu === 0.25 && i.phase === 'in-service')
+    }
+    await waitFor('both instances replaced by small ones', allSmall, 120_000)
+    await new Promise((r) => setTimeout(r, 1000))
+    abort.abort()
+    const summary = await load
+    assert.ok(summary.totalRequests > 50, `sent ${summary.totalRequests}`)
+    assert.equal(summary.failedRequests, 0, summary.failureSamples.join('; '))
+    assert.ok((summary.byStatus['201'] ?? 0) > 0, 'orders were placed during the resize')
+    const list = events.list()
+    assert.ok(list.some((e) => e.type === 'resize' && /→ small 0\.25 cpu\/256 MiB/.test(e.message)), 'the resize is an event')
+    const firstDrain = list.findIndex((e) => e.type === 'drain-start')
+    const firstSmallReady = list.findIndex((e) => e.type === 'instance-ready' && list.some((l) => l.type === 'launch' && l.message.includes('0.25 cpu') && l.message.includes(e.instanceId ?? '?')))
+    assert.ok(firstSmallReady >= 0 && firstDrain > firstSmallReady, 'an old instance is drained only after a new one serves')
+    assert.equal(rt.controller.status('shop')?.size.cpu, 0.25)
+  } finally {
+    abort.abort()
+    sampler.stop()
+    await rt.stop()
+    rmSync(dir, { recursive: true, force: true })
   }
 })

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { dirname } from 'node:path'
 import { configWarnings, launchWarnings, summary } from '../../src/cli/validate.ts'
-import { parseConfig } from '../../src/spec/load.ts'
+import { loadConfig, parseConfig } from '../../src/spec/load.ts'
 
 const base = 'group: web\nprovider: sim\n'
 const cpu = 'metrics: [{ type: cpu, target: { averageUtilization: 60 } }]\n'
@@ -59,3 +59,12 @@ for (const c of launchCases) {
     assert.deepEqual(launchWarnings(config, dirname(process.execPath)), c.want)
   })
 }
+
+test('the example shop config is valid and shows its predictive and vertical settings', () => {
+  const config = loadConfig(new URL('../../examples/shop/tide.yaml', import.meta.url).pathname)
+  const g = config.groups[0]
+  assert.equal(g?.predictive.mode, 'forecastOnly')
+  assert.equal(g.vertical.mode, 'recommend')
+  assert.deepEqual(configWarnings(config), [])
+  assert.match(summary(config, 'tide.yaml'), /predictive: forecastOnly\n {4}vertical: recommend/)
+})

@@ -224,7 +224,7 @@ export class Controller {
       out.forecast = rt.demand.forecast(spec, nowMs, aheadMs, nowMs + bufferMs)
       rt.lastForecast = out.forecast
     }
-    if (spec.vertical.mode !== 'off' || spec.strategy === 'mixed') {
+    if (spec.vertical.mode !== 'off' || spec.strategy !== 'horizontal') {
       rt.usage ??= new UsageRecorder(spec)
       rt.usage.observe(views, signals, nowMs)
       for (const v of views) {

@@ -5,6 +5,9 @@
  *   guarded count — capacity in units of the current size — into cpu cores of demand and picks
  *   (count, size) for it. When the count was capped by max, the uncapped want is the demand, so
  *   the planner can reach for a bigger size instead of stopping at max.
+ * - strategy `vertical` (with a size ladder): the same planner with the count held where it is
+ *   (within min/max): the reactive policies' demand is met by the instances' size alone, the
+ *   smallest rung whose count × cpu carries it (the largest when none does).
  * - otherwise, vertical `auto`: a non-advisory vertical recommendation whose size differs
  *   from the current one becomes the resize; the count is kept.
  *
@@ -27,8 +30,8 @@ export interface SizeOutcome {
 /** Applies the mixed planner or the vertical policy to a guarded count (see the module comment). */
 export function sizeOutcome(input: DecideInput, combined: Combined, to: number, limits: readonly AppliedLimit[], recommendations: readonly Recommendation[]): SizeOutcome {
   const { spec, state } = input
-  if (spec.strategy === 'mixed' && spec.sizes.length > 0) {
-    if (!combined.hasReplicas) return { to }
+  if ((spec.strategy === 'mixed' || spec.strategy === 'vertical') && spec.sizes.length > 0) {
+    if (!combined.hasReplicas) return spec.strategy === 'vertical' ? { to: heldCount(input, combined) } : { to }
     // Capped by the max in force, the spec's ('bounds') or an active schedule's ('schedule'); not raised to a min.
     const last = limits.at(-1)
     const cappedAtMax = last !== undefined && (last.guard === 'bounds' || last.guard === 'schedule') && last.to < last.from && to < combined.proposed
@@ -36,14 +39,15 @@ export function sizeOutcome(input: DecideInput, combined: Combined, to: number, 
     // The same min/max decide() applied to the count: a schedule may raise or lower either.
     const bounds = effectiveBounds(spec.replicas, combined.scheduleMin, combined.scheduleMax)
     const memory = memoryNeedMiB(input)
+    const held = spec.strategy === 'vertical' ? heldCount(input, combined) : undefined
     const plan = planFleet({
       demandCpu: units * state.size.cpu,
       ladder: spec.sizes,
       currentSize: state.size,
       currentCount: state.desiredReplicas,
-      min: bounds.min,
-      max: bounds.max,
-      order: spec.mixedOrder,
+      min: held ?? bounds.min,
+      max: held ?? bounds.max,
+      order: held === undefined ? spec.mixedOrder : 'cheapest',
       startupSeconds: (input.startupMs ?? spec.startupSeconds * 1000) / 1000,
       ...(memory === undefined ? {} : { minMemoryMiB: memory }),
       ...(input.quotaRoom === undefined ? {} : { quotaRoom: input.quotaRoom }),
@@ -56,6 +60,12 @@ export function sizeOutcome(input: DecideInput, combined: Combined, to: number, 
     return { to, resize: { from: state.size, to: vertical.size }, note: vertical.detail }
   }
   return { to }
+}
+
+/** Strategy vertical: the count stays where it is, within the min/max in force. */
+function heldCount(input: DecideInput, combined: Combined): number {
+  const bounds = effectiveBounds(input.spec.replicas, combined.scheduleMin, combined.scheduleMax)
+  return Math.min(bounds.max, Math.max(bounds.min, input.state.desiredReplicas))
 }
 
 /**

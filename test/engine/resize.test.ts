@@ -164,3 +164,38 @@ test('mixed without any count (no signals): no plan, no resize', () => {
   assert.equal(d.to, 4)
   assert.equal(d.resize, undefined)
 })
+
+// --- strategy vertical: the planner with the count held ---
+
+const verticalOnly = (fields: Partial<GroupInput> = {}): Partial<GroupInput> => ({ replicas: { min: 1, max: 20 }, size: mSmall, sizes: mLadder, strategy: 'vertical', ...fields })
+
+const verticalCases = [
+  // 4 at 90 % vs 60 %: 6 units of small = 6 cores over 4 instances: 4 × 1 = 4 < 6, 4 × 2 = 8 ≥ 6 → large.
+  { name: 'more demand: same count, the next rung that carries it', count: 4, cpu: 0.9, to: 4, size: mLarge },
+  // 4 at 63 % vs 60 %: within tolerance, 4 cores over 4 instances: small carries it → no resize.
+  { name: 'within tolerance: no resize', count: 4, cpu: 0.63, to: 4, size: mSmall },
+  // 4 at 300 %: ceil(4 × 5) = 20 units, capped by the rate policy at max(4 × 2, 4 + 4) = 8 = 8 cores: 4 × 2 = 8 → large (not xlarge).
+  { name: 'the rate policy bounds how far one tick grows', count: 4, cpu: 3, to: 4, size: mLarge },
+  // 2 at 600 %: ceil(2 × 10) = 20 units, capped by the rate policy at max(2 × 2, 2 + 4) = 6 → 6 cores over 2: xlarge 2 × 4 = 8 ≥ 6.
+  { name: 'few instances reach for the largest rung', count: 2, cpu: 6, to: 2, size: mXlarge },
+] as const
+for (const c of verticalCases) {
+  test(`vertical strategy: ${c.name}`, () => {
+    const d = run(verticalOnly(), c.count, c.cpu)
+    assert.equal(d.to, c.to)
+    if (c.size === mSmall) assert.equal(d.resize, undefined)
+    else assert.deepEqual(d.resize, { from: mSmall, to: c.size })
+  })
+}
+
+test('vertical strategy: the count stays at the held count even when target tracking asks for fewer', () => {
+  // 6 at 10 % vs 60 %: ceil(6 × 10/60) = 1 unit, but the count stays 6 (the size is already the smallest).
+  const d = run(verticalOnly(), 6, 0.1)
+  assert.equal(d.to, 6)
+  assert.equal(d.resize, undefined)
+})
+
+test('vertical strategy: the usage-based vertical policy stays out (one planner decides the size)', () => {
+  const d = run(verticalOnly({ vertical: { mode: 'auto', percentile: 90, headroomPercent: 15, halfLifeHours: 24 } }), 4, 0.9)
+  assert.equal(d.recommendations.some((r) => r.policy === 'vertical'), false)
+})

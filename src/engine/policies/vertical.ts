@@ -7,8 +7,8 @@
  *
  * - `off`: says nothing. `recommend`: the recommendation is `advisory` — in the Decision and
  *   its explanation, never acted on. `auto`: decide() turns a changed size into Decision.resize.
- * - With strategy `mixed` the mixed planner decides the size (one planner for both
- *   dimensions), so this policy stays out, whatever its mode.
+ * - With strategy `mixed` or `vertical` the planner decides the size from the same signals as
+ *   the count (one planner for both dimensions), so this policy stays out, whatever its mode.
  * - Without histograms (the controller keeps none yet) or samples: a recommendation without a
  *   size that says so.
  */
@@ -18,7 +18,7 @@ import type { PolicyInput, ScalingPolicy } from './policy.ts'
 
 function propose(input: PolicyInput): Recommendation | undefined {
   const cfg = input.spec.vertical
-  if (cfg.mode === 'off' || input.spec.strategy === 'mixed') return undefined
+  if (cfg.mode === 'off' || input.spec.strategy !== 'horizontal') return undefined
   const marks = { policy: 'vertical' as const, ...(cfg.mode === 'recommend' ? { advisory: true } : {}) }
   const usage = input.usage
   if (usage === undefined) return { ...marks, reason: 'NoUsageData', detail: 'vertical: no usage histograms kept yet' }

@@ -56,6 +56,9 @@ function sizeWarnings(g: GroupSpec): string[] {
   if (g.strategy !== 'horizontal' && g.sizes.length < 2) {
     out.push(`${g.group}: strategy ${g.strategy} with ${g.sizes.length === 0 ? 'no' : 'one'} size in sizes; vertical steps need a ladder of at least two sizes`)
   }
+  if (g.strategy === 'horizontal' && g.vertical.mode === 'auto' && g.metrics.some((m) => m.type === 'cpu' || m.type === 'memory')) {
+    out.push(`${g.group}: vertical.mode auto and a ${g.metrics.some((m) => m.type === 'cpu') ? 'cpu' : 'memory'} target both act on the same signal (the HPA-against-VPA loop); use strategy: mixed, or scale the count on rps or latency`)
+  }
   if (g.strategy === 'mixed' && g.mixedOrder === 'cheapest' && g.sizes.length > 0 && g.sizes.every((z) => z.pricePerHour === undefined)) {
     out.push(`${g.group}: mixedOrder cheapest but no size has pricePerHour`)
   }

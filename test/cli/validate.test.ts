@@ -17,6 +17,16 @@ const cases = [
   },
   { name: 'vertical without a ladder', yaml: base + cpu + 'strategy: vertical\n', want: ['web: strategy vertical with no size in sizes; vertical steps need a ladder of at least two sizes'] },
   {
+    name: 'vertical auto beside a cpu target',
+    yaml: base + cpu + 'sizes: [{ cpu: 1, memoryMiB: 512 }, { cpu: 2, memoryMiB: 1024 }]\nvertical: { mode: auto }\n',
+    want: ['web: vertical.mode auto and a cpu target both act on the same signal (the HPA-against-VPA loop); use strategy: mixed, or scale the count on rps or latency'],
+  },
+  {
+    name: 'vertical auto beside an rps target is fine',
+    yaml: base + 'metrics: [{ type: rps, target: { averageValue: 50 } }]\nsizes: [{ cpu: 1, memoryMiB: 512 }, { cpu: 2, memoryMiB: 1024 }]\nvertical: { mode: auto }\n',
+    want: [],
+  },
+  {
     name: 'cheapest without prices',
     yaml: base + cpu + 'strategy: mixed\nsizes: [{ cpu: 1, memoryMiB: 512 }, { cpu: 2, memoryMiB: 1024 }]\n',
     want: ['web: mixedOrder cheapest but no size has pricePerHour'],

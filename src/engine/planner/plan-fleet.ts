@@ -138,13 +138,19 @@ export function planFleet(input: PlanFleetInput): FleetPlan {
     }
   }
   const chosen = best ?? largest ?? candidate(input, input.currentSize, input.currentCount)
-  const meetsDemand = best !== undefined
+  const memoryShort = (input.minMemoryMiB ?? 0) > mostMemory
+  const meetsDemand = best !== undefined && !memoryShort
+  const why = memoryShort
+    ? ` (no size has the ${Math.ceil(input.minMemoryMiB ?? 0)} MiB an instance needs; the most memory there is)`
+    : best === undefined
+      ? ' (largest plan within limits; does not meet demand)'
+      : ''
   return {
     size: chosen.size,
     count: chosen.count,
     pricePerHour: chosen.price,
     meetsDemand,
-    detail: `mixed (${input.order}): ${round2(input.demandCpu)} cores needed → ${chosen.count} × ${sizeText(chosen.size)} at ${round2(chosen.price)}/h${meetsDemand ? '' : ' (largest plan within limits; does not meet demand)'}`,
+    detail: `mixed (${input.order}): ${round2(input.demandCpu)} cores needed → ${chosen.count} × ${sizeText(chosen.size)} at ${round2(chosen.price)}/h${why}`,
   }
 }
 

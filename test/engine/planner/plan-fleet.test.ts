@@ -51,7 +51,9 @@ function bruteForce(input: PlanFleetInput): { size: Size; count: number; price: 
   }
   const argmin = (list: typeof plans, key: (p: (typeof plans)[number]) => number[]) => list.reduce((best, p) => (less(key(p), key(best)) ? p : best))
   const feasible = plans.filter((p) => p.count >= input.min && p.count * p.size.cpu >= input.demandCpu)
-  if (feasible.length > 0) return { ...argmin(feasible, keys[input.order]), meetsDemand: true }
+  // Short of memory on every rung, even a plan with the cpu does not meet the demand.
+  const memoryShort = (input.minMemoryMiB ?? 0) > most
+  if (feasible.length > 0) return { ...argmin(feasible, keys[input.order]), meetsDemand: !memoryShort }
   return { ...argmin(plans, (p) => [-p.count * p.size.cpu, p.cost]), meetsDemand: false }
 }
 
@@ -112,7 +114,7 @@ const named: { name: string; input: PlanFleetInput; want: string; price: number;
   // small (1024 MiB) is below 1500 MiB: large × 3 = 6 vs xlarge × 2 = 8 → large.
   { name: 'minMemoryMiB rules out small', input: base({ minMemoryMiB: 1500 }), want: '3 × large', price: 6 },
   // No rung has 5000 MiB: the one with the most memory (xlarge, 4096) stands in: 6 / 4 → 2.
-  { name: 'minMemoryMiB above every rung: the most memory', input: base({ minMemoryMiB: 5000 }), want: '2 × xlarge', price: 8 },
+  { name: 'minMemoryMiB above every rung: the most memory, and it says the demand is not met', input: base({ minMemoryMiB: 5000 }), want: '2 × xlarge', price: 8, meets: false },
   // Room for 1 more instance: small would need 6 > 4 + 1; large × 3 = 6 → large.
   { name: 'quota room of one instance: a bigger size instead of more', input: base({ quotaRoom: { instances: 1 } }), want: '3 × large', price: 6 },
   // Held 4 cores + 2 room = 6: small ≤ 6, large ≤ 3, xlarge ≤ 1; demand 8 fits none. Capacities 6, 6, 4;
@@ -213,3 +215,8 @@ for (const c of table) {
     check(c.input, c.label)
   })
 }
+
+test('planFleet: a memory need above every rung is said in the detail', () => {
+  const p = planFleet(base({ minMemoryMiB: 5000 }))
+  assert.match(p.detail, /no size has the 5000 MiB an instance needs; the most memory there is/)
+})

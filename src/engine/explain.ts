@@ -28,7 +28,12 @@ export function explain(args: ExplainArgs): string {
     args.kind === 'scale' ? (args.from === args.to ? `kept ${args.to} instances, resizing` : `scaled ${args.from}→${args.to}`) : args.kind === 'hold' ? `held at ${args.from}` : `no change at ${args.from}`
   const clauses: string[] = []
   if (args.note !== undefined) clauses.push(args.note)
-  if (args.driver !== undefined) clauses.push(args.driver.detail)
+  if (args.driver !== undefined) {
+    const d = args.driver
+    // A floor below the count held (the predictive policy alone): it never scales in by itself.
+    const floorBelow = d.scaleOutOnly === true && d.replicas !== undefined && d.replicas < args.to
+    clauses.push(floorBelow ? `${d.detail} (a floor: ${d.policy} never scales in by itself)` : d.detail)
+  }
   for (const r of args.recommendations) {
     if (r === args.driver) continue
     if (r.advisory === true) {

@@ -3,8 +3,8 @@
  * for one group (goal, DESIGN.md: 30 days in under 10 s), for the oracle (the
  * workload model alone, plus the oracle's schedule) and for tide's default policy
  * through the real controller (a reconcile every 15 s of simulated time, 172,800 in
- * all). Also the workload model's cost per step on its own. Measured here, never in
- * a test.
+ * all), also with prediction and with the mixed planner. Also the workload model's cost per
+ * step on its own. Measured here, never in a test.
  */
 import { resolveSimulationParams } from '../src/simulator/params.ts'
 import { simulate } from '../src/simulator/simulate.ts'
@@ -33,7 +33,7 @@ export async function run(): Promise<Table[]> {
   const rows: (string | number)[][] = []
   const notes: string[] = []
   let oracleSeconds = 0
-  for (const policy of ['oracle', 'configured'] as const) {
+  for (const policy of ['oracle', 'configured', 'predictive', 'mixed'] as const) {
     const started = performance.now()
     const r = await simulate({ trace, policy, params })
     const wallSeconds = (performance.now() - started) / 1000
@@ -65,7 +65,7 @@ export async function run(): Promise<Table[]> {
       columns: ['run', 'wall s', 'simulated days / wall s', 'µs per simulated second', 'goal'],
       rows,
       notes: [
-        'oracle = workload model + oracle schedule; configured = the real controller reconciling every 15 s of simulated time with tide\'s default group.',
+        'oracle = workload model + oracle schedule; configured = the real controller reconciling every 15 s of simulated time with tide\'s default group; predictive adds the demand recorder and its forecaster (first fit on day 3, refits daily, full fits weekly); mixed adds the usage histograms and the planner.',
         'The machine is shared (2 cores); figures vary by ±30 % from run to run.',
         ...notes,
       ],

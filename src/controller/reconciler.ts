@@ -96,7 +96,8 @@ interface GroupRuntime {
   usage?: UsageRecorder
   lastForecast?: DecideInput['forecast']
   lastDecision?: Decision
-  lastStatus?: GroupStatus
+  /** The group's status as of the last reconcile, built on first use. */
+  status?: () => GroupStatus
   started: boolean
 }
 
@@ -139,7 +140,7 @@ export class Controller {
 
   /** The group's last observed state. */
   status(group: string): GroupStatus | undefined {
-    return this.#runtime.get(group)?.lastStatus
+    return this.#runtime.get(group)?.status?.()
   }
 
   /** Marks an instance as protected from scale-in (or not); persisted with the group state. */
@@ -328,20 +329,21 @@ export class Controller {
       drainingIds: [...rt.draining],
       protectedIds: [...rt.protectedIds],
     })
-    rt.lastStatus = {
-      group: spec.group,
-      desiredReplicas: target,
-      size,
-      instances: o.records
-        .filter((r) => o.phases.get(r.id) !== 'terminated')
-        .map((r) => {
-          const phase = rt.draining.has(r.id) ? 'draining' : (o.phases.get(r.id) ?? 'pending')
-          const v = viewOf(r, phase, { draining: rt.draining.has(r.id), protectedFromScaleIn: rt.protectedIds.has(r.id) })
-          return { ...v, ...(r.address ? { address: r.address } : {}), ...(r.meta ? { meta: r.meta } : {}) }
-        }),
-      lastDecision: decision,
-      ...statusInsight(o.input, rt),
-    }
+    // The status is built when asked for (the runtime asks every tick; the simulator once at the
+    // end), from a snapshot of what this tick saw.
+    const draining = new Set(rt.draining)
+    const protectedIds = new Set(rt.protectedIds)
+    const insight = statusInsight(o.input, rt)
+    let built: GroupStatus | undefined
+    rt.status = () =>
+      (built ??= {
+        group: spec.group,
+        desiredReplicas: target,
+        size,
+        instances: statusInstances(o, draining, protectedIds),
+        lastDecision: decision,
+        ...insight,
+      })
     return { group: spec.group, decision, launched, terminated }
   }
 
@@ -446,6 +448,18 @@ export class Controller {
       return false
     }
   }
+}
+
+/** The status's instances: every record not terminated, with its phase, address and meta. */
+function statusInstances(o: Observed, draining: ReadonlySet<string>, protectedIds: ReadonlySet<string>): GroupStatus['instances'] {
+  const out: GroupStatus['instances'][number][] = []
+  for (const r of o.records) {
+    if (o.phases.get(r.id) === 'terminated') continue
+    const isDraining = draining.has(r.id)
+    const v = viewOf(r, isDraining ? 'draining' : (o.phases.get(r.id) ?? 'pending'), { draining: isDraining, protectedFromScaleIn: protectedIds.has(r.id) })
+    out.push({ ...v, ...(r.address ? { address: r.address } : {}), ...(r.meta ? { meta: r.meta } : {}) })
+  }
+  return out
 }
 
 /** The status fields of the predictive and vertical machinery. */

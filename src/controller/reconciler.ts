@@ -66,7 +66,13 @@ export interface GroupStatus {
   /** Measured launch-to-ready time of recent instances (median of the last 5), ms. */
   readonly startupMs?: number
   /** The predictive policy's forecaster: method, fits, live accuracy (groups with predictive on). */
-  readonly forecast?: DemandRecorderStats & { readonly status: 'ok' | 'insufficient-history'; readonly accuracyWapePercent?: number; readonly accuracySource?: 'live' | 'backtest' }
+  readonly forecast?: DemandRecorderStats & {
+    readonly status: 'ok' | 'insufficient-history'
+    readonly accuracyWapePercent?: number
+    readonly accuracySource?: 'live' | 'backtest'
+    /** The forecast demand of the bucket now open, requests/s (what the group is expected to see now). */
+    readonly expectedRps?: number
+  }
   /** Usage samples kept for the vertical policy or the mixed planner. */
   readonly usageSamples?: number
 }
@@ -473,6 +479,7 @@ function statusInsight(input: DecideInput, rt: GroupRuntime): Pick<GroupStatus, 
           status: f.status,
           ...(f.accuracyWapePercent === undefined ? {} : { accuracyWapePercent: f.accuracyWapePercent }),
           ...(f.accuracySource === undefined ? {} : { accuracySource: f.accuracySource }),
+          ...(f.values[0] === undefined ? {} : { expectedRps: f.values[0] }),
         }
   return {
     ...(input.startupMs === undefined ? {} : { startupMs: input.startupMs }),

@@ -266,6 +266,9 @@ export class Runtime {
       this.store.recordMetric(r.group, 'instances', nowMs, status.instances.filter((i) => i.phase === 'in-service' || i.phase === 'warming').length)
       if (s?.group.rps !== undefined) this.store.recordMetric(r.group, 'rps', nowMs, s.group.rps)
       if (s?.group.latencyMs?.p95 !== undefined) this.store.recordMetric(r.group, 'p95', nowMs, s.group.latencyMs.p95)
+      // The forecast beside the demand it forecast, and its error: what a dashboard draws.
+      if (status.forecast?.expectedRps !== undefined) this.store.recordMetric(r.group, 'forecast_rps', nowMs, status.forecast.expectedRps)
+      if (status.forecast?.accuracyWapePercent !== undefined) this.store.recordMetric(r.group, 'forecast_wape', nowMs, status.forecast.accuracyWapePercent)
     }
   }
 }

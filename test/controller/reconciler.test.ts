@@ -247,6 +247,8 @@ test('predictive: the controller forecasts from preloaded history, the engine pr
   assert.equal(forecast.status, 'ok')
   assert.equal(forecast.fullFits, 1)
   assert.ok(forecast.method)
+  // 11:59:15 lies in the 11:55 bucket, forecast at the night level of 200 req/s (the square tide).
+  assert.ok(forecast.expectedRps !== undefined && Math.abs(forecast.expectedRps - 200) < 20, `expected ${forecast.expectedRps}`)
 })
 
 test('predictive forecastOnly records what it would do and launches nothing for it', async () => {

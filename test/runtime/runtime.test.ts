@@ -265,3 +265,29 @@ test('vertical auto under load: the shop is resized launch-before-terminate, wit
     rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('predictive on tide up: demand recorded in the store before a restart is forecast at once, and the forecast is recorded beside it', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tide-rt-'))
+  const storePath = join(dir, 'tide.db')
+  // Three days of a daily wave as an earlier tide would have recorded it, one sample a minute, up to now.
+  const nowMs = Date.now()
+  const before = SqliteStore.open(storePath)
+  for (let t = nowMs - 3 * 86_400_000; t < nowMs - 60_000; t += 60_000) before.recordMetric('shop', 'rps', t, 20 + 10 * Math.sin((2 * Math.PI * t) / 86_400_000))
+  before.close()
+  const spec = shopGroup(dir, { replicas: { min: 1, max: 1 }, metrics: [{ type: 'rps', target: { averageValue: 50 } }], predictive: { mode: 'forecastOnly' } })
+  const rt = await Runtime.start({ config: { groups: [spec], global: GlobalSchema.parse({}) }, stateDir: dir, storePath })
+  try {
+    rt.run()
+    await waitFor('a forecast', () => rt.controller.status('shop')?.forecast?.status === 'ok', 60_000)
+    const f = rt.controller.status('shop')?.forecast
+    assert.ok(f?.method !== undefined, 'a method was chosen')
+    // The wave lies between 10 and 30 req/s; the forecast for now must too.
+    assert.ok(f.expectedRps !== undefined && f.expectedRps > 5 && f.expectedRps < 35, `expected ${f.expectedRps}`)
+    await waitFor('forecast_rps recorded', () => rt.store.queryMetric('shop', 'forecast_rps', nowMs - 60_000, Date.now() + 1000, 1000).points.length > 0, 30_000)
+    const p = rt.controller.status('shop')?.lastDecision?.recommendations.find((r) => r.policy === 'predictive')
+    assert.equal(p?.advisory, true, 'forecastOnly: listed, not acted on')
+  } finally {
+    await rt.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

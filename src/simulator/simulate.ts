@@ -57,6 +57,8 @@ export interface TickRow {
   servedRps: number
   failedRps: number
   instancesBilled: number
+  /** Σ over billed instances of their price relative to the group's size: instancesBilled when nothing was resized. costHours sums it. */
+  costBilled: number
   instancesInService: number
   /** Σ over serving instances of the rate each serves within the SLO (N for a default-size instance). */
   capacityRps: number
@@ -415,6 +417,7 @@ class Tally {
     servedRps: 0,
     failedRps: 0,
     instancesBilled: 0,
+    costBilled: 0,
     instancesInService: 0,
     capacityRps: 0,
     p95Ms: 0,
@@ -435,7 +438,7 @@ class Tally {
     this.#p95Histogram = new Float64Array(Math.ceil(params.requestTimeoutSeconds * 1000) + 2)
   }
 
-  step(i: number, w: Workload, billed: number, fleet: { readonly count: number; readonly capacityRps: number }, desired: number, sink: TickSink | undefined): void {
+  step(i: number, w: Workload, billed: number, fleet: { readonly count: number; readonly capacityRps: number; readonly billedWeight?: number }, desired: number, sink: TickSink | undefined): void {
     const dt = this.#params.tickSeconds
     // p95 exactly at the SLO is within it: allow for floating-point error in the M/M/1 formula.
     const violation = w.p95Ms > this.#params.sloP95Ms * (1 + 1e-9) || w.failedRequests > 0
@@ -455,6 +458,7 @@ class Tally {
     row.servedRps = w.servedRequests / dt
     row.failedRps = w.failedRequests / dt
     row.instancesBilled = billed
+    row.costBilled = fleet.billedWeight ?? billed
     row.instancesInService = fleet.count
     row.capacityRps = fleet.capacityRps
     row.p95Ms = w.p95Ms

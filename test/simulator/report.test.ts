@@ -7,7 +7,7 @@ import { CHART_MAX_POINTS, ChartBuilder, TICKS_CSV_HEADER, TicksCsvWriter } from
 import type { SimulationResult, TickRow } from '../../src/simulator/simulate.ts'
 
 function row(t: number, violation: boolean): TickRow {
-  return { t, offeredRps: 100 + (t % 50), servedRps: 100, failedRps: 0, instancesBilled: 2 + (t % 3), instancesInService: 2, capacityRps: 200, p95Ms: 50.12345, desired: 3, violation }
+  return { t, offeredRps: 100 + (t % 50), servedRps: 100, failedRps: 0, instancesBilled: 2 + (t % 3), costBilled: 2 + (t % 3), instancesInService: 2, capacityRps: 200, p95Ms: 50.12345, desired: 3, violation }
 }
 
 const result: SimulationResult = {

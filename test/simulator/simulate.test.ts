@@ -186,4 +186,8 @@ test('mixed: capped at max, the planner grows the size, and cost is weighed by t
   assert.ok(Math.abs(mixed.costRatio - mixed.costHours / mixed.oracleInstanceHours) < 1e-12)
   assert.equal(horizontal.costHours, horizontal.instanceHours)
   assert.equal(rec.rows.length, mixed.durationSeconds)
+  // Accounting: cost-hours are the sum over steps of the price-weighted billed instances × 1 s.
+  const costSeconds = rec.rows.reduce((sum, row) => sum + row.costBilled, 0)
+  assert.ok(Math.abs(mixed.costHours - costSeconds / 3600) < 1e-9, `${mixed.costHours} vs ${costSeconds / 3600}`)
+  assert.ok(rec.rows.some((row) => row.costBilled > row.instancesBilled), 'some steps bill bigger instances')
 })

@@ -5,7 +5,7 @@
  * this file wires it together with real I/O and the wall clock.
  */
 import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { systemClock, type Clock } from '../controller/clock.ts'
 import type { EventSink } from '../controller/events.ts'
 import type { HealthView, MetricsSource } from '../controller/metrics-source.ts'
@@ -128,6 +128,8 @@ export class Runtime {
       }
     }
     mkdirSync(opts.stateDir, { recursive: true })
+    // The store may live elsewhere than the state directory (global.store.path): its folder too.
+    if (opts.storePath !== ':memory:') mkdirSync(dirname(opts.storePath), { recursive: true })
     const store = SqliteStore.open(opts.storePath, { lock: true })
     const routers = new Map<string, Router>()
     const signals = new Map<string, RouterSignals>()

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -286,6 +286,18 @@ test('predictive on tide up: demand recorded in the store before a restart is fo
     await waitFor('forecast_rps recorded', () => rt.store.queryMetric('shop', 'forecast_rps', nowMs - 60_000, Date.now() + 1000, 1000).points.length > 0, 30_000)
     const p = rt.controller.status('shop')?.lastDecision?.recommendations.find((r) => r.policy === 'predictive')
     assert.equal(p?.advisory, true, 'forecastOnly: listed, not acted on')
+  } finally {
+    await rt.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('the store may live in a folder that does not exist yet (global.store.path outside the state directory)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tide-rt-'))
+  const storePath = join(dir, 'elsewhere', 'nested', 'tide.db')
+  const rt = await Runtime.start({ config: { groups: [shopGroup(dir, {})], global: GlobalSchema.parse({}) }, stateDir: join(dir, 'state'), storePath })
+  try {
+    assert.ok(existsSync(storePath))
   } finally {
     await rt.stop()
     rmSync(dir, { recursive: true, force: true })

@@ -258,24 +258,29 @@ export class Controller {
     if (before === undefined && !rt.launchedHere.has(r.id) && phase !== 'terminated') {
       this.#emit(nowMs, group, 'adopted', `adopted running instance ${r.id} (${phase})`, { instanceId: r.id })
     }
-    if (phase === 'unhealthy') {
-      const failed = r.status === 'failed'
-      if (failed && isOomKill(r)) {
-        const usageMiB = rt.lastMemoryMiB.get(r.id) ?? r.size.memoryMiB
-        rt.usage?.noteOom(usageMiB, nowMs)
-        this.#emit(nowMs, group, 'instance-failed', `instance ${r.id} was killed for running out of memory at ${Math.round(usageMiB)} MiB of ${r.size.memoryMiB} MiB`, { instanceId: r.id })
-      }
-      this.#emit(nowMs, group, failed ? 'instance-failed' : 'instance-unhealthy', failed ? `instance ${r.id} died` : `instance ${r.id} failed its health checks`, {
-        instanceId: r.id,
-      })
-    } else if (receivesTraffic(phase) && (before === 'pending' || before === undefined) && rt.launchedHere.has(r.id)) {
-      if (r.readyAtMs !== undefined) {
-        rt.startups.push(r.readyAtMs - r.launchedAtMs)
-        if (rt.startups.length > 5) rt.startups.shift()
-      }
-      const startup = r.readyAtMs === undefined ? '' : ` after ${((r.readyAtMs - r.launchedAtMs) / 1000).toFixed(1)} s`
-      this.#emit(nowMs, group, 'instance-ready', `instance ${r.id} is serving${startup}`, { instanceId: r.id })
+    if (phase === 'unhealthy') this.#noteUnhealthy(group, rt, r, nowMs)
+    else if (receivesTraffic(phase) && (before === 'pending' || before === undefined) && rt.launchedHere.has(r.id)) this.#noteReady(group, rt, r, nowMs)
+  }
+
+  /** A died or failing instance: an event, and for an out-of-memory kill the memory it was using. */
+  #noteUnhealthy(group: string, rt: GroupRuntime, r: InstanceRecord, nowMs: number): void {
+    const failed = r.status === 'failed'
+    if (failed && isOomKill(r)) {
+      const usageMiB = rt.lastMemoryMiB.get(r.id) ?? r.size.memoryMiB
+      rt.usage?.noteOom(usageMiB, nowMs)
+      this.#emit(nowMs, group, 'instance-failed', `instance ${r.id} was killed for running out of memory at ${Math.round(usageMiB)} MiB of ${r.size.memoryMiB} MiB`, { instanceId: r.id })
     }
+    this.#emit(nowMs, group, failed ? 'instance-failed' : 'instance-unhealthy', failed ? `instance ${r.id} died` : `instance ${r.id} failed its health checks`, { instanceId: r.id })
+  }
+
+  /** An instance launched here serves: an event, and its start-up time for the scheduling buffer. */
+  #noteReady(group: string, rt: GroupRuntime, r: InstanceRecord, nowMs: number): void {
+    if (r.readyAtMs !== undefined) {
+      rt.startups.push(r.readyAtMs - r.launchedAtMs)
+      if (rt.startups.length > 5) rt.startups.shift()
+    }
+    const startup = r.readyAtMs === undefined ? '' : ` after ${((r.readyAtMs - r.launchedAtMs) / 1000).toFixed(1)} s`
+    this.#emit(nowMs, group, 'instance-ready', `instance ${r.id} is serving${startup}`, { instanceId: r.id })
   }
 
   async #act(o: Observed, decision: Decision, nowMs: number): Promise<ReconcileResult> {

@@ -21,19 +21,26 @@ export interface ExplainArgs {
   readonly note?: string
 }
 
+/** What drove the count; a floor below the count held (the predictive policy alone) says it never scales in by itself. */
+function driverClause(d: Recommendation, to: number): string {
+  const floorBelow = d.scaleOutOnly === true && d.replicas !== undefined && d.replicas < to
+  return floorBelow ? `${d.detail} (a floor: ${d.policy} never scales in by itself)` : d.detail
+}
+
+/** The sentence's opening: what happened to the count. */
+function headOf(args: ExplainArgs): string {
+  if (args.kind === 'hold') return `held at ${args.from}`
+  if (args.kind === 'skip') return `no change at ${args.from}`
+  // A size change that keeps the count is a scale decision too; say what changes.
+  return args.from === args.to ? `kept ${args.to} instances, resizing` : `scaled ${args.from}→${args.to}`
+}
+
 /** Builds the explanation sentence (see the module comment). */
 export function explain(args: ExplainArgs): string {
-  // A size change that keeps the count is a scale decision too; say what changes.
-  const head =
-    args.kind === 'scale' ? (args.from === args.to ? `kept ${args.to} instances, resizing` : `scaled ${args.from}→${args.to}`) : args.kind === 'hold' ? `held at ${args.from}` : `no change at ${args.from}`
+  const head = headOf(args)
   const clauses: string[] = []
   if (args.note !== undefined) clauses.push(args.note)
-  if (args.driver !== undefined) {
-    const d = args.driver
-    // A floor below the count held (the predictive policy alone): it never scales in by itself.
-    const floorBelow = d.scaleOutOnly === true && d.replicas !== undefined && d.replicas < args.to
-    clauses.push(floorBelow ? `${d.detail} (a floor: ${d.policy} never scales in by itself)` : d.detail)
-  }
+  if (args.driver !== undefined) clauses.push(driverClause(args.driver, args.to))
   for (const r of args.recommendations) {
     if (r === args.driver) continue
     if (r.advisory === true) {

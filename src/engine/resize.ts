@@ -30,36 +30,48 @@ export interface SizeOutcome {
 /** Applies the mixed planner or the vertical policy to a guarded count (see the module comment). */
 export function sizeOutcome(input: DecideInput, combined: Combined, to: number, limits: readonly AppliedLimit[], recommendations: readonly Recommendation[]): SizeOutcome {
   const { spec, state } = input
-  if ((spec.strategy === 'mixed' || spec.strategy === 'vertical') && spec.sizes.length > 0) {
-    if (!combined.hasReplicas) return spec.strategy === 'vertical' ? { to: heldCount(input, combined) } : { to }
-    // Capped by the max in force, the spec's ('bounds') or an active schedule's ('schedule'); not raised to a min.
-    const last = limits.at(-1)
-    const cappedAtMax = last !== undefined && (last.guard === 'bounds' || last.guard === 'schedule') && last.to < last.from && to < combined.proposed
-    const units = cappedAtMax ? combined.proposed : to
-    // The same min/max decide() applied to the count: a schedule may raise or lower either.
-    const bounds = effectiveBounds(spec.replicas, combined.scheduleMin, combined.scheduleMax)
-    const memory = memoryNeedMiB(input)
-    const held = spec.strategy === 'vertical' ? heldCount(input, combined) : undefined
-    const plan = planFleet({
-      demandCpu: units * state.size.cpu,
-      ladder: spec.sizes,
-      currentSize: state.size,
-      currentCount: state.desiredReplicas,
-      min: held ?? bounds.min,
-      max: held ?? bounds.max,
-      order: held === undefined ? spec.mixedOrder : 'cheapest',
-      startupSeconds: (input.startupMs ?? spec.startupSeconds * 1000) / 1000,
-      ...(memory === undefined ? {} : { minMemoryMiB: memory }),
-      ...(input.quotaRoom === undefined ? {} : { quotaRoom: input.quotaRoom }),
-    })
-    if (sameSize(plan.size, state.size)) return plan.count === to ? { to } : { to: plan.count, note: plan.detail }
-    return { to: plan.count, resize: { from: state.size, to: plan.size }, note: `resize ${sizeText(state.size)} → ${sizeText(plan.size)}: ${plan.detail}` }
-  }
+  if ((spec.strategy === 'mixed' || spec.strategy === 'vertical') && spec.sizes.length > 0) return plannedOutcome(input, combined, to, limits)
   const vertical = recommendations.find((r) => r.policy === 'vertical' && r.advisory !== true && r.size !== undefined)
   if (spec.vertical.mode === 'auto' && vertical?.size !== undefined && !sameSize(vertical.size, state.size)) {
     return { to, resize: { from: state.size, to: vertical.size }, note: vertical.detail }
   }
   return { to }
+}
+
+/** Strategy mixed or vertical: the planner picks (count, size) for the demand behind the guarded count. */
+function plannedOutcome(input: DecideInput, combined: Combined, to: number, limits: readonly AppliedLimit[]): SizeOutcome {
+  const { spec, state } = input
+  const held = spec.strategy === 'vertical' ? heldCount(input, combined) : undefined
+  if (!combined.hasReplicas) return { to: held ?? to }
+  const units = demandUnits(combined, to, limits)
+  // The same min/max decide() applied to the count: a schedule may raise or lower either.
+  const bounds = effectiveBounds(spec.replicas, combined.scheduleMin, combined.scheduleMax)
+  const memory = memoryNeedMiB(input)
+  const plan = planFleet({
+    demandCpu: units * state.size.cpu,
+    ladder: spec.sizes,
+    currentSize: state.size,
+    currentCount: state.desiredReplicas,
+    min: held ?? bounds.min,
+    max: held ?? bounds.max,
+    order: held === undefined ? spec.mixedOrder : 'cheapest',
+    startupSeconds: (input.startupMs ?? spec.startupSeconds * 1000) / 1000,
+    ...(memory === undefined ? {} : { minMemoryMiB: memory }),
+    ...(input.quotaRoom === undefined ? {} : { quotaRoom: input.quotaRoom }),
+  })
+  if (sameSize(plan.size, state.size)) return plan.count === to ? { to } : { to: plan.count, note: plan.detail }
+  return { to: plan.count, resize: { from: state.size, to: plan.size }, note: `resize ${sizeText(state.size)} → ${sizeText(plan.size)}: ${plan.detail}` }
+}
+
+/**
+ * The demand in units of the current size: the guarded count, or the uncapped want when the
+ * max in force (the spec's, 'bounds', or an active schedule's, 'schedule') capped it; a count
+ * raised to a min is not demand.
+ */
+function demandUnits(combined: Combined, to: number, limits: readonly AppliedLimit[]): number {
+  const last = limits.at(-1)
+  const cappedAtMax = last !== undefined && (last.guard === 'bounds' || last.guard === 'schedule') && last.to < last.from && to < combined.proposed
+  return cappedAtMax ? combined.proposed : to
 }
 
 /** Strategy vertical: the count stays where it is, within the min/max in force. */

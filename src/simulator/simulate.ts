@@ -35,7 +35,7 @@
  */
 import { ManualClock } from '../controller/clock.ts'
 import type { EventSink } from '../controller/events.ts'
-import { Controller, type GroupStatus } from '../controller/reconciler.ts'
+import { Controller, type ControllerOptions, type GroupStatus, type ReconcileResult } from '../controller/reconciler.ts'
 import type { Decision } from '../engine/types.ts'
 import { sizePrice } from '../engine/planner/plan-fleet.ts'
 import type { Series } from '../forecast/series.ts'
@@ -243,66 +243,75 @@ async function runController(run: Run, policySpec: GroupSpec): Promise<RunCounts
   provider.seed(spec, spec.size, initial, startMs)
   const workload = new Workload(params)
   const metrics = new WorkloadMetrics(workload, spec.size.cpu)
-  const history = run.opts.history === undefined ? undefined : historySeries(run.opts.history, run.opts.trace)
-  const controller = new Controller({
-    groups: [spec],
-    provider,
-    metrics,
-    clock,
-    ...(run.opts.events ? { events: run.opts.events } : {}),
-    ...(history === undefined ? {} : { demandHistory: () => history }),
-  })
+  const controller = simController(run.opts, spec, { provider, metrics, clock })
   const fleet = new Fleet(provider, spec, params)
   const billedAtStart = provider.billedInstanceMs(spec.group, startMs)
   const syncMs = spec.syncPeriodSeconds * 1000
-  const predictive = new PredictiveTally()
+  const actions = new ActionTally(initial)
   let nextSyncMs = startMs
-  let desired = initial
-  let scaleOut = 0
-  let scaleIn = 0
-  let resizes = 0
   let costMs = 0
   const steps = run.loads.length
   for (let i = 0; i < steps; i++) {
     const nowMs = startMs + i * tickMs
     clock.set(nowMs)
     if (nowMs >= nextSyncMs) {
-      for (const r of await controller.reconcileOnce()) {
-        if (r.launched.length > 0) scaleOut++
-        if (r.terminated.length > 0) scaleIn++
-        if (r.decision.resize !== undefined) resizes++
-        desired = r.decision.to
-        predictive.note(r.decision)
-      }
+      for (const r of await controller.reconcileOnce()) actions.note(r)
       while (nextSyncMs <= nowMs) nextSyncMs += syncMs
     }
     fleet.refresh(workload, nowMs)
     workload.step(run.loads[i] ?? 0)
     metrics.advance(params.tickSeconds)
     costMs += fleet.billedWeight * tickMs
-    run.tally.step(i, workload, provider.liveCount(spec.group), fleet, desired, run.opts.sink)
+    run.tally.step(i, workload, provider.liveCount(spec.group), fleet, actions.desired, run.opts.sink)
     if (run.opts.onProgress && (i & (PROGRESS_EVERY - 1)) === 0) run.opts.onProgress(i / steps)
   }
   const endMs = startMs + steps * tickMs
   const billedMs = provider.billedInstanceMs(spec.group, endMs) - billedAtStart
   const status = controller.status(spec.group)
-  const forecast = spec.predictive.mode === 'off' ? undefined : predictive.report(status?.forecast)
+  const forecast = spec.predictive.mode === 'off' ? undefined : actions.forecastReport(status?.forecast)
   return {
     instanceHours: billedMs / 3_600_000,
     costHours: costMs / 3_600_000,
-    scaleOutActions: scaleOut,
-    scaleInActions: scaleIn,
-    resizeActions: resizes,
+    scaleOutActions: actions.scaleOut,
+    scaleInActions: actions.scaleIn,
+    resizeActions: actions.resizes,
     ...(forecast === undefined ? {} : { forecast }),
   }
 }
 
-/** Counts what the predictive policy did over a run. */
-class PredictiveTally {
+/** The real controller over the sim provider, with the run's event log and demand history. */
+function simController(opts: SimulateOptions, spec: GroupSpec, parts: Pick<ControllerOptions, 'provider' | 'metrics' | 'clock'>): Controller {
+  const history = opts.history === undefined ? undefined : historySeries(opts.history, opts.trace)
+  return new Controller({
+    groups: [spec],
+    ...parts,
+    ...(opts.events ? { events: opts.events } : {}),
+    ...(history === undefined ? {} : { demandHistory: () => history }),
+  })
+}
+
+/** Counts what the controller did over a run: scale actions, resizes, the desired count, and what the predictive policy drove. */
+class ActionTally {
+  scaleOut = 0
+  scaleIn = 0
+  resizes = 0
+  desired: number
   #withForecast = 0
   #led = 0
 
-  note(decision: Decision): void {
+  constructor(initial: number) {
+    this.desired = initial
+  }
+
+  note(r: ReconcileResult): void {
+    if (r.launched.length > 0) this.scaleOut++
+    if (r.terminated.length > 0) this.scaleIn++
+    if (r.decision.resize !== undefined) this.resizes++
+    this.desired = r.decision.to
+    this.#notePredictive(r.decision)
+  }
+
+  #notePredictive(decision: Decision): void {
     let predictive: number | undefined
     let others = -Infinity
     for (const r of decision.recommendations) {
@@ -315,7 +324,7 @@ class PredictiveTally {
     if (predictive > others && decision.to > decision.from) this.#led++
   }
 
-  report(stats: GroupStatus['forecast']): ForecastReport {
+  forecastReport(stats: GroupStatus['forecast']): ForecastReport {
     return {
       method: stats?.method,
       liveWapePercent: stats?.liveWapePercent,

@@ -18,7 +18,7 @@ import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadConfig } from '../src/spec/load.ts'
 import type { GroupSpec } from '../src/spec/schema.ts'
-import { resolveSimulationParams } from '../src/simulator/params.ts'
+import { resolveSimulationParams, type SimulationParams } from '../src/simulator/params.ts'
 import { simulate, type SimulationResult } from '../src/simulator/simulate.ts'
 import { loadTrace, type Trace } from '../src/simulator/trace.ts'
 import { fmt, type Table } from './table.ts'
@@ -111,6 +111,14 @@ function verdict(name: string, c: SimulationResult, h: SimulationResult, why: st
   return `${name}: configured: ${parts.join('; ')}.${missed && why !== undefined ? ` Why: ${why}.` : ''}`
 }
 
+/** What the forecaster did, for the notes; '' without prediction. */
+function forecastText(p: SimulationResult): string {
+  const f = p.forecast
+  if (f === undefined) return ''
+  const live = f.liveWapePercent === undefined ? '' : `, live WAPE ${fmt(f.liveWapePercent, 1)} %`
+  return ` Forecast: ${f.method ?? 'none (too little history)'}${live}; it led ${f.ticksLed} scale-outs.`
+}
+
 /**
  * The predictive goals (issue 4) against the reactive configured policy: violations at least
  * halved at no more than 5 % extra cost; and, where the config declares a campaign, none at all.
@@ -119,8 +127,7 @@ function predictiveVerdict(name: string, c: SimulationResult, p: SimulationResul
   const extra = c.costHours > 0 ? p.costHours / c.costHours - 1 : 0
   const halved = p.sloViolationSeconds <= c.sloViolationSeconds / 2
   const cheapEnough = extra <= 0.05
-  const f = p.forecast
-  const forecast = f === undefined ? '' : ` Forecast: ${f.method ?? 'none (too little history)'}${f.liveWapePercent === undefined ? '' : `, live WAPE ${fmt(f.liveWapePercent, 1)} %`}; it led ${f.ticksLed} scale-outs.`
+  const forecast = forecastText(p)
   const parts = [`violations ${c.sloViolationSeconds} s → ${p.sloViolationSeconds} s (goal: at least halved: ${halved ? 'met' : 'NOT met'})`, `cost ${extra >= 0 ? '+' : ''}${fmt(extra * 100, 1)} % (goal ≤ +5 %: ${cheapEnough ? 'met' : 'NOT met'})`]
   if (campaign) parts.push(`with the campaign declared: ${p.sloViolationSeconds === 0 ? 'no' : 'SOME'} SLO violation (goal: none: ${p.sloViolationSeconds === 0 ? 'met' : 'NOT met'})`)
   const missed = !halved || !cheapEnough || (campaign && p.sloViolationSeconds > 0)
@@ -139,41 +146,65 @@ function runsOf(setup: Setup): Omit<Setup, 'variants'>[] {
   return [setup, ...(setup.variants ?? []).map((v) => ({ ...setup, ...v }))]
 }
 
+/** One table row of a policy's result. */
+function row(label: string, policy: string, params: SimulationParams, r: SimulationResult): (string | number)[] {
+  return [
+    label,
+    policy,
+    fmt(params.instanceRps),
+    fmt(r.costHours, 1),
+    `${fmt(r.costRatio, 3)}x`,
+    `${fmt(r.sloViolationRatio * 100, 3)}%`,
+    fmt(Math.round(r.failedRequests)),
+    `${r.scaleOutActions}/${r.scaleInActions}${r.resizeActions > 0 ? `/${r.resizeActions}` : ''}`,
+    r.maxInstances,
+  ]
+}
+
+/** What a scenario replays: the group (from its config), parameters, the (scaled) trace and history, and its label. */
+function inputsOf(file: string, setup: Omit<Setup, 'variants'>) {
+  const group: GroupSpec | undefined = setup.config === undefined ? undefined : loadConfig(join(benchTraces, setup.config)).groups[0]
+  const factor = setup.scale ?? 1
+  return {
+    group,
+    params: resolveSimulationParams({ instanceRps: setup.instanceRps }, group),
+    trace: scaled(loadTrace(file), factor),
+    history: setup.history === undefined ? undefined : scaled(loadTrace(join(dirname(file), setup.history)), factor),
+    label: `${basename(file)}${setup.scale === undefined ? '' : ` ×${setup.scale}`}${setup.config === undefined ? '' : ` (-c ${setup.config})`}`,
+  }
+}
+
+/** Replays one trace with one setup through every policy: its rows and its notes. */
+async function scenario(file: string, setup: Omit<Setup, 'variants'>): Promise<{ rows: (string | number)[][]; notes: string[] }> {
+  const { group, params, trace, history, label } = inputsOf(file, setup)
+  const rows: (string | number)[][] = []
+  const results = new Map<string, SimulationResult>()
+  for (const policy of POLICIES) {
+    const r = await simulate({ trace, policy, params, ...(group === undefined ? {} : { group }), ...(history === undefined ? {} : { history }) })
+    results.set(policy, r)
+    const first = policy === 'configured' ? label : policy === 'predictive' && setup.history !== undefined ? `  (history: ${setup.history})` : ''
+    rows.push(row(first, policy, params, r))
+  }
+  const notes: string[] = []
+  const c = results.get('configured')
+  const h = results.get('hpa')
+  const p = results.get('predictive')
+  const m = results.get('mixed')
+  if (c && h) notes.push(verdict(label, c, h, setup.why))
+  const campaign = group?.schedules.some((s) => s.campaign !== undefined) ?? false
+  if (c && p) notes.push(predictiveVerdict(label, c, p, campaign, setup.predictiveWhy))
+  if (c && m) notes.push(mixedVerdict(label, c, m))
+  return { rows, notes }
+}
+
 export async function run(): Promise<Table[]> {
   const rows: (string | number)[][] = []
   const notes: string[] = []
   for (const file of traceFiles()) {
-    const name = basename(file)
-    for (const setup of runsOf(setups[name] ?? {})) {
-      const group: GroupSpec | undefined = setup.config === undefined ? undefined : loadConfig(join(benchTraces, setup.config)).groups[0]
-      const params = resolveSimulationParams({ instanceRps: setup.instanceRps }, group)
-      const trace = scaled(loadTrace(file), setup.scale ?? 1)
-      const history = setup.history === undefined ? undefined : scaled(loadTrace(join(dirname(file), setup.history)), setup.scale ?? 1)
-      const label = `${name}${setup.scale === undefined ? '' : ` ×${setup.scale}`}${setup.config === undefined ? '' : ` (-c ${setup.config})`}`
-      const results = new Map<string, SimulationResult>()
-      for (const policy of POLICIES) {
-        const r = await simulate({ trace, policy, params, ...(group === undefined ? {} : { group }), ...(history === undefined ? {} : { history }) })
-        results.set(policy, r)
-        rows.push([
-          policy === 'configured' ? label : policy === 'predictive' && setup.history !== undefined ? `  (history: ${setup.history})` : '',
-          policy,
-          fmt(params.instanceRps),
-          fmt(r.costHours, 1),
-          `${fmt(r.costRatio, 3)}x`,
-          `${fmt(r.sloViolationRatio * 100, 3)}%`,
-          fmt(Math.round(r.failedRequests)),
-          `${r.scaleOutActions}/${r.scaleInActions}${r.resizeActions > 0 ? `/${r.resizeActions}` : ''}`,
-          r.maxInstances,
-        ])
-      }
-      const c = results.get('configured')
-      const h = results.get('hpa')
-      const p = results.get('predictive')
-      const m = results.get('mixed')
-      if (c && h) notes.push(verdict(label, c, h, setup.why))
-      const campaign = group?.schedules.some((s) => s.campaign !== undefined) ?? false
-      if (c && p) notes.push(predictiveVerdict(label, c, p, campaign, setup.predictiveWhy))
-      if (c && m) notes.push(mixedVerdict(label, c, m))
+    for (const setup of runsOf(setups[basename(file)] ?? {})) {
+      const s = await scenario(file, setup)
+      rows.push(...s.rows)
+      notes.push(...s.notes)
     }
   }
   return [

@@ -17,7 +17,7 @@ import { simulationPolicies, simulationPolicyNames } from '../simulator/baseline
 import { resolveSimulationParams, type SimulationParams } from '../simulator/params.ts'
 import { reportSinks } from '../simulator/report.ts'
 import { simulate, type SimulationResult } from '../simulator/simulate.ts'
-import { loadTrace, traceDurationSeconds } from '../simulator/trace.ts'
+import { loadTrace, traceDurationSeconds, type Trace } from '../simulator/trace.ts'
 
 /** Refuse runs with more steps than this (a month at 1 s is 2.6 million): a mistyped --tick-seconds would run for hours. */
 const MAX_STEPS = 50_000_000
@@ -50,12 +50,8 @@ export const command: Command = {
     const group = configGroup(args)
     const params = paramsFrom(args, group)
     const trace = loadTrace(args.requiredString('trace'))
-    const historyPath = args.string('history')
-    const history = historyPath === undefined ? undefined : loadTrace(historyPath)
-    const steps = Math.ceil(traceDurationSeconds(trace) / params.tickSeconds)
-    if (steps > MAX_STEPS) {
-      throw new UsageError(COMMAND_PATH, `--tick-seconds ${params.tickSeconds}: the trace would take ${steps} steps (at most ${MAX_STEPS}); use a longer tick`)
-    }
+    const history = historyOf(args)
+    const steps = checkedSteps(trace, params)
     const json = args.boolean('json')
     const outDir = args.string('out')
     const report = outDir === undefined ? undefined : reportSinks(outDir)
@@ -74,6 +70,21 @@ export const command: Command = {
     io.stdout.write(json ? `${JSON.stringify(files.length > 0 ? { ...result, files } : result)}\n` : summaryText(result, params, files))
     return 0
   },
+}
+
+/** The --history trace, or undefined without the flag. */
+function historyOf(args: ParsedArgs): Trace | undefined {
+  const path = args.string('history')
+  return path === undefined ? undefined : loadTrace(path)
+}
+
+/** The number of steps the run takes; a usage error past MAX_STEPS. */
+function checkedSteps(trace: Trace, params: SimulationParams): number {
+  const steps = Math.ceil(traceDurationSeconds(trace) / params.tickSeconds)
+  if (steps > MAX_STEPS) {
+    throw new UsageError(COMMAND_PATH, `--tick-seconds ${params.tickSeconds}: the trace would take ${steps} steps (at most ${MAX_STEPS}); use a longer tick`)
+  }
+  return steps
 }
 
 /** The first group of `-c`, or undefined without it. */

@@ -140,11 +140,7 @@ export function planFleet(input: PlanFleetInput): FleetPlan {
   const chosen = best ?? largest ?? candidate(input, input.currentSize, input.currentCount)
   const memoryShort = (input.minMemoryMiB ?? 0) > mostMemory
   const meetsDemand = best !== undefined && !memoryShort
-  const why = memoryShort
-    ? ` (no size has the ${Math.ceil(input.minMemoryMiB ?? 0)} MiB an instance needs; the most memory there is)`
-    : best === undefined
-      ? ' (largest plan within limits; does not meet demand)'
-      : ''
+  const why = shortfall(input, memoryShort, best !== undefined)
   return {
     size: chosen.size,
     count: chosen.count,
@@ -152,6 +148,12 @@ export function planFleet(input: PlanFleetInput): FleetPlan {
     meetsDemand,
     detail: `mixed (${input.order}): ${round2(input.demandCpu)} cores needed → ${chosen.count} × ${sizeText(chosen.size)} at ${round2(chosen.price)}/h${why}`,
   }
+}
+
+/** Why a plan falls short, as a parenthesised clause, or '' when it meets the demand. */
+function shortfall(input: PlanFleetInput, memoryShort: boolean, cpuMet: boolean): string {
+  if (memoryShort) return ` (no size has the ${Math.ceil(input.minMemoryMiB ?? 0)} MiB an instance needs; the most memory there is)`
+  return cpuMet ? '' : ' (largest plan within limits; does not meet demand)'
 }
 
 function round2(v: number): number {

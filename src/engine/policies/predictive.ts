@@ -123,6 +123,28 @@ function forecastProblem(forecast: DemandForecast | undefined, maxErrorPercent: 
   return undefined
 }
 
+/** The demand to prepare for and where it comes from, or the back-off that says why there is none. */
+type Expected = { readonly peak: Peak; readonly reason: PredictiveReason; readonly source: string } | { readonly backoff: { reason: PredictiveReason; detail: string } }
+
+/** The peak demand over the window: the forecast's when it is usable, else a campaign's over the baseline. */
+function expectedDemand(input: PolicyInput, window: LookAhead, campaigns: readonly PlannedCampaign[]): Expected {
+  const forecast = input.forecast
+  let problem = forecastProblem(forecast, input.spec.predictive.maxErrorPercent)
+  if (problem === undefined && forecast !== undefined) {
+    const peak = forecastPeak(forecast, window, campaigns)
+    if (peak !== undefined) {
+      const wape = forecast.accuracyWapePercent === undefined ? '' : `, WAPE ${round1(forecast.accuracyWapePercent)}%`
+      return { peak, reason: 'ForecastAhead', source: `${forecast.method ?? 'forecast'}${wape}` }
+    }
+    // A stale forecast is no usable forecast: back off, but let a campaign still pre-warm (below).
+    problem = { reason: 'ForecastStale', detail: staleDetail(forecast, window) }
+  }
+  const peak = campaignFromCurrent(input, window, campaigns)
+  if (peak === undefined) return { backoff: { reason: problem?.reason ?? 'NoForecast', detail: `predictive: ${problem?.detail ?? 'no forecast'}` } }
+  const base = forecast?.baselineRps === undefined ? 'current demand' : 'baseline demand before the campaign'
+  return { peak, reason: 'CampaignAhead', source: `${base}; ${problem?.detail ?? 'no forecast'}` }
+}
+
 function propose(input: PolicyInput): Recommendation | undefined {
   const cfg = input.spec.predictive
   if (cfg.mode === 'off') return undefined
@@ -130,22 +152,9 @@ function propose(input: PolicyInput): Recommendation | undefined {
   const window: LookAhead = { fromMs: input.nowMs, untilMs: input.nowMs + schedulingBufferMs(input) + input.spec.syncPeriodSeconds * 1000 }
   const learned = new Map(Object.entries(input.forecast?.learnedUplifts ?? {}))
   const campaigns = plannedCampaigns(input.spec.schedules, input.nowMs / 1000, learned).campaigns
-  let problem = forecastProblem(input.forecast, cfg.maxErrorPercent)
-  let peak: Peak | undefined
-  let reason: PredictiveReason = 'ForecastAhead'
-  let source = ''
-  if (problem === undefined && input.forecast !== undefined) {
-    peak = forecastPeak(input.forecast, window, campaigns)
-    // A stale forecast is no usable forecast: back off, but let a campaign still pre-warm (below).
-    if (peak === undefined) problem = { reason: 'ForecastStale', detail: staleDetail(input.forecast, window) }
-    else source = `${input.forecast.method ?? 'forecast'}${input.forecast.accuracyWapePercent === undefined ? '' : `, WAPE ${round1(input.forecast.accuracyWapePercent)}%`}`
-  }
-  if (peak === undefined) {
-    peak = campaignFromCurrent(input, window, campaigns)
-    if (peak === undefined) return { ...marks, reason: problem?.reason ?? 'NoForecast', detail: `predictive: ${problem?.detail ?? 'no forecast'}` }
-    reason = 'CampaignAhead'
-    source = `${input.forecast?.baselineRps === undefined ? 'current demand' : 'baseline demand before the campaign'}; ${problem?.detail ?? 'no forecast'}`
-  }
+  const expected = expectedDemand(input, window, campaigns)
+  if ('backoff' in expected) return { ...marks, ...expected.backoff }
+  const { peak, reason, source } = expected
   const perInstance = loadPerInstanceAtTarget(input)
   if (perInstance === undefined || !(perInstance.rps > 0)) {
     return { ...marks, reason: 'NoTargetLoad', detail: 'predictive: no rps target or target-tracking count to turn demand into instances' }
@@ -163,7 +172,7 @@ function propose(input: PolicyInput): Recommendation | undefined {
   }
 }
 
-/** Why a forecast has no value in the window, with the numbers: how long ago it ended, or that it has none there. */
+/** Why a forecast is stale: it does not reach the look-ahead window. */
 function staleDetail(forecast: DemandForecast, window: LookAhead): string {
   const aheadSeconds = Math.round((window.untilMs - window.fromMs) / 1000)
   const endMs = forecast.fromMs + forecast.values.length * forecast.stepMs

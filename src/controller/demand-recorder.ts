@@ -18,11 +18,10 @@
  * No I/O and no clock: the controller passes `nowMs`. Memory is bounded: the history keeps
  * at most `maxHistorySeconds` of buckets.
  */
-import { expectedUplift } from '../forecast/campaign-uplift.ts'
+import { campaignWindows, expectedUplift } from '../forecast/campaign-uplift.ts'
 import { fitForecaster, type FitOptions, type FitResult, type Forecaster } from '../forecast/fit-forecaster.ts'
 import { ForecastAccuracy } from '../forecast/forecast-accuracy.ts'
-import { isoToEpochMs } from '../forecast/iso-time.ts'
-import { maskWindows, SeriesBucketer, type Series, type TimeWindow } from '../forecast/series.ts'
+import { maskWindows, observedSeconds, SeriesBucketer, type Series, type TimeWindow } from '../forecast/series.ts'
 import type { DemandForecast } from '../engine/types.ts'
 import type { GroupSpec, ScheduleSpec } from '../spec/schema.ts'
 
@@ -139,7 +138,7 @@ export class DemandRecorder {
     const stepMs = this.#stepSeconds * 1000
     const f = this.#forecaster
     if (f === undefined) {
-      const short = this.#shortBy ?? { haveSeconds: this.#observedSeconds(), needSeconds: this.#fit.minHistorySeconds ?? 2 * 86_400 }
+      const short = this.#shortBy ?? { haveSeconds: observedSeconds(this.#series()), needSeconds: this.#fit.minHistorySeconds ?? 2 * 86_400 }
       return {
         status: 'insufficient-history',
         stepMs,
@@ -174,7 +173,8 @@ export class DemandRecorder {
 
   /** The recorded history as a Series (a copy), oldest bucket first. */
   history(): Series {
-    return { startSec: this.#startSec ?? 0, stepSeconds: this.#stepSeconds, values: [...this.#values] }
+    const s = this.#series()
+    return { ...s, values: [...s.values] }
   }
 
   #liveWape(): number | undefined {
@@ -182,10 +182,9 @@ export class DemandRecorder {
     return s.count >= this.#minLiveScores ? s.wapePercent : undefined
   }
 
-  #observedSeconds(): number {
-    let n = 0
-    for (const v of this.#values) if (v !== null) n++
-    return n * this.#stepSeconds
+  /** The recorded history as a Series, without a copy: for reading only. */
+  #series(): Series {
+    return { startSec: this.#startSec ?? 0, stepSeconds: this.#stepSeconds, values: this.#values }
   }
 
   #append(startSec: number, value: number | null): void {
@@ -230,7 +229,7 @@ export class DemandRecorder {
       this.#refits++
     }
     // The fit consumed every closed bucket; the forecaster starts at the open one.
-    this.#learned = learnedUplifts(this.history(), campaigns, this.#fit)
+    this.#learned = learnedUplifts(this.#series(), campaigns, this.#fit)
   }
 }
 
@@ -249,22 +248,6 @@ function refitKeeping(series: Series, fit: FitOptions, f: Forecaster): FitResult
 export interface PastCampaigns {
   readonly byName: ReadonlyMap<string, readonly TimeWindow[]>
   readonly all: readonly TimeWindow[]
-}
-
-/** A one-off campaign's window in epoch seconds, with its name and lead. */
-export interface CampaignWindow extends TimeWindow {
-  readonly name: string
-  readonly leadSeconds: number
-}
-
-/** Every one-off campaign window (start/end with `campaign`). */
-export function campaignWindows(schedules: readonly ScheduleSpec[]): CampaignWindow[] {
-  const out: CampaignWindow[] = []
-  for (const s of schedules) {
-    if (s.campaign === undefined || s.start === undefined || s.end === undefined) continue
-    out.push({ name: s.name, startSec: isoToEpochMs(s.start) / 1000, endSec: isoToEpochMs(s.end) / 1000, leadSeconds: s.campaign.leadMinutes * 60 })
-  }
-  return out
 }
 
 /** The campaign windows that ended before `nowSec`, by schedule name and all together. */

@@ -3,6 +3,7 @@
  * around the pure engine, and time only through the injected Clock, so that the
  * simulator runs exactly this code with a virtual clock (DESIGN.md "The tick").
  */
+import { sameSize, sizeText } from '../engine/planner/plan-fleet.ts'
 import { schedulingBufferMs } from '../engine/policies/predictive.ts'
 import { decideFleet } from '../engine/quotas.ts'
 import { emptyHistory, type DecideInput, type Decision, type FleetQuotas, type InstancePhase, type InstanceView } from '../engine/types.ts'
@@ -302,9 +303,8 @@ export class Controller {
     const size = decision.resize?.to ?? o.stored.size
     const target = decision.to
     const live = o.views
-    const sameSize = (v: InstanceView) => v.size.cpu === size.cpu && v.size.memoryMiB === size.memoryMiB
-    const upToDate = live.filter(sameSize)
-    const outdated = live.filter((v) => !sameSize(v))
+    const upToDate = live.filter((v) => sameSize(v.size, size))
+    const outdated = live.filter((v) => !sameSize(v.size, size))
 
     const toLaunch = Math.max(0, target - upToDate.length)
     if (toLaunch > 0) {
@@ -315,7 +315,7 @@ export class Controller {
           rt.lastPhase.set(r.id, 'pending')
           launched.push(r.id)
         }
-        this.#emit(nowMs, spec.group, 'launch', `launched ${started.length} instance(s) of ${sizeLabel(size)}: ${started.map((r) => r.id).join(', ')}`)
+        this.#emit(nowMs, spec.group, 'launch', `launched ${started.length} instance(s) of ${sizeText(size)}: ${started.map((r) => r.id).join(', ')}`)
       } catch (err) {
         this.#emit(nowMs, spec.group, 'launch-failed', `launch of ${toLaunch} instance(s) failed: ${errorMessage(err)}`)
       }
@@ -395,7 +395,7 @@ export class Controller {
     const last = rt.lastDecision
     rt.lastDecision = decision
     if (decision.resize !== undefined) {
-      this.#emit(nowMs, group, 'resize', `resizing ${sizeLabel(decision.resize.from)} → ${sizeLabel(decision.resize.to)} (launch before terminate): ${decision.explanation}`)
+      this.#emit(nowMs, group, 'resize', `resizing ${sizeText(decision.resize.from)} → ${sizeText(decision.resize.to)} (launch before terminate): ${decision.explanation}`)
     }
     // The forecaster's state as it changes (backing off, resuming, enough history at last): the log says when and why.
     const predictive = decision.recommendations.find((r) => r.policy === 'predictive')
@@ -506,9 +506,6 @@ function median(values: readonly number[]): number | undefined {
   return sorted.length % 2 === 1 ? sorted[mid] : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2
 }
 
-function sizeLabel(size: Size): string {
-  return `${size.name ?? ''}${size.name ? ' ' : ''}${size.cpu} cpu/${size.memoryMiB} MiB`
-}
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err)

@@ -153,22 +153,32 @@ export interface CampaignPlan {
 export function plannedCampaigns(schedules: readonly ScheduleSpec[], nowSec: number, learned: ReadonlyMap<string, number> = new Map()): CampaignPlan {
   const campaigns: PlannedCampaign[] = []
   const withoutUplift: string[] = []
-  for (const s of schedules) {
-    if (s.campaign === undefined || s.start === undefined || s.end === undefined) continue
-    const startSec = isoToEpochMs(s.start) / 1000
-    const endSec = isoToEpochMs(s.end) / 1000
-    if (endSec <= nowSec) continue
-    const leadSeconds = s.campaign.leadMinutes * 60
-    const learnedUplift = learned.get(s.name)
-    if (s.campaign.uplift !== undefined) {
-      campaigns.push({ name: s.name, startSec, endSec, leadSeconds, uplift: s.campaign.uplift, upliftSource: 'declared' })
-    } else if (learnedUplift !== undefined) {
-      campaigns.push({ name: s.name, startSec, endSec, leadSeconds, uplift: learnedUplift, upliftSource: 'learned' })
-    } else {
-      withoutUplift.push(s.name)
-    }
+  for (const w of campaignWindows(schedules)) {
+    if (w.endSec <= nowSec) continue
+    const learnedUplift = learned.get(w.name)
+    if (w.uplift !== undefined) campaigns.push({ ...w, uplift: w.uplift, upliftSource: 'declared' })
+    else if (learnedUplift !== undefined) campaigns.push({ ...w, uplift: learnedUplift, upliftSource: 'learned' })
+    else withoutUplift.push(w.name)
   }
   return { campaigns, withoutUplift }
+}
+
+/** A one-off campaign's window in epoch seconds, with its name, lead and declared uplift. */
+export interface CampaignWindow extends TimeWindow {
+  readonly name: string
+  readonly leadSeconds: number
+  readonly uplift?: number
+}
+
+/** Every one-off campaign window of the schedules (those with `campaign` and start/end), in schedule order. */
+export function campaignWindows(schedules: readonly ScheduleSpec[]): CampaignWindow[] {
+  const out: CampaignWindow[] = []
+  for (const s of schedules) {
+    if (s.campaign === undefined || s.start === undefined || s.end === undefined) continue
+    const w = { name: s.name, startSec: isoToEpochMs(s.start) / 1000, endSec: isoToEpochMs(s.end) / 1000, leadSeconds: s.campaign.leadMinutes * 60 }
+    out.push(s.campaign.uplift === undefined ? w : { ...w, uplift: s.campaign.uplift })
+  }
+  return out
 }
 
 /** The q-quantile (0–1) by linear interpolation between order statistics; the median of two is their mean. */

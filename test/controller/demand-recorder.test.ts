@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { campaignWindows, DemandRecorder, pastCampaignWindows } from '../../src/controller/demand-recorder.ts'
+import { DemandRecorder, pastCampaignWindows } from '../../src/controller/demand-recorder.ts'
+import { campaignWindows } from '../../src/forecast/campaign-uplift.ts'
 import { GroupSchema, type GroupSpec } from '../../src/spec/schema.ts'
 import { syntheticValue, type SyntheticShape } from '../forecast/synthetic-series.ts'
 

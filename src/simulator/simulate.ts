@@ -223,7 +223,6 @@ interface Run {
 
 interface RunCounts {
   readonly instanceHours: number
-  readonly costHours: number
   readonly scaleOutActions: number
   readonly scaleInActions: number
   readonly resizeActions: number
@@ -249,7 +248,6 @@ async function runController(run: Run, policySpec: GroupSpec): Promise<RunCounts
   const syncMs = spec.syncPeriodSeconds * 1000
   const actions = new ActionTally(initial)
   let nextSyncMs = startMs
-  let costMs = 0
   const steps = run.loads.length
   for (let i = 0; i < steps; i++) {
     const nowMs = startMs + i * tickMs
@@ -261,7 +259,6 @@ async function runController(run: Run, policySpec: GroupSpec): Promise<RunCounts
     fleet.refresh(workload, nowMs)
     workload.step(run.loads[i] ?? 0)
     metrics.advance(params.tickSeconds)
-    costMs += fleet.billedWeight * tickMs
     run.tally.step(i, workload, provider.liveCount(spec.group), fleet, actions.desired, run.opts.sink)
     if (run.opts.onProgress && (i & (PROGRESS_EVERY - 1)) === 0) run.opts.onProgress(i / steps)
   }
@@ -271,7 +268,6 @@ async function runController(run: Run, policySpec: GroupSpec): Promise<RunCounts
   const forecast = spec.predictive.mode === 'off' ? undefined : actions.forecastReport(status?.forecast)
   return {
     instanceHours: billedMs / 3_600_000,
-    costHours: costMs / 3_600_000,
     scaleOutActions: actions.scaleOut,
     scaleInActions: actions.scaleIn,
     resizeActions: actions.resizes,
@@ -355,8 +351,12 @@ function runOracle(run: Run): RunCounts {
     run.tally.step(i, workload, oracle.billed[i] ?? 0, fleet, serving, run.opts.sink)
     if (run.opts.onProgress && (i & (PROGRESS_EVERY - 1)) === 0) run.opts.onProgress(i / steps)
   }
-  const hours = oracle.billedInstanceSteps * params.tickSeconds / 3600
-  return { instanceHours: hours, costHours: hours, scaleOutActions: oracle.scaleOutActions, scaleInActions: oracle.scaleInActions, resizeActions: 0 }
+  return {
+    instanceHours: oracle.billedInstanceSteps * params.tickSeconds / 3600,
+    scaleOutActions: oracle.scaleOutActions,
+    scaleInActions: oracle.scaleInActions,
+    resizeActions: 0,
+  }
 }
 
 /**
@@ -436,6 +436,8 @@ class Tally {
   /** Served requests by their step's p95, in 1 ms bins up to the request timeout. */
   readonly #p95Histogram: Float64Array
   #violations = 0
+  /** Σ over steps of the price-weighted billed instances × step, seconds. */
+  #costSeconds = 0
   #maxInstances = 0
   #total = 0
   #served = 0
@@ -452,6 +454,8 @@ class Tally {
     // p95 exactly at the SLO is within it: allow for floating-point error in the M/M/1 formula.
     const violation = w.p95Ms > this.#params.sloP95Ms * (1 + 1e-9) || w.failedRequests > 0
     if (violation) this.#violations++
+    const costBilled = fleet.billedWeight ?? billed
+    this.#costSeconds += costBilled * dt
     if (billed > this.#maxInstances) this.#maxInstances = billed
     this.#total += w.offeredRequests
     this.#served += w.servedRequests
@@ -467,7 +471,7 @@ class Tally {
     row.servedRps = w.servedRequests / dt
     row.failedRps = w.failedRequests / dt
     row.instancesBilled = billed
-    row.costBilled = fleet.billedWeight ?? billed
+    row.costBilled = costBilled
     row.instancesInService = fleet.count
     row.capacityRps = fleet.capacityRps
     row.p95Ms = w.p95Ms
@@ -479,6 +483,7 @@ class Tally {
   result(opts: SimulateOptions, group: string, counts: RunCounts, oracleInstanceHours: number): SimulationResult {
     const p = this.#params
     const duration = this.#steps * p.tickSeconds
+    const costHours = this.#costSeconds / 3600
     return {
       policy: opts.policy,
       trace: opts.trace.name,
@@ -487,7 +492,7 @@ class Tally {
       tickSeconds: p.tickSeconds,
       instanceHours: counts.instanceHours,
       oracleInstanceHours,
-      costRatio: oracleInstanceHours > 0 ? counts.costHours / oracleInstanceHours : counts.costHours > 0 ? Infinity : 1,
+      costRatio: oracleInstanceHours > 0 ? costHours / oracleInstanceHours : costHours > 0 ? Infinity : 1,
       sloViolationSeconds: this.#violations * p.tickSeconds,
       sloViolationRatio: this.#steps > 0 ? this.#violations / this.#steps : 0,
       totalRequests: this.#total,
@@ -501,7 +506,7 @@ class Tally {
       requestTimeoutSeconds: p.requestTimeoutSeconds,
       maxInstances: this.#maxInstances,
       p95Ms: this.#overallP95(),
-      costHours: counts.costHours,
+      costHours,
       resizeActions: counts.resizeActions,
       ...(counts.forecast === undefined ? {} : { forecast: counts.forecast }),
     }

@@ -97,8 +97,6 @@ interface GroupRuntime {
   readonly launchedHere: Set<string>
   /** Launch-to-ready times of the last instances launched here, ms, newest last. */
   readonly startups: number[]
-  /** Last memory sample per instance, MiB (the usage at an out-of-memory kill). */
-  readonly lastMemoryMiB: Map<string, number>
   demand?: DemandRecorder
   usage?: UsageRecorder
   lastForecast?: DecideInput['forecast']
@@ -167,7 +165,7 @@ export class Controller {
   #rt(group: string): GroupRuntime {
     let rt = this.#runtime.get(group)
     if (!rt) {
-      rt = { draining: new Set(), protectedIds: new Set(), lastPhase: new Map(), launchedHere: new Set(), startups: [], lastMemoryMiB: new Map(), started: false }
+      rt = { draining: new Set(), protectedIds: new Set(), lastPhase: new Map(), launchedHere: new Set(), startups: [], started: false }
       this.#runtime.set(group, rt)
     }
     return rt
@@ -203,7 +201,6 @@ export class Controller {
       if (countsTowardCapacity(phase)) views.push(viewOf(r, phase, marks))
     }
     for (const id of rt.lastPhase.keys()) if (!phases.has(id)) rt.lastPhase.delete(id)
-    for (const id of rt.lastMemoryMiB.keys()) if (!phases.has(id)) rt.lastMemoryMiB.delete(id)
     const signals = this.#opts.metrics.read(spec, views, nowMs)
     const startupMs = median(rt.startups)
     const input: DecideInput = {
@@ -235,10 +232,6 @@ export class Controller {
     if (spec.vertical.mode !== 'off' || spec.strategy !== 'horizontal') {
       rt.usage ??= new UsageRecorder(spec)
       rt.usage.observe(views, signals, nowMs)
-      for (const v of views) {
-        const m = signals?.instances.get(v.id)?.memoryMiB
-        if (m !== undefined) rt.lastMemoryMiB.set(v.id, m)
-      }
       out.usage = rt.usage.view()
     }
     return out
@@ -267,7 +260,7 @@ export class Controller {
   #noteUnhealthy(group: string, rt: GroupRuntime, r: InstanceRecord, nowMs: number): void {
     const failed = r.status === 'failed'
     if (failed && isOomKill(r)) {
-      const usageMiB = rt.lastMemoryMiB.get(r.id) ?? r.size.memoryMiB
+      const usageMiB = rt.usage?.lastMemoryMiB(r.id) ?? r.size.memoryMiB
       rt.usage?.noteOom(usageMiB, nowMs)
       this.#emit(nowMs, group, 'instance-failed', `instance ${r.id} was killed for running out of memory at ${Math.round(usageMiB)} MiB of ${r.size.memoryMiB} MiB`, { instanceId: r.id })
     }

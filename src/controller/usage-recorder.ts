@@ -12,6 +12,8 @@
  * - Only in-service instances: warming instances (start-up spikes) and draining ones (winding
  *   down) would skew what a serving instance needs.
  * - The half-life is vertical.halfLifeHours (default 24 h, the VPA's).
+ * - The last memory sample of every instance that serves (warming too) is kept until the
+ *   instance is gone: it is the usage recorded at an out-of-memory kill.
  *
  * No I/O and no clock: the controller passes `nowMs`.
  */
@@ -25,6 +27,7 @@ export class UsageRecorder {
   readonly memoryMiB: DecayingHistogram
   #oom: { usageMiB: number; atMs: number } | undefined
   #samples = 0
+  readonly #lastMemoryMiB = new Map<string, number>()
 
   constructor(spec: GroupSpec) {
     const halfLifeMs = spec.vertical.halfLifeHours * 3_600_000
@@ -32,19 +35,27 @@ export class UsageRecorder {
     this.memoryMiB = new DecayingHistogram(memoryHistogramOptions, halfLifeMs)
   }
 
-  /** Adds this tick's samples of the group's in-service instances. */
+  /** Adds this tick's samples of the group's in-service instances; `instances` are all the group has now. */
   observe(instances: readonly InstanceView[], signals: Signals | undefined, nowMs: number): void {
+    const present = new Set(instances.map((v) => v.id))
+    for (const id of this.#lastMemoryMiB.keys()) if (!present.has(id)) this.#lastMemoryMiB.delete(id)
     if (signals === undefined) return
     for (const v of instances) {
-      if (v.phase !== 'in-service') continue
       const s = signals.instances.get(v.id)
       if (s === undefined) continue
+      if (s.memoryMiB !== undefined) this.#lastMemoryMiB.set(v.id, s.memoryMiB)
+      if (v.phase !== 'in-service') continue
       if (s.cpuRatio !== undefined && Number.isFinite(s.cpuRatio)) {
         this.cpuCores.addSample(Math.max(0, s.cpuRatio) * v.size.cpu, Math.max(0.01, v.size.cpu), nowMs)
         this.#samples++
       }
       if (s.memoryMiB !== undefined && Number.isFinite(s.memoryMiB)) this.memoryMiB.addSample(Math.max(0, s.memoryMiB), 1, nowMs)
     }
+  }
+
+  /** The last memory sample of an instance, MiB, while it is still among the group's. */
+  lastMemoryMiB(instanceId: string): number | undefined {
+    return this.#lastMemoryMiB.get(instanceId)
   }
 
   /** An instance was killed for running out of memory while using `usageMiB`. */

@@ -70,8 +70,8 @@ export function hpaSpec(base: GroupSpec): GroupSpec {
  * (random bursts) no buffer up to 5 % changed the violations by more than a tenth.
  */
 export function predictiveSpec(base: GroupSpec): GroupSpec {
-  const own = base.predictive.mode === 'off' ? { bufferPercent: 2 } : { bufferPercent: base.predictive.bufferPercent, maxErrorPercent: base.predictive.maxErrorPercent, schedulingBufferSeconds: base.predictive.schedulingBufferSeconds }
-  return { ...base, predictive: { ...base.predictive, ...own, mode: 'forecastAndScale' } }
+  const settings = base.predictive.mode === 'off' ? { ...base.predictive, bufferPercent: 2 } : base.predictive
+  return { ...base, predictive: { ...settings, mode: 'forecastAndScale' } }
 }
 
 /**

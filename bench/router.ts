@@ -2,7 +2,9 @@
  * Router throughput and added latency next to nginx, in front of the same two
  * backend instances (small node:http servers, each its own process), on loopback.
  * wrk drives each: first flat out (requests/s), then at about half of nginx's
- * rate (p99 latency, compared with going straight to the backends).
+ * rate (p99 latency, compared with going straight to the backends). All proxies run
+ * side by side; after a warm-up, rounds run wrk against each in turn, and the tables
+ * report medians over the rounds with ratios taken within a round.
  * Installs nginx and wrk when missing (scripts/install-system-deps.sh, apt, root).
  * Everything it starts it stops, even on error.
  */
@@ -15,8 +17,12 @@ import { Router } from '../src/router/router.ts'
 import { HealthSchema, RoutingSchema } from '../src/spec/schema.ts'
 import { fmt, type Table } from './table.ts'
 
-/** Seconds of each wrk run. */
+/** Seconds of each measured wrk run. */
 const RUN_SECONDS = 5
+/** Seconds of wrk against each proxy before the first round: JIT warm-up, pools filled. */
+const WARMUP_SECONDS = 2
+/** Rounds of runs against every proxy in turn; figures are medians over rounds. */
+const ROUNDS = 3
 const CONNECTIONS = 64
 /** wrk's per-request delay (ms) in the rate-limited runs; the connection count sets the rate. */
 const PACE_DELAY_MS = 2
@@ -82,14 +88,14 @@ function toMs(value: string, unit: string): number {
 }
 
 /** Runs wrk (argv, bounded by -d) and parses requests/s, p50, p99 and socket errors. */
-function wrk(url: string, connections: number, paceScript?: string): Promise<WrkResult> {
-  const args = ['-t2', `-c${connections}`, `-d${RUN_SECONDS}s`, '--latency', ...(paceScript ? ['-s', paceScript] : []), url]
+function wrk(url: string, connections: number, paceScript?: string, seconds = RUN_SECONDS): Promise<WrkResult> {
+  const args = ['-t2', `-c${connections}`, `-d${seconds}s`, '--latency', ...(paceScript ? ['-s', paceScript] : []), url]
   return new Promise((resolve, reject) => {
     const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     child.stdout.on('data', (c: Buffer) => (out += c.toString()))
     child.stderr.on('data', (c: Buffer) => (out += c.toString()))
-    const timer = setTimeout(() => child.kill('SIGKILL'), (RUN_SECONDS + 20) * 1000)
+    const timer = setTimeout(() => child.kill('SIGKILL'), (seconds + 20) * 1000)
     child.on('error', reject)
     child.on('close', () => {
       clearTimeout(timer)
@@ -253,64 +259,107 @@ async function startTide(workers: number, backendPorts: readonly number[]): Prom
   return router
 }
 
-interface TideRun {
-  readonly workers: number
-  readonly full: WrkResult
-  readonly cpu: number
-  readonly paced: WrkResult
+/** One proxy under test: where wrk sends traffic and whose cpu counts as the proxy's. */
+interface Proxy {
+  readonly name: string
+  readonly url: string
+  /** The process whose cpu (with its direct children, minus `exclude`) is the proxy's. */
+  readonly cpuRoot: number
+  readonly exclude: ReadonlySet<number>
 }
 
-interface Measurements {
-  readonly cores: number
-  readonly nginx: WrkResult
-  readonly nginxCpu: number
-  readonly nginxPaced: WrkResult
-  readonly plain: WrkResult
-  readonly plainCpu: number
-  readonly plainPaced: WrkResult
-  readonly direct: WrkResult
-  readonly tideRuns: readonly TideRun[]
+/** What one proxy measured in every round. */
+interface ProxyRuns {
+  readonly proxy: Proxy
+  readonly full: WrkResult[]
+  readonly cpu: number[]
+  readonly paced: WrkResult[]
 }
 
-/** The two tables from the measurements; the first tide run (one worker per core) is the one judged. */
-function tables({ cores, nginx, nginxCpu, nginxPaced, plain, plainCpu, plainPaced, direct, tideRuns }: Measurements): Table[] {
-  const best = tideRuns[0]
-  const perRequestUs = (cpu: number, r: WrkResult): number => (r.requests > 0 ? (cpu * 1e6) / r.requests : Infinity)
-  const nginxUs = perRequestUs(nginxCpu, nginx)
-  const plainUs = perRequestUs(plainCpu, plain)
-  const rows: (string | number)[][] = [
-    ['nginx (worker_processes auto, keepalive)', Math.round(nginx.rps), '1.00x', fmt(nginx.p99Ms), fmt(nginxUs, 1), '1.00x', nginx.errors],
-    ['plain Node proxy (node:http + undici Pool, nothing else)', Math.round(plain.rps), `${fmt(plain.rps / nginx.rps)}x`, fmt(plain.p99Ms), fmt(plainUs, 1), `${fmt(nginxUs / plainUs)}x`, plain.errors],
-  ]
-  for (const t of tideRuns) {
-    const us = perRequestUs(t.cpu, t.full)
-    rows.push([`tide router, ${t.workers} worker${t.workers === 1 ? '' : 's'}`, Math.round(t.full.rps), `${fmt(t.full.rps / nginx.rps)}x`, fmt(t.full.p99Ms), fmt(us, 1), `${fmt(nginxUs / us)}x`, t.full.errors])
-  }
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length === 0 ? NaN : sorted.length % 2 === 1 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2
+}
+
+/** "median (min–max)" of per-round values. */
+function spread(values: readonly number[], digits = 2): string {
+  return values.length < 2 ? fmt(median(values), digits) : `${fmt(median(values), digits)} (${fmt(Math.min(...values), digits)}–${fmt(Math.max(...values), digits)})`
+}
+
+/** Per-round ratios of one proxy's figure to nginx's in the same round. */
+function perRound(runs: ProxyRuns, nginx: ProxyRuns, value: (r: WrkResult) => number): number[] {
+  return runs.full.map((r, i) => value(r) / value(nginx.full[i] ?? r))
+}
+
+const perRequestUs = (cpu: number, r: WrkResult): number => (r.requests > 0 ? (cpu * 1e6) / r.requests : Infinity)
+
+/** The two tables from the measurements; tide's first run (routing.workers: 0, one worker per core, the default) is the one judged. */
+function tables(cores: number, runs: readonly ProxyRuns[], direct: readonly WrkResult[]): Table[] {
+  const [nginx, , judged] = runs
+  if (!nginx || !judged) throw new Error('bench router: nginx and tide must both have run')
+  const rows = runs.map((r) => {
+    const us = r.full.map((f, i) => perRequestUs(r.cpu[i] ?? 0, f))
+    const nginxUs = nginx.full.map((f, i) => perRequestUs(nginx.cpu[i] ?? 0, f))
+    return [
+      r.proxy.name,
+      Math.round(median(r.full.map((f) => f.rps))),
+      spread(perRound(r, nginx, (f) => f.rps)),
+      fmt(median(r.full.map((f) => f.p99Ms))),
+      fmt(median(us), 1),
+      fmt(median(us.map((u, i) => (nginxUs[i] ?? u) / u))),
+      r.full.reduce((n, f) => n + f.errors, 0),
+    ]
+  })
+  const directP99 = direct.map((d) => d.p99Ms)
+  const added = (r: ProxyRuns): number[] => r.paced.map((p, i) => p.p99Ms - (directP99[i] ?? 0))
   const latencyRows: (string | number)[][] = [
-    ['direct to the two backends', Math.round(direct.rps), fmt(direct.p50Ms), fmt(direct.p99Ms), '-', direct.errors],
-    ['nginx', Math.round(nginxPaced.rps), fmt(nginxPaced.p50Ms), fmt(nginxPaced.p99Ms), fmt(nginxPaced.p99Ms - direct.p99Ms), nginxPaced.errors],
-    ['plain Node proxy', Math.round(plainPaced.rps), fmt(plainPaced.p50Ms), fmt(plainPaced.p99Ms), fmt(plainPaced.p99Ms - direct.p99Ms), plainPaced.errors],
-    ...tideRuns.map((t) => [`tide router, ${t.workers} worker${t.workers === 1 ? '' : 's'}`, Math.round(t.paced.rps), fmt(t.paced.p50Ms), fmt(t.paced.p99Ms), fmt(t.paced.p99Ms - direct.p99Ms), t.paced.errors]),
+    ['direct to the two backends', Math.round(median(direct.map((d) => d.rps))), fmt(median(direct.map((d) => d.p50Ms))), fmt(median(directP99)), '-', direct.reduce((n, d) => n + d.errors, 0)],
+    ...runs.map((r) => [r.proxy.name, Math.round(median(r.paced.map((p) => p.rps))), fmt(median(r.paced.map((p) => p.p50Ms))), fmt(median(r.paced.map((p) => p.p99Ms))), spread(added(r)), r.paced.reduce((n, p) => n + p.errors, 0)]),
   ]
-  const ratio = best ? best.full.rps / nginx.rps : 0
-  const added = best ? best.paced.p99Ms - direct.p99Ms : Infinity
+  const ratio = median(perRound(judged, nginx, (f) => f.rps))
+  const addedMs = median(added(judged))
+  const plain = runs[1]
   return [
     {
-      title: `Router throughput: wrk -t2 -c${CONNECTIONS} -d${RUN_SECONDS}s, ${cores} cores, two node:http backends`,
-      columns: ['proxy', 'requests/s', 'vs nginx', 'p99 ms', 'proxy cpu µs/req', 'nginx cpu / this', 'errors'],
+      title: `Router throughput: wrk -t2 -c${CONNECTIONS} -d${RUN_SECONDS}s, ${cores} cores, two node:http backends, ${ROUNDS} interleaved rounds`,
+      columns: ['proxy', 'requests/s', 'vs nginx (range)', 'p99 ms', 'proxy cpu µs/req', 'nginx cpu / this', 'errors'],
       rows,
       notes: [
-        `Goal: tide ≥ 0.5x nginx. Measured ${fmt(ratio)}x with ${best?.workers ?? 0} workers: ${ratio >= 0.5 ? 'met' : 'NOT met'}. The plain Node proxy, which does nothing but forward, reaches ${fmt(plain.rps / nginx.rps)}x: the floor of a proxy in Node on this machine.`,
+        `Goal: tide ≥ 0.5x nginx. Measured ${fmt(ratio)}x with ${judged.proxy.name.replace('tide router, ', '')} (the default, one per core): ${ratio >= 0.5 ? 'met' : 'NOT met'}.${plain ? ` The plain Node proxy, which does nothing but forward, reaches ${fmt(median(perRound(plain, nginx, (f) => f.rps)))}x.` : ''}`,
+        `Every proxy is warmed up (${WARMUP_SECONDS} s of wrk), then each round runs wrk against each in turn; figures are medians over the rounds, ratios are per round (to nginx in the same round), so a machine that speeds up or slows down during the bench moves all of them alike.`,
         'wrk, nginx, both backends and the router share the same cores, so figures are noisy when other work runs.',
         'proxy cpu µs/req: user+system CPU of the proxy processes (nginx master+workers; tide primary+workers) per request, from /proc; less sensitive to other load than requests/s.',
       ],
     },
     {
-      title: `Router added latency at about half of nginx's rate (wrk paced: ${PACE_DELAY_MS} ms delay per request)`,
-      columns: ['path', 'requests/s', 'p50 ms', 'p99 ms', 'p99 added ms', 'errors'],
+      title: `Router added latency at about half of nginx's rate (wrk paced: ${PACE_DELAY_MS} ms delay per request, ${ROUNDS} interleaved rounds)`,
+      columns: ['path', 'requests/s', 'p50 ms', 'p99 ms', 'p99 added ms (range)', 'errors'],
       rows: latencyRows,
-      notes: [`Goal: p99 added by tide < 2 ms. Measured ${fmt(added)} ms: ${added < 2 ? 'met' : 'NOT met'}.`],
+      notes: [`Goal: p99 added by tide < 2 ms. Measured ${fmt(addedMs)} ms with ${judged.proxy.name.replace('tide router, ', '')}: ${addedMs < 2 ? 'met' : 'NOT met'}. p99 added = the proxy's p99 minus the p99 of going straight to the backends at the same rate, in the same round.`],
     },
+  ]
+}
+
+/**
+ * Starts the backends, nginx, the plain Node proxy and tide's router (one worker per
+ * core, then one in-process) in front of them; all stay up for the whole bench.
+ */
+async function startProxies(dir: string, backendPorts: readonly number[], cores: number, children: ChildProcess[], routers: Router[]): Promise<Proxy[]> {
+  for (const p of backendPorts) await startBackend(p, children)
+  const nginxPort = await freePort()
+  writeFileSync(join(dir, 'nginx.conf'), nginxConfig(dir, nginxPort, backendPorts))
+  const nginxProcess = startProcess('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], children)
+  await waitListening(nginxPort, 10_000)
+  const plainPort = await freePort()
+  const plainProcess = await startNodeScript(PLAIN_NODE_PROXY, [plainPort, ...backendPorts], children)
+  for (const workers of [...new Set([cores, 1])]) routers.push(await startTide(workers, backendPorts))
+  // Every child started so far (backends, nginx, the plain proxy) is not tide; tide's cluster workers are.
+  const notTide = new Set(children.map((c) => c.pid ?? -1))
+  return [
+    { name: 'nginx (worker_processes auto, keepalive)', url: `http://127.0.0.1:${nginxPort}/`, cpuRoot: nginxProcess.pid ?? -1, exclude: new Set() },
+    { name: 'plain Node proxy (node:http + undici Pool, nothing else)', url: `http://127.0.0.1:${plainPort}/`, cpuRoot: plainProcess.pid ?? -1, exclude: new Set() },
+    ...routers.map((r) => ({ name: `tide router, ${r.workers} worker${r.workers === 1 ? '' : 's'}`, url: `http://127.0.0.1:${r.port}/`, cpuRoot: process.pid, exclude: notTide })),
   ]
 }
 
@@ -325,42 +374,24 @@ export async function run(): Promise<Table[]> {
     const pace = join(dir, 'pace.lua')
     writeFileSync(pace, `function delay() return ${PACE_DELAY_MS} end\n`)
     const backendPorts = [await freePort(), await freePort()]
-    for (const p of backendPorts) await startBackend(p, children)
-    const nginxPort = await freePort()
-    writeFileSync(join(dir, 'nginx.conf'), nginxConfig(dir, nginxPort, backendPorts))
-    const nginxProcess = startProcess('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], children)
-    await waitListening(nginxPort, 10_000)
-    const notProxies = new Set(children.filter((c) => c !== nginxProcess).map((c) => c.pid ?? -1))
-
     const cores = (await import('node:os')).availableParallelism()
-    const nginxUrl = `http://127.0.0.1:${nginxPort}/`
-    const [nginx, nginxCpu] = await withCpu(nginxProcess.pid ?? -1, notProxies, () => wrk(nginxUrl, CONNECTIONS))
-
-    const plainPort = await freePort()
-    const plainProcess = await startNodeScript(PLAIN_NODE_PROXY, [plainPort, ...backendPorts], children)
-    const plainUrl = `http://127.0.0.1:${plainPort}/`
-    const [plain, plainCpu] = await withCpu(plainProcess.pid ?? -1, notProxies, () => wrk(plainUrl, CONNECTIONS))
-    const plainPaced = await pacedPair([plainUrl], nginx.rps / 2, pace)
-    plainProcess.kill('SIGTERM')
-
-    const tideRuns: TideRun[] = []
-    for (const workers of [...new Set([cores, 1])]) {
-      const router = await startTide(workers, backendPorts)
-      routers.push(router)
-      const url = `http://127.0.0.1:${router.port}/`
-      const [full, cpu] = await withCpu(process.pid, notProxies, () => wrk(url, CONNECTIONS))
-      const paced = await pacedPair([url], nginx.rps / 2, pace)
-      await router.stop({ graceMs: 1000 })
-      tideRuns.push({ workers, full, cpu, paced })
+    const proxies = await startProxies(dir, backendPorts, cores, children, routers)
+    const runs: ProxyRuns[] = proxies.map((proxy) => ({ proxy, full: [], cpu: [], paced: [] }))
+    for (const p of proxies) await wrk(p.url, CONNECTIONS, undefined, WARMUP_SECONDS)
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const r of runs) {
+        const [full, cpu] = await withCpu(r.proxy.cpuRoot, r.proxy.exclude, () => wrk(r.proxy.url, CONNECTIONS))
+        r.full.push(full)
+        r.cpu.push(cpu)
+      }
     }
-    const nginxPaced = await pacedPair([nginxUrl], nginx.rps / 2, pace)
-    const direct = await pacedPair(
-      backendPorts.map((p) => `http://127.0.0.1:${p}/`),
-      nginx.rps / 2,
-      pace,
-    )
-
-    return tables({ cores, nginx, nginxCpu, nginxPaced, plain, plainCpu, plainPaced, direct, tideRuns })
+    const halfOfNginx = median(runs[0]?.full.map((f) => f.rps) ?? []) / 2
+    const direct: WrkResult[] = []
+    for (let round = 0; round < ROUNDS; round++) {
+      direct.push(await pacedPair(backendPorts.map((p) => `http://127.0.0.1:${p}/`), halfOfNginx, pace))
+      for (const r of runs) r.paced.push(await pacedPair([r.proxy.url], halfOfNginx, pace))
+    }
+    return tables(cores, runs, direct)
   } finally {
     for (const r of routers) await r.stop({ graceMs: 0 }).catch(() => undefined)
     for (const c of children) if (c.exitCode === null) c.kill('SIGTERM')

@@ -119,6 +119,10 @@ class Exchange implements Dispatcher.DispatchHandler {
   timedOut = false
   abortAttempt: ((err?: Error) => void) | undefined
   resumeAttempt: (() => void) | undefined
+  /** Links of the core's list of unfinished exchanges (ActiveExchanges). */
+  prevActive: Exchange | undefined
+  nextActive: Exchange | undefined
+  listedActive = false
 
   constructor(core: ProxyCore, req: http.IncomingMessage, res: http.ServerResponse, cls: ClassState, body: Readable | null, fwd: ForwardedRequest, nowMs: number, timeoutMs: number) {
     this.core = core
@@ -171,6 +175,51 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 }
 
+/**
+ * The exchanges that are not finished (queued or with an attempt in flight), as an
+ * intrusive doubly linked list through the exchanges' own fields: adding and
+ * removing allocate nothing. With a Set here (measured with --trace-gc under wrk
+ * load) about 2 MB survived every scavenge: each request's objects were promoted
+ * to the old generation, scavenges took 8–10 ms instead of 1–2 ms, the p99 followed
+ * them, and the router spent a third more cpu per request.
+ */
+class ActiveExchanges {
+  #head: Exchange | undefined
+  #size = 0
+
+  get size(): number {
+    return this.#size
+  }
+
+  add(ex: Exchange): void {
+    if (ex.listedActive) return
+    ex.listedActive = true
+    ex.prevActive = undefined
+    ex.nextActive = this.#head
+    if (this.#head) this.#head.prevActive = ex
+    this.#head = ex
+    this.#size++
+  }
+
+  delete(ex: Exchange): void {
+    if (!ex.listedActive) return
+    ex.listedActive = false
+    if (ex.prevActive) ex.prevActive.nextActive = ex.nextActive
+    else this.#head = ex.nextActive
+    if (ex.nextActive) ex.nextActive.prevActive = ex.prevActive
+    ex.prevActive = undefined
+    ex.nextActive = undefined
+    this.#size--
+  }
+
+  /** A copy of the members, newest first: safe to change the list while walking it. */
+  toArray(): Exchange[] {
+    const out: Exchange[] = []
+    for (let ex = this.#head; ex; ex = ex.nextActive) out.push(ex)
+    return out
+  }
+}
+
 /** The proxy core. Create, `listen()`, then feed it `handle(message)`; it reports through `send`. */
 export class ProxyCore {
   readonly #routing: RoutingSpec
@@ -192,7 +241,7 @@ export class ProxyCore {
   readonly #queues: [Exchange[], Exchange[]] = [[], []]
   #queued = 0
   #inFlight = 0
-  readonly #active = new Set<Exchange>()
+  readonly #active = new ActiveExchanges()
   readonly #sweep: NodeJS.Timeout
   #windowStartMs = Date.now()
   #stopping = false
@@ -211,8 +260,11 @@ export class ProxyCore {
     this.#poolOptions = {
       connections: this.#maxInFlight,
       pipelining: 1,
-      headersTimeout: this.#timeoutMs,
-      bodyTimeout: this.#timeoutMs,
+      // requestTimeoutSeconds is enforced by the sweep below. undici's own header and body
+      // timers are off: each would add a timer object per request that lives until
+      // undici's half-second timer tick, long enough to be promoted out of the young generation.
+      headersTimeout: 0,
+      bodyTimeout: 0,
       connect: { timeout: Math.min(5000, this.#timeoutMs) },
     }
     this.#server = http.createServer({ maxHeaderSize: options.routing.limits.maxHeaderBytes }, this.#onRequest)
@@ -439,8 +491,6 @@ export class ProxyCore {
         method: ex.req.method ?? 'GET',
         headers: ex.headers,
         body: ex.body,
-        headersTimeout: this.#timeoutMs,
-        bodyTimeout: this.#timeoutMs,
       },
       ex,
     )
@@ -508,7 +558,7 @@ export class ProxyCore {
   /** The error answer for a failed attempt whose answer has not started, or undefined to retry. */
   #failureAnswer(ex: Exchange, err: Error, code: string): RouterError | undefined {
     if (code === 'TIDE_ERR_ROUTER_BODY_TOO_LARGE') return err instanceof RouterError ? err : new RouterError('TIDE_ERR_ROUTER_BODY_TOO_LARGE', err.message)
-    if (ex.timedOut || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    if (ex.timedOut) {
       return new RouterError('TIDE_ERR_ROUTER_TIMEOUT', `no answer within routing.limits.requestTimeoutSeconds (${this.#timeoutMs / 1000} s)`, { cause: err })
     }
     if (this.#retryable(ex, code)) return undefined
@@ -614,7 +664,7 @@ export class ProxyCore {
   readonly #sweepTimeouts = (): void => {
     if (this.#active.size === 0) return
     const nowMs = performance.now()
-    for (const ex of this.#active) {
+    for (const ex of this.#active.toArray()) {
       if (ex.state === 'queued' && (nowMs >= ex.queueDeadlineMs || nowMs >= ex.deadlineMs)) {
         this.#removeFromQueue(ex)
         if (nowMs >= ex.deadlineMs) this.#reply(ex, new RouterError('TIDE_ERR_ROUTER_TIMEOUT', `no instance was free within routing.limits.requestTimeoutSeconds (${this.#timeoutMs / 1000} s)`))
@@ -640,7 +690,7 @@ export class ProxyCore {
       c.counters.inFlight = 0
       classes[c.info.name] = c.counters.cut()
     }
-    for (const ex of this.#active) {
+    for (const ex of this.#active.toArray()) {
       if (ex.state === 'active') {
         const c = classes[ex.cls.info.name]
         if (c) classes[ex.cls.info.name] = { ...c, inFlight: c.inFlight + 1 }

@@ -105,13 +105,20 @@ export function waitFor(router: Router, ready: () => boolean): Promise<void> {
   })
 }
 
-/** Resolves with the first stats window that satisfies `pred`. */
-export function statsWhere(router: Router, pred: (s: RouterStats) => boolean): Promise<RouterStats> {
-  return new Promise((resolve) => {
+/**
+ * Resolves with the first stats window that satisfies `pred`; rejects with the last window
+ * seen when `maxWindows` pass without one (a count of windows, not a time: a slow machine
+ * only makes it take longer).
+ */
+export function statsWhere(router: Router, pred: (s: RouterStats) => boolean, maxWindows = 400): Promise<RouterStats> {
+  return new Promise((resolve, reject) => {
+    let seen = 0
     const on = (s: RouterStats): void => {
-      if (!pred(s)) return
+      seen++
+      if (!pred(s) && seen < maxWindows) return
       router.off('stats', on)
-      resolve(s)
+      if (pred(s)) resolve(s)
+      else reject(new Error(`no stats window matched in ${maxWindows} windows; the last: ${JSON.stringify({ total: s.total, classes: s.classes })}`))
     }
     router.on('stats', on)
   })

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import http from 'node:http'
 import { after, test } from 'node:test'
 import type { Router } from '../../src/router/router.ts'
+import type { RouterStats } from '../../src/router/stats.ts'
 import type { HealthTransition } from '../../src/router/health-checker.ts'
 import { healthSpec, request, routingSpec, startBackend, startRouter, statsWhere, type Backend, type Reply } from './fixtures.ts'
 
@@ -244,6 +245,37 @@ test('a draining instance gets no new requests while its in-flight request finis
   assert.equal((await inFlight).body, 'finished')
   assert.equal(b!.seen.length, 3)
   assert.deepEqual(await router.drain('a', { timeoutMs: 1000 }), { completed: true, inFlight: 0 })
+})
+
+test('stats count each class in flight while requests finish in any order', async () => {
+  const { router, backends } = await setup(['a'], { routing: routingSpec({ classes: [{ name: 'checkout', pathPrefix: '/checkout', priority: 'high' }] }) })
+  const held = hold(backends[0]!)
+  // One at a time, so that held[i] is the answer of inFlight[i].
+  const inFlight: { reply: Promise<Reply> }[] = []
+  for (const path of ['/checkout/1', '/products/1', '/checkout/2', '/products/2']) {
+    const arrived = backends[0]!.nextRequest()
+    inFlight.push({ reply: request(router.port, { path }) })
+    await arrived
+  }
+  const classInFlight = (s: RouterStats, name: string): number | undefined => s.classes.find((c) => c.name === name)?.inFlight
+  await statsWhere(router, (s) => classInFlight(s, 'checkout') === 2 && classInFlight(s, 'normal') === 2)
+  // The list of unfinished requests is newest first: finish one in the middle, then the
+  // newest, then the oldest; the counts follow each removal.
+  held[1]!.end('p1')
+  assert.equal((await inFlight[1]!.reply).body, 'p1')
+  await statsWhere(router, (s) => classInFlight(s, 'checkout') === 2 && classInFlight(s, 'normal') === 1)
+  held[3]!.end('p2')
+  assert.equal((await inFlight[3]!.reply).body, 'p2')
+  const mid = await statsWhere(router, (s) => classInFlight(s, 'checkout') === 2 && classInFlight(s, 'normal') === 0)
+  assert.equal(mid.total.inFlight, 2)
+  held[0]!.end('c1')
+  assert.equal((await inFlight[0]!.reply).body, 'c1')
+  await statsWhere(router, (s) => classInFlight(s, 'checkout') === 1)
+  held[2]!.end('c2')
+  assert.equal((await inFlight[2]!.reply).body, 'c2')
+  const done = await statsWhere(router, (s) => s.total.inFlight === 0)
+  assert.equal(classInFlight(done, 'checkout'), 0)
+  assert.equal(classInFlight(done, 'normal'), 0)
 })
 
 test('drain reports the requests still in flight when it times out', async () => {

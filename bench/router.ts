@@ -239,9 +239,9 @@ ${backends.map((p) => `    server 127.0.0.1:${p};`).join('\n')}
 `
 }
 
-async function startTide(workers: number, backendPorts: readonly number[]): Promise<Router> {
+async function startTide(workers: number, backendPorts: readonly number[], proxy: 'tide' | 'haproxy' = 'tide'): Promise<Router> {
   const router = new Router({
-    routing: RoutingSchema.parse({ listen: 0, workers, maxInFlightPerInstance: 1024, queueLength: 1024 }),
+    routing: RoutingSchema.parse({ listen: 0, proxy, workers, maxInFlightPerInstance: 1024, queueLength: 1024 }),
     health: HealthSchema.parse({ intervalSeconds: 1, graceSeconds: 0 }),
   })
   await router.start()
@@ -294,10 +294,15 @@ function perRound(runs: ProxyRuns, nginx: ProxyRuns, value: (r: WrkResult) => nu
 
 const perRequestUs = (cpu: number, r: WrkResult): number => (r.requests > 0 ? (cpu * 1e6) / r.requests : Infinity)
 
-/** The two tables from the measurements; tide's first run (routing.workers: 0, one worker per core, the default) is the one judged. */
+/** Whether each tide row meets a goal, as a sentence. */
+function verdicts(tideRuns: readonly ProxyRuns[], value: (r: ProxyRuns) => number, met: (v: number) => boolean, unit: string): string {
+  return tideRuns.map((r) => `${r.proxy.name.replace('tide router, ', '')} ${fmt(value(r))}${unit} (${met(value(r)) ? 'met' : 'NOT met'})`).join('; ')
+}
+
+/** The two tables from the measurements; every tide row is judged against the goals. */
 function tables(cores: number, runs: readonly ProxyRuns[], direct: readonly WrkResult[]): Table[] {
-  const [nginx, , judged] = runs
-  if (!nginx || !judged) throw new Error('bench router: nginx and tide must both have run')
+  const [nginx, plain, ...tideRuns] = runs
+  if (!nginx || tideRuns.length === 0) throw new Error('bench router: nginx and tide must both have run')
   const rows = runs.map((r) => {
     const us = r.full.map((f, i) => perRequestUs(r.cpu[i] ?? 0, f))
     const nginxUs = nginx.full.map((f, i) => perRequestUs(nginx.cpu[i] ?? 0, f))
@@ -317,16 +322,16 @@ function tables(cores: number, runs: readonly ProxyRuns[], direct: readonly WrkR
     ['direct to the two backends', Math.round(median(direct.map((d) => d.rps))), fmt(median(direct.map((d) => d.p50Ms))), fmt(median(directP99)), '-', direct.reduce((n, d) => n + d.errors, 0)],
     ...runs.map((r) => [r.proxy.name, Math.round(median(r.paced.map((p) => p.rps))), fmt(median(r.paced.map((p) => p.p50Ms))), fmt(median(r.paced.map((p) => p.p99Ms))), spread(added(r)), r.paced.reduce((n, p) => n + p.errors, 0)]),
   ]
-  const ratio = median(perRound(judged, nginx, (f) => f.rps))
-  const addedMs = median(added(judged))
-  const plain = runs[1]
+  const ratio = (r: ProxyRuns): number => median(perRound(r, nginx, (f) => f.rps))
+  const addedMs = (r: ProxyRuns): number => median(added(r))
   return [
     {
       title: `Router throughput: wrk -t2 -c${CONNECTIONS} -d${RUN_SECONDS}s, ${cores} cores, two node:http backends, ${ROUNDS} interleaved rounds`,
       columns: ['proxy', 'requests/s', 'vs nginx (range)', 'p99 ms', 'proxy cpu µs/req', 'nginx cpu / this', 'errors'],
       rows,
       notes: [
-        `Goal: tide ≥ 0.5x nginx. Measured ${fmt(ratio)}x with ${judged.proxy.name.replace('tide router, ', '')} (the default, one per core): ${ratio >= 0.5 ? 'met' : 'NOT met'}.${plain ? ` The plain Node proxy, which does nothing but forward, reaches ${fmt(median(perRound(plain, nginx, (f) => f.rps)))}x.` : ''}`,
+        `Goal: tide ≥ 0.5x nginx. Measured: ${verdicts(tideRuns, ratio, (v) => v >= 0.5, 'x')}.${plain ? ` The plain Node proxy, which does nothing but forward, reaches ${fmt(ratio(plain))}x.` : ''}`,
+        "tide's built-in proxy (routing.proxy: tide, the default; workers: 0 = one per core) against routing.proxy: haproxy, where tide drives HAProxy through its runtime API (docs/router.md).",
         `Every proxy is warmed up (${WARMUP_SECONDS} s of wrk), then each round runs wrk against each in turn; figures are medians over the rounds, ratios are per round (to nginx in the same round), so a machine that speeds up or slows down during the bench moves all of them alike.`,
         'wrk, nginx, both backends and the router share the same cores, so figures are noisy when other work runs.',
         'proxy cpu µs/req: user+system CPU of the proxy processes (nginx master+workers; tide primary+workers) per request, from /proc; less sensitive to other load than requests/s.',
@@ -336,7 +341,7 @@ function tables(cores: number, runs: readonly ProxyRuns[], direct: readonly WrkR
       title: `Router added latency at about half of nginx's rate (wrk paced: ${PACE_DELAY_MS} ms delay per request, ${ROUNDS} interleaved rounds)`,
       columns: ['path', 'requests/s', 'p50 ms', 'p99 ms', 'p99 added ms (range)', 'errors'],
       rows: latencyRows,
-      notes: [`Goal: p99 added by tide < 2 ms. Measured ${fmt(addedMs)} ms with ${judged.proxy.name.replace('tide router, ', '')}: ${addedMs < 2 ? 'met' : 'NOT met'}. p99 added = the proxy's p99 minus the p99 of going straight to the backends at the same rate, in the same round.`],
+      notes: [`Goal: p99 added by tide < 2 ms. Measured: ${verdicts(tideRuns, addedMs, (v) => v < 2, ' ms')}. p99 added = the proxy's p99 minus the p99 of going straight to the backends at the same rate, in the same round.`],
     },
   ]
 }
@@ -354,19 +359,20 @@ async function startProxies(dir: string, backendPorts: readonly number[], cores:
   const plainPort = await freePort()
   const plainProcess = await startNodeScript(PLAIN_NODE_PROXY, [plainPort, ...backendPorts], children)
   for (const workers of [...new Set([cores, 1])]) routers.push(await startTide(workers, backendPorts))
+  routers.push(await startTide(0, backendPorts, 'haproxy'))
   // Every child started so far (backends, nginx, the plain proxy) is not tide; tide's cluster workers are.
   const notTide = new Set(children.map((c) => c.pid ?? -1))
   return [
     { name: 'nginx (worker_processes auto, keepalive)', url: `http://127.0.0.1:${nginxPort}/`, cpuRoot: nginxProcess.pid ?? -1, exclude: new Set() },
     { name: 'plain Node proxy (node:http + undici Pool, nothing else)', url: `http://127.0.0.1:${plainPort}/`, cpuRoot: plainProcess.pid ?? -1, exclude: new Set() },
-    ...routers.map((r) => ({ name: `tide router, ${r.workers} worker${r.workers === 1 ? '' : 's'}`, url: `http://127.0.0.1:${r.port}/`, cpuRoot: process.pid, exclude: notTide })),
+    ...routers.map((r, i) => ({ name: i === routers.length - 1 ? `tide router, HAProxy (${cores} threads)` : `tide router, ${r.workers} worker${r.workers === 1 ? '' : 's'}`, url: `http://127.0.0.1:${r.port}/`, cpuRoot: process.pid, exclude: notTide })),
   ]
 }
 
 /** The benchmark: see the module comment. */
 export async function run(): Promise<Table[]> {
-  const install = spawnSync('bash', ['scripts/install-system-deps.sh', 'nginx', 'wrk'], { stdio: 'inherit' })
-  if (install.status !== 0) throw new Error('bench router: installing nginx and wrk failed (scripts/install-system-deps.sh needs root and apt)')
+  const install = spawnSync('bash', ['scripts/install-system-deps.sh', 'nginx', 'wrk', 'haproxy'], { stdio: 'inherit' })
+  if (install.status !== 0) throw new Error('bench router: installing nginx, wrk and haproxy failed (scripts/install-system-deps.sh needs root and apt)')
   const dir = mkdtempSync(join(tmpdir(), 'tide-bench-router-'))
   const children: ChildProcess[] = []
   const routers: Router[] = []

@@ -17,6 +17,7 @@ import { RouterError } from './errors.ts'
 import { HealthChecker, type HealthTransition } from './health-checker.ts'
 import { resolveClasses } from './priority-classes.ts'
 import type { FromCore, TableEntry, ToCore, WindowSample } from './protocol.ts'
+import { HaproxyCore } from './haproxy-core.ts'
 import { ProxyCore } from './proxy-core.ts'
 import { mergeWindows, type HealthState, type RouterStats } from './stats.ts'
 
@@ -121,9 +122,10 @@ export class Router extends EventEmitter<RouterEvents> {
   async start(): Promise<{ port: number }> {
     if (this.#state !== 'new') throw new RouterError('TIDE_ERR_ROUTER_USAGE', `Router.start() called when ${this.#state}`)
     this.#state = 'starting'
-    this.#coreCount = this.#routing.workers === 0 ? availableParallelism() : this.#routing.workers
+    const haproxy = this.#routing.proxy === 'haproxy'
+    this.#coreCount = haproxy ? 1 : this.#routing.workers === 0 ? availableParallelism() : this.#routing.workers
     try {
-      this.#port = this.#coreCount === 1 ? await this.#startInProcess() : await this.#startCluster()
+      this.#port = haproxy ? await this.#startHaproxy() : this.#coreCount === 1 ? await this.#startInProcess() : await this.#startCluster()
     } catch (err) {
       await this.#stopCores(0)
       this.#state = 'stopped'
@@ -139,6 +141,30 @@ export class Router extends EventEmitter<RouterEvents> {
     const core = new ProxyCore({ routing: this.#routing, cores: 1, ...(this.#random ? { random: this.#random } : {}) }, (msg) => {
       this.#onCoreMessage(0, msg)
     })
+    this.#cores = [
+      {
+        send: (msg) => {
+          core.handle(msg)
+        },
+        worker: undefined,
+      },
+    ]
+    return core.listen()
+  }
+
+  /** routing.proxy haproxy: one core that drives an HAProxy process (its threads: routing.workers, 0 = one per core). */
+  async #startHaproxy(): Promise<number> {
+    const core = new HaproxyCore(
+      {
+        routing: this.#routing,
+        onExit: ({ code, signal }) => {
+          if (this.#state === 'running') this.emit('worker-exit', { index: 0, code, signal })
+        },
+      },
+      (msg) => {
+        this.#onCoreMessage(0, msg)
+      },
+    )
     this.#cores = [
       {
         send: (msg) => {

@@ -67,7 +67,9 @@ export const RoutingSchema = z.strictObject({
   drainSeconds: z.number().nonnegative().default(30),
   retries: nonNegativeInt.default(1),
   classes: z.array(PriorityClassSchema).default([]),
-  /** Router processes (node:cluster workers sharing the listen socket); 0 = one per core, 1 = in-process. */
+  /** What forwards the requests: tide's own proxy in Node, or HAProxy driven through its runtime API (docs/router.md). */
+  proxy: z.enum(['tide', 'haproxy']).default('tide'),
+  /** Router processes (node:cluster workers sharing the listen socket); 0 = one per core, 1 = in-process. With proxy haproxy: HAProxy's threads. */
   workers: nonNegativeInt.default(0),
   /** Requests one instance is given at once; beyond it requests wait in the queue or are shed (docs/router.md). */
   maxInFlightPerInstance: positiveInt.default(64),

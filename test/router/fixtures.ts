@@ -115,9 +115,10 @@ export function statsWhere(router: Router, pred: (s: RouterStats) => boolean, ma
     let seen = 0
     const on = (s: RouterStats): void => {
       seen++
-      if (!pred(s) && seen < maxWindows) return
+      const ok = pred(s)
+      if (!ok && seen < maxWindows) return
       router.off('stats', on)
-      if (pred(s)) resolve(s)
+      if (ok) resolve(s)
       else reject(new Error(`no stats window matched in ${maxWindows} windows; the last: ${JSON.stringify({ total: s.total, classes: s.classes })}`))
     }
     router.on('stats', on)

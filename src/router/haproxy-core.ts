@@ -1,0 +1,490 @@
+/**
+ * The proxy core of `routing.proxy: haproxy`: HAProxy does the forwarding, this class
+ * drives it. It speaks the same messages as the Node proxy core (protocol.ts), so the
+ * router's primary (health checks, drains, stats, events) is the same for both.
+ *
+ * - table → server slots over the runtime API: an instance gets a slot (`set server …
+ *   addr … port …`), then `state ready` when routable, `drain` when draining,
+ *   `maint` otherwise. A slot is reused once its instance left the table and has no
+ *   request in flight.
+ * - collect → a window: requests, errors and in-flight per instance from `show stat`
+ *   (HAProxy's own counters, exact), latencies and per-class counts from the one log
+ *   line HAProxy sends per request (UDP on loopback; a line the OS drops under
+ *   overload is missing from the percentiles, never from the request counts).
+ * - drained: polled from `show stat` while an instance drains or leaves.
+ * - eject: `ejectAfterFailures` failures (5xx answers, connection and response
+ *   errors) in a row of stats windows without a success.
+ * - stop: HAProxy's soft stop (SIGUSR1: stop listening, finish in-flight requests),
+ *   SIGTERM after graceMs.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import dgram from 'node:dgram'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import net from 'node:net'
+import { availableParallelism, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { RoutingSpec } from '../spec/schema.ts'
+import { RouterError } from './errors.ts'
+import { BACKEND, haproxyConfig, SLOT_PREFIX } from './haproxy-config.ts'
+import { LatencyHistogram } from './latency-histogram.ts'
+import { resolveClasses } from './priority-classes.ts'
+import type { CounterSample, FromCore, TableEntry, ToCore, WindowSample } from './protocol.ts'
+
+/** What the HAProxy core needs: the group's routing section, and the haproxy binary. */
+export interface HaproxyCoreOptions {
+  readonly routing: RoutingSpec
+  /** The haproxy executable; `haproxy` on the PATH by default. */
+  readonly haproxyPath?: string
+  /** Server slots (instances behind the router at once); 128 by default. */
+  readonly slots?: number
+  /** Called when HAProxy died and is being started again. */
+  readonly onExit?: (e: { code: number | null; signal: string | null }) => void
+}
+
+/** How often draining and retired slots are polled for their last request. */
+const DRAIN_POLL_MS = 100
+/** How long start waits for HAProxy to answer on its runtime API socket. */
+const START_TIMEOUT_MS = 10_000
+
+/** Sends commands to HAProxy's runtime API (one connection per batch) and returns its answer. */
+export function runtimeCommand(socketPath: string, commands: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.createConnection(socketPath)
+    let out = ''
+    socket.setEncoding('utf8')
+    socket.on('data', (chunk: string) => (out += chunk))
+    socket.on('error', reject)
+    socket.on('end', () => {
+      resolve(out)
+    })
+    socket.end(`${commands.join('; ')}\n`)
+  })
+}
+
+/** One server line of `show stat`. */
+export interface ServerStat {
+  readonly slot: string
+  /** Requests in flight (current sessions). */
+  readonly scur: number
+  /** Requests sent to it, ever. */
+  readonly stot: number
+  /** 5xx answers plus connection and response errors, ever. */
+  readonly failures: number
+  /** 1xx–4xx answers, ever. */
+  readonly successes: number
+  /** Requests waiting in its queue. */
+  readonly qcur: number
+}
+
+/** Parses `show stat` CSV into the backend's server lines and its queue. */
+export function parseShowStat(csv: string): { servers: ServerStat[]; backendQueue: number; frontendSessions: number } {
+  const lines = csv.split('\n')
+  const header = (lines[0] ?? '').replace(/^# /, '').split(',')
+  const col = (name: string): number => header.indexOf(name)
+  const [px, sv, scur, stot, qcur, econ, eresp, h1, h2, h3, h4, h5] = ['pxname', 'svname', 'scur', 'stot', 'qcur', 'econ', 'eresp', 'hrsp_1xx', 'hrsp_2xx', 'hrsp_3xx', 'hrsp_4xx', 'hrsp_5xx'].map(col)
+  const servers: ServerStat[] = []
+  let backendQueue = 0
+  let frontendSessions = 0
+  for (const line of lines.slice(1)) {
+    if (line === '') continue
+    const f = line.split(',')
+    const n = (i: number | undefined): number => Number(f[i ?? -1] ?? 0) || 0
+    if (f[px ?? -1] !== BACKEND) {
+      if (f[sv ?? -1] === 'FRONTEND') frontendSessions = n(scur)
+      continue
+    }
+    const name = f[sv ?? -1] ?? ''
+    if (name === 'BACKEND') backendQueue = n(qcur)
+    else if (name.startsWith(SLOT_PREFIX)) {
+      servers.push({ slot: name, scur: n(scur), stot: n(stot), failures: n(h5) + n(econ) + n(eresp), successes: n(h1) + n(h2) + n(h3) + n(h4), qcur: n(qcur) })
+    }
+  }
+  return { servers, backendQueue, frontendSessions }
+}
+
+/** One request as HAProxy logged it (the frontend's log-format in haproxy-config.ts). */
+export interface LoggedRequest {
+  /** The server slot, or `<NOSRV>` for answers HAProxy gave itself (shed, limits). */
+  readonly slot: string
+  readonly status: number
+  /** Arrival to the last byte of the answer, ms. */
+  readonly totalMs: number
+  /** Time in HAProxy's queue, ms (−1 when it never reached the queue). */
+  readonly queuedMs: number
+  readonly className: string
+}
+
+/** Parses one log line `slot status Ta Tw class`; undefined for anything else. */
+export function parseLogLine(line: string): LoggedRequest | undefined {
+  const f = line.trim().split(' ')
+  if (f.length < 5) return undefined
+  const [slot, status, ta, tw, cls] = f
+  const n = [Number(status), Number(ta), Number(tw)]
+  if (slot === undefined || cls === undefined || n.some((x) => !Number.isFinite(x))) return undefined
+  return { slot, status: n[0] ?? 0, totalMs: n[1] ?? 0, queuedMs: n[2] ?? 0, className: cls }
+}
+
+/** Log-derived counters of one class or the total during a window. */
+class LoggedCounters {
+  requests = 0
+  errors = 0
+  shed = 0
+  readonly latency = new LatencyHistogram()
+
+  cut(inFlight: number, queued: number): CounterSample {
+    const s: CounterSample = { requests: this.requests, errors: this.errors, shed: this.shed, inFlight, queued, latency: this.latency.toSparse() }
+    this.requests = 0
+    this.errors = 0
+    this.shed = 0
+    this.latency.reset()
+    return s
+  }
+}
+
+/** One server slot and the instance in it. */
+interface Slot {
+  readonly name: string
+  entry: TableEntry | undefined
+  /** The instance left the table: the slot is freed once nothing is in flight. */
+  retired: boolean
+  state: 'ready' | 'drain' | 'maint'
+  /** Counters at the last `show stat`, to turn HAProxy's totals into per-window deltas. */
+  lastStot: number
+  lastFailures: number
+  lastSuccesses: number
+  /** Failures in stats windows without a success since the last success. */
+  failureRun: number
+  readonly latency: LatencyHistogram
+  inFlight: number
+}
+
+/** The HAProxy proxy core. Create, `listen()`, then feed it `handle(message)`; it reports through `send`. */
+export class HaproxyCore {
+  readonly #routing: RoutingSpec
+  readonly #send: (msg: FromCore) => void
+  readonly #haproxyPath: string
+  readonly #slots: Slot[]
+  readonly #dir: string
+  readonly #adminSocket: string
+  readonly #config: string
+  readonly #onExit: ((e: { code: number | null; signal: string | null }) => void) | undefined
+  readonly #classes = new Map<string, LoggedCounters>()
+  readonly #total = new LoggedCounters()
+  #log: dgram.Socket | undefined
+  #process: ChildProcess | undefined
+  #exited: Promise<void> = Promise.resolve()
+  /** Runtime API batches run one after another, in the order the table changes. */
+  #chain: Promise<unknown> = Promise.resolve()
+  #drainPoll: NodeJS.Timeout | undefined
+  #windowStartMs = Date.now()
+  #stopping = false
+
+  constructor(options: HaproxyCoreOptions, send: (msg: FromCore) => void) {
+    this.#routing = options.routing
+    this.#send = send
+    this.#haproxyPath = options.haproxyPath ?? 'haproxy'
+    const slots = options.slots ?? 128
+    this.#slots = Array.from({ length: slots }, (_, i) => ({
+      name: `${SLOT_PREFIX}${i + 1}`,
+      entry: undefined,
+      retired: false,
+      state: 'maint' as const,
+      lastStot: 0,
+      lastFailures: 0,
+      lastSuccesses: 0,
+      failureRun: 0,
+      latency: new LatencyHistogram(),
+      inFlight: 0,
+    }))
+    for (const c of resolveClasses(options.routing.classes)) this.#classes.set(c.name, new LoggedCounters())
+    this.#dir = mkdtempSync(join(tmpdir(), 'tide-haproxy-'))
+    this.#adminSocket = join(this.#dir, 'admin.sock')
+    this.#config = join(this.#dir, 'haproxy.cfg')
+    this.#onExit = options.onExit
+  }
+
+  /** Writes the configuration, starts HAProxy and the log receiver; resolves with the port once HAProxy answers. */
+  async listen(): Promise<number> {
+    const logPort = await this.#startLogReceiver()
+    const port = this.#routing.listen === 0 ? await freePort(this.#routing.host) : this.#routing.listen
+    const threads = this.#routing.workers === 0 ? availableParallelism() : this.#routing.workers
+    writeFileSync(this.#config, haproxyConfig({ routing: this.#routing, port, adminSocket: this.#adminSocket, logPort, threads, slots: this.#slots.length }))
+    await this.#spawn()
+    this.#drainPoll = setInterval(this.#pollDrains, DRAIN_POLL_MS)
+    this.#drainPoll.unref()
+    this.#send({ t: 'listening', port })
+    return port
+  }
+
+  /** Starts HAProxy on the written configuration and waits until its runtime API answers. */
+  async #spawn(): Promise<void> {
+    const child = spawn(this.#haproxyPath, ['-db', '-f', this.#config], { stdio: ['ignore', 'ignore', 'pipe'] })
+    this.#process = child
+    let stderr = ''
+    child.stderr.setEncoding('utf8')
+    child.stderr.on('data', (c: string) => {
+      if (stderr.length < 4096) stderr += c
+    })
+    this.#exited = new Promise((resolve) => {
+      child.once('exit', () => {
+        resolve()
+      })
+      child.once('error', () => {
+        resolve()
+      })
+    })
+    const failed = new Promise<never>((_, reject) => {
+      child.once('error', (err) => {
+        reject(new RouterError('TIDE_ERR_ROUTER_USAGE', `routing.proxy haproxy: cannot run '${this.#haproxyPath}' (${err.message}); install HAProxy (Debian: apt-get install haproxy)`))
+      })
+      child.once('exit', (code, signal) => {
+        reject(new RouterError('TIDE_ERR_ROUTER_USAGE', `routing.proxy haproxy: haproxy exited (code ${code}, signal ${signal}) before it was ready: ${stderr.trim().split('\n').slice(-3).join(' | ')}`))
+      })
+    })
+    failed.catch(() => undefined)
+    await Promise.race([this.#waitReady(), failed])
+    child.once('exit', (code, signal) => {
+      if (!this.#stopping) this.#restart(code, signal)
+    })
+  }
+
+  /** HAProxy died under us: start it again with every slot as it was. */
+  #restart(code: number | null, signal: string | null): void {
+    this.#onExit?.({ code, signal })
+    for (const slot of this.#slots) {
+      slot.lastStot = 0
+      slot.lastFailures = 0
+      slot.lastSuccesses = 0
+    }
+    this.#enqueue(async () => {
+      await this.#spawn()
+      const commands: string[] = []
+      for (const slot of this.#slots) {
+        if (!slot.entry) continue
+        commands.push(`set server ${BACKEND}/${slot.name} addr ${slot.entry.host} port ${slot.entry.port}`, `set server ${BACKEND}/${slot.name} state ${slot.state}`)
+      }
+      if (commands.length > 0) await runtimeCommand(this.#adminSocket, commands)
+    })
+  }
+
+  /** Applies one message from the primary. */
+  handle(msg: ToCore): void {
+    switch (msg.t) {
+      case 'table':
+        this.#setTable(msg.entries)
+        break
+      case 'collect':
+        this.#enqueue(async () => {
+          this.#send({ t: 'window', seq: msg.seq, sample: await this.#cut() })
+        })
+        break
+      case 'stop':
+        void this.#stop(msg.graceMs)
+        break
+    }
+  }
+
+  // ── start ──────────────────────────────────────────────────────────────────
+
+  async #startLogReceiver(): Promise<number> {
+    const socket = dgram.createSocket('udp4')
+    this.#log = socket
+    socket.on('message', (buf) => {
+      this.#onLogLine(buf.toString('latin1'))
+    })
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject)
+      socket.bind(0, '127.0.0.1', () => {
+        socket.off('error', reject)
+        resolve()
+      })
+    })
+    socket.unref()
+    return socket.address().port
+  }
+
+  async #waitReady(): Promise<void> {
+    const deadline = Date.now() + START_TIMEOUT_MS
+    for (;;) {
+      try {
+        const out = await runtimeCommand(this.#adminSocket, ['show info'])
+        if (out.includes('Name: HAProxy')) return
+      } catch {
+        // not yet
+      }
+      if (Date.now() > deadline) throw new RouterError('TIDE_ERR_ROUTER_USAGE', `routing.proxy haproxy: no answer on its runtime API socket within ${START_TIMEOUT_MS / 1000} s`)
+      await new Promise((r) => setTimeout(r, 25))
+    }
+  }
+
+  // ── routing table ──────────────────────────────────────────────────────────
+
+  #setTable(entries: readonly TableEntry[]): void {
+    const commands: string[] = []
+    const seen = new Set<string>()
+    for (const entry of entries) {
+      seen.add(entry.id)
+      this.#place(entry, commands)
+    }
+    for (const slot of this.#slots) {
+      if (slot.entry && !slot.retired && !seen.has(slot.entry.id)) this.#retire(slot, commands)
+    }
+    if (commands.length > 0) this.#enqueue(() => runtimeCommand(this.#adminSocket, commands))
+  }
+
+  /** The commands that put one table entry in its slot (a new one when the instance is new or moved) in its state. */
+  #place(entry: TableEntry, commands: string[]): void {
+    let slot = this.#slots.find((s) => s.entry?.id === entry.id && !s.retired)
+    if (slot && (slot.entry?.host !== entry.host || slot.entry.port !== entry.port)) {
+      this.#retire(slot, commands)
+      slot = undefined
+    }
+    let fresh = false
+    if (!slot) {
+      slot = this.#slots.find((s) => s.entry === undefined)
+      if (!slot) throw new RouterError('TIDE_ERR_ROUTER_USAGE', `routing.proxy haproxy: more than ${this.#slots.length} instances behind one router`)
+      fresh = true
+      slot.failureRun = 0
+      commands.push(`set server ${BACKEND}/${slot.name} addr ${entry.host} port ${entry.port}`)
+    }
+    slot.entry = entry
+    const state = entry.draining ? 'drain' : entry.routable ? 'ready' : 'maint'
+    if (state === 'ready' && slot.state !== 'ready') slot.failureRun = 0
+    if (fresh || state !== slot.state) commands.push(`set server ${BACKEND}/${slot.name} state ${state}`)
+    slot.state = state
+  }
+
+  /** Takes a slot's instance out of rotation; the slot is freed (and `drained` sent) once nothing is in flight. */
+  #retire(slot: Slot, commands: string[]): void {
+    slot.retired = true
+    slot.state = 'maint'
+    commands.push(`set server ${BACKEND}/${slot.name} state maint`)
+  }
+
+  #enqueue(task: () => Promise<unknown>): void {
+    this.#chain = this.#chain.then(task).catch(() => undefined)
+  }
+
+  /** Reports `drained` for draining instances with nothing in flight, and frees retired slots. */
+  readonly #pollDrains = (): void => {
+    if (!this.#slots.some((s) => s.retired || s.entry?.draining)) return
+    this.#enqueue(async () => {
+      const { servers } = parseShowStat(await runtimeCommand(this.#adminSocket, ['show stat']))
+      for (const stat of servers) {
+        const slot = this.#slots.find((s) => s.name === stat.slot)
+        if (!slot?.entry || stat.scur > 0 || stat.qcur > 0) continue
+        if (slot.retired) {
+          this.#send({ t: 'drained', id: slot.entry.id })
+          this.#free(slot, stat)
+        } else if (slot.entry.draining) {
+          this.#send({ t: 'drained', id: slot.entry.id })
+        }
+      }
+    })
+  }
+
+  #free(slot: Slot, stat: ServerStat): void {
+    slot.entry = undefined
+    slot.retired = false
+    slot.lastStot = stat.stot
+    slot.lastFailures = stat.failures
+    slot.lastSuccesses = stat.successes
+    slot.latency.reset()
+  }
+
+  // ── windows ────────────────────────────────────────────────────────────────
+
+  #onLogLine(line: string): void {
+    const r = parseLogLine(line)
+    if (!r) return
+    const cls = this.#classes.get(r.className)
+    const isError = r.status >= 500 || r.status < 0
+    const shed = r.slot === '<NOSRV>' && r.status === 503
+    for (const c of cls ? [cls, this.#total] : [this.#total]) {
+      if (shed) c.shed++
+      else {
+        c.requests++
+        if (isError) c.errors++
+        c.latency.record(Math.max(0, r.totalMs))
+      }
+    }
+    const slot = this.#slots.find((s) => s.name === r.slot)
+    if (slot?.entry) slot.latency.record(Math.max(0, r.totalMs - Math.max(0, r.queuedMs)))
+  }
+
+  async #cut(): Promise<WindowSample> {
+    const { servers, backendQueue } = parseShowStat(await runtimeCommand(this.#adminSocket, ['show stat']))
+    const endMs = Date.now()
+    const instances: Record<string, CounterSample> = {}
+    let inFlight = 0
+    let queued = backendQueue
+    for (const stat of servers) {
+      const slot = this.#slots.find((s) => s.name === stat.slot)
+      if (!slot) continue
+      const requests = Math.max(0, stat.stot - slot.lastStot)
+      const failures = Math.max(0, stat.failures - slot.lastFailures)
+      const successes = Math.max(0, stat.successes - slot.lastSuccesses)
+      slot.lastStot = stat.stot
+      slot.lastFailures = stat.failures
+      slot.lastSuccesses = stat.successes
+      slot.inFlight = stat.scur
+      if (!slot.entry) continue
+      inFlight += stat.scur
+      queued += stat.qcur
+      instances[slot.entry.id] = { requests, errors: failures, shed: 0, inFlight: stat.scur, queued: stat.qcur, latency: slot.latency.toSparse() }
+      slot.latency.reset()
+      this.#passive(slot, failures, successes)
+    }
+    const classes: Record<string, CounterSample> = {}
+    for (const [name, c] of this.#classes) classes[name] = c.cut(0, 0)
+    const sample: WindowSample = { startMs: this.#windowStartMs, endMs, total: this.#total.cut(inFlight, queued), instances, classes }
+    this.#windowStartMs = endMs
+    return sample
+  }
+
+  /** Passive ejection from a window's counts: failures with no success since the last success. */
+  #passive(slot: Slot, failures: number, successes: number): void {
+    const limit = this.#routing.ejectAfterFailures
+    slot.failureRun = successes > 0 ? 0 : slot.failureRun + failures
+    if (limit > 0 && slot.entry && slot.state === 'ready' && slot.failureRun >= limit) {
+      this.#send({ t: 'eject', id: slot.entry.id, failures: slot.failureRun, reason: `${failures} failed requests in the last window (5xx, connection or response errors)` })
+      slot.failureRun = 0
+    }
+  }
+
+  // ── stopping ───────────────────────────────────────────────────────────────
+
+  async #stop(graceMs: number): Promise<void> {
+    if (this.#stopping) return
+    this.#stopping = true
+    clearInterval(this.#drainPoll)
+    const child = this.#process
+    if (child && child.exitCode === null && child.signalCode === null) {
+      // Soft stop: HAProxy stops listening and exits once its in-flight requests are done.
+      child.kill('SIGUSR1')
+      const hard = setTimeout(() => child.kill('SIGTERM'), graceMs)
+      const kill = setTimeout(() => child.kill('SIGKILL'), graceMs + 5000)
+      await this.#exited
+      clearTimeout(hard)
+      clearTimeout(kill)
+    }
+    this.#log?.close()
+    rmSync(this.#dir, { recursive: true, force: true })
+    this.#send({ t: 'stopped' })
+  }
+}
+
+/** A free TCP port on host (HAProxy needs a port number, not 0). */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer()
+    srv.once('error', reject)
+    srv.listen(0, host, () => {
+      const address = srv.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      srv.close(() => {
+        resolve(port)
+      })
+    })
+  })
+}

@@ -1,0 +1,252 @@
+/**
+ * routing.proxy: haproxy, with a real HAProxy (Debian's package; .ci/run installs it),
+ * real backends and real HTTP on 127.0.0.1: the router's primary drives HAProxy through
+ * its runtime API and reads its counters and log lines.
+ */
+import assert from 'node:assert/strict'
+import http from 'node:http'
+import { after, test } from 'node:test'
+import { HaproxyCore, parseLogLine, parseShowStat } from '../../src/router/haproxy-core.ts'
+import type { Router } from '../../src/router/router.ts'
+import type { RouterStats } from '../../src/router/stats.ts'
+import { request, routingSpec, startBackend, startRouter, statsWhere, waitFor, type Backend } from './fixtures.ts'
+
+const cleanups: (() => Promise<void>)[] = []
+after(async () => {
+  for (const c of cleanups.reverse()) await c()
+})
+
+/**
+ * Resolves once HAProxy has applied every routing change made before the call: the
+ * table and the stats collection go through the same ordered runtime API queue, so the
+ * second window after the call was cut after the table's commands ran.
+ */
+async function settled(router: Router): Promise<void> {
+  let windows = 0
+  await statsWhere(router, () => ++windows === 2)
+}
+
+async function setup(names: readonly string[], routing: Record<string, unknown> = {}): Promise<{ router: Router; backends: Backend[] }> {
+  const backends = await Promise.all(names.map((n) => startBackend(n)))
+  const router = await startRouter(backends, { routing: routingSpec({ proxy: 'haproxy', workers: 1, ...routing }) })
+  await settled(router)
+  cleanups.push(async () => {
+    await router.stop({ graceMs: 0 })
+    for (const b of backends) await b.close()
+  })
+  return { router, backends }
+}
+
+/** Makes a backend hold every request until released; returns the held responses. */
+function hold(b: Backend): http.ServerResponse[] {
+  const held: http.ServerResponse[] = []
+  b.handler = (_req, res) => {
+    held.push(res)
+  }
+  return held
+}
+
+/** Sums instance and class request counts over stats windows until `done` holds. */
+async function countUntil(router: Router, done: (byInstance: Map<string, number>, byClass: Map<string, number>) => boolean): Promise<{ byInstance: Map<string, number>; byClass: Map<string, number> }> {
+  const byInstance = new Map<string, number>()
+  const byClass = new Map<string, number>()
+  await statsWhere(router, (s: RouterStats) => {
+    for (const i of s.instances) byInstance.set(i.id, (byInstance.get(i.id) ?? 0) + i.requests)
+    for (const c of s.classes) byClass.set(c.name, (byClass.get(c.name) ?? 0) + c.requests)
+    return done(byInstance, byClass)
+  })
+  return { byInstance, byClass }
+}
+
+test('parses show stat and log lines', () => {
+  const csv = [
+    '# pxname,svname,qmax,qcur,scur,stot,econ,eresp,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx',
+    'router,FRONTEND,,,3,10,,,0,9,0,0,1',
+    'instances,s1,0,2,1,7,1,0,0,5,0,0,1',
+    'instances,BACKEND,0,4,1,7,1,0,0,5,0,0,1',
+  ].join('\n')
+  const parsed = parseShowStat(csv)
+  assert.deepEqual(parsed.servers, [{ slot: 's1', scur: 1, stot: 7, failures: 2, successes: 5, qcur: 2 }])
+  assert.equal(parsed.backendQueue, 4)
+  assert.equal(parsed.frontendSessions, 3)
+  assert.deepEqual(parseLogLine('s3 200 12 0 checkout\n'), { slot: 's3', status: 200, totalMs: 12, queuedMs: 0, className: 'checkout' })
+  assert.equal(parseLogLine('garbage'), undefined)
+  assert.equal(parseLogLine('s1 x 1 2 normal'), undefined)
+})
+
+test('haproxy: a missing binary is a clear error at start', async () => {
+  const core = new HaproxyCore({ routing: routingSpec({ proxy: 'haproxy' }), haproxyPath: '/nonexistent/haproxy' }, () => undefined)
+  await assert.rejects(core.listen(), /cannot run '\/nonexistent\/haproxy'.*apt-get install haproxy/)
+  core.handle({ t: 'stop', graceMs: 0 })
+})
+
+test('haproxy: proxies with X-Forwarded-For/Proto and a request id', async () => {
+  const { router, backends } = await setup(['a'])
+  const reply = await request(router.port, { path: '/products?id=7', headers: { 'x-forwarded-for': '10.1.2.3' } })
+  assert.equal(reply.status, 200)
+  assert.equal(reply.body, 'a')
+  const seen = backends[0]!.seen[0]!
+  assert.equal(seen.url, '/products?id=7')
+  assert.equal(seen.headers['x-forwarded-for'], '10.1.2.3, 127.0.0.1')
+  assert.equal(seen.headers['x-forwarded-proto'], 'http')
+  assert.match(String(seen.headers['x-request-id']), /^[0-9a-f-]{36}$/)
+  assert.equal(reply.headers['x-request-id'], seen.headers['x-request-id'])
+  const kept = await request(router.port, { headers: { 'x-request-id': 'order-42' } })
+  assert.equal(kept.headers['x-request-id'], 'order-42')
+  assert.equal(backends[0]!.seen[1]!.headers['x-request-id'], 'order-42')
+})
+
+test('haproxy: an instance failing its health checks gets no traffic, and counts reach the stats', async () => {
+  const { router, backends } = await setup(['a', 'b'], { classes: [{ name: 'checkout', pathPrefix: '/checkout', priority: 'high' }] })
+  const [a, b] = backends
+  b!.healthStatus = 500
+  await waitFor(router, () => router.health().get('b') === 'unhealthy')
+  await settled(router)
+  for (let i = 0; i < 6; i++) assert.equal((await request(router.port, { path: i % 2 === 0 ? '/checkout/pay' : '/' })).body, 'a')
+  assert.equal(b!.seen.length, 0)
+  const { byInstance, byClass } = await countUntil(router, (i, c) => (i.get('a') ?? 0) >= 6 && (c.get('checkout') ?? 0) >= 3 && (c.get('normal') ?? 0) >= 3)
+  assert.equal(byInstance.get('a'), 6)
+  assert.equal(byInstance.get('b') ?? 0, 0)
+  assert.equal(byClass.get('checkout'), 3)
+  assert.equal(byClass.get('normal'), 3)
+  assert.equal(a!.seen.length, 6)
+})
+
+test('haproxy: a draining instance gets no new requests while its in-flight request finishes', async () => {
+  const { router, backends } = await setup(['a', 'b'], { balance: 'round-robin' })
+  const [a, b] = backends
+  const held = hold(a!)
+  // Round-robin: one of the first two requests reaches a and is held there.
+  const arrived = a!.nextRequest()
+  const first = [request(router.port, { path: '/long' }), request(router.port, { path: '/long' })]
+  await arrived
+  const drained = router.drain('a', { timeoutMs: 30_000 })
+  await settled(router)
+  const before = b!.seen.length
+  for (let i = 0; i < 4; i++) assert.equal((await request(router.port)).body, 'b')
+  assert.equal(a!.seen.length, 1)
+  assert.equal(b!.seen.length, before + 4)
+  held[0]!.end('finished')
+  assert.deepEqual(await drained, { completed: true, inFlight: 0 })
+  const bodies = (await Promise.all(first)).map((r) => r.body).sort()
+  assert.deepEqual(bodies, ['b', 'finished'])
+})
+
+test('haproxy: a GET is retried on another instance when the first dies mid-request; a sent POST never is', async () => {
+  const { router, backends } = await setup(['a', 'b'], { balance: 'round-robin', ejectAfterFailures: 0 })
+  const [a, b] = backends
+  a!.handler = (req) => {
+    req.socket.destroy()
+  }
+  for (let i = 0; i < 4; i++) {
+    const reply = await request(router.port, { path: '/catalog' })
+    assert.equal(reply.status, 200)
+    assert.equal(reply.body, 'b')
+  }
+  assert.ok(a!.seen.length >= 1, 'round-robin sent some GETs to a first')
+  assert.equal(b!.seen.length, 4)
+  a!.seen.length = 0
+  b!.seen.length = 0
+  const statuses: number[] = []
+  for (let i = 0; i < 4; i++) {
+    const reply = await request(router.port, { method: 'POST', path: '/checkout', body: `{"order":${i}}`, headers: { 'content-type': 'application/json' } })
+    statuses.push(reply.status)
+    if (reply.status === 502) assert.equal(reply.headers['x-tide-error'], 'TIDE_ERR_ROUTER_UPSTREAM')
+  }
+  // Every POST reached exactly one instance: those a cut off were answered 502, not sent again.
+  assert.equal(a!.seen.length + b!.seen.length, 4)
+  assert.equal(statuses.filter((s) => s === 502).length, a!.seen.length)
+  assert.ok(a!.seen.length >= 1)
+})
+
+test('haproxy: low priority is shed while capacity is short, high waits and is served', async () => {
+  const { router, backends } = await setup(['a'], {
+    maxInFlightPerInstance: 1,
+    classes: [
+      { name: 'checkout', pathPrefix: '/checkout', priority: 'high' },
+      { name: 'browse', pathPrefix: '/products', priority: 'low' },
+    ],
+  })
+  let shed = 0
+  router.on('stats', (s) => {
+    shed += s.classes.find((c) => c.name === 'browse')?.shed ?? 0
+  })
+  const held = hold(backends[0]!)
+  const arrived = backends[0]!.nextRequest()
+  const busy = request(router.port, { path: '/cart' })
+  await arrived
+  const low = await request(router.port, { path: '/products/1' })
+  assert.equal(low.status, 503)
+  assert.equal(low.headers['x-tide-error'], 'TIDE_ERR_ROUTER_SHED')
+  assert.equal(low.headers['retry-after'], '1')
+  const high = request(router.port, { path: '/checkout/pay' })
+  const queued = await statsWhere(router, (s) => s.total.queued === 1)
+  assert.equal(queued.total.inFlight, 1)
+  backends[0]!.handler = undefined
+  held[0]!.end('cart')
+  assert.equal((await busy).body, 'cart')
+  assert.equal((await high).status, 200)
+  await statsWhere(router, () => shed === 1)
+})
+
+test('haproxy: no routable instance is 503 NO_INSTANCE; a body over the limit is 413', async () => {
+  const { router, backends } = await setup(['a'], { limits: { maxBodyBytes: 100 } })
+  const big = await request(router.port, { method: 'POST', path: '/cart', body: 'x'.repeat(101), headers: { 'content-length': 101 } })
+  assert.equal(big.status, 413)
+  assert.equal(big.headers['x-tide-error'], 'TIDE_ERR_ROUTER_BODY_TOO_LARGE')
+  assert.equal(backends[0]!.seen.length, 0)
+  router.setInstances([])
+  const none = await (async () => {
+    // The table reaches HAProxy through its runtime API: wait until it answers without an instance.
+    for (;;) {
+      const r = await request(router.port)
+      if (r.status === 503) return r
+    }
+  })()
+  assert.equal(none.headers['x-tide-error'], 'TIDE_ERR_ROUTER_NO_INSTANCE')
+})
+
+test('haproxy: a killed HAProxy is started again with its instances', async () => {
+  const { router, backends } = await setup(['a'])
+  assert.equal((await request(router.port)).body, 'a')
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => router.once('worker-exit', resolve))
+  const pid = await haproxyPid(router.port)
+  process.kill(pid, 'SIGKILL')
+  assert.equal((await exited).signal, 'SIGKILL')
+  for (;;) {
+    const r = await request(router.port).catch(() => undefined)
+    if (r?.status === 200) {
+      assert.equal(r.body, 'a')
+      break
+    }
+  }
+  assert.ok(backends[0]!.seen.length >= 2)
+})
+
+/** The pid of the haproxy process listening on port, from /proc (its socket inode). */
+async function haproxyPid(port: number): Promise<number> {
+  const { readFileSync, readdirSync, readlinkSync } = await import('node:fs')
+  const hex = port.toString(16).toUpperCase().padStart(4, '0')
+  const inodes = new Set<string>()
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/)
+    if (f[1]?.endsWith(`:${hex}`) && f[3] === '0A') inodes.add(f[9] ?? '')
+  }
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    let fds: string[]
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`)
+    } catch {
+      continue
+    }
+    for (const fd of fds) {
+      try {
+        const m = /socket:\[(\d+)\]/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))
+        if (m && inodes.has(m[1] ?? '')) return Number(pid)
+      } catch {
+        // gone
+      }
+    }
+  }
+  throw new Error(`no process listens on ${port}`)
+}

@@ -25,7 +25,7 @@ export interface HaproxyConfigInput {
   readonly port: number
   /** Unix socket of the runtime API (admin level: it changes server states). */
   readonly adminSocket: string
-  /** UDP port on 127.0.0.1 that receives one log line per request. */
+  /** TCP port on 127.0.0.1 that receives one log line per request (forwarded from a ring buffer). */
   readonly logPort: number
   /** HAProxy threads. */
   readonly threads: number
@@ -119,9 +119,18 @@ export function haproxyConfig(input: HaproxyConfigInput): string {
 global
   nbthread ${input.threads}
   stats socket ${input.adminSocket} mode 600 level admin
-  log 127.0.0.1:${input.logPort} len 1024 format raw local0
+  log ring@requests local0
   tune.bufsize ${bufsize}
   tune.maxrewrite ${maxrewrite}
+
+# Per-request log lines go to tide through a ring buffer over TCP: many lines per read.
+ring requests
+  format raw
+  maxlen 1024
+  size 4194304
+  timeout connect 5s
+  timeout server 30s
+  server tide 127.0.0.1:${input.logPort}
 
 defaults
   mode http

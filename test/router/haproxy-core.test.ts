@@ -47,15 +47,17 @@ function hold(b: Backend): http.ServerResponse[] {
 }
 
 /** Sums instance and class request counts over stats windows until `done` holds. */
-async function countUntil(router: Router, done: (byInstance: Map<string, number>, byClass: Map<string, number>) => boolean): Promise<{ byInstance: Map<string, number>; byClass: Map<string, number> }> {
+async function countUntil(router: Router, done: (byInstance: Map<string, number>, byClass: Map<string, number>) => boolean): Promise<{ byInstance: Map<string, number>; byClass: Map<string, number>; latencies: number[] }> {
   const byInstance = new Map<string, number>()
   const byClass = new Map<string, number>()
+  const latencies: number[] = []
   await statsWhere(router, (s: RouterStats) => {
     for (const i of s.instances) byInstance.set(i.id, (byInstance.get(i.id) ?? 0) + i.requests)
     for (const c of s.classes) byClass.set(c.name, (byClass.get(c.name) ?? 0) + c.requests)
+    for (const v of [s.total.p95Ms, ...s.instances.map((i) => i.p95Ms)]) if (v !== undefined) latencies.push(v)
     return done(byInstance, byClass)
   })
-  return { byInstance, byClass }
+  return { byInstance, byClass, latencies }
 }
 
 test('parses show stat and log lines', () => {
@@ -104,7 +106,10 @@ test('haproxy: an instance failing its health checks gets no traffic, and counts
   await settled(router)
   for (let i = 0; i < 6; i++) assert.equal((await request(router.port, { path: i % 2 === 0 ? '/checkout/pay' : '/' })).body, 'a')
   assert.equal(b!.seen.length, 0)
-  const { byInstance, byClass } = await countUntil(router, (i, c) => (i.get('a') ?? 0) >= 6 && (c.get('checkout') ?? 0) >= 3 && (c.get('normal') ?? 0) >= 3)
+  const { byInstance, byClass, latencies } = await countUntil(router, (i, c) => (i.get('a') ?? 0) >= 6 && (c.get('checkout') ?? 0) >= 3 && (c.get('normal') ?? 0) >= 3)
+  // Percentiles come from HAProxy's log lines: present, and never negative.
+  assert.ok(latencies.length >= 2, `latency windows: ${latencies.length}`)
+  assert.ok(latencies.every((v) => v >= 0))
   assert.equal(byInstance.get('a'), 6)
   assert.equal(byInstance.get('b') ?? 0, 0)
   assert.equal(byClass.get('checkout'), 3)

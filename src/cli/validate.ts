@@ -84,15 +84,18 @@ function scheduleWarnings(g: GroupSpec): string[] {
  */
 export function launchWarnings(config: TideConfig, path: string): string[] {
   const out: string[] = []
+  const onPath = (program: string): boolean => path.split(delimiter).some((dir) => dir !== '' && isExecutable(join(dir, program)))
   for (const g of config.groups) {
-    if (g.provider !== 'local' || g.launch === undefined) continue
+    if (g.provider !== 'local') continue
+    if (g.routing.proxy === 'haproxy' && !onPath('haproxy')) out.push(`${g.group}: routing.proxy is haproxy, but there is no haproxy on PATH here (Debian: apt-get install haproxy)`)
+    if (g.launch === undefined) continue
     const cwd = resolve(g.launch.cwd ?? '.')
     if (!isDirectory(cwd)) {
       out.push(`${g.group}: launch.cwd ${g.launch.cwd ?? '.'} is not a directory here`)
       continue
     }
     const program = g.launch.command[0] ?? ''
-    const found = program.includes('/') ? isExecutable(isAbsolute(program) ? program : join(cwd, program)) : path.split(delimiter).some((dir) => dir !== '' && isExecutable(join(dir, program)))
+    const found = program.includes('/') ? isExecutable(isAbsolute(program) ? program : join(cwd, program)) : onPath(program)
     if (!found) out.push(`${g.group}: launch.command program "${program}" is not ${program.includes('/') ? 'an executable file' : 'on PATH'} here`)
   }
   return out

@@ -120,6 +120,8 @@ global
   nbthread ${input.threads}
   stats socket ${input.adminSocket} mode 600 level admin
   log ring@requests local0
+  # One request in proc.logsample is logged; tide raises it under load (haproxy-core.ts).
+  set-var proc.logsample int(1)
   tune.bufsize ${bufsize}
   tune.maxrewrite ${maxrewrite}
 
@@ -147,6 +149,7 @@ frontend router
   bind ${routing.host.includes(':') ? `[${routing.host}]` : routing.host}:${input.port}
   # One line per request: server slot, status, total ms, ms queued, class.
   log-format "%s %ST %Ta %Tw %[var(txn.class)]"
+  http-request set-log-level silent unless { rand,mod(proc.logsample) eq 0 }
   option forwardfor
   http-request set-header x-forwarded-proto http
   http-request set-header x-request-id %[uuid] unless { req.hdr(x-request-id) -m found }

@@ -70,6 +70,13 @@ for (const c of launchCases) {
   })
 }
 
+test('launch warning: routing.proxy haproxy without haproxy on PATH', () => {
+  const config = parseConfig(`group: web\nlaunch: { command: [node] }\nrouting: { proxy: haproxy }\n${cpu}`, 't.yaml')
+  assert.deepEqual(launchWarnings(config, dirname(process.execPath)), ['web: routing.proxy is haproxy, but there is no haproxy on PATH here (Debian: apt-get install haproxy)'])
+  const withTide = parseConfig(`group: web\nlaunch: { command: [node] }\n${cpu}`, 't.yaml')
+  assert.deepEqual(launchWarnings(withTide, dirname(process.execPath)), [])
+})
+
 test('the example shop config is valid and shows its predictive and vertical settings', () => {
   const config = loadConfig(new URL('../../examples/shop/tide.yaml', import.meta.url).pathname)
   const g = config.groups[0]

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import http from 'node:http'
 import { after, test } from 'node:test'
 import { HaproxyCore, parseLogLine, parseShowStat } from '../../src/router/haproxy-core.ts'
+import type { WindowSample } from '../../src/router/protocol.ts'
 import type { Router } from '../../src/router/router.ts'
 import type { RouterStats } from '../../src/router/stats.ts'
 import { request, routingSpec, startBackend, startRouter, statsWhere, waitFor, type Backend } from './fixtures.ts'
@@ -80,6 +81,42 @@ test('haproxy: a missing binary is a clear error at start', async () => {
   const core = new HaproxyCore({ routing: routingSpec({ proxy: 'haproxy' }), haproxyPath: '/nonexistent/haproxy' }, () => undefined)
   await assert.rejects(core.listen(), /cannot run '\/nonexistent\/haproxy'.*apt-get install haproxy/)
   core.handle({ t: 'stop', graceMs: 0 })
+})
+
+test('haproxy: under load one request in 2^k is logged; totals stay exact, class counts are estimates', async () => {
+  const backend = await startBackend('a')
+  const windows: WindowSample[] = []
+  const core = new HaproxyCore({ routing: routingSpec({ proxy: 'haproxy', workers: 1 }) }, (msg) => {
+    if (msg.t === 'window') windows.push(msg.sample)
+  })
+  cleanups.push(async () => {
+    core.handle({ t: 'stop', graceMs: 0 })
+    await backend.close()
+  })
+  const port = await core.listen()
+  core.handle({ t: 'table', entries: [{ id: 'a', host: '127.0.0.1', port: backend.port, routable: true, draining: false }] })
+  const collect = async (): Promise<void> => {
+    const n = windows.length
+    core.handle({ t: 'collect', seq: n })
+    while (windows.length === n) await new Promise((r) => setTimeout(r, 5))
+  }
+  await collect()
+  const sent = 600
+  let seenSample = 1
+  for (let i = 0; i < sent; i += 50) {
+    await Promise.all(Array.from({ length: 50 }, () => request(port)))
+    // Windows of 50 requests cut within a few ms: hundreds of requests a second, so sampling starts.
+    await collect()
+    seenSample = Math.max(seenSample, core.logSample)
+  }
+  // The last log lines arrive after their requests were counted: collect until the class counts settle.
+  for (let i = 0; i < 20; i++) await collect()
+  assert.ok(seenSample > 1, 'sampling started under load')
+  const sum = (f: (w: WindowSample) => number): number => windows.reduce((n, w) => n + f(w), 0)
+  assert.equal(sum((w) => w.total.requests), sent)
+  assert.equal(sum((w) => w.instances.a?.requests ?? 0), sent)
+  const estimated = sum((w) => w.classes.normal?.requests ?? 0)
+  assert.ok(estimated > sent * 0.5 && estimated < sent * 1.5, `class estimate ${estimated} for ${sent}`)
 })
 
 test('haproxy: proxies with X-Forwarded-For/Proto and a request id', async () => {

@@ -17,8 +17,9 @@ import { Router } from '../src/router/router.ts'
 import { HealthSchema, RoutingSchema } from '../src/spec/schema.ts'
 import { fmt, type Table } from './table.ts'
 
-/** Seconds of each measured wrk run. */
+/** Seconds of each measured wrk run (paced ones: PACED_SECONDS, each paired with a direct run). */
 const RUN_SECONDS = 5
+const PACED_SECONDS = 4
 /** Seconds of wrk against each proxy before the first round: JIT warm-up, pools filled. */
 const WARMUP_SECONDS = 2
 /** Rounds of runs against every proxy in turn; figures are medians over rounds. */
@@ -124,7 +125,7 @@ function wrk(url: string, connections: number, paceScript?: string, seconds = RU
 /** Paced wrk over two URLs at once (one wrk each), for "direct to the backends" at a given total rate. */
 async function pacedPair(urls: readonly string[], totalRps: number, script: string): Promise<WrkResult> {
   const perUrl = Math.max(2, Math.round((totalRps / urls.length) * (PACE_DELAY_MS / 1000)))
-  const results = await Promise.all(urls.map((u) => wrk(u, perUrl, script)))
+  const results = await Promise.all(urls.map((u) => wrk(u, perUrl, script, PACED_SECONDS)))
   return {
     requests: results.reduce((s, r) => s + r.requests, 0),
     rps: results.reduce((s, r) => s + r.rps, 0),
@@ -274,6 +275,8 @@ interface ProxyRuns {
   readonly full: WrkResult[]
   readonly cpu: number[]
   readonly paced: WrkResult[]
+  /** Straight to the backends at the same pace, run just before each of this proxy's paced runs. */
+  readonly direct: WrkResult[]
 }
 
 function median(values: readonly number[]): number {
@@ -300,7 +303,7 @@ function verdicts(tideRuns: readonly ProxyRuns[], value: (r: ProxyRuns) => numbe
 }
 
 /** The two tables from the measurements; every tide row is judged against the goals. */
-function tables(cores: number, runs: readonly ProxyRuns[], direct: readonly WrkResult[]): Table[] {
+function tables(cores: number, runs: readonly ProxyRuns[]): Table[] {
   const [nginx, plain, ...tideRuns] = runs
   if (!nginx || tideRuns.length === 0) throw new Error('bench router: nginx and tide must both have run')
   const rows = runs.map((r) => {
@@ -316,8 +319,9 @@ function tables(cores: number, runs: readonly ProxyRuns[], direct: readonly WrkR
       r.full.reduce((n, f) => n + f.errors, 0),
     ]
   })
+  const direct = runs.flatMap((r) => r.direct)
   const directP99 = direct.map((d) => d.p99Ms)
-  const added = (r: ProxyRuns): number[] => r.paced.map((p, i) => p.p99Ms - (directP99[i] ?? 0))
+  const added = (r: ProxyRuns): number[] => r.paced.map((p, i) => p.p99Ms - (r.direct[i]?.p99Ms ?? 0))
   const latencyRows: (string | number)[][] = [
     ['direct to the two backends', Math.round(median(direct.map((d) => d.rps))), fmt(median(direct.map((d) => d.p50Ms))), fmt(median(directP99)), '-', direct.reduce((n, d) => n + d.errors, 0)],
     ...runs.map((r) => [r.proxy.name, Math.round(median(r.paced.map((p) => p.rps))), fmt(median(r.paced.map((p) => p.p50Ms))), fmt(median(r.paced.map((p) => p.p99Ms))), spread(added(r)), r.paced.reduce((n, p) => n + p.errors, 0)]),
@@ -338,17 +342,18 @@ function tables(cores: number, runs: readonly ProxyRuns[], direct: readonly WrkR
       ],
     },
     {
-      title: `Router added latency at about half of nginx's rate (wrk paced: ${PACE_DELAY_MS} ms delay per request, ${ROUNDS} interleaved rounds)`,
+      title: `Router added latency at about half of nginx's rate (wrk paced: ${PACE_DELAY_MS} ms delay per request, -d${PACED_SECONDS}s, ${ROUNDS} interleaved rounds, each run paired with a direct one)`,
       columns: ['path', 'requests/s', 'p50 ms', 'p99 ms', 'p99 added ms (range)', 'errors'],
       rows: latencyRows,
-      notes: [`Goal: p99 added by tide < 2 ms. Measured: ${verdicts(tideRuns, addedMs, (v) => v < 2, ' ms')}. p99 added = the proxy's p99 minus the p99 of going straight to the backends at the same rate, in the same round.`],
+      notes: [`Goal: p99 added by tide < 2 ms. Measured: ${verdicts(tideRuns, addedMs, (v) => v < 2, ' ms')}. p99 added = the proxy's p99 minus the p99 of going straight to the backends at the same pace in the run just before it; the median over rounds.`],
     },
   ]
 }
 
 /**
- * Starts the backends, nginx, the plain Node proxy and tide's router (one worker per
- * core, then one in-process) in front of them; all stay up for the whole bench.
+ * Starts the backends, nginx, the plain Node proxy and tide's router in front of them:
+ * its Node proxy with one worker per core and in-process, then routing.proxy haproxy
+ * with one thread per core and one thread. All stay up for the whole bench.
  */
 async function startProxies(dir: string, backendPorts: readonly number[], cores: number, children: ChildProcess[], routers: Router[]): Promise<Proxy[]> {
   for (const p of backendPorts) await startBackend(p, children)
@@ -359,13 +364,18 @@ async function startProxies(dir: string, backendPorts: readonly number[], cores:
   const plainPort = await freePort()
   const plainProcess = await startNodeScript(PLAIN_NODE_PROXY, [plainPort, ...backendPorts], children)
   for (const workers of [...new Set([cores, 1])]) routers.push(await startTide(workers, backendPorts))
-  routers.push(await startTide(0, backendPorts, 'haproxy'))
+  const haproxyThreads = [...new Set([cores, 1])]
+  for (const threads of haproxyThreads) routers.push(await startTide(threads, backendPorts, 'haproxy'))
   // Every child started so far (backends, nginx, the plain proxy) is not tide; tide's cluster workers are.
   const notTide = new Set(children.map((c) => c.pid ?? -1))
   return [
     { name: 'nginx (worker_processes auto, keepalive)', url: `http://127.0.0.1:${nginxPort}/`, cpuRoot: nginxProcess.pid ?? -1, exclude: new Set() },
     { name: 'plain Node proxy (node:http + undici Pool, nothing else)', url: `http://127.0.0.1:${plainPort}/`, cpuRoot: plainProcess.pid ?? -1, exclude: new Set() },
-    ...routers.map((r, i) => ({ name: i === routers.length - 1 ? `tide router, HAProxy (${cores} threads)` : `tide router, ${r.workers} worker${r.workers === 1 ? '' : 's'}`, url: `http://127.0.0.1:${r.port}/`, cpuRoot: process.pid, exclude: notTide })),
+    ...routers.map((r, i) => {
+      const threads = haproxyThreads[i - (routers.length - haproxyThreads.length)]
+      const name = threads === undefined ? `tide router, ${r.workers} worker${r.workers === 1 ? '' : 's'}` : `tide router, HAProxy (${threads} thread${threads === 1 ? '' : 's'})`
+      return { name, url: `http://127.0.0.1:${r.port}/`, cpuRoot: process.pid, exclude: notTide }
+    }),
   ]
 }
 
@@ -382,7 +392,7 @@ export async function run(): Promise<Table[]> {
     const backendPorts = [await freePort(), await freePort()]
     const cores = (await import('node:os')).availableParallelism()
     const proxies = await startProxies(dir, backendPorts, cores, children, routers)
-    const runs: ProxyRuns[] = proxies.map((proxy) => ({ proxy, full: [], cpu: [], paced: [] }))
+    const runs: ProxyRuns[] = proxies.map((proxy) => ({ proxy, full: [], cpu: [], paced: [], direct: [] }))
     for (const p of proxies) await wrk(p.url, CONNECTIONS, undefined, WARMUP_SECONDS)
     for (let round = 0; round < ROUNDS; round++) {
       for (const r of runs) {
@@ -392,12 +402,14 @@ export async function run(): Promise<Table[]> {
       }
     }
     const halfOfNginx = median(runs[0]?.full.map((f) => f.rps) ?? []) / 2
-    const direct: WrkResult[] = []
+    const backends = backendPorts.map((p) => `http://127.0.0.1:${p}/`)
     for (let round = 0; round < ROUNDS; round++) {
-      direct.push(await pacedPair(backendPorts.map((p) => `http://127.0.0.1:${p}/`), halfOfNginx, pace))
-      for (const r of runs) r.paced.push(await pacedPair([r.proxy.url], halfOfNginx, pace))
+      for (const r of runs) {
+        r.direct.push(await pacedPair(backends, halfOfNginx, pace))
+        r.paced.push(await pacedPair([r.proxy.url], halfOfNginx, pace))
+      }
     }
-    return tables(cores, runs, direct)
+    return tables(cores, runs)
   } finally {
     for (const r of routers) await r.stop({ graceMs: 0 }).catch(() => undefined)
     for (const c of children) if (c.exitCode === null) c.kill('SIGTERM')

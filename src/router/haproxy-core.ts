@@ -30,6 +30,7 @@ import { BACKEND, haproxyConfig, SLOT_PREFIX } from './haproxy-config.ts'
 import { LatencyHistogram } from './latency-histogram.ts'
 import { resolveClasses } from './priority-classes.ts'
 import type { CounterSample, FromCore, TableEntry, ToCore, WindowSample } from './protocol.ts'
+import { TrafficCounters } from './stats.ts'
 
 /** What the HAProxy core needs: the group's routing section, and the haproxy binary. */
 export interface HaproxyCoreOptions {
@@ -133,23 +134,6 @@ export function parseLogLine(line: string): LoggedRequest | undefined {
   return { slot, status: n[0] ?? 0, totalMs: n[1] ?? 0, queuedMs: n[2] ?? 0, className: cls }
 }
 
-/** Log-derived counters of one class or the total during a window. */
-class LoggedCounters {
-  requests = 0
-  errors = 0
-  shed = 0
-  readonly latency = new LatencyHistogram()
-
-  cut(inFlight: number, queued: number): CounterSample {
-    const s: CounterSample = { requests: this.requests, errors: this.errors, shed: this.shed, inFlight, queued, latency: this.latency.toSparse() }
-    this.requests = 0
-    this.errors = 0
-    this.shed = 0
-    this.latency.reset()
-    return s
-  }
-}
-
 /** One server slot and the instance in it. */
 interface Slot {
   readonly name: string
@@ -177,8 +161,8 @@ export class HaproxyCore {
   readonly #adminSocket: string
   readonly #config: string
   readonly #onExit: ((e: { code: number | null; signal: string | null }) => void) | undefined
-  readonly #classes = new Map<string, LoggedCounters>()
-  readonly #total = new LoggedCounters()
+  readonly #classes = new Map<string, TrafficCounters>()
+  readonly #total = new TrafficCounters()
   #log: net.Server | undefined
   #process: ChildProcess | undefined
   #exited: Promise<void> = Promise.resolve()
@@ -207,7 +191,7 @@ export class HaproxyCore {
       latency: new LatencyHistogram(),
       inFlight: 0,
     }))
-    for (const c of resolveClasses(options.routing.classes)) this.#classes.set(c.name, new LoggedCounters())
+    for (const c of resolveClasses(options.routing.classes)) this.#classes.set(c.name, new TrafficCounters())
     this.#dir = mkdtempSync(join(tmpdir(), 'tide-haproxy-'))
     this.#adminSocket = join(this.#dir, 'admin.sock')
     this.#config = join(this.#dir, 'haproxy.cfg')
@@ -476,10 +460,12 @@ export class HaproxyCore {
       this.#passive(slot, failures, successes)
     }
     const classes: Record<string, CounterSample> = {}
-    for (const [name, c] of this.#classes) classes[name] = c.cut(0, 0)
+    for (const [name, c] of this.#classes) classes[name] = c.cut()
     // Requests and errors of the total are HAProxy's exact counters; shedding and latency come from the log lines.
     const counted = Object.values(instances)
-    const logged = this.#total.cut(inFlight, queued)
+    this.#total.inFlight = inFlight
+    this.#total.queued = queued
+    const logged = this.#total.cut()
     const total: CounterSample = { ...logged, requests: counted.reduce((n, c) => n + c.requests, 0), errors: counted.reduce((n, c) => n + c.errors, 0) }
     const sample: WindowSample = { startMs: this.#windowStartMs, endMs, total, instances, classes }
     this.#adjustLogSample((total.requests + total.shed) / Math.max(0.001, (endMs - this.#windowStartMs) / 1000))

@@ -141,15 +141,7 @@ export class Router extends EventEmitter<RouterEvents> {
     const core = new ProxyCore({ routing: this.#routing, cores: 1, ...(this.#random ? { random: this.#random } : {}) }, (msg) => {
       this.#onCoreMessage(0, msg)
     })
-    this.#cores = [
-      {
-        send: (msg) => {
-          core.handle(msg)
-        },
-        worker: undefined,
-      },
-    ]
-    return core.listen()
+    return this.#listenInProcess(core)
   }
 
   /** routing.proxy haproxy: one core that drives an HAProxy process (its threads: routing.workers, 0 = one per core). */
@@ -165,6 +157,11 @@ export class Router extends EventEmitter<RouterEvents> {
         this.#onCoreMessage(0, msg)
       },
     )
+    return this.#listenInProcess(core)
+  }
+
+  /** The one core of this process: messages to it are function calls. */
+  #listenInProcess(core: { handle(msg: ToCore): void; listen(): Promise<number> }): Promise<number> {
     this.#cores = [
       {
         send: (msg) => {

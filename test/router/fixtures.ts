@@ -87,6 +87,26 @@ export async function startRouter(backends: readonly Backend[], options: Partial
   return router
 }
 
+/** Backends named `names` and a router in front of them; stopping both is pushed onto `cleanups`. */
+export async function routerWithBackends(names: readonly string[], options: Parameters<typeof startRouter>[1], cleanups: (() => Promise<void>)[]): Promise<{ router: Router; backends: Backend[] }> {
+  const backends = await Promise.all(names.map((n) => startBackend(n)))
+  const router = await startRouter(backends, options)
+  cleanups.push(async () => {
+    await router.stop({ graceMs: 0 })
+    for (const b of backends) await b.close()
+  })
+  return { router, backends }
+}
+
+/** Makes a backend hold every request until released; returns the held responses. */
+export function hold(b: Backend): http.ServerResponse[] {
+  const held: http.ServerResponse[] = []
+  b.handler = (_req, res) => {
+    held.push(res)
+  }
+  return held
+}
+
 /** Resolves when `ready()` holds, checked now and after every health or stats event. */
 export function waitFor(router: Router, ready: () => boolean): Promise<void> {
   return new Promise((resolve) => {

@@ -4,13 +4,12 @@
  * its runtime API and reads its counters and log lines.
  */
 import assert from 'node:assert/strict'
-import http from 'node:http'
 import { after, test } from 'node:test'
 import { HaproxyCore, parseLogLine, parseShowStat } from '../../src/router/haproxy-core.ts'
 import type { WindowSample } from '../../src/router/protocol.ts'
 import type { Router } from '../../src/router/router.ts'
 import type { RouterStats } from '../../src/router/stats.ts'
-import { request, routingSpec, startBackend, startRouter, statsWhere, waitFor, type Backend } from './fixtures.ts'
+import { hold, request, routerWithBackends, routingSpec, startBackend, statsWhere, waitFor, type Backend } from './fixtures.ts'
 
 const cleanups: (() => Promise<void>)[] = []
 after(async () => {
@@ -28,23 +27,9 @@ async function settled(router: Router): Promise<void> {
 }
 
 async function setup(names: readonly string[], routing: Record<string, unknown> = {}): Promise<{ router: Router; backends: Backend[] }> {
-  const backends = await Promise.all(names.map((n) => startBackend(n)))
-  const router = await startRouter(backends, { routing: routingSpec({ proxy: 'haproxy', workers: 1, ...routing }) })
-  await settled(router)
-  cleanups.push(async () => {
-    await router.stop({ graceMs: 0 })
-    for (const b of backends) await b.close()
-  })
-  return { router, backends }
-}
-
-/** Makes a backend hold every request until released; returns the held responses. */
-function hold(b: Backend): http.ServerResponse[] {
-  const held: http.ServerResponse[] = []
-  b.handler = (_req, res) => {
-    held.push(res)
-  }
-  return held
+  const setUp = await routerWithBackends(names, { routing: routingSpec({ proxy: 'haproxy', workers: 1, ...routing }) }, cleanups)
+  await settled(setUp.router)
+  return setUp
 }
 
 /** Sums instance and class request counts over stats windows until `done` holds. */

@@ -4,7 +4,7 @@ import { after, test } from 'node:test'
 import type { Router } from '../../src/router/router.ts'
 import type { RouterStats } from '../../src/router/stats.ts'
 import type { HealthTransition } from '../../src/router/health-checker.ts'
-import { healthSpec, request, routingSpec, startBackend, startRouter, statsWhere, type Backend, type Reply } from './fixtures.ts'
+import { healthSpec, hold, request, routerWithBackends, routingSpec, startBackend, startRouter, statsWhere, type Backend, type Reply } from './fixtures.ts'
 
 const cleanups: (() => Promise<void>)[] = []
 after(async () => {
@@ -12,23 +12,8 @@ after(async () => {
 })
 
 /** Backends and a router that are stopped after the tests. */
-async function setup(names: readonly string[], options: Parameters<typeof startRouter>[1] = {}): Promise<{ router: Router; backends: Backend[] }> {
-  const backends = await Promise.all(names.map((n) => startBackend(n)))
-  const router = await startRouter(backends, options)
-  cleanups.push(async () => {
-    await router.stop({ graceMs: 0 })
-    for (const b of backends) await b.close()
-  })
-  return { router, backends }
-}
-
-/** Makes a backend hold every request until released; returns the held responses. */
-function hold(b: Backend): http.ServerResponse[] {
-  const held: http.ServerResponse[] = []
-  b.handler = (_req, res) => {
-    held.push(res)
-  }
-  return held
+function setup(names: readonly string[], options: Parameters<typeof startRouter>[1] = {}): Promise<{ router: Router; backends: Backend[] }> {
+  return routerWithBackends(names, options, cleanups)
 }
 
 /** Resolves with the next health transition that satisfies `pred`. */

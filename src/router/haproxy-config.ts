@@ -8,7 +8,7 @@
  * the servers here are empty slots (a server-template, all in maintenance) without
  * HAProxy's own checks. What tide's proxy does per request is written as HAProxy rules:
  * X-Forwarded-For/Proto, the request id, priority classes and shedding, the body
- * limit, retries, and the error answers with their TIDE_ERR_ROUTER_* codes.
+ * limit, retries, and the error answers with the same codes as tide's proxy (docs/errors.md).
  */
 import type { RoutingSpec } from '../spec/schema.ts'
 import { RouterError } from './errors.ts'

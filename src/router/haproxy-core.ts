@@ -53,6 +53,8 @@ const LOG_LINES_PER_SECOND = 250
 
 /** How often draining and retired slots are polled for their last request. */
 const DRAIN_POLL_MS = 100
+/** How long after a failed restart HAProxy is started again. */
+const RESPAWN_DELAY_MS = 1000
 /** How long start waits for HAProxy to answer on its runtime API socket. */
 const START_TIMEOUT_MS = 10_000
 
@@ -258,8 +260,22 @@ export class HaproxyCore {
       slot.lastFailures = 0
       slot.lastSuccesses = 0
     }
+    this.#respawn()
+  }
+
+  /** Starts HAProxy again and puts every slot back; a start that fails is tried again a second later. */
+  #respawn(): void {
     this.#enqueue(async () => {
-      await this.#spawn()
+      try {
+        await this.#spawn()
+      } catch {
+        if (!this.#stopping) {
+          setTimeout(() => {
+            this.#respawn()
+          }, RESPAWN_DELAY_MS).unref()
+        }
+        return
+      }
       const commands: string[] = []
       for (const slot of this.#slots) {
         if (!slot.entry) continue

@@ -54,7 +54,7 @@ export const command: Command = {
     const alerts = new WebhookAlerts({ groups: config.groups, log: runtime.store })
     runtime.addEventSink(alerts)
     sampler.start((id) => runtime.processOf(id))
-    for (const e of runtime.endpoints()) io.stdout.write(`${e.group}: routing ${e.url}\n`)
+    for (const e of runtime.endpoints()) io.stdout.write(`${e.group}: routing ${e.url}${e.proxy === 'haproxy' ? ' (through HAProxy)' : ''}\n`)
     runtime.run()
     const sig = await untilSignal()
     const keep = args.boolean('keep-instances')

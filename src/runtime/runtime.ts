@@ -173,8 +173,8 @@ export class Runtime {
   }
 
   /** Where each group's router listens. */
-  endpoints(): { group: string; url: string }[] {
-    return this.#opts.config.groups.map((g) => ({ group: g.group, url: `http://${g.routing.host}:${this.routers.get(g.group)?.port ?? g.routing.listen}` }))
+  endpoints(): { group: string; url: string; proxy: 'tide' | 'haproxy' }[] {
+    return this.#opts.config.groups.map((g) => ({ group: g.group, url: `http://${g.routing.host}:${this.routers.get(g.group)?.port ?? g.routing.listen}`, proxy: g.routing.proxy }))
   }
 
   /** One reconcile, then the routing tables and metric history follow it. */

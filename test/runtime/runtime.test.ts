@@ -74,8 +74,9 @@ async function scaleOutAndIn(routing: Record<string, unknown>, { max, rate, outT
     rt.run()
     await waitFor('the first instance', () => serving(rt).length >= 1)
     const [endpoint] = rt.endpoints()
+    assert.equal(endpoint?.proxy, routing.proxy ?? 'tide')
     let current = rate
-    const load = runLoad({ url: endpoint?.url ?? '', rate: () => current, durationSeconds: 240, mix: SHOPPING, signal: abort.signal })
+    const load = runLoad({ url: endpoint.url, rate: () => current, durationSeconds: 240, mix: SHOPPING, signal: abort.signal })
     await waitFor(`scale-out to ${outTo} or more`, () => serving(rt).length >= outTo)
     current = 3
     await waitFor('scale-in back to 1', () => (rt.controller.status('shop')?.instances.length ?? 0) === 1)

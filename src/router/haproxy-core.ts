@@ -24,7 +24,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { RoutingSpec } from '../spec/schema.ts'
+import { HAPROXY_MAX_INSTANCES, type RoutingSpec } from '../spec/schema.ts'
 import { RouterError } from './errors.ts'
 import { BACKEND, haproxyConfig, SLOT_PREFIX } from './haproxy-config.ts'
 import { LatencyHistogram } from './latency-histogram.ts'
@@ -37,7 +37,7 @@ export interface HaproxyCoreOptions {
   readonly routing: RoutingSpec
   /** The haproxy executable; `haproxy` on the PATH by default. */
   readonly haproxyPath?: string
-  /** Server slots (instances behind the router at once); 128 by default. */
+  /** Server slots (instances behind the router at once); twice HAPROXY_MAX_INSTANCES by default. */
   readonly slots?: number
   /** Called when HAProxy died and is being started again. */
   readonly onExit?: (e: { code: number | null; signal: string | null }) => void
@@ -180,7 +180,7 @@ export class HaproxyCore {
     this.#routing = options.routing
     this.#send = send
     this.#haproxyPath = options.haproxyPath ?? 'haproxy'
-    const slots = options.slots ?? 128
+    const slots = options.slots ?? 2 * HAPROXY_MAX_INSTANCES
     this.#slots = Array.from({ length: slots }, (_, i) => ({
       name: `${SLOT_PREFIX}${i + 1}`,
       entry: undefined,

@@ -60,6 +60,12 @@ export const RoutingLimitsSchema = z.strictObject({
   requestTimeoutSeconds: positive.default(30),
 })
 
+/**
+ * Instances one group may have with routing.proxy haproxy. Its server slots are twice as
+ * many, so that a resize (new sizes launched before old ones drain) never runs out.
+ */
+export const HAPROXY_MAX_INSTANCES = 128
+
 export const RoutingSchema = z.strictObject({
   listen: z.number().int().min(0).max(65535).default(8080),
   host: z.string().default('127.0.0.1'),
@@ -289,6 +295,10 @@ export const GroupSchema = z
   .refine((g) => g.provider !== 'local' || g.launch !== undefined, {
     message: 'a group with provider local needs launch.command',
     path: ['launch'],
+  })
+  .refine((g) => g.routing.proxy !== 'haproxy' || g.replicas.max <= HAPROXY_MAX_INSTANCES, {
+    message: `routing.proxy haproxy routes at most ${HAPROXY_MAX_INSTANCES} instances: lower replicas.max`,
+    path: ['replicas', 'max'],
   })
 
 const QuotaLimitsSchema = z.strictObject({

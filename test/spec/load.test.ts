@@ -98,6 +98,11 @@ const badCases = [
     want: ['t.yaml:1:1: launch: a group with provider local needs launch.command'],
   },
   {
+    name: 'routing.proxy haproxy caps replicas.max',
+    text: 'group: a\nlaunch: { command: [node] }\nreplicas: { max: 200 }\nrouting: { proxy: haproxy }\n',
+    want: ['t.yaml:3:18: replicas.max: routing.proxy haproxy routes at most 128 instances: lower replicas.max'],
+  },
+  {
     name: 'min above max',
     text: 'group: a\nprovider: sim\nreplicas: { min: 5, max: 3 }\n',
     want: ['t.yaml:3:18: replicas.min: must not exceed replicas.max'],

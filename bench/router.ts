@@ -306,9 +306,9 @@ function verdicts(tideRuns: readonly ProxyRuns[], value: (r: ProxyRuns) => numbe
 function tables(cores: number, runs: readonly ProxyRuns[]): Table[] {
   const [nginx, plain, ...tideRuns] = runs
   if (!nginx || tideRuns.length === 0) throw new Error('bench router: nginx and tide must both have run')
+  const nginxUs = nginx.full.map((f, i) => perRequestUs(nginx.cpu[i] ?? 0, f))
   const rows = runs.map((r) => {
     const us = r.full.map((f, i) => perRequestUs(r.cpu[i] ?? 0, f))
-    const nginxUs = nginx.full.map((f, i) => perRequestUs(nginx.cpu[i] ?? 0, f))
     return [
       r.proxy.name,
       Math.round(median(r.full.map((f) => f.rps))),
@@ -363,19 +363,23 @@ async function startProxies(dir: string, backendPorts: readonly number[], cores:
   await waitListening(nginxPort, 10_000)
   const plainPort = await freePort()
   const plainProcess = await startNodeScript(PLAIN_NODE_PROXY, [plainPort, ...backendPorts], children)
-  for (const workers of [...new Set([cores, 1])]) routers.push(await startTide(workers, backendPorts))
-  const haproxyThreads = [...new Set([cores, 1])]
-  for (const threads of haproxyThreads) routers.push(await startTide(threads, backendPorts, 'haproxy'))
+  const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`
+  const tide: { name: string; router: Router }[] = []
+  const counts = [...new Set([cores, 1])]
+  const start = async (name: string, started: Promise<Router>): Promise<void> => {
+    const router = await started
+    // In `routers` at once, so that the caller stops it even if a later one fails to start.
+    routers.push(router)
+    tide.push({ name, router })
+  }
+  for (const workers of counts) await start(`tide router, ${plural(workers, 'worker')}`, startTide(workers, backendPorts))
+  for (const threads of counts) await start(`tide router, HAProxy (${plural(threads, 'thread')})`, startTide(threads, backendPorts, 'haproxy'))
   // Every child started so far (backends, nginx, the plain proxy) is not tide; tide's cluster workers are.
   const notTide = new Set(children.map((c) => c.pid ?? -1))
   return [
     { name: 'nginx (worker_processes auto, keepalive)', url: `http://127.0.0.1:${nginxPort}/`, cpuRoot: nginxProcess.pid ?? -1, exclude: new Set() },
     { name: 'plain Node proxy (node:http + undici Pool, nothing else)', url: `http://127.0.0.1:${plainPort}/`, cpuRoot: plainProcess.pid ?? -1, exclude: new Set() },
-    ...routers.map((r, i) => {
-      const threads = haproxyThreads[i - (routers.length - haproxyThreads.length)]
-      const name = threads === undefined ? `tide router, ${r.workers} worker${r.workers === 1 ? '' : 's'}` : `tide router, HAProxy (${threads} thread${threads === 1 ? '' : 's'})`
-      return { name, url: `http://127.0.0.1:${r.port}/`, cpuRoot: process.pid, exclude: notTide }
-    }),
+    ...tide.map(({ name, router }) => ({ name, url: `http://127.0.0.1:${router.port}/`, cpuRoot: process.pid, exclude: notTide })),
   ]
 }
 

@@ -62,8 +62,9 @@ function ms(seconds: number): string {
  * it rejects requests whose headers do not fit in bufsize − maxrewrite.
  */
 function buffers(maxHeaderBytes: number): { bufsize: number; maxrewrite: number } {
-  const maxrewrite = 1024
-  return { bufsize: Math.max(16384, maxHeaderBytes + maxrewrite), maxrewrite: Math.max(maxrewrite, Math.max(16384, maxHeaderBytes + maxrewrite) - maxHeaderBytes) }
+  // At least 1 KiB stays free for HAProxy's own header rewrites.
+  const bufsize = Math.max(16384, maxHeaderBytes + 1024)
+  return { bufsize, maxrewrite: bufsize - maxHeaderBytes }
 }
 
 /** The admission rules (priority classes, shedding, the body limit) of the frontend. */

@@ -22,8 +22,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
-import { availableParallelism, tmpdir } from 'node:os'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { findFreePort } from '../providers/local/free-port.ts'
 import { HAPROXY_MAX_INSTANCES, type RoutingSpec } from '../spec/schema.ts'
 import { RouterError } from './errors.ts'
 import { BACKEND, haproxyConfig, SLOT_PREFIX } from './haproxy-config.ts'
@@ -35,6 +36,8 @@ import { TrafficCounters } from './stats.ts'
 /** What the HAProxy core needs: the group's routing section, and the haproxy binary. */
 export interface HaproxyCoreOptions {
   readonly routing: RoutingSpec
+  /** HAProxy's threads (the router resolves routing.workers 0 to one per core). */
+  readonly threads: number
   /** The haproxy executable; `haproxy` on the PATH by default. */
   readonly haproxyPath?: string
   /** Server slots (instances behind the router at once); twice HAPROXY_MAX_INSTANCES by default. */
@@ -150,7 +153,6 @@ interface Slot {
   /** Failures in stats windows without a success since the last success. */
   failureRun: number
   readonly latency: LatencyHistogram
-  inFlight: number
 }
 
 /** The HAProxy proxy core. Create, `listen()`, then feed it `handle(message)`; it reports through `send`. */
@@ -158,6 +160,7 @@ export class HaproxyCore {
   readonly #routing: RoutingSpec
   readonly #send: (msg: FromCore) => void
   readonly #haproxyPath: string
+  readonly #threads: number
   readonly #slots: Slot[]
   readonly #dir: string
   readonly #adminSocket: string
@@ -180,6 +183,7 @@ export class HaproxyCore {
     this.#routing = options.routing
     this.#send = send
     this.#haproxyPath = options.haproxyPath ?? 'haproxy'
+    this.#threads = options.threads
     const slots = options.slots ?? 2 * HAPROXY_MAX_INSTANCES
     this.#slots = Array.from({ length: slots }, (_, i) => ({
       name: `${SLOT_PREFIX}${i + 1}`,
@@ -191,7 +195,6 @@ export class HaproxyCore {
       lastSuccesses: 0,
       failureRun: 0,
       latency: new LatencyHistogram(),
-      inFlight: 0,
     }))
     for (const c of resolveClasses(options.routing.classes)) this.#classes.set(c.name, new TrafficCounters())
     this.#dir = mkdtempSync(join(tmpdir(), 'tide-haproxy-'))
@@ -208,9 +211,9 @@ export class HaproxyCore {
   /** Writes the configuration, starts HAProxy and the log receiver; resolves with the port once HAProxy answers. */
   async listen(): Promise<number> {
     const logPort = await this.#startLogReceiver()
-    const port = this.#routing.listen === 0 ? await freePort(this.#routing.host) : this.#routing.listen
-    const threads = this.#routing.workers === 0 ? availableParallelism() : this.#routing.workers
-    writeFileSync(this.#config, haproxyConfig({ routing: this.#routing, port, adminSocket: this.#adminSocket, logPort, threads, slots: this.#slots.length }))
+    // HAProxy needs a port number, not 0.
+    const port = this.#routing.listen === 0 ? await findFreePort(this.#routing.host) : this.#routing.listen
+    writeFileSync(this.#config, haproxyConfig({ routing: this.#routing, port, adminSocket: this.#adminSocket, logPort, threads: this.#threads, slots: this.#slots.length }))
     await this.#spawn()
     this.#drainPoll = setInterval(this.#pollDrains, DRAIN_POLL_MS)
     this.#drainPoll.unref()
@@ -400,6 +403,13 @@ export class HaproxyCore {
     commands.push(`set server ${BACKEND}/${slot.name} state maint`)
   }
 
+  /** The slot HAProxy calls `name` (`s1` is the first), undefined for any other name (`<NOSRV>`). */
+  #slotNamed(name: string): Slot | undefined {
+    if (!name.startsWith(SLOT_PREFIX)) return undefined
+    const slot = this.#slots[Number(name.slice(SLOT_PREFIX.length)) - 1]
+    return slot?.name === name ? slot : undefined
+  }
+
   #enqueue(task: () => Promise<unknown>): void {
     this.#chain = this.#chain.then(task).catch(() => undefined)
   }
@@ -410,7 +420,7 @@ export class HaproxyCore {
     this.#enqueue(async () => {
       const { servers } = parseShowStat(await runtimeCommand(this.#adminSocket, ['show stat']))
       for (const stat of servers) {
-        const slot = this.#slots.find((s) => s.name === stat.slot)
+        const slot = this.#slotNamed(stat.slot)
         if (!slot?.entry || stat.scur > 0 || stat.qcur > 0) continue
         if (slot.retired) {
           this.#send({ t: 'drained', id: slot.entry.id })
@@ -448,7 +458,7 @@ export class HaproxyCore {
         c.latency.record(Math.max(0, r.totalMs))
       }
     }
-    const slot = this.#slots.find((s) => s.name === r.slot)
+    const slot = this.#slotNamed(r.slot)
     if (slot?.entry) slot.latency.record(Math.max(0, r.totalMs - Math.max(0, r.queuedMs)))
   }
 
@@ -459,7 +469,7 @@ export class HaproxyCore {
     let inFlight = 0
     let queued = backendQueue
     for (const stat of servers) {
-      const slot = this.#slots.find((s) => s.name === stat.slot)
+      const slot = this.#slotNamed(stat.slot)
       if (!slot) continue
       const requests = Math.max(0, stat.stot - slot.lastStot)
       const failures = Math.max(0, stat.failures - slot.lastFailures)
@@ -467,7 +477,6 @@ export class HaproxyCore {
       slot.lastStot = stat.stot
       slot.lastFailures = stat.failures
       slot.lastSuccesses = stat.successes
-      slot.inFlight = stat.scur
       if (!slot.entry) continue
       inFlight += stat.scur
       queued += stat.qcur
@@ -529,19 +538,4 @@ export class HaproxyCore {
     rmSync(this.#dir, { recursive: true, force: true })
     this.#send({ t: 'stopped' })
   }
-}
-
-/** A free TCP port on host (HAProxy needs a port number, not 0). */
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer()
-    srv.once('error', reject)
-    srv.listen(0, host, () => {
-      const address = srv.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      srv.close(() => {
-        resolve(port)
-      })
-    })
-  })
 }

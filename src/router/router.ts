@@ -123,9 +123,11 @@ export class Router extends EventEmitter<RouterEvents> {
     if (this.#state !== 'new') throw new RouterError('TIDE_ERR_ROUTER_USAGE', `Router.start() called when ${this.#state}`)
     this.#state = 'starting'
     const haproxy = this.#routing.proxy === 'haproxy'
-    this.#coreCount = haproxy ? 1 : this.#routing.workers === 0 ? availableParallelism() : this.#routing.workers
+    // Node proxy cores, or HAProxy's threads (then one core drives it).
+    const parallel = this.#routing.workers === 0 ? availableParallelism() : this.#routing.workers
+    this.#coreCount = haproxy ? 1 : parallel
     try {
-      this.#port = haproxy ? await this.#startHaproxy() : this.#coreCount === 1 ? await this.#startInProcess() : await this.#startCluster()
+      this.#port = haproxy ? await this.#startHaproxy(parallel) : this.#coreCount === 1 ? await this.#startInProcess() : await this.#startCluster()
     } catch (err) {
       await this.#stopCores(0)
       this.#state = 'stopped'
@@ -145,10 +147,11 @@ export class Router extends EventEmitter<RouterEvents> {
   }
 
   /** routing.proxy haproxy: one core that drives an HAProxy process (its threads: routing.workers, 0 = one per core). */
-  async #startHaproxy(): Promise<number> {
+  async #startHaproxy(threads: number): Promise<number> {
     const core = new HaproxyCore(
       {
         routing: this.#routing,
+        threads,
         onExit: ({ code, signal }) => {
           if (this.#state === 'running') this.emit('worker-exit', { index: 0, code, signal })
         },

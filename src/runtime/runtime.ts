@@ -173,7 +173,7 @@ export class Runtime {
   }
 
   /** Where each group's router listens. */
-  endpoints(): { group: string; url: string; proxy: 'tide' | 'haproxy' }[] {
+  endpoints(): { group: string; url: string; proxy: GroupSpec['routing']['proxy'] }[] {
     return this.#opts.config.groups.map((g) => ({ group: g.group, url: `http://${g.routing.host}:${this.routers.get(g.group)?.port ?? g.routing.listen}`, proxy: g.routing.proxy }))
   }
 

@@ -63,7 +63,7 @@ test('parses show stat and log lines', () => {
 })
 
 test('haproxy: a missing binary is a clear error at start', async () => {
-  const core = new HaproxyCore({ routing: routingSpec({ proxy: 'haproxy' }), haproxyPath: '/nonexistent/haproxy' }, () => undefined)
+  const core = new HaproxyCore({ routing: routingSpec({ proxy: 'haproxy' }), threads: 1, haproxyPath: '/nonexistent/haproxy' }, () => undefined)
   await assert.rejects(core.listen(), /cannot run '\/nonexistent\/haproxy'.*apt-get install haproxy/)
   core.handle({ t: 'stop', graceMs: 0 })
 })
@@ -71,7 +71,7 @@ test('haproxy: a missing binary is a clear error at start', async () => {
 test('haproxy: under load one request in 2^k is logged; totals stay exact, class counts are estimates', async () => {
   const backend = await startBackend('a')
   const windows: WindowSample[] = []
-  const core = new HaproxyCore({ routing: routingSpec({ proxy: 'haproxy', workers: 1 }) }, (msg) => {
+  const core = new HaproxyCore({ routing: routingSpec({ proxy: 'haproxy', workers: 1 }), threads: 1 }, (msg) => {
     if (msg.t === 'window') windows.push(msg.sample)
   })
   cleanups.push(async () => {

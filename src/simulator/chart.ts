@@ -342,6 +342,13 @@ function duration(seconds: number): string {
   return `${+(seconds / 3600).toFixed(1)} h`
 }
 
+/** The largest value in the arrays, or 1 when there is none above 0 (a scale needs a non-empty domain). */
+function topOf(...arrays: Float64Array[]): number {
+  let top = 0
+  for (const a of arrays) for (const v of a) if (v > top) top = v
+  return top > 0 ? top : 1
+}
+
 /**
  * The Vega spec of the chart (see the module comment). Time is in minutes for runs up to
  * 3 hours, else in hours. When a bucket holds one step, load has no band and its line is
@@ -354,7 +361,7 @@ export function chartSpec(s: ChartSeries, result: SimulationResult): vega.Spec {
   const loadNames = perStep ? [CHART_SERIES.load] : [CHART_SERIES.loadMean, CHART_SERIES.loadRange]
   const xTitle = `${hours ? 'hours' : 'minutes'} from start · ${perStep ? `one point per ${duration(s.bucketSeconds)} step` : `one point per ${duration(s.bucketSeconds)} bucket: lines are bucket means`}`
   const pct = (result.sloViolationRatio * 100).toFixed(2)
-  const subtitle = `${result.instanceHours.toFixed(1)} instance-hours (oracle ${result.oracleInstanceHours.toFixed(1)}, ×${result.costRatio.toFixed(2)}) · SLO violated ${pct}% of the time · ${Math.round(result.failedRequests)} failed requests`
+  const subtitle = `${result.instanceHours.toFixed(1)} instance-hours (oracle ${result.oracleInstanceHours.toFixed(1)}, ×${result.costRatio.toFixed(2)}) · SLO violated ${pct}% of the time · ${Math.round(result.failedRequests).toLocaleString('en-US')} failed requests`
   const yShareTop = LAYOUT.strip + 2
   return {
     $schema: 'https://vega.github.io/schema/vega/v5.json',
@@ -367,8 +374,9 @@ export function chartSpec(s: ChartSeries, result: SimulationResult): vega.Spec {
     data: chartData(s, unit),
     scales: [
       { name: 'x', type: 'linear', domain: [0, result.durationSeconds / unit], range: [0, LAYOUT.width], zero: true },
-      { name: 'yRps', type: 'linear', domain: { data: 'load', fields: ['max', 'capacity'] }, range: [LAYOUT.rps, 0], nice: true, zero: true },
-      { name: 'yInstances', type: 'linear', domain: { data: 'load', field: 'instances' }, range: [LAYOUT.instances, 0], nice: true, zero: true },
+      // Explicit domains from 0: the load's max (not its mean) sets the top, and an empty run still has a scale.
+      { name: 'yRps', type: 'linear', domain: [0, topOf(s.offeredMaxRps, s.capacityRps)], range: [LAYOUT.rps, 0], nice: true },
+      { name: 'yInstances', type: 'linear', domain: [0, topOf(s.instancesBilled)], range: [LAYOUT.instances, 0], nice: true },
       { name: 'yShare', type: 'linear', domain: [0, 1], range: [LAYOUT.violation, yShareTop] },
       { name: 'colorRps', type: 'ordinal', domain: [...loadNames, CHART_SERIES.capacity], range: [COLORS.load, ...(perStep ? [] : [COLORS.loadRange]), COLORS.capacity] },
       { name: 'colorInstances', type: 'ordinal', domain: [CHART_SERIES.instances], range: [COLORS.instances] },

@@ -360,8 +360,11 @@ export function chartSpec(s: ChartSeries, result: SimulationResult): vega.Spec {
   const perStep = s.bucketSeconds <= result.tickSeconds
   const loadNames = perStep ? [CHART_SERIES.load] : [CHART_SERIES.loadMean, CHART_SERIES.loadRange]
   const xTitle = `${hours ? 'hours' : 'minutes'} from start · ${perStep ? `one point per ${duration(s.bucketSeconds)} step` : `one point per ${duration(s.bucketSeconds)} bucket: lines are bucket means`}`
-  const pct = (result.sloViolationRatio * 100).toFixed(2)
-  const subtitle = `${result.instanceHours.toFixed(1)} instance-hours (oracle ${result.oracleInstanceHours.toFixed(1)}, ×${result.costRatio.toFixed(2)}) · SLO violated ${pct}% of the time · ${Math.round(result.failedRequests).toLocaleString('en-US')} failed requests`
+  // A violated second must not read as 0.00 %.
+  const pctValue = result.sloViolationRatio * 100
+  const pct = pctValue === 0 || pctValue >= 0.01 ? pctValue.toFixed(2) : '< 0.01'
+  const violatedSeconds = Math.round(result.sloViolationSeconds).toLocaleString('en-US')
+  const subtitle = `${result.instanceHours.toFixed(1)} instance-hours (oracle ${result.oracleInstanceHours.toFixed(1)}, ×${result.costRatio.toFixed(2)}) · SLO violated ${pct} % of the time (${violatedSeconds} s) · ${Math.round(result.failedRequests).toLocaleString('en-US')} failed requests`
   const yShareTop = LAYOUT.strip + 2
   return {
     $schema: 'https://vega.github.io/schema/vega/v5.json',

@@ -152,3 +152,9 @@ test('a run with no steps still renders a chart with finite scales', async () =>
   assert.match(svg, /^<svg/)
   assert.doesNotMatch(svg, /NaN/)
 })
+
+test('the subtitle does not round one violated second of a long run to 0.00 %', async () => {
+  // 1 s of 600 000 s is 0.00017 %.
+  const svg = await built(600, CHART_MAX_POINTS).toSvg({ ...resultOf(600_000), sloViolationSeconds: 1, sloViolationRatio: 1 / 600_000 })
+  assert.match(svg, /SLO violated &lt; 0\.01 % of the time \(1 s\)/)
+})

@@ -9,6 +9,7 @@ import { appliedHeadroom } from '../engine/policies/slo.ts'
 import { decideFleet } from '../engine/quotas.ts'
 import { emptyHistory, type DecideInput, type Decision, type FleetQuotas, type InstancePhase, type InstanceView, type Signals } from '../engine/types.ts'
 import type { InstanceRecord, Provider } from '../providers/provider.ts'
+import { surgeProjection } from '../forecast/headroom-learner.ts'
 import type { Series } from '../forecast/series.ts'
 import type { GroupSpec, Size } from '../spec/schema.ts'
 import type { Clock } from './clock.ts'
@@ -245,7 +246,7 @@ export class Controller {
       signals,
       nowMs,
       ...(startupMs === undefined ? {} : { startupMs }),
-      ...(fast ? { scaleOutOnly: true, ...this.#fastInsight(spec, rt, nowMs) } : this.#insight(spec, rt, views, signals, nowMs, startupMs)),
+      ...(fast ? { scaleOutOnly: true, ...this.#fastInsight(spec, rt, nowMs, freshRps) } : this.#insight(spec, rt, views, signals, nowMs, startupMs)),
     }
     return { spec, provider, records, phases, views, stored, input }
   }
@@ -254,8 +255,8 @@ export class Controller {
   #insight(spec: GroupSpec, rt: GroupRuntime, views: readonly InstanceView[], signals: DecideInput['signals'], nowMs: number, startupMs: number | undefined): Pick<DecideInput, 'forecast' | 'usage' | 'headroom'> {
     const out: { -readonly [K in 'forecast' | 'usage' | 'headroom']?: NonNullable<DecideInput[K]> } = {}
     if (spec.slo !== undefined) {
-      rt.slo ??= new HeadroomRecorder(spec.slo)
-      rt.slo.observe(spec, signals, nowMs, startupMs ?? spec.startupSeconds * 1000)
+      rt.slo ??= new HeadroomRecorder(spec, spec.slo)
+      rt.slo.observe(signals, nowMs, startupMs ?? spec.startupSeconds * 1000)
       const estimate = rt.slo.estimate(nowMs)
       if (estimate !== undefined) out.headroom = estimate
     }
@@ -279,9 +280,13 @@ export class Controller {
     return out
   }
 
-  /** A fast re-decision reads what the last sync period's learners said, without feeding them. */
-  #fastInsight(spec: GroupSpec, rt: GroupRuntime, nowMs: number): Pick<DecideInput, 'forecast' | 'usage' | 'headroom'> {
-    const headroom = rt.slo?.estimate(nowMs)
+  /**
+   * A fast re-decision reads what the last sync period's learners said, without feeding them; the
+   * headroom's reference demand is raised to the fresh demand (already projected by fastScaleOut).
+   */
+  #fastInsight(spec: GroupSpec, rt: GroupRuntime, nowMs: number, freshRps: number): Pick<DecideInput, 'forecast' | 'usage' | 'headroom'> {
+    const estimate = rt.slo?.estimate(nowMs)
+    const headroom = estimate?.referenceRps === undefined ? estimate : { ...estimate, referenceRps: Math.max(estimate.referenceRps, freshRps) }
     const usage = spec.vertical.mode !== 'off' || spec.strategy !== 'horizontal' ? rt.usage?.view() : undefined
     return { ...(rt.lastForecast === undefined ? {} : { forecast: rt.lastForecast }), ...(usage === undefined ? {} : { usage }), ...(headroom === undefined ? {} : { headroom }) }
   }
@@ -319,7 +324,11 @@ export class Controller {
       if (rt === undefined || trigger === undefined) continue
       const rps = metrics.freshDemand(spec, nowMs)
       if (rps === undefined || !(rps > trigger)) continue
-      const o = await this.#observe(spec, nowMs, rps)
+      // Size for where the surge is heading when the capacity launched now serves.
+      const last = rt.lastSignals
+      const lagMs = median(rt.startups) ?? spec.startupSeconds * 1000
+      const projected = last === undefined ? rps : surgeProjection(rps, nowMs, last.group.rps, last.atMs, spec.syncPeriodSeconds * 1000, lagMs)
+      const o = await this.#observe(spec, nowMs, projected)
       const decision = decideFleet([...this.#othersForQuota(spec), o.input], this.#opts.quotas).at(-1)
       if (decision === undefined) continue
       const result = await this.#act(o, decision, nowMs)
@@ -391,8 +400,10 @@ export class Controller {
     const launched: string[] = []
     const terminated: string[] = []
     this.#recordDecision(spec.group, rt, decision, nowMs)
-    rt.slo?.noteDecision(nowMs, o.input.signals?.group.rps)
-    rt.fastTriggerRps = fastTrigger(spec, decision)
+    const instanceRps = spec.slo?.instanceRps
+    const sizeNow = decision.resize?.to ?? o.stored.size
+    rt.slo?.noteDecision(nowMs, instanceRps === undefined ? undefined : decision.to * instanceRps * (sizeNow.cpu / spec.size.cpu), o.input.scaleOutOnly === true)
+    rt.fastTriggerRps = fastTrigger(spec, decision, decision.resize?.to ?? o.stored.size)
 
     // Unhealthy and dead instances are replaced: terminate now; the count below launches the replacement.
     for (const r of o.records) {
@@ -577,13 +588,16 @@ function statusInstances(o: Observed, draining: ReadonlySet<string>, protectedId
 }
 
 /**
- * The demand above which a decision's count stops holding the slo target: count × target per
- * instance. Undefined without slo.fastScaleOut, or when the slo policy gave no target.
+ * The demand above which a decision's count is short of capacity: count × what one instance
+ * serves within the objective. The headroom is there to absorb rises until new capacity is
+ * ready; a demand beyond it is a surge that the fast path meets at once. Undefined without
+ * slo.fastScaleOut, or when the slo policy gave no count.
  */
-function fastTrigger(spec: GroupSpec, decision: Decision): number | undefined {
-  if (spec.slo?.fastScaleOut !== true) return undefined
-  const target = decision.recommendations.find((r) => r.policy === 'slo')?.targetPerInstanceRps
-  return target === undefined ? undefined : decision.to * target
+function fastTrigger(spec: GroupSpec, decision: Decision, size: Size): number | undefined {
+  const slo = spec.slo
+  if (slo?.fastScaleOut !== true || slo.instanceRps === undefined) return undefined
+  if (!decision.recommendations.some((r) => r.policy === 'slo' && r.replicas !== undefined)) return undefined
+  return decision.to * slo.instanceRps * (size.cpu / spec.size.cpu)
 }
 
 /** The last sync's signals with a fresh group demand, for a fast re-decision. */

@@ -371,6 +371,13 @@ function settingsJobs(batch: Batch, s: Scenario): () => (string | number)[][] {
 /** A label for an HPA setting of the sweep. */
 const hpaLabel = (targetPercent: number, windowSeconds: number) => `hpa ${targetPercent} % / ${windowSeconds} s`
 
+/** Where tide's default sits, given the HPA settings that dominate it. */
+function positionText(dominators: readonly { targetPercent: number; windowSeconds: number }[]): string {
+  if (dominators.length === 0) return 'on the Pareto front of the sweep (no HPA setting is as good on all three measures)'
+  const names = dominators.slice(0, 4).map((p) => hpaLabel(p.targetPercent, p.windowSeconds))
+  return `dominated by ${dominators.length} HPA setting${dominators.length === 1 ? '' : 's'} (${names.join(', ')}${dominators.length > 4 ? ', …' : ''})`
+}
+
 /** Part `pareto`: the HPA sweep and tide's default group at the scenario's main setting: its table. */
 function paretoJobs(batch: Batch, s: Scenario): () => Table {
   const points = sweepTargetsPercent.flatMap((targetPercent) => sweepWindowsSeconds.map((windowSeconds) => ({ targetPercent, windowSeconds })))
@@ -389,7 +396,8 @@ function paretoJobs(batch: Batch, s: Scenario): () => Table {
     const best = cheapest === undefined ? undefined : points[cheapest]
     const checks = goalChecks(tide, cheapest === undefined ? undefined : outcomes[cheapest], best === undefined ? '' : hpaLabel(best.targetPercent, best.windowSeconds), character)
     const missed = checks.some((c) => c.met === false)
-    const where = dominators.length === 0 ? 'on the Pareto front of the sweep (no HPA setting is as good on all three measures)' : `dominated by ${dominators.length} HPA setting${dominators.length === 1 ? '' : 's'} (${dominators.slice(0, 4).map((i) => hpaLabel(points[i]!.targetPercent, points[i]!.windowSeconds)).join(', ')}${dominators.length > 4 ? ', …' : ''})`
+    const where = positionText(dominators.map((i) => points[i]!))
+    const why = s.setup.goalWhy ?? s.setup.why
     return {
       title: `Pareto: ${basename(s.file)}${s.setup.scale === undefined ? '' : ` ×${s.setup.scale}`} at N = ${fmt(s.params.instanceRps)} req/s, start-up ${fmt(s.params.startupSeconds)} s, SLO p95 ${fmt(s.params.sloP95Ms)} ms (${character} traffic)`,
       columns: ['setting', 'SLO violated', 'failed req', 'vs oracle', 'efficient', 'keeps SLO', ''],
@@ -397,7 +405,7 @@ function paretoJobs(batch: Batch, s: Scenario): () => Table {
       notes: [
         'HPA = the Kubernetes HPA defaults (15 s sync, tolerance 0.1, scale-up +100 % or +4 per 15 s, scale-down up to 100 % per 15 s) with the cpu target and scale-down window shown, on tide\'s default group (min 1, max 1000). efficient (*): no other HPA setting is as good on violations, failures and cost and better on one; on the tide row: no HPA setting dominates it. keeps SLO: ≤ 0.5 % of the time violated and ≤ 0.05 % of requests failed.',
         `tide default is ${where}.`,
-        `${basename(s.file)}: goals of issue 9 for tide's default (${character} traffic): ${checks.map(goalLine).join('; ')}.${missed && (s.setup.goalWhy ?? s.setup.why) !== undefined ? ` Why: ${s.setup.goalWhy ?? s.setup.why ?? ''}.` : ''}`,
+        `${basename(s.file)}: goals of issue 9 for tide's default (${character} traffic): ${checks.map(goalLine).join('; ')}.${missed && why !== undefined ? ` Why: ${why}.` : ''}`,
       ],
     }
   }

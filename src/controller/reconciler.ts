@@ -9,7 +9,6 @@ import { appliedHeadroom } from '../engine/policies/slo.ts'
 import { decideFleet } from '../engine/quotas.ts'
 import { emptyHistory, type DecideInput, type Decision, type FleetQuotas, type InstancePhase, type InstanceView, type Signals } from '../engine/types.ts'
 import type { InstanceRecord, Provider } from '../providers/provider.ts'
-import { surgeProjection } from '../forecast/headroom-learner.ts'
 import type { Series } from '../forecast/series.ts'
 import type { GroupSpec, Size } from '../spec/schema.ts'
 import type { Clock } from './clock.ts'
@@ -282,7 +281,7 @@ export class Controller {
 
   /**
    * A fast re-decision reads what the last sync period's learners said, without feeding them; the
-   * headroom's reference demand is raised to the fresh demand (already projected by fastScaleOut).
+   * headroom's reference demand is raised to the fresh demand.
    */
   #fastInsight(spec: GroupSpec, rt: GroupRuntime, nowMs: number, freshRps: number): Pick<DecideInput, 'forecast' | 'usage' | 'headroom'> {
     const estimate = rt.slo?.estimate(nowMs)
@@ -324,11 +323,7 @@ export class Controller {
       if (rt === undefined || trigger === undefined) continue
       const rps = metrics.freshDemand(spec, nowMs)
       if (rps === undefined || !(rps > trigger)) continue
-      // Size for where the surge is heading when the capacity launched now serves.
-      const last = rt.lastSignals
-      const lagMs = median(rt.startups) ?? spec.startupSeconds * 1000
-      const projected = last === undefined ? rps : surgeProjection(rps, nowMs, last.group.rps, last.atMs, spec.syncPeriodSeconds * 1000, lagMs)
-      const o = await this.#observe(spec, nowMs, projected)
+      const o = await this.#observe(spec, nowMs, rps)
       const decision = decideFleet([...this.#othersForQuota(spec), o.input], this.#opts.quotas).at(-1)
       if (decision === undefined) continue
       const result = await this.#act(o, decision, nowMs)

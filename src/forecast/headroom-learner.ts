@@ -439,22 +439,6 @@ export class HeadroomLearner {
   }
 }
 
-/**
- * The demand a surge will have reached when capacity launched now serves: the fresh demand
- * (the last few seconds, at `freshAtMs`) carried forward one lag at the rate it rose since the
- * last sync window (mean `windowRps` over the window that ended at `windowAtMs`, `windowMs` long;
- * its mean stands at its middle). Only a rise is carried, and by at most ×2: the fast path acts
- * only once the headroom is exhausted, a tail event, so a short overshoot costs little beside a
- * minute of requests queued past their timeout.
- */
-export function surgeProjection(freshRps: number, freshAtMs: number, windowRps: number | undefined, windowAtMs: number, windowMs: number, lagMs: number): number {
-  if (windowRps === undefined || !(freshRps > windowRps)) return freshRps
-  const elapsedMs = freshAtMs - windowAtMs + windowMs / 2
-  if (!(elapsedMs > 0)) return freshRps
-  const slope = (freshRps - windowRps) / elapsedMs
-  return Math.min(2 * freshRps, freshRps + slope * lagMs)
-}
-
 /** The ratio at quantile q of a binned histogram, read at the upper edge of its bin. */
 function quantileOf(h: { bins: Float64Array; total: number }, q: number): number {
   const target = q * h.total

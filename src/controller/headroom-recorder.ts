@@ -6,7 +6,8 @@
  * the learner's estimate as plain data; status shows both.
  *
  * The budget is measured from the latency signal, one sync window at a time: a window whose
- * group p95 exceeds slo.latencyP95Ms counts as violated for its whole length. No I/O and no
+ * group p95 exceeds slo.latencyP95Ms counts as violated for its whole length (a window over four
+ * sync periods long is a gap in the signals, not measured time). No I/O and no
  * clock: the controller passes `nowMs`.
  */
 import { HeadroomLearner, type HeadroomEstimate } from '../forecast/headroom-learner.ts'
@@ -40,10 +41,13 @@ export class HeadroomRecorder {
   readonly #slo: SloSpec
   readonly #learner: HeadroomLearner | undefined
   readonly #days: DayAccount[] = []
+  /** A window longer than this is a gap in the signals (tide was down), not measured time. */
+  readonly #maxWindowMs: number
   #lastAtMs: number | undefined
 
   constructor(spec: GroupSpec, slo: SloSpec) {
     this.#slo = slo
+    this.#maxWindowMs = 4 * spec.syncPeriodSeconds * 1000
     const h = slo.headroom
     this.#learner = slo.instanceRps === undefined ? undefined : new HeadroomLearner({ budgetPercent: slo.budgetPercent, windowDays: h?.windowDays ?? 7, syncMs: spec.syncPeriodSeconds * 1000 })
   }
@@ -60,7 +64,7 @@ export class HeadroomRecorder {
     if (steps !== undefined && steps.values.length > 0) this.#learner?.observeDemand(signals.atMs, steps.stepMs, steps.values, lagMs)
     else if (signals.group.rps !== undefined && sinceMs !== undefined && nowMs > sinceMs) this.#learner?.observeDemand(signals.atMs, nowMs - sinceMs, [signals.group.rps], lagMs)
     const p95 = signals.group.latencyMs?.p95
-    if (p95 !== undefined && sinceMs !== undefined && nowMs > sinceMs) this.#account(nowMs, (nowMs - sinceMs) / 1000, p95 > this.#slo.latencyP95Ms)
+    if (p95 !== undefined && sinceMs !== undefined && nowMs > sinceMs && nowMs - sinceMs <= this.#maxWindowMs) this.#account(nowMs, (nowMs - sinceMs) / 1000, p95 > this.#slo.latencyP95Ms)
   }
 
   /**

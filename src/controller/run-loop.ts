@@ -63,12 +63,13 @@ export async function runLoop(opts: RunLoopOptions): Promise<void> {
 /** Sleeps until clock time `untilMs`, running `between` every `everyMs` meanwhile. */
 async function waitFor(untilMs: number, opts: RunLoopOptions, sleep: Sleep): Promise<void> {
   const between = opts.between
+  const done = (): boolean => opts.signal.aborted || opts.clock.now() >= untilMs
   for (;;) {
+    if (done()) return
     const now = opts.clock.now()
-    if (opts.signal.aborted || now >= untilMs) return
     if (between === undefined) return sleep(untilMs - now, opts.signal)
     await sleep(Math.min(untilMs - now, between.everyMs), opts.signal)
-    if (opts.signal.aborted || opts.clock.now() >= untilMs) return
+    if (done()) return
     try {
       await between.run()
     } catch (err) {

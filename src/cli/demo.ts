@@ -15,6 +15,7 @@ import { patternRate } from '../loadgen/patterns.ts'
 import { ProcessSampler } from '../metrics/process-sampler.ts'
 import { Runtime } from '../runtime/runtime.ts'
 import { GlobalSchema, GroupSchema, type GroupSpec } from '../spec/schema.ts'
+import { decisionLine } from './up-output.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -122,7 +123,7 @@ export async function runDemo(o: { durationSeconds: number; peakRps: number; jso
       if (e.type === 'decision' && e.decision?.kind === 'scale') {
         if (e.decision.to > e.decision.from) scaleOut++
         else scaleIn++
-        if (!o.json) o.io.stdout.write(`        ▸ ${e.message}\n`)
+        if (!o.json) o.io.stdout.write(`        ▸ ${decisionLine(e.decision)}\n`)
       } else if (!o.json && (e.type === 'instance-ready' || e.type === 'terminate' || e.type === 'instance-failed' || e.type === 'launch-failed')) {
         o.io.stdout.write(`        ▸ ${e.message}\n`)
       }

@@ -32,12 +32,15 @@ export interface LocalDrainerOptions {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-/** Runs an argv with a timeout; resolves with how it ended (never rejects). */
-export function runBackup(argv: readonly string[], env: Readonly<Record<string, string>>, timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
+/**
+ * Runs an argv with a timeout, in `cwd` (the group's launch.cwd; tide's own when undefined, so
+ * `./flush.sh` is found beside the instance); resolves with how it ended (never rejects).
+ */
+export function runBackup(argv: readonly string[], env: Readonly<Record<string, string>>, timeoutMs: number, cwd?: string): Promise<{ ok: boolean; detail: string }> {
   const [file, ...args] = argv
   if (file === undefined) return Promise.resolve({ ok: false, detail: 'empty command' })
   return new Promise((resolve) => {
-    execFile(file, args, { timeout: timeoutMs, env: { ...process.env, ...env }, maxBuffer: 1 << 20 }, (err, _stdout, stderr) => {
+    execFile(file, args, { timeout: timeoutMs, env: { ...process.env, ...env }, maxBuffer: 1 << 20, ...(cwd === undefined ? {} : { cwd }) }, (err, _stdout, stderr) => {
       if (!err) {
         resolve({ ok: true, detail: 'succeeded' })
         return
@@ -75,7 +78,7 @@ export class LocalDrainer implements Drainer {
     if (backup) {
       const env: Record<string, string> = { TIDE_GROUP: spec.group, TIDE_INSTANCE_ID: instance.id }
       if (instance.address) env.TIDE_INSTANCE_PORT = String(instance.address.port)
-      const r = await runBackup(backup.command, env, backup.timeoutSeconds * 1000)
+      const r = await runBackup(backup.command, env, backup.timeoutSeconds * 1000, spec.launch?.cwd)
       emit(`${instance.id}: backup ${r.detail}`)
     }
   }

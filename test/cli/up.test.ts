@@ -5,7 +5,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -130,6 +131,88 @@ test('tide up prints changes once and a heartbeat, short lines, no latency witho
     assert.ok(held.length <= 2, `decision lines after ready: ${held.join(' | ')}`)
   } finally {
     await up.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+/** A plain node:http instance (no tsx: it runs from a folder outside the repository). */
+const SERVER_MJS = `import { createServer } from 'node:http'
+createServer((req, res) => res.writeHead(req.url === '/healthz' ? 200 : 404).end('ok')).listen(Number(process.env.PORT), '127.0.0.1')
+process.on('SIGTERM', () => process.exit(0))
+`
+
+/** A config in dir/conf naming only relative paths; `script` is the instance's script, relative to dir/conf. */
+function relativeConfig(dir: string, script: string, routing = 'routing: { listen: 0, drainSeconds: 1 }'): string {
+  const conf = join(dir, 'conf')
+  mkdirSync(conf, { recursive: true })
+  writeFileSync(join(conf, 'server.mjs'), SERVER_MJS)
+  const file = join(conf, 'tide.yaml')
+  writeFileSync(
+    file,
+    [
+      'store: { path: state/tide.db }',
+      '---',
+      'group: rel',
+      `launch: { command: [${JSON.stringify(process.execPath)}, ${script}] }`,
+      'replicas: { min: 1, max: 1 }',
+      'syncPeriodSeconds: 1',
+      'health: { path: /healthz, intervalSeconds: 0.5, healthyThreshold: 1 }',
+      routing,
+    ].join('\n') + '\n',
+  )
+  return file
+}
+
+test('relative paths in the config resolve against its folder, whatever folder tide up runs from', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tide-up-rel-'))
+  const elsewhere = join(dir, 'elsewhere')
+  mkdirSync(elsewhere)
+  const up = tideUp(['-c', relativeConfig(dir, 'server.mjs'), '--state-dir', join(dir, 'state'), '--heartbeat', '0'], elsewhere)
+  try {
+    await up.waitForLine(/rel instance-ready: instance rel-\w+ is serving/)
+    assert.ok(existsSync(join(dir, 'conf/state/tide.db')), 'the store is beside the config')
+    assert.ok(!existsSync(join(elsewhere, 'state')), 'nothing lands in the shell\'s folder')
+    assert.equal(await up.stop(), 0, up.stderr())
+  } finally {
+    await up.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('an instance that dies on start: its exit code and log are shown, and relaunches back off', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tide-up-dies-'))
+  const up = tideUp(['-c', relativeConfig(dir, 'missing.mjs'), '--state-dir', join(dir, 'state'), '--heartbeat', '0'], dir)
+  try {
+    const first = await up.waitForLine(/rel instance-failed: instance rel-\w+ failed to start/)
+    assert.match(first, /failed to start \(exit code 1, within [\d.]+ s of launch\); next launch in 1 s; the end of its log .*\.log:$/)
+    const tail = up.lines.slice(up.lines.indexOf(first) + 1).filter((l) => l.startsWith('    | '))
+    assert.ok(tail.some((l) => /Cannot find module '.*conf\/missing\.mjs'/.test(l)), `log tail: ${tail.join('\n')}`)
+    assert.ok(tail.length <= 10)
+    await up.waitForLine(/2 start failures in a row\); next launch in 2 s$/)
+    await up.waitForLine(/3 start failures in a row\); next launch in 4 s$/)
+    // Launches wait 1 s, then 2 s: three launches, never one a second.
+    assert.equal(up.lines.filter((l) => /rel launch: launched/.test(l)).length, 3)
+    assert.equal(await up.stop(), 0, up.stderr())
+  } finally {
+    await up.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('a router port already in use: one line naming the group and the port, exit 1', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tide-up-port-'))
+  const taken = createServer()
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+  const port = (taken.address() as { port: number }).port
+  try {
+    const up = tideUp(['-c', relativeConfig(dir, 'server.mjs', `routing: { listen: ${port} }`), '--state-dir', join(dir, 'state')], dir)
+    const timer = setTimeout(() => void up.stop(1000), 30_000)
+    const code = await up.exited
+    clearTimeout(timer)
+    assert.equal(code, 1)
+    assert.equal(up.stderr(), `tide: group rel: routing.listen: cannot listen on 127.0.0.1:${port}: the port is already in use by another program (another tide?): stop it, or choose another routing.listen\n`)
+  } finally {
+    await new Promise((resolve) => taken.close(resolve))
     rmSync(dir, { recursive: true, force: true })
   }
 })

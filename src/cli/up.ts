@@ -51,6 +51,11 @@ export const command: Command = {
   usage: '-c FILE [--state-dir DIR] [--keep-instances] [--heartbeat S]',
   description:
     'Starts a router per group on its routing.listen address, launches and scales instances through the engine, and prints a line when something changes: a scaling action with its reason, an instance launched, serving, draining, stopped or failed, tide unable to scale (no metrics, at max, out of quota) and able again. Every --heartbeat seconds it prints each group\'s load, p95 (per class with traffic), instances by phase and desired count. The full decisions are in the store\'s event log. Ctrl-C (SIGINT) or SIGTERM drains every instance and stops it; with --keep-instances they keep running and the next `tide up` adopts them.',
+  examples: [
+    { command: 'tide up -c examples/shop/tide.yaml', does: 'run the demo shop\'s groups until Ctrl-C' },
+    { command: 'tide up -c tide.yaml --heartbeat 10', does: 'a status line every 10 s' },
+    { command: 'tide up -c tide.yaml --keep-instances', does: 'on Ctrl-C leave the instances running; the next tide up adopts them' },
+  ],
   flags: {
     config: { kind: 'file', short: 'c', description: 'tide.yaml', required: true },
     'state-dir': { kind: 'string', description: 'where instance logs go', defaultText: '.tide' },

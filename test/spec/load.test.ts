@@ -103,6 +103,21 @@ const badCases = [
     want: ['t.yaml:3:18: replicas.max: routing.proxy haproxy routes at most 128 instances: lower replicas.max'],
   },
   {
+    name: 'slo.headroom without slo.instanceRps is refused: there is no capacity to keep it above',
+    text: 'group: a\nprovider: sim\nslo:\n  latencyP95Ms: 250\n  headroom: { mode: fixed, percent: 20 }\n',
+    want: ['t.yaml:5:13: slo.headroom: slo.headroom needs slo.instanceRps: the headroom is kept above what instanceRps instances serve'],
+  },
+  {
+    name: 'slo.headroom.minPercent above maxPercent',
+    text: 'group: a\nprovider: sim\nslo: { instanceRps: 50, headroom: { minPercent: 50, maxPercent: 20 } }\n',
+    want: ['t.yaml:3:49: slo.headroom.minPercent: must not exceed slo.headroom.maxPercent'],
+  },
+  {
+    name: 'an slo budget over 50 %',
+    text: 'group: a\nprovider: sim\nslo: { budgetPercent: 80 }\n',
+    want: ['t.yaml:3:23: slo.budgetPercent: must be ≤ 50, got 80'],
+  },
+  {
     name: 'min above max',
     text: 'group: a\nprovider: sim\nreplicas: { min: 5, max: 3 }\n',
     want: ['t.yaml:3:18: replicas.min: must not exceed replicas.max'],

@@ -195,7 +195,18 @@ export class Runtime {
     return results
   }
 
-  /** Starts the run loop at the shortest sync period of the groups. */
+  /** The fast scale-out path between ticks (slo.fastScaleOut); the routing tables follow what it launched. */
+  async fastTick(): Promise<readonly ReconcileResult[]> {
+    if (!this.controller.fastScaleOutDue()) return []
+    const results = await this.controller.fastScaleOut()
+    if (results.length > 0) {
+      this.#syncRouters()
+      this.#opts.onTick?.(results)
+    }
+    return results
+  }
+
+  /** Starts the run loop at the shortest sync period of the groups, with the fast path every second between ticks. */
   run(): void {
     if (this.#loop) return
     const intervalMs = Math.min(...this.#opts.config.groups.map((g) => g.syncPeriodSeconds)) * 1000
@@ -204,6 +215,7 @@ export class Runtime {
       clock: this.#clock,
       intervalMs,
       signal: this.#abort.signal,
+      between: { everyMs: 1000, run: () => this.fastTick() },
       onError: (err) => {
         for (const g of this.#opts.config.groups) {
           this.store.append({ atMs: this.#clock.now(), group: g.group, type: 'launch-failed', message: `reconcile failed: ${err instanceof Error ? err.message : String(err)}` })

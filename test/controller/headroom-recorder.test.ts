@@ -52,9 +52,11 @@ test('status shows the headroom in force and why, the target, its cost in instan
   assert.equal(slo.budgetPercent, 0.5)
   // No history yet: the safe default of 40 %; 50 / 1.4 = 35.7 req/s per instance; ⌈100 / 35.7⌉ = 3
   // instances, of which ⌈100 / 50⌉ = 2 carry the demand and 1 is headroom.
-  assert.equal(slo.headroom?.source, 'default')
-  assert.equal(slo.headroom?.percent, 40)
-  assert.match(slo.headroom?.why ?? '', /safe default until enough demand history is learned/)
+  const headroom = slo.headroom
+  assert.ok(headroom)
+  assert.equal(headroom.source, 'default')
+  assert.equal(headroom.percent, 40)
+  assert.match(headroom.why, /safe default until enough demand history is learned/)
   assert.ok(Math.abs((slo.targetPerInstanceRps ?? 0) - 50 / 1.4) < 1e-9)
   assert.deepEqual(slo.cost, { demandInstances: 2, headroomInstances: 1 })
   assert.equal(slo.budget.todayViolatedPercent, 0)

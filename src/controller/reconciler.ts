@@ -12,6 +12,7 @@ import type { InstanceRecord, Provider } from '../providers/provider.ts'
 import type { Series } from '../forecast/series.ts'
 import type { GroupSpec, Size } from '../spec/schema.ts'
 import type { Clock } from './clock.ts'
+import { CrashLoop, startFailureMessage } from './crash-loop.ts'
 import { DemandRecorder, type DemandRecorderOptions, type DemandRecorderStats } from './demand-recorder.ts'
 import type { EventSink, TideEvent, TideEventType } from './events.ts'
 import { HeadroomRecorder, type SloBudgetStatus } from './headroom-recorder.ts'
@@ -134,6 +135,10 @@ interface GroupRuntime {
   /** The group's status as of the last reconcile, built on first use. */
   status?: () => GroupStatus
   started: boolean
+  /** Start failures in a row, and the wait before the next launch (crash-loop.ts). */
+  readonly crashLoop: CrashLoop
+  /** The last log tail shown for a start failure: a repeat of the same one is not shown again. */
+  lastLogTail?: string | undefined
 }
 
 /** Reconciles every configured group. Not re-entrant: the run loop awaits each call. */
@@ -195,7 +200,7 @@ export class Controller {
   #rt(group: string): GroupRuntime {
     let rt = this.#runtime.get(group)
     if (!rt) {
-      rt = { draining: new Set(), protectedIds: new Set(), lastPhase: new Map(), launchedHere: new Set(), startups: [], started: false }
+      rt = { draining: new Set(), protectedIds: new Set(), lastPhase: new Map(), launchedHere: new Set(), startups: [], started: false, crashLoop: new CrashLoop() }
       this.#runtime.set(group, rt)
     }
     return rt
@@ -364,7 +369,8 @@ export class Controller {
     if (before === undefined && !rt.launchedHere.has(r.id) && phase !== 'terminated') {
       this.#emit(nowMs, group, 'adopted', `adopted running instance ${r.id} (${phase})`, { instanceId: r.id })
     }
-    if (phase === 'unhealthy') this.#noteUnhealthy(group, rt, r, nowMs)
+    if (phase === 'unhealthy' && before === 'pending' && r.status === 'failed' && rt.launchedHere.has(r.id)) this.#noteStartFailure(group, rt, r, nowMs)
+    else if (phase === 'unhealthy') this.#noteUnhealthy(group, rt, r, nowMs)
     else if (receivesTraffic(phase) && (before === 'pending' || before === undefined) && rt.launchedHere.has(r.id)) this.#noteReady(group, rt, r, nowMs)
   }
 
@@ -379,8 +385,40 @@ export class Controller {
     this.#emit(nowMs, group, failed ? 'instance-failed' : 'instance-unhealthy', failed ? `instance ${r.id} died` : `instance ${r.id} failed its health checks`, { instanceId: r.id })
   }
 
+  /**
+   * Launches `count` instances and returns their ids, unless start failures in a row make
+   * launches wait (1 s, 2 s … 60 s; the failure's event said how long). A failed launch is an
+   * event, not an error.
+   */
+  async #launch(spec: GroupSpec, provider: Provider, rt: GroupRuntime, size: Size, count: number, nowMs: number): Promise<string[]> {
+    if (rt.crashLoop.blocks(nowMs)) return []
+    try {
+      const started = await provider.launch(spec, size, count)
+      for (const r of started) {
+        rt.launchedHere.add(r.id)
+        rt.lastPhase.set(r.id, 'pending')
+      }
+      this.#emit(nowMs, spec.group, 'launch', `launched ${started.length} instance(s) of ${sizeText(size)}: ${started.map((r) => r.id).join(', ')}`)
+      return started.map((r) => r.id)
+    } catch (err) {
+      this.#emit(nowMs, spec.group, 'launch-failed', `launch of ${count} instance(s) failed: ${errorMessage(err)}`)
+      return []
+    }
+  }
+
+  /** An instance launched here died before it ever served: say how, show its log's end, and back off (crash-loop.ts). */
+  #noteStartFailure(group: string, rt: GroupRuntime, r: InstanceRecord, nowMs: number): void {
+    const waitMs = rt.crashLoop.failed(nowMs)
+    const tail = r.meta?.logTail
+    const showLog = tail !== undefined && tail !== rt.lastLogTail
+    if (showLog) rt.lastLogTail = tail
+    this.#emit(nowMs, group, 'instance-failed', startFailureMessage(r, nowMs, rt.crashLoop.failures, waitMs, showLog), { instanceId: r.id })
+  }
+
   /** An instance launched here serves: an event, and its start-up time for the scheduling buffer. */
   #noteReady(group: string, rt: GroupRuntime, r: InstanceRecord, nowMs: number): void {
+    rt.crashLoop.served()
+    rt.lastLogTail = undefined
     if (r.readyAtMs !== undefined) {
       rt.startups.push(r.readyAtMs - r.launchedAtMs)
       if (rt.startups.length > 5) rt.startups.shift()
@@ -416,19 +454,7 @@ export class Controller {
     const outdated = live.filter((v) => !sameSize(v.size, size))
 
     const toLaunch = Math.max(0, target - upToDate.length)
-    if (toLaunch > 0) {
-      try {
-        const started = await provider.launch(spec, size, toLaunch)
-        for (const r of started) {
-          rt.launchedHere.add(r.id)
-          rt.lastPhase.set(r.id, 'pending')
-          launched.push(r.id)
-        }
-        this.#emit(nowMs, spec.group, 'launch', `launched ${started.length} instance(s) of ${sizeText(size)}: ${started.map((r) => r.id).join(', ')}`)
-      } catch (err) {
-        this.#emit(nowMs, spec.group, 'launch-failed', `launch of ${toLaunch} instance(s) failed: ${errorMessage(err)}`)
-      }
-    }
+    if (toLaunch > 0) launched.push(...(await this.#launch(spec, provider, rt, size, toLaunch, nowMs)))
 
     const removals = this.#chooseRemovals(decision, upToDate, outdated, target)
     const byId = new Map(o.records.map((r) => [r.id, r]))

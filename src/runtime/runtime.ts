@@ -16,6 +16,7 @@ import type { Series } from '../forecast/series.ts'
 import { TideError } from '../errors.ts'
 import { LocalProvider } from '../providers/local/local-provider.ts'
 import type { Provider } from '../providers/provider.ts'
+import { isRouterError, RouterError } from '../router/errors.ts'
 import { Router, type RouterInstance } from '../router/router.ts'
 import type { GroupSpec, TideConfig } from '../spec/schema.ts'
 import { SqliteInstanceRegistry } from '../store/sqlite-instance-registry.ts'
@@ -146,7 +147,10 @@ export class Runtime {
         })
         routers.set(g.group, router)
         signals.set(g.group, sig)
-        await router.start()
+        await router.start().catch((err: unknown) => {
+          // The router names the address; say whose it is.
+          throw isRouterError(err, 'TIDE_ERR_ROUTER_LISTEN') ? new RouterError(err.code, `group ${g.group}: routing.listen: ${err.message}`, { cause: err }) : err
+        })
       }
       return new Runtime(opts, store, provider, routers, signals)
     } catch (err) {

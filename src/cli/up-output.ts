@@ -8,6 +8,7 @@
 import type { Decision, DecisionReason, InstancePhase } from '../engine/types.ts'
 import { explain } from '../engine/explain.ts'
 import type { EventSink, TideEvent } from '../controller/events.ts'
+import type { SloStatus } from '../controller/reconciler.ts'
 import type { RouterStats } from '../router/stats.ts'
 
 /**
@@ -132,6 +133,8 @@ export interface Heartbeat {
   /** The phase of each instance the controller knows. */
   readonly phases: readonly InstancePhase[]
   readonly desiredReplicas: number
+  /** The group's slo status (headroom, its cost, the budget spent), when it has an slo. */
+  readonly slo?: SloStatus
 }
 
 /** "12", "3.4", "0.25": whole numbers from 10, otherwise up to two significant decimals. */
@@ -160,7 +163,21 @@ export function heartbeatLine(h: Heartbeat): string {
   const counts = PHASE_ORDER.map((p) => [p, h.phases.filter((x) => x === p).length] as const).filter(([, n]) => n > 0)
   parts.push(counts.length === 0 ? 'no instances' : `instances ${counts.map(([p, n]) => `${n} ${p}`).join(', ')}`)
   parts.push(`desired ${h.desiredReplicas}`)
+  if (h.slo !== undefined) parts.push(sloText(h.slo))
   return `${clockText(h.atMs)} ${h.group}: ${parts.join('; ')}`
+}
+
+/**
+ * The slo part of a heartbeat, e.g. `headroom 24 % (learned; 2 instances), budget 0.5 %: 0.1 %
+ * today, 0.3 % this week`.
+ */
+export function sloText(s: SloStatus): string {
+  const pct = (v: number) => `${Math.round(v * 100) / 100} %`
+  const budget = `budget ${pct(s.budgetPercent)}: ${pct(s.budget.todayViolatedPercent)} today, ${pct(s.budget.weekViolatedPercent)} this week`
+  const h = s.headroom
+  if (h === undefined) return budget
+  const cost = s.cost === undefined ? '' : `; ${s.cost.headroomInstances} instance${s.cost.headroomInstances === 1 ? '' : 's'}`
+  return `headroom ${Math.round(h.percent)} % (${h.source}${cost}), ${budget}`
 }
 
 /** HH:MM:SS of an epoch-ms time, UTC (the same clock as the store's event log). */

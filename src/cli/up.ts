@@ -24,7 +24,7 @@ function startHeartbeat(runtime: Runtime, intervalMs: number, io: CommandIo): ()
     for (const g of runtime.controller.groups()) {
       const status = runtime.controller.status(g.group)
       if (!status) continue
-      const line = heartbeatLine({ atMs: Date.now(), group: g.group, traffic: tallies.get(g.group)?.take(), phases: status.instances.map((i) => i.phase), desiredReplicas: status.desiredReplicas })
+      const line = heartbeatLine({ atMs: Date.now(), group: g.group, traffic: tallies.get(g.group)?.take(), phases: status.instances.map((i) => i.phase), desiredReplicas: status.desiredReplicas, ...(status.slo === undefined ? {} : { slo: status.slo }) })
       io.stdout.write(`${line}\n`)
     }
   }, intervalMs)

@@ -137,3 +137,18 @@ test('UpOutput: a flapping hold prints once; a scale, losing and regaining metri
     '04:00:30 web launch: launched 2 instance(s)\n',
   ])
 })
+
+test('heartbeatLine: a group with an slo says its headroom, what it costs and the budget spent', () => {
+  const slo = {
+    latencyP95Ms: 200,
+    budgetPercent: 0.5,
+    headroom: { percent: 24, source: 'learned' as const, why: 'covers …', historyHours: 30 },
+    targetPerInstanceRps: 40,
+    cost: { demandInstances: 8, headroomInstances: 2 },
+    budget: { budgetPercent: 0.5, todayViolatedPercent: 0.1, weekViolatedPercent: 0.333, todayMeasuredSeconds: 3600, weekMeasuredSeconds: 7200 },
+  }
+  const line = heartbeatLine({ atMs: AT, group: 'web', traffic: undefined, phases: ['in-service'], desiredReplicas: 10, slo })
+  assert.match(line, /; headroom 24 % \(learned; 2 instances\), budget 0\.5 %: 0\.1 % today, 0\.33 % this week$/)
+  const objectiveOnly = { latencyP95Ms: slo.latencyP95Ms, budgetPercent: slo.budgetPercent, budget: slo.budget }
+  assert.match(heartbeatLine({ atMs: AT, group: 'web', traffic: undefined, phases: [], desiredReplicas: 0, slo: objectiveOnly }), /; budget 0\.5 %: 0\.1 % today, 0\.33 % this week$/)
+})

@@ -6,6 +6,7 @@
 import { accessSync, constants, statSync } from 'node:fs'
 import { delimiter, isAbsolute, join, resolve } from 'node:path'
 import { loadConfig } from '../spec/load.ts'
+import { defaultHeadroom } from '../engine/policies/slo.ts'
 import type { GroupSpec, MetricSpec, TideConfig } from '../spec/schema.ts'
 import type { Command } from './args.ts'
 
@@ -143,11 +144,21 @@ function groupLines(g: GroupSpec): string[] {
     `  ${g.group}: provider ${g.provider}, replicas ${g.replicas.min}..${g.replicas.max}, size ${g.size.cpu} cpu / ${g.size.memoryMiB} MiB, strategy ${g.strategy}`,
     `    metrics: ${metrics.length === 0 ? 'none' : metrics.join(', ')}`,
   ]
+  if (g.slo !== undefined) parts.push(`    slo: ${sloText(g.slo)}`)
   if (g.steps.length > 0) parts.push(`    step rules: ${g.steps.length}`)
   if (g.schedules.length > 0) parts.push(`    schedules: ${g.schedules.map((s) => s.name).join(', ')}`)
   if (g.predictive.mode !== 'off') parts.push(`    predictive: ${g.predictive.mode}`)
   if (g.vertical.mode !== 'off') parts.push(`    vertical: ${g.vertical.mode}`)
   return parts
+}
+
+/** e.g. 'p95 200 ms, budget 0.5 % of the time; 50 req/s per instance, headroom learned (40 % until an hour is learned)'. */
+function sloText(slo: NonNullable<GroupSpec['slo']>): string {
+  const objective = `p95 ${slo.latencyP95Ms} ms, budget ${slo.budgetPercent} % of the time`
+  if (slo.instanceRps === undefined) return `${objective} (accounted; set instanceRps to scale on it)`
+  const h = slo.headroom ?? defaultHeadroom
+  const headroom = h.mode === 'fixed' ? `headroom fixed at ${h.percent} %` : `headroom learned (${h.percent} % until an hour is learned)`
+  return `${objective}; ${slo.instanceRps} req/s per instance, ${headroom}${slo.fastScaleOut ? ', fast scale-out' : ''}`
 }
 
 function metricText(m: MetricSpec): string {

@@ -1,10 +1,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { decide } from '../../../src/engine/decide.ts'
-import { appliedHeadroom, sloPolicy } from '../../../src/engine/policies/slo.ts'
+import { appliedHeadroom, defaultHeadroom, sloPolicy } from '../../../src/engine/policies/slo.ts'
 import { policyInput } from '../../../src/engine/policies/policy.ts'
 import type { HeadroomEstimate } from '../../../src/forecast/headroom-learner.ts'
-import type { GroupInput } from '../../../src/spec/schema.ts'
+import { HeadroomSchema, type GroupInput } from '../../../src/spec/schema.ts'
 import { decideInput, groupSpec, instances, signals } from '../fixtures.ts'
 
 const learned = (headroom: number, extra: Partial<HeadroomEstimate> = {}): HeadroomEstimate => ({
@@ -105,4 +105,8 @@ test('decide: a fast re-decision (scaleOutOnly) never scales in', () => {
   assert.ok(d.limits.some((l) => l.guard === 'fast-path'))
   const slow = decide({ ...input, scaleOutOnly: false })
   assert.equal(slow.to, 1) // ⌈40 ÷ 40⌉ = 1 on a sync period
+})
+
+test("defaultHeadroom is the schema's own defaults (the engine may not import the schema's values)", () => {
+  assert.deepEqual(defaultHeadroom, HeadroomSchema.parse({}))
 })

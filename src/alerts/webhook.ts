@@ -16,7 +16,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { Agent, request } from 'undici'
-import { systemClock, type Clock } from '../controller/clock.ts'
+import { systemClock, type Clock } from '../core/clock.ts'
 import type { EventSink, TideEvent, TideEventType } from '../controller/events.ts'
 import type { DecisionReason } from '../engine/types.ts'
 import type { AlertEvent, GroupSpec } from '../spec/schema.ts'

@@ -10,7 +10,7 @@ import { emptyHistory, type DecideInput, type Decision, type FleetQuotas, type I
 import type { InstanceRecord, Provider } from '../providers/provider.ts'
 import type { Series } from '../forecast/series.ts'
 import type { GroupSpec, Size } from '../spec/schema.ts'
-import type { Clock } from './clock.ts'
+import type { Clock } from '../core/clock.ts'
 import { DemandRecorder, type DemandRecorderOptions, type DemandRecorderStats } from './demand-recorder.ts'
 import type { EventSink, TideEvent, TideEventType } from './events.ts'
 import { countsTowardCapacity, phaseOf, receivesTraffic, viewOf } from './lifecycle.ts'

@@ -33,7 +33,7 @@
  * absolute times are taken as they are. Only the predictive policy reads it; nothing of it
  * is billed or scored.
  */
-import { ManualClock } from '../controller/clock.ts'
+import { ManualClock } from '../core/clock.ts'
 import type { EventSink } from '../controller/events.ts'
 import { Controller, type ControllerOptions, type GroupStatus, type ReconcileResult } from '../controller/reconciler.ts'
 import type { Decision } from '../engine/types.ts'

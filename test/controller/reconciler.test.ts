@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Controller, type Drainer } from '../../src/controller/reconciler.ts'
-import { ManualClock } from '../../src/controller/clock.ts'
+import { ManualClock } from '../../src/core/clock.ts'
 import { MemoryEventLog } from '../../src/controller/events.ts'
 import { MemoryStateStore } from '../../src/controller/state-store.ts'
 import type { MetricsSource } from '../../src/controller/metrics-source.ts'

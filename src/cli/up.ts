@@ -1,7 +1,7 @@
 /** `tide up -c tide.yaml`: run the controller for the groups in the file until stopped. */
 import { resolve } from 'node:path'
 import type { Command, CommandIo } from './args.ts'
-import type { EventSink, TideEvent } from '../controller/events.ts'
+import type { EventSink, TideEvent } from '../store/events.ts'
 import { loadConfig } from '../spec/load.ts'
 import { Runtime } from '../runtime/runtime.ts'
 import { ProcessSampler } from '../metrics/process-sampler.ts'

@@ -12,10 +12,10 @@ import type { Series } from '../forecast/series.ts'
 import type { GroupSpec, Size } from '../spec/schema.ts'
 import type { Clock } from '../core/clock.ts'
 import { DemandRecorder, type DemandRecorderOptions, type DemandRecorderStats } from './demand-recorder.ts'
-import type { EventSink, TideEvent, TideEventType } from './events.ts'
+import type { EventSink, TideEvent, TideEventType } from '../store/events.ts'
 import { countsTowardCapacity, phaseOf, receivesTraffic, viewOf } from './lifecycle.ts'
 import type { HealthView, MetricsSource } from './metrics-source.ts'
-import { MemoryStateStore, type StateStore, type StoredGroupState } from './state-store.ts'
+import { MemoryStateStore, type StateStore, type StoredGroupState } from '../store/state-store.ts'
 import { UsageRecorder } from './usage-recorder.ts'
 
 /**

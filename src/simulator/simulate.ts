@@ -34,7 +34,7 @@
  * is billed or scored.
  */
 import { ManualClock } from '../core/clock.ts'
-import type { EventSink } from '../controller/events.ts'
+import type { EventSink } from '../store/events.ts'
 import { Controller, type ControllerOptions, type GroupStatus, type ReconcileResult } from '../controller/reconciler.ts'
 import type { Decision } from '../engine/types.ts'
 import { sizePrice } from '../engine/planner/plan-fleet.ts'

@@ -6,12 +6,12 @@
  * groups do. Runs in the router's primary only.
  */
 import http from 'node:http'
+import type { InstanceHealth } from '../core/health.ts'
 import type { HealthSpec } from '../spec/schema.ts'
-import type { HealthState } from './stats.ts'
 
 /** One instance's health bookkeeping. */
 export interface HealthRecord {
-  readonly health: HealthState
+  readonly health: InstanceHealth
   readonly successes: number
   readonly failures: number
   /** When the router first saw the instance (or its launch time), epoch ms: the grace period counts from here. */
@@ -93,8 +93,8 @@ export function probe(target: ProbeTarget, path: string, timeoutMs: number): Pro
 /** A transition of one instance's health, as emitted by the router. */
 export interface HealthTransition {
   readonly id: string
-  readonly from: HealthState
-  readonly to: HealthState
+  readonly from: InstanceHealth
+  readonly to: InstanceHealth
   /** 'check' for an active check, 'ejected' for passive ejection. */
   readonly cause: 'check' | 'ejected'
   readonly detail: string
@@ -137,7 +137,7 @@ export class HealthChecker {
   }
 
   /** The instances' health. */
-  health(id: string): HealthState {
+  health(id: string): InstanceHealth {
     return this.#targets.get(id)?.record.health ?? 'unknown'
   }
 

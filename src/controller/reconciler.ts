@@ -3,7 +3,7 @@
  * around the pure engine, and time only through the injected Clock, so that the
  * simulator runs exactly this code with a virtual clock (DESIGN.md "The tick").
  */
-import { sameSize, sizeText } from '../engine/planner/plan-fleet.ts'
+import { sameSize, sizeText } from '../core/size.ts'
 import { schedulingBufferMs } from '../engine/policies/predictive.ts'
 import { decideFleet } from '../engine/quotas.ts'
 import { emptyHistory, type DecideInput, type Decision, type FleetQuotas, type InstancePhase, type InstanceView } from '../engine/types.ts'

@@ -1,14 +1,21 @@
 /**
- * ISO-8601 date-times to epoch milliseconds, by arithmetic alone.
+ * ISO-8601 date-times to epoch milliseconds, by arithmetic alone: the one parser for the
+ * engine (schedule windows) and forecasting (campaign windows).
  *
- * The engine may not touch the `Date` global (time is an input, and the lint rule
- * that enforces it cannot tell a pure `Date.parse` from a clock read), so one-off
- * schedule windows are parsed here. The accepted form is the one the schema
- * validates (`z.iso.datetime({ offset: true })`): `YYYY-MM-DDTHH:mm[:ss[.fff…]]`
- * followed by `Z` or `±HH:mm` / `±HHmm` / `±HH`.
+ * The engine and forecasting may not touch the `Date` global (time is an input, and the
+ * lint rule that enforces it cannot tell a pure `Date.parse` from a clock read), so
+ * tide.yaml's one-off windows ("2026-11-11T12:00:00+08:00") are parsed here. The accepted
+ * form covers what the schema validates (`z.iso.datetime({ offset: true })`):
+ * `YYYY-MM-DDTHH:mm[:ss[.fff…]]` followed by `Z` (or `z`) or an offset `±HH:mm`, `±HHmm`
+ * or `±HH`. Fractions of a second beyond milliseconds are truncated, as `Date.parse` does.
+ * Pure.
+ *
+ * Two entry points, one implementation: `isoToEpochMs` returns undefined for a string that
+ * is not such a date-time (the engine, whose spec was validated before), and
+ * `isoToEpochMsOrThrow` throws a RangeError naming the text (forecasting, which reports it).
  */
 
-const isoPattern = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|([+-])(\d{2})(?::?(\d{2}))?)$/
+const isoPattern = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|z|([+-])(\d{2})(?::?(\d{2}))?)$/
 
 const msPerMinute = 60_000
 const msPerDay = 86_400_000
@@ -34,18 +41,31 @@ const parsed = new Map<string, number | undefined>()
 /**
  * Epoch milliseconds of an ISO-8601 date-time with an explicit offset, or
  * undefined when the string is not one (a schema-validated spec never is).
- * Fractions of a second beyond milliseconds are truncated.
+ * Memoised per string.
  */
 export function isoToEpochMs(text: string): number | undefined {
   if (parsed.has(text)) return parsed.get(text)
-  const value = parseIso(text)
+  const result = parseIso(text)
+  const value = typeof result === 'number' ? result : undefined
   parsed.set(text, value)
   return value
 }
 
-function parseIso(text: string): number | undefined {
+/**
+ * Epoch milliseconds of an ISO-8601 date-time with an explicit offset. Throws RangeError
+ * naming the text when it is not of that form or a field is out of range (month 13,
+ * hour 24, Feb 30, offset +25:00 …).
+ */
+export function isoToEpochMsOrThrow(text: string): number {
+  const result = parseIso(text)
+  if (typeof result === 'number') return result
+  throw new RangeError(result.why)
+}
+
+/** The epoch milliseconds, or why the text is not a date-time (a sentence naming it). */
+function parseIso(text: string): number | { readonly why: string } {
   const m = isoPattern.exec(text)
-  if (m === null) return undefined
+  if (m === null) return { why: `not an ISO-8601 date-time with an offset: "${text}"` }
   const [, y, mo, d, h, mi, s, frac, zone, sign, oh, om] = m
   const year = Number(y)
   const month = Number(mo)
@@ -54,12 +74,15 @@ function parseIso(text: string): number | undefined {
   const minute = Number(mi)
   const second = s === undefined ? 0 : Number(s)
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) {
-    return undefined
+    return { why: `date-time field out of range: "${text}"` }
   }
   const millis = frac === undefined ? 0 : Number(frac.slice(0, 3).padEnd(3, '0'))
   let offsetMinutes = 0
-  if (zone !== 'Z') {
-    offsetMinutes = (Number(oh) * 60 + Number(om ?? '0')) * (sign === '-' ? -1 : 1)
+  if (zone !== 'Z' && zone !== 'z') {
+    const offsetHours = Number(oh)
+    const offsetMins = Number(om ?? '0')
+    if (offsetHours > 23 || offsetMins > 59) return { why: `offset out of range: "${zone ?? ''}"` }
+    offsetMinutes = (offsetHours * 60 + offsetMins) * (sign === '-' ? -1 : 1)
   }
   const localMs = daysFromCivil(year, month, day) * msPerDay + ((hour * 60 + minute) * 60 + second) * 1000 + millis
   // Local time = UTC + offset, so UTC = local − offset.

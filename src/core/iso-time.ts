@@ -66,27 +66,27 @@ export function isoToEpochMsOrThrow(text: string): number {
 function parseIso(text: string): number | { readonly why: string } {
   const m = isoPattern.exec(text)
   if (m === null) return { why: `not an ISO-8601 date-time with an offset: "${text}"` }
-  const [, y, mo, d, h, mi, s, frac, zone, sign, oh, om] = m
-  const year = Number(y)
-  const month = Number(mo)
-  const day = Number(d)
-  const hour = Number(h)
-  const minute = Number(mi)
+  const [, y, mo, d, h, mi, s, frac, zone = 'Z', sign, oh, om] = m
+  const [year, month, day, hour, minute] = [y, mo, d, h, mi].map(Number) as [number, number, number, number, number]
   const second = s === undefined ? 0 : Number(s)
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) {
     return { why: `date-time field out of range: "${text}"` }
   }
+  const offsetMinutes = offsetMinutesOf(zone, sign, oh, om)
+  if (offsetMinutes === undefined) return { why: `offset out of range: "${zone}"` }
   const millis = frac === undefined ? 0 : Number(frac.slice(0, 3).padEnd(3, '0'))
-  let offsetMinutes = 0
-  if (zone !== 'Z' && zone !== 'z') {
-    const offsetHours = Number(oh)
-    const offsetMins = Number(om ?? '0')
-    if (offsetHours > 23 || offsetMins > 59) return { why: `offset out of range: "${zone ?? ''}"` }
-    offsetMinutes = (offsetHours * 60 + offsetMins) * (sign === '-' ? -1 : 1)
-  }
   const localMs = daysFromCivil(year, month, day) * msPerDay + ((hour * 60 + minute) * 60 + second) * 1000 + millis
   // Local time = UTC + offset, so UTC = local − offset.
   return localMs - offsetMinutes * msPerMinute
+}
+
+/** Minutes east of UTC of a matched zone (`Z`, `z`, `±HH[[:]mm]`), or undefined past 23:59. */
+function offsetMinutesOf(zone: string, sign: string | undefined, hours: string | undefined, minutes: string | undefined): number | undefined {
+  if (zone === 'Z' || zone === 'z') return 0
+  const h = Number(hours)
+  const m = Number(minutes ?? '0')
+  if (h > 23 || m > 59) return undefined
+  return (h * 60 + m) * (sign === '-' ? -1 : 1)
 }
 
 function daysInMonth(year: number, month: number): number {

@@ -12,8 +12,8 @@
  */
 import { systemClock } from '../core/clock.ts'
 import type { Clock } from '../core/clock.ts'
-import { clockTicksPerSecond, isExitedState, listPids, readProcStat, readRssKiB } from './proc-stat.ts'
-import type { ProcStat } from './proc-stat.ts'
+import { clockTicksPerSecond, isExitedState, listPids, readProcStat, readRssKiB } from '../core/proc-stat.ts'
+import type { ProcStat } from '../core/proc-stat.ts'
 import { cpuRatio, processTree, treeCpuTicks, windowOf } from './process-stats.ts'
 import type { ProcessSample, ProcessWindow, TrackedProcess } from './process-stats.ts'
 

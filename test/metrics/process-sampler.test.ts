@@ -4,9 +4,9 @@ import { once } from 'node:events'
 import { after, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ManualClock } from '../../src/core/clock.ts'
-import { readProcStat } from '../../src/metrics/proc-stat.ts'
+import { readProcStat } from '../../src/core/proc-stat.ts'
 import { ProcessSampler } from '../../src/metrics/process-sampler.ts'
-import { FakeProcRoot } from './proc-fixture.ts'
+import { FakeProcRoot } from '../support/proc-fixture.ts'
 
 const proc = new FakeProcRoot()
 after(() => {

@@ -20,7 +20,7 @@ import { loadConfig } from '../src/spec/load.ts'
 import type { GroupSpec } from '../src/spec/schema.ts'
 import { resolveSimulationParams, type SimulationParams } from '../src/simulator/params.ts'
 import { simulate, type SimulationResult } from '../src/simulator/simulate.ts'
-import { loadTrace, type Trace } from '../src/simulator/trace.ts'
+import { loadTrace, type Trace } from '../src/core/trace.ts'
 import { fmt, type Table } from './table.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))

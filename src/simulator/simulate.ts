@@ -45,7 +45,7 @@ import { simulationPolicies, simulationPolicyNames, type SimulationPolicy } from
 import { defaultGroupSpec } from './default-group.ts'
 import { neededInstances, oracleSchedule, type OracleSchedule } from './oracle.ts'
 import type { SimulationParams } from './params.ts'
-import { traceDurationSeconds, type Trace } from './trace.ts'
+import { traceDurationSeconds, type Trace } from '../core/trace.ts'
 import { serviceRateRps, sloCapacityRps, Workload } from './workload.ts'
 import { WorkloadMetrics } from './workload-metrics.ts'
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { GroupSchema } from '../../src/spec/schema.ts'
 import { defaultSimulationParams, type SimulationParams } from '../../src/simulator/params.ts'
 import { simulate, stepLoads, type TickRow, type TickSink } from '../../src/simulator/simulate.ts'
-import type { Trace } from '../../src/simulator/trace.ts'
+import type { Trace } from '../../src/core/trace.ts'
 
 /** A trace from (seconds, rps) rows; the last row lasts as long as the median step. */
 function trace(rows: readonly (readonly [number, number])[], name = 'unit'): Trace {

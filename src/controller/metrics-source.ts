@@ -10,6 +10,12 @@ import type { GroupSpec } from '../spec/schema.ts'
  */
 export interface MetricsSource {
   read(spec: GroupSpec, instances: readonly InstanceView[], nowMs: number): Signals | undefined
+  /**
+   * The group's freshest demand, requests/s over the last few seconds (the router's last
+   * windows, the simulator's last steps), without consuming read()'s window; undefined when
+   * unknown. The controller's fast scale-out path (slo.fastScaleOut) reads it every second.
+   */
+  freshDemand?(spec: GroupSpec, nowMs: number): number | undefined
 }
 
 /** A health view of instances, from the router's active and passive checks. */

@@ -5,14 +5,16 @@
  */
 import { sameSize, sizeText } from '../core/size.ts'
 import { schedulingBufferMs } from '../engine/policies/predictive.ts'
+import { appliedHeadroom } from '../engine/policies/slo.ts'
 import { decideFleet } from '../engine/quotas.ts'
-import { emptyHistory, type DecideInput, type Decision, type FleetQuotas, type InstancePhase, type InstanceView } from '../engine/types.ts'
+import { emptyHistory, type DecideInput, type Decision, type FleetQuotas, type InstancePhase, type InstanceView, type Signals } from '../engine/types.ts'
 import type { InstanceRecord, Provider } from '../providers/provider.ts'
 import type { Series } from '../forecast/series.ts'
 import type { GroupSpec, Size } from '../spec/schema.ts'
 import type { Clock } from '../core/clock.ts'
 import { DemandRecorder, type DemandRecorderOptions, type DemandRecorderStats } from './demand-recorder.ts'
 import type { EventSink, TideEvent, TideEventType } from '../store/events.ts'
+import { HeadroomRecorder, type SloBudgetStatus } from './headroom-recorder.ts'
 import { countsTowardCapacity, phaseOf, receivesTraffic, viewOf } from './lifecycle.ts'
 import type { HealthView, MetricsSource } from './metrics-source.ts'
 import { MemoryStateStore, type StateStore, type StoredGroupState } from '../store/state-store.ts'
@@ -76,6 +78,29 @@ export interface GroupStatus {
   }
   /** Usage samples kept for the vertical policy or the mixed planner. */
   readonly usageSamples?: number
+  /** The objective, the headroom kept for it and the violation budget's account (groups with an slo). */
+  readonly slo?: SloStatus
+}
+
+/** What status says of a group's SLO (issue 9). */
+export interface SloStatus {
+  readonly latencyP95Ms: number
+  readonly budgetPercent: number
+  /** With slo.instanceRps: the headroom applied now and why. */
+  readonly headroom?: {
+    readonly percent: number
+    readonly source: 'learned' | 'default' | 'fixed'
+    readonly why: string
+    /** The learner's own figure before minPercent/maxPercent, percent. */
+    readonly learnedPercent?: number
+    /** Hours of demand history learned from. */
+    readonly historyHours: number
+  }
+  /** The load per instance scaled for, requests/s: instanceRps ÷ (1 + headroom). */
+  readonly targetPerInstanceRps?: number
+  /** What the headroom costs now: instances the demand alone needs, and the ones kept above that. */
+  readonly cost?: { readonly demandInstances: number; readonly headroomInstances: number }
+  readonly budget: SloBudgetStatus
 }
 
 interface Observed {
@@ -99,6 +124,11 @@ interface GroupRuntime {
   readonly startups: number[]
   demand?: DemandRecorder
   usage?: UsageRecorder
+  slo?: HeadroomRecorder
+  /** The last signals read on a sync period: the fast path reuses them with a fresh demand. */
+  lastSignals?: Signals | undefined
+  /** Demand above which the count in force no longer holds the slo target (fast path); undefined when off. */
+  fastTriggerRps?: number | undefined
   lastForecast?: DecideInput['forecast']
   lastDecision?: Decision
   /** The group's status as of the last reconcile, built on first use. */
@@ -180,7 +210,11 @@ export class Controller {
     this.#opts.events?.append({ atMs: nowMs, group, type, message, ...extra })
   }
 
-  async #observe(spec: GroupSpec, nowMs: number): Promise<Observed> {
+  /**
+   * Observes one group. `freshRps` marks a fast re-decision (fastScaleOut): the last sync's
+   * signals are reused with that demand, and no learner is fed (the next read covers the time).
+   */
+  async #observe(spec: GroupSpec, nowMs: number, freshRps?: number): Promise<Observed> {
     const provider = this.#providerFor(spec)
     const rt = this.#rt(spec.group)
     const records = await provider.list(spec)
@@ -201,22 +235,30 @@ export class Controller {
       if (countsTowardCapacity(phase)) views.push(viewOf(r, phase, marks))
     }
     for (const id of rt.lastPhase.keys()) if (!phases.has(id)) rt.lastPhase.delete(id)
-    const signals = this.#opts.metrics.read(spec, views, nowMs)
     const startupMs = median(rt.startups)
+    const fast = freshRps !== undefined
+    const signals = fast ? freshSignals(rt.lastSignals, freshRps, nowMs) : this.#opts.metrics.read(spec, views, nowMs)
+    if (!fast) rt.lastSignals = signals
     const input: DecideInput = {
       spec,
       state: { desiredReplicas: stored.desiredReplicas, size: stored.size, instances: views, history: stored.history },
       signals,
       nowMs,
       ...(startupMs === undefined ? {} : { startupMs }),
-      ...this.#insight(spec, rt, views, signals, nowMs, startupMs),
+      ...(fast ? { scaleOutOnly: true, ...this.#fastInsight(spec, rt, nowMs) } : this.#insight(spec, rt, views, signals, nowMs, startupMs)),
     }
     return { spec, provider, records, phases, views, stored, input }
   }
 
-  /** The demand forecast and usage histograms this group's policies read, fed with this tick's signals. */
-  #insight(spec: GroupSpec, rt: GroupRuntime, views: readonly InstanceView[], signals: DecideInput['signals'], nowMs: number, startupMs: number | undefined): Pick<DecideInput, 'forecast' | 'usage'> {
-    const out: { -readonly [K in 'forecast' | 'usage']?: NonNullable<DecideInput[K]> } = {}
+  /** The demand forecast, usage histograms and headroom this group's policies read, fed with this tick's signals. */
+  #insight(spec: GroupSpec, rt: GroupRuntime, views: readonly InstanceView[], signals: DecideInput['signals'], nowMs: number, startupMs: number | undefined): Pick<DecideInput, 'forecast' | 'usage' | 'headroom'> {
+    const out: { -readonly [K in 'forecast' | 'usage' | 'headroom']?: NonNullable<DecideInput[K]> } = {}
+    if (spec.slo !== undefined) {
+      rt.slo ??= new HeadroomRecorder(spec.slo)
+      rt.slo.observe(spec, signals, nowMs, startupMs ?? spec.startupSeconds * 1000)
+      const estimate = rt.slo.estimate(nowMs)
+      if (estimate !== undefined) out.headroom = estimate
+    }
     if (spec.predictive.mode !== 'off') {
       if (rt.demand === undefined) {
         rt.demand = new DemandRecorder(this.#opts.forecasting)
@@ -233,6 +275,72 @@ export class Controller {
       rt.usage ??= new UsageRecorder(spec)
       rt.usage.observe(views, signals, nowMs)
       out.usage = rt.usage.view()
+    }
+    return out
+  }
+
+  /** A fast re-decision reads what the last sync period's learners said, without feeding them. */
+  #fastInsight(spec: GroupSpec, rt: GroupRuntime, nowMs: number): Pick<DecideInput, 'forecast' | 'usage' | 'headroom'> {
+    const headroom = rt.slo?.estimate(nowMs)
+    const usage = spec.vertical.mode !== 'off' || spec.strategy !== 'horizontal' ? rt.usage?.view() : undefined
+    return { ...(rt.lastForecast === undefined ? {} : { forecast: rt.lastForecast }), ...(usage === undefined ? {} : { usage }), ...(headroom === undefined ? {} : { headroom }) }
+  }
+
+  /**
+   * The fast scale-out path (slo.fastScaleOut): for every group whose fresh demand
+   * (MetricsSource.freshDemand) outgrew the count in force, decide again now, scale-out only.
+   * Called every second by the run loop (and every step by the simulator), between sync periods;
+   * cheap when nothing outgrew its count. A fast decision that could not scale out disarms the
+   * group's trigger until its next sync period, so a group held at max is not re-decided every
+   * second.
+   */
+  /** Whether fastScaleOut() would decide for any group now: the cheap check a caller may make first. */
+  fastScaleOutDue(): boolean {
+    const metrics = this.#opts.metrics
+    if (metrics.freshDemand === undefined) return false
+    const nowMs = this.#opts.clock.now()
+    for (const spec of this.#groups.values()) {
+      const trigger = this.#runtime.get(spec.group)?.fastTriggerRps
+      if (trigger === undefined) continue
+      const rps = metrics.freshDemand(spec, nowMs)
+      if (rps !== undefined && rps > trigger) return true
+    }
+    return false
+  }
+
+  async fastScaleOut(): Promise<ReconcileResult[]> {
+    const metrics = this.#opts.metrics
+    if (metrics.freshDemand === undefined) return []
+    const nowMs = this.#opts.clock.now()
+    const results: ReconcileResult[] = []
+    for (const spec of this.#groups.values()) {
+      const rt = this.#runtime.get(spec.group)
+      const trigger = rt?.fastTriggerRps
+      if (rt === undefined || trigger === undefined) continue
+      const rps = metrics.freshDemand(spec, nowMs)
+      if (rps === undefined || !(rps > trigger)) continue
+      const o = await this.#observe(spec, nowMs, rps)
+      const decision = decideFleet([...this.#othersForQuota(spec), o.input], this.#opts.quotas).at(-1)
+      if (decision === undefined) continue
+      const result = await this.#act(o, decision, nowMs)
+      if (!(decision.to > decision.from)) rt.fastTriggerRps = undefined
+      results.push(result)
+    }
+    return results
+  }
+
+  /**
+   * The other groups as they stand (their stored counts), so that a fast decision grows only into
+   * the quota room they leave. Empty without quotas.
+   */
+  #othersForQuota(spec: GroupSpec): DecideInput[] {
+    if (this.#opts.quotas === undefined) return []
+    const out: DecideInput[] = []
+    for (const other of this.#groups.values()) {
+      if (other.group === spec.group) continue
+      const stored = this.#store.loadGroupState(other.group)
+      if (stored === undefined) continue
+      out.push({ spec: other, state: { desiredReplicas: stored.desiredReplicas, size: stored.size, instances: [], history: stored.history }, signals: undefined, nowMs: 0 })
     }
     return out
   }
@@ -283,6 +391,8 @@ export class Controller {
     const launched: string[] = []
     const terminated: string[] = []
     this.#recordDecision(spec.group, rt, decision, nowMs)
+    rt.slo?.noteDecision(nowMs, o.input.signals?.group.rps)
+    rt.fastTriggerRps = fastTrigger(spec, decision)
 
     // Unhealthy and dead instances are replaced: terminate now; the count below launches the replacement.
     for (const r of o.records) {
@@ -337,7 +447,7 @@ export class Controller {
     // end), from a snapshot of what this tick saw.
     const draining = new Set(rt.draining)
     const protectedIds = new Set(rt.protectedIds)
-    const insight = statusInsight(o.input, rt)
+    const insight = statusInsight(o.input, rt, decision)
     let built: GroupStatus | undefined
     rt.status = () =>
       (built ??= {
@@ -466,8 +576,51 @@ function statusInstances(o: Observed, draining: ReadonlySet<string>, protectedId
   return out
 }
 
-/** The status fields of the predictive and vertical machinery. */
-function statusInsight(input: DecideInput, rt: GroupRuntime): Pick<GroupStatus, 'startupMs' | 'forecast' | 'usageSamples'> {
+/**
+ * The demand above which a decision's count stops holding the slo target: count × target per
+ * instance. Undefined without slo.fastScaleOut, or when the slo policy gave no target.
+ */
+function fastTrigger(spec: GroupSpec, decision: Decision): number | undefined {
+  if (spec.slo?.fastScaleOut !== true) return undefined
+  const target = decision.recommendations.find((r) => r.policy === 'slo')?.targetPerInstanceRps
+  return target === undefined ? undefined : decision.to * target
+}
+
+/** The last sync's signals with a fresh group demand, for a fast re-decision. */
+function freshSignals(last: Signals | undefined, rps: number, nowMs: number): Signals {
+  const group = last === undefined ? {} : { ...last.group }
+  delete group.demandSteps
+  return { atMs: nowMs, instances: last?.instances ?? new Map(), group: { ...group, rps } }
+}
+
+/** What status says of the group's SLO: the headroom applied, its cost now, the budget spent. */
+function sloStatus(input: DecideInput, rt: GroupRuntime, decision: Decision): SloStatus | undefined {
+  const slo = input.spec.slo
+  if (slo === undefined || rt.slo === undefined) return undefined
+  const budget = rt.slo.budget(input.nowMs)
+  const base = { latencyP95Ms: slo.latencyP95Ms, budgetPercent: slo.budgetPercent, budget }
+  if (slo.instanceRps === undefined) return base
+  const applied = appliedHeadroom(slo, input.headroom)
+  const capacity = slo.instanceRps * (input.state.size.cpu / input.spec.size.cpu)
+  const demand = input.signals?.group.rps
+  const demandInstances = demand === undefined ? undefined : Math.ceil(demand / capacity - 1e-9)
+  const learned = input.headroom?.source === 'learned' ? input.headroom.headroom : undefined
+  return {
+    ...base,
+    headroom: {
+      percent: Math.round(applied.ratio * 1000) / 10,
+      source: applied.source,
+      why: applied.why,
+      ...(learned === undefined ? {} : { learnedPercent: Math.round(learned * 1000) / 10 }),
+      historyHours: Math.round((input.headroom?.historySeconds ?? 0) / 360) / 10,
+    },
+    targetPerInstanceRps: capacity / (1 + applied.ratio),
+    ...(demandInstances === undefined ? {} : { cost: { demandInstances, headroomInstances: Math.max(0, decision.to - demandInstances) } }),
+  }
+}
+
+/** The status fields of the predictive, vertical and slo machinery. */
+function statusInsight(input: DecideInput, rt: GroupRuntime, decision: Decision): Pick<GroupStatus, 'startupMs' | 'forecast' | 'usageSamples' | 'slo'> {
   const f = rt.lastForecast
   const forecast =
     rt.demand === undefined || f === undefined
@@ -479,10 +632,12 @@ function statusInsight(input: DecideInput, rt: GroupRuntime): Pick<GroupStatus, 
           ...(f.accuracySource === undefined ? {} : { accuracySource: f.accuracySource }),
           ...(f.values[0] === undefined ? {} : { expectedRps: f.values[0] }),
         }
+  const slo = sloStatus(input, rt, decision)
   return {
     ...(input.startupMs === undefined ? {} : { startupMs: input.startupMs }),
     ...(forecast === undefined ? {} : { forecast }),
     ...(rt.usage === undefined ? {} : { usageSamples: rt.usage.samples }),
+    ...(slo === undefined ? {} : { slo }),
   }
 }
 

@@ -99,13 +99,17 @@ function scalingDisabled(input: DecideInput, recommendations: readonly Recommend
   }
 }
 
-/** Step 4: the quota caps growth; protection floors a scale-in at the protected count. */
+/** Step 4: the quota caps growth; protection floors a scale-in at the protected count; a fast re-decision never scales in. */
 function finalGuards(input: DecideInput, from: number, wanted: number, live: readonly InstanceView[], limits: AppliedLimit[]): number {
   if (wanted > from) {
     const q = capByQuota(from, wanted, input.quotaRoom, input.state.size)
     if (q.detail === undefined) return wanted
     limits.push({ guard: 'quota', from: wanted, to: q.replicas, detail: q.detail })
     return q.replicas
+  }
+  if (wanted < from && input.scaleOutOnly === true) {
+    limits.push({ guard: 'fast-path', from: wanted, to: from, detail: `held at ${from}: a fast re-decision on a fresh signal only scales out` })
+    return from
   }
   if (wanted < from) {
     const floor = protectedCount(live)
@@ -227,6 +231,8 @@ function reasonOf(limits: readonly AppliedLimit[], combined: Combined, recommend
         return 'ScaleInProtected'
       case 'missing-metrics':
         return 'MissingMetricsBlockScaleIn'
+      case 'fast-path':
+        return 'DesiredWithinRange'
     }
   }
   if (!combined.hasReplicas) return 'NoMetrics'

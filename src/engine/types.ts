@@ -2,6 +2,7 @@
  * The engine's vocabulary. Everything here is plain data: the engine reads
  * these, computes a Decision, and never performs I/O or reads a clock.
  */
+import type { HeadroomEstimate } from '../forecast/headroom-learner.ts'
 import type { GroupSpec, QuotaLimits, Size } from '../spec/schema.ts'
 import type { DecayingHistogram } from './vertical/decaying-histogram.ts'
 
@@ -55,6 +56,11 @@ export interface Signals {
     readonly classes?: Readonly<Record<string, { readonly rps?: number; readonly latencyMs?: LatencyPercentiles }>>
     /** Values of external queries by their query string. */
     readonly external?: Readonly<Record<string, number>>
+    /**
+     * The group's demand step by step within the window (the router's seconds, the simulator's
+     * steps), oldest first, the last step ending at atMs: what the headroom learner reads.
+     */
+    readonly demandSteps?: { readonly stepMs: number; readonly values: ArrayLike<number> }
   }
 }
 
@@ -93,7 +99,7 @@ export interface GroupState {
 }
 
 /** Which policy produced a recommendation. */
-export type PolicyKind = 'target-tracking' | 'step' | 'scheduled' | 'predictive' | 'vertical'
+export type PolicyKind = 'target-tracking' | 'step' | 'scheduled' | 'predictive' | 'vertical' | 'slo'
 
 /**
  * A policy's recommendation. `replicas` is what it wants; `bounds` lets a
@@ -117,6 +123,11 @@ export interface Recommendation {
    * policy, as AWS predictive scaling, which only raises capacity).
    */
   readonly scaleOutOnly?: boolean
+  /**
+   * The load per instance (requests/s of the group's demand) this recommendation sizes for (the
+   * slo policy): the controller re-decides at once when a fresh demand outgrows count × this.
+   */
+  readonly targetPerInstanceRps?: number
   /** Short machine-readable reason, e.g. 'MetricAboveTarget'. */
   readonly reason: string
   /** Human sentence fragment, e.g. 'cpu 82% > target 60%'. */
@@ -138,6 +149,13 @@ export interface DecideInput {
   readonly usage?: UsageHistograms
   /** Measured launch-to-ready time of the group's recent instances, ms; spec.startupSeconds when absent. */
   readonly startupMs?: number
+  /** What the headroom learner says now (groups with slo.instanceRps); the slo policy's safe default when absent. */
+  readonly headroom?: HeadroomEstimate
+  /**
+   * A fast re-decision between sync periods on a fresh demand signal (slo.fastScaleOut): it may
+   * scale out, never in.
+   */
+  readonly scaleOutOnly?: boolean
 }
 
 /**
@@ -213,7 +231,7 @@ export type DecisionReason =
 
 /** A guard that changed the count on its way to the decision. */
 export interface AppliedLimit {
-  readonly guard: 'stabilization' | 'rate' | 'bounds' | 'schedule' | 'quota' | 'protection' | 'missing-metrics'
+  readonly guard: 'stabilization' | 'rate' | 'bounds' | 'schedule' | 'quota' | 'protection' | 'missing-metrics' | 'fast-path'
   readonly from: number
   readonly to: number
   readonly detail: string

@@ -156,10 +156,35 @@ export class RouterSignals implements MetricsSource, HealthView {
       classes[name] = lat ? { rps: s.requests / s.seconds, latencyMs: lat } : { rps: s.requests / s.seconds }
     }
     const groupLatency = latencyOf(total)
+    const demandSteps = { stepMs: 1000, values: windows.map((w, i) => windowDemand(w, i === 0 ? before : windows[i - 1])) }
     return {
       atMs: Math.min(nowMs, last.windowEndMs),
       instances: samples,
-      group: { rps: Math.max(0, total.requests + shed + queueGrowth + (last.total.inFlight - (before?.total.inFlight ?? 0))) / total.seconds, ...(groupLatency ? { latencyMs: groupLatency } : {}), classes },
+      group: { rps: Math.max(0, total.requests + shed + queueGrowth + (last.total.inFlight - (before?.total.inFlight ?? 0))) / total.seconds, ...(groupLatency ? { latencyMs: groupLatency } : {}), classes, demandSteps },
     }
   }
+
+  /** The mean demand of the last FRESH_WINDOWS windows (the fast scale-out path); undefined before the first window. */
+  freshDemand(): number | undefined {
+    const start = Math.max(0, this.#windows.length - FRESH_WINDOWS)
+    let sum = 0
+    let n = 0
+    for (let i = start; i < this.#windows.length; i++) {
+      const w = this.#windows[i]
+      if (w === undefined) continue
+      sum += windowDemand(w, this.#windows[i - 1])
+      n++
+    }
+    return n === 0 ? undefined : sum / n
+  }
+}
+
+/** Windows the fast scale-out path averages: a few seconds, so that one noisy second does not launch. */
+const FRESH_WINDOWS = 3
+
+/** One window's demand, requests/s: answered + shed + the growth of what is queued and in flight. */
+function windowDemand(w: RouterStats, before: RouterStats | undefined): number {
+  const seconds = Math.max(0.001, (w.windowEndMs - w.windowStartMs) / 1000)
+  const growth = w.total.queued - (before?.total.queued ?? 0) + (w.total.inFlight - (before?.total.inFlight ?? 0))
+  return Math.max(0, w.total.requests + w.total.shed + growth) / seconds
 }

@@ -22,7 +22,9 @@
  * Window. The simulation starts warm: instances needed at step 0, and those whose
  * launch would fall before step 0, are taken as launched before the window, and only
  * their billing inside the window counts — as with the controller policies, whose
- * initial instances are ready at step 0.
+ * initial instances are ready at step 0. With `initial`, the oracle starts with the same
+ * fleet as the controller policies (sized for the trace's first minutes) and keeps or stops
+ * each of those instances as it pleases.
  */
 
 /** The oracle's schedule, one value per step. */
@@ -61,11 +63,12 @@ export function neededInstances(loadRps: Float64Array, capacityRps: number, minR
  * is ready `startupSteps` after its launch (see the module comment). O(steps + Σ
  * |needed(t) − needed(t−1)|) time; allocation proportional to steps and peak need.
  */
-export function oracleSchedule(needed: Int32Array, startupSteps: number): OracleSchedule {
+export function oracleSchedule(needed: Int32Array, startupSteps: number, initial = 0): OracleSchedule {
   if (!Number.isInteger(startupSteps) || startupSteps < 0) {
     throw new RangeError(`oracle: startupSteps must be a whole number ≥ 0, got ${startupSteps}`)
   }
-  const plan = planLevels(needed, startupSteps)
+  if (!Number.isInteger(initial) || initial < 0) throw new RangeError(`oracle: initial must be a whole number ≥ 0, got ${initial}`)
+  const plan = planLevels(needed, startupSteps, initial)
   const steps = needed.length
   const billed = new Int32Array(steps)
   const serving = new Int32Array(steps)
@@ -94,10 +97,15 @@ interface LevelPlan {
   readonly terminatedAt: Uint8Array
 }
 
-/** Walks the skyline of needed(t) once, starting and ending each level's instances (module comment). */
-function planLevels(needed: Int32Array, startupSteps: number): LevelPlan {
+/**
+ * Walks the skyline of needed(t) once, starting and ending each level's instances (module
+ * comment). Levels above needed(0) up to `initial` start the window running (the warm start the
+ * controller policies get too): each is kept while it bridges to its first need, else stopped at
+ * step 0 at no cost.
+ */
+function planLevels(needed: Int32Array, startupSteps: number, initial: number): LevelPlan {
   const steps = needed.length
-  let peak = 0
+  let peak = initial
   for (let t = 0; t < steps; t++) peak = Math.max(peak, needed[t] ?? 0)
   // Per level: the step its current instance's serving interval ended, or -1 while none.
   const lastEnd = new Float64Array(peak + 1).fill(-1)
@@ -129,6 +137,11 @@ function planLevels(needed: Int32Array, startupSteps: number): LevelPlan {
     bump(plan.servingDiff, t, 1)
   }
 
+  for (let k = (needed[0] ?? 0) + 1; k <= initial && steps > 0; k++) {
+    bump(plan.billedDiff, 0, 1)
+    bump(plan.servingDiff, 0, 1)
+    lastEnd[k] = 0
+  }
   let previous = 0
   for (let t = 0; t <= steps; t++) {
     const current = t < steps ? (needed[t] ?? 0) : 0

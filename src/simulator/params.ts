@@ -1,6 +1,7 @@
 /**
  * The parameters of a simulation and their defaults. Precedence, highest first:
- * command-line flags, the group's `simulation:` section in tide.yaml, these defaults.
+ * command-line flags, the group's `simulation:` section in tide.yaml, its `slo:` section
+ * (instanceRps, latencyP95Ms), these defaults.
  */
 import type { GroupSpec } from '../spec/schema.ts'
 
@@ -32,7 +33,9 @@ export type SimulationOverrides = { readonly [K in keyof SimulationParams]?: num
 
 /** Merges flags over the group's `simulation:` section over the defaults. */
 export function resolveSimulationParams(overrides: SimulationOverrides, group?: GroupSpec): SimulationParams {
-  const fromConfig = group?.simulation ?? {}
+  // The group's objective and measured capacity stand in for the simulation section's.
+  const slo = group?.slo
+  const fromConfig = { ...(slo?.instanceRps === undefined ? {} : { instanceRps: slo.instanceRps }), ...(slo === undefined ? {} : { sloP95Ms: slo.latencyP95Ms }), ...(group?.simulation ?? {}) }
   const pick = (key: keyof SimulationParams): number => overrides[key] ?? fromConfig[key as keyof typeof fromConfig] ?? defaultSimulationParams[key]
   return {
     instanceRps: pick('instanceRps'),

@@ -14,10 +14,12 @@
  * the workload model, (4) record the step. A step violates the SLO when its p95
  * exceeds the SLO or any request failed in it.
  *
- * The run starts warm: the group's `replicas.initial` instances, or else as many as
- * the first step needs (⌈load/N⌉ within min/max), are ready at the first step, and
- * the oracle likewise starts with what it needs. Only billing inside the trace's
- * window counts. Requests still waiting at the end are neither served nor failed.
+ * The run starts warm: the group's `replicas.initial` instances, or else as many as the
+ * trace's first minutes need (the most ⌈load/N⌉ of its first WARM_START_SECONDS, within
+ * min/max), are ready at the first step, and the oracle starts with the same fleet. A long
+ * trace that opens at its busy hour is then not scored on a fleet sized for its first second.
+ * Only billing inside the trace's window counts. Requests still waiting at the end are neither
+ * served nor failed.
  *
  * The oracle's cost is computed for every policy, so every result carries the ratio
  * that matters: how far the policy is from the physical limit.
@@ -192,12 +194,25 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationResult>
   const loads = stepLoads(opts.trace, params.tickSeconds)
   const startupSteps = Math.ceil(params.startupSeconds / params.tickSeconds - 1e-9)
   const needed = neededInstances(loads, params.instanceRps, base.replicas.min)
-  const oracle = oracleSchedule(needed, startupSteps)
-  const run: Run = { opts, base, loads, oracle, tally: new Tally(params, loads.length) }
+  const initial = warmStart(base, needed, params.tickSeconds)
+  const oracle = oracleSchedule(needed, startupSteps, initial)
+  const run: Run = { opts, base, loads, oracle, initial, tally: new Tally(params, loads.length) }
   opts.sink?.begin?.(loads.length, params.tickSeconds)
   const counts = policy.kind === 'oracle' ? runOracle(run) : await runController(run, policy.spec({ base, params }))
   opts.onProgress?.(1)
   return run.tally.result(opts, base.group, counts, oracle.billedInstanceSteps * params.tickSeconds / 3600)
+}
+
+/** Seconds at the start of a trace whose peak need sizes the warm fleet (see the module comment). */
+export const WARM_START_SECONDS = 300
+
+/** The warm fleet: replicas.initial, or the most instances the first WARM_START_SECONDS need, within min/max. */
+export function warmStart(group: GroupSpec, needed: Int32Array, tickSeconds: number): number {
+  if (group.replicas.initial !== undefined) return group.replicas.initial
+  const steps = Math.min(needed.length, Math.max(1, Math.ceil(WARM_START_SECONDS / tickSeconds)))
+  let peak = 0
+  for (let i = 0; i < steps; i++) peak = Math.max(peak, needed[i] ?? 0)
+  return Math.min(group.replicas.max, Math.max(group.replicas.min, peak))
 }
 
 /**
@@ -218,6 +233,8 @@ interface Run {
   readonly base: GroupSpec
   readonly loads: Float64Array
   readonly oracle: OracleSchedule
+  /** The warm fleet every policy starts with. */
+  readonly initial: number
   readonly tally: Tally
 }
 
@@ -238,7 +255,7 @@ async function runController(run: Run, policySpec: GroupSpec): Promise<RunCounts
   const startMs = run.opts.trace.startMs
   const clock = new ManualClock(startMs)
   const provider = new SimProvider({ clock, startupSeconds: params.startupSeconds })
-  const initial = spec.replicas.initial ?? Math.min(spec.replicas.max, Math.max(spec.replicas.min, run.oracle.needed[0] ?? 0))
+  const initial = Math.min(spec.replicas.max, Math.max(spec.replicas.min, run.initial))
   provider.seed(spec, spec.size, initial, startMs)
   const workload = new Workload(params)
   const metrics = new WorkloadMetrics(workload, spec.size.cpu)
@@ -246,6 +263,7 @@ async function runController(run: Run, policySpec: GroupSpec): Promise<RunCounts
   const fleet = new Fleet(provider, spec, params)
   const billedAtStart = provider.billedInstanceMs(spec.group, startMs)
   const syncMs = spec.syncPeriodSeconds * 1000
+  const fast = spec.slo?.fastScaleOut === true
   const actions = new ActionTally(initial)
   let nextSyncMs = startMs
   const steps = run.loads.length
@@ -255,6 +273,8 @@ async function runController(run: Run, policySpec: GroupSpec): Promise<RunCounts
     if (nowMs >= nextSyncMs) {
       for (const r of await controller.reconcileOnce()) actions.note(r)
       while (nextSyncMs <= nowMs) nextSyncMs += syncMs
+    } else if (fast && controller.fastScaleOutDue()) {
+      for (const r of await controller.fastScaleOut()) actions.note(r)
     }
     fleet.refresh(workload, nowMs)
     workload.step(run.loads[i] ?? 0)

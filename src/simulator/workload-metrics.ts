@@ -9,6 +9,9 @@ import type { InstanceSample, InstanceView, LatencyPercentiles, Signals } from '
 import type { GroupSpec } from '../spec/schema.ts'
 import type { Workload } from './workload.ts'
 
+/** Steps the fast scale-out path averages (at 1 s steps, the router's last 3 seconds). */
+const FRESH_STEPS = 3
+
 /** Counter readings at the start of the current window. */
 interface Mark {
   offered: number
@@ -39,6 +42,13 @@ export class WorkloadMetrics implements MetricsSource {
   readonly #defaultCpu: number
   #mark: Mark
   #elapsedSeconds = 0
+  /** The offered rate of each step since the last read (Signals.group.demandSteps). */
+  #steps: number[] = []
+  #stepSeconds = 1
+  #offeredBefore = 0
+  /** The last FRESH_STEPS offered rates, a ring (freshDemand). */
+  readonly #fresh = new Float64Array(FRESH_STEPS)
+  #freshCount = 0
 
   constructor(workload: Workload, defaultCpu: number) {
     this.#workload = workload
@@ -49,12 +59,30 @@ export class WorkloadMetrics implements MetricsSource {
   /** Called by the simulator after each step of `seconds`. */
   advance(seconds: number): void {
     this.#elapsedSeconds += seconds
+    const offered = this.#workload.totalOffered
+    const rate = seconds > 0 ? (offered - this.#offeredBefore) / seconds : 0
+    this.#offeredBefore = offered
+    this.#stepSeconds = seconds
+    this.#steps.push(rate)
+    this.#fresh[this.#freshCount % FRESH_STEPS] = rate
+    this.#freshCount++
+  }
+
+  /** The mean offered rate of the last few steps (as the router's last seconds), without consuming the read window. */
+  freshDemand(): number | undefined {
+    const n = Math.min(this.#freshCount, FRESH_STEPS)
+    if (n === 0) return undefined
+    let sum = 0
+    for (let i = 0; i < n; i++) sum += this.#fresh[i] ?? 0
+    return sum / n
   }
 
   read(_spec: GroupSpec, instances: readonly InstanceView[], nowMs: number): Signals | undefined {
     const now = this.#snapshot()
     const was = this.#mark
     this.#mark = now
+    const demandSteps = { stepMs: this.#stepSeconds * 1000, values: this.#steps }
+    this.#steps = []
     const elapsed = now.elapsedSeconds - was.elapsedSeconds
     if (elapsed <= 0) return undefined
     const served = now.served - was.served
@@ -84,7 +112,7 @@ export class WorkloadMetrics implements MetricsSource {
         samples.set(v.id, lastSample)
       }
     }
-    return { atMs: nowMs, instances: samples, group: { rps: (now.offered - was.offered) / elapsed, latencyMs } }
+    return { atMs: nowMs, instances: samples, group: { rps: (now.offered - was.offered) / elapsed, latencyMs, demandSteps } }
   }
 
   #snapshot(): Mark {

@@ -254,6 +254,54 @@ export const AlertSchema = z.strictObject({
   on: z.array(AlertEventSchema).min(1),
 })
 
+/**
+ * How much spare capacity a group keeps above its demand (docs/config.md "SLO and headroom"):
+ * `learned` (the default) keeps the quantile of the group's own demand rises that holds the
+ * violation budget; `fixed` keeps `percent` always. `percent` is also the learned mode's safe
+ * default until enough history exists.
+ */
+export const HeadroomSchema = z.strictObject({
+  mode: z.enum(['learned', 'fixed']).default('learned'),
+  percent: z.number().nonnegative().max(500).default(40),
+  /** Bounds on the learned headroom, percent. */
+  minPercent: z.number().nonnegative().max(500).default(5),
+  maxPercent: z.number().nonnegative().max(1000).default(300),
+  /** Days of demand the learned headroom is taken over. */
+  windowDays: z.number().int().positive().max(28).default(7),
+})
+
+/**
+ * The service-level objective a group is scaled to keep. The objective is the contract; cost is
+ * what is minimised within it. With `instanceRps` (what one instance of the group's size serves
+ * within the objective) tide scales on demand with learned headroom (the `slo` policy) and no
+ * utilisation target has to be guessed; without it the objective is still measured against the
+ * latency signal and its budget reported in status.
+ */
+export const SloSchema = z
+  .strictObject({
+    /** The p95 response time the service must keep, ms. */
+    latencyP95Ms: positive.default(200),
+    /** Share of time allowed outside the objective, percent (0.5 = about 3.6 hours a month). */
+    budgetPercent: z.number().positive().max(50).default(0.5),
+    /** Requests/s one instance of the group's size serves with its p95 within latencyP95Ms (measure it with tide load). */
+    instanceRps: positive.optional(),
+    headroom: HeadroomSchema.optional(),
+    /**
+     * Scale out on every fresh demand signal (the router's second, the simulator's step) when
+     * the demand outgrows the count in force, instead of waiting for the next sync period.
+     * Scale-in stays on the sync period and its stabilization window.
+     */
+    fastScaleOut: z.boolean().default(true),
+  })
+  .refine((s) => s.headroom === undefined || s.instanceRps !== undefined, {
+    message: 'slo.headroom needs slo.instanceRps: the headroom is kept above what instanceRps instances serve',
+    path: ['headroom'],
+  })
+  .refine((s) => s.headroom === undefined || s.headroom.minPercent <= s.headroom.maxPercent, {
+    message: 'must not exceed slo.headroom.maxPercent',
+    path: ['headroom', 'minPercent'],
+  })
+
 /** Parameters of the simulator's workload model; flags override them. */
 export const SimulationSchema = z.strictObject({
   /** Requests/s one default-size instance sustains with p95 exactly at the SLO. */
@@ -291,6 +339,8 @@ export const GroupSchema = z
     mixedOrder: z.enum(['vertical-first', 'horizontal-first', 'cheapest']).default('cheapest'),
     lifecycle: LifecycleSchema.default({}),
     alerts: z.array(AlertSchema).default([]),
+    /** The objective the group is scaled to keep; with slo.instanceRps, scaling with learned headroom. */
+    slo: SloSchema.optional(),
     simulation: SimulationSchema.default({}),
   })
   .refine((g) => g.provider !== 'local' || g.launch !== undefined, {
@@ -337,6 +387,8 @@ export type ScalingRules = GroupSpec['behavior']['scaleUp']
 export type ScheduleSpec = z.infer<typeof ScheduleSchema>
 export type QuotaLimits = z.infer<typeof QuotaLimitsSchema>
 export type AlertEvent = z.infer<typeof AlertEventSchema>
+export type SloSpec = z.infer<typeof SloSchema>
+export type HeadroomSpec = z.infer<typeof HeadroomSchema>
 
 /** A whole tide.yaml: its groups and its global settings. */
 export interface TideConfig {

@@ -9,10 +9,12 @@ import { defaultSimulationParams, resolveSimulationParams } from '../../src/simu
 
 const benchTraces = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'traces')
 
-test('the default group targets 90 % of instance capacity in requests per instance', () => {
+test('the default group is SLO-first: its objective and capacity, no utilisation target, fast scale-out', () => {
   const g = defaultGroupSpec({ ...defaultSimulationParams, instanceRps: 40, sloP95Ms: 300 })
-  assert.deepEqual(g.metrics, [{ type: 'rps', target: { averageValue: 36 } }]) // 0.9 × 40
+  assert.deepEqual(g.metrics, [])
+  assert.deepEqual(g.slo, { latencyP95Ms: 300, budgetPercent: 0.5, instanceRps: 40, fastScaleOut: true })
   assert.equal(g.provider, 'sim')
+  assert.equal(g.behavior.scaleDown.stabilizationWindowSeconds, 60)
 })
 
 test("the flash-sale bench config is tide's default group plus the campaign", () => {

@@ -105,3 +105,18 @@ for (const c of neededCases) {
     assert.deepEqual([...neededInstances(Float64Array.from(c.load), c.capacity, c.min)], c.want)
   })
 }
+
+test('a warm start above the first need: instances kept while they bridge to their need, else stopped at no cost', () => {
+  // needed 1 for 3 steps, then 3; start-up 2 steps; 3 instances start the window.
+  const needed = Int32Array.from([1, 1, 1, 3, 3])
+  const s = oracleSchedule(needed, 2, 3)
+  // Levels 2 and 3 are needed from step 3: a gap of 3 ≥ start-up 2, so they are stopped at step 0
+  // and relaunched at step 1 — billed 4 steps each instead of 5.
+  assert.deepEqual([...s.billed], [1, 3, 3, 3, 3])
+  assert.deepEqual([...s.serving], [1, 1, 1, 3, 3])
+  // With a start-up of 4 steps bridging is cheaper: the warm instances keep running (and serving).
+  const bridged = oracleSchedule(needed, 4, 3)
+  assert.deepEqual([...bridged.billed], [3, 3, 3, 3, 3])
+  assert.deepEqual([...bridged.serving], [3, 3, 3, 3, 3])
+  assert.throws(() => oracleSchedule(needed, 2, -1), /initial/)
+})

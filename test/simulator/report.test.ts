@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { CHART_MAX_POINTS, ChartBuilder, TICKS_CSV_HEADER, TicksCsvWriter } from '../../src/simulator/report.ts'
+import { reportSinks, TICKS_CSV_HEADER, TicksCsvWriter } from '../../src/simulator/report.ts'
 import type { SimulationResult, TickRow } from '../../src/simulator/simulate.ts'
 
 function row(t: number, violation: boolean): TickRow {
@@ -33,34 +33,18 @@ test('ticks.csv has the contract header and one row per step', () => {
   }
 })
 
-test('the chart downsamples long runs to at most CHART_MAX_POINTS buckets of means', () => {
-  const c = new ChartBuilder()
-  c.begin(10_000, 1)
-  for (let t = 0; t < 10_000; t++) c.tick(row(t, t >= 5000 && t < 5010))
-  const s = c.series()
-  assert.ok(s.t.length <= CHART_MAX_POINTS)
-  assert.equal(s.bucketSeconds, 5) // ⌈10000 / 2000⌉ steps per bucket
-  // Bucket 0 holds t = 0…4: offered 100…104 → mean 102; billed 2,3,4,2,3 → 2.8
-  assert.equal(s.offeredRps[0], 102)
-  assert.equal(s.instancesBilled[0], 2.8)
-  assert.deepEqual([...s.violated.slice(999, 1003)], [0, 1, 1, 0])
-})
-
-test('the chart is an SVG with both series, the instance line and the violation shading', async () => {
-  const c = new ChartBuilder()
-  c.begin(10_000, 1)
-  for (let t = 0; t < 10_000; t++) c.tick(row(t, t >= 5000 && t < 5010))
-  const svg = await c.toSvg(result)
-  assert.match(svg, /^<svg/)
-  assert.match(svg, /offered load/)
-  assert.match(svg, /capacity within SLO/)
-  assert.match(svg, /instances billed/)
-  assert.match(svg, /unit — policy configured/)
-  // Three lines (offered load, capacity, instances) and the violation shading: one
-  // interval, t = 5000…5009 s, in minutes (the run is under 3 h): x from 83.3 to 83.5.
-  assert.equal((svg.match(/class="mark-line role-mark/g) ?? []).length, 3)
-  const shading = /<g class="mark-rect role-mark violationShading"[^>]*>(.*?)<\/g>/s.exec(svg)
-  assert.ok(shading, 'the shading group exists')
-  assert.equal((shading[1]?.match(/<path/g) ?? []).length, 1)
-  assert.match(svg, /minutes from start/)
+test('reportSinks writes ticks.csv and chart.svg into a new directory', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tide-report-'))
+  try {
+    const out = join(dir, 'out', 'run')
+    const report = reportSinks(out)
+    report.sink.begin?.(600, 1)
+    for (let t = 0; t < 600; t++) report.sink.tick(row(t, t === 42))
+    const paths = await report.finish({ ...result, durationSeconds: 600 })
+    assert.deepEqual(paths, [join(out, 'ticks.csv'), join(out, 'chart.svg')])
+    assert.equal(readFileSync(join(out, 'ticks.csv'), 'utf8').trimEnd().split('\n').length, 601)
+    assert.match(readFileSync(join(out, 'chart.svg'), 'utf8'), /^<svg[\s\S]*unit — policy configured[\s\S]*<\/svg>$/)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 })

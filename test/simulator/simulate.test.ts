@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { GroupSchema } from '../../src/spec/schema.ts'
+import { defaultGroupSpec } from '../../src/simulator/default-group.ts'
 import { defaultSimulationParams, type SimulationParams } from '../../src/simulator/params.ts'
 import { simulate, stepLoads, type TickRow, type TickSink } from '../../src/simulator/simulate.ts'
 import type { Trace } from '../../src/core/trace.ts'
@@ -63,28 +64,45 @@ test('the oracle meets the SLO every step and costs what its schedule bills', as
   assert.ok(Math.abs(r.oracleInstanceHours - 3030 / 3600) < 1e-9, `${r.oracleInstanceHours * 3600}`)
 })
 
-test('a reactive policy replays the surge as the model implies', async () => {
+test('the default group meets a surge on the fast path, as the model implies', async () => {
   const rec = new Recorder()
-  const r = await simulate({ trace: surge, policy: 'configured', params, sink: rec })
-  // It starts warm with 2 instances. The surge starts at 60 s, a sync time, but that sync
-  // reads the window [45, 60) before it; the next one at 75 s sees it and launches, and
-  // the new instances serve from 75 + 30 = 105 s. Until then 2 instances (μ ≈ 115 req/s
-  // each) face 450 req/s: every step from 60 to 104 violates, and requests queue and,
-  // past the 10 s timeout, fail.
+  // Warm with 2 instances (replicas.initial) rather than the 5 the first minutes need, to see the reaction.
+  const group = defaultGroupSpec(params, { replicas: { min: 1, max: 1000, initial: 2 } })
+  const r = await simulate({ trace: surge, policy: 'configured', params, group, sink: rec })
+  // No demand history yet: the safe default headroom of 40 % gives a target of 100 / 1.4 ≈ 71.4
+  // req/s per instance, so the 15 s sync sees 150 req/s and asks ⌈150 / 71.4⌉ = 3.
+  assert.equal(rec.rows[14]?.instancesBilled, 2)
+  assert.equal(rec.rows[15]?.instancesBilled, 3)
+  // The surge to 450 req/s starts at 60 s, between syncs. The fast path reads the mean of the last
+  // 3 seconds each second and re-decides once it exceeds 3 × 71.4: at 61 s (250 req/s → 4), 62 s
+  // (350 → 5) and 63 s (450 → ⌈6.3⌉ = 7), instead of waiting for the 75 s sync.
+  assert.equal(rec.rows[60]?.instancesBilled, 3)
+  assert.equal(rec.rows[61]?.instancesBilled, 4)
+  assert.equal(rec.rows[63]?.instancesBilled, 7)
+  // The new instances serve 30 s after their launch; until then 3 instances (μ ≈ 115 req/s each)
+  // face 450 req/s, and the backlog drains within seconds after.
   assert.equal(rec.rows[59]?.violation, false)
-  for (let t = 60; t < 105; t++) assert.equal(rec.rows[t]?.violation, true, `step ${t} violates`)
-  assert.equal(rec.rows[74]?.instancesBilled, 2)
-  assert.ok((rec.rows[75]?.instancesBilled ?? 0) >= 5, 'the 75 s sync launches at least to the need')
-  assert.ok(r.failedRequests > 0)
-  // The backlog built in 45 s (≈ 45 × (450 − 230) requests) is served within a minute of
-  // the new capacity; the run then holds the SLO until the load falls back.
+  for (let t = 60; t < 93; t++) assert.equal(rec.rows[t]?.violation, true, `step ${t} violates`)
+  assert.equal(rec.rows[93]?.instancesInService, 7)
   const lastViolation = rec.rows.findLastIndex((row) => row.violation)
-  assert.ok(lastViolation < 180, `last violation at ${lastViolation}`)
-  assert.ok(r.sloViolationSeconds >= 45 && r.sloViolationSeconds <= 120, `${r.sloViolationSeconds} s`)
-  assert.ok(r.maxInstances >= 5)
-  assert.ok(r.scaleOutActions >= 1)
+  assert.ok(lastViolation < 120, `last violation at ${lastViolation}`)
+  assert.ok(r.sloViolationSeconds >= 33 && r.sloViolationSeconds <= 60, `${r.sloViolationSeconds} s`)
+  assert.equal(r.scaleOutActions, 4)
   assert.ok(r.scaleInActions >= 1, 'it scales back in after the surge')
-  assert.equal(rec.rows.at(-1)?.desired, 2, 'and ends at the need of 150 req/s')
+  assert.equal(rec.rows.at(-1)?.desired, 3, 'and ends at ⌈150 × 1.4 / 100⌉ = 3')
+})
+
+test('a long trace starts warm: every policy starts with the fleet its first minutes need', async () => {
+  // The surge at 60 s lies within the first 300 s, so the warm fleet is ⌈450 / 100⌉ = 5 and nothing
+  // violates. (The oracle gets the same fleet and, seeing the future, stops what it does not need
+  // until 60 s: it relaunches those at 30 s.)
+  for (const policy of ['configured', 'hpa'] as const) {
+    const rec = new Recorder()
+    const r = await simulate({ trace: surge, policy, params, sink: rec })
+    assert.ok((rec.rows[0]?.instancesInService ?? 0) >= 5, `${policy}: ${rec.rows[0]?.instancesInService} at the start`)
+    assert.equal(rec.rows.slice(0, 300).filter((row) => row.violation).length, 0, policy)
+    assert.ok(r.instanceHours > 0)
+  }
 })
 
 test('the HPA baseline scales on cpu at 60 %: it runs more instances than the need', async () => {

@@ -8,6 +8,7 @@ import type { PolicyKind } from '../types.ts'
 import type { ScalingPolicy } from './policy.ts'
 import { predictivePolicy } from './predictive.ts'
 import { scheduledPolicy } from './scheduled.ts'
+import { sloPolicy } from './slo.ts'
 import { stepPolicy } from './step.ts'
 import { targetTrackingPolicy } from './target-tracking.ts'
 import { verticalPolicy } from './vertical.ts'
@@ -16,6 +17,7 @@ import { verticalPolicy } from './vertical.ts'
 export const policyFactories: Readonly<Partial<Record<PolicyKind, () => ScalingPolicy>>> = {
   predictive: () => predictivePolicy,
   scheduled: () => scheduledPolicy,
+  slo: () => sloPolicy,
   step: () => stepPolicy,
   'target-tracking': () => targetTrackingPolicy,
   vertical: () => verticalPolicy,

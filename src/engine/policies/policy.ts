@@ -5,6 +5,7 @@
  */
 import type { GroupSpec } from '../../spec/schema.ts'
 import { classifyInstances, type InstanceClasses } from '../instance-classes.ts'
+import type { HeadroomEstimate } from '../../forecast/headroom-learner.ts'
 import type { DecideInput, DemandForecast, GroupState, PolicyKind, Recommendation, Signals, UsageHistograms } from '../types.ts'
 
 /** What a policy sees: the decide() input plus the instances sorted once for all policies. */
@@ -22,6 +23,8 @@ export interface PolicyInput {
   readonly usage?: UsageHistograms
   /** Measured start-up time, ms (predictive scheduling buffer `auto`). */
   readonly startupMs?: number
+  /** The headroom learner's estimate (slo policy). */
+  readonly headroom?: HeadroomEstimate
 }
 
 /**
@@ -47,5 +50,6 @@ export function policyInput(input: DecideInput): PolicyInput {
     ...(input.forecast === undefined ? {} : { forecast: input.forecast }),
     ...(input.usage === undefined ? {} : { usage: input.usage }),
     ...(input.startupMs === undefined ? {} : { startupMs: input.startupMs }),
+    ...(input.headroom === undefined ? {} : { headroom: input.headroom }),
   }
 }

@@ -1,0 +1,116 @@
+/**
+ * The controller's side of SLO-first scaling (issue 9): per group with an `slo`, it feeds the
+ * headroom learner (src/forecast/headroom-learner.ts) with the demand of every window and the
+ * demand each decision sized for, and keeps the violation budget's account: how much of the
+ * last day and week the group's p95 spent above its objective. The engine's slo policy reads
+ * the learner's estimate as plain data; status shows both.
+ *
+ * The budget is measured from the latency signal, one sync window at a time: a window whose
+ * group p95 exceeds slo.latencyP95Ms counts as violated for its whole length. No I/O and no
+ * clock: the controller passes `nowMs`.
+ */
+import { HeadroomLearner, type HeadroomEstimate } from '../forecast/headroom-learner.ts'
+import type { Signals } from '../engine/types.ts'
+import type { GroupSpec, SloSpec } from '../spec/schema.ts'
+
+const DAY_MS = 86_400_000
+
+/** The violation budget's account, for status. */
+export interface SloBudgetStatus {
+  /** The allowed share of time outside the objective, percent. */
+  readonly budgetPercent: number
+  /** Share of the measured time of the current UTC day that violated the objective, percent. */
+  readonly todayViolatedPercent: number
+  /** The same over the last 7 days (the current one included). */
+  readonly weekViolatedPercent: number
+  /** Seconds measured today and over the week. */
+  readonly todayMeasuredSeconds: number
+  readonly weekMeasuredSeconds: number
+}
+
+/** Seconds measured and violated on one UTC day. */
+interface DayAccount {
+  readonly day: number
+  measured: number
+  violated: number
+}
+
+/** One group's headroom learner and budget account (see the module comment). */
+export class HeadroomRecorder {
+  readonly #slo: SloSpec
+  readonly #learner: HeadroomLearner | undefined
+  readonly #days: DayAccount[] = []
+  #lastAtMs: number | undefined
+
+  constructor(slo: SloSpec) {
+    this.#slo = slo
+    const h = slo.headroom
+    this.#learner = slo.instanceRps === undefined ? undefined : new HeadroomLearner({ budgetPercent: slo.budgetPercent, windowDays: h?.windowDays ?? 7 })
+  }
+
+  /**
+   * Feeds one window of signals: its demand steps (or its mean, as one step) to the learner and
+   * its p95 to the budget. `lagMs` is the reaction time (measured start-up, or the configured one).
+   */
+  observe(spec: GroupSpec, signals: Signals | undefined, nowMs: number, lagMs: number): void {
+    const sinceMs = this.#lastAtMs
+    this.#lastAtMs = nowMs
+    if (signals === undefined) return
+    const steps = signals.group.demandSteps
+    const windowMs = spec.behavior.scaleDown.stabilizationWindowSeconds * 1000
+    if (steps !== undefined && steps.values.length > 0) this.#learner?.observeDemand(signals.atMs, steps.stepMs, steps.values, lagMs, windowMs)
+    else if (signals.group.rps !== undefined && sinceMs !== undefined && nowMs > sinceMs) this.#learner?.observeDemand(signals.atMs, nowMs - sinceMs, [signals.group.rps], lagMs, windowMs)
+    const p95 = signals.group.latencyMs?.p95
+    if (p95 !== undefined && sinceMs !== undefined && nowMs > sinceMs) this.#account(nowMs, (nowMs - sinceMs) / 1000, p95 > this.#slo.latencyP95Ms)
+  }
+
+  /** Records the demand a decision sized capacity for. */
+  noteDecision(atMs: number, demandRps: number | undefined): void {
+    if (demandRps !== undefined) this.#learner?.noteDecision(atMs, demandRps)
+  }
+
+  /** The learner's estimate now; undefined for a group without slo.instanceRps (no learner). */
+  estimate(nowMs: number): HeadroomEstimate | undefined {
+    return this.#learner?.estimate(nowMs)
+  }
+
+  /** The budget's account as of `nowMs`. */
+  budget(nowMs: number): SloBudgetStatus {
+    const today = Math.floor(nowMs / DAY_MS)
+    let weekMeasured = 0
+    let weekViolated = 0
+    let todayMeasured = 0
+    let todayViolated = 0
+    for (const d of this.#days) {
+      if (d.day <= today - 7) continue
+      weekMeasured += d.measured
+      weekViolated += d.violated
+      if (d.day === today) {
+        todayMeasured = d.measured
+        todayViolated = d.violated
+      }
+    }
+    const share = (violated: number, measured: number) => (measured > 0 ? (violated / measured) * 100 : 0)
+    return {
+      budgetPercent: this.#slo.budgetPercent,
+      todayViolatedPercent: share(todayViolated, todayMeasured),
+      weekViolatedPercent: share(weekViolated, weekMeasured),
+      todayMeasuredSeconds: todayMeasured,
+      weekMeasuredSeconds: weekMeasured,
+    }
+  }
+
+  #account(nowMs: number, seconds: number, violated: boolean): void {
+    const day = Math.floor(nowMs / DAY_MS)
+    let d = this.#days.at(-1)
+    if (d === undefined || d.day < day) {
+      d = { day, measured: 0, violated: 0 }
+      this.#days.push(d)
+      while ((this.#days[0]?.day ?? day) <= day - 7) this.#days.shift()
+    } else if (d.day > day) {
+      return
+    }
+    d.measured += seconds
+    if (violated) d.violated += seconds
+  }
+}

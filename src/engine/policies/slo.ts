@@ -1,0 +1,100 @@
+/**
+ * SLO-first scaling (issue 9): the group declares its objective (`slo`) and what one instance
+ * serves within it (`slo.instanceRps`); tide keeps the demand below that capacity by a headroom
+ * learned from the group's own traffic, so no utilisation target has to be guessed.
+ *
+ *   target per instance = instanceRps × (size cpu ÷ base cpu) ÷ (1 + headroom)
+ *   replicas            = ⌈demand ÷ target⌉
+ *
+ * - Demand is the group's arrival rate (Signals.group.rps: the router counts answered, shed and
+ *   queued requests, so a saturated fleet cannot hide a surge), summed like the HPA's External
+ *   metric with a per-instance target — readiness and missing per-instance samples do not matter.
+ * - Headroom: the learner's quantile of demand rises within the reaction time
+ *   (src/forecast/headroom-learner.ts), clamped to [minPercent, maxPercent]; the configured
+ *   `percent` before enough history exists (said so in the explanation), or always with
+ *   mode fixed.
+ * - No demand reading: no count, and scale-in is blocked (the HPA's missing-metric rule).
+ * - `targetPerInstanceRps`: the target, so that the controller's fast path (slo.fastScaleOut)
+ *   knows the demand at which the count in force stops holding it.
+ */
+import type { HeadroomEstimate } from '../../forecast/headroom-learner.ts'
+import type { SloSpec } from '../../spec/schema.ts'
+import type { Recommendation } from '../types.ts'
+import type { PolicyInput, ScalingPolicy } from './policy.ts'
+
+/** The headroom the policy applies and the words that justify it. */
+export interface AppliedHeadroom {
+  /** Fraction: capacity = demand × (1 + ratio). */
+  readonly ratio: number
+  readonly source: 'learned' | 'default' | 'fixed'
+  /** e.g. 'covers the 99.5th percentile of 60 s rises over the last 7 days (13:00–16:00 UTC)'. */
+  readonly why: string
+}
+
+type HeadroomSettings = NonNullable<SloSpec['headroom']>
+
+/** The headroom defaults when the slo section leaves `headroom` out (as HeadroomSchema's defaults). */
+export const defaultHeadroom: HeadroomSettings = { mode: 'learned', percent: 40, minPercent: 5, maxPercent: 300, windowDays: 7 }
+
+/** The headroom to apply: learned and clamped, the safe default while history is short, or fixed. */
+export function appliedHeadroom(slo: SloSpec, estimate: HeadroomEstimate | undefined): AppliedHeadroom {
+  const h = slo.headroom ?? defaultHeadroom
+  if (h.mode === 'fixed') return { ratio: h.percent / 100, source: 'fixed', why: 'fixed headroom (slo.headroom.mode fixed)' }
+  if (estimate?.source !== 'learned' || estimate.headroom === undefined) {
+    const have = hoursText(estimate?.historySeconds ?? 0)
+    const need = hoursText(estimate?.neededSeconds ?? 3600)
+    return { ratio: h.percent / 100, source: 'default', why: `safe default until enough demand history is learned (${have} of ${need})` }
+  }
+  const learned = estimate.headroom
+  const ratio = Math.min(h.maxPercent / 100, Math.max(h.minPercent / 100, learned))
+  const clamp = ratio > learned ? ` (learned ${percent(learned)}, raised to slo.headroom.minPercent)` : ratio < learned ? ` (learned ${percent(learned)}, capped by slo.headroom.maxPercent)` : ''
+  const scope = estimate.scope === 'hour-of-day' ? ` at ${hourRange(estimate.hour)} UTC` : ''
+  const quantile = Math.round(estimate.quantile * 1000) / 10
+  return {
+    ratio,
+    source: 'learned',
+    why: `covers the ${quantile}th percentile of ${Math.round(estimate.lagSeconds)} s rises over the last ${estimate.windowDays} days${scope}${clamp}`,
+  }
+}
+
+function propose(input: PolicyInput): Recommendation | undefined {
+  const slo = input.spec.slo
+  if (slo?.instanceRps === undefined) return undefined
+  const capacity = slo.instanceRps * (input.state.size.cpu / input.spec.size.cpu)
+  const headroom = appliedHeadroom(slo, input.headroom)
+  const target = capacity / (1 + headroom.ratio)
+  const demand = input.signals?.group.rps
+  const headroomText = `${percent(headroom.ratio)} headroom ${headroom.why}`
+  if (demand === undefined || !Number.isFinite(demand) || demand < 0) {
+    return { policy: 'slo', blocksScaleIn: true, reason: 'NoDemand', detail: `slo: no demand reading (target ${round1(target)} req/s per instance: ${headroomText})` }
+  }
+  // 1e-9 absorbs floating-point noise so that an exact multiple does not round up one more.
+  const replicas = Math.max(0, Math.ceil(demand / target - 1e-9))
+  return {
+    policy: 'slo',
+    replicas,
+    targetPerInstanceRps: target,
+    reason: headroom.source === 'default' ? 'DefaultHeadroom' : 'LearnedHeadroom',
+    detail: `demand ${round1(demand)} req/s at target ${round1(target)} req/s per instance: ${headroomText} of the ${round1(capacity)} req/s one instance serves within p95 ${slo.latencyP95Ms} ms → ${replicas}`,
+  }
+}
+
+function percent(ratio: number): string {
+  return `${Math.round(ratio * 100)} %`
+}
+
+function round1(v: number): number {
+  return Math.round(v * 10) / 10
+}
+
+function hoursText(seconds: number): string {
+  return seconds < 3600 ? `${Math.round(seconds / 60)} min` : `${Math.round(seconds / 360) / 10} h`
+}
+
+function hourRange(hour: number): string {
+  const pad = (h: number) => `${String(((h % 24) + 24) % 24).padStart(2, '0')}:00`
+  return `${pad(hour - 1)}–${pad(hour + 2)}`
+}
+
+/** The slo policy (see the module comment). */
+export const sloPolicy: ScalingPolicy = { kind: 'slo', propose }

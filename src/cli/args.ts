@@ -83,7 +83,15 @@ export interface Command {
   readonly description?: string
   readonly flags: Readonly<Record<string, FlagSpec>>
   readonly positionals?: PositionalSpec
+  /** Command lines to copy, each with what it does, shown last in `--help`. Every tide command has some. */
+  readonly examples?: readonly Example[]
   run(args: ParsedArgs, io: CommandIo): Promise<number | undefined> | number | undefined
+}
+
+/** One example of `--help`: a whole command line and, in a few words, what it does. */
+export interface Example {
+  readonly command: string
+  readonly does: string
 }
 
 /** A command with subcommands, e.g. `tide trace …`. */
@@ -143,24 +151,25 @@ export class ParsedArgs {
 /**
  * Runs one command line against a table and returns the exit status. Never throws and
  * never exits the process: every error becomes a message on `io.stderr` and a status.
+ * With `version` (package.json's), `PROGRAM --version` prints it and exits 0. The program
+ * alone (or a group alone, `tide trace`) prints its help to stdout and exits 0.
  */
-export async function runCommandLine(table: CommandTable, argv: readonly string[], io: CommandIo, program = 'tide'): Promise<number> {
+export async function runCommandLine(table: CommandTable, argv: readonly string[], io: CommandIo, program = 'tide', version?: string): Promise<number> {
   try {
-    return await dispatch(table, [...argv], io, program)
+    if (version !== undefined && (argv[0] === '--version' || argv[0] === '-V')) {
+      io.stdout.write(`${version}\n`)
+      return 0
+    }
+    return await dispatch(table, [...argv], io, program, version !== undefined)
   } catch (err) {
     return reportError(err, io)
   }
 }
 
-async function dispatch(table: CommandTable, argv: string[], io: CommandIo, path: string): Promise<number> {
+async function dispatch(table: CommandTable, argv: string[], io: CommandIo, path: string, hasVersion = false): Promise<number> {
   const name = argv[0]
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    const text = await tableHelp(table, path)
-    if (name === undefined) {
-      io.stderr.write(text)
-      return 2
-    }
-    io.stdout.write(text)
+    io.stdout.write(await tableHelp(table, path, hasVersion))
     return 0
   }
   const entry = table[name]
@@ -359,10 +368,14 @@ export function commandHelp(command: Command, commandPath: string): string {
   })
   rows.push(['-h, --help', 'show this help'])
   lines.push('', 'Flags:', ...columns(rows))
+  if (command.examples !== undefined && command.examples.length > 0) {
+    lines.push('', 'Examples:')
+    for (const e of command.examples) lines.push(`  ${e.command}`, `      ${e.does}`)
+  }
   return `${lines.join('\n')}\n`
 }
 
-async function tableHelp(table: CommandTable, path: string): Promise<string> {
+async function tableHelp(table: CommandTable, path: string, hasVersion: boolean): Promise<string> {
   const rows: [string, string][] = []
   for (const [name, entry] of Object.entries(table)) {
     // One command whose module fails to load must not take the whole help down with it.
@@ -372,7 +385,8 @@ async function tableHelp(table: CommandTable, path: string): Promise<string> {
     )
     rows.push([name, summary])
   }
-  return [`Usage: ${path} <command> [flags]`, '', 'Commands:', ...columns(rows), '', `Run '${path} <command> --help' for a command's flags.`, ''].join('\n')
+  const version = hasVersion ? [`'${path} --version' prints its version.`] : []
+  return [`Usage: ${path} <command> [flags]`, '', 'Commands:', ...columns(rows), '', `Run '${path} <command> --help' for a command's flags and examples.`, ...version, ''].join('\n')
 }
 
 function columns(rows: readonly (readonly [string, string])[]): string[] {

@@ -29,6 +29,10 @@ export const command: Command = {
   usage: 'FILE [--store PATH | -c tide.yaml]',
   description:
     'Uses SQLite online backup, so the copy is one consistent snapshot even while tide writes. FILE is replaced atomically; the copy is a single self-contained file that `tide restore` accepts.',
+  examples: [
+    { command: 'tide backup /backups/tide-$(date +%F).db -c tide.yaml', does: 'a consistent copy of the config\'s store, while tide runs' },
+    { command: 'tide backup copy.db --store /var/lib/tide/tide.db', does: 'the same, naming the store file' },
+  ],
   flags: storeFlags,
   positionals: { names: ['FILE'], min: 1, kind: 'string' },
   async run(args, io) {

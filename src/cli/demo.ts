@@ -15,6 +15,7 @@ import { patternRate } from '../loadgen/patterns.ts'
 import { ProcessSampler } from '../metrics/process-sampler.ts'
 import { Runtime } from '../runtime/runtime.ts'
 import { GlobalSchema, GroupSchema, type GroupSpec } from '../spec/schema.ts'
+import { decisionLine } from './up-output.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -94,6 +95,11 @@ export const command: Command = {
   usage: '[--duration S] [--peak-rps N] [--json]',
   description:
     'Starts the demo shop (examples/shop) with min 1 / max 6 instances behind tide\'s router on 127.0.0.1, drives a flash sale at it (quiet, then 10× within seconds, then the ebb), and shows each second the load, the instances and each scaling decision with its reason. Ends with a summary; everything it started is drained and stopped.',
+  examples: [
+    { command: 'tide demo', does: 'two minutes of a flash sale on the demo shop, live' },
+    { command: 'tide demo --duration 60 --peak-rps 300', does: 'a shorter, busier sale' },
+    { command: 'tide demo --duration 60 --json', does: 'only the summary, as JSON, for scripts' },
+  ],
   flags: {
     duration: { kind: 'positive-number', description: 'length of the flash-sale pattern in seconds', defaultText: '120' },
     'peak-rps': { kind: 'positive-number', description: 'the sale\'s peak request rate (the quiet rate is a tenth of it)', defaultText: '150' },
@@ -122,7 +128,7 @@ export async function runDemo(o: { durationSeconds: number; peakRps: number; jso
       if (e.type === 'decision' && e.decision?.kind === 'scale') {
         if (e.decision.to > e.decision.from) scaleOut++
         else scaleIn++
-        if (!o.json) o.io.stdout.write(`        ▸ ${e.message}\n`)
+        if (!o.json) o.io.stdout.write(`        ▸ ${decisionLine(e.decision)}\n`)
       } else if (!o.json && (e.type === 'instance-ready' || e.type === 'terminate' || e.type === 'instance-failed' || e.type === 'launch-failed')) {
         o.io.stdout.write(`        ▸ ${e.message}\n`)
       }

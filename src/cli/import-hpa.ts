@@ -14,6 +14,10 @@ export const command: Command = {
   summary: 'convert a Kubernetes HorizontalPodAutoscaler manifest into tide.yaml',
   usage: 'FILE [--out FILE]',
   description: 'Reads autoscaling/v2 (also v2beta2, v1) HPAs, several documents or a List; other kinds are skipped. Every field that could not be converted is named on stderr.',
+  examples: [
+    { command: 'tide import hpa.yaml > tide.yaml', does: 'convert an HPA (kubectl get hpa shop -o yaml > hpa.yaml) into a tide group' },
+    { command: 'tide import hpas.yaml --out tide.yaml', does: 'several HPAs, or a List, into one file' },
+  ],
   flags: {
     out: { kind: 'output', short: 'o', description: 'write the tide.yaml here instead of stdout' },
   },

@@ -23,6 +23,11 @@ export const command: Command = {
   summary: 'Send a pattern of HTTP load to a URL (bounded in time; loopback only by default)',
   usage: '--url URL [--pattern flash-sale|diurnal|step|trace:FILE] [--duration S] [--base-rps N] [--peak-rps N] [--json]',
   description: 'Open-loop load: requests arrive at the pattern\'s rate whether or not earlier ones answered. Prints one line per second and a summary; 503 answers with Retry-After count as shed, other 5xx and connection errors as failed.',
+  examples: [
+    { command: 'tide load --url http://127.0.0.1:8080/ --duration 120 --peak-rps 300', does: 'a flash sale at a local router: 30 req/s, then 300' },
+    { command: 'tide load --url http://127.0.0.1:8080/ --pattern trace:traffic.csv --rate-scale 0.1', does: 'replay a recorded trace at a tenth of its rate' },
+    { command: 'tide load --url http://127.0.0.1:8080/ --pattern step --duration 30 --json', does: 'a step of load; only the summary, as JSON' },
+  ],
   flags: {
     url: { kind: 'string', description: 'target URL (http://127.0.0.1:PORT/path)', required: true },
     pattern: { kind: 'string', description: 'flash-sale, diurnal, step, or trace:FILE (a seconds,rps CSV)', defaultText: 'flash-sale' },

@@ -6,6 +6,7 @@
  * in one command does not slow the others. Flag parsing, help and exit codes live in
  * args.ts.
  */
+import { readFileSync } from 'node:fs'
 import { runCommandLine, type CommandTable } from './args.ts'
 
 /** Every `tide` command. */
@@ -26,8 +27,17 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code !== 'EPIPE') throw err
 })
 
-process.exitCode = await runCommandLine(commands, process.argv.slice(2), {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  env: process.env,
-})
+/** tide's version, from its package.json (what `tide --version` prints). */
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+
+process.exitCode = await runCommandLine(
+  commands,
+  process.argv.slice(2),
+  {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+  },
+  'tide',
+  version,
+)

@@ -15,6 +15,10 @@ export const command: Command = {
   usage: 'FILE [--store PATH | -c tide.yaml] [--force]',
   description:
     'Refuses a file that is not a tide store, or one from a newer tide, leaving the store untouched. Refuses while a running tide holds the store; with --force it replaces the store anyway, and that tide must be restarted (its later writes go to the replaced file).',
+  examples: [
+    { command: 'tide restore /backups/tide-2026-11-11.db -c tide.yaml', does: 'put a backup back (with tide stopped)' },
+    { command: 'tide restore copy.db --store /var/lib/tide/tide.db --force', does: 'replace it even while a tide holds it; restart that tide' },
+  ],
   flags: {
     ...storeFlags,
     force: { kind: 'boolean', description: 'replace the store even while a running tide holds it' },

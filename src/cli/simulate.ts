@@ -34,6 +34,11 @@ export const command: Command = {
     'Workload model: each ready instance is an M/M/1 queue whose service rate is calibrated so that its p95 equals the SLO at --instance-rps; load beyond what the instances serve queues and fails after the request timeout (simulation.requestTimeoutSeconds, default 10 s).',
     'Flags override the group\'s simulation: section; defaults: --instance-rps 100, --startup-seconds 30, --slo-p95-ms 200, --tick-seconds 1.',
   ].join('\n\n'),
+  examples: [
+    { command: 'tide simulate --trace traffic.csv --instance-rps 50', does: 'score tide\'s default group on a trace, an instance serving 50 req/s at the SLO' },
+    { command: 'tide simulate --trace traffic.csv -c tide.yaml --policy hpa --out out/', does: 'the HPA\'s rules on your group; out/ gets ticks.csv and chart.svg' },
+    { command: 'tide simulate --trace week.csv --history month.csv -c tide.yaml --policy predictive --json', does: 'predictive scaling that learned from recorded demand; the summary as JSON' },
+  ],
   flags: {
     trace: { kind: 'file', description: 'the trace CSV: time (seconds, unix seconds or ISO-8601), requests per second', required: true },
     config: { kind: 'file', short: 'c', description: 'a tide.yaml; its first group is simulated (default: tide\'s default group)' },

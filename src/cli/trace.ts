@@ -17,6 +17,10 @@ export const fromAccessLog: Command = {
     'one per step from the first request to the last; quiet steps are 0-rate rows. A FILE ending',
     'in .gz is decompressed. The CSV goes to --out, or to stdout; the summary goes to stderr.',
   ].join('\n'),
+  examples: [
+    { command: 'tide trace from-access-log /var/log/nginx/access.log --out traffic.csv', does: 'requests per second of a day of nginx logs, for tide simulate --trace' },
+    { command: 'tide trace from-access-log access.log --step 60 --skip-bad -o traffic.csv', does: 'per minute, skipping malformed lines (counted in the summary)' },
+  ],
   flags: {
     step: { kind: 'positive-int', description: 'seconds per trace row', valueName: 'SECONDS', defaultText: '1' },
     out: { kind: 'output', short: 'o', description: 'write the trace here instead of stdout' },
@@ -49,6 +53,10 @@ export const info: Command = {
   summary: 'check a trace CSV and print its length, step, rates and total requests',
   usage: 'FILE [--json]',
   description: 'Reads the trace exactly as tide simulate does, so a bad row is reported here with its line number.',
+  examples: [
+    { command: 'tide trace info traffic.csv', does: 'its length, step, peak and total requests' },
+    { command: 'tide trace info traffic.csv --json', does: 'the same as one JSON object' },
+  ],
   flags: {
     json: { kind: 'boolean', description: 'print the summary as one JSON object' },
   },

@@ -18,6 +18,11 @@ export const command: Command = {
     'Also warns about valid settings that are probably mistakes (a group nothing scales, a schedule above max);',
     'warnings go to stderr and fail the check only with --strict.',
   ].join('\n'),
+  examples: [
+    { command: 'tide validate -c tide.yaml', does: 'check the file: every error with its line, then the groups and any warnings' },
+    { command: 'tide validate -c tide.yaml --strict', does: 'in CI: warnings fail the check too' },
+    { command: 'tide validate -c tide.yaml --json', does: 'the config with every default filled in' },
+  ],
   flags: {
     config: { kind: 'file', short: 'c', description: 'the tide.yaml to check', required: true },
     json: { kind: 'boolean', description: 'print the config with all defaults applied, as JSON' },

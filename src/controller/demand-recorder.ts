@@ -158,7 +158,26 @@ export class DemandRecorder {
     if (scored !== undefined && scoreIndex >= 0) this.#accuracy.expect(fc.startSec + scoreIndex * this.#stepSeconds, scored)
     const live = this.#liveWape()
     const accuracy = live !== undefined ? { accuracyWapePercent: live, accuracySource: 'live' as const } : f.backtestWape === undefined ? {} : { accuracyWapePercent: f.backtestWape, accuracySource: 'backtest' as const }
-    return { status: 'ok', method: f.method, stepMs, fromMs, values: fc.values, upper: fc.upper, ...accuracy, learnedUplifts: this.#learned, ...this.#baseline() }
+    const errorRatio = this.#errorRatio(spec)
+    return {
+      status: 'ok',
+      method: f.method,
+      stepMs,
+      fromMs,
+      values: fc.values,
+      upper: fc.upper,
+      ...accuracy,
+      ...(errorRatio === undefined ? {} : { errorRatioQuantile: errorRatio }),
+      learnedUplifts: this.#learned,
+      ...this.#baseline(),
+    }
+  }
+
+  /** For an slo group with enough live scores: the quantile of actual ÷ forecast its budget calls for. */
+  #errorRatio(spec: GroupSpec): number | undefined {
+    const slo = spec.slo
+    if (slo === undefined || this.#accuracy.summary().count < this.#minLiveScores) return undefined
+    return this.#accuracy.ratioQuantile(1 - slo.budgetPercent / 100)
   }
 
   #baseline(): { baselineRps?: number } {

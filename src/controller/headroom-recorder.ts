@@ -6,7 +6,8 @@
  * the learner's estimate as plain data; status shows both.
  *
  * The budget is measured from the latency signal, one sync window at a time: a window whose
- * group p95 exceeds slo.latencyP95Ms counts as violated for its whole length. No I/O and no
+ * group p95 exceeds slo.latencyP95Ms counts as violated for its whole length (a window over four
+ * sync periods long is a gap in the signals, not measured time). No I/O and no
  * clock: the controller passes `nowMs`.
  */
 import { HeadroomLearner, type HeadroomEstimate } from '../forecast/headroom-learner.ts'
@@ -40,33 +41,44 @@ export class HeadroomRecorder {
   readonly #slo: SloSpec
   readonly #learner: HeadroomLearner | undefined
   readonly #days: DayAccount[] = []
+  /** A window longer than this is a gap in the signals (tide was down), not measured time. */
+  readonly #maxWindowMs: number
   #lastAtMs: number | undefined
 
-  constructor(slo: SloSpec) {
+  constructor(spec: GroupSpec, slo: SloSpec) {
     this.#slo = slo
+    this.#maxWindowMs = 4 * spec.syncPeriodSeconds * 1000
     const h = slo.headroom
-    this.#learner = slo.instanceRps === undefined ? undefined : new HeadroomLearner({ budgetPercent: slo.budgetPercent, windowDays: h?.windowDays ?? 7 })
+    this.#learner = slo.instanceRps === undefined ? undefined : new HeadroomLearner({ budgetPercent: slo.budgetPercent, windowDays: h?.windowDays ?? 7, syncMs: spec.syncPeriodSeconds * 1000 })
   }
 
   /**
    * Feeds one window of signals: its demand steps (or its mean, as one step) to the learner and
    * its p95 to the budget. `lagMs` is the reaction time (measured start-up, or the configured one).
    */
-  observe(spec: GroupSpec, signals: Signals | undefined, nowMs: number, lagMs: number): void {
+  observe(signals: Signals | undefined, nowMs: number, lagMs: number): void {
     const sinceMs = this.#lastAtMs
     this.#lastAtMs = nowMs
     if (signals === undefined) return
     const steps = signals.group.demandSteps
-    const windowMs = spec.behavior.scaleDown.stabilizationWindowSeconds * 1000
-    if (steps !== undefined && steps.values.length > 0) this.#learner?.observeDemand(signals.atMs, steps.stepMs, steps.values, lagMs, windowMs)
-    else if (signals.group.rps !== undefined && sinceMs !== undefined && nowMs > sinceMs) this.#learner?.observeDemand(signals.atMs, nowMs - sinceMs, [signals.group.rps], lagMs, windowMs)
+    if (steps !== undefined && steps.values.length > 0) this.#learner?.observeDemand(signals.atMs, steps.stepMs, steps.values, lagMs)
+    else if (signals.group.rps !== undefined && sinceMs !== undefined && nowMs > sinceMs) this.#learner?.observeDemand(signals.atMs, nowMs - sinceMs, [signals.group.rps], lagMs)
     const p95 = signals.group.latencyMs?.p95
-    if (p95 !== undefined && sinceMs !== undefined && nowMs > sinceMs) this.#account(nowMs, (nowMs - sinceMs) / 1000, p95 > this.#slo.latencyP95Ms)
+    if (p95 !== undefined && sinceMs !== undefined && nowMs > sinceMs && nowMs - sinceMs <= this.#maxWindowMs) this.#account(nowMs, (nowMs - sinceMs) / 1000, p95 > this.#slo.latencyP95Ms)
   }
 
-  /** Records the demand a decision sized capacity for. */
-  noteDecision(atMs: number, demandRps: number | undefined): void {
-    if (demandRps !== undefined) this.#learner?.noteDecision(atMs, demandRps)
+  /**
+   * Records a decision at `atMs` and the capacity its count keeps (requests/s). A sync decision
+   * also sets the learner's references; a fast one (scale-out only) only raises capacity.
+   */
+  noteDecision(atMs: number, capacityRps: number | undefined, fast: boolean): void {
+    if (!fast) this.#learner?.noteDecision(atMs)
+    if (capacityRps !== undefined) this.#learner?.noteCapacity(atMs, capacityRps)
+  }
+
+  /** The learner's own account of the budget: the share of time short of the capacity in service (12-hour moving). */
+  modelSpent(): { readonly share: number; readonly seconds: number } | undefined {
+    return this.#learner?.spent()
   }
 
   /** The learner's estimate now; undefined for a group without slo.instanceRps (no learner). */

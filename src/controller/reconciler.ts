@@ -12,6 +12,7 @@ import type { InstanceRecord, Provider } from '../providers/provider.ts'
 import type { Series } from '../forecast/series.ts'
 import type { GroupSpec, Size } from '../spec/schema.ts'
 import type { Clock } from '../core/clock.ts'
+import { CrashLoop, startFailureMessage } from './crash-loop.ts'
 import { DemandRecorder, type DemandRecorderOptions, type DemandRecorderStats } from './demand-recorder.ts'
 import type { EventSink, TideEvent, TideEventType } from '../store/events.ts'
 import { HeadroomRecorder, type SloBudgetStatus } from './headroom-recorder.ts'
@@ -134,6 +135,10 @@ interface GroupRuntime {
   /** The group's status as of the last reconcile, built on first use. */
   status?: () => GroupStatus
   started: boolean
+  /** Start failures in a row, and the wait before the next launch (crash-loop.ts). */
+  readonly crashLoop: CrashLoop
+  /** The last log tail shown for a start failure: a repeat of the same one is not shown again. */
+  lastLogTail?: string | undefined
 }
 
 /** Reconciles every configured group. Not re-entrant: the run loop awaits each call. */
@@ -195,7 +200,7 @@ export class Controller {
   #rt(group: string): GroupRuntime {
     let rt = this.#runtime.get(group)
     if (!rt) {
-      rt = { draining: new Set(), protectedIds: new Set(), lastPhase: new Map(), launchedHere: new Set(), startups: [], started: false }
+      rt = { draining: new Set(), protectedIds: new Set(), lastPhase: new Map(), launchedHere: new Set(), startups: [], started: false, crashLoop: new CrashLoop() }
       this.#runtime.set(group, rt)
     }
     return rt
@@ -245,7 +250,7 @@ export class Controller {
       signals,
       nowMs,
       ...(startupMs === undefined ? {} : { startupMs }),
-      ...(fast ? { scaleOutOnly: true, ...this.#fastInsight(spec, rt, nowMs) } : this.#insight(spec, rt, views, signals, nowMs, startupMs)),
+      ...(fast ? { scaleOutOnly: true, ...this.#fastInsight(spec, rt, nowMs, freshRps) } : this.#insight(spec, rt, views, signals, nowMs, startupMs)),
     }
     return { spec, provider, records, phases, views, stored, input }
   }
@@ -254,8 +259,8 @@ export class Controller {
   #insight(spec: GroupSpec, rt: GroupRuntime, views: readonly InstanceView[], signals: DecideInput['signals'], nowMs: number, startupMs: number | undefined): Pick<DecideInput, 'forecast' | 'usage' | 'headroom'> {
     const out: { -readonly [K in 'forecast' | 'usage' | 'headroom']?: NonNullable<DecideInput[K]> } = {}
     if (spec.slo !== undefined) {
-      rt.slo ??= new HeadroomRecorder(spec.slo)
-      rt.slo.observe(spec, signals, nowMs, startupMs ?? spec.startupSeconds * 1000)
+      rt.slo ??= new HeadroomRecorder(spec, spec.slo)
+      rt.slo.observe(signals, nowMs, startupMs ?? spec.startupSeconds * 1000)
       const estimate = rt.slo.estimate(nowMs)
       if (estimate !== undefined) out.headroom = estimate
     }
@@ -279,9 +284,13 @@ export class Controller {
     return out
   }
 
-  /** A fast re-decision reads what the last sync period's learners said, without feeding them. */
-  #fastInsight(spec: GroupSpec, rt: GroupRuntime, nowMs: number): Pick<DecideInput, 'forecast' | 'usage' | 'headroom'> {
-    const headroom = rt.slo?.estimate(nowMs)
+  /**
+   * A fast re-decision reads what the last sync period's learners said, without feeding them; the
+   * headroom's reference demand is raised to the fresh demand.
+   */
+  #fastInsight(spec: GroupSpec, rt: GroupRuntime, nowMs: number, freshRps: number): Pick<DecideInput, 'forecast' | 'usage' | 'headroom'> {
+    const estimate = rt.slo?.estimate(nowMs)
+    const headroom = estimate?.referenceRps === undefined ? estimate : { ...estimate, referenceRps: Math.max(estimate.referenceRps, freshRps) }
     const usage = spec.vertical.mode !== 'off' || spec.strategy !== 'horizontal' ? rt.usage?.view() : undefined
     return { ...(rt.lastForecast === undefined ? {} : { forecast: rt.lastForecast }), ...(usage === undefined ? {} : { usage }), ...(headroom === undefined ? {} : { headroom }) }
   }
@@ -360,7 +369,8 @@ export class Controller {
     if (before === undefined && !rt.launchedHere.has(r.id) && phase !== 'terminated') {
       this.#emit(nowMs, group, 'adopted', `adopted running instance ${r.id} (${phase})`, { instanceId: r.id })
     }
-    if (phase === 'unhealthy') this.#noteUnhealthy(group, rt, r, nowMs)
+    if (phase === 'unhealthy' && before === 'pending' && r.status === 'failed' && rt.launchedHere.has(r.id)) this.#noteStartFailure(group, rt, r, nowMs)
+    else if (phase === 'unhealthy') this.#noteUnhealthy(group, rt, r, nowMs)
     else if (receivesTraffic(phase) && (before === 'pending' || before === undefined) && rt.launchedHere.has(r.id)) this.#noteReady(group, rt, r, nowMs)
   }
 
@@ -375,8 +385,40 @@ export class Controller {
     this.#emit(nowMs, group, failed ? 'instance-failed' : 'instance-unhealthy', failed ? `instance ${r.id} died` : `instance ${r.id} failed its health checks`, { instanceId: r.id })
   }
 
+  /**
+   * Launches `count` instances and returns their ids, unless start failures in a row make
+   * launches wait (1 s, 2 s … 60 s; the failure's event said how long). A failed launch is an
+   * event, not an error.
+   */
+  async #launch(spec: GroupSpec, provider: Provider, rt: GroupRuntime, size: Size, count: number, nowMs: number): Promise<string[]> {
+    if (rt.crashLoop.blocks(nowMs)) return []
+    try {
+      const started = await provider.launch(spec, size, count)
+      for (const r of started) {
+        rt.launchedHere.add(r.id)
+        rt.lastPhase.set(r.id, 'pending')
+      }
+      this.#emit(nowMs, spec.group, 'launch', `launched ${started.length} instance(s) of ${sizeText(size)}: ${started.map((r) => r.id).join(', ')}`)
+      return started.map((r) => r.id)
+    } catch (err) {
+      this.#emit(nowMs, spec.group, 'launch-failed', `launch of ${count} instance(s) failed: ${errorMessage(err)}`)
+      return []
+    }
+  }
+
+  /** An instance launched here died before it ever served: say how, show its log's end, and back off (crash-loop.ts). */
+  #noteStartFailure(group: string, rt: GroupRuntime, r: InstanceRecord, nowMs: number): void {
+    const waitMs = rt.crashLoop.failed(nowMs)
+    const tail = r.meta?.logTail
+    const showLog = tail !== undefined && tail !== rt.lastLogTail
+    if (showLog) rt.lastLogTail = tail
+    this.#emit(nowMs, group, 'instance-failed', startFailureMessage(r, nowMs, rt.crashLoop.failures, waitMs, showLog), { instanceId: r.id })
+  }
+
   /** An instance launched here serves: an event, and its start-up time for the scheduling buffer. */
   #noteReady(group: string, rt: GroupRuntime, r: InstanceRecord, nowMs: number): void {
+    rt.crashLoop.served()
+    rt.lastLogTail = undefined
     if (r.readyAtMs !== undefined) {
       rt.startups.push(r.readyAtMs - r.launchedAtMs)
       if (rt.startups.length > 5) rt.startups.shift()
@@ -391,8 +433,10 @@ export class Controller {
     const launched: string[] = []
     const terminated: string[] = []
     this.#recordDecision(spec.group, rt, decision, nowMs)
-    rt.slo?.noteDecision(nowMs, o.input.signals?.group.rps)
-    rt.fastTriggerRps = fastTrigger(spec, decision)
+    const instanceRps = spec.slo?.instanceRps
+    const sizeNow = decision.resize?.to ?? o.stored.size
+    rt.slo?.noteDecision(nowMs, instanceRps === undefined ? undefined : decision.to * instanceRps * (sizeNow.cpu / spec.size.cpu), o.input.scaleOutOnly === true)
+    rt.fastTriggerRps = fastTrigger(spec, decision, decision.resize?.to ?? o.stored.size)
 
     // Unhealthy and dead instances are replaced: terminate now; the count below launches the replacement.
     for (const r of o.records) {
@@ -410,19 +454,7 @@ export class Controller {
     const outdated = live.filter((v) => !sameSize(v.size, size))
 
     const toLaunch = Math.max(0, target - upToDate.length)
-    if (toLaunch > 0) {
-      try {
-        const started = await provider.launch(spec, size, toLaunch)
-        for (const r of started) {
-          rt.launchedHere.add(r.id)
-          rt.lastPhase.set(r.id, 'pending')
-          launched.push(r.id)
-        }
-        this.#emit(nowMs, spec.group, 'launch', `launched ${started.length} instance(s) of ${sizeText(size)}: ${started.map((r) => r.id).join(', ')}`)
-      } catch (err) {
-        this.#emit(nowMs, spec.group, 'launch-failed', `launch of ${toLaunch} instance(s) failed: ${errorMessage(err)}`)
-      }
-    }
+    if (toLaunch > 0) launched.push(...(await this.#launch(spec, provider, rt, size, toLaunch, nowMs)))
 
     const removals = this.#chooseRemovals(decision, upToDate, outdated, target)
     const byId = new Map(o.records.map((r) => [r.id, r]))
@@ -577,13 +609,16 @@ function statusInstances(o: Observed, draining: ReadonlySet<string>, protectedId
 }
 
 /**
- * The demand above which a decision's count stops holding the slo target: count × target per
- * instance. Undefined without slo.fastScaleOut, or when the slo policy gave no target.
+ * The demand above which a decision's count is short of capacity: count × what one instance
+ * serves within the objective. The headroom is there to absorb rises until new capacity is
+ * ready; a demand beyond it is a surge that the fast path meets at once. Undefined without
+ * slo.fastScaleOut, or when the slo policy gave no count.
  */
-function fastTrigger(spec: GroupSpec, decision: Decision): number | undefined {
-  if (spec.slo?.fastScaleOut !== true) return undefined
-  const target = decision.recommendations.find((r) => r.policy === 'slo')?.targetPerInstanceRps
-  return target === undefined ? undefined : decision.to * target
+function fastTrigger(spec: GroupSpec, decision: Decision, size: Size): number | undefined {
+  const slo = spec.slo
+  if (slo?.fastScaleOut !== true || slo.instanceRps === undefined) return undefined
+  if (!decision.recommendations.some((r) => r.policy === 'slo' && r.replicas !== undefined)) return undefined
+  return decision.to * slo.instanceRps * (size.cpu / spec.size.cpu)
 }
 
 /** The last sync's signals with a fresh group demand, for a fast re-decision. */

@@ -32,11 +32,17 @@ export interface RunLoopOptions {
   readonly sleep?: Sleep
   /** Where a failed reconcile is reported; the loop keeps going. */
   readonly onError?: (err: unknown) => void
+  /**
+   * Work between ticks, every `everyMs` (the controller's fast scale-out path, each fresh router
+   * second); its failures go to onError too.
+   */
+  readonly between?: { readonly everyMs: number; run(): Promise<unknown> }
 }
 
 /**
  * Calls reconcileOnce() every `intervalMs` of clock time until aborted. Ticks are
  * aligned to the interval: a slow reconcile delays the next tick, never doubles it.
+ * With `between`, its run() is called every `everyMs` while waiting for the next tick.
  */
 export async function runLoop(opts: RunLoopOptions): Promise<void> {
   const sleep = opts.sleep ?? timerSleep
@@ -50,6 +56,24 @@ export async function runLoop(opts: RunLoopOptions): Promise<void> {
     next += opts.intervalMs
     const now = opts.clock.now()
     if (next < now) next = now
-    await sleep(next - now, opts.signal)
+    await waitFor(next, opts, sleep)
+  }
+}
+
+/** Sleeps until clock time `untilMs`, running `between` every `everyMs` meanwhile. */
+async function waitFor(untilMs: number, opts: RunLoopOptions, sleep: Sleep): Promise<void> {
+  const between = opts.between
+  const done = (): boolean => opts.signal.aborted || opts.clock.now() >= untilMs
+  for (;;) {
+    if (done()) return
+    const now = opts.clock.now()
+    if (between === undefined) return sleep(untilMs - now, opts.signal)
+    await sleep(Math.min(untilMs - now, between.everyMs), opts.signal)
+    if (done()) return
+    try {
+      await between.run()
+    } catch (err) {
+      opts.onError?.(err)
+    }
   }
 }

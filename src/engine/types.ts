@@ -181,6 +181,11 @@ export interface DemandForecast {
   readonly accuracyWapePercent?: number
   /** Where accuracyWapePercent comes from. */
   readonly accuracySource?: 'live' | 'backtest'
+  /**
+   * Groups with an slo, once enough forecasts are scored live: the (1 − budget) quantile of
+   * actual ÷ forecast over the scored buckets — the headroom the forecast needs for its own error.
+   */
+  readonly errorRatioQuantile?: number
   /** With status insufficient-history: history held and needed, ms. */
   readonly historyMs?: number
   readonly neededHistoryMs?: number

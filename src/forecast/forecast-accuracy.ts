@@ -113,6 +113,24 @@ export class ForecastAccuracy {
   }
 
   /**
+   * The q-quantile of actual ÷ forecast over the window's pairs with a positive forecast: how far
+   * the demand ran above the forecast (1.2 = 20 % above) at that share of buckets; undefined
+   * without such pairs. The headroom a forecast needs to cover its own error (slo groups).
+   */
+  ratioQuantile(q: number): number | undefined {
+    const ratios: number[] = []
+    const start = (this.#next - this.#count + this.windowSize) % this.windowSize
+    for (let k = 0; k < this.#count; k++) {
+      const i = (start + k) % this.windowSize
+      const f = this.#forecasts[i] ?? 0
+      if (f > 0) ratios.push((this.#actuals[i] ?? 0) / f)
+    }
+    if (ratios.length === 0) return undefined
+    ratios.sort((a, b) => a - b)
+    return ratios[Math.min(ratios.length - 1, Math.ceil(q * ratios.length) - 1)]
+  }
+
+  /**
    * Whether the forecast may be trusted: at least `minCount` pairs and WAPE ≤ maxErrorPercent.
    * False while there is too little evidence, so a new forecaster earns trust before it acts.
    */

@@ -3,27 +3,45 @@
  * that a group keeps exactly the spare capacity its SLO's violation budget allows (issue 9;
  * docs/forecasting.md "Learned headroom").
  *
- * The model. Capacity sized at a decision serves from one start-up later: the instances it
- * launches are ready then. Scale-in is deliberate (a stabilization window W), so the capacity
- * serving at second s is the highest sizing of the decisions in [s − lag − W, s − lag], where
- * lag is the reaction time (measured start-up + metric delay). Each second of demand L(s) is
- * therefore compared with that reference demand m(s), and the ratio r(s) = L(s) / m(s) is
- * recorded, weighted by its duration. A headroom h with capacity = m × (1 + h) leaves exactly
- * the seconds with r > 1 + h short of capacity, so the (1 − budget) quantile of r is the
- * headroom that holds the budget: a share of time, as the SLO's budget is.
+ * The model. A decision at time t sizes capacity for a reference demand; the instances it
+ * launches serve from one reaction time (lag: the measured start-up) later, and scale-in is held
+ * back for a hold window W, so the capacity serving at second s was sized for the highest
+ * reference of the decisions in [s − lag − W, s − lag]. Each second of demand L(s) is compared
+ * with that reference m(s), and the ratio r(s) = L(s) / m(s) is recorded, weighted by its
+ * duration. A headroom h with capacity = m × (1 + h) leaves exactly the seconds with r > 1 + h
+ * short of capacity, so the (1 − budget) quantile of r is the headroom that holds the budget: a
+ * share of time, as the SLO's budget is.
  *
- * - Time of day: ratios are kept per UTC hour of the day, and a group's headroom at hour H is
- *   the quantile over hours H − 1 … H + 1 once those hours hold `minHourSeconds`; until then,
- *   over the whole window. Nights of a small site can be bursty and afternoons smooth.
+ * Spending the budget. Capacity comes in whole instances, held up by stabilization and raised early
+ * by the fast path, so the capacity in force is usually above reference × (1 + headroom), and a
+ * quantile of 1 − budget alone would leave much of the budget unspent (a small fleet rounds up by
+ * a third). The learner therefore also keeps the account: each second of demand is compared with
+ * the capacity the decisions really put in service (noteCapacity: the least count of the last lag,
+ * since new instances serve one lag after their decision and removed ones stop at once), and the
+ * share of time short of it is the budget spent (a 12-hour moving share). Every CHOOSE_EVERY_MS
+ * the quantile is moved toward spending SPEND_TARGET of the budget: quantile = 1 − budget × f, f
+ * within [F_MIN, F_MAX], changed by at most MAX_STEP a step. Measured, not tuned to a trace.
+ *
+ * Which reference. Sizing on the last sync window's demand chases every noisy minute (and pays a
+ * start-up for each); sizing on a smoother demand (a mean over minutes) or holding capacity
+ * longer needs more headroom but moves less. The learner keeps the ratios of every candidate
+ * (smoothing S × hold W, see CANDIDATES) side by side and keeps the one whose capacity,
+ * mean reference × (1 + its headroom), is least over the window: measured on the group's own
+ * traffic, not tuned. The choice is reconsidered every CHOOSE_EVERY_MS, and a candidate must beat
+ * the one in use by SWITCH_MARGIN to replace it.
+ *
+ * - Time of day: ratios are kept per UTC hour of the day, and the headroom at hour H is the
+ *   quantile over hours H − 1 … H + 1 once those hours hold `minHourSeconds`; until then, over
+ *   the whole window. Nights of a small site can be bursty and afternoons smooth.
  * - Window: one histogram per day, the last `windowDays` days, so it adapts as the traffic
  *   changes and forgets what is older.
  * - Before `minHistorySeconds` of ratios exist, `estimate` says so (source 'default') and the
  *   caller uses its safe default.
- * - Ratios are binned on a log scale with 1 % steps from 1 to 64 (one bin below 1, the last bin
- *   holds everything above), so a quantile is exact to about 1 % of headroom.
+ * - Ratios are binned on a log scale with 2 % steps from 1 to 64 (one bin for 1 and below; the
+ *   last bin holds everything above), read at a bin's upper edge: the quantile errs on the safe side.
  *
- * Pure: no I/O, no clock. The controller passes times. Memory: windowDays + 1 days × 24 hours ×
- * 420 bins of float32 (40 KB a day).
+ * Pure: no I/O, no clock; the controller passes times. Memory: per candidate, windowDays + 1
+ * days × 24 hours × 212 bins of float32 (20 KB a day), so about 1.4 MB a group for 7 days.
  */
 
 /** Options of a learner; every field has a default. */
@@ -36,14 +54,25 @@ export interface HeadroomLearnerOptions {
   readonly minHistorySeconds?: number
   /** Seconds needed in hours H − 1 … H + 1 before hour H gets its own headroom. Default 2 days × 3 hours. */
   readonly minHourSeconds?: number
+  /** The controller's sync period, ms: the shortest smoothing (a decision reads one window). Default 15 s. */
+  readonly syncMs?: number
 }
 
 /** What the learner says now. */
 export interface HeadroomEstimate {
   /** 'learned' once enough history exists; 'default' before (the caller's safe default applies). */
   readonly source: 'learned' | 'default'
-  /** The quantile of ratios, minus 1: capacity = demand × (1 + headroom). Absent with source 'default'. */
+  /** The quantile of ratios, minus 1: capacity = reference × (1 + headroom). Absent with source 'default'. */
   readonly headroom?: number
+  /**
+   * The demand to size for now, requests/s: the highest smoothed demand of the decisions within
+   * the hold window, the current one included. Absent with source 'default' (size on the signal).
+   */
+  readonly referenceRps?: number
+  /** The smoothing of the reference in use: the mean demand over this many seconds. */
+  readonly smoothingSeconds: number
+  /** How long a reference holds capacity up (the hold window), seconds. */
+  readonly holdSeconds: number
   /** The quantile covered, e.g. 0.995 for a 0.5 % budget. */
   readonly quantile: number
   /** 'hour-of-day' when hours H − 1 … H + 1 had enough history, else 'all'. */
@@ -61,14 +90,32 @@ export interface HeadroomEstimate {
 
 const DAY_MS = 86_400_000
 const HOUR_MS = 3_600_000
-const BIN_LOG = Math.log(1.01)
-/** Bin 0 holds ratios below 1; bin i ≥ 1 holds [1.01^(i−1), 1.01^i); the last bin holds the rest (up to 64 and above). */
-const BINS = 1 + Math.ceil(Math.log(64) / BIN_LOG)
+const BIN_LOG = Math.log(1.02)
+/** Bin 0 holds ratios up to 1; bin i ≥ 1 holds (1.02^(i−1), 1.02^i]; the last bin holds the rest (64 and above). */
+const BINS = 2 + Math.ceil(Math.log(64) / BIN_LOG)
+/** A candidate must need this much less capacity than the one in use to replace it. */
+const SWITCH_MARGIN = 0.03
+/** Share of the budget the learner aims to spend: the rest is margin for what the model misses (queues, ramps within a second). */
+const SPEND_TARGET = 0.8
+/** Bounds of the budget factor f (quantile = 1 − budget × f). */
+const F_MIN = 0.5
+const F_MAX = 10
+/** The most the budget factor changes in one step (every CHOOSE_EVERY_MS): ×2 in about 45 minutes. */
+const MAX_STEP = 1.25
+/** Time constant of the budget account's moving share, ms. */
+const ACCOUNT_TAU_MS = 12 * 3_600_000
+/** How often the candidate in use is reconsidered, ms. */
+const CHOOSE_EVERY_MS = 15 * 60_000
+/** Demand kept for smoothing, ms: the longest smoothing. */
+const BUFFER_MS = 300_000
+
+/** The candidates: smoothing (0 = one sync window) × hold window, ms. */
+const CANDIDATES: readonly { readonly smoothMs: number; readonly holdMs: number }[] = [0, 60_000, 300_000].flatMap((smoothMs) => [60_000, 300_000, 900_000].map((holdMs) => ({ smoothMs, holdMs })))
 
 /** The bin of a ratio (see BINS). */
 export function ratioBin(ratio: number): number {
-  if (!(ratio >= 1)) return 0
-  return Math.min(BINS - 1, 1 + Math.floor(Math.log(ratio) / BIN_LOG + 1e-9))
+  if (!(ratio > 1 + 1e-9)) return 0
+  return Math.min(BINS - 1, Math.max(1, Math.ceil(Math.log(ratio) / BIN_LOG - 1e-9)))
 }
 
 /** The upper edge of a bin, the ratio a quantile in that bin is read as (rounding up: the safe side). */
@@ -76,29 +123,146 @@ export function binUpperRatio(bin: number): number {
   return bin <= 0 ? 1 : Math.exp(bin * BIN_LOG)
 }
 
-/** One day's ratios: per UTC hour, weights (seconds) per bin. */
+/** One day's ratios of one candidate: per UTC hour, weights (seconds) per bin; and Σ reference × weight. */
 interface DayHistogram {
   readonly day: number
   readonly hours: Float32Array
+  referenceSum: number
+  weight: number
 }
 
-/** A past decision: when, and the demand it sized capacity for. */
+/** A decision's reference demand for one candidate. */
 interface Reference {
   readonly atMs: number
   readonly rps: number
 }
 
-/** Learns a group's headroom from its demand (see the module comment). */
+/** One way of choosing the reference, and the ratios it would have seen. */
+class Candidate {
+  readonly smoothMs: number
+  readonly holdMs: number
+  readonly days: DayHistogram[] = []
+  /** Σ over the kept days, per hour and bin; rebuilt when a day is dropped. */
+  readonly totals = new Float64Array(24 * BINS)
+  /** Σ over the kept days and every hour, per bin. */
+  readonly allHours = new Float64Array(BINS)
+  allWeight = 0
+  /** Decisions not yet one lag old, oldest first. */
+  readonly pending: Reference[] = []
+  /** Decisions at least one lag old within the hold window, by decreasing demand (a monotonic deque). */
+  readonly window: Reference[] = []
+  /** The newest decision at least one lag old: the reference when none lies within the hold window. */
+  latest: Reference | undefined
+
+  constructor(smoothMs: number, holdMs: number) {
+    this.smoothMs = smoothMs
+    this.holdMs = holdMs
+  }
+
+  /** The reference capacity at `atMs` was sized for, given the lag (module comment). */
+  referenceAt(atMs: number, lagMs: number): number | undefined {
+    const ready = atMs - lagMs
+    while (this.pending.length > 0 && (this.pending[0]?.atMs ?? Infinity) <= ready) {
+      const r = this.pending.shift()
+      if (r === undefined) break
+      while (this.window.length > 0 && (this.window.at(-1)?.rps ?? Infinity) <= r.rps) this.window.pop()
+      this.window.push(r)
+      this.latest = r
+    }
+    while (this.window.length > 0 && (this.window[0]?.atMs ?? Infinity) < ready - this.holdMs) this.window.shift()
+    return this.window[0]?.rps ?? this.latest?.rps
+  }
+
+  add(atMs: number, ratio: number, reference: number, weight: number, windowDays: number): void {
+    const day = Math.floor(atMs / DAY_MS)
+    let current = this.days.at(-1)
+    if (current === undefined || current.day < day) {
+      current = { day, hours: new Float32Array(24 * BINS), referenceSum: 0, weight: 0 }
+      this.days.push(current)
+      this.#dropOldDays(day, windowDays)
+    } else if (current.day > day) {
+      return // a clock that went back: ignore rather than corrupt the window
+    }
+    const bin = ratioBin(ratio)
+    const index = Math.floor((atMs % DAY_MS) / HOUR_MS) * BINS + bin
+    current.hours[index] = (current.hours[index] ?? 0) + weight
+    this.totals[index] = (this.totals[index] ?? 0) + weight
+    this.allHours[bin] = (this.allHours[bin] ?? 0) + weight
+    this.allWeight += weight
+    current.referenceSum += reference * weight
+    current.weight += weight
+  }
+
+  #dropOldDays(today: number, windowDays: number): void {
+    const before = this.days.length
+    while ((this.days[0]?.day ?? Infinity) < today - windowDays) this.days.shift()
+    if (this.days.length === before) return
+    this.totals.fill(0)
+    this.allHours.fill(0)
+    this.allWeight = 0
+    for (const d of this.days) {
+      for (let i = 0; i < d.hours.length; i++) {
+        const w = d.hours[i] ?? 0
+        this.totals[i] = (this.totals[i] ?? 0) + w
+        this.allHours[i % BINS] = (this.allHours[i % BINS] ?? 0) + w
+        this.allWeight += w
+      }
+    }
+  }
+
+  /** The weighted histogram over every hour of the day. */
+  everyHour(): { bins: Float64Array; total: number } {
+    return { bins: this.allHours, total: this.allWeight }
+  }
+
+  /** The weighted histogram over some hours of the day. */
+  histogram(hours: readonly number[]): { bins: Float64Array; total: number } {
+    const bins = new Float64Array(BINS)
+    let total = 0
+    for (const h of hours) {
+      const offset = h * BINS
+      for (let b = 0; b < BINS; b++) {
+        const w = this.totals[offset + b] ?? 0
+        if (w <= 0) continue
+        bins[b] = (bins[b] ?? 0) + w
+        total += w
+      }
+    }
+    return { bins, total }
+  }
+
+  /** Mean reference over the window, requests/s (0 with no history). */
+  meanReference(): number {
+    let sum = 0
+    let weight = 0
+    for (const d of this.days) {
+      sum += d.referenceSum
+      weight += d.weight
+    }
+    return weight > 0 ? sum / weight : 0
+  }
+}
+
+/** Learns a group's headroom and the reference to apply it to (see the module comment). */
 export class HeadroomLearner {
   readonly #budget: number
   readonly #windowDays: number
   readonly #minHistorySeconds: number
   readonly #minHourSeconds: number
-  readonly #days: DayHistogram[] = []
-  /** Σ over the kept days, per hour and bin; rebuilt when a day is dropped. */
-  readonly #totals = new Float64Array(24 * BINS)
-  /** Decisions not yet older than lag + window, oldest first. */
-  readonly #refs: Reference[] = []
+  readonly #syncMs: number
+  readonly #candidates: readonly Candidate[]
+  /** Recent demand steps (end time, length, value), oldest first, for smoothing. */
+  readonly #buffer: { endMs: number; stepMs: number; rps: number }[] = []
+  #inUse = 0
+  #chosenAtMs = -Infinity
+  /** Capacity put in service by decisions (noteCapacity), oldest first, kept for one lag. */
+  readonly #capacities: { atMs: number; rps: number }[] = []
+  /** Moving sums of seconds measured and seconds short of capacity (the budget account). */
+  #accountMeasured = 0
+  #accountShort = 0
+  #accountAtMs: number | undefined
+  /** The budget factor: quantile = 1 − budget × f. */
+  #factor = 1
   #lagMs = 0
   #lastDemandMs = -Infinity
 
@@ -107,28 +271,69 @@ export class HeadroomLearner {
     this.#windowDays = options.windowDays ?? 7
     this.#minHistorySeconds = options.minHistorySeconds ?? 3600
     this.#minHourSeconds = options.minHourSeconds ?? 2 * 3 * 3600
+    this.#syncMs = options.syncMs ?? 15_000
+    this.#candidates = CANDIDATES.map((c) => new Candidate(c.smoothMs, c.holdMs))
   }
 
-  /** The quantile of ratios a headroom must cover: 1 − budget. */
+  /** The quantile of ratios the headroom covers now: 1 − budget × f (see "Spending the budget"). */
   get quantile(): number {
-    return 1 - this.#budget
+    return Math.max(0.5, 1 - this.#budget * this.#factor)
   }
 
-  /** Records the demand a decision at `atMs` sized capacity for (the window mean it read). */
-  noteDecision(atMs: number, demandRps: number): void {
-    if (!Number.isFinite(demandRps) || demandRps < 0) return
-    const last = this.#refs.at(-1)
-    if (last !== undefined && atMs <= last.atMs) return
-    this.#refs.push({ atMs, rps: demandRps })
+  /** The share of time short of the capacity in service, by the learner's account (12-hour moving share), and the seconds behind it. */
+  spent(): { readonly share: number; readonly seconds: number } {
+    return { share: this.#accountMeasured > 0 ? this.#accountShort / this.#accountMeasured : 0, seconds: this.#accountMeasured }
+  }
+
+  /** Records the capacity a decision at `atMs` keeps (count × what one instance serves), requests/s. */
+  noteCapacity(atMs: number, capacityRps: number): void {
+    const last = this.#capacities.at(-1)
+    if (!Number.isFinite(capacityRps) || (last !== undefined && atMs < last.atMs)) return
+    if (last !== undefined && last.atMs === atMs) this.#capacities.pop()
+    this.#capacities.push({ atMs, rps: capacityRps })
+  }
+
+  /** The capacity serving at `atMs`: the least count in force over the last lag (module comment); undefined before the first. */
+  #servingAt(atMs: number, lagMs: number): number | undefined {
+    let least: number | undefined
+    for (let i = this.#capacities.length - 1; i >= 0; i--) {
+      const c = this.#capacities[i]
+      if (c === undefined || c.atMs > atMs) continue
+      if (least === undefined || c.rps < least) least = c.rps
+      if (c.atMs <= atMs - lagMs) break
+    }
+    return least
+  }
+
+  /** Adds one second (or step) to the budget account. */
+  #account(atMs: number, demand: number, weightSeconds: number, lagMs: number): void {
+    const serving = this.#servingAt(atMs, lagMs)
+    if (serving === undefined) return
+    if (this.#accountAtMs !== undefined && atMs > this.#accountAtMs) {
+      const decay = Math.exp(-(atMs - this.#accountAtMs) / ACCOUNT_TAU_MS)
+      this.#accountMeasured *= decay
+      this.#accountShort *= decay
+    }
+    this.#accountAtMs = atMs
+    this.#accountMeasured += weightSeconds
+    if (demand > serving * (1 + 1e-9)) this.#accountShort += weightSeconds
+  }
+
+  /** Moves the budget factor toward spending SPEND_TARGET of the budget. */
+  #steer(): void {
+    if (this.#accountMeasured < this.#minHistorySeconds) return
+    const share = this.#accountShort / this.#accountMeasured
+    const aim = this.#budget * SPEND_TARGET
+    const step = Math.min(MAX_STEP, Math.max(1 / MAX_STEP, Math.sqrt(aim / Math.max(share, aim / 16))))
+    this.#factor = Math.min(F_MAX, Math.max(F_MIN, this.#factor * step))
   }
 
   /**
    * Records measured demand: `values[i]` is the demand (requests/s) of the step ending at
-   * endMs − (n − 1 − i) × stepMs. `lagMs` is the reaction time now and `windowMs` the
-   * scale-down stabilization window (module comment). Steps at or before the last recorded one
-   * are ignored, so overlapping windows are safe.
+   * endMs − (n − 1 − i) × stepMs. `lagMs` is the reaction time now. Steps at or before the last
+   * recorded one are ignored, so overlapping windows are safe.
    */
-  observeDemand(endMs: number, stepMs: number, values: ArrayLike<number>, lagMs: number, windowMs: number): void {
+  observeDemand(endMs: number, stepMs: number, values: ArrayLike<number>, lagMs: number): void {
     this.#lagMs = lagMs
     const n = values.length
     for (let i = 0; i < n; i++) {
@@ -137,86 +342,100 @@ export class HeadroomLearner {
       this.#lastDemandMs = atMs
       const value = values[i]
       if (value === undefined || !Number.isFinite(value) || value < 0) continue
-      const reference = this.#referenceAt(atMs - lagMs, windowMs)
-      if (reference === undefined || reference <= 0) continue
-      this.#add(atMs, value / reference, stepMs / 1000)
+      this.#buffer.push({ endMs: atMs, stepMs, rps: value })
+      this.#account(atMs, value, stepMs / 1000, lagMs)
+      for (const c of this.#candidates) {
+        const reference = c.referenceAt(atMs, lagMs)
+        if (reference === undefined || reference <= 0) continue
+        c.add(atMs, value / reference, reference, stepMs / 1000, this.#windowDays)
+      }
     }
-    this.#prune(this.#lastDemandMs - lagMs - windowMs)
+    while ((this.#buffer[0]?.endMs ?? Infinity) < this.#lastDemandMs - BUFFER_MS) this.#buffer.shift()
+    // Keep the newest capacity at or before one lag ago and everything after it.
+    let drop = 0
+    while (drop + 1 < this.#capacities.length && (this.#capacities[drop + 1]?.atMs ?? Infinity) <= this.#lastDemandMs - lagMs) drop++
+    if (drop > 0) this.#capacities.splice(0, drop)
   }
 
-  /** The highest decision demand in [untilMs − windowMs, untilMs], undefined before the first decision. */
-  #referenceAt(untilMs: number, windowMs: number): number | undefined {
-    let best: number | undefined
-    // Decisions are few per window (a window of 60 s holds 4 at a 15 s sync period), so a scan is cheap.
-    for (let i = this.#refs.length - 1; i >= 0; i--) {
-      const r = this.#refs[i]
-      if (r === undefined) continue
-      if (r.atMs > untilMs) continue
-      if (r.atMs < untilMs - windowMs) {
-        // The decision in force at untilMs, when none was made within the window.
-        if (best === undefined) best = r.rps
-        break
-      }
-      if (best === undefined || r.rps > best) best = r.rps
+  /** The mean demand over (atMs − smoothMs, atMs] from the buffer; one sync window for smoothing 0. */
+  #smoothed(atMs: number, smoothMs: number): number | undefined {
+    const span = Math.max(smoothMs, this.#syncMs)
+    let sum = 0
+    let weight = 0
+    for (let i = this.#buffer.length - 1; i >= 0; i--) {
+      const b = this.#buffer[i]
+      if (b === undefined || b.endMs <= atMs - span) break
+      if (b.endMs > atMs) continue
+      sum += b.rps * b.stepMs
+      weight += b.stepMs
+    }
+    return weight > 0 ? sum / weight : undefined
+  }
+
+  /** Records a decision at `atMs`: each candidate's reference is the smoothed demand then. */
+  noteDecision(atMs: number): void {
+    for (const c of this.#candidates) {
+      const rps = this.#smoothed(atMs, c.smoothMs)
+      const last = c.pending.at(-1) ?? c.latest
+      if (rps === undefined || (last !== undefined && atMs <= last.atMs)) continue
+      c.pending.push({ atMs, rps })
+    }
+  }
+
+  /** The headroom and reference for `nowMs` (its hour of day), or source 'default' while the history is short. */
+  estimate(nowMs: number): HeadroomEstimate {
+    const hour = Math.floor((((nowMs % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS)
+    if (nowMs - this.#chosenAtMs >= CHOOSE_EVERY_MS || nowMs < this.#chosenAtMs) {
+      if (Number.isFinite(this.#chosenAtMs)) this.#steer()
+      this.#inUse = this.#choose()
+      this.#chosenAtMs = nowMs
+    }
+    const c = this.#candidates[this.#inUse] ?? this.#candidates[0]
+    const base = {
+      smoothingSeconds: Math.max(c?.smoothMs ?? 0, this.#syncMs) / 1000,
+      holdSeconds: (c?.holdMs ?? 0) / 1000,
+      quantile: this.quantile,
+      hour,
+      neededSeconds: this.#minHistorySeconds,
+      windowDays: this.#windowDays,
+      lagSeconds: this.#lagMs / 1000,
+    }
+    if (c === undefined) return { ...base, source: 'default', scope: 'all', historySeconds: 0 }
+    const all = c.everyHour()
+    if (all.total < this.#minHistorySeconds) return { ...base, source: 'default', scope: 'all', historySeconds: all.total }
+    const near = c.histogram([(hour + 23) % 24, hour, (hour + 1) % 24])
+    const local = near.total >= this.#minHourSeconds
+    const headroom = quantileOf(local ? near : all, this.quantile) - 1
+    const reference = this.#reference(c, nowMs)
+    return {
+      ...base,
+      source: 'learned',
+      headroom,
+      ...(reference === undefined ? {} : { referenceRps: reference }),
+      scope: local ? 'hour-of-day' : 'all',
+      historySeconds: local ? near.total : all.total,
+    }
+  }
+
+  /** The reference now: the highest of this moment's smoothed demand and the decisions within the hold window. */
+  #reference(c: Candidate, nowMs: number): number | undefined {
+    let best = this.#smoothed(nowMs, c.smoothMs)
+    for (const list of [c.pending, c.window]) {
+      for (const r of list) if (r.atMs >= nowMs - c.holdMs && (best === undefined || r.rps > best)) best = r.rps
     }
     return best
   }
 
-  /** Drops decisions that can no longer be a reference: keeps the newest one at or before `beforeMs`. */
-  #prune(beforeMs: number): void {
-    let drop = 0
-    while (drop + 1 < this.#refs.length && (this.#refs[drop + 1]?.atMs ?? Infinity) <= beforeMs) drop++
-    if (drop > 0) this.#refs.splice(0, drop)
-  }
-
-  #add(atMs: number, ratio: number, weight: number): void {
-    const day = Math.floor(atMs / DAY_MS)
-    let current = this.#days.at(-1)
-    if (current === undefined || current.day < day) {
-      current = { day, hours: new Float32Array(24 * BINS) }
-      this.#days.push(current)
-      this.#dropOldDays(day)
-    } else if (current.day > day) {
-      return // a clock that went back: ignore rather than corrupt the window
-    }
-    const index = Math.floor((atMs % DAY_MS) / HOUR_MS) * BINS + ratioBin(ratio)
-    current.hours[index] = (current.hours[index] ?? 0) + weight
-    this.#totals[index] = (this.#totals[index] ?? 0) + weight
-  }
-
-  #dropOldDays(today: number): void {
-    const keepFrom = today - this.#windowDays
-    const before = this.#days.length
-    while ((this.#days[0]?.day ?? Infinity) < keepFrom) this.#days.shift()
-    if (this.#days.length === before) return
-    this.#totals.fill(0)
-    for (const d of this.#days) for (let i = 0; i < d.hours.length; i++) this.#totals[i] = (this.#totals[i] ?? 0) + (d.hours[i] ?? 0)
-  }
-
-  /** The headroom for `nowMs`'s hour of day, or source 'default' while the history is short. */
-  estimate(nowMs: number): HeadroomEstimate {
-    const hour = Math.floor((((nowMs % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS)
-    const base = { quantile: this.quantile, hour, neededSeconds: this.#minHistorySeconds, windowDays: this.#windowDays, lagSeconds: this.#lagMs / 1000 }
-    const near = this.#histogram([(hour + 23) % 24, hour, (hour + 1) % 24])
-    if (near.total >= this.#minHourSeconds) return { ...base, source: 'learned', headroom: quantileOf(near, this.quantile) - 1, scope: 'hour-of-day', historySeconds: near.total }
-    const all = this.#histogram(Array.from({ length: 24 }, (_, h) => h))
-    if (all.total >= this.#minHistorySeconds) return { ...base, source: 'learned', headroom: quantileOf(all, this.quantile) - 1, scope: 'all', historySeconds: all.total }
-    return { ...base, source: 'default', scope: 'all', historySeconds: all.total }
-  }
-
-  #histogram(hours: readonly number[]): { bins: Float64Array; total: number } {
-    const bins = new Float64Array(BINS)
-    let total = 0
-    for (const h of hours) {
-      const offset = h * BINS
-      for (let b = 0; b < BINS; b++) {
-        const w = this.#totals[offset + b] ?? 0
-        if (w <= 0) continue
-        bins[b] = (bins[b] ?? 0) + w
-        total += w
-      }
-    }
-    return { bins, total }
+  /** The candidate with the least capacity (mean reference × (1 + headroom)), kept unless beaten by SWITCH_MARGIN. */
+  #choose(): number {
+    const costs = this.#candidates.map((c) => {
+      const h = c.everyHour()
+      return h.total < this.#minHistorySeconds ? Infinity : c.meanReference() * quantileOf(h, this.quantile)
+    })
+    let best = this.#inUse
+    for (let i = 0; i < costs.length; i++) if ((costs[i] ?? Infinity) < (costs[best] ?? Infinity)) best = i
+    const current = costs[this.#inUse] ?? Infinity
+    return (costs[best] ?? Infinity) < current * (1 - SWITCH_MARGIN) || !Number.isFinite(current) ? best : this.#inUse
   }
 }
 

@@ -36,4 +36,13 @@ process.on('message', (msg: ToCore) => {
 process.on('disconnect', () => {
   process.exit(0)
 })
-await core.listen()
+try {
+  await core.listen()
+} catch (err) {
+  // Told to the primary, which reports it once, naming the address; no stack from here.
+  const e = err as NodeJS.ErrnoException
+  process.send({ t: 'listen-failed', code: e.code ?? 'UNKNOWN', message: e.message } satisfies FromCore, undefined, {}, () => {
+    process.exit(1)
+  })
+  setTimeout(() => process.exit(1), 1000).unref()
+}

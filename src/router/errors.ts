@@ -24,6 +24,11 @@ export const RouterErrorCodes = {
   TIDE_ERR_ROUTER_SHED: 503,
   /** The router is stopping and takes no new requests. */
   TIDE_ERR_ROUTER_STOPPING: 503,
+  /**
+   * The router cannot listen on routing.host:routing.listen: the port is taken by another
+   * program (EADDRINUSE), or not allowed here (EACCES, EADDRNOTAVAIL). Never sent to a client.
+   */
+  TIDE_ERR_ROUTER_LISTEN: 500,
   /** Programmer error: a method called in the wrong state or with an invalid argument (never sent to a client). */
   TIDE_ERR_ROUTER_USAGE: 500,
 } as const
@@ -44,4 +49,16 @@ export class RouterError extends TideError {
 /** True for router errors of the given code (or any router error without one). */
 export function isRouterError(err: unknown, code?: RouterErrorCode): err is RouterError {
   return err instanceof RouterError && (code === undefined || err.code === code)
+}
+
+/** What the OS said when the router could not listen, in words that name the address and what to do. */
+const LISTEN_ADVICE: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'the port is already in use by another program (another tide?): stop it, or choose another routing.listen',
+  EACCES: 'not allowed to listen there (ports below 1024 need privileges): choose another routing.listen',
+  EADDRNOTAVAIL: 'routing.host is not an address of this machine: choose another routing.host',
+}
+
+/** A TIDE_ERR_ROUTER_LISTEN error for host:port from the OS error code and message. */
+export function listenError(host: string, port: number, code: string, message: string, cause?: unknown): RouterError {
+  return new RouterError('TIDE_ERR_ROUTER_LISTEN', `cannot listen on ${host}:${port}: ${LISTEN_ADVICE[code] ?? message}`, cause === undefined ? {} : { cause })
 }

@@ -26,12 +26,19 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { findFreePort } from '../core/free-port.ts'
 import { HAPROXY_MAX_INSTANCES, type RoutingSpec } from '../spec/schema.ts'
-import { RouterError } from './errors.ts'
+import { RouterError, listenError } from './errors.ts'
 import { BACKEND, haproxyConfig, SLOT_PREFIX } from './haproxy-config.ts'
 import { LatencyHistogram } from './latency-histogram.ts'
 import { resolveClasses } from './priority-classes.ts'
 import type { CounterSample, FromCore, TableEntry, ToCore, WindowSample } from './protocol.ts'
 import { TrafficCounters } from './stats.ts'
+
+/** HAProxy's words for a failed bind (its "cannot bind socket (…)" alert), as the OS error codes Node uses. */
+const BIND_ERRORS: Readonly<Record<string, string>> = {
+  'address already in use': 'EADDRINUSE',
+  'permission denied': 'EACCES',
+  'cannot assign requested address': 'EADDRNOTAVAIL',
+}
 
 /** What the HAProxy core needs: the group's routing section, and the haproxy binary. */
 export interface HaproxyCoreOptions {
@@ -176,6 +183,8 @@ export class HaproxyCore {
   #drainPoll: NodeJS.Timeout | undefined
   #windowStartMs = Date.now()
   #stopping = false
+  /** The port HAProxy listens on (routing.listen, or the free one chosen for 0); 0 before listen(). */
+  #port = 0
   /** HAProxy logs one request in this many (a power of two); each line counts for this many in the class counts. */
   #logSample = 1
 
@@ -213,6 +222,7 @@ export class HaproxyCore {
     const logPort = await this.#startLogReceiver()
     // HAProxy needs a port number, not 0.
     const port = this.#routing.listen === 0 ? await findFreePort(this.#routing.host) : this.#routing.listen
+    this.#port = port
     writeFileSync(this.#config, haproxyConfig({ routing: this.#routing, port, adminSocket: this.#adminSocket, logPort, threads: this.#threads, slots: this.#slots.length }))
     await this.#spawn()
     this.#drainPoll = setInterval(this.#pollDrains, DRAIN_POLL_MS)
@@ -243,6 +253,13 @@ export class HaproxyCore {
         reject(new RouterError('TIDE_ERR_ROUTER_USAGE', `routing.proxy haproxy: cannot run '${this.#haproxyPath}' (${err.message}); install HAProxy (Debian: apt-get install haproxy)`))
       })
       child.once('exit', (code, signal) => {
+        // "[ALERT] … Starting frontend router: cannot bind socket (Address already in use) [127.0.0.1:8080]"
+        const bind = /cannot bind socket \(([^)]*)\)/i.exec(stderr)
+        if (bind) {
+          const os = BIND_ERRORS[bind[1]?.toLowerCase() ?? ''] ?? 'UNKNOWN'
+          reject(listenError(this.#routing.host, this.#port, os, `haproxy: cannot bind socket (${bind[1] ?? ''})`))
+          return
+        }
         reject(new RouterError('TIDE_ERR_ROUTER_USAGE', `routing.proxy haproxy: haproxy exited (code ${code}, signal ${signal}) before it was ready: ${stderr.trim().split('\n').slice(-3).join(' | ')}`))
       })
     })

@@ -52,6 +52,8 @@ export type ToCore =
 /** Core → primary. */
 export type FromCore =
   | { readonly t: 'listening'; readonly port: number }
+  /** The core could not listen (a worker then exits): the OS error code (EADDRINUSE…) and message. */
+  | { readonly t: 'listen-failed'; readonly code: string; readonly message: string }
   | { readonly t: 'window'; readonly seq: number; readonly sample: WindowSample }
   /** Passive ejection: `failures` consecutive connect failures or 5xx answers. */
   | { readonly t: 'eject'; readonly id: string; readonly failures: number; readonly reason: string }

@@ -10,11 +10,12 @@
  */
 import cluster, { type Worker } from 'node:cluster'
 import { EventEmitter } from 'node:events'
+import { createServer } from 'node:net'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import type { InstanceHealth } from '../core/health.ts'
 import type { HealthSpec, RoutingSpec } from '../spec/schema.ts'
-import { RouterError } from './errors.ts'
+import { RouterError, isRouterError, listenError } from './errors.ts'
 import { HealthChecker, type HealthTransition } from './health-checker.ts'
 import { resolveClasses } from './priority-classes.ts'
 import type { FromCore, TableEntry, ToCore, WindowSample } from './protocol.ts'
@@ -116,9 +117,10 @@ export class Router extends EventEmitter<RouterEvents> {
   }
 
   /**
-   * Starts listening on routing.host:routing.listen. Rejects with the listen error
-   * (EADDRINUSE…) or when a cluster worker fails to start; calling it twice is a
-   * TIDE_ERR_ROUTER_USAGE error.
+   * Starts listening on routing.host:routing.listen. Rejects with TIDE_ERR_ROUTER_LISTEN
+   * naming the address when it cannot listen there (in use, not allowed), with
+   * TIDE_ERR_ROUTER_USAGE when a cluster worker fails to start otherwise; calling it twice
+   * is a TIDE_ERR_ROUTER_USAGE error. Whatever it started is stopped again on failure.
    */
   async start(): Promise<{ port: number }> {
     if (this.#state !== 'new') throw new RouterError('TIDE_ERR_ROUTER_USAGE', `Router.start() called when ${this.#state}`)
@@ -132,12 +134,20 @@ export class Router extends EventEmitter<RouterEvents> {
     } catch (err) {
       await this.#stopCores(0)
       this.#state = 'stopped'
-      throw err
+      throw this.#listenError(err)
     }
     this.#state = 'running'
     this.#broadcastTable()
     this.#statsTimer = setInterval(this.#collect, this.#statsIntervalMs)
     return { port: this.#port }
+  }
+
+  /** An OS listen error (EADDRINUSE…) as TIDE_ERR_ROUTER_LISTEN naming the address; other errors unchanged. */
+  #listenError(err: unknown): unknown {
+    if (isRouterError(err)) return err
+    const code = (err as NodeJS.ErrnoException | undefined)?.code
+    if (typeof code !== 'string') return err
+    return listenError(this.#routing.host, this.#routing.listen, code, err instanceof Error ? err.message : String(err), err)
   }
 
   async #startInProcess(): Promise<number> {
@@ -178,6 +188,9 @@ export class Router extends EventEmitter<RouterEvents> {
   }
 
   async #startCluster(): Promise<number> {
+    // Every worker would fail alike on an address it cannot take, and Node's cluster reports that
+    // badly (a stack from each worker): try the address here first, once.
+    if (this.#routing.listen !== 0) await probeListen(this.#routing.host, this.#routing.listen)
     cluster.setupPrimary({
       exec: fileURLToPath(new URL('./cluster-worker.ts', import.meta.url)),
       execArgv: ['--import', import.meta.resolve('tsx')],
@@ -202,10 +215,15 @@ export class Router extends EventEmitter<RouterEvents> {
       const timer = setTimeout(() => {
         reject(new RouterError('TIDE_ERR_ROUTER_USAGE', `router worker ${index} did not listen within ${WORKER_START_TIMEOUT_MS / 1000} s`))
       }, WORKER_START_TIMEOUT_MS)
+      // An IPC write to a worker that just died (EPIPE) is not worth a crash: its 'exit' says what happened.
+      worker.on('error', () => undefined)
       worker.on('message', (msg: FromCore) => {
         if (msg.t === 'listening') {
           clearTimeout(timer)
           resolve(msg.port)
+        } else if (msg.t === 'listen-failed') {
+          clearTimeout(timer)
+          reject(listenError(this.#routing.host, this.#routing.listen, msg.code, msg.message))
         }
         this.#onCoreMessage(index, msg)
       })
@@ -344,6 +362,7 @@ export class Router extends EventEmitter<RouterEvents> {
   #onCoreMessage(index: number, msg: FromCore): void {
     switch (msg.t) {
       case 'listening':
+      case 'listen-failed':
         break
       case 'window':
         this.#onWindow(index, msg.seq, msg.sample)
@@ -422,4 +441,17 @@ export class Router extends EventEmitter<RouterEvents> {
     this.#stats = mergeWindows(samples, resolveClasses(this.#routing.classes), (id) => this.#checker.health(id))
     this.emit('stats', this.#stats)
   }
+}
+
+/** Listens on host:port and closes at once: rejects with the OS error (EADDRINUSE…) when the address cannot be taken. */
+function probeListen(host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen({ host, port, exclusive: true }, () => {
+      server.close(() => {
+        resolve()
+      })
+    })
+  })
 }

@@ -2,8 +2,9 @@
  * Session-safe scale-in for `local` instances (DESIGN "Beyond what others do" §3):
  * 1. the router sends the instance no new requests and waits for its in-flight ones;
  * 2. the app's preStop hook (lifecycle.preStop.http) is POSTed, and polled while it
- *    reports work in flight ({ inFlight: n }): drain until the app says it is quiet,
- *    not until a timer fires (the timeout is the backstop);
+ *    reports work in flight ({"inFlight": n}, readInFlight): drain until the app says it
+ *    is quiet, not until a timer fires (the timeout is the backstop); a reply tide cannot
+ *    read is said in an event and never taken for quiet;
  * 3. the group's backup command (lifecycle.backup.command, an argv) runs, with a
  *    timeout, so the instance's local data is flushed or copied;
  * then the controller terminates the process. Every outcome is an event.
@@ -32,12 +33,15 @@ export interface LocalDrainerOptions {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-/** Runs an argv with a timeout; resolves with how it ended (never rejects). */
-export function runBackup(argv: readonly string[], env: Readonly<Record<string, string>>, timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
+/**
+ * Runs an argv with a timeout, in `cwd` (the group's launch.cwd; tide's own when undefined, so
+ * `./flush.sh` is found beside the instance); resolves with how it ended (never rejects).
+ */
+export function runBackup(argv: readonly string[], env: Readonly<Record<string, string>>, timeoutMs: number, cwd?: string): Promise<{ ok: boolean; detail: string }> {
   const [file, ...args] = argv
   if (file === undefined) return Promise.resolve({ ok: false, detail: 'empty command' })
   return new Promise((resolve) => {
-    execFile(file, args, { timeout: timeoutMs, env: { ...process.env, ...env }, maxBuffer: 1 << 20 }, (err, _stdout, stderr) => {
+    execFile(file, args, { timeout: timeoutMs, env: { ...process.env, ...env }, maxBuffer: 1 << 20, ...(cwd === undefined ? {} : { cwd }) }, (err, _stdout, stderr) => {
       if (!err) {
         resolve({ ok: true, detail: 'succeeded' })
         return
@@ -68,34 +72,46 @@ export class LocalDrainer implements Drainer {
     }
     const preStop = spec.lifecycle.preStop
     if (preStop && instance.address) {
-      const quiet = await this.#preStop(instance, preStop.http, preStop.timeoutSeconds * 1000)
+      const quiet = await this.#preStop(instance, preStop.http, preStop.timeoutSeconds * 1000, (m) => {
+        emit(`${instance.id}: ${m}`)
+      })
       emit(`${instance.id}: preStop ${preStop.http} ${quiet}`)
     }
     const backup = spec.lifecycle.backup
     if (backup) {
       const env: Record<string, string> = { TIDE_GROUP: spec.group, TIDE_INSTANCE_ID: instance.id }
       if (instance.address) env.TIDE_INSTANCE_PORT = String(instance.address.port)
-      const r = await runBackup(backup.command, env, backup.timeoutSeconds * 1000)
+      const r = await runBackup(backup.command, env, backup.timeoutSeconds * 1000, spec.launch?.cwd)
       emit(`${instance.id}: backup ${r.detail}`)
     }
   }
 
-  /** POSTs the hook, then polls it (GET) until it reports nothing in flight or the timeout passes. */
-  async #preStop(instance: InstanceRecord, path: string, timeoutMs: number): Promise<string> {
+  /**
+   * POSTs the hook, then polls it (GET) until it reports nothing in flight or the timeout
+   * passes (readInFlight says what a reply means). A reply that cannot be read is said once, as
+   * an event, and never taken for quiet: tide keeps asking until the timeout.
+   */
+  async #preStop(instance: InstanceRecord, path: string, timeoutMs: number, warn: (message: string) => void): Promise<string> {
     const addr = instance.address
     if (!addr) return 'skipped (no address)'
     const deadline = performance.now() + timeoutMs
     const url = `http://${addr.host}:${addr.port}${path}`
     let method: 'POST' | 'GET' = 'POST'
+    let warned = false
+    let last: InFlightReply | undefined
     for (;;) {
       const left = deadline - performance.now()
-      if (left <= 0) return `timed out after ${timeoutMs} ms`
+      if (left <= 0) return timedOut(timeoutMs, last)
       try {
         const res = await request(url, { method, headersTimeout: left, bodyTimeout: left })
         const text = await res.body.text()
         if (res.statusCode >= 400) return `answered HTTP ${res.statusCode}`
-        const inFlight = parseInFlight(text)
-        if (inFlight === undefined || inFlight === 0) return 'reports quiet'
+        last = readInFlight(text)
+        if (last.kind === 'quiet') return 'reports quiet'
+        if (last.kind === 'unknown' && !warned) {
+          warned = true
+          warn(`preStop ${path} reply not understood (${last.why}): expected {"inFlight": N} or a number; asking again until the timeout (${timeoutMs / 1000} s)`)
+        }
       } catch (err) {
         return `unreachable (${err instanceof Error ? err.message : String(err)})`
       }
@@ -105,12 +121,40 @@ export class LocalDrainer implements Drainer {
   }
 }
 
-/** The `inFlight` number of a JSON hook answer, or undefined when it says nothing of it. */
-export function parseInFlight(text: string): number | undefined {
+/** What a preStop reply says: nothing in flight, n requests in flight, or a reply tide cannot read (and why). */
+export type InFlightReply = { readonly kind: 'quiet' } | { readonly kind: 'busy'; readonly inFlight: number } | { readonly kind: 'unknown'; readonly why: string }
+
+/** The spellings of the in-flight count a preStop reply may use, as apps name it. */
+export const IN_FLIGHT_FIELDS = ['inFlight', 'inflight', 'in_flight'] as const
+
+/**
+ * Reads a preStop reply (a 2xx body), the drain contract of docs/config.md:
+ * - a JSON object with a count in `inFlight` (or `inflight`, `in_flight`), or a bare number:
+ *   0 is quiet, more is busy;
+ * - an empty body: quiet (a hook with nothing to count);
+ * - anything else (another shape, a negative or non-number count, text) is unknown, with why.
+ */
+export function readInFlight(text: string): InFlightReply {
+  const body = text.trim()
+  if (body === '') return { kind: 'quiet' }
+  let value: unknown
   try {
-    const v = (JSON.parse(text) as { inFlight?: unknown }).inFlight
-    return typeof v === 'number' && Number.isFinite(v) ? v : undefined
+    value = JSON.parse(body)
   } catch {
-    return undefined
+    return { kind: 'unknown', why: `not JSON: ${JSON.stringify(body.slice(0, 60))}` }
   }
+  let count: unknown = value
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const field = IN_FLIGHT_FIELDS.find((f) => f in value)
+    if (field === undefined) return { kind: 'unknown', why: `no inFlight field in ${JSON.stringify(body.slice(0, 60))}` }
+    count = (value as Record<string, unknown>)[field]
+  }
+  if (typeof count !== 'number' || !Number.isFinite(count) || count < 0) return { kind: 'unknown', why: `the count is not a number ≥ 0: ${JSON.stringify(body.slice(0, 60))}` }
+  return count === 0 ? { kind: 'quiet' } : { kind: 'busy', inFlight: count }
+}
+
+/** The outcome of a preStop wait that ran out of time, with the last reply. */
+function timedOut(timeoutMs: number, last: InFlightReply | undefined): string {
+  const tail = last?.kind === 'busy' ? `, ${last.inFlight} still in flight` : last?.kind === 'unknown' ? ', its reply never understood' : ''
+  return `timed out after ${timeoutMs} ms${tail}`
 }

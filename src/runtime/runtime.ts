@@ -16,6 +16,7 @@ import type { Series } from '../forecast/series.ts'
 import { TideError } from '../errors.ts'
 import { LocalProvider } from '../providers/local/local-provider.ts'
 import type { Provider } from '../providers/provider.ts'
+import { isRouterError, RouterError } from '../router/errors.ts'
 import { Router, type RouterInstance } from '../router/router.ts'
 import type { GroupSpec, TideConfig } from '../spec/schema.ts'
 import { SqliteInstanceRegistry } from '../store/sqlite-instance-registry.ts'
@@ -146,7 +147,10 @@ export class Runtime {
         })
         routers.set(g.group, router)
         signals.set(g.group, sig)
-        await router.start()
+        await router.start().catch((err: unknown) => {
+          // The router names the address; say whose it is.
+          throw isRouterError(err, 'TIDE_ERR_ROUTER_LISTEN') ? new RouterError(err.code, `group ${g.group}: routing.listen: ${err.message}`, { cause: err }) : err
+        })
       }
       return new Runtime(opts, store, provider, routers, signals)
     } catch (err) {
@@ -191,7 +195,18 @@ export class Runtime {
     return results
   }
 
-  /** Starts the run loop at the shortest sync period of the groups. */
+  /** The fast scale-out path between ticks (slo.fastScaleOut); the routing tables follow what it launched. */
+  async fastTick(): Promise<readonly ReconcileResult[]> {
+    if (!this.controller.fastScaleOutDue()) return []
+    const results = await this.controller.fastScaleOut()
+    if (results.length > 0) {
+      this.#syncRouters()
+      this.#opts.onTick?.(results)
+    }
+    return results
+  }
+
+  /** Starts the run loop at the shortest sync period of the groups, with the fast path every second between ticks. */
   run(): void {
     if (this.#loop) return
     const intervalMs = Math.min(...this.#opts.config.groups.map((g) => g.syncPeriodSeconds)) * 1000
@@ -200,6 +215,7 @@ export class Runtime {
       clock: this.#clock,
       intervalMs,
       signal: this.#abort.signal,
+      between: { everyMs: 1000, run: () => this.fastTick() },
       onError: (err) => {
         for (const g of this.#opts.config.groups) {
           this.store.append({ atMs: this.#clock.now(), group: g.group, type: 'launch-failed', message: `reconcile failed: ${err instanceof Error ? err.message : String(err)}` })

@@ -7,6 +7,7 @@
  * ConfigError. Nothing is half-applied: the result is a whole valid config or an error.
  */
 import { readFileSync } from 'node:fs'
+import { dirname, resolve as resolvePath } from 'node:path'
 import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, type Document } from 'yaml'
 import type { z } from 'zod'
 import { FileError, didYouMean } from '../errors.ts'
@@ -133,7 +134,24 @@ export function loadConfig(path: string): TideConfig {
   } catch (err) {
     throw new FileError(path, 'read', err)
   }
-  return parseConfig(text, path)
+  return resolveConfigPaths(parseConfig(text, path), dirname(resolvePath(path)))
+}
+
+/**
+ * Makes the paths a config names independent of the shell it is run from: relative ones resolve
+ * against `baseDir`, the config file's folder. Resolved: `store.path` (except `:memory:`) and each group's `launch.cwd`, which is
+ * the config's folder when absent. Not touched: the arguments of `launch.command` and
+ * `lifecycle.backup.command` and the values of `launch.env`, which tide cannot tell from
+ * words: they are the program's to read, and it runs in `launch.cwd` (the backup command
+ * too). A program with a slash (`./run.sh`, `bin/server`) is therefore found from
+ * `launch.cwd`; one without is looked up on PATH.
+ */
+export function resolveConfigPaths(config: TideConfig, baseDir: string): TideConfig {
+  const store = config.global.store
+  return {
+    global: { ...config.global, store: { ...store, path: store.path === ':memory:' ? store.path : resolvePath(baseDir, store.path) } },
+    groups: config.groups.map((g) => (g.launch === undefined ? g : { ...g, launch: { ...g.launch, cwd: resolvePath(baseDir, g.launch.cwd ?? '.') } })),
+  }
 }
 
 /** Renders a path as `metrics[0].target.valueMs`. */

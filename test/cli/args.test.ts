@@ -47,11 +47,11 @@ const table: CommandTable = {
   lazy: () => Promise.resolve({ command: { summary: 'loaded lazily', usage: '', flags: {}, run: () => 0 } satisfies Command }),
 }
 
-async function run(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+async function run(argv: string[], env: Record<string, string> = {}, version?: string): Promise<{ code: number; out: string; err: string }> {
   let out = ''
   let err = ''
   seen = undefined
-  const code = await runCommandLine(table, argv, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, env })
+  const code = await runCommandLine(table, argv, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, env }, 'tide', version)
   return { code, out, err }
 }
 
@@ -139,10 +139,32 @@ test('--help lists commands; a command\'s --help lists its flags and does not ru
   assert.match(group.out, /^Usage: tide group <command>/)
 })
 
-test('no arguments prints the help to stderr and exits 2', async () => {
+test('no arguments prints the help to stdout and exits 0; a group alone too', async () => {
   const r = await run([])
-  assert.equal(r.code, 2)
-  assert.match(r.err, /^Usage: tide <command>/)
+  assert.equal(r.code, 0)
+  assert.equal(r.err, '')
+  assert.match(r.out, /^Usage: tide <command>/)
+  const g = await run(['group'])
+  assert.equal(g.code, 0)
+  assert.match(g.out, /^Usage: tide group <command>/)
+})
+
+test('--version (and -V) prints the version given and exits 0; the help says so', async () => {
+  for (const flag of ['--version', '-V']) {
+    const r = await run([flag], {}, '1.2.3')
+    assert.deepEqual(r, { code: 0, out: '1.2.3\n', err: '' })
+  }
+  assert.match((await run([], {}, '1.2.3')).out, /\n'tide --version' prints its version\.\n$/)
+  // Without a version, --version is an unknown command like any other.
+  assert.equal((await run(['--version'])).code, 2)
+})
+
+test('a command\'s examples end its --help, each with what it does', async () => {
+  const withExamples: Command = { summary: 's', usage: '', flags: {}, examples: [{ command: 'tide ex --fast', does: 'quickly' }, { command: 'tide ex', does: 'slowly' }], run: () => 0 }
+  let out = ''
+  const code = await runCommandLine({ ex: withExamples }, ['ex', '--help'], { stdout: { write: (s: string) => (out += s) }, stderr: { write: () => true }, env: {} })
+  assert.equal(code, 0)
+  assert.match(out, /\n {2}-h, --help +show this help\n\nExamples:\n {2}tide ex --fast\n {6}quickly\n {2}tide ex\n {6}slowly\n$/)
 })
 
 test('UsageError carries the command path and the usage code', () => {

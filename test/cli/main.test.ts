@@ -91,3 +91,27 @@ test('import prints a tide.yaml that validate accepts', async () => {
   assert.equal(v.code, 0, v.stderr)
   assert.match(v.stdout, /web: provider kubernetes, replicas 1\.\.5/)
 })
+
+test('tide --version prints package.json\'s version; tide alone prints the help to stdout and exits 0', async () => {
+  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  assert.deepEqual(await tide(['--version']), { code: 0, stdout: `${version}\n`, stderr: '' })
+  const bare = await tide([])
+  assert.equal(bare.code, 0)
+  assert.equal(bare.stderr, '')
+  assert.match(bare.stdout, /^Usage: tide <command> \[flags\]\n\nCommands:\n/)
+})
+
+test('every command\'s --help ends with examples of that command', async () => {
+  const commands = [...(await tide(['--help'])).stdout.matchAll(/^ {2}([a-z-]+) {2,}/gm)].map((m) => m[1] ?? '')
+  assert.ok(commands.length >= 9, commands.join(' '))
+  const paths = commands.flatMap((c) => (c === 'trace' ? [['trace', 'info'], ['trace', 'from-access-log']] : [[c]]))
+  const helps = await Promise.all(paths.map((p) => tide([...p, '--help'])))
+  for (const [i, h] of helps.entries()) {
+    const path = (paths[i] ?? []).join(' ')
+    assert.equal(h.code, 0, `tide ${path} --help: ${h.stderr}`)
+    const examples = h.stdout.split('\nExamples:\n')[1] ?? ''
+    const lines = examples.trimEnd().split('\n').filter((_, n) => n % 2 === 0)
+    assert.ok(lines.length >= 2, `tide ${path} --help has examples`)
+    for (const l of lines) assert.ok(l.startsWith(`  tide ${path} `) || l.startsWith(`  tide ${path}\n`) || l === `  tide ${path}`, `an example of tide ${path}: ${l}`)
+  }
+})

@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url'
 import { loadTrace, parseTrace, rateAt, rowAt, traceDurationSeconds, traceStats, TraceError } from '../../src/core/trace.ts'
 import { isTideError } from '../../src/errors.ts'
 
-// shared/ lies beside the repository (as on every machine and in CI: ../shared/traces).
-const tracesDir = fileURLToPath(new URL('../../../shared/traces/', import.meta.url))
+// The traces the repository ships (bench/traces, made by its generate.ts): tests read nothing outside the repository.
+const tracesDir = fileURLToPath(new URL('../../bench/traces/', import.meta.url))
 
 test('parses seconds from start as a step function', () => {
   const t = parseTrace('seconds,rps\n0,10\n5,20\n10,0\n', 'x.csv')
@@ -126,9 +126,9 @@ test('loadTrace names the file when it cannot be read', () => {
   assert.throws(() => loadTrace('/nonexistent/trace.csv'), /cannot read \/nonexistent\/trace\.csv: ENOENT/)
 })
 
-/** Independent reading of a shared trace: rows, first and last time, median step. */
+/** Independent reading of a trace (times in seconds or ISO-8601 with a zone): rows, last time from the first, median step. */
 function expectedOf(text: string): { rows: number; last: number; step: number; sum: number } {
-  const rows = text.trim().split('\n').slice(1).map((l) => l.split(',').map(Number))
+  const rows = text.trim().split('\n').slice(1).map((l) => l.split(',').map((f, i) => (i === 0 && f.includes('T') ? Date.parse(f) / 1000 : Number(f))))
   const times = rows.map((r) => r[0]!)
   const steps = times.slice(1).map((t, i) => t - times[i]!).sort((a, b) => a - b)
   return {
@@ -139,8 +139,12 @@ function expectedOf(text: string): { rows: number; last: number; step: number; s
   }
 }
 
-for (const file of readdirSync(tracesDir).filter((f) => f.endsWith('.csv'))) {
-  test(`parses the shared trace ${file}`, () => {
+const shipped = readdirSync(tracesDir).filter((f) => f.endsWith('.csv'))
+test('the repository ships traces to parse', () => {
+  assert.ok(shipped.length >= 3, `traces in bench/traces: ${shipped.join(', ')}`)
+})
+for (const file of shipped) {
+  test(`parses the shipped trace ${file}`, () => {
     const path = join(tracesDir, file)
     const want = expectedOf(readFileSync(path, 'utf8'))
     const t = loadTrace(path)
@@ -176,11 +180,15 @@ test('traceStats integrates the step function', () => {
   })
 })
 
-test('traceStats of a per-second shared trace: total equals the sum of the rates', () => {
-  const path = join(tracesDir, 'wc98-day53-105min.csv')
-  const want = expectedOf(readFileSync(path, 'utf8'))
+test('traceStats of a per-second trace: total equals the sum of the rates', () => {
+  // 105 minutes a second at a time, as a recorded web log counted per second: a slow drift, then a surge to ×10.
+  const lines = ['seconds,rps']
+  for (let i = 0; i < 6300; i++) lines.push(`${i},${(i < 4000 ? 9 + (i % 7) : 90 + (i % 13)) + (i % 3) * 0.5}`)
+  const text = lines.join('\n') + '\n'
+  const want = expectedOf(text)
   assert.equal(want.step, 1)
-  const s = traceStats(loadTrace(path))
+  const s = traceStats(parseTrace(text, 'per-second.csv'))
   assert.equal(s.totalRequests, want.sum)
   assert.equal(s.rows, want.rows)
+  assert.equal(s.durationSeconds, 6300)
 })

@@ -74,3 +74,14 @@ test('running sums do not drift over many windows', () => {
   const act = last.reduce((s, [, a]) => s + a, 0)
   close(acc.summary().wapePercent, (100 * err) / act, 'WAPE of the last 10')
 })
+
+test('ratioQuantile: how far the demand ran above the forecast at a share of the buckets', () => {
+  const a = new ForecastAccuracy({ windowSize: 10 })
+  assert.equal(a.ratioQuantile(0.9), undefined)
+  // actual ÷ forecast = 0.8, 0.9, 1.0, …, 1.7 (forecast 100 each); a zero forecast is left out
+  for (let i = 0; i < 10; i++) a.record(100, 80 + 10 * i)
+  a.record(0, 50) // evicts the first pair (0.8) and is itself left out
+  assert.equal(a.ratioQuantile(1), 1.7)
+  assert.equal(a.ratioQuantile(0.5), 1.3) // 9 ratios 0.9…1.7: the ⌈4.5⌉ = 5th
+  assert.equal(a.ratioQuantile(0.995), 1.7)
+})

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { InstanceRecord, Provider } from '../../src/providers/provider.ts'
 import type { GroupSpec, Size } from '../../src/spec/schema.ts'
 
-/** What a provider's test hands the contract: a group, and a way to make provider objects over shared state. */
+/** What a provider's test hands the contract: a group, and a way to make provider objects over one common state. */
 export interface ContractEnv {
   /** The group every call uses; it must be launchable by the provider. */
   readonly group: GroupSpec

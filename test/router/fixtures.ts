@@ -78,19 +78,31 @@ export function healthSpec(overrides: Record<string, unknown> = {}): HealthSpec 
   return HealthSchema.parse({ intervalSeconds: 0.02, timeoutSeconds: 0.5, graceSeconds: 0, ...overrides })
 }
 
-/** Starts a router in front of the backends (all in-service) and waits until they are all healthy. */
+/** Starts a router in front of the backends (all in-service) and waits until they are all healthy; stops it again if they never are. */
 export async function startRouter(backends: readonly Backend[], options: Partial<RouterOptions> & { routing?: RoutingSpec } = {}): Promise<Router> {
   const router = new Router({ routing: options.routing ?? routingSpec(), health: options.health ?? healthSpec(), statsIntervalMs: options.statsIntervalMs ?? 50, ...(options.random ? { random: options.random } : {}) })
   await router.start()
   router.setInstances(backends.map((b) => ({ id: b.name, host: '127.0.0.1', port: b.port, state: 'in-service' as const })))
-  await waitFor(router, () => [...router.health().values()].every((h) => h === 'healthy'))
+  try {
+    await waitFor(router, () => [...router.health().values()].every((h) => h === 'healthy'))
+  } catch (err) {
+    await router.stop({ graceMs: 0 })
+    throw err
+  }
   return router
 }
 
 /** Backends named `names` and a router in front of them; stopping both is pushed onto `cleanups`. */
 export async function routerWithBackends(names: readonly string[], options: Parameters<typeof startRouter>[1], cleanups: (() => Promise<void>)[]): Promise<{ router: Router; backends: Backend[] }> {
   const backends = await Promise.all(names.map((n) => startBackend(n)))
-  const router = await startRouter(backends, options)
+  let router: Router
+  try {
+    router = await startRouter(backends, options)
+  } catch (err) {
+    // A router that fails to start must not leave the backends listening: the test file would never exit.
+    for (const b of backends) await b.close()
+    throw err
+  }
   cleanups.push(async () => {
     await router.stop({ graceMs: 0 })
     for (const b of backends) await b.close()
@@ -107,19 +119,30 @@ export function hold(b: Backend): http.ServerResponse[] {
   return held
 }
 
-/** Resolves when `ready()` holds, checked now and after every health or stats event. */
-export function waitFor(router: Router, ready: () => boolean): Promise<void> {
-  return new Promise((resolve) => {
+/**
+ * Resolves when `ready()` holds, checked now and after every health or stats event; rejects
+ * after timeoutMs (30 s by default) so a test that goes wrong fails instead of hanging.
+ */
+export function waitFor(router: Router, ready: () => boolean, timeoutMs = 30_000): Promise<void> {
+  return new Promise((resolve, reject) => {
     if (ready()) {
       resolve()
       return
     }
-    const check = (): void => {
-      if (!ready()) return
+    const done = (): void => {
+      clearTimeout(timer)
       router.off('health', check)
       router.off('stats', check)
+    }
+    const check = (): void => {
+      if (!ready()) return
+      done()
       resolve()
     }
+    const timer = setTimeout(() => {
+      done()
+      reject(new Error(`router condition not reached within ${timeoutMs} ms`))
+    }, timeoutMs)
     router.on('health', check)
     router.on('stats', check)
   })
@@ -152,6 +175,9 @@ export interface Reply {
   readonly body: string
 }
 
+/** How long request() waits for a socket to show activity before it fails. */
+const REQUEST_TIMEOUT_MS = 30_000
+
 /** One request to the router with a fresh connection; never rejects on HTTP errors, rejects on socket errors. */
 export function request(port: number, options: { method?: string; path?: string; headers?: http.OutgoingHttpHeaders; body?: string | Buffer } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
@@ -164,6 +190,10 @@ export function request(port: number, options: { method?: string; path?: string;
       res.on('error', reject)
     })
     req.on('error', reject)
+    // Bounded: a request the test never gets an answer to fails it rather than hanging it.
+    req.setTimeout(REQUEST_TIMEOUT_MS, () => {
+      req.destroy(new Error(`no response from 127.0.0.1:${port}${options.path ?? '/'} within ${REQUEST_TIMEOUT_MS} ms`))
+    })
     req.end(options.body)
   })
 }

@@ -10,6 +10,10 @@ import type { WindowSample } from '../../src/router/protocol.ts'
 import type { Router } from '../../src/router/router.ts'
 import type { RouterStats } from '../../src/router/stats.ts'
 import { hold, request, routerWithBackends, routingSpec, startBackend, statsWhere, waitFor, type Backend } from './fixtures.ts'
+import { missingBinary } from '../support/system-binaries.ts'
+
+/** Every test that starts HAProxy: skipped, with the reason, where it is not installed; each bounded in time. */
+const withHaproxy = { skip: missingBinary('haproxy'), timeout: 60_000 } as const
 
 const cleanups: (() => Promise<void>)[] = []
 after(async () => {
@@ -68,7 +72,7 @@ test('haproxy: a missing binary is a clear error at start', async () => {
   core.handle({ t: 'stop', graceMs: 0 })
 })
 
-test('haproxy: under load one request in 2^k is logged; totals stay exact, class counts are estimates', async () => {
+test('haproxy: under load one request in 2^k is logged; totals stay exact, class counts are estimates', withHaproxy, async () => {
   const backend = await startBackend('a')
   const windows: WindowSample[] = []
   const core = new HaproxyCore({ routing: routingSpec({ proxy: 'haproxy', workers: 1 }), threads: 1 }, (msg) => {
@@ -83,7 +87,11 @@ test('haproxy: under load one request in 2^k is logged; totals stay exact, class
   const collect = async (): Promise<void> => {
     const n = windows.length
     core.handle({ t: 'collect', seq: n })
-    while (windows.length === n) await new Promise((r) => setTimeout(r, 5))
+    const deadline = Date.now() + 10_000
+    while (windows.length === n) {
+      if (Date.now() > deadline) throw new Error(`no stats window ${n} from HAProxy within 10 s`)
+      await new Promise((r) => setTimeout(r, 5))
+    }
   }
   await collect()
   const sent = 600
@@ -104,7 +112,7 @@ test('haproxy: under load one request in 2^k is logged; totals stay exact, class
   assert.ok(estimated > sent * 0.5 && estimated < sent * 1.5, `class estimate ${estimated} for ${sent}`)
 })
 
-test('haproxy: proxies with X-Forwarded-For/Proto and a request id', async () => {
+test('haproxy: proxies with X-Forwarded-For/Proto and a request id', withHaproxy, async () => {
   const { router, backends } = await setup(['a'])
   const reply = await request(router.port, { path: '/products?id=7', headers: { 'x-forwarded-for': '10.1.2.3' } })
   assert.equal(reply.status, 200)
@@ -120,7 +128,7 @@ test('haproxy: proxies with X-Forwarded-For/Proto and a request id', async () =>
   assert.equal(backends[0]!.seen[1]!.headers['x-request-id'], 'order-42')
 })
 
-test('haproxy: an instance failing its health checks gets no traffic, and counts reach the stats', async () => {
+test('haproxy: an instance failing its health checks gets no traffic, and counts reach the stats', withHaproxy, async () => {
   const { router, backends } = await setup(['a', 'b'], { classes: [{ name: 'checkout', pathPrefix: '/checkout', priority: 'high' }] })
   const [a, b] = backends
   b!.healthStatus = 500
@@ -139,7 +147,7 @@ test('haproxy: an instance failing its health checks gets no traffic, and counts
   assert.equal(a!.seen.length, 6)
 })
 
-test('haproxy: a draining instance gets no new requests while its in-flight request finishes', async () => {
+test('haproxy: a draining instance gets no new requests while its in-flight request finishes', withHaproxy, async () => {
   const { router, backends } = await setup(['a', 'b'], { balance: 'round-robin' })
   const [a, b] = backends
   const held = hold(a!)
@@ -159,7 +167,7 @@ test('haproxy: a draining instance gets no new requests while its in-flight requ
   assert.deepEqual(bodies, ['b', 'finished'])
 })
 
-test('haproxy: a GET is retried on another instance when the first dies mid-request; a sent POST never is', async () => {
+test('haproxy: a GET is retried on another instance when the first dies mid-request; a sent POST never is', withHaproxy, async () => {
   const { router, backends } = await setup(['a', 'b'], { balance: 'round-robin', ejectAfterFailures: 0 })
   const [a, b] = backends
   a!.handler = (req) => {
@@ -186,7 +194,7 @@ test('haproxy: a GET is retried on another instance when the first dies mid-requ
   assert.ok(a!.seen.length >= 1)
 })
 
-test('haproxy: low priority is shed while capacity is short, high waits and is served', async () => {
+test('haproxy: low priority is shed while capacity is short, high waits and is served', withHaproxy, async () => {
   const { router, backends } = await setup(['a'], {
     maxInFlightPerInstance: 1,
     classes: [
@@ -216,7 +224,7 @@ test('haproxy: low priority is shed while capacity is short, high waits and is s
   await statsWhere(router, () => shed === 1)
 })
 
-test('haproxy: no routable instance is 503 NO_INSTANCE; a body over the limit is 413', async () => {
+test('haproxy: no routable instance is 503 NO_INSTANCE; a body over the limit is 413', withHaproxy, async () => {
   const { router, backends } = await setup(['a'], { limits: { maxBodyBytes: 100 } })
   const big = await request(router.port, { method: 'POST', path: '/cart', body: 'x'.repeat(101), headers: { 'content-length': 101 } })
   assert.equal(big.status, 413)
@@ -225,27 +233,32 @@ test('haproxy: no routable instance is 503 NO_INSTANCE; a body over the limit is
   router.setInstances([])
   const none = await (async () => {
     // The table reaches HAProxy through its runtime API: wait until it answers without an instance.
+    const deadline = Date.now() + 30_000
     for (;;) {
       const r = await request(router.port)
-      if (r.status === 503) return r
+      if (r.status === 503 || Date.now() > deadline) return r
     }
   })()
+  assert.equal(none.status, 503)
   assert.equal(none.headers['x-tide-error'], 'TIDE_ERR_ROUTER_NO_INSTANCE')
 })
 
-test('haproxy: a killed HAProxy is started again with its instances', async () => {
+test('haproxy: a killed HAProxy is started again with its instances', withHaproxy, async () => {
   const { router, backends } = await setup(['a'])
   assert.equal((await request(router.port)).body, 'a')
   const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => router.once('worker-exit', resolve))
   const pid = await haproxyPid(router.port)
   process.kill(pid, 'SIGKILL')
   assert.equal((await exited).signal, 'SIGKILL')
+  const deadline = Date.now() + 30_000
   for (;;) {
     const r = await request(router.port).catch(() => undefined)
     if (r?.status === 200) {
       assert.equal(r.body, 'a')
       break
     }
+    assert.ok(Date.now() < deadline, 'HAProxy served again within 30 s of its kill')
+    await new Promise((resolve) => setTimeout(resolve, 20))
   }
   assert.ok(backends[0]!.seen.length >= 2)
 })

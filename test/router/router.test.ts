@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import http from 'node:http'
 import { after, test } from 'node:test'
-import type { Router } from '../../src/router/router.ts'
+import { Router } from '../../src/router/router.ts'
 import type { RouterStats } from '../../src/router/stats.ts'
 import type { HealthTransition } from '../../src/router/health-checker.ts'
 import { healthSpec, hold, request, routerWithBackends, routingSpec, startBackend, startRouter, statsWhere, type Backend, type Reply } from './fixtures.ts'
@@ -145,7 +145,6 @@ test('passive ejection after consecutive 5xx; health checks re-admit the instanc
 test('an instance failing its health checks gets no traffic', async () => {
   const backends = await Promise.all(['a', 'b'].map((n) => startBackend(n)))
   backends[0]!.healthStatus = 503
-  const { Router } = await import('../../src/router/router.ts')
   const router = new Router({ routing: routingSpec(), health: healthSpec({ unhealthyThreshold: 1 }), random: firstChoice })
   cleanups.push(async () => {
     await router.stop({ graceMs: 0 })
@@ -424,3 +423,26 @@ test('cluster mode: two worker processes share the port, stats merge, drain comp
   for (let i = 0; i < 4; i++) assert.equal((await request(router.port)).body, 'b')
   assert.equal(backends[0]!.seen.length, before)
 })
+
+const portCases = [
+  { name: 'in-process (workers 1)', workers: 1 },
+  { name: 'cluster (workers 2)', workers: 2 },
+] as const
+for (const c of portCases) {
+  test(`a port already in use is TIDE_ERR_ROUTER_LISTEN naming the address, ${c.name}`, { timeout: 60_000 }, async () => {
+    const taken = http.createServer()
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+    const port = (taken.address() as { port: number }).port
+    try {
+      const router = new Router({ routing: routingSpec({ listen: port, workers: c.workers }), health: healthSpec() })
+      await assert.rejects(router.start(), (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'TIDE_ERR_ROUTER_LISTEN')
+        assert.equal(err.message, `cannot listen on 127.0.0.1:${port}: the port is already in use by another program (another tide?): stop it, or choose another routing.listen`)
+        return true
+      })
+      await router.stop()
+    } finally {
+      await new Promise((resolve) => taken.close(resolve))
+    }
+  })
+}

@@ -17,6 +17,7 @@ import { GlobalSchema, GroupSchema, type GroupSpec } from '../../src/spec/schema
 import { SqliteStore } from '../../src/store/sqlite-store.ts'
 import { SqliteInstanceRegistry } from '../../src/store/sqlite-instance-registry.ts'
 import { ProcessSampler } from '../../src/metrics/process-sampler.ts'
+import { missingBinary } from '../support/system-binaries.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const SHOP = join(ROOT, 'examples/shop/server.ts')
@@ -99,7 +100,7 @@ test('scales out under load, then in under load, without failing a request', { t
   await scaleOutAndIn({ listen: 0, drainSeconds: 15, retries: 2 }, { max: 4, rate: 30, outTo: 3 })
 })
 
-test('routing.proxy haproxy: scales out and in under load through HAProxy, without failing a request', { timeout: 300_000 }, async () => {
+test('routing.proxy haproxy: scales out and in under load through HAProxy, without failing a request', { timeout: 300_000, skip: missingBinary('haproxy') }, async () => {
   await scaleOutAndIn({ listen: 0, drainSeconds: 15, retries: 2, proxy: 'haproxy', workers: 1 }, { max: 3, rate: 25, outTo: 2 })
 })
 

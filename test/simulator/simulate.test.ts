@@ -74,20 +74,23 @@ test('the default group meets a surge on the fast path, as the model implies', a
   assert.equal(rec.rows[14]?.instancesBilled, 2)
   assert.equal(rec.rows[15]?.instancesBilled, 3)
   // The surge to 450 req/s starts at 60 s, between syncs. The fast path reads the mean of the last
-  // 3 seconds each second and re-decides once it exceeds 3 × 71.4: at 61 s (250 req/s → 4), 62 s
-  // (350 → 5) and 63 s (450 → ⌈6.3⌉ = 7), instead of waiting for the 75 s sync.
-  assert.equal(rec.rows[60]?.instancesBilled, 3)
-  assert.equal(rec.rows[61]?.instancesBilled, 4)
-  assert.equal(rec.rows[63]?.instancesBilled, 7)
-  // The new instances serve 30 s after their launch; until then 3 instances (μ ≈ 115 req/s each)
-  // face 450 req/s, and the backlog drains within seconds after.
+  // 3 seconds each second and acts once it exceeds the capacity in force, 3 × 100: not at 61 s
+  // ((150 + 150 + 450) / 3 = 250), but at 62 s (350 → ⌈350 / 71.4⌉ = 5), 13 s before the sync.
+  // Then 450 < 5 × 100, so the 75 s sync sees the whole window (450 → ⌈6.3⌉ = 7).
+  assert.equal(rec.rows[61]?.instancesBilled, 3)
+  assert.equal(rec.rows[62]?.instancesBilled, 5)
+  assert.equal(rec.rows[74]?.instancesBilled, 5)
+  assert.equal(rec.rows[75]?.instancesBilled, 7)
+  // New instances serve 30 s after their launch (92 s and 105 s); until then 3, then 5 instances
+  // (μ ≈ 115 req/s each) face 450 req/s, and the backlog drains within seconds after.
   assert.equal(rec.rows[59]?.violation, false)
-  for (let t = 60; t < 93; t++) assert.equal(rec.rows[t]?.violation, true, `step ${t} violates`)
-  assert.equal(rec.rows[93]?.instancesInService, 7)
+  for (let t = 60; t < 105; t++) assert.equal(rec.rows[t]?.violation, true, `step ${t} violates`)
+  assert.equal(rec.rows[92]?.instancesInService, 5)
+  assert.equal(rec.rows[105]?.instancesInService, 7)
   const lastViolation = rec.rows.findLastIndex((row) => row.violation)
-  assert.ok(lastViolation < 120, `last violation at ${lastViolation}`)
-  assert.ok(r.sloViolationSeconds >= 33 && r.sloViolationSeconds <= 60, `${r.sloViolationSeconds} s`)
-  assert.equal(r.scaleOutActions, 4)
+  assert.ok(lastViolation < 130, `last violation at ${lastViolation}`)
+  assert.ok(r.sloViolationSeconds >= 45 && r.sloViolationSeconds <= 70, `${r.sloViolationSeconds} s`)
+  assert.equal(r.scaleOutActions, 3)
   assert.ok(r.scaleInActions >= 1, 'it scales back in after the surge')
   assert.equal(rec.rows.at(-1)?.desired, 3, 'and ends at ⌈150 × 1.4 / 100⌉ = 3')
 })

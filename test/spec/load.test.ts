@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { loadConfig, parseConfig, formatFieldPath } from '../../src/spec/load.ts'
+import { loadConfig, parseConfig, formatFieldPath, resolveConfigPaths } from '../../src/spec/load.ts'
 import { ConfigError, formatConfigIssue } from '../../src/spec/errors.ts'
 import { isTideError } from '../../src/errors.ts'
 
@@ -101,6 +101,21 @@ const badCases = [
     name: 'routing.proxy haproxy caps replicas.max',
     text: 'group: a\nlaunch: { command: [node] }\nreplicas: { max: 200 }\nrouting: { proxy: haproxy }\n',
     want: ['t.yaml:3:18: replicas.max: routing.proxy haproxy routes at most 128 instances: lower replicas.max'],
+  },
+  {
+    name: 'slo.headroom without slo.instanceRps is refused: there is no capacity to keep it above',
+    text: 'group: a\nprovider: sim\nslo:\n  latencyP95Ms: 250\n  headroom: { mode: fixed, percent: 20 }\n',
+    want: ['t.yaml:5:13: slo.headroom: slo.headroom needs slo.instanceRps: the headroom is kept above what instanceRps instances serve'],
+  },
+  {
+    name: 'slo.headroom.minPercent above maxPercent',
+    text: 'group: a\nprovider: sim\nslo: { instanceRps: 50, headroom: { minPercent: 50, maxPercent: 20 } }\n',
+    want: ['t.yaml:3:49: slo.headroom.minPercent: must not exceed slo.headroom.maxPercent'],
+  },
+  {
+    name: 'an slo budget over 50 %',
+    text: 'group: a\nprovider: sim\nslo: { budgetPercent: 80 }\n',
+    want: ['t.yaml:3:23: slo.budgetPercent: must be ≤ 50, got 80'],
   },
   {
     name: 'min above max',
@@ -228,6 +243,39 @@ test('the error message lists every issue', () => {
 
 test('loadConfig names an unreadable file', () => {
   assert.throws(() => loadConfig('/nonexistent/tide.yaml'), (err: unknown) => isTideError(err, 'TIDE_ERR_FILE') && /nonexistent\/tide\.yaml: ENOENT/.test(err.message))
+})
+
+// Relative paths resolve against the config file's folder (here /etc/tide), never the shell's.
+const pathCases = [
+  { name: 'a relative store path', text: 'store: { path: .tide/tide.db }\n---\ngroup: a\nlaunch: { command: [node, server.js] }\n', store: '/etc/tide/.tide/tide.db', cwd: '/etc/tide' },
+  { name: 'the default store beside the config', text: 'group: a\nlaunch: { command: [node] }\n', store: '/etc/tide/tide.db', cwd: '/etc/tide' },
+  { name: 'an absolute store path and cwd stay', text: 'store: { path: /var/lib/tide.db }\n---\ngroup: a\nlaunch: { command: [node], cwd: /srv/app }\n', store: '/var/lib/tide.db', cwd: '/srv/app' },
+  { name: 'a relative cwd', text: 'group: a\nlaunch: { command: [./run.sh], cwd: ../app }\n', store: '/etc/tide/tide.db', cwd: '/etc/app' },
+  { name: 'an in-memory store', text: 'store: { path: ":memory:" }\n---\ngroup: a\nlaunch: { command: [node] }\n', store: ':memory:', cwd: '/etc/tide' },
+  { name: 'a group without launch keeps none', text: 'group: a\nprovider: sim\n', store: '/etc/tide/tide.db', cwd: undefined },
+] as const
+for (const c of pathCases) {
+  test(`resolveConfigPaths: ${c.name}`, () => {
+    const config = resolveConfigPaths(parseConfig(c.text, 't.yaml'), '/etc/tide')
+    assert.equal(config.global.store.path, c.store)
+    assert.equal(config.groups[0]?.launch?.cwd, c.cwd)
+  })
+}
+
+test('resolveConfigPaths leaves the argv and env alone: they are the program\'s to read, in launch.cwd', () => {
+  const config = resolveConfigPaths(parseConfig('group: a\nlaunch: { command: [./bin/server, data/in.csv], env: { DB: data/x.db } }\nlifecycle: { backup: { command: [./flush.sh, out/] } }\n', 't.yaml'), '/etc/tide')
+  const g = config.groups[0]
+  assert.ok(g?.launch !== undefined)
+  assert.deepEqual(g.launch.command, ['./bin/server', 'data/in.csv'])
+  assert.deepEqual(g.launch.env, { DB: 'data/x.db' })
+  assert.deepEqual(g.lifecycle.backup?.command, ['./flush.sh', 'out/'])
+})
+
+test('loadConfig resolves against the file\'s own folder', () => {
+  const config = loadConfig(new URL('../../examples/shop/tide.yaml', import.meta.url).pathname)
+  const folder = new URL('../../examples/shop', import.meta.url).pathname
+  assert.equal(config.global.store.path, `${folder}/.tide/tide.db`)
+  assert.equal(config.groups[0]?.launch?.cwd, folder)
 })
 
 test('field paths render with indexes', () => {

@@ -10,6 +10,10 @@
  * - Demand becomes instances at the load per instance that target tracking aims for: the rps
  *   target when the group has one (per base size, scaled by cpu for bigger sizes), else the
  *   current group rps divided by what target tracking recommends now. Plus bufferPercent.
+ * - A group with an slo and slo.instanceRps (issue 9): the forecast predicts the level and
+ *   headroom covers the forecast's own error: demand becomes instances at the full capacity of
+ *   one instance, plus the quantile of actual ÷ forecast its budget calls for (scored live), or
+ *   the slo policy's headroom until enough forecasts are scored.
  * - Campaigns (schedules with `campaign`, one-off start/end) multiply the forecast by their
  *   uplift — declared, or learned by the controller from past events of the same name — from
  *   leadMinutes before start until end. Without a usable forecast a campaign still pre-warms
@@ -26,6 +30,7 @@
 import { plannedCampaigns, type PlannedCampaign } from '../../forecast/campaign-uplift.ts'
 import type { DemandForecast, Recommendation } from '../types.ts'
 import type { PolicyInput, ScalingPolicy } from './policy.ts'
+import { appliedHeadroom } from './slo.ts'
 import { targetTrackingPolicy } from './target-tracking.ts'
 
 /** Machine-readable reasons of predictive recommendations. */
@@ -53,6 +58,8 @@ export function schedulingBufferMs(input: Pick<PolicyInput, 'spec' | 'startupMs'
 
 /** The load one instance of the current size should carry at the target, requests/s, and where that figure comes from. */
 export function loadPerInstanceAtTarget(input: PolicyInput): { readonly rps: number; readonly source: string } | undefined {
+  const capacity = input.spec.slo?.instanceRps
+  if (capacity !== undefined) return { rps: capacity * (input.state.size.cpu / input.spec.size.cpu), source: 'slo capacity' }
   const rpsMetric = input.spec.metrics.find((m) => m.type === 'rps')
   if (rpsMetric !== undefined) {
     const scale = input.state.size.cpu / input.spec.size.cpu
@@ -159,7 +166,8 @@ function propose(input: PolicyInput): Recommendation | undefined {
   if (perInstance === undefined || !(perInstance.rps > 0)) {
     return { ...marks, reason: 'NoTargetLoad', detail: 'predictive: no rps target or target-tracking count to turn demand into instances' }
   }
-  const wanted = peak.rps * (1 + cfg.bufferPercent / 100)
+  const buffer = bufferOf(input)
+  const wanted = peak.rps * (1 + buffer.ratio)
   // 1e-9 absorbs floating-point noise so that an exact multiple does not round up one more.
   const replicas = Math.max(0, Math.ceil(wanted / perInstance.rps - 1e-9))
   const campaignText = peak.campaign === undefined ? '' : `, campaign ${peak.campaign.name} ×${round1(peak.campaign.uplift)} (${peak.campaign.upliftSource})`
@@ -168,8 +176,25 @@ function propose(input: PolicyInput): Recommendation | undefined {
     ...marks,
     replicas,
     reason,
-    detail: `predictive: ${round1(peak.rps)} req/s expected within ${aheadSeconds} s (${source}${campaignText}) +${cfg.bufferPercent}% at ${round1(perInstance.rps)} req/s per instance (${perInstance.source}) → ${replicas}`,
+    detail: `predictive: ${round1(peak.rps)} req/s expected within ${aheadSeconds} s (${source}${campaignText}) ${buffer.text} at ${round1(perInstance.rps)} req/s per instance (${perInstance.source}) → ${replicas}`,
   }
+}
+
+/**
+ * The margin above the forecast. An slo group keeps what covers the forecast's own error (the
+ * quantile of actual ÷ forecast its budget calls for, once forecasts are scored live), else the
+ * headroom its slo policy keeps; other groups keep bufferPercent.
+ */
+function bufferOf(input: PolicyInput): { ratio: number; text: string } {
+  const slo = input.spec.slo
+  if (slo?.instanceRps === undefined) return { ratio: input.spec.predictive.bufferPercent / 100, text: `+${input.spec.predictive.bufferPercent}%` }
+  const errorRatio = input.forecast?.errorRatioQuantile
+  if (errorRatio !== undefined) {
+    const ratio = Math.max(0, errorRatio - 1)
+    return { ratio, text: `+${Math.round(ratio * 100)}% (covers the ${Math.round((1 - slo.budgetPercent / 100) * 1000) / 10}th percentile of the forecast's own error)` }
+  }
+  const h = appliedHeadroom(slo, input.headroom)
+  return { ratio: h.ratio, text: `+${Math.round(h.ratio * 100)}% (the slo headroom, until the forecast's error is scored)` }
 }
 
 /** Why a forecast is stale: it does not reach the look-ahead window. */

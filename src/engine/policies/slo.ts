@@ -9,6 +9,9 @@
  * - Demand is the group's arrival rate (Signals.group.rps: the router counts answered, shed and
  *   queued requests, so a saturated fleet cannot hide a surge), summed like the HPA's External
  *   metric with a per-instance target — readiness and missing per-instance samples do not matter.
+ *   Once the headroom is learned, the count is sized on the learner's reference demand: the
+ *   smoothing and hold that need the least capacity on this group's traffic (a mean over
+ *   minutes held for minutes, or the last window held for one).
  * - Headroom: the learner's quantile of demand rises within the reaction time
  *   (src/forecast/headroom-learner.ts), clamped to [minPercent, maxPercent]; the configured
  *   `percent` before enough history exists (said so in the explanation), or always with
@@ -63,11 +66,14 @@ function propose(input: PolicyInput): Recommendation | undefined {
   const capacity = slo.instanceRps * (input.state.size.cpu / input.spec.size.cpu)
   const headroom = appliedHeadroom(slo, input.headroom)
   const target = capacity / (1 + headroom.ratio)
-  const demand = input.signals?.group.rps
+  const signal = input.signals?.group.rps
   const headroomText = `${percent(headroom.ratio)} headroom ${headroom.why}`
-  if (demand === undefined || !Number.isFinite(demand) || demand < 0) {
+  if (signal === undefined || !Number.isFinite(signal) || signal < 0) {
     return { policy: 'slo', blocksScaleIn: true, reason: 'NoDemand', detail: `slo: no demand reading (target ${round1(target)} req/s per instance: ${headroomText})` }
   }
+  const reference = input.headroom?.source === 'learned' && headroom.source === 'learned' ? input.headroom.referenceRps : undefined
+  const demand = reference ?? signal
+  const demandText = reference === undefined ? `demand ${round1(demand)} req/s` : `demand ${round1(demand)} req/s (${referenceText(input.headroom)}; now ${round1(signal)})`
   // 1e-9 absorbs floating-point noise so that an exact multiple does not round up one more.
   const replicas = Math.max(0, Math.ceil(demand / target - 1e-9))
   return {
@@ -75,8 +81,15 @@ function propose(input: PolicyInput): Recommendation | undefined {
     replicas,
     targetPerInstanceRps: target,
     reason: headroom.source === 'default' ? 'DefaultHeadroom' : 'LearnedHeadroom',
-    detail: `demand ${round1(demand)} req/s at target ${round1(target)} req/s per instance: ${headroomText} of the ${round1(capacity)} req/s one instance serves within p95 ${slo.latencyP95Ms} ms → ${replicas}`,
+    detail: `${demandText} at target ${round1(target)} req/s per instance: ${headroomText} of the ${round1(capacity)} req/s one instance serves within p95 ${slo.latencyP95Ms} ms → ${replicas}`,
   }
+}
+
+/** How the reference demand is taken, e.g. 'the highest 60 s mean of the last 300 s'. */
+function referenceText(estimate: HeadroomEstimate | undefined): string {
+  if (estimate === undefined) return 'the last window'
+  const smooth = `${Math.round(estimate.smoothingSeconds)} s mean`
+  return `the highest ${smooth} of the last ${Math.round(estimate.holdSeconds)} s`
 }
 
 function percent(ratio: number): string {

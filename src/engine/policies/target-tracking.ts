@@ -34,6 +34,12 @@ export type MetricOutcome =
       readonly observed: string
       /** e.g. '60%' */
       readonly target: string
+      /**
+       * Nothing was requested in the window, so the value (a latency) is 0 by definition, not a
+       * measurement: it still counts (no latency pressure), but explanations leave it out while
+       * another metric has something to say, and otherwise read "p95 latency (checkout): no traffic".
+       */
+      readonly idle?: boolean
     }
   | { readonly valid: false; readonly observed: string; readonly why: string }
 
@@ -226,13 +232,16 @@ function latency(input: PolicyInput, spec: Extract<MetricSpec, { type: 'latency'
   const observed = latencyValue(input.signals, spec.percentile, spec.class)
   if (observed === undefined || !Number.isFinite(observed)) return { valid: false, observed: label, why: 'no signal' }
   const usageRatio = observed / spec.target.valueMs
+  const trafficRps = spec.class === undefined ? input.signals?.group.rps : input.signals?.group.classes?.[spec.class]?.rps
+  const idle = trafficRps === 0 && observed === 0
   return {
     valid: true,
     replicas: replicasForGroupRatio(input.state.desiredReplicas, usageRatio, input.instances.ready.length, tolerances),
     usageRatio,
     withinTolerance: withinTolerance(usageRatio, tolerances),
-    observed: `${label} ${show(observed)} ms`,
+    observed: idle ? `${label}: no traffic` : `${label} ${show(observed)} ms`,
     target: `${show(spec.target.valueMs)} ms`,
+    ...(idle ? { idle } : {}),
   }
 }
 
@@ -280,6 +289,7 @@ export function toleranceText(tolerances: Tolerances): string {
 
 function fragment(o: MetricOutcome, tol: string): string {
   if (!o.valid) return `${o.observed}: ${o.why}`
+  if (o.idle === true) return o.observed
   if (o.withinTolerance) return `${o.observed} vs ${o.target}, ${tol}`
   return `${o.observed} ${o.usageRatio > 1 ? '>' : '<'} target ${o.target}`
 }
@@ -301,13 +311,17 @@ export function recommendFromOutcomes(currentReplicas: number, outcomes: readonl
   const allWithin = valid.every((o) => o.withinTolerance)
   let reason: string
   let detail: string
+  // Metrics over no traffic (a latency of 0 ms) are left out while another has something to say.
+  const busy = valid.filter((o) => o.idle !== true)
+  const told = busy.length > 0 ? busy : valid
   if (allWithin && best.replicas === currentReplicas) {
     reason = 'WithinTolerance'
-    detail = `within tolerance (${valid.map((o) => `${o.observed} vs ${o.target}`).join(', ')}, ${tol})`
+    detail = `within tolerance (${told.map((o) => (o.idle === true ? o.observed : `${o.observed} vs ${o.target}`)).join(', ')}, ${tol})`
   } else {
     reason = best.replicas > currentReplicas ? 'MetricAboveTarget' : best.replicas < currentReplicas ? 'MetricBelowTarget' : 'DesiredMatchesCurrent'
     // The deciding metric first, then the others.
-    detail = [best, ...valid.filter((o) => o !== best)].map((o) => fragment(o, tol)).join(', ')
+    const ordered = told.includes(best) ? [best, ...told.filter((o) => o !== best)] : told
+    detail = ordered.map((o) => fragment(o, tol)).join(', ')
   }
   if (invalid > 0) detail += `; ${invalidText.join(', ')} (scale-in blocked)`
   return invalid > 0

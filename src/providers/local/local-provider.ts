@@ -12,6 +12,9 @@
  * A new provider over the same registry therefore adopts the instances of an earlier
  * tide process without relaunching them.
  *
+ * A 'failed' record carries in its meta how the process ended (`exit`: "code 1", "signal
+ * SIGKILL", when this object spawned it) and the last lines of its log (`logTail`).
+ *
  * Resizing is 'replace': the controller launches the new size, waits until it is
  * healthy, drains and terminates the old instance.
  */
@@ -29,6 +32,7 @@ import { isSameLiveProcess, readProcStat } from '../../core/proc-stat.ts'
 import type { GroupSpec, Size } from '../../spec/schema.ts'
 import { LaunchFailedError, ProviderConfigError } from '../errors.ts'
 import type { InstanceRecord, Provider, ProviderCapabilities, ProviderStatus } from '../provider.ts'
+import { logTail } from './log-tail.ts'
 import type { InstanceRegistry, LocalInstanceEntry } from './instance-registry.ts'
 
 /** The health-path statuses that make an instance ready: 2xx only (the router's checks also accept 3xx). */
@@ -276,6 +280,11 @@ export class LocalProvider implements Provider {
     const exit = this.#exits.get(entry.id)
     if (status === 'failed' && exit !== undefined) {
       meta.exit = exit.signal !== null ? `signal ${exit.signal}` : `code ${String(exit.code)}`
+    }
+    if (status === 'failed') {
+      // Why it died is usually in the last lines it wrote (a stack, "Cannot find module").
+      const tail = logTail(entry.logPath)
+      if (tail !== '') meta.logTail = tail
     }
     return {
       id: entry.id,

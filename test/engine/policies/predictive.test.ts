@@ -420,3 +420,18 @@ for (const c of baselineCases) {
     }
   })
 }
+
+test('an slo group: the forecast at full instance capacity, plus its own error quantile (or the slo headroom until it is scored)', () => {
+  const spec = groupSpec({ slo: { instanceRps: 50 }, replicas: { min: 0, max: 100 }, predictive: { mode: 'forecastAndScale' } })
+  const base = decideInput({ spec, instances: instances(2), signals: signals({}, { rps: 100 }), nowMs: t0 })
+  // 300 req/s expected; the demand ran up to 1.2× the forecast: 300 × 1.2 / 50 = 7.2 → 8
+  const scored = predictivePolicy.propose(policyInput({ ...base, forecast: flat(300, 10, t0 - minute) }))
+  assert.ok(scored?.replicas !== undefined)
+  const withError = predictivePolicy.propose(policyInput({ ...base, forecast: { ...flat(300, 10, t0 - minute), errorRatioQuantile: 1.2 } }))
+  assert.ok(withError)
+  assert.equal(withError.replicas, 8)
+  assert.match(withError.detail, /\+20% \(covers the 99\.5th percentile of the forecast's own error\) at 50 req\/s per instance \(slo capacity\)/)
+  // Not scored yet: the slo policy's headroom, the safe default of 40 % here: 300 × 1.4 / 50 = 8.4 → 9
+  assert.equal(scored.replicas, 9)
+  assert.match(scored.detail, /\+40% \(the slo headroom, until the forecast's error is scored\)/)
+})

@@ -170,3 +170,49 @@ test('details carry the numbers: observed, target and tolerance', () => {
   const latency = propose({ metrics: [{ type: 'latency', target: { valueMs: 200 } }], ready: four, group: { latencyMs: { p95: 340 } } })
   assert.equal(latency?.detail, 'p95 latency 340 ms > target 200 ms')
 })
+
+// A class with no traffic has a p95 of 0 ms by definition (router-signals): it still counts as no
+// latency pressure, but the explanation does not print "0 ms" for it while another metric speaks.
+const checkout250: Metrics = [{ type: 'latency', percentile: 95, class: 'checkout', target: { valueMs: 250 } }]
+const idleCases: readonly { name: string; metrics: Metrics; samples: Record<string, InstanceSample>; group: Parameters<typeof signals>[1]; detail: string; replicas: number }[] = [
+  {
+    name: 'idle class latency is left out beside a busy metric',
+    metrics: [...cpu60, ...checkout250],
+    samples: sameSample(four, { cpuRatio: 0.92 }),
+    group: { rps: 40, classes: { checkout: { rps: 0, latencyMs: { p95: 0 } } } },
+    detail: 'cpu 92% > target 60%', // ceil(4 × 92/60) = 7
+    replicas: 7,
+  },
+  {
+    name: 'idle class latency is left out when the count holds',
+    metrics: [...cpu60, ...checkout250],
+    samples: sameSample(four, { cpuRatio: 0.63 }),
+    group: { rps: 40, classes: { checkout: { rps: 0, latencyMs: { p95: 0 } } } },
+    detail: 'cpu 63% vs 60%, ±10%', // cpu within tolerance keeps 4; the idle latency (ratio 0) would say fewer
+    replicas: 4,
+  },
+  {
+    name: 'the only metric idle: said as no traffic, never 0 ms',
+    metrics: checkout250,
+    samples: {},
+    group: { rps: 0, classes: { checkout: { rps: 0, latencyMs: { p95: 0 } } } },
+    detail: 'p95 latency (checkout): no traffic',
+    replicas: 0, // ratio 0 over 4 ready instances
+  },
+  {
+    name: 'a class with traffic keeps its latency, even a low one',
+    metrics: [...cpu60, ...checkout250],
+    samples: sameSample(four, { cpuRatio: 0.92 }),
+    group: { rps: 40, classes: { checkout: { rps: 3, latencyMs: { p95: 12 } } } },
+    detail: 'cpu 92% > target 60%, p95 latency (checkout) 12 ms < target 250 ms',
+    replicas: 7,
+  },
+]
+for (const c of idleCases) {
+  test(`latency over no traffic: ${c.name}`, () => {
+    const r = propose({ metrics: c.metrics, ready: four, samples: c.samples, group: c.group })
+    assert.ok(r !== undefined)
+    assert.equal(r.detail, c.detail)
+    assert.equal(r.replicas, c.replicas)
+  })
+}

@@ -175,8 +175,8 @@ describe('demo shop: every route on a real process', () => {
       await s('/cart/items', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"productId":7}' })
       assert.match(s.cookie(), /^shop_session=[0-9a-f]{32}$/)
       // The same cookie against the other instance: the cart lives in SQLite.
-      const sharedCart = await fetch(`${other.base}/cart`, { headers: { ...json, cookie: s.cookie() } })
-      assert.deepEqual(((await sharedCart.json()) as { items: { productId: number }[] }).items.map((i) => i.productId), [7])
+      const cartOnOther = await fetch(`${other.base}/cart`, { headers: { ...json, cookie: s.cookie() } })
+      assert.deepEqual(((await cartOnOther.json()) as { items: { productId: number }[] }).items.map((i) => i.productId), [7])
     } finally {
       assert.equal(await other.stop(), 0)
     }

@@ -41,14 +41,14 @@ for (const r of registries) {
 }
 
 test('file registry: a second object over the same file sees every change at once; no temp files left', () => {
-  const path = join(dir, 'shared', 'instances.json')
+  const path = join(dir, 'both', 'instances.json')
   const a = new FileInstanceRegistry(path)
   const b = new FileInstanceRegistry(path)
   a.put(entry('x'))
   assert.deepEqual(b.list('web'), [entry('x')])
   b.remove('web', 'x')
   assert.deepEqual(a.list('web'), [])
-  assert.deepEqual(readdirSync(join(dir, 'shared')), ['instances.json'])
+  assert.deepEqual(readdirSync(join(dir, 'both')), ['instances.json'])
   assert.deepEqual(JSON.parse(readFileSync(path, 'utf8')), { version: 1, instances: [] })
 })
 

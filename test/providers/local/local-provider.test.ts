@@ -276,3 +276,18 @@ describe('local provider across a tide crash', () => {
     }
   })
 })
+
+test('an instance that dies on start is failed with its exit code and the end of its log in meta', async () => {
+  const group = groupOf('dies', [process.execPath, '-e', "console.log('starting'); console.error('Error: SHOP_DB is not set'); process.exit(3)"])
+  const env = localEnv(group)
+  try {
+    const provider = new LocalProvider({ registry: env.registry, stateDir: env.dir })
+    const [r] = await provider.launch(group, group.size, 1)
+    const failed = await untilStatus(provider, group, r!.id, 'failed')
+    assert.equal(failed.meta!.exit, 'code 3')
+    assert.equal(failed.meta!.logTail, 'starting\nError: SHOP_DB is not set')
+    await provider.terminate(group, r!.id)
+  } finally {
+    await env.cleanup()
+  }
+})

@@ -97,7 +97,7 @@ test('bad counts are programmer errors', async () => {
   assert.throws(() => new SimProvider({ clock: new ManualClock(0), startupSeconds: -1 }), RangeError)
 })
 
-// The shared provider contract, with simulated time: each poll advances the clock 5 s.
+// The common provider contract, with simulated time: each poll advances the clock 5 s.
 runProviderContract('sim', () => {
   const clock = new ManualClock(0)
   const cloud = new SimCloud()

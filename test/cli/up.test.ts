@@ -1,0 +1,232 @@
+/**
+ * The real `tide up`, spawned as a child process (argv arrays, no shell) over a config with the
+ * tiny server as its instance, on 127.0.0.1 ports the OS picks. Each run is bounded in time.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const BIN = join(ROOT, 'bin/tide.js')
+const TINY = join(ROOT, 'test/providers/fixtures/tiny-server.ts')
+
+/** A running `tide up`: its output so far, a way to wait for a line, and its exit. */
+interface UpRun {
+  readonly lines: string[]
+  readonly stderr: () => string
+  /** Resolves with the first stdout line matching `re`; rejects after timeoutMs or when tide exits first. */
+  waitForLine(re: RegExp, timeoutMs?: number): Promise<string>
+  /** Sends SIGINT and resolves with the exit status (SIGKILL after timeoutMs). */
+  stop(timeoutMs?: number): Promise<number | null>
+  readonly exited: Promise<number | null>
+}
+
+function tideUp(args: readonly string[], cwd: string): UpRun {
+  const child = spawn(process.execPath, [BIN, 'up', ...args], { cwd, env: { ...process.env, TIDE_DEBUG: '' }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const lines: string[] = []
+  let partial = ''
+  let stderr = ''
+  const listeners = new Set<() => void>()
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    const parts = (partial + chunk).split('\n')
+    partial = parts.pop() ?? ''
+    lines.push(...parts)
+    for (const l of listeners) l()
+  })
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk
+  })
+  const exited = new Promise<number | null>((resolve) => {
+    child.on('exit', (code) => {
+      for (const l of listeners) l()
+      resolve(code)
+    })
+  })
+  return {
+    lines,
+    stderr: () => stderr,
+    exited,
+    waitForLine(re, timeoutMs = 60_000) {
+      return new Promise((resolve, reject) => {
+        const check = (): void => {
+          const hit = lines.find((l) => re.test(l))
+          if (hit !== undefined) {
+            done()
+            resolve(hit)
+          } else if (child.exitCode !== null || child.signalCode !== null) {
+            done()
+            reject(new Error(`tide up exited (${child.exitCode ?? child.signalCode}) before printing ${re}; stdout:\n${lines.join('\n')}\nstderr:\n${stderr}`))
+          }
+        }
+        const timer = setTimeout(() => {
+          done()
+          reject(new Error(`no line ${re} within ${timeoutMs} ms; stdout:\n${lines.join('\n')}\nstderr:\n${stderr}`))
+        }, timeoutMs)
+        const done = (): void => {
+          clearTimeout(timer)
+          listeners.delete(check)
+        }
+        listeners.add(check)
+        check()
+      })
+    },
+    async stop(timeoutMs = 60_000) {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT')
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+      const code = await exited
+      clearTimeout(timer)
+      return code
+    },
+  }
+}
+
+/** A config whose group runs the tiny server; `extra` is YAML appended to the group. */
+function tinyConfig(dir: string, extra = ''): string {
+  const file = join(dir, 'tide.yaml')
+  writeFileSync(
+    file,
+    [
+      `store: { path: ${JSON.stringify(join(dir, 'tide.db'))} }`,
+      '---',
+      'group: tiny',
+      `launch: { command: [${JSON.stringify(process.execPath)}, --import, tsx, ${JSON.stringify(TINY)}], cwd: ${JSON.stringify(ROOT)} }`,
+      'replicas: { min: 1, max: 2 }',
+      'syncPeriodSeconds: 1',
+      'startupSeconds: 1',
+      'warmupSeconds: 0',
+      'health: { path: /healthz, intervalSeconds: 0.5, healthyThreshold: 1, graceSeconds: 10 }',
+      'routing: { listen: 0, drainSeconds: 1, classes: [{ name: checkout, pathPrefix: /checkout, priority: high }] }',
+      'metrics:',
+      '  - { type: rps, target: { averageValue: 50 } }',
+      '  - { type: latency, percentile: 95, class: checkout, target: { valueMs: 200 } }',
+      extra,
+    ].join('\n'),
+  )
+  return file
+}
+
+test('tide up prints changes once and a heartbeat, short lines, no latency without traffic', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tide-up-'))
+  const up = tideUp(['-c', tinyConfig(dir), '--state-dir', join(dir, 'state'), '--heartbeat', '1'], dir)
+  try {
+    await up.waitForLine(/tiny instance-ready: instance tiny-\w+ is serving/)
+    // Three heartbeats after the instance serves: the group idles, and the decision is the same each tick.
+    const isBeat = (l: string): boolean => /^\d\d:\d\d:\d\d tiny: /.test(l)
+    await waitForCount(up, isBeat, countOf(up.lines, isBeat) + 3)
+    assert.equal(await up.stop(), 0, up.stderr())
+    const heartbeats = up.lines.filter((l) => /^\d\d:\d\d:\d\d tiny: /.test(l))
+    assert.ok(heartbeats.length >= 3)
+    // (A heartbeat period without a router window, on a busy machine, has no load part.)
+    for (const h of heartbeats.slice(-2)) assert.match(h, /^\d\d:\d\d:\d\d tiny: (0 req\/s; )?instances 1 in-service; desired 1$/)
+    for (const l of up.lines) {
+      assert.ok(l.length <= 240, `a line of ${l.length} characters: ${l}`)
+      assert.doesNotMatch(l, /\b0 ms\b/, 'no latency is printed for a class without traffic')
+    }
+    // After the instance serves, holding at 1 with nothing to do prints no decision line each tick.
+    // Idle after the instance serves: a tick a second, yet at most the line that says the metrics came (and one more if they flap on a busy machine).
+    const held = up.lines.slice(up.lines.findIndex((l) => /instance-ready/.test(l))).filter((l) => /tiny held at/.test(l))
+    assert.ok(held.length <= 3, `decision lines after ready:\n${up.lines.join('\n')}`)
+  } finally {
+    await up.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+/** A plain node:http instance (no tsx: it runs from a folder outside the repository). */
+const SERVER_MJS = `import { createServer } from 'node:http'
+createServer((req, res) => res.writeHead(req.url === '/healthz' ? 200 : 404).end('ok')).listen(Number(process.env.PORT), '127.0.0.1')
+process.on('SIGTERM', () => process.exit(0))
+`
+
+/** A config in dir/conf naming only relative paths; `script` is the instance's script, relative to dir/conf. */
+function relativeConfig(dir: string, script: string, routing = 'routing: { listen: 0, drainSeconds: 1 }'): string {
+  const conf = join(dir, 'conf')
+  mkdirSync(conf, { recursive: true })
+  writeFileSync(join(conf, 'server.mjs'), SERVER_MJS)
+  const file = join(conf, 'tide.yaml')
+  writeFileSync(
+    file,
+    [
+      'store: { path: state/tide.db }',
+      '---',
+      'group: rel',
+      `launch: { command: [${JSON.stringify(process.execPath)}, ${script}] }`,
+      'replicas: { min: 1, max: 1 }',
+      'syncPeriodSeconds: 1',
+      'health: { path: /healthz, intervalSeconds: 0.5, healthyThreshold: 1 }',
+      routing,
+    ].join('\n') + '\n',
+  )
+  return file
+}
+
+test('relative paths in the config resolve against its folder, whatever folder tide up runs from', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tide-up-rel-'))
+  const elsewhere = join(dir, 'elsewhere')
+  mkdirSync(elsewhere)
+  const up = tideUp(['-c', relativeConfig(dir, 'server.mjs'), '--state-dir', join(dir, 'state'), '--heartbeat', '0'], elsewhere)
+  try {
+    await up.waitForLine(/rel instance-ready: instance rel-\w+ is serving/)
+    assert.ok(existsSync(join(dir, 'conf/state/tide.db')), 'the store is beside the config')
+    assert.ok(!existsSync(join(elsewhere, 'state')), 'nothing lands in the shell\'s folder')
+    assert.equal(await up.stop(), 0, up.stderr())
+  } finally {
+    await up.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('an instance that dies on start: its exit code and log are shown, and relaunches back off', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tide-up-dies-'))
+  const up = tideUp(['-c', relativeConfig(dir, 'missing.mjs'), '--state-dir', join(dir, 'state'), '--heartbeat', '0'], dir)
+  try {
+    const first = await up.waitForLine(/rel instance-failed: instance rel-\w+ failed to start/)
+    assert.match(first, /failed to start \(exit code 1, within [\d.]+ s of launch\); next launch in 1 s; the end of its log .*\.log:$/)
+    const tail = up.lines.slice(up.lines.indexOf(first) + 1).filter((l) => l.startsWith('    | '))
+    assert.ok(tail.some((l) => /Cannot find module '.*conf\/missing\.mjs'/.test(l)), `log tail: ${tail.join('\n')}`)
+    assert.ok(tail.length <= 10)
+    await up.waitForLine(/2 start failures in a row\); next launch in 2 s$/)
+    await up.waitForLine(/3 start failures in a row\); next launch in 4 s$/)
+    // Launches wait 1 s, then 2 s: three launches, never one a second.
+    assert.equal(up.lines.filter((l) => /rel launch: launched/.test(l)).length, 3)
+    assert.equal(await up.stop(), 0, up.stderr())
+  } finally {
+    await up.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('a router port already in use: one line naming the group and the port, exit 1', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tide-up-port-'))
+  const taken = createServer()
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+  const port = (taken.address() as { port: number }).port
+  try {
+    const up = tideUp(['-c', relativeConfig(dir, 'server.mjs', `routing: { listen: ${port} }`), '--state-dir', join(dir, 'state')], dir)
+    const timer = setTimeout(() => void up.stop(1000), 30_000)
+    const code = await up.exited
+    clearTimeout(timer)
+    assert.equal(code, 1)
+    assert.equal(up.stderr(), `tide: group rel: routing.listen: cannot listen on 127.0.0.1:${port}: the port is already in use by another program (another tide?): stop it, or choose another routing.listen\n`)
+  } finally {
+    await new Promise((resolve) => taken.close(resolve))
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+function countOf(lines: readonly string[], pred: (l: string) => boolean): number {
+  return lines.filter(pred).length
+}
+
+async function waitForCount(up: UpRun, pred: (l: string) => boolean, n: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (countOf(up.lines, pred) < n) {
+    if (Date.now() > deadline) throw new Error(`fewer than ${n} matching lines within ${timeoutMs} ms:\n${up.lines.join('\n')}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}

@@ -1,0 +1,141 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { seededRandom } from '../../src/core/seeded-random.ts'
+import { binUpperRatio, HeadroomLearner, ratioBin, type HeadroomEstimate } from '../../src/forecast/headroom-learner.ts'
+
+const SYNC_MS = 15_000
+const LAG_MS = 30_000
+
+/**
+ * Drives a learner as the controller does: every sync period it hands over the last 15 seconds
+ * of demand, asks for the estimate, and notes its decision. Returns the last estimate.
+ */
+function drive(learner: HeadroomLearner, demand: (second: number) => number, seconds: number, startSecond = 0): HeadroomEstimate {
+  let last: HeadroomEstimate | undefined
+  for (let t = startSecond + 15; t <= startSecond + seconds; t += 15) {
+    const values = Array.from({ length: 15 }, (_, i) => demand(t - 14 + i))
+    learner.observeDemand(t * 1000, 1000, values, LAG_MS)
+    last = learner.estimate(t * 1000)
+    learner.noteDecision(t * 1000)
+  }
+  assert.ok(last)
+  return last
+}
+
+test('ratios are binned by 2 % and read at the upper edge: the quantile errs on the safe side', () => {
+  assert.equal(ratioBin(0.5), 0)
+  assert.equal(ratioBin(1), 0) // no rise
+  assert.equal(ratioBin(1.01), 1) // (1, 1.02]
+  assert.equal(ratioBin(1.02), 1)
+  assert.equal(ratioBin(1.0201), 2)
+  assert.ok(binUpperRatio(ratioBin(1.5)) >= 1.5 && binUpperRatio(ratioBin(1.5)) < 1.5 * 1.02)
+  assert.equal(ratioBin(1000), ratioBin(1e9)) // the last bin holds everything above 64
+  assert.ok(binUpperRatio(ratioBin(1000)) >= 64)
+})
+
+test('before an hour of demand the learner says so (source default), with what it has and needs', () => {
+  const learner = new HeadroomLearner({ syncMs: SYNC_MS })
+  const e = drive(learner, () => 100, 1800)
+  assert.equal(e.source, 'default')
+  assert.equal(e.headroom, undefined)
+  assert.equal(e.neededSeconds, 3600)
+  // Ratios start one lag after the first decision: 1800 − 15 − 30 = 1755 s of them.
+  assert.ok(e.historySeconds > 1700 && e.historySeconds < 1800, `${e.historySeconds}`)
+})
+
+test('steady demand needs no headroom', () => {
+  const e = drive(new HeadroomLearner({ syncMs: SYNC_MS }), () => 500, 7200)
+  assert.equal(e.source, 'learned')
+  assert.equal(e.headroom, 0)
+  assert.equal(e.referenceRps, 500)
+  assert.equal(e.lagSeconds, 30)
+})
+
+test('a step: +50 % once a day is covered only by a budget smaller than the seconds it outruns capacity', () => {
+  // 100 req/s, and from 12:00:00 on 150. The decision at 12:00:15 sees the new level; its capacity
+  // serves from 12:00:45. So 45 s of the day have the ratio 1.5, all others 1 (after the step the
+  // reference is 150).
+  const demand = (s: number) => (s >= 12 * 3600 ? 150 : 100)
+  const loose = drive(new HeadroomLearner({ syncMs: SYNC_MS, budgetPercent: 0.5 }), demand, 86_400)
+  // 0.5 % of a day is 432 s > 45 s: the step is inside the budget, no headroom is kept for it.
+  assert.equal(loose.headroom, 0)
+  const tight = drive(new HeadroomLearner({ syncMs: SYNC_MS, budgetPercent: 0.01 }), demand, 86_400)
+  // 0.01 % is 8.6 s < 45 s: the headroom covers the step, to within one 2 % bin.
+  assert.ok(tight.headroom !== undefined && tight.headroom >= 0.5 && tight.headroom < 0.5 * 1.02 + 0.02, `${tight.headroom}`)
+})
+
+test('a ramp: the headroom is the rise within one reaction time plus the window it was measured over', () => {
+  // Exponential growth of g per second: a decision's window mean lags its time by about 7.5 s, and
+  // its capacity serves from 30 to 45 s after it, so ratios lie in [e^(37.5 g), e^(52.5 g)).
+  // With e^(52.5 g) = 1.2 the 99.5th percentile is just under 1.2.
+  const g = Math.log(1.2) / 52.5
+  const e = drive(new HeadroomLearner({ syncMs: SYNC_MS }), (s) => 100 * Math.exp(g * (s % 7200)), 7200 * 3)
+  assert.equal(e.source, 'learned')
+  assert.ok(e.headroom !== undefined && e.headroom > 0.17 && e.headroom <= 0.21, `${e.headroom}`)
+  assert.equal(e.smoothingSeconds, 15, 'the last window is the least lagging reference for a steady rise')
+})
+
+test('pure noise of known variance: capacity = reference × (1 + headroom) covers the mean + 2.58 σ', () => {
+  // Independent seconds, mean 1000, σ 50 (Box–Muller). The 99.5th percentile of one second is
+  // 1000 + 2.576 × 50 ≈ 1129; the learner's capacity must land near it, whichever reference it keeps.
+  const random = seededRandom(42)
+  const noise = new Map<number, number>()
+  const demand = (s: number): number => {
+    let v = noise.get(s)
+    if (v === undefined) {
+      v = 1000 + 50 * Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random())
+      noise.set(s, v)
+    }
+    return v
+  }
+  const e = drive(new HeadroomLearner({ syncMs: SYNC_MS }), demand, 6 * 3600)
+  assert.equal(e.source, 'learned')
+  assert.ok(e.headroom !== undefined && e.referenceRps !== undefined)
+  const capacity = e.referenceRps * (1 + e.headroom)
+  assert.ok(capacity > 1110 && capacity < 1175, `capacity ${capacity} (reference ${e.referenceRps}, headroom ${e.headroom})`)
+})
+
+/** Independent seconds uniform in [low, high), the same for the same second. */
+function jitter(seed: number, low: number, high: number): (s: number) => number {
+  const random = seededRandom(seed)
+  const seen = new Map<number, number>()
+  return (s) => {
+    let v = seen.get(s)
+    if (v === undefined) seen.set(s, (v = low + (high - low) * random()))
+    return v
+  }
+}
+
+test('per hour of day: bursty nights get more headroom than smooth days once a few days are known', () => {
+  // Days steady at 1000; nights (00:00–06:00 UTC) jump between 300 and 450 every second.
+  const night = jitter(7, 300, 450)
+  const demand = (s: number) => ((s % 86_400) / 3600 >= 6 ? 1000 : night(s))
+  const learner = new HeadroomLearner({ syncMs: SYNC_MS })
+  drive(learner, demand, 3 * 86_400)
+  const atNight = learner.estimate(3 * 86_400_000 + 3 * 3_600_000)
+  const atDay = learner.estimate(3 * 86_400_000 + 15 * 3_600_000)
+  assert.equal(atNight.scope, 'hour-of-day')
+  assert.equal(atDay.scope, 'hour-of-day')
+  assert.equal(atDay.headroom, 0)
+  // At night a reference is at least a 15 s mean (≈ 375) and a second at most 450: at most +20 %.
+  assert.ok(atNight.headroom !== undefined && atNight.headroom > 0.05 && atNight.headroom <= 0.22, `${atNight.headroom}`)
+})
+
+test('the window forgets: a bursty week followed by steady days brings the headroom back down', () => {
+  const learner = new HeadroomLearner({ syncMs: SYNC_MS, windowDays: 2 })
+  drive(learner, jitter(9, 300, 450), 2 * 86_400)
+  const before = learner.estimate(2 * 86_400_000)
+  assert.ok(before.headroom !== undefined && before.headroom > 0.05, `${before.headroom}`)
+  drive(learner, () => 400, 3 * 86_400, 2 * 86_400)
+  const after = learner.estimate(5 * 86_400_000)
+  assert.equal(after.headroom, 0)
+})
+
+test('windows that overlap earlier ones and values that are not demand are ignored', () => {
+  const learner = new HeadroomLearner({ syncMs: SYNC_MS })
+  drive(learner, () => 200, 3600)
+  const before = learner.estimate(3600_000)
+  learner.observeDemand(3600_000, 1000, [1e9, 1e9], LAG_MS) // already recorded seconds
+  learner.observeDemand(3602_000, 1000, [Number.NaN, -5], LAG_MS)
+  assert.deepEqual(learner.estimate(3602_000).historySeconds, before.historySeconds)
+})

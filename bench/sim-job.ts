@@ -9,7 +9,7 @@ import type { GroupSpec } from '../src/spec/schema.ts'
 import { defaultGroupSpec } from '../src/simulator/default-group.ts'
 import type { SimulationParams } from '../src/simulator/params.ts'
 import { simulate, type SimulationResult } from '../src/simulator/simulate.ts'
-import { loadTrace, type Trace } from '../src/simulator/trace.ts'
+import { loadTrace, type Trace } from '../src/core/trace.ts'
 import { hpaVariantSpec } from './pareto.ts'
 
 /** The group a job runs: tide's default (none given), the first group of a config file, or an HPA variant built on the default group. */

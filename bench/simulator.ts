@@ -8,7 +8,7 @@
  */
 import { resolveSimulationParams } from '../src/simulator/params.ts'
 import { simulate } from '../src/simulator/simulate.ts'
-import type { Trace } from '../src/simulator/trace.ts'
+import type { Trace } from '../src/core/trace.ts'
 import { serviceRateRps, Workload } from '../src/simulator/workload.ts'
 import { fmt, type Table } from './table.ts'
 

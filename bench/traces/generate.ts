@@ -22,7 +22,8 @@
  * Traffic of other characters (issue 9), none of it tuned to tide: each is a kind of site an
  * operator meets, with the statistic that matters for scaling stated and checked in
  * test/bench/traces/generate.test.ts. Times in seconds from the start, day 0 a Monday 00:00.
- * A second generator (mulberry32, better than the LCG above for normal draws) is used for them.
+ * A second generator (seededRandom in src/core/seeded-random.ts, mulberry32, better than the LCG
+ * above for normal draws) is used for them.
  *
  * - `low-volume-site-4w.csv`: four weeks of a small site at 1-minute rows: the per-minute
  *   request counts of a site of about 1.6 req/s (Poisson draws around a daily and weekly rhythm,
@@ -50,6 +51,7 @@
 import { writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { seededRandom } from '../../src/core/seeded-random.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))
 
@@ -126,22 +128,6 @@ export function flashSale(): string {
   return rows.join('\n') + '\n'
 }
 
-/**
- * A deterministic uniform generator in [0, 1): mulberry32 (32-bit state, passes PractRand to
- * 2^32 outputs), used by the issue-9 traces because successive LCG outputs, paired in a
- * Box–Muller draw, fall on a lattice.
- */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /** Standard normal draws (Box–Muller, cosine branch) from a uniform generator. */
 export function normal(rand: () => number): () => number {
   return () => {
@@ -195,7 +181,7 @@ function csv(rates: Iterable<number>, stepSeconds: number, digits: number): stri
  * highest at night, where the counts are smallest, as on a real small site.
  */
 export function lowVolumeSiteRates(days = 28, seed = 20260904, sigma = 0.2, scale = 100): Float64Array {
-  const rand = mulberry32(seed)
+  const rand = seededRandom(seed)
   const z = normal(rand)
   const out = new Float64Array(days * 1440)
   let wander = 0
@@ -220,7 +206,7 @@ export function lowVolumeSiteRates(days = 28, seed = 20260904, sigma = 0.2, scal
 
 /** A big site's rates per minute: a smooth daily wave of 6,000–20,000 req/s (trough 04:00), weekends at 85 %, under 1 % noise. */
 export function smoothHighVolumeRates(days = 3, seed = 20260905): Float64Array {
-  const rand = mulberry32(seed)
+  const rand = seededRandom(seed)
   const z = normal(rand)
   const out = new Float64Array(days * 1440)
   let wander = 0
@@ -251,7 +237,7 @@ export function flashCrowdUplift(since: number): number {
 
 /** The flash-crowd site's rates per second (see the module comment): whole requests per second. */
 export function flashCrowdRates(days = 2, seed = 20260906): Float64Array {
-  const rand = mulberry32(seed)
+  const rand = seededRandom(seed)
   const z = normal(rand)
   const out = new Float64Array(days * 86400)
   let wander = 0
@@ -270,7 +256,7 @@ export function flashCrowdRates(days = 2, seed = 20260906): Float64Array {
 
 /** A business application's rates per minute (see the module comment). */
 export function weeklyRhythmRates(days = 21, seed = 20260907): Float64Array {
-  const rand = mulberry32(seed)
+  const rand = seededRandom(seed)
   const z = normal(rand)
   const out = new Float64Array(days * 1440)
   let wander = 0
@@ -313,7 +299,7 @@ export const knownBursts: readonly KnownBurst[] = (() => {
 
 /** A steady 1,000 req/s at 10-second rows (±2 % per row plus Poisson counts) with `knownBursts`. */
 export function knownBurstsRates(days = 2, seed = 20260908): Float64Array {
-  const rand = mulberry32(seed)
+  const rand = seededRandom(seed)
   const z = normal(rand)
   const out = new Float64Array((days * 86400) / 10)
   for (let i = 0; i < out.length; i++) {

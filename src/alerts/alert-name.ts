@@ -5,7 +5,7 @@
  * ('instance-unhealthy'); a decision alerts ('scaled') only when it changed the
  * replica count or the size, never for a hold or a skip.
  */
-import type { TideEvent, TideEventType } from '../controller/events.ts'
+import type { TideEvent, TideEventType } from '../store/events.ts'
 import type { AlertEvent } from '../spec/schema.ts'
 
 /** Every event type's alert name; a Record, so that a new event type must be mapped here. */

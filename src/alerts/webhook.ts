@@ -16,12 +16,12 @@
  */
 import { randomUUID } from 'node:crypto'
 import { Agent, request } from 'undici'
-import { systemClock, type Clock } from '../controller/clock.ts'
-import type { EventSink, TideEvent, TideEventType } from '../controller/events.ts'
+import { systemClock, type Clock } from '../core/clock.ts'
+import type { EventSink, TideEvent, TideEventType } from '../store/events.ts'
 import type { DecisionReason } from '../engine/types.ts'
 import type { AlertEvent, GroupSpec } from '../spec/schema.ts'
 import { alertNameOf } from './alert-name.ts'
-import { redactUrl, type DeliveryLog, type DeliveryOutcome } from './delivery-log.ts'
+import { redactUrl, type DeliveryLog, type DeliveryOutcome } from '../store/delivery-log.ts'
 
 /** The JSON body POSTed to a webhook. */
 export interface AlertPayload {

@@ -4,7 +4,7 @@ import type { Command } from './args.ts'
 import { UsageError } from './args.ts'
 import { runLoad } from '../loadgen/load-generator.ts'
 import { PatternNames, patternRate, traceRate, type PatternName, type RateFn } from '../loadgen/patterns.ts'
-import { parseTrace, traceDurationSeconds } from '../simulator/trace.ts'
+import { parseTrace, traceDurationSeconds } from '../core/trace.ts'
 
 async function rateFor(pattern: string, base: number, peak: number, duration: number, scale: number): Promise<{ rate: RateFn; duration: number }> {
   if (pattern.startsWith('trace:')) {

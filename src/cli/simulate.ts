@@ -17,7 +17,7 @@ import { simulationPolicies, simulationPolicyNames } from '../simulator/baseline
 import { resolveSimulationParams, type SimulationParams } from '../simulator/params.ts'
 import { reportSinks } from '../simulator/report.ts'
 import { simulate, type SimulationResult } from '../simulator/simulate.ts'
-import { loadTrace, traceDurationSeconds, type Trace } from '../simulator/trace.ts'
+import { loadTrace, traceDurationSeconds, type Trace } from '../core/trace.ts'
 
 /** Refuse runs with more steps than this (a month at 1 s is 2.6 million): a mistyped --tick-seconds would run for hours. */
 const MAX_STEPS = 50_000_000

@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs'
 import { FileError } from '../errors.ts'
 import { accessLogTraceCsv, readAccessLog } from '../simulator/access-log.ts'
-import { loadTrace, traceStats } from '../simulator/trace.ts'
+import { loadTrace, traceStats } from '../core/trace.ts'
 import type { Command, CommandGroup } from './args.ts'
 
 /** `tide trace from-access-log FILE [--step S] [--out FILE] [--skip-bad]`. */

@@ -3,12 +3,10 @@
  * lifecycle phase (DESIGN.md): pending → warming → in-service → draining →
  * terminated, plus unhealthy (to be replaced). Pure.
  */
+import type { InstanceHealth } from '../core/health.ts'
 import type { InstancePhase, InstanceView } from '../engine/types.ts'
 import type { InstanceRecord } from '../providers/provider.ts'
 import type { GroupSpec } from '../spec/schema.ts'
-
-/** Health as the router sees it; providers without a router report 'unknown'. */
-export type Health = 'healthy' | 'unhealthy' | 'unknown'
 
 /** What the controller itself knows of an instance beyond the provider's record. */
 export interface InstanceMarks {
@@ -26,7 +24,7 @@ export interface InstanceMarks {
  *   do not drive scaling, as AWS instance warm-up).
  * - otherwise in-service.
  */
-export function phaseOf(record: InstanceRecord, health: Health, marks: InstanceMarks, spec: GroupSpec, nowMs: number): InstancePhase {
+export function phaseOf(record: InstanceRecord, health: InstanceHealth, marks: InstanceMarks, spec: GroupSpec, nowMs: number): InstancePhase {
   switch (record.status) {
     case 'starting':
       return marks.draining ? 'draining' : 'pending'

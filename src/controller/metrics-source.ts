@@ -1,3 +1,4 @@
+import type { InstanceHealth } from '../core/health.ts'
 import type { InstanceView, Signals } from '../engine/types.ts'
 import type { GroupSpec } from '../spec/schema.ts'
 
@@ -20,5 +21,5 @@ export interface MetricsSource {
 /** A health view of instances, from the router's active and passive checks. */
 export interface HealthView {
   /** 'unknown' until the first check completes. */
-  health(instanceId: string): 'healthy' | 'unhealthy' | 'unknown'
+  health(instanceId: string): InstanceHealth
 }

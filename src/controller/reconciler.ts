@@ -3,7 +3,7 @@
  * around the pure engine, and time only through the injected Clock, so that the
  * simulator runs exactly this code with a virtual clock (DESIGN.md "The tick").
  */
-import { sameSize, sizeText } from '../engine/planner/plan-fleet.ts'
+import { sameSize, sizeText } from '../core/size.ts'
 import { schedulingBufferMs } from '../engine/policies/predictive.ts'
 import { appliedHeadroom } from '../engine/policies/slo.ts'
 import { decideFleet } from '../engine/quotas.ts'
@@ -11,14 +11,14 @@ import { emptyHistory, type DecideInput, type Decision, type FleetQuotas, type I
 import type { InstanceRecord, Provider } from '../providers/provider.ts'
 import type { Series } from '../forecast/series.ts'
 import type { GroupSpec, Size } from '../spec/schema.ts'
-import type { Clock } from './clock.ts'
+import type { Clock } from '../core/clock.ts'
 import { CrashLoop, startFailureMessage } from './crash-loop.ts'
 import { DemandRecorder, type DemandRecorderOptions, type DemandRecorderStats } from './demand-recorder.ts'
-import type { EventSink, TideEvent, TideEventType } from './events.ts'
+import type { EventSink, TideEvent, TideEventType } from '../store/events.ts'
 import { HeadroomRecorder, type SloBudgetStatus } from './headroom-recorder.ts'
 import { countsTowardCapacity, phaseOf, receivesTraffic, viewOf } from './lifecycle.ts'
 import type { HealthView, MetricsSource } from './metrics-source.ts'
-import { MemoryStateStore, type StateStore, type StoredGroupState } from './state-store.ts'
+import { MemoryStateStore, type StateStore, type StoredGroupState } from '../store/state-store.ts'
 import { UsageRecorder } from './usage-recorder.ts'
 
 /**

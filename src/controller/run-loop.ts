@@ -1,4 +1,4 @@
-import type { Clock } from './clock.ts'
+import type { Clock } from '../core/clock.ts'
 
 /** Something that can be reconciled on a period (the Controller). */
 export interface Reconcilable {

@@ -13,9 +13,10 @@
  *
  * Pure. The controller carries a resize out as launch-before-terminate replacement.
  */
+import { sameSize, sizeText } from '../core/size.ts'
 import { effectiveBounds } from './bounds.ts'
 import type { Combined } from './combine.ts'
-import { planFleet, sameSize, sizeText } from './planner/plan-fleet.ts'
+import { planFleet } from './planner/plan-fleet.ts'
 import type { AppliedLimit, DecideInput, Decision, Recommendation } from './types.ts'
 import { recommendSize } from './vertical/recommend-size.ts'
 

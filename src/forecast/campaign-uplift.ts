@@ -11,9 +11,9 @@
  * so one odd event (a sale that flopped, or went viral) does not decide the next one; a single
  * event is used as it is. Pure.
  */
+import { isoToEpochMsOrThrow } from '../core/iso-time.ts'
 import type { ScheduleSpec } from '../spec/schema.ts'
 import { fitForecaster, type FitOptions, type ForecastMethod, type ForecastResult } from './fit-forecaster.ts'
-import { isoToEpochMs } from './iso-time.ts'
 import { maskWindows, sliceSeries, type Series, type TimeWindow } from './series.ts'
 
 /** One past event that contributed to an uplift estimate. */
@@ -175,7 +175,7 @@ export function campaignWindows(schedules: readonly ScheduleSpec[]): CampaignWin
   const out: CampaignWindow[] = []
   for (const s of schedules) {
     if (s.campaign === undefined || s.start === undefined || s.end === undefined) continue
-    const w = { name: s.name, startSec: isoToEpochMs(s.start) / 1000, endSec: isoToEpochMs(s.end) / 1000, leadSeconds: s.campaign.leadMinutes * 60 }
+    const w = { name: s.name, startSec: isoToEpochMsOrThrow(s.start) / 1000, endSec: isoToEpochMsOrThrow(s.end) / 1000, leadSeconds: s.campaign.leadMinutes * 60 }
     out.push(s.campaign.uplift === undefined ? w : { ...w, uplift: s.campaign.uplift })
   }
   return out

@@ -5,6 +5,7 @@
  * Used by `tide load`, `tide demo` and the reaction benchmark.
  */
 import { Pool } from 'undici'
+import { seededRandom } from '../core/seeded-random.ts'
 import { TideError } from '../errors.ts'
 import type { RateFn } from './patterns.ts'
 
@@ -88,18 +89,6 @@ export function checkTarget(url: string, allowRemote: boolean): URL {
   return u
 }
 
-/** A small deterministic PRNG (mulberry32), so request mixes repeat run to run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /** The q-quantile (0–1) of a list of numbers; 0 for an empty list. Sorts in place. */
 function quantile(values: number[], q: number): number {
   if (values.length === 0) return 0
@@ -119,7 +108,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadSummary> {
   const maxInFlight = opts.maxInFlight ?? 512
   const maxRequests = opts.maxRequests ?? 10_000_000
   const timeoutMs = opts.timeoutMs ?? 10_000
-  const random = mulberry32(opts.seed ?? 1)
+  const random = seededRandom(opts.seed ?? 1)
   const pool = new Pool(target.origin, { connections: maxInFlight, pipelining: 1, headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
 
   const byStatus: Record<string, number> = {}

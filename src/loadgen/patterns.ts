@@ -2,8 +2,8 @@
  * Load shapes for `tide load` and `tide demo`: the request rate (requests/s) at
  * second t of a run lasting `durationSeconds`. Pure, so tests can check the shapes.
  */
-import type { Trace } from '../simulator/trace.ts'
-import { rateAt } from '../simulator/trace.ts'
+import type { Trace } from '../core/trace.ts'
+import { rateAt } from '../core/trace.ts'
 
 export const PatternNames = ['flash-sale', 'diurnal', 'step'] as const
 export type PatternName = (typeof PatternNames)[number]

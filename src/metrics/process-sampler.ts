@@ -10,10 +10,10 @@
  *   tracked set in step with the fleet. Tracks of instances that are gone and no
  *   longer read are dropped after retainMs.
  */
-import { systemClock } from '../controller/clock.ts'
-import type { Clock } from '../controller/clock.ts'
-import { clockTicksPerSecond, isExitedState, listPids, readProcStat, readRssKiB } from './proc-stat.ts'
-import type { ProcStat } from './proc-stat.ts'
+import { systemClock } from '../core/clock.ts'
+import type { Clock } from '../core/clock.ts'
+import { clockTicksPerSecond, isExitedState, listPids, readProcStat, readRssKiB } from '../core/proc-stat.ts'
+import type { ProcStat } from '../core/proc-stat.ts'
 import { cpuRatio, processTree, treeCpuTicks, windowOf } from './process-stats.ts'
 import type { ProcessSample, ProcessWindow, TrackedProcess } from './process-stats.ts'
 

@@ -16,8 +16,7 @@
  *
  * This file holds the pure arithmetic; ProcessSampler (process-sampler.ts) does the I/O.
  */
-import type { InstanceRecord } from '../providers/provider.ts'
-import type { ProcStat } from './proc-stat.ts'
+import type { ProcStat } from '../core/proc-stat.ts'
 
 /** The process an instance runs as, and the cpu it is sized for. */
 export interface TrackedProcess {
@@ -118,11 +117,20 @@ export function windowOf(samples: readonly ProcessSample[], windowMs: number, no
 }
 
 /**
+ * The fields of an instance record (providers/provider.ts InstanceRecord) that
+ * trackedProcessOf reads; structural, so that metrics/ does not import providers/.
+ */
+export interface ProcessOwner {
+  readonly size: { readonly cpu: number }
+  readonly meta?: Readonly<Record<string, string>> | undefined
+}
+
+/**
  * What the sampler needs to know to track an instance the local provider reports:
  * its pid and start time (from meta) and its cpu size. Undefined when the record has
  * no process (another provider, or a record without meta).
  */
-export function trackedProcessOf(record: InstanceRecord): TrackedProcess | undefined {
+export function trackedProcessOf(record: ProcessOwner): TrackedProcess | undefined {
   const pid = Number(record.meta?.pid)
   const startTime = record.meta?.startTime
   if (!Number.isInteger(pid) || pid <= 0 || startTime === undefined || startTime === '') return undefined

@@ -5,13 +5,13 @@
  * failures) and a grace period after launch, as Kubernetes probes and AWS target
  * groups do. Runs in the router's primary only.
  */
-import http from 'node:http'
+import type { InstanceHealth } from '../core/health.ts'
+import { probeHttp } from '../core/http-probe.ts'
 import type { HealthSpec } from '../spec/schema.ts'
-import type { HealthState } from './stats.ts'
 
 /** One instance's health bookkeeping. */
 export interface HealthRecord {
-  readonly health: HealthState
+  readonly health: InstanceHealth
   readonly successes: number
   readonly failures: number
   /** When the router first saw the instance (or its launch time), epoch ms: the grace period counts from here. */
@@ -50,51 +50,20 @@ export function ejectedHealth(record: HealthRecord): HealthRecord {
   return { health: 'unhealthy', successes: 0, failures: record.failures, sinceMs: record.sinceMs }
 }
 
+/** The health-path statuses a check passes on: 2xx or 3xx, as Kubernetes' httpGet probe. */
+const healthyStatuses = [200, 399] as const
+
 /** Where to probe. */
 export interface ProbeTarget {
   readonly host: string
   readonly port: number
 }
 
-/**
- * One probe: GET path with a fresh connection (so a wedged keep-alive socket cannot
- * hide a dead listener). Resolves true for a 2xx or 3xx answer within timeoutMs,
- * false for anything else; never rejects.
- */
-export function probe(target: ProbeTarget, path: string, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    let settled = false
-    const done = (ok: boolean): void => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      resolve(ok)
-    }
-    const req = http.get({ host: target.host, port: target.port, path, agent: false, headers: { 'user-agent': 'tide-health-check' } }, (res) => {
-      res.resume()
-      const status = res.statusCode ?? 0
-      res.on('end', () => {
-        done(status >= 200 && status < 400)
-      })
-      res.on('error', () => {
-        done(false)
-      })
-    })
-    const timer = setTimeout(() => {
-      done(false)
-      req.destroy()
-    }, timeoutMs)
-    req.on('error', () => {
-      done(false)
-    })
-  })
-}
-
 /** A transition of one instance's health, as emitted by the router. */
 export interface HealthTransition {
   readonly id: string
-  readonly from: HealthState
-  readonly to: HealthState
+  readonly from: InstanceHealth
+  readonly to: InstanceHealth
   /** 'check' for an active check, 'ejected' for passive ejection. */
   readonly cause: 'check' | 'ejected'
   readonly detail: string
@@ -137,7 +106,7 @@ export class HealthChecker {
   }
 
   /** The instances' health. */
-  health(id: string): HealthState {
+  health(id: string): InstanceHealth {
     return this.#targets.get(id)?.record.health ?? 'unknown'
   }
 
@@ -166,7 +135,13 @@ export class HealthChecker {
     const entry = this.#targets.get(id)
     if (!entry || entry.running || this.#stopped) return
     entry.running = true
-    const ok = await probe(entry.target, this.#spec.path, this.#spec.timeoutSeconds * 1000)
+    const ok = await probeHttp({
+      ...entry.target,
+      path: this.#spec.path,
+      timeoutMs: this.#spec.timeoutSeconds * 1000,
+      acceptStatus: healthyStatuses,
+      userAgent: 'tide-health-check',
+    })
     entry.running = false
     // stop() and remove() drop the entry, so a probe that outlived them ends here.
     if (this.#targets.get(id) !== entry) return

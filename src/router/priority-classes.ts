@@ -2,10 +2,8 @@
  * Priority classes by path prefix (routing.classes). Pure: resolves the configured
  * list once, then classifies each request path.
  */
+import type { Priority } from '../core/priority.ts'
 import type { RoutingSpec } from '../spec/schema.ts'
-
-/** Priority of a class; admission sheds low first and refuses high last. */
-export type Priority = 'high' | 'normal' | 'low'
 
 /** A resolved class. `pathPrefix` undefined marks the catch-all class. */
 export interface PriorityClass {

@@ -13,6 +13,7 @@ import { EventEmitter } from 'node:events'
 import { createServer } from 'node:net'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import type { InstanceHealth } from '../core/health.ts'
 import type { HealthSpec, RoutingSpec } from '../spec/schema.ts'
 import { RouterError, isRouterError, listenError } from './errors.ts'
 import { HealthChecker, type HealthTransition } from './health-checker.ts'
@@ -20,7 +21,7 @@ import { resolveClasses } from './priority-classes.ts'
 import type { FromCore, TableEntry, ToCore, WindowSample } from './protocol.ts'
 import { HaproxyCore } from './haproxy-core.ts'
 import { ProxyCore } from './proxy-core.ts'
-import { mergeWindows, type HealthState, type RouterStats } from './stats.ts'
+import { mergeWindows, type RouterStats } from './stats.ts'
 
 /** An instance the router may send traffic to. Only healthy ones in state warming or in-service get requests. */
 export interface RouterInstance {
@@ -305,7 +306,7 @@ export class Router extends EventEmitter<RouterEvents> {
   }
 
   /** Health of every listed instance: 'unknown' until its first check completes. */
-  health(): Map<string, HealthState> {
+  health(): Map<string, InstanceHealth> {
     return new Map([...this.#instances.keys()].map((id) => [id, this.#checker.health(id)]))
   }
 

@@ -4,11 +4,10 @@
  * (requests/s, in-flight and latency percentiles per instance, per priority class
  * and for the whole group).
  */
+import type { InstanceHealth } from '../core/health.ts'
+import type { Priority } from '../core/priority.ts'
 import { LatencyHistogram } from './latency-histogram.ts'
 import type { CounterSample, WindowSample } from './protocol.ts'
-
-/** Health of an instance as the router sees it: 'unknown' until its first check completes. */
-export type HealthState = 'healthy' | 'unhealthy' | 'unknown'
 
 /** Traffic of one window. Percentiles are undefined when no request completed: no traffic is not zero latency. */
 export interface TrafficStats {
@@ -28,13 +27,13 @@ export interface TrafficStats {
 /** One instance's traffic; latency from dispatch to the end of the instance's answer. */
 export interface InstanceStats extends TrafficStats {
   readonly id: string
-  readonly health: HealthState
+  readonly health: InstanceHealth
 }
 
 /** One priority class's traffic; latency from arrival at the router (queueing included). */
 export interface ClassStats extends TrafficStats {
   readonly name: string
-  readonly priority: 'high' | 'normal' | 'low'
+  readonly priority: Priority
   /** Requests refused with 503 + Retry-After by admission control. */
   readonly shed: number
   /** Requests waiting for capacity at the end of the window. */
@@ -121,7 +120,7 @@ class MergedCounters {
 /** A class as configured: its name and priority. */
 export interface ClassInfo {
   readonly name: string
-  readonly priority: 'high' | 'normal' | 'low'
+  readonly priority: Priority
 }
 
 /**
@@ -133,7 +132,7 @@ export interface ClassInfo {
 export function mergeWindows(
   samples: readonly WindowSample[],
   classes: readonly ClassInfo[],
-  health: (id: string) => HealthState,
+  health: (id: string) => InstanceHealth,
 ): RouterStats {
   const startMs = samples.length === 0 ? 0 : Math.min(...samples.map((s) => s.startMs))
   const endMs = samples.length === 0 ? 0 : Math.max(...samples.map((s) => s.endMs))

@@ -11,8 +11,8 @@
  */
 import { execFile } from 'node:child_process'
 import { request } from 'undici'
-import type { EventSink } from '../controller/events.ts'
-import type { Clock } from '../controller/clock.ts'
+import type { EventSink } from '../store/events.ts'
+import type { Clock } from '../core/clock.ts'
 import type { Drainer } from '../controller/reconciler.ts'
 import type { InstanceRecord } from '../providers/provider.ts'
 import type { GroupSpec } from '../spec/schema.ts'

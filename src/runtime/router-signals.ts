@@ -5,6 +5,7 @@
  * signal tide has: a load step shows within one window (1 s).
  */
 import type { MetricsSource, HealthView } from '../controller/metrics-source.ts'
+import type { InstanceHealth } from '../core/health.ts'
 import type { InstanceSample, InstanceView, LatencyPercentiles, Signals } from '../engine/types.ts'
 import type { GroupSpec } from '../spec/schema.ts'
 import type { RouterStats, TrafficStats } from '../router/stats.ts'
@@ -73,7 +74,7 @@ function latencyOf(s: Sums): LatencyPercentiles | undefined {
 export class RouterSignals implements MetricsSource, HealthView {
   readonly #windows: RouterStats[] = []
   readonly #sampler: ResourceSampler | undefined
-  #health = new Map<string, 'healthy' | 'unhealthy' | 'unknown'>()
+  #health = new Map<string, InstanceHealth>()
 
   constructor(sampler?: ResourceSampler) {
     this.#sampler = sampler
@@ -87,11 +88,11 @@ export class RouterSignals implements MetricsSource, HealthView {
   }
 
   /** Replaces the health map (the router's `health()`), for transitions between windows. */
-  setHealth(health: ReadonlyMap<string, 'healthy' | 'unhealthy' | 'unknown'>): void {
+  setHealth(health: ReadonlyMap<string, InstanceHealth>): void {
     this.#health = new Map(health)
   }
 
-  health(instanceId: string): 'healthy' | 'unhealthy' | 'unknown' {
+  health(instanceId: string): InstanceHealth {
     return this.#health.get(instanceId) ?? 'unknown'
   }
 

@@ -6,8 +6,8 @@
  */
 import { mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { systemClock, type Clock } from '../controller/clock.ts'
-import type { EventSink } from '../controller/events.ts'
+import { systemClock, type Clock } from '../core/clock.ts'
+import type { EventSink } from '../store/events.ts'
 import type { HealthView, MetricsSource } from '../controller/metrics-source.ts'
 import { Controller, type ReconcileResult } from '../controller/reconciler.ts'
 import { runLoop } from '../controller/run-loop.ts'

@@ -35,11 +35,11 @@
  * absolute times are taken as they are. Only the predictive policy reads it; nothing of it
  * is billed or scored.
  */
-import { ManualClock } from '../controller/clock.ts'
-import type { EventSink } from '../controller/events.ts'
+import { ManualClock } from '../core/clock.ts'
+import type { EventSink } from '../store/events.ts'
 import { Controller, type ControllerOptions, type GroupStatus, type ReconcileResult } from '../controller/reconciler.ts'
 import type { Decision } from '../engine/types.ts'
-import { sizePrice } from '../engine/planner/plan-fleet.ts'
+import { sizePrice } from '../core/size.ts'
 import type { Series } from '../forecast/series.ts'
 import { SimProvider } from '../providers/sim/sim-provider.ts'
 import type { GroupSpec, Size } from '../spec/schema.ts'
@@ -47,7 +47,7 @@ import { simulationPolicies, simulationPolicyNames, type SimulationPolicy } from
 import { defaultGroupSpec } from './default-group.ts'
 import { neededInstances, oracleSchedule, type OracleSchedule } from './oracle.ts'
 import type { SimulationParams } from './params.ts'
-import { traceDurationSeconds, type Trace } from './trace.ts'
+import { traceDurationSeconds, type Trace } from '../core/trace.ts'
 import { serviceRateRps, sloCapacityRps, Workload } from './workload.ts'
 import { WorkloadMetrics } from './workload-metrics.ts'
 

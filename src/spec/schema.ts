@@ -5,6 +5,7 @@
  * unknown field is an error, never silently ignored.
  */
 import { z } from 'zod'
+import { Priorities } from '../core/priority.ts'
 
 const positive = z.number().positive()
 const nonNegativeInt = z.number().int().nonnegative()
@@ -47,7 +48,7 @@ export const HealthSchema = z.strictObject({
 export const PriorityClassSchema = z.strictObject({
   name: z.string().min(1),
   pathPrefix: z.string().startsWith('/').optional(),
-  priority: z.enum(['high', 'normal', 'low']).default('normal'),
+  priority: z.enum(Priorities).default('normal'),
 })
 
 /** The router's limits on what a client may send and how long a request may take. */

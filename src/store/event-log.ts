@@ -6,7 +6,7 @@
  * for the next tick, not part of the explanation), which keeps rows small.
  */
 import type Database from 'better-sqlite3'
-import type { TideEvent, TideEventType } from '../controller/events.ts'
+import type { TideEvent, TideEventType } from './events.ts'
 import type { Decision } from '../engine/types.ts'
 import { StoreError, StoreErrorCodes } from './errors.ts'
 

@@ -15,9 +15,9 @@
  * (microseconds for these small writes), which is what StateStore asks for.
  */
 import Database from 'better-sqlite3'
-import type { EventSink, TideEvent } from '../controller/events.ts'
-import type { StateStore, StoredGroupState } from '../controller/state-store.ts'
-import type { DeliveryAttempt, DeliveryLog } from '../alerts/delivery-log.ts'
+import type { EventSink, TideEvent } from './events.ts'
+import type { StateStore, StoredGroupState } from './state-store.ts'
+import type { DeliveryAttempt, DeliveryLog } from './delivery-log.ts'
 import type { InstanceRecord } from '../providers/provider.ts'
 import { backupDatabase, type BackupResult } from './backup.ts'
 import { StoreError, StoreErrorCodes } from './errors.ts'

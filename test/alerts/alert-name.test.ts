@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { alertNameOf } from '../../src/alerts/alert-name.ts'
-import type { TideEvent } from '../../src/controller/events.ts'
+import type { TideEvent } from '../../src/store/events.ts'
 import { emptyHistory, type Decision } from '../../src/engine/types.ts'
 
 function decision(kind: Decision['kind']): Decision {

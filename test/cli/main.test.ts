@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseTrace } from '../../src/simulator/trace.ts'
+import { parseTrace } from '../../src/core/trace.ts'
 
 const bin = fileURLToPath(new URL('../../bin/tide.js', import.meta.url))
 const dir = mkdtempSync(join(tmpdir(), 'tide-cli-'))

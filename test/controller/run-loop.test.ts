@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { ManualClock } from '../../src/controller/clock.ts'
+import { ManualClock } from '../../src/core/clock.ts'
 import { runLoop, type Sleep } from '../../src/controller/run-loop.ts'
 
 /** A sleep that advances the manual clock at once, so the loop runs in virtual time; stops the loop after `untilMs`. */

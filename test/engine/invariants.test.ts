@@ -4,27 +4,16 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { seededRandom } from '../../src/core/seeded-random.ts'
 import { decide } from '../../src/engine/decide.ts'
 import { emptyHistory, type Decision, type InstancePhase, type InstanceSample, type InstanceView, type QuotaRoom } from '../../src/engine/types.ts'
 import type { GroupInput } from '../../src/spec/schema.ts'
 import { decideInput, groupSpec, signals } from './fixtures.ts'
 
-/** Mulberry32: a small deterministic PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 const phases: readonly InstancePhase[] = ['pending', 'warming', 'in-service', 'in-service', 'in-service', 'unhealthy', 'standby']
 
 function generate(seed: number) {
-  const rnd = prng(seed)
+  const rnd = seededRandom(seed)
   const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1))
   const min = int(0, 5)
   const max = min + int(1, 20)

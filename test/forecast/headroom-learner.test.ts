@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { seededRandom } from '../../src/core/seeded-random.ts'
 import { binUpperRatio, HeadroomLearner, ratioBin, type HeadroomEstimate } from '../../src/forecast/headroom-learner.ts'
-import { seededRandom } from './synthetic-series.ts'
 
 const SYNC_MS = 15_000
 const LAG_MS = 30_000

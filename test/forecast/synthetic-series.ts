@@ -3,18 +3,7 @@
  * optional trend, weekend dip and noise, from a seeded generator so every run sees the same
  * numbers.
  */
-
-/** A seeded uniform [0, 1) generator (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { seededRandom } from '../../src/core/seeded-random.ts'
 
 /** Shape of a synthetic series. Rates in requests/s. */
 export interface SyntheticShape {

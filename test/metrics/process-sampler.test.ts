@@ -3,10 +3,10 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { after, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { ManualClock } from '../../src/controller/clock.ts'
-import { readProcStat } from '../../src/metrics/proc-stat.ts'
+import { ManualClock } from '../../src/core/clock.ts'
+import { readProcStat } from '../../src/core/proc-stat.ts'
 import { ProcessSampler } from '../../src/metrics/process-sampler.ts'
-import { FakeProcRoot } from './proc-fixture.ts'
+import { FakeProcRoot } from '../support/proc-fixture.ts'
 
 const proc = new FakeProcRoot()
 after(() => {

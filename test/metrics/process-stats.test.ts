@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { parseProcStat } from '../../src/metrics/proc-stat.ts'
-import type { ProcStat } from '../../src/metrics/proc-stat.ts'
+import { parseProcStat } from '../../src/core/proc-stat.ts'
+import type { ProcStat } from '../../src/core/proc-stat.ts'
 import { cpuRatio, processTree, trackedProcessOf, treeCpuTicks, windowOf } from '../../src/metrics/process-stats.ts'
-import type { FakeProc } from './proc-fixture.ts'
-import { statLine } from './proc-fixture.ts'
+import type { FakeProc } from '../support/proc-fixture.ts'
+import { statLine } from '../support/proc-fixture.ts'
 
 function statsOf(procs: FakeProc[]): Map<number, ProcStat> {
   return new Map(procs.map((p) => [p.pid, parseProcStat(statLine(p))]))

@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { AccessLogError, accessLogSeconds, accessLogTraceCsv, countAccessLog, readAccessLog } from '../../src/simulator/access-log.ts'
-import { parseTrace, traceDurationSeconds } from '../../src/simulator/trace.ts'
+import { parseTrace, traceDurationSeconds } from '../../src/core/trace.ts'
 
 // Examples from the Apache httpd log documentation (Common and Combined Log Format).
 const common = '127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326'

@@ -4,7 +4,7 @@ import { GroupSchema } from '../../src/spec/schema.ts'
 import { defaultGroupSpec } from '../../src/simulator/default-group.ts'
 import { defaultSimulationParams, type SimulationParams } from '../../src/simulator/params.ts'
 import { simulate, stepLoads, type TickRow, type TickSink } from '../../src/simulator/simulate.ts'
-import type { Trace } from '../../src/simulator/trace.ts'
+import type { Trace } from '../../src/core/trace.ts'
 
 /** A trace from (seconds, rps) rows; the last row lasts as long as the median step. */
 function trace(rows: readonly (readonly [number, number])[], name = 'unit'): Trace {

@@ -5,7 +5,7 @@
  */
 import type { InstanceRecord, Provider, ProviderCapabilities } from '../../src/providers/provider.ts'
 import type { GroupSpec, Size } from '../../src/spec/schema.ts'
-import type { Clock } from '../../src/controller/clock.ts'
+import type { Clock } from '../../src/core/clock.ts'
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 

@@ -20,6 +20,7 @@
  * When no plan is feasible, the plan with the most capacity within the limits (ties: cheaper).
  * Pure.
  */
+import { sameSize, sizePrice, sizeText } from '../../core/size.ts'
 import type { Size } from '../../spec/schema.ts'
 import type { QuotaRoom } from '../types.ts'
 
@@ -66,17 +67,6 @@ export interface PlanCandidate {
   /** Price plus the amortised cost of changing size. */
   readonly cost: number
   readonly changes: boolean
-}
-
-/** The price per hour of one instance of `size` (see the module comment). */
-export function sizePrice(size: Size, ladder: readonly Size[]): number {
-  const priced = ladder.length > 0 && ladder.every((s) => s.pricePerHour !== undefined)
-  return priced ? (size.pricePerHour ?? size.cpu) : size.cpu
-}
-
-/** Whether two sizes are the same rung (cpu and memory). */
-export function sameSize(a: Size, b: Size): boolean {
-  return a.cpu === b.cpu && a.memoryMiB === b.memoryMiB
 }
 
 /** The largest count of `size` the quota room allows, given what the group holds now. */
@@ -158,9 +148,4 @@ function shortfall(input: PlanFleetInput, memoryShort: boolean, cpuMet: boolean)
 
 function round2(v: number): number {
   return Math.round(v * 100) / 100
-}
-
-/** "large 2 cpu/1024 MiB" for explanations. */
-export function sizeText(s: Size): string {
-  return `${s.name === undefined ? '' : `${s.name} `}${s.cpu} cpu/${s.memoryMiB} MiB`
 }

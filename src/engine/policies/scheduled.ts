@@ -20,7 +20,7 @@
  */
 import { Cron } from 'croner'
 import type { ScheduleSpec } from '../../spec/schema.ts'
-import { isoToEpochMs } from '../iso-time.ts'
+import { isoToEpochMs } from '../../core/iso-time.ts'
 import type { Recommendation } from '../types.ts'
 import type { PolicyInput, ScalingPolicy } from './policy.ts'
 

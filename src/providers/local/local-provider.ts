@@ -24,16 +24,19 @@ import { randomBytes } from 'node:crypto'
 import { closeSync, mkdirSync, openSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { systemClock } from '../../controller/clock.ts'
-import type { Clock } from '../../controller/clock.ts'
-import { isSameLiveProcess, readProcStat } from '../../metrics/proc-stat.ts'
+import { systemClock } from '../../core/clock.ts'
+import { findFreePort } from '../../core/free-port.ts'
+import { probeHttp } from '../../core/http-probe.ts'
+import type { Clock } from '../../core/clock.ts'
+import { isSameLiveProcess, readProcStat } from '../../core/proc-stat.ts'
 import type { GroupSpec, Size } from '../../spec/schema.ts'
 import { LaunchFailedError, ProviderConfigError } from '../errors.ts'
 import type { InstanceRecord, Provider, ProviderCapabilities, ProviderStatus } from '../provider.ts'
-import { findFreePort } from './free-port.ts'
 import { logTail } from './log-tail.ts'
-import { probeHealth } from './health-probe.ts'
 import type { InstanceRegistry, LocalInstanceEntry } from './instance-registry.ts'
+
+/** The health-path statuses that make an instance ready: 2xx only (the router's checks also accept 3xx). */
+const readyStatuses = [200, 299] as const
 
 /** How a LocalProvider is set up. Only `registry` and `stateDir` are required. */
 export interface LocalProviderOptions {
@@ -236,7 +239,14 @@ export class LocalProvider implements Provider {
     }
     if (entry.stoppingAtMs !== undefined) return this.#record(entry, 'stopping')
     if (entry.readyAtMs !== undefined) return this.#record(entry, 'running')
-    const healthy = await probeHealth(this.#host, entry.port, group.health.path, group.health.timeoutSeconds * 1000)
+    const healthy = await probeHttp({
+      host: this.#host,
+      port: entry.port,
+      path: group.health.path,
+      timeoutMs: group.health.timeoutSeconds * 1000,
+      acceptStatus: readyStatuses,
+      userAgent: 'tide-local-provider',
+    })
     if (!healthy) return this.#record(entry, 'starting')
     // Re-read: terminate() may have changed the record while the probe was out.
     const current = this.#find(entry.group, entry.id)

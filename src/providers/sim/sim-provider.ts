@@ -11,7 +11,7 @@
  * billed from their launch time too; callers that score a window take the
  * difference of two `billedInstanceMs` readings.
  */
-import type { Clock } from '../../controller/clock.ts'
+import type { Clock } from '../../core/clock.ts'
 import type { GroupSpec, Size } from '../../spec/schema.ts'
 import type { InstanceRecord, Provider, ProviderCapabilities } from '../provider.ts'
 

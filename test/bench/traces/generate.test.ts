@@ -11,12 +11,12 @@ import {
   knownBursts,
   knownBurstsRates,
   lowVolumeSiteRates,
-  mulberry32,
   normal,
   poisson,
   smoothHighVolumeRates,
   weeklyRhythmRates,
 } from '../../../bench/traces/generate.ts'
+import { seededRandom } from '../../../src/core/seeded-random.ts'
 
 const traces = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bench', 'traces')
 
@@ -38,9 +38,9 @@ const riseShare = (xs: ArrayLike<number>, ratio: number) => {
 /** Means over blocks of `per` steps (per-minute means of a per-second series). */
 const blocks = (xs: ArrayLike<number>, per: number) => Array.from({ length: Math.floor(xs.length / per) }, (_, i) => mean(xs, i * per, (i + 1) * per))
 
-test('mulberry32 is deterministic, in [0, 1) and uniform on average', () => {
-  const a = mulberry32(7)
-  const b = mulberry32(7)
+test('seededRandom (mulberry32) is deterministic, in [0, 1) and uniform on average', () => {
+  const a = seededRandom(7)
+  const b = seededRandom(7)
   const xs = Array.from({ length: 100_000 }, () => a())
   assert.deepEqual(xs.slice(0, 5), Array.from({ length: 5 }, () => b()))
   assert.ok(xs.every((x) => x >= 0 && x < 1))
@@ -48,7 +48,7 @@ test('mulberry32 is deterministic, in [0, 1) and uniform on average', () => {
 })
 
 test('normal draws have mean 0 and variance 1', () => {
-  const z = normal(mulberry32(11))
+  const z = normal(seededRandom(11))
   const xs = Array.from({ length: 100_000 }, z)
   assert.ok(Math.abs(mean(xs)) < 0.02)
   assert.ok(Math.abs(variance(xs) - 1) < 0.02)
@@ -56,7 +56,7 @@ test('normal draws have mean 0 and variance 1', () => {
 
 for (const lambda of [0, 3, 200] as const) {
   test(`poisson(${lambda}) has mean and variance ${lambda}`, () => {
-    const rand = mulberry32(13)
+    const rand = seededRandom(13)
     const z = normal(rand)
     const xs = Array.from({ length: 50_000 }, () => poisson(lambda, rand, z))
     assert.ok(xs.every((x) => Number.isInteger(x) && x >= 0))

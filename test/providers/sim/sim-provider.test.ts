@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { ManualClock } from '../../../src/controller/clock.ts'
+import { ManualClock } from '../../../src/core/clock.ts'
 import { SimCloud, SimProvider } from '../../../src/providers/sim/sim-provider.ts'
 import { runProviderContract } from '../provider.contract.ts'
 import { GroupSchema } from '../../../src/spec/schema.ts'

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { isExitedState, isSameLiveProcess, parseProcStat, parseVmRssKiB, ProcParseError, readProcStat } from '../../src/metrics/proc-stat.ts'
-import { FakeProcRoot, statLine } from './proc-fixture.ts'
+import { isExitedState, isSameLiveProcess, parseProcStat, parseVmRssKiB, ProcParseError, readProcStat } from '../../src/core/proc-stat.ts'
+import { FakeProcRoot, statLine } from '../support/proc-fixture.ts'
 
 // Captured from `cat /proc/self/stat` on Linux 6.x.
 const realLine = '6066 (cat) R 6057 6057 3242 0 -1 4194304 98 0 0 0 7 3 1 2 20 0 1 0 113769 3133440 360 18446744073709551615 94364976218112 94364976237993 140726868194288 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 94364976254000 94364976255616 94365070422016 140726868195862 140726868195882 140726868195882 140726868197355 0\n'

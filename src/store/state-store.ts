@@ -1,3 +1,7 @@
+/**
+ * The controller's persistence port. It lives in store/, which implements it
+ * (SqliteStore), so that store/ never imports controller/.
+ */
 import type { ScaleHistory } from '../engine/types.ts'
 import type { Size } from '../spec/schema.ts'
 

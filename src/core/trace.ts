@@ -1,5 +1,5 @@
 /**
- * Traffic traces for the simulator: a CSV of (time, requests per second) rows read as a
+ * Traffic traces, for the simulator, the load generator and `tide trace`: a CSV of (time, requests per second) rows read as a
  * step function — each row's rate holds until the next row.
  *
  * Format: a header line (any names; exactly the columns the rows have, at least two),
@@ -14,7 +14,8 @@
  * Further columns are allowed when the header names them, and are ignored.
  *
  * Blank lines and lines starting with `#` are skipped. A UTF-8 BOM and CRLF line ends
- * are accepted. Every error names the file and the 1-based line.
+ * are accepted. Every error names the file and the 1-based line. In core/ because the
+ * simulator and the load generator both replay traces and neither may import the other.
  */
 import { readFileSync } from 'node:fs'
 import { FileError, TideError, TideErrorCodes } from '../errors.ts'

@@ -3,7 +3,7 @@
  * not, so that an operator can see why a page never arrived. SqliteStore implements
  * DeliveryLog (table alert_deliveries); MemoryDeliveryLog serves tests and the simulator.
  */
-import type { TideEventType } from '../controller/events.ts'
+import type { TideEventType } from './events.ts'
 import type { AlertEvent } from '../spec/schema.ts'
 
 /**

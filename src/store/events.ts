@@ -1,3 +1,10 @@
+/**
+ * The event vocabulary: what tide did or saw (TideEvent) and the port events go to
+ * (EventSink). It lives in store/, below controller/ and alerts/, because the store
+ * implements the port and may not import either (the layering rules in
+ * .dependency-cruiser.cjs); it cannot go lower, into core/, as an event carries the
+ * engine's Decision.
+ */
 import type { Decision } from '../engine/types.ts'
 
 /** Every kind of thing tide records in its event log. */

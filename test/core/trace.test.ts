@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { loadTrace, parseTrace, rateAt, rowAt, traceDurationSeconds, traceStats, TraceError } from '../../src/simulator/trace.ts'
+import { loadTrace, parseTrace, rateAt, rowAt, traceDurationSeconds, traceStats, TraceError } from '../../src/core/trace.ts'
 import { isTideError } from '../../src/errors.ts'
 
 // The traces the repository ships (bench/traces, made by its generate.ts): tests read nothing outside the repository.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { redactUrl } from '../../src/alerts/delivery-log.ts'
+import { redactUrl } from '../../src/store/delivery-log.ts'
 
 const cases = [
   { name: 'plain URL kept', url: 'http://127.0.0.1:9000/hook', want: 'http://127.0.0.1:9000/hook' },

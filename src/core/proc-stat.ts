@@ -3,7 +3,8 @@
  * resident memory. The parsers are pure (they take the file's text) so that tests
  * feed them fixture text; the readers return undefined when the process is gone,
  * which is a normal event (an instance exits between two samples), never an error.
- * See proc(5) for the field numbers.
+ * See proc(5) for the field numbers. In core/ because the local provider (a process's
+ * identity) and metrics/ (its samples) both read it.
  */
 import { readFileSync, readdirSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'

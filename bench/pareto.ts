@@ -4,7 +4,8 @@
  * hand-tune), and the goal verdict for tide's default against it. bench/quality.ts runs the
  * simulations and prints the tables; test/bench/pareto.test.ts pins these functions.
  */
-import { GroupSchema, type GroupSpec } from '../src/spec/schema.ts'
+import { hpaSpec } from '../src/simulator/baselines.ts'
+import type { GroupSpec } from '../src/spec/schema.ts'
 
 /** The HPA cpu utilisation targets of the sweep, percent. */
 export const sweepTargetsPercent = [40, 50, 60, 70, 80, 90] as const
@@ -40,16 +41,7 @@ export interface Outcome {
  * window outside 0–3600 s.
  */
 export function hpaVariantSpec(base: GroupSpec, targetPercent: number, windowSeconds: number): GroupSpec {
-  return GroupSchema.parse({
-    group: base.group,
-    provider: 'sim',
-    size: base.size,
-    replicas: base.replicas,
-    startupSeconds: base.startupSeconds,
-    warmupSeconds: base.warmupSeconds,
-    metrics: [{ type: 'cpu', target: { averageUtilization: targetPercent } }],
-    behavior: { scaleDown: { stabilizationWindowSeconds: windowSeconds } },
-  })
+  return hpaSpec(base, { targetPercent, scaleDownWindowSeconds: windowSeconds })
 }
 
 /** Whether an outcome keeps the SLO budget (both limits inclusive). */

@@ -3,8 +3,9 @@
  * the groups it found, or every error at once (exit 1). With `--json` it prints the
  * whole config with every default filled in, which is what tide will actually run.
  */
-import { accessSync, constants, statSync } from 'node:fs'
-import { delimiter, isAbsolute, join, resolve } from 'node:path'
+import { statSync } from 'node:fs'
+import { isAbsolute, join, resolve } from 'node:path'
+import { findExecutable, isExecutable } from '../core/executables.ts'
 import { loadConfig } from '../spec/load.ts'
 import { defaultHeadroom } from '../engine/policies/slo.ts'
 import type { GroupSpec, MetricSpec, TideConfig } from '../spec/schema.ts'
@@ -90,7 +91,7 @@ function scheduleWarnings(g: GroupSpec): string[] {
  */
 export function launchWarnings(config: TideConfig, path: string): string[] {
   const out: string[] = []
-  const onPath = (program: string): boolean => path.split(delimiter).some((dir) => dir !== '' && isExecutable(join(dir, program)))
+  const onPath = (program: string): boolean => findExecutable(program, path) !== undefined
   for (const g of config.groups) {
     if (g.provider !== 'local') continue
     if (g.routing.proxy === 'haproxy' && !onPath('haproxy')) out.push(`${g.group}: routing.proxy is haproxy, but there is no haproxy on PATH here (Debian: apt-get install haproxy)`)
@@ -115,14 +116,7 @@ function isDirectory(path: string): boolean {
   }
 }
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK)
-    return statSync(path).isFile()
-  } catch {
-    return false
-  }
-}
+
 
 /** A few lines per group: what an operator checks first after editing the file. */
 export function summary(config: TideConfig, path: string): string {

@@ -48,7 +48,7 @@ export type SimulationPolicy = ControllerPolicy | OraclePolicy
  * warm-up; its own metrics, steps, schedules and predictive settings are dropped,
  * because the HPA has none of them.
  */
-export function hpaSpec(base: GroupSpec): GroupSpec {
+export function hpaSpec(base: GroupSpec, tuning: HpaTuning = {}): GroupSpec {
   return GroupSchema.parse({
     group: base.group,
     provider: 'sim',
@@ -56,8 +56,15 @@ export function hpaSpec(base: GroupSpec): GroupSpec {
     replicas: base.replicas,
     startupSeconds: base.startupSeconds,
     warmupSeconds: base.warmupSeconds,
-    metrics: [{ type: 'cpu', target: { averageUtilization: 60 } }],
+    metrics: [{ type: 'cpu', target: { averageUtilization: tuning.targetPercent ?? 60 } }],
+    ...(tuning.scaleDownWindowSeconds === undefined ? {} : { behavior: { scaleDown: { stabilizationWindowSeconds: tuning.scaleDownWindowSeconds } } }),
   })
+}
+
+/** What an operator tunes on an HPA: the cpu target (60 % by default) and the scale-down window (300 s). */
+export interface HpaTuning {
+  readonly targetPercent?: number
+  readonly scaleDownWindowSeconds?: number
 }
 
 /**

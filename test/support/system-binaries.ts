@@ -8,8 +8,9 @@
  * `.ci/run` installs them (scripts/install-system-deps.sh), so nothing is skipped there.
  * Each program is looked up once per test process, on the PATH the tests run with.
  */
-import { accessSync, constants, readdirSync, statSync } from 'node:fs'
-import { delimiter, join } from 'node:path'
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { findExecutable } from '../../src/core/executables.ts'
 
 /** The optional programs, each with where to look beyond PATH and how to install it on Debian. */
 const PROGRAMS = {
@@ -34,11 +35,7 @@ const found = new Map<SystemProgram, string | undefined>()
  */
 export function binaryPath(program: SystemProgram): string | undefined {
   if (!found.has(program)) {
-    const dirs = [...(process.env.PATH ?? '').split(delimiter).filter((d) => d !== ''), ...PROGRAMS[program].extraDirs()]
-    found.set(
-      program,
-      dirs.map((d) => join(d, program)).find((p) => isExecutable(p)),
-    )
+    found.set(program, findExecutable(program, process.env.PATH ?? '', PROGRAMS[program].extraDirs()))
   }
   return found.get(program)
 }
@@ -51,14 +48,7 @@ export function missingBinary(program: SystemProgram): string | false {
   return binaryPath(program) === undefined ? `${program} is not installed (${PROGRAMS[program].install})` : false
 }
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK)
-    return statSync(path).isFile()
-  } catch {
-    return false
-  }
-}
+
 
 /** `root/<version>/bin` for each version folder under root, newest name last; none when root is absent. */
 function versionDirs(root: string): string[] {

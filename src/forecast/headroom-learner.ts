@@ -162,14 +162,14 @@ class Candidate {
   /** The reference capacity at `atMs` was sized for, given the lag (module comment). */
   referenceAt(atMs: number, lagMs: number): number | undefined {
     const ready = atMs - lagMs
-    while (this.pending.length > 0 && (this.pending[0]?.atMs ?? Infinity) <= ready) {
-      const r = this.pending.shift()
-      if (r === undefined) break
-      while (this.window.length > 0 && (this.window.at(-1)?.rps ?? Infinity) <= r.rps) this.window.pop()
+    for (let r = this.pending[0]; r !== undefined && r.atMs <= ready; r = this.pending[0]) {
+      this.pending.shift()
+      // A monotonic deque: a newer reference at least as high makes the older ones irrelevant.
+      for (let last = this.window.at(-1); last !== undefined && last.rps <= r.rps; last = this.window.at(-1)) this.window.pop()
       this.window.push(r)
       this.latest = r
     }
-    while (this.window.length > 0 && (this.window[0]?.atMs ?? Infinity) < ready - this.holdMs) this.window.shift()
+    for (let first = this.window[0]; first !== undefined && first.atMs < ready - this.holdMs; first = this.window[0]) this.window.shift()
     return this.window[0]?.rps ?? this.latest?.rps
   }
 
@@ -342,23 +342,31 @@ export class HeadroomLearner {
       if (atMs <= this.#lastDemandMs) continue
       this.#lastDemandMs = atMs
       const value = values[i]
-      if (value === undefined || !Number.isFinite(value) || value < 0) continue
-      this.#buffer.push({ endMs: atMs, stepMs, rps: value })
-      this.#account(atMs, value, stepMs / 1000, lagMs)
-      const day = Math.floor(atMs / DAY_MS)
-      const hourOffset = Math.floor((atMs - day * DAY_MS) / HOUR_MS) * BINS
-      for (const c of this.#candidates) {
-        const reference = c.referenceAt(atMs, lagMs)
-        if (reference === undefined || reference <= 0) continue
-        c.add(day, hourOffset, value / reference, reference, stepMs / 1000, this.#windowDays)
-      }
+      if (value !== undefined && Number.isFinite(value) && value >= 0) this.#observeStep(atMs, stepMs, value, lagMs)
     }
+    this.#forget(lagMs)
+  }
+
+  /** One step of demand: into the smoothing buffer, the budget account and every candidate's ratios. */
+  #observeStep(atMs: number, stepMs: number, value: number, lagMs: number): void {
+    this.#buffer.push({ endMs: atMs, stepMs, rps: value })
+    this.#account(atMs, value, stepMs / 1000, lagMs)
+    const day = Math.floor(atMs / DAY_MS)
+    const hourOffset = Math.floor((atMs - day * DAY_MS) / HOUR_MS) * BINS
+    for (const c of this.#candidates) {
+      const reference = c.referenceAt(atMs, lagMs)
+      if (reference === undefined || reference <= 0) continue
+      c.add(day, hourOffset, value / reference, reference, stepMs / 1000, this.#windowDays)
+    }
+  }
+
+  /** Drops demand older than the longest smoothing, and capacities older than the one in force one lag ago. */
+  #forget(lagMs: number): void {
     while ((this.#buffer[this.#bufferStart]?.endMs ?? Infinity) < this.#lastDemandMs - BUFFER_MS) this.#bufferStart++
     if (this.#bufferStart > 1024 && this.#bufferStart * 2 > this.#buffer.length) {
       this.#buffer = this.#buffer.slice(this.#bufferStart)
       this.#bufferStart = 0
     }
-    // Keep the newest capacity at or before one lag ago and everything after it.
     let drop = 0
     while (drop + 1 < this.#capacities.length && (this.#capacities[drop + 1]?.atMs ?? Infinity) <= this.#lastDemandMs - lagMs) drop++
     if (drop > 0) this.#capacities.splice(0, drop)

@@ -13,6 +13,7 @@ import type { Series } from '../forecast/series.ts'
 import type { GroupSpec, Size } from '../spec/schema.ts'
 import type { Clock } from '../core/clock.ts'
 import { CrashLoop, startFailureMessage } from './crash-loop.ts'
+import { noteLaunchFailure, terminateFailureMessage } from './provider-failures.ts'
 import { DemandRecorder, type DemandRecorderOptions, type DemandRecorderStats } from './demand-recorder.ts'
 import type { EventSink, TideEvent, TideEventType } from '../store/events.ts'
 import { HeadroomRecorder, type SloBudgetStatus } from './headroom-recorder.ts'
@@ -402,7 +403,7 @@ export class Controller {
       this.#emit(nowMs, spec.group, 'launch', `launched ${started.length} instance(s) of ${sizeText(size)}: ${started.map((r) => r.id).join(', ')}`)
       return started.map((r) => r.id)
     } catch (err) {
-      this.#emit(nowMs, spec.group, 'launch-failed', `launch of ${count} instance(s) failed: ${errorMessage(err)}`)
+      this.#emit(nowMs, spec.group, 'launch-failed', noteLaunchFailure(rt.crashLoop, count, err, nowMs))
       return []
     }
   }
@@ -590,7 +591,7 @@ export class Controller {
       this.#emit(nowMs, spec.group, 'terminate', `terminated instance ${record.id}`, { instanceId: record.id })
       return true
     } catch (err) {
-      this.#emit(nowMs, spec.group, 'terminate-failed', `terminate of ${record.id} failed: ${errorMessage(err)}`, { instanceId: record.id })
+      this.#emit(nowMs, spec.group, 'terminate-failed', terminateFailureMessage(record.id, err), { instanceId: record.id })
       return false
     }
   }

@@ -6,7 +6,7 @@
 import { sameSize, sizeText } from '../core/size.ts'
 import { schedulingBufferMs } from '../engine/policies/predictive.ts'
 import { appliedHeadroom } from '../engine/policies/slo.ts'
-import { decideFleet } from '../engine/quotas.ts'
+import { decideFleet } from '../engine/decide-fleet.ts'
 import { emptyHistory, type DecideInput, type Decision, type FleetQuotas, type InstancePhase, type InstanceView, type Signals } from '../engine/types.ts'
 import type { InstanceRecord, Provider } from '../providers/provider.ts'
 import type { Series } from '../forecast/series.ts'

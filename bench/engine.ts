@@ -6,7 +6,7 @@
  * a 15 s sync period, so windows and rate limits do real work.
  */
 import { decide } from '../src/engine/decide.ts'
-import { decideFleet } from '../src/engine/quotas.ts'
+import { decideFleet } from '../src/engine/decide-fleet.ts'
 import { emptyHistory, type DecideInput, type InstanceSample, type InstanceView } from '../src/engine/types.ts'
 import { GroupSchema, type GroupSpec } from '../src/spec/schema.ts'
 import { fmt, type Table } from './table.ts'

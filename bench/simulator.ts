@@ -44,7 +44,7 @@ export async function run(): Promise<Table[]> {
       const reconciles = r.durationSeconds / 15
       const perReconcileUs = ((wallSeconds - oracleSeconds) * 1e6) / reconciles
       notes.push(
-        `${policy}: ${fmt(wallSeconds, 1)} s for ${DAYS} days, over the ${GOAL_SECONDS} s goal. The model and the stepping cost what the oracle row shows; the rest is ${fmt(reconciles)} controller reconciles at about ${fmt(perReconcileUs, 0)} µs each. A CPU profile puts the largest parts in building instance views and status (controller/lifecycle viewOf, reconciler #act) and in garbage collection of per-reconcile objects, then the engine's decide().`,
+        `${policy}: ${fmt(wallSeconds, 1)} s for ${DAYS} days, over the ${GOAL_SECONDS} s goal. The model and the stepping cost what the oracle row shows; the rest is ${fmt(reconciles)} controller reconciles at about ${fmt(perReconcileUs, 0)} µs each. A CPU profile puts the largest parts in building instance views and status (engine/lifecycle viewOf, reconciler #act) and in garbage collection of per-reconcile objects, then the engine's decide().`,
       )
     }
   }

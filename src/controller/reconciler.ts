@@ -3,10 +3,12 @@
  * around the pure engine, and time only through the injected Clock, so that the
  * simulator runs exactly this code with a virtual clock (DESIGN.md "The tick").
  */
-import { sameSize, sizeText } from '../core/size.ts'
-import { schedulingBufferMs } from '../engine/policies/predictive.ts'
+import { sizeText } from '../core/size.ts'
+import { countsTowardCapacity, initialReplicas, phaseOf, receivesTraffic, viewOf } from '../engine/lifecycle.ts'
+import { forecastHorizon } from '../engine/policies/predictive.ts'
 import { appliedHeadroom, instanceCapacityRps } from '../engine/policies/slo.ts'
-import { decideFleet } from '../engine/quotas.ts'
+import { decideFleet } from '../engine/decide-fleet.ts'
+import { instancesToLaunch, instancesToRemove } from '../engine/retire.ts'
 import { emptyHistory, type DecideInput, type Decision, type FleetQuotas, type InstancePhase, type InstanceView, type Signals } from '../engine/types.ts'
 import type { InstanceRecord, Provider } from '../providers/provider.ts'
 import type { Series } from '../forecast/series.ts'
@@ -17,7 +19,6 @@ import { noteLaunchFailure, terminateFailureMessage } from './provider-failures.
 import { DemandRecorder, type DemandRecorderOptions, type DemandRecorderStats } from './demand-recorder.ts'
 import type { EventSink, TideEvent, TideEventType } from '../store/events.ts'
 import { HeadroomRecorder, type SloBudgetStatus } from './headroom-recorder.ts'
-import { countsTowardCapacity, phaseOf, receivesTraffic, viewOf } from './lifecycle.ts'
 import type { HealthView, MetricsSource } from './metrics-source.ts'
 import { MemoryStateStore, type StateStore, type StoredGroupState } from '../store/state-store.ts'
 import { UsageRecorder } from './usage-recorder.ts'
@@ -272,9 +273,8 @@ export class Controller {
         if (history !== undefined) rt.demand.preload(history)
       }
       rt.demand.observe(spec, nowMs, signals?.group.rps)
-      const bufferMs = schedulingBufferMs({ spec, ...(startupMs === undefined ? {} : { startupMs }) })
-      const aheadMs = bufferMs + spec.syncPeriodSeconds * 1000
-      out.forecast = rt.demand.forecast(spec, nowMs, aheadMs, nowMs + bufferMs)
+      const horizon = forecastHorizon({ spec, nowMs, ...(startupMs === undefined ? {} : { startupMs }) })
+      out.forecast = rt.demand.forecast(spec, nowMs, horizon.aheadMs, horizon.scoreAtMs)
       rt.lastForecast = out.forecast
     }
     if (spec.vertical.mode !== 'off' || spec.strategy !== 'horizontal') {
@@ -356,12 +356,9 @@ export class Controller {
     return out
   }
 
-  /** First sight of a group: adopt what runs, else start at replicas.initial (or min). */
+  /** First sight of a group: the engine's initial count (engine/lifecycle.ts initialReplicas), the spec's size. */
   #initialState(spec: GroupSpec, records: readonly InstanceRecord[]): StoredGroupState {
-    const live = records.filter((r) => r.status === 'starting' || r.status === 'running').length
-    const start = live > 0 ? live : (spec.replicas.initial ?? spec.replicas.min)
-    const desiredReplicas = Math.min(spec.replicas.max, Math.max(spec.replicas.min, start))
-    return { desiredReplicas, size: spec.size, history: emptyHistory, drainingIds: [], protectedIds: [] }
+    return { desiredReplicas: initialReplicas(spec, records), size: spec.size, history: emptyHistory, drainingIds: [], protectedIds: [] }
   }
 
   #notePhase(group: string, rt: GroupRuntime, r: InstanceRecord, phase: InstancePhase, nowMs: number): void {
@@ -450,14 +447,12 @@ export class Controller {
     }
 
     const target = decision.to
-    const live = o.views
-    const upToDate = live.filter((v) => sameSize(v.size, size))
-    const outdated = live.filter((v) => !sameSize(v.size, size))
+    const retire = { target, size, instances: o.views, scaleInCandidates: decision.scaleInCandidates }
 
-    const toLaunch = Math.max(0, target - upToDate.length)
+    const toLaunch = instancesToLaunch(retire)
     if (toLaunch > 0) launched.push(...(await this.#launch(spec, provider, rt, size, toLaunch, nowMs)))
 
-    const removals = this.#chooseRemovals(decision, upToDate, outdated, target)
+    const removals = instancesToRemove(retire)
     const byId = new Map(o.records.map((r) => [r.id, r]))
     for (const id of removals) {
       const record = byId.get(id)
@@ -492,39 +487,6 @@ export class Controller {
         ...insight,
       })
     return { group: spec.group, decision, launched, terminated }
-  }
-
-  /**
-   * Which live instances to take out. Scale-in follows the engine's candidate order
-   * (pending first, then least useful; never protected). A size change replaces
-   * outdated instances only while the up-to-date ones that already serve, plus the
-   * outdated ones left, still cover the target (launch before terminate).
-   */
-  #chooseRemovals(decision: Decision, upToDate: readonly InstanceView[], outdated: readonly InstanceView[], target: number): string[] {
-    const removals: string[] = []
-    const rank = new Map(decision.scaleInCandidates.map((id, i) => [id, i]))
-    const byRank = (a: InstanceView, b: InstanceView) => (rank.get(a.id) ?? Infinity) - (rank.get(b.id) ?? Infinity)
-    const removable = (v: InstanceView) => !v.protectedFromScaleIn
-
-    const excess = upToDate.length - target
-    if (excess > 0) {
-      const candidates = upToDate.filter((v) => removable(v) && rank.has(v.id)).sort(byRank)
-      removals.push(...candidates.slice(0, excess).map((v) => v.id))
-    }
-    const serving = upToDate.filter((v) => receivesTraffic(v.phase) && !removals.includes(v.id)).length
-    const remaining = outdated.filter(removable).sort((a, b) => Number(receivesTraffic(a.phase)) - Number(receivesTraffic(b.phase)) || byRank(a, b))
-    let outdatedServing = outdated.filter((v) => receivesTraffic(v.phase)).length
-    for (const v of remaining) {
-      if (!receivesTraffic(v.phase)) {
-        removals.push(v.id)
-        continue
-      }
-      if (serving + outdatedServing - 1 >= target) {
-        removals.push(v.id)
-        outdatedServing--
-      }
-    }
-    return removals
   }
 
   #recordDecision(group: string, rt: GroupRuntime, decision: Decision, nowMs: number): void {

@@ -27,6 +27,8 @@ export class UsageRecorder {
   readonly memoryMiB: DecayingHistogram
   #oom: { usageMiB: number; atMs: number } | undefined
   #samples = 0
+  /** The last view(), until the next observe() or noteOom() changes what it shows. */
+  #view: UsageHistograms | undefined
   readonly #lastMemoryMiB = new Map<string, number>()
 
   constructor(spec: GroupSpec) {
@@ -37,6 +39,7 @@ export class UsageRecorder {
 
   /** Adds this tick's samples of the group's in-service instances; `instances` are all the group has now. */
   observe(instances: readonly InstanceView[], signals: Signals | undefined, nowMs: number): void {
+    this.#view = undefined
     const present = new Set(instances.map((v) => v.id))
     for (const id of this.#lastMemoryMiB.keys()) if (!present.has(id)) this.#lastMemoryMiB.delete(id)
     if (signals === undefined) return
@@ -61,6 +64,7 @@ export class UsageRecorder {
   /** An instance was killed for running out of memory while using `usageMiB`. */
   noteOom(usageMiB: number, atMs: number): void {
     if (this.#oom === undefined || atMs >= this.#oom.atMs) this.#oom = { usageMiB, atMs }
+    this.#view = undefined
   }
 
   /** Cpu samples recorded so far. */
@@ -68,8 +72,12 @@ export class UsageRecorder {
     return this.#samples
   }
 
-  /** The engine's view: the histograms and the last OOM kill. */
+  /**
+   * The engine's view: snapshots of the histograms (plain data, HistogramSnapshot) and the last
+   * OOM kill. Made once per change: calls between two observe() calls return the same object.
+   */
   view(): UsageHistograms {
-    return { cpuCores: this.cpuCores, memoryMiB: this.memoryMiB, ...(this.#oom === undefined ? {} : { oom: this.#oom }) }
+    this.#view ??= { cpuCores: this.cpuCores.snapshot(), memoryMiB: this.memoryMiB.snapshot(), ...(this.#oom === undefined ? {} : { oom: { ...this.#oom } }) }
+    return this.#view
   }
 }

@@ -10,3 +10,10 @@
  * without a router).
  */
 export type InstanceHealth = 'healthy' | 'unhealthy' | 'unknown'
+
+/**
+ * What a provider can tell of an instance (providers/provider.ts calls it ProviderStatus): the
+ * engine's lifecycle (engine/lifecycle.ts) maps it, with health and warm-up, to a phase.
+ * 'failed' is an instance that died (its process exited, the platform killed it).
+ */
+export type InstanceStatus = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed'

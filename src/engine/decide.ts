@@ -15,17 +15,17 @@
  * than the longest window or period are pruned.
  */
 import type { GroupSpec } from '../spec/schema.ts'
-import { effectiveBounds, type EffectiveBounds } from './bounds.ts'
+import { effectiveBounds, type EffectiveBounds } from './guards/bounds.ts'
 import { combine, type Combined } from './combine.ts'
 import { explain } from './explain.ts'
 import { allPolicies } from './policies/index.ts'
 import { policyInput } from './policies/policy.ts'
 import { isStepRecommendation } from './policies/step.ts'
-import { capByQuota } from './quota-room.ts'
-import { longestPeriodMs, ratePolicyText, scaleDownLimit, scaleUpLimit } from './rate-limits.ts'
+import { capByQuota } from './guards/quota-room.ts'
+import { longestPeriodMs, ratePolicyText, scaleDownLimit, scaleUpLimit } from './guards/rate-limits.ts'
 import { sizeOutcome } from './resize.ts'
-import { protectedCount, scaleInCandidates } from './scale-in.ts'
-import { stabilize } from './stabilization.ts'
+import { protectedCount, scaleInCandidates } from './guards/scale-in.ts'
+import { stabilize } from './guards/stabilization.ts'
 import type { AppliedLimit, DecideInput, Decision, DecisionReason, InstanceView, Recommendation, ScaleEvent, ScaleHistory, TimedRecommendation } from './types.ts'
 
 /** Decides the replica count of one group for this tick (see the module comment). */

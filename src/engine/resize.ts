@@ -14,7 +14,7 @@
  * Pure. The controller carries a resize out as launch-before-terminate replacement.
  */
 import { sameSize, sizeText } from '../core/size.ts'
-import { effectiveBounds } from './bounds.ts'
+import { effectiveBounds } from './guards/bounds.ts'
 import type { Combined } from './combine.ts'
 import { planFleet } from './planner/plan-fleet.ts'
 import type { AppliedLimit, DecideInput, Decision, Recommendation } from './types.ts'

@@ -4,7 +4,7 @@
  */
 import type { HeadroomEstimate } from '../forecast/headroom-learner.ts'
 import type { GroupSpec, QuotaLimits, Size } from '../spec/schema.ts'
-import type { DecayingHistogram } from './vertical/decaying-histogram.ts'
+import type { HistogramSnapshot } from './vertical/decaying-histogram.ts'
 
 /** Instance lifecycle (DESIGN.md): pending → warming → in-service → draining → terminated; unhealthy; standby. */
 export const InstancePhases = ['pending', 'warming', 'in-service', 'draining', 'terminated', 'unhealthy', 'standby'] as const
@@ -195,11 +195,13 @@ export interface DemandForecast {
 
 /**
  * Decaying histograms of per-instance usage (cpu in cores, memory in MiB), as the VPA keeps
- * them, and the last out-of-memory kill. Owned and fed by the controller; read-only here.
+ * them, and the last out-of-memory kill: snapshots (plain data) of the histograms the
+ * controller owns and feeds (controller/usage-recorder.ts), so the engine cannot change them
+ * and a decision input serialises as it is.
  */
 export interface UsageHistograms {
-  readonly cpuCores: DecayingHistogram
-  readonly memoryMiB: DecayingHistogram
+  readonly cpuCores: HistogramSnapshot
+  readonly memoryMiB: HistogramSnapshot
   /** The last OOM kill the controller detected: the memory in use and when, epoch ms. */
   readonly oom?: { readonly usageMiB: number; readonly atMs: number }
 }

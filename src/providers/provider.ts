@@ -3,13 +3,15 @@
  * (local, kubernetes, aws, sim) implements this and passes the shared contract
  * tests in test/providers/provider.contract.ts.
  */
+import type { InstanceStatus } from '../core/health.ts'
 import type { GroupSpec, Size } from '../spec/schema.ts'
 
 /**
- * What the provider itself can tell of an instance. The controller maps this to
- * the lifecycle phase (pending/warming/in-service/…) using health and warm-up.
+ * What the provider itself can tell of an instance. The engine maps this to the
+ * lifecycle phase (pending/warming/in-service/…) using health and warm-up
+ * (engine/lifecycle.ts phaseOf).
  */
-export type ProviderStatus = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed'
+export type ProviderStatus = InstanceStatus
 
 /** One instance as a provider reports it. */
 export interface InstanceRecord {

@@ -55,6 +55,25 @@ export function schedulingBufferMs(input: Pick<PolicyInput, 'spec' | 'startupMs'
   return input.startupMs ?? input.spec.startupSeconds * 1000
 }
 
+/** How far ahead the controller asks the forecaster to see, and the moment the forecast is scored on. */
+export interface ForecastHorizon {
+  /** From now, ms: the scheduling buffer plus one sync period, the window the policy looks at (propose()). */
+  readonly aheadMs: number
+  /** Epoch ms: now plus the scheduling buffer, where capacity launched now is ready; the forecast's accuracy is scored on that bucket. */
+  readonly scoreAtMs: number
+}
+
+/**
+ * The horizon of the forecast the controller makes for this tick (DemandRecorder.forecast): the
+ * policy acts on demand up to one sync period past the scheduling buffer, so the forecast must
+ * reach that far; it is judged at the end of the buffer. With `schedulingBufferSeconds: auto`
+ * the buffer is the measured start-up time (spec.startupSeconds before one is measured).
+ */
+export function forecastHorizon(input: Pick<PolicyInput, 'spec' | 'startupMs' | 'nowMs'>): ForecastHorizon {
+  const bufferMs = schedulingBufferMs(input)
+  return { aheadMs: bufferMs + input.spec.syncPeriodSeconds * 1000, scoreAtMs: input.nowMs + bufferMs }
+}
+
 /** The load one instance of the current size should carry at the target, requests/s, and where that figure comes from. */
 export function loadPerInstanceAtTarget(input: PolicyInput): { readonly rps: number; readonly source: string } | undefined {
   const capacity = instanceCapacityRps(input.spec, input.state.size)

@@ -11,7 +11,7 @@
  *   13:00 UTC in summer).
  * - Several active schedules: the highest min, the lowest max and the highest
  *   desired. The schedule's min/max replace the spec's min/max while it is active
- *   (see bounds.ts); its desired is a recommendation like any other, combined by
+ *   (see guards/bounds.ts); its desired is a recommendation like any other, combined by
  *   max and subject to the rate limits.
  *
  * Croner is pure computation here (no callback, so no timer is ever started), and

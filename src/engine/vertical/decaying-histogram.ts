@@ -82,6 +82,56 @@ export interface DecayingHistogramJSON {
 }
 
 /**
+ * A histogram as plain, read-only data: what the engine reads (DecideInput.usage), so that a
+ * decision input can be serialised and replayed. The persisted form plus the running total of
+ * the weights, kept as the live histogram summed it: a total re-summed from the buckets may
+ * differ in the last bit, and a percentile on the other side of a bucket boundary would change a
+ * decision. Buckets are in ascending index order, as snapshot() makes them.
+ */
+export interface HistogramSnapshot extends DecayingHistogramJSON {
+  /** The sum of all (decayed) weights at referenceMs; 0 when nothing was added. */
+  readonly totalWeight: number
+}
+
+/** True when no bucket of the snapshot holds at least epsilon of weight (DecayingHistogram.isEmpty). */
+export function snapshotIsEmpty(s: HistogramSnapshot): boolean {
+  for (const [, w] of s.buckets) if (w >= s.options.epsilon) return false
+  return true
+}
+
+/**
+ * DecayingHistogram.percentile on a snapshot, to the bit: the end of the bucket where the running
+ * sum of weights, from the first bucket holding epsilon, first reaches p × totalWeight (the start
+ * of the last bucket when that is the one, or when the sum never reaches it before the last
+ * non-empty bucket). 0 for an empty snapshot. `p` is a fraction, 0–1.
+ */
+export function snapshotPercentile(s: HistogramSnapshot, p: number): number {
+  const eps = s.options.epsilon
+  let min = -1
+  let max = -1
+  for (const [i, w] of s.buckets) {
+    if (w < eps) continue
+    if (min < 0) min = i
+    max = i
+  }
+  if (min < 0) return 0
+  const threshold = p * s.totalWeight
+  let sum = 0
+  let bucket = max
+  for (const [i, w] of s.buckets) {
+    if (i < min) continue
+    if (i >= max) break
+    sum += w
+    if (sum >= threshold) {
+      bucket = i
+      break
+    }
+  }
+  if (bucket < bucketCount(s.options) - 1) return bucketStart(s.options, bucket + 1)
+  return bucketStart(s.options, bucket)
+}
+
+/**
  * A histogram whose samples lose half their weight every `halfLifeMs`.
  * `percentile(p)` returns the END of the bucket holding the p-quantile (as the VPA does), so
  * it errs upward by at most one bucket width (5 % with the default options).
@@ -182,6 +232,11 @@ export class DecayingHistogram {
       if (w > 0) buckets.push([i, w])
     }
     return { version: 1, options: { ...this.options }, halfLifeMs: this.halfLifeMs, referenceMs: this.#referenceMs, buckets }
+  }
+
+  /** The histogram as plain data for the engine (HistogramSnapshot): toJSON plus the running total. */
+  snapshot(): HistogramSnapshot {
+    return { ...this.toJSON(), totalWeight: this.#totalWeight }
   }
 
   /** Restores a snapshot made by `toJSON`. Throws HistogramStateError naming the bad field. */

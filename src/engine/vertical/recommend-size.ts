@@ -7,7 +7,7 @@
  * max(1.2 × usage, usage + 100 MiB)). Pure: time is an argument.
  */
 import type { Size } from '../../spec/schema.ts'
-import type { DecayingHistogram } from './decaying-histogram.ts'
+import { snapshotIsEmpty, snapshotPercentile, type HistogramSnapshot } from './decaying-histogram.ts'
 
 /** The VPA's OOMBumpUpRatio. */
 export const oomBumpRatio = 1.2
@@ -23,8 +23,8 @@ export function oomBumpedMemoryMiB(usageMiB: number): number {
 
 /** What recommendSize needs. Histograms hold per-instance usage: cpu in cores, memory in MiB (peaks). */
 export interface RecommendSizeInput {
-  readonly cpuCores: DecayingHistogram
-  readonly memoryMiB: DecayingHistogram
+  readonly cpuCores: HistogramSnapshot
+  readonly memoryMiB: HistogramSnapshot
   /** The group's size ladder, smallest first; when empty the current size is the only rung. */
   readonly ladder: readonly Size[]
   readonly current: Size
@@ -73,8 +73,8 @@ export function recommendSize(input: RecommendSizeInput): SizeRecommendation {
   const ladder = input.ladder.length > 0 ? input.ladder : [current]
   const factor = 1 + input.headroomPercent / 100
   const p = input.percentile / 100
-  const cpuTargetCores = cpuCores.isEmpty() ? 0 : cpuCores.percentile(p) * factor
-  const memoryUsageTarget = memoryMiB.isEmpty() ? 0 : memoryMiB.percentile(p) * factor
+  const cpuTargetCores = snapshotIsEmpty(cpuCores) ? 0 : snapshotPercentile(cpuCores, p) * factor
+  const memoryUsageTarget = snapshotIsEmpty(memoryMiB) ? 0 : snapshotPercentile(memoryMiB, p) * factor
   const oomFloorMiB = oomFloor(input)
   const memoryTargetMiB = Math.max(memoryUsageTarget, oomFloorMiB ?? 0)
   const floorPart = oomFloorMiB === undefined ? {} : { oomFloorMiB }

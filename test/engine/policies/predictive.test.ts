@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { predictivePolicy, schedulingBufferMs } from '../../../src/engine/policies/predictive.ts'
+import { forecastHorizon, predictivePolicy, schedulingBufferMs } from '../../../src/engine/policies/predictive.ts'
 import type { DemandForecast, InstanceView, Recommendation } from '../../../src/engine/types.ts'
 import type { GroupInput, Size } from '../../../src/spec/schema.ts'
 import { decideInput, groupSpec, instances, sameSample, signals } from '../fixtures.ts'
@@ -430,3 +430,19 @@ test('an slo group: the forecast at full instance capacity plus the slo headroom
   assert.equal(r.replicas, 9)
   assert.match(r.detail, /\+40% \(the slo headroom\) at 50 req\/s per instance \(slo capacity\)/)
 })
+
+const horizonCases: readonly { name: string; predictive: GroupInput['predictive']; startupMs?: number; sync: number; aheadMs: number; bufferMs: number }[] = [
+  { name: 'auto buffer, no start-up measured: spec.startupSeconds (30 s) + sync 15 s', predictive: { mode: 'forecastAndScale' }, sync: 15, aheadMs: 45_000, bufferMs: 30_000 },
+  { name: 'auto buffer: the measured start-up time', predictive: { mode: 'forecastAndScale' }, startupMs: 12_500, sync: 15, aheadMs: 27_500, bufferMs: 12_500 },
+  { name: 'a configured buffer wins over the measured start-up', predictive: { mode: 'forecastAndScale', schedulingBufferSeconds: 120 }, startupMs: 12_500, sync: 60, aheadMs: 180_000, bufferMs: 120_000 },
+  { name: 'buffer 0: one sync period ahead, scored now', predictive: { mode: 'forecastOnly', schedulingBufferSeconds: 0 }, sync: 30, aheadMs: 30_000, bufferMs: 0 },
+]
+
+for (const c of horizonCases) {
+  test(`forecastHorizon: ${c.name}`, () => {
+    const spec = groupSpec({ metrics: rps100, predictive: c.predictive, syncPeriodSeconds: c.sync })
+    const input = { spec, nowMs: t0, ...(c.startupMs === undefined ? {} : { startupMs: c.startupMs }) }
+    assert.deepEqual(forecastHorizon(input), { aheadMs: c.aheadMs, scoreAtMs: t0 + c.bufferMs })
+    assert.equal(forecastHorizon(input).scoreAtMs - t0, schedulingBufferMs(input))
+  })
+}

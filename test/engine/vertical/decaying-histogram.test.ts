@@ -8,8 +8,11 @@ import {
   bucketStart,
   cpuHistogramOptions,
   memoryHistogramOptions,
+  snapshotIsEmpty,
+  snapshotPercentile,
   type HistogramOptions,
 } from '../../../src/engine/vertical/decaying-histogram.ts'
+import { seededRandom } from '../../../src/core/seeded-random.ts'
 import { isTideError } from '../../../src/errors.ts'
 
 // Ratio 2, first bucket 1: bucket n starts at 2^n − 1 → 0, 1, 3, 7, 15, 31, 63, 127.
@@ -186,4 +189,36 @@ test('negative weight is a programmer error', () => {
   assert.throws(() => {
     new DecayingHistogram(pow2, hourMs).addSample(1, -1, 0)
   }, RangeError)
+})
+
+test('snapshot: percentiles and emptiness of the plain snapshot equal the live histogram\'s to the bit, before and after a JSON round trip', () => {
+  const ps = [0, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1]
+  const cases: { name: string; options: HistogramOptions; samples: number; spanHours: number; scale: number }[] = [
+    { name: 'cpu, a day of samples', options: cpuHistogramOptions, samples: 2000, spanHours: 24, scale: 4 },
+    { name: 'memory, past 100 half-lives (the reference moves)', options: memoryHistogramOptions, samples: 3000, spanHours: 24 * 120, scale: 4096 },
+    { name: 'ratio 2, values beyond the last bucket', options: pow2, samples: 500, spanHours: 6, scale: 400 },
+  ]
+  for (const c of cases) {
+    const random = seededRandom(7)
+    const h = new DecayingHistogram(c.options, c.name.startsWith('memory') ? 24 * hourMs : hourMs)
+    const empty = h.snapshot()
+    assert.equal(snapshotIsEmpty(empty), true, c.name)
+    assert.equal(snapshotPercentile(empty, 0.5), 0, c.name)
+    for (let i = 0; i < c.samples; i++) h.addSample(random() * random() * c.scale, 0.5 + random(), (i / c.samples) * c.spanHours * hourMs)
+    const snap = h.snapshot()
+    const replayed = JSON.parse(JSON.stringify(snap)) as typeof snap
+    assert.deepEqual(replayed, snap, `${c.name}: JSON round trip`)
+    assert.equal(snap.totalWeight, h.totalWeight)
+    assert.equal(snapshotIsEmpty(replayed), h.isEmpty(), c.name)
+    for (const p of ps) assert.equal(snapshotPercentile(replayed, p), h.percentile(p), `${c.name} p${p}`)
+  }
+})
+
+test('snapshot: a copy, not a window: later samples do not change it', () => {
+  const h = new DecayingHistogram(pow2, hourMs)
+  h.addSample(2, 1, 0)
+  const snap = h.snapshot()
+  h.addSample(50, 10, 0)
+  assert.equal(snapshotPercentile(snap, 0.9), 3)
+  assert.equal(h.percentile(0.9), 63)
 })

@@ -20,11 +20,12 @@ export const ladder: Size[] = [
 ]
 export const medium = ladder[1]!
 
-/** Histograms (24 h half-life) holding the given cpu-core and memory-MiB samples, weight 1, all at `atMs`. */
+/** Snapshots of histograms (24 h half-life) holding the given cpu-core and memory-MiB samples, weight 1, all at `atMs`. */
 export function usageOf(cpu: readonly number[], mem: readonly number[], atMs: number, oom?: UsageHistograms['oom']): UsageHistograms {
   const cpuCores = new DecayingHistogram(cpuOpts, 24 * hourMs)
   const memoryMiB = new DecayingHistogram(memOpts, 24 * hourMs)
   for (const v of cpu) cpuCores.addSample(v, 1, atMs)
   for (const v of mem) memoryMiB.addSample(v, 1, atMs)
-  return oom === undefined ? { cpuCores, memoryMiB } : { cpuCores, memoryMiB, oom }
+  const snapshots = { cpuCores: cpuCores.snapshot(), memoryMiB: memoryMiB.snapshot() }
+  return oom === undefined ? snapshots : { ...snapshots, oom }
 }

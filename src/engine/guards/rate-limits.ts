@@ -10,8 +10,8 @@
  * - selectPolicy Max picks the policy allowing the biggest change, Min the smallest,
  *   Disabled forbids the direction (the limit is the current count).
  */
-import type { ScalingRules } from '../spec/schema.ts'
-import type { ScaleEvent } from './types.ts'
+import type { ScalingRules } from '../../spec/schema.ts'
+import type { ScaleEvent } from '../types.ts'
 
 /** One rate policy of behavior.scaleUp/scaleDown. */
 export type RatePolicy = ScalingRules['policies'][number]

@@ -1,8 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { changeInPeriod, scaleDownLimit, scaleUpLimit } from '../../src/engine/rate-limits.ts'
-import type { ScalingRules } from '../../src/spec/schema.ts'
-import { groupSpec } from './fixtures.ts'
+import { changeInPeriod, scaleDownLimit, scaleUpLimit } from '../../../src/engine/guards/rate-limits.ts'
+import type { ScalingRules } from '../../../src/spec/schema.ts'
+import { groupSpec } from '../fixtures.ts'
 
 const nowMs = 1_000_000
 const defaults = groupSpec().behavior

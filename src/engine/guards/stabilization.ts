@@ -11,7 +11,7 @@
  * window (0 s by default: at once). The stored recommendations are the
  * *unstabilized* ones, as the HPA stores them.
  */
-import type { TimedRecommendation } from './types.ts'
+import type { TimedRecommendation } from '../types.ts'
 
 /** Arguments of stabilize(); windows in milliseconds. */
 export interface StabilizeArgs {

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { stabilize } from '../../src/engine/stabilization.ts'
+import { stabilize } from '../../../src/engine/guards/stabilization.ts'
 
 const nowMs = 1_000_000
 const s = (ago: number, replicas: number) => ({ atMs: nowMs - ago * 1000, replicas })

@@ -7,7 +7,7 @@
  * in-service → standby (kept deliberately by an operator), and within a phase the
  * newest first (ties by id, so the order is deterministic).
  */
-import type { InstancePhase, InstanceView } from './types.ts'
+import type { InstancePhase, InstanceView } from '../types.ts'
 
 const phaseRank: Readonly<Record<InstancePhase, number>> = {
   pending: 0,

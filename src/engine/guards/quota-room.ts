@@ -3,8 +3,8 @@
  * global quotas leave. A quota only ever caps growth — a group never loses
  * capacity it already has because of a quota, even when the fleet is over it.
  */
-import type { Size } from '../spec/schema.ts'
-import type { QuotaRoom } from './types.ts'
+import type { Size } from '../../spec/schema.ts'
+import type { QuotaRoom } from '../types.ts'
 
 /** The capped count and, when capped, which quota bound it. */
 export interface QuotaCap {

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { decideFleet, tightestRoom } from '../../src/engine/quotas.ts'
+import { decideFleet, tightestRoom } from '../../src/engine/decide-fleet.ts'
 import type { DecideInput, FleetQuotas } from '../../src/engine/types.ts'
 import type { GroupInput } from '../../src/spec/schema.ts'
 import { decideInput, groupSpec, instances, sameSample, signals } from './fixtures.ts'

@@ -475,17 +475,16 @@ export class Controller {
     // end), from a snapshot of what this tick saw.
     const draining = new Set(rt.draining)
     const protectedIds = new Set(rt.protectedIds)
-    const insight = statusInsight(o.input, rt, decision)
+    const insight = statusInsight(o.input, rt)
+    const sloRecorder = rt.slo
     let built: GroupStatus | undefined
-    rt.status = () =>
-      (built ??= {
-        group: spec.group,
-        desiredReplicas: target,
-        size,
-        instances: statusInstances(o, draining, protectedIds),
-        lastDecision: decision,
-        ...insight,
-      })
+    rt.status = () => {
+      if (built !== undefined) return built
+      // The slo part (words, the budget's account) is built only when asked for.
+      const slo = sloRecorder === undefined ? undefined : sloStatus(o.input, sloRecorder, decision)
+      built = { group: spec.group, desiredReplicas: target, size, instances: statusInstances(o, draining, protectedIds), lastDecision: decision, ...insight, ...(slo === undefined ? {} : { slo }) }
+      return built
+    }
     return { group: spec.group, decision, launched, terminated }
   }
 
@@ -589,10 +588,10 @@ function freshSignals(last: Signals | undefined, rps: number, nowMs: number): Si
 }
 
 /** What status says of the group's SLO: the headroom applied, its cost now, the budget spent. */
-function sloStatus(input: DecideInput, rt: GroupRuntime, decision: Decision): SloStatus | undefined {
+function sloStatus(input: DecideInput, recorder: HeadroomRecorder, decision: Decision): SloStatus | undefined {
   const slo = input.spec.slo
-  if (slo === undefined || rt.slo === undefined) return undefined
-  const budget = rt.slo.budget(input.nowMs)
+  if (slo === undefined) return undefined
+  const budget = recorder.budget(input.nowMs)
   const base = { latencyP95Ms: slo.latencyP95Ms, budgetPercent: slo.budgetPercent, budget }
   const capacity = instanceCapacityRps(input.spec, input.state.size)
   if (capacity === undefined) return base
@@ -614,8 +613,8 @@ function sloStatus(input: DecideInput, rt: GroupRuntime, decision: Decision): Sl
   }
 }
 
-/** The status fields of the predictive, vertical and slo machinery. */
-function statusInsight(input: DecideInput, rt: GroupRuntime, decision: Decision): Pick<GroupStatus, 'startupMs' | 'forecast' | 'usageSamples' | 'slo'> {
+/** The status fields of the predictive and vertical machinery. */
+function statusInsight(input: DecideInput, rt: GroupRuntime): Pick<GroupStatus, 'startupMs' | 'forecast' | 'usageSamples'> {
   const f = rt.lastForecast
   const forecast =
     rt.demand === undefined || f === undefined
@@ -627,12 +626,10 @@ function statusInsight(input: DecideInput, rt: GroupRuntime, decision: Decision)
           ...(f.accuracySource === undefined ? {} : { accuracySource: f.accuracySource }),
           ...(f.values[0] === undefined ? {} : { expectedRps: f.values[0] }),
         }
-  const slo = sloStatus(input, rt, decision)
   return {
     ...(input.startupMs === undefined ? {} : { startupMs: input.startupMs }),
     ...(forecast === undefined ? {} : { forecast }),
     ...(rt.usage === undefined ? {} : { usageSamples: rt.usage.samples }),
-    ...(slo === undefined ? {} : { slo }),
   }
 }
 

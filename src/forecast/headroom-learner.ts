@@ -104,6 +104,8 @@ const F_MAX = 10
 const MAX_STEP = 1.25
 /** Time constant of the budget account's moving share, ms. */
 const ACCOUNT_TAU_MS = 12 * 3_600_000
+/** How long a computed quantile is reused, ms (a minute's ratios do not move it). */
+const QUANTILE_REUSE_MS = 60_000
 /** How often the candidate in use is reconsidered, ms. */
 const CHOOSE_EVERY_MS = 15 * 60_000
 /** Demand kept for smoothing, ms: the longest smoothing. */
@@ -243,6 +245,65 @@ class Candidate {
   }
 }
 
+/**
+ * Recent demand steps (end time, length, requests/s) in a ring of typed arrays, oldest first: one
+ * step a second costs no allocation. Grows when steps are shorter than a second.
+ */
+class DemandBuffer {
+  #endMs = new Float64Array(512)
+  #stepMs = new Float64Array(512)
+  #rps = new Float64Array(512)
+  #head = 0
+  #size = 0
+
+  push(endMs: number, stepMs: number, rps: number): void {
+    if (this.#size === this.#endMs.length) this.#grow()
+    const i = (this.#head + this.#size) % this.#endMs.length
+    this.#endMs[i] = endMs
+    this.#stepMs[i] = stepMs
+    this.#rps[i] = rps
+    this.#size++
+  }
+
+  /** Forgets the steps that ended before `beforeMs`. */
+  dropBefore(beforeMs: number): void {
+    while (this.#size > 0 && (this.#endMs[this.#head] ?? Infinity) < beforeMs) {
+      this.#head = (this.#head + 1) % this.#endMs.length
+      this.#size--
+    }
+  }
+
+  /** The duration-weighted mean of the steps that ended in (fromMs, untilMs]; undefined with none. */
+  mean(fromMs: number, untilMs: number): number | undefined {
+    let sum = 0
+    let weight = 0
+    const cap = this.#endMs.length
+    for (let k = this.#size - 1; k >= 0; k--) {
+      const i = (this.#head + k) % cap
+      const endMs = this.#endMs[i] ?? 0
+      if (endMs <= fromMs) break
+      if (endMs > untilMs) continue
+      const stepMs = this.#stepMs[i] ?? 0
+      sum += (this.#rps[i] ?? 0) * stepMs
+      weight += stepMs
+    }
+    return weight > 0 ? sum / weight : undefined
+  }
+
+  #grow(): void {
+    const cap = this.#endMs.length
+    const order = (a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> => {
+      const next = new Float64Array(cap * 2)
+      for (let k = 0; k < this.#size; k++) next[k] = a[(this.#head + k) % cap] ?? 0
+      return next
+    }
+    this.#endMs = order(this.#endMs)
+    this.#stepMs = order(this.#stepMs)
+    this.#rps = order(this.#rps)
+    this.#head = 0
+  }
+}
+
 /** Learns a group's headroom and the reference to apply it to (see the module comment). */
 export class HeadroomLearner {
   readonly #budget: number
@@ -251,11 +312,11 @@ export class HeadroomLearner {
   readonly #minHourSeconds: number
   readonly #syncMs: number
   readonly #candidates: readonly Candidate[]
-  /** Recent demand steps (end time, length, value), oldest first from #bufferStart, for smoothing. */
-  #buffer: { endMs: number; stepMs: number; rps: number }[] = []
-  #bufferStart = 0
+  /** Recent demand steps, for smoothing. */
+  readonly #buffer = new DemandBuffer()
   #inUse = 0
   #chosenAtMs = -Infinity
+  #quantileCache: { candidate: Candidate; hour: number; quantile: number; atMs: number; ratio: number; scope: 'hour-of-day' | 'all'; total: number } | undefined
   /** Capacity put in service by decisions (noteCapacity), oldest first, kept for one lag. */
   readonly #capacities: { atMs: number; rps: number }[] = []
   /** Moving sums of seconds measured and seconds short of capacity (the budget account). */
@@ -349,7 +410,7 @@ export class HeadroomLearner {
 
   /** One step of demand: into the smoothing buffer, the budget account and every candidate's ratios. */
   #observeStep(atMs: number, stepMs: number, value: number, lagMs: number): void {
-    this.#buffer.push({ endMs: atMs, stepMs, rps: value })
+    this.#buffer.push(atMs, stepMs, value)
     this.#account(atMs, value, stepMs / 1000, lagMs)
     const day = Math.floor(atMs / DAY_MS)
     const hourOffset = Math.floor((atMs - day * DAY_MS) / HOUR_MS) * BINS
@@ -362,11 +423,7 @@ export class HeadroomLearner {
 
   /** Drops demand older than the longest smoothing, and capacities older than the one in force one lag ago. */
   #forget(lagMs: number): void {
-    while ((this.#buffer[this.#bufferStart]?.endMs ?? Infinity) < this.#lastDemandMs - BUFFER_MS) this.#bufferStart++
-    if (this.#bufferStart > 1024 && this.#bufferStart * 2 > this.#buffer.length) {
-      this.#buffer = this.#buffer.slice(this.#bufferStart)
-      this.#bufferStart = 0
-    }
+    this.#buffer.dropBefore(this.#lastDemandMs - BUFFER_MS)
     let drop = 0
     while (drop + 1 < this.#capacities.length && (this.#capacities[drop + 1]?.atMs ?? Infinity) <= this.#lastDemandMs - lagMs) drop++
     if (drop > 0) this.#capacities.splice(0, drop)
@@ -374,17 +431,7 @@ export class HeadroomLearner {
 
   /** The mean demand over (atMs − smoothMs, atMs] from the buffer; one sync window for smoothing 0. */
   #smoothed(atMs: number, smoothMs: number): number | undefined {
-    const span = Math.max(smoothMs, this.#syncMs)
-    let sum = 0
-    let weight = 0
-    for (let i = this.#buffer.length - 1; i >= this.#bufferStart; i--) {
-      const b = this.#buffer[i]
-      if (b === undefined || b.endMs <= atMs - span) break
-      if (b.endMs > atMs) continue
-      sum += b.rps * b.stepMs
-      weight += b.stepMs
-    }
-    return weight > 0 ? sum / weight : undefined
+    return this.#buffer.mean(atMs - Math.max(smoothMs, this.#syncMs), atMs)
   }
 
   /** Records a decision at `atMs`: each candidate's reference is the smoothed demand then. */
@@ -420,18 +467,24 @@ export class HeadroomLearner {
     if (c === undefined) return { ...base, source: 'default', scope: 'all', historySeconds: 0 }
     const all = c.everyHour()
     if (all.total < this.#minHistorySeconds) return { ...base, source: 'default', scope: 'all', historySeconds: all.total }
+    const q = this.#quantileFor(c, hour, nowMs)
+    const reference = this.#reference(c, nowMs)
+    return { ...base, source: 'learned', headroom: q.ratio - 1, ...(reference === undefined ? {} : { referenceRps: reference }), scope: q.scope, historySeconds: q.total }
+  }
+
+  /**
+   * The quantile of the candidate's ratios at `hour` (hours H − 1 … H + 1 once they hold enough,
+   * else every hour), kept for QUANTILE_REUSE_MS: a minute's ratios do not move it.
+   */
+  #quantileFor(c: Candidate, hour: number, nowMs: number): { ratio: number; scope: 'hour-of-day' | 'all'; total: number } {
+    const cached = this.#quantileCache
+    if (cached !== undefined && cached.candidate === c && cached.hour === hour && cached.quantile === this.quantile && nowMs >= cached.atMs && nowMs - cached.atMs < QUANTILE_REUSE_MS) return cached
     const near = c.histogram([(hour + 23) % 24, hour, (hour + 1) % 24])
     const local = near.total >= this.#minHourSeconds
-    const headroom = quantileOf(local ? near : all, this.quantile) - 1
-    const reference = this.#reference(c, nowMs)
-    return {
-      ...base,
-      source: 'learned',
-      headroom,
-      ...(reference === undefined ? {} : { referenceRps: reference }),
-      scope: local ? 'hour-of-day' : 'all',
-      historySeconds: local ? near.total : all.total,
-    }
+    const h = local ? near : c.everyHour()
+    const fresh = { candidate: c, hour, quantile: this.quantile, atMs: nowMs, ratio: quantileOf(h, this.quantile), scope: local ? ('hour-of-day' as const) : ('all' as const), total: h.total }
+    this.#quantileCache = fresh
+    return fresh
   }
 
   /** The reference now: the highest of this moment's smoothed demand and the decisions within the hold window. */

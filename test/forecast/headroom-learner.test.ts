@@ -139,3 +139,19 @@ test('windows that overlap earlier ones and values that are not demand are ignor
   learner.observeDemand(3602_000, 1000, [Number.NaN, -5], LAG_MS)
   assert.deepEqual(learner.estimate(3602_000).historySeconds, before.historySeconds)
 })
+
+test('steps shorter than a second (a ring of 300 s of them) smooth the same as whole seconds', () => {
+  const learner = new HeadroomLearner({ syncMs: SYNC_MS })
+  let last: HeadroomEstimate | undefined
+  // Quarter-second steps for two hours: 60 per sync period, 1200 in the longest smoothing.
+  for (let t = 15; t <= 7200; t += 15) {
+    const values = Array.from({ length: 60 }, (_, i) => ((t * 4 + i) % 2 === 0 ? 90 : 110))
+    learner.observeDemand(t * 1000, 250, values, LAG_MS)
+    last = learner.estimate(t * 1000)
+    learner.noteDecision(t * 1000)
+  }
+  assert.ok(last?.referenceRps !== undefined && last.headroom !== undefined)
+  // Means of 90 and 110 alternating are 100; a step is at most 110, 10 % above (one 2 % bin up).
+  assert.ok(Math.abs(last.referenceRps - 100) < 1e-9, `${last.referenceRps}`)
+  assert.ok(last.headroom > 0.09 && last.headroom <= 0.105, `${last.headroom}`)
+})

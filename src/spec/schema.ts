@@ -6,6 +6,7 @@
  */
 import { z } from 'zod'
 import { Priorities } from '../core/priority.ts'
+import { ExternalFallbackSchema, ExternalSourceSchema } from './sources/index.ts'
 
 const positive = z.number().positive()
 const nonNegativeInt = z.number().int().nonnegative()
@@ -98,6 +99,18 @@ const averageValue = z.strictObject({ averageValue: positive })
 const totalValue = z.strictObject({ value: positive })
 
 /**
+ * Where an external metric's value comes from: required, because a metric nothing produces
+ * would have no value for ever, and a metric without a value blocks scale-in.
+ */
+const externalSource = ExternalSourceSchema.clone({
+  ...ExternalSourceSchema.def,
+  error: (issue: { readonly input?: unknown }) =>
+    issue.input === undefined
+      ? 'an external metric needs a source: { type: prometheus, url: … } or { type: http-json, url: … } (without one it never has a value and blocks scale-in for ever)'
+      : undefined,
+})
+
+/**
  * A target-tracking metric. The HPA's Resource/Pods/External metrics map to
  * cpu/memory (per-instance utilisation of the instance's size), rps/inflight
  * (per-instance averages), latency (group percentile, a tide addition) and external
@@ -115,7 +128,15 @@ export const MetricSchema = z.discriminatedUnion('type', [
     class: z.string().min(1).optional(),
     target: z.strictObject({ valueMs: positive }),
   }),
-  z.strictObject({ type: z.literal('external'), query: z.string().min(1), target: z.union([averageValue, totalValue]) }),
+  z.strictObject({
+    type: z.literal('external'),
+    /** What the source is asked: a PromQL expression (prometheus), a JSON path (http-json). */
+    query: z.string().min(1),
+    source: externalSource,
+    /** After failureThreshold failures in a row, propose this many instances; absent: hold. */
+    fallback: ExternalFallbackSchema.optional(),
+    target: z.union([averageValue, totalValue]),
+  }),
 ])
 
 /** Which signal a step rule watches. */
@@ -129,7 +150,7 @@ export const MetricRefSchema = z.discriminatedUnion('type', [
     percentile: z.union([z.literal(50), z.literal(90), z.literal(95), z.literal(99)]).default(95),
     class: z.string().min(1).optional(),
   }),
-  z.strictObject({ type: z.literal('external'), query: z.string().min(1) }),
+  z.strictObject({ type: z.literal('external'), query: z.string().min(1), source: externalSource }),
 ])
 
 /**

@@ -30,6 +30,8 @@ function propose(args: {
   )
 }
 
+/** Target tracking reads the value from the signals; where it came from is the poller's business. */
+const PROM = { type: 'prometheus', url: 'http://127.0.0.1:9090' } as const
 const cpu60: Metrics = [{ type: 'cpu', target: { averageUtilization: 60 } }]
 const cpu30: Metrics = [{ type: 'cpu', target: { averageUtilization: 30 } }]
 const cpu50: Metrics = [{ type: 'cpu', target: { averageUtilization: 50 } }]
@@ -130,14 +132,14 @@ const cases: { name: string; run: () => Recommendation | undefined; replicas: nu
   },
   { name: 'latency without a signal: NoMetrics', run: () => propose({ metrics: [{ type: 'latency', target: { valueMs: 200 } }], ready: four, group: {} }), replicas: undefined, reason: 'NoMetrics' },
   // External total value 500 vs target 100: ratio 5 over 2 ready → 10.
-  { name: 'external value 500 vs 100 over 2 ready → 10', run: () => propose({ metrics: [{ type: 'external', query: 'queue', target: { value: 100 } }], ready: instances(2), group: { external: { queue: 500 } } }), replicas: 10 },
+  { name: 'external value 500 vs 100 over 2 ready → 10', run: () => propose({ metrics: [{ type: 'external', query: 'queue', source: PROM, target: { value: 100 } }], ready: instances(2), group: { external: { queue: 500 } } }), replicas: 10 },
   // From zero replicas: ceil(ratio) = ceil(2.5) = 3 (scale from zero).
-  { name: 'external value from zero replicas → ceil(ratio)', run: () => propose({ metrics: [{ type: 'external', query: 'queue', target: { value: 100 } }], ready: [], group: { external: { queue: 250 } }, desired: 0 }), replicas: 3 },
+  { name: 'external value from zero replicas → ceil(ratio)', run: () => propose({ metrics: [{ type: 'external', query: 'queue', source: PROM, target: { value: 100 } }], ready: [], group: { external: { queue: 250 } }, desired: 0 }), replicas: 3 },
   // External average 950 vs 100 per instance with 4: ratio 950/400 = 2.375 → ceil(950/100) = 10.
-  { name: 'external averageValue 950 vs 100 per instance → 10', run: () => propose({ metrics: [{ type: 'external', query: 'orders', target: { averageValue: 100 } }], ready: four, group: { external: { orders: 950 } } }), replicas: 10 },
-  { name: 'external averageValue from zero → ceil(total/average)', run: () => propose({ metrics: [{ type: 'external', query: 'orders', target: { averageValue: 100 } }], ready: [], group: { external: { orders: 150 } }, desired: 0 }), replicas: 2 },
+  { name: 'external averageValue 950 vs 100 per instance → 10', run: () => propose({ metrics: [{ type: 'external', query: 'orders', source: PROM, target: { averageValue: 100 } }], ready: four, group: { external: { orders: 950 } } }), replicas: 10 },
+  { name: 'external averageValue from zero → ceil(total/average)', run: () => propose({ metrics: [{ type: 'external', query: 'orders', source: PROM, target: { averageValue: 100 } }], ready: [], group: { external: { orders: 150 } }, desired: 0 }), replicas: 2 },
   // 420 / (100 × 4) = 1.05: within tolerance.
-  { name: 'external averageValue within tolerance holds', run: () => propose({ metrics: [{ type: 'external', query: 'orders', target: { averageValue: 100 } }], ready: four, group: { external: { orders: 420 } } }), replicas: 4 },
+  { name: 'external averageValue within tolerance holds', run: () => propose({ metrics: [{ type: 'external', query: 'orders', source: PROM, target: { averageValue: 100 } }], ready: four, group: { external: { orders: 420 } } }), replicas: 4 },
   // Several metrics: cpu says ceil(4 × 92/60) = 7, rps says ceil(4 × 1.2) = 5 → 7.
   {
     name: 'several metrics: the largest count wins',

@@ -218,3 +218,47 @@ for (const c of idleCases) {
     assert.equal(r.replicas, c.replicas)
   })
 }
+
+// An external source that fails: hold (no value: scale-in blocked) until the metric's fallback
+// threshold, then the fallback count as this metric's proposal (KEDA's fallback), said in the detail.
+const queue: Metrics = [{ type: 'external', query: 'queue', source: PROM, fallback: { failureThreshold: 3, replicas: 6 }, target: { averageValue: 100 } }]
+const fallbackCases: { name: string; metrics: Metrics; group: Parameters<typeof signals>[1]; samples?: Record<string, InstanceSample>; replicas: number | undefined; blocksScaleIn?: true; detail: RegExp }[] = [
+  {
+    name: 'failing below the threshold: no value, NoMetrics, the error in the detail',
+    metrics: queue,
+    group: { externalFailures: { queue: { failures: 2, error: 'HTTP 503' } } },
+    replicas: undefined,
+    blocksScaleIn: true,
+    detail: /external queue: no value: source failed 2 times \(HTTP 503\)/,
+  },
+  {
+    name: 'at the threshold: the fallback count, scale-in allowed to it',
+    metrics: queue,
+    group: { externalFailures: { queue: { failures: 3, error: 'timeout after 5 s', fallbackReplicas: 6 } } },
+    replicas: 6,
+    detail: /^external queue: source failed 3 times \(timeout after 5 s\), fallback 6 instances$/,
+  },
+  {
+    name: 'the fallback count below what cpu asks: cpu wins (the largest count)',
+    metrics: [...queue, { type: 'cpu', target: { averageUtilization: 50 } }],
+    group: { externalFailures: { queue: { failures: 4, error: 'HTTP 500', fallbackReplicas: 6 } } },
+    samples: sameSample(four, { cpuRatio: 1 }),
+    replicas: 8,
+    detail: /cpu 100% > target 50%, external queue: source failed 4 times \(HTTP 500\), fallback 6 instances/,
+  },
+  {
+    name: 'a value again: the fallback is gone',
+    metrics: queue,
+    group: { external: { queue: 200 } },
+    replicas: 2,
+    detail: /external queue 200 \(50 per instance\) < target 100 per instance/,
+  },
+]
+for (const c of fallbackCases) {
+  test(`external fallback: ${c.name}`, () => {
+    const r = propose({ metrics: c.metrics, ready: four, group: c.group, ...(c.samples === undefined ? {} : { samples: c.samples }) })
+    assert.equal(r?.replicas, c.replicas)
+    assert.equal(r?.blocksScaleIn, c.blocksScaleIn)
+    assert.match(r?.detail ?? '', c.detail)
+  })
+}

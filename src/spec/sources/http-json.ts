@@ -36,15 +36,22 @@ export function parseJsonPath(path: string): { readonly steps: readonly JsonPath
   if (rest.startsWith('$')) rest = rest.slice(1)
   else rest = `.${rest}`
   while (rest !== '') {
-    const member = /^\.([A-Za-z_$][\w$-]*)/.exec(rest)
-    const index = /^\[(\d+)\]/.exec(rest)
-    const quoted = /^\[(?:'([^']*)'|"([^"]*)")\]/.exec(rest)
-    if (member) steps.push(member[1]!)
-    else if (index) steps.push(Number(index[1]))
-    else if (quoted) steps.push(quoted[1] ?? quoted[2] ?? '')
-    else return { error: `cannot read the JSON path at "${rest}" (use $.a.b, a.b, a[0] or a['b c'])` }
-    rest = rest.slice((member ?? index ?? quoted)![0].length)
+    const step = firstStep(rest)
+    if (step === undefined) return { error: `cannot read the JSON path at "${rest}" (use $.a.b, a.b, a[0] or a['b c'])` }
+    steps.push(step.step)
+    rest = rest.slice(step.length)
   }
   if (steps.length === 0) return { error: 'the JSON path names no member (write $.name)' }
   return { steps }
+}
+
+/** The first step of a path's rest (`.name`, `[0]`, `['name']`) and its length in characters. */
+function firstStep(rest: string): { step: JsonPathStep; length: number } | undefined {
+  const member = /^\.([A-Za-z_$][\w$-]*)/.exec(rest)
+  if (member?.[1] !== undefined) return { step: member[1], length: member[0].length }
+  const index = /^\[(\d+)\]/.exec(rest)
+  if (index?.[1] !== undefined) return { step: Number(index[1]), length: index[0].length }
+  const quoted = /^\[(?:'([^']*)'|"([^"]*)")\]/.exec(rest)
+  if (quoted) return { step: quoted[1] ?? quoted[2] ?? '', length: quoted[0].length }
+  return undefined
 }

@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer, type Server } from 'node:http'
+import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -55,14 +55,14 @@ export async function startPrometheus(): Promise<TestPrometheus> {
     { stdio: ['ignore', 'ignore', 'pipe'] },
   )
   let stderr = ''
-  child.stderr?.on('data', (d: Buffer) => {
+  child.stderr.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-2000)
   })
   const url = `http://127.0.0.1:${port}`
   const stop = async (): Promise<void> => {
     await stopChild(child)
     exporter.closeAllConnections()
-    await new Promise<void>((resolve) => exporter.close(() => resolve()))
+    await new Promise<void>((resolve) => exporter.close(() => { resolve(); }))
     rmSync(dir, { recursive: true, force: true })
   }
   try {
@@ -113,7 +113,7 @@ async function until(timeoutMs: number, check: () => Promise<boolean>, why: () =
 /** SIGTERM, then SIGKILL after 5 s; resolves when the process has exited. */
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve(); }))
   child.kill('SIGTERM')
   const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
   await exited

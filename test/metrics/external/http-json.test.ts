@@ -9,8 +9,8 @@ import { HttpJsonSourceSchema } from '../../../src/spec/sources/http-json.ts'
 
 /** What each path of the test server answers. */
 const routes: Record<string, (res: ServerResponse) => void> = {
-  '/stats': (res) => json(res, 200, { queue: { depth: 42, name: 'orders' }, queues: [{ depth: 7 }], quoted: '12.5', nothing: null, 'a b': 3 }),
-  '/down': (res) => json(res, 503, { queue: { depth: 1 } }),
+  '/stats': (res) => { json(res, 200, { queue: { depth: 42, name: 'orders' }, queues: [{ depth: 7 }], quoted: '12.5', nothing: null, 'a b': 3 }); },
+  '/down': (res) => { json(res, 503, { queue: { depth: 1 } }); },
   '/html': (res) => {
     res.writeHead(200, { 'content-type': 'text/html' })
     res.end('<html><body>gateway login</body></html>')
@@ -32,7 +32,7 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 let server: Server
 let base = ''
 before(async () => {
-  server = createServer((req, res) => (routes[req.url ?? ''] ?? ((r: ServerResponse) => json(r, 404, {})))(res))
+  server = createServer((req, res) => { (routes[req.url ?? ''] ?? ((r: ServerResponse) => { json(r, 404, {}); }))(res); })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 })
@@ -78,7 +78,7 @@ test('http-json: nothing listening is a failure naming the cause', async () => {
   const closed = createServer()
   await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
   const port = (closed.address() as AddressInfo).port
-  await new Promise<void>((resolve) => closed.close(() => resolve()))
+  await new Promise<void>((resolve) => closed.close(() => { resolve(); }))
   await assert.rejects(readHttpJson(HttpJsonSourceSchema.parse({ type: 'http-json', url: `http://127.0.0.1:${port}/` }), '$.a'), /ECONNREFUSED/)
 })
 

@@ -43,6 +43,6 @@ for (const c of bad) {
   test(`the http-json schema refuses ${c.name}`, () => {
     const r = HttpJsonSourceSchema.safeParse(c.input)
     assert.equal(r.success, false)
-    assert.equal(r.error?.issues[0]?.path.join('.'), c.field)
+    assert.equal(r.error.issues[0]?.path.join('.'), c.field)
   })
 }

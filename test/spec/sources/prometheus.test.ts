@@ -23,7 +23,7 @@ for (const c of bad) {
   test(`the prometheus schema refuses ${c.name}`, () => {
     const r = PrometheusSourceSchema.safeParse(c.input)
     assert.equal(r.success, false)
-    assert.equal(r.error?.issues[0]?.path.join('.'), c.field)
+    assert.equal(r.error.issues[0]?.path.join('.'), c.field)
   })
 }
 

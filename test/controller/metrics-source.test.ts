@@ -133,7 +133,7 @@ describe('sources that fail', () => {
     const started = performance.now()
     const results = await controller.reconcileOnce()
     const took = performance.now() - started
-    assert.ok(took >= 400 && took < 3000, `the tick took ${Math.round(took)} ms`)
+    assert.ok(took >= 400 && took < 5000, `the tick took ${Math.round(took)} ms`)
     const bySlow = results.find((r) => r.group === 'slow')
     const byWeb = results.find((r) => r.group === 'web')
     assert.ok(bySlow && byWeb)

@@ -71,7 +71,7 @@ test('http-json: a server that never answers fails at the timeout, not later', a
   const started = performance.now()
   await assert.rejects(readHttpJson(source('/slow', 0.3), '$.a'), /^SourceError: timeout after 0\.3 s$/)
   const took = performance.now() - started
-  assert.ok(took >= 250 && took < 2000, `took ${Math.round(took)} ms`)
+  assert.ok(took >= 250 && took < 5000, `took ${Math.round(took)} ms`)
 })
 
 test('http-json: nothing listening is a failure naming the cause', async () => {

@@ -1,58 +1,194 @@
 /**
- * tide's error base class and its stable codes (as fastify's `FST_ERR_*` and undici's
- * `UND_ERR_*`). A code never changes meaning once released, so scripts and the API can
- * match on it; the message is for people and may be reworded. Every code is listed in
- * docs/errors.md, and test/errors.test.ts fails when one is missing there.
+ * tide's error registry and error base class, in the manner of fastify's `createError`
+ * table (lib/errors.js): ONE table holds every stable `TIDE_ERR_*` code with its class,
+ * its HTTP status and whether retrying can help. A code never changes meaning once
+ * released, so scripts and the API can match on it; the message is for people and may be
+ * reworded. Every TideError subclass takes its code from this table (the type allows no
+ * other), one handler maps any error to an HTTP answer with `httpStatusOf`, and
+ * test/errors.test.ts checks docs/errors.md against the table in both directions.
+ *
+ * This file stands at the bottom of the layers (.dependency-cruiser.cjs): it imports
+ * nothing, so every folder may import it.
  */
 
 /**
- * The codes this module knows. Other parts may define more codes of the same
- * `TIDE_ERR_*` shape next to their error classes; each still goes into docs/errors.md.
+ * What kind of failure a code is, for people and for an API's error handler:
+ * `usage` a wrong command line, `config` a tide.yaml or group setting that must be
+ * fixed, `input` a malformed file the user gave (trace, access log, manifest), `io` a
+ * file that cannot be read or written, `provider` the platform that runs instances,
+ * `store` the SQLite store, `router` traffic through tide's router, `internal` a bug
+ * or a misused API (report it).
  */
-export const TideErrorCodes = {
-  /** tide.yaml is not valid: syntax, schema or a cross-field rule. Carries every issue found. */
-  config: 'TIDE_ERR_CONFIG',
-  /** A traffic trace CSV is malformed. */
-  trace: 'TIDE_ERR_TRACE',
-  /** An access log line cannot be parsed (and --skip-bad was not given). */
-  accessLog: 'TIDE_ERR_ACCESS_LOG',
-  /** A Kubernetes HorizontalPodAutoscaler manifest cannot be converted at all. */
-  hpaImport: 'TIDE_ERR_HPA_IMPORT',
-  /** The command line is wrong: unknown command or flag, bad flag value. Exit status 2. */
-  usage: 'TIDE_ERR_USAGE',
-  /** A file tide was told to read or write cannot be read or written. */
-  file: 'TIDE_ERR_FILE',
-} as const
+export type ErrorClass = 'usage' | 'config' | 'input' | 'io' | 'provider' | 'store' | 'router' | 'internal'
 
-/** A stable error code: `TIDE_ERR_` followed by an upper-case name. */
-export type TideErrorCode = `TIDE_ERR_${string}`
+/**
+ * Whether the same call may succeed later without a change by an operator: `true`
+ * (a timeout, a busy port, shedding), `false` (a mistake that must be fixed), or
+ * `'per-error'` when the code covers both and each error carries its own `retryable`
+ * (a launch that failed on EAGAIN may succeed later, one on ENOENT never will).
+ */
+export type Retryable = boolean | 'per-error'
+
+/** One registry entry. */
+export interface ErrorInfo {
+  /** What kind of failure this is (see ErrorClass). */
+  readonly class: ErrorClass
+  /** The HTTP status an API or the router answers with for this code (400–599). */
+  readonly status: number
+  /** Whether retrying the same call may help (see Retryable). */
+  readonly retryable: Retryable
+  /** One line on what the code means; docs/errors.md says more and what to do. */
+  readonly summary: string
+}
+
+/**
+ * Every stable code tide raises, by code. Adding a code means a row here and a row in
+ * docs/errors.md (the test fails otherwise). The router's client-facing statuses are
+ * the ones it sends with `x-tide-error` (docs/router.md); codes that never reach a
+ * client have the status an API would answer with.
+ */
+export const errorRegistry = {
+  // General and CLI
+  TIDE_ERR_USAGE: { class: 'usage', status: 400, retryable: false, summary: 'The command line is wrong: unknown command or flag, bad flag value. Exit status 2.' },
+  TIDE_ERR_FILE: { class: 'io', status: 500, retryable: false, summary: 'A file tide was told to read or write cannot be read or written.' },
+  // Configuration
+  TIDE_ERR_CONFIG: { class: 'config', status: 400, retryable: false, summary: 'tide.yaml is not valid: syntax, schema or a cross-field rule. Carries every issue found.' },
+  TIDE_ERR_HPA_IMPORT: { class: 'input', status: 400, retryable: false, summary: 'A Kubernetes HorizontalPodAutoscaler manifest cannot be converted at all.' },
+  // Traces and access logs
+  TIDE_ERR_TRACE: { class: 'input', status: 400, retryable: false, summary: 'A traffic trace CSV is malformed.' },
+  TIDE_ERR_ACCESS_LOG: { class: 'input', status: 400, retryable: false, summary: 'An access log line cannot be parsed (and --skip-bad was not given).' },
+  // Providers
+  TIDE_ERR_PROVIDER_LAUNCH: {
+    class: 'provider',
+    status: 502,
+    retryable: 'per-error',
+    summary: 'An instance could not be started: the command does not exist or cannot be executed (not retryable), or no process or port was available (retryable).',
+  },
+  TIDE_ERR_PROVIDER_CONFIG: { class: 'config', status: 400, retryable: false, summary: 'The group cannot run on this provider as configured (for `local`: no `launch.command`).' },
+  TIDE_ERR_PROVIDER_REGISTRY: { class: 'provider', status: 500, retryable: true, summary: "The provider's record of its instances cannot be read or written (corrupt or unwritable file)." },
+  // Store
+  TIDE_ERR_STORE_IO: { class: 'store', status: 500, retryable: true, summary: 'The store file cannot be opened, read or written (permissions, disk full, a directory in the way).' },
+  TIDE_ERR_STORE_NOT_A_STORE: { class: 'store', status: 500, retryable: false, summary: "The file is not a tide store, or it fails SQLite's integrity check." },
+  TIDE_ERR_STORE_VERSION: { class: 'store', status: 500, retryable: false, summary: 'The store was written by a newer tide (its schema version is above the one this tide knows).' },
+  TIDE_ERR_STORE_LOCKED: { class: 'store', status: 409, retryable: true, summary: 'Another running tide process holds the store; restore needs --force.' },
+  TIDE_ERR_STORE_QUERY: { class: 'store', status: 400, retryable: false, summary: "A query's arguments are out of range (empty time range, step too small for the range, bad limit)." },
+  // Engine
+  TIDE_ERR_HISTOGRAM_STATE: { class: 'internal', status: 500, retryable: false, summary: 'A persisted decaying histogram is malformed, from other options, or has negative weights.' },
+  // Router: the statuses of client-facing codes are what the client gets, with the code in x-tide-error
+  TIDE_ERR_ROUTER_HEADERS_TOO_LARGE: { class: 'router', status: 431, retryable: false, summary: "The request's header block exceeded routing.limits.maxHeaderBytes." },
+  TIDE_ERR_ROUTER_BODY_TOO_LARGE: { class: 'router', status: 413, retryable: false, summary: 'The request body exceeded routing.limits.maxBodyBytes.' },
+  TIDE_ERR_ROUTER_BAD_REQUEST: { class: 'router', status: 400, retryable: false, summary: 'The request could not be parsed as HTTP/1.1.' },
+  TIDE_ERR_ROUTER_TIMEOUT: { class: 'router', status: 504, retryable: true, summary: 'No instance answered within routing.limits.requestTimeoutSeconds.' },
+  TIDE_ERR_ROUTER_UPSTREAM: { class: 'router', status: 502, retryable: true, summary: 'Every attempt (1 + routing.retries) failed to reach an instance, or it died before answering.' },
+  TIDE_ERR_ROUTER_NO_INSTANCE: { class: 'router', status: 503, retryable: true, summary: 'No instance is healthy and in service (or warming).' },
+  TIDE_ERR_ROUTER_SHED: { class: 'router', status: 503, retryable: true, summary: "Capacity is short and this request's priority class was shed; retry after Retry-After seconds." },
+  TIDE_ERR_ROUTER_STOPPING: { class: 'router', status: 503, retryable: true, summary: 'The router is stopping and takes no new requests.' },
+  TIDE_ERR_ROUTER_LISTEN: {
+    class: 'router',
+    status: 500,
+    retryable: false,
+    summary: 'The router cannot listen on routing.host:routing.listen (EADDRINUSE, EACCES, EADDRNOTAVAIL). Never sent to a client.',
+  },
+  TIDE_ERR_ROUTER_USAGE: {
+    class: 'internal',
+    status: 500,
+    retryable: false,
+    summary: 'A Router method called in the wrong state, or a worker or haproxy that failed to start. Never sent to a client.',
+  },
+} as const satisfies Readonly<Record<`TIDE_ERR_${string}`, ErrorInfo>>
+
+/** A stable error code: one of the registry's keys. */
+export type TideErrorCode = keyof typeof errorRegistry
+
+/** The status an error of unknown origin gets (a bug, or a code this copy of tide does not know). */
+export const INTERNAL_ERROR_STATUS = 500
+
+/** The registry entry of `code`, or undefined for a string that is not a registered code. */
+export function errorInfo(code: string): ErrorInfo | undefined {
+  return Object.hasOwn(errorRegistry, code) ? errorRegistry[code as TideErrorCode] : undefined
+}
+
+/** Options of a TideError: the standard `cause`, and `retryable` for codes whose registry entry says 'per-error'. */
+export interface TideErrorOptions extends ErrorOptions {
+  /**
+   * Whether this very error may clear on a retry. Only for codes registered as
+   * 'per-error' (it is ignored otherwise: the registry decides); such an error without
+   * it is not retryable.
+   */
+  readonly retryable?: boolean
+}
 
 /**
  * The base of every error tide raises on purpose. The CLI prints a TideError as
  * `tide: <message>` without a stack (unless TIDE_DEBUG=1); anything else is a bug and
  * is printed with its stack. `cause` is always kept so that the root error is not lost.
+ * `status` and `retryable` come from the registry (`retryable` from the error itself for
+ * 'per-error' codes), so they travel with the error as own properties.
  */
 export class TideError extends Error {
   /** The stable code; see docs/errors.md. */
   readonly code: TideErrorCode
+  /** The HTTP status for this code (errorRegistry). */
+  readonly status: number
+  /** Whether trying the same call again later may succeed (errorRegistry, or this error's own for 'per-error' codes). */
+  readonly retryable: boolean
 
-  constructor(code: TideErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options)
+  constructor(code: TideErrorCode, message: string, options?: TideErrorOptions) {
+    const { retryable, ...errorOptions } = options ?? {}
+    super(message, errorOptions)
     this.name = new.target.name
     this.code = code
+    const info: ErrorInfo = errorRegistry[code]
+    this.status = info.status
+    this.retryable = info.retryable === 'per-error' ? retryable === true : info.retryable
   }
 }
 
 /**
- * Whether `err` is a TideError, optionally with the given code. Checks the shape
- * rather than only `instanceof`, so an error from a second copy of this module (two
- * installed versions of tide) is still recognised.
+ * Whether `err` is a TideError, optionally with the given code. Checks the shape (an
+ * Error whose `code` is a `TIDE_ERR_*` string) rather than `instanceof`, so an error from
+ * a second copy of this module (two installed versions of tide) is still recognised, as
+ * undici's errors are; a code this copy does not know still counts.
  */
 export function isTideError(err: unknown, code?: TideErrorCode): err is TideError {
-  if (err instanceof TideError) return code === undefined || err.code === code
   if (!(err instanceof Error)) return false
   const c = (err as { code?: unknown }).code
   return typeof c === 'string' && c.startsWith('TIDE_ERR_') && (code === undefined || c === code)
+}
+
+/**
+ * Whether `err` is a TideError of one area, by its code's prefix (`TIDE_ERR_STORE_`,
+ * `TIDE_ERR_ROUTER_`, …), optionally of one code. The shape check of isTideError, so
+ * the `is…` helpers of every folder agree and are cross-copy safe.
+ */
+export function isTideErrorOf(err: unknown, prefix: `TIDE_ERR_${string}_`, code?: TideErrorCode): err is TideError {
+  return isTideError(err, code) && err.code.startsWith(prefix)
+}
+
+/**
+ * Whether retrying the call that threw `err` may succeed: the error's own `retryable`
+ * when it carries a boolean one (every TideError does; for a 'per-error' code it is the
+ * only source), else the registry's flag for its code. False for anything that is not a
+ * TideError, and for an unknown code without a flag: tide does not know that it would help
+ * (callers with their own policy for unknown failures, as the controller, decide that
+ * themselves).
+ */
+export function isRetryable(err: unknown): boolean {
+  if (!isTideError(err)) return false
+  const own = (err as { retryable?: unknown }).retryable
+  if (typeof own === 'boolean') return own
+  const flag = errorInfo(err.code)?.retryable
+  return flag === true
+}
+
+/**
+ * The HTTP status to answer `err` with, for the one error handler of an API: the
+ * registry's status for a TideError's code, 500 for anything else (a bug, or a code
+ * from a newer copy of tide that this one does not know).
+ */
+export function httpStatusOf(err: unknown): number {
+  if (!isTideError(err)) return INTERNAL_ERROR_STATUS
+  return errorInfo(err.code)?.status ?? INTERNAL_ERROR_STATUS
 }
 
 /** A file cannot be read or written; the message names the file and the system's reason (ENOENT, EACCES, …). */
@@ -62,7 +198,7 @@ export class FileError extends TideError {
 
   constructor(path: string, action: 'read' | 'write', cause: unknown) {
     const reason = cause instanceof Error ? ((cause as NodeJS.ErrnoException).code ?? cause.message) : String(cause)
-    super(TideErrorCodes.file, `cannot ${action} ${path}: ${reason}`, { cause })
+    super('TIDE_ERR_FILE', `cannot ${action} ${path}: ${reason}`, { cause })
     this.path = path
   }
 }

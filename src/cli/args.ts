@@ -11,7 +11,7 @@
  */
 import { statSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { TideError, TideErrorCodes, didYouMean, isTideError } from '../errors.ts'
+import { TideError, didYouMean, isTideError } from '../errors.ts'
 
 /** The command line is wrong (exit status 2). `commandPath` is e.g. `tide trace from-access-log`. */
 export class UsageError extends TideError {
@@ -19,7 +19,7 @@ export class UsageError extends TideError {
   readonly commandPath: string
 
   constructor(commandPath: string, message: string, options?: ErrorOptions) {
-    super(TideErrorCodes.usage, message, options)
+    super('TIDE_ERR_USAGE', message, options)
     this.commandPath = commandPath
   }
 }
@@ -190,7 +190,7 @@ async function dispatch(table: CommandTable, argv: string[], io: CommandIo, path
     return (await resolved.run(args, io)) ?? 0
   } catch (err) {
     // A usage mistake found inside a command (TIDE_ERR_USAGE from any layer) is still exit 2 with this command's help hint.
-    if (isTideError(err, TideErrorCodes.usage) && !(err instanceof UsageError)) throw new UsageError(commandPath, err.message, { cause: err })
+    if (isTideError(err, 'TIDE_ERR_USAGE') && !(err instanceof UsageError)) throw new UsageError(commandPath, err.message, { cause: err })
     throw err
   }
 }

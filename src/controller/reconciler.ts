@@ -5,7 +5,7 @@
  */
 import { sameSize, sizeText } from '../core/size.ts'
 import { schedulingBufferMs } from '../engine/policies/predictive.ts'
-import { appliedHeadroom } from '../engine/policies/slo.ts'
+import { appliedHeadroom, instanceCapacityRps } from '../engine/policies/slo.ts'
 import { decideFleet } from '../engine/quotas.ts'
 import { emptyHistory, type DecideInput, type Decision, type FleetQuotas, type InstancePhase, type InstanceView, type Signals } from '../engine/types.ts'
 import type { InstanceRecord, Provider } from '../providers/provider.ts'
@@ -13,6 +13,7 @@ import type { Series } from '../forecast/series.ts'
 import type { GroupSpec, Size } from '../spec/schema.ts'
 import type { Clock } from '../core/clock.ts'
 import { CrashLoop, startFailureMessage } from './crash-loop.ts'
+import { noteLaunchFailure, terminateFailureMessage } from './provider-failures.ts'
 import { DemandRecorder, type DemandRecorderOptions, type DemandRecorderStats } from './demand-recorder.ts'
 import type { EventSink, TideEvent, TideEventType } from '../store/events.ts'
 import { HeadroomRecorder, type SloBudgetStatus } from './headroom-recorder.ts'
@@ -296,14 +297,6 @@ export class Controller {
     return { ...(rt.lastForecast === undefined ? {} : { forecast: rt.lastForecast }), ...(usage === undefined ? {} : { usage }), ...(headroom === undefined ? {} : { headroom }) }
   }
 
-  /**
-   * The fast scale-out path (slo.fastScaleOut): for every group whose fresh demand
-   * (MetricsSource.freshDemand) outgrew the count in force, decide again now, scale-out only.
-   * Called every second by the run loop (and every step by the simulator), between sync periods;
-   * cheap when nothing outgrew its count. A fast decision that could not scale out disarms the
-   * group's trigger until its next sync period, so a group held at max is not re-decided every
-   * second.
-   */
   /** Whether fastScaleOut() would decide for any group now: the cheap check a caller may make first. */
   fastScaleOutDue(): boolean {
     const metrics = this.#opts.metrics
@@ -318,6 +311,14 @@ export class Controller {
     return false
   }
 
+  /**
+   * The fast scale-out path (slo.fastScaleOut): for every group whose fresh demand
+   * (MetricsSource.freshDemand) outgrew the capacity in force, decide again now, scale-out only.
+   * Called every second by the run loop (and every step by the simulator), between sync periods;
+   * cheap when nothing outgrew its count. A fast decision that could not scale out disarms the
+   * group's trigger until its next sync period, so a group held at max is not re-decided every
+   * second.
+   */
   async fastScaleOut(): Promise<ReconcileResult[]> {
     const metrics = this.#opts.metrics
     if (metrics.freshDemand === undefined) return []
@@ -341,7 +342,8 @@ export class Controller {
 
   /**
    * The other groups as they stand (their stored counts), so that a fast decision grows only into
-   * the quota room they leave. Empty without quotas.
+   * the quota room they leave. Empty without quotas. decideFleet decides them too, without
+   * signals: each holds its count (no policy has one), unless it lies outside its bounds.
    */
   #othersForQuota(spec: GroupSpec): DecideInput[] {
     if (this.#opts.quotas === undefined) return []
@@ -402,7 +404,7 @@ export class Controller {
       this.#emit(nowMs, spec.group, 'launch', `launched ${started.length} instance(s) of ${sizeText(size)}: ${started.map((r) => r.id).join(', ')}`)
       return started.map((r) => r.id)
     } catch (err) {
-      this.#emit(nowMs, spec.group, 'launch-failed', `launch of ${count} instance(s) failed: ${errorMessage(err)}`)
+      this.#emit(nowMs, spec.group, 'launch-failed', noteLaunchFailure(rt.crashLoop, count, err, nowMs))
       return []
     }
   }
@@ -434,10 +436,10 @@ export class Controller {
     const launched: string[] = []
     const terminated: string[] = []
     this.#recordDecision(spec.group, rt, decision, nowMs)
-    const instanceRps = spec.slo?.instanceRps
-    const sizeNow = decision.resize?.to ?? o.stored.size
-    rt.slo?.noteDecision(nowMs, instanceRps === undefined ? undefined : decision.to * instanceRps * (sizeNow.cpu / spec.size.cpu), o.input.scaleOutOnly === true)
-    rt.fastTriggerRps = fastTrigger(spec, decision, decision.resize?.to ?? o.stored.size)
+    const size = decision.resize?.to ?? o.stored.size
+    const capacityRps = sloCapacityRps(spec, decision.to, size)
+    rt.slo?.noteDecision(nowMs, capacityRps, o.input.scaleOutOnly === true)
+    rt.fastTriggerRps = spec.slo?.fastScaleOut === true && decision.recommendations.some((r) => r.policy === 'slo' && r.replicas !== undefined) ? capacityRps : undefined
 
     // Unhealthy and dead instances are replaced: terminate now; the count below launches the replacement.
     for (const r of o.records) {
@@ -448,7 +450,6 @@ export class Controller {
       }
     }
 
-    const size = decision.resize?.to ?? o.stored.size
     const target = decision.to
     const live = o.views
     const upToDate = live.filter((v) => sameSize(v.size, size))
@@ -591,7 +592,7 @@ export class Controller {
       this.#emit(nowMs, spec.group, 'terminate', `terminated instance ${record.id}`, { instanceId: record.id })
       return true
     } catch (err) {
-      this.#emit(nowMs, spec.group, 'terminate-failed', `terminate of ${record.id} failed: ${errorMessage(err)}`, { instanceId: record.id })
+      this.#emit(nowMs, spec.group, 'terminate-failed', terminateFailureMessage(record.id, err), { instanceId: record.id })
       return false
     }
   }
@@ -610,16 +611,13 @@ function statusInstances(o: Observed, draining: ReadonlySet<string>, protectedId
 }
 
 /**
- * The demand above which a decision's count is short of capacity: count × what one instance
- * serves within the objective. The headroom is there to absorb rises until new capacity is
- * ready; a demand beyond it is a surge that the fast path meets at once. Undefined without
- * slo.fastScaleOut, or when the slo policy gave no count.
+ * What `count` instances of `size` serve within the objective, requests/s (count × slo.instanceRps,
+ * by cpu); undefined without slo.instanceRps. The fast path's trigger: a demand beyond it has
+ * exhausted the headroom, a surge to meet at once.
  */
-function fastTrigger(spec: GroupSpec, decision: Decision, size: Size): number | undefined {
-  const slo = spec.slo
-  if (slo?.fastScaleOut !== true || slo.instanceRps === undefined) return undefined
-  if (!decision.recommendations.some((r) => r.policy === 'slo' && r.replicas !== undefined)) return undefined
-  return decision.to * slo.instanceRps * (size.cpu / spec.size.cpu)
+function sloCapacityRps(spec: GroupSpec, count: number, size: Size): number | undefined {
+  const perInstance = instanceCapacityRps(spec, size)
+  return perInstance === undefined ? undefined : count * perInstance
 }
 
 /** The last sync's signals with a fresh group demand, for a fast re-decision. */
@@ -635,9 +633,9 @@ function sloStatus(input: DecideInput, rt: GroupRuntime, decision: Decision): Sl
   if (slo === undefined || rt.slo === undefined) return undefined
   const budget = rt.slo.budget(input.nowMs)
   const base = { latencyP95Ms: slo.latencyP95Ms, budgetPercent: slo.budgetPercent, budget }
-  if (slo.instanceRps === undefined) return base
+  const capacity = instanceCapacityRps(input.spec, input.state.size)
+  if (capacity === undefined) return base
   const applied = appliedHeadroom(slo, input.headroom)
-  const capacity = slo.instanceRps * (input.state.size.cpu / input.spec.size.cpu)
   const demand = input.signals?.group.rps
   const demandInstances = demand === undefined ? undefined : Math.ceil(demand / capacity - 1e-9)
   const learned = input.headroom?.source === 'learned' ? input.headroom.headroom : undefined

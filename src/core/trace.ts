@@ -18,7 +18,7 @@
  * simulator and the load generator both replay traces and neither may import the other.
  */
 import { readFileSync } from 'node:fs'
-import { FileError, TideError, TideErrorCodes } from '../errors.ts'
+import { FileError, TideError } from '../errors.ts'
 
 /** A parsed trace: parallel arrays, `seconds` strictly increasing and starting at 0. */
 export interface Trace {
@@ -38,7 +38,7 @@ export class TraceError extends TideError {
   readonly line: number
 
   constructor(file: string, line: number, message: string) {
-    super(TideErrorCodes.trace, line > 0 ? `${file}:${line}: ${message}` : `${file}: ${message}`)
+    super('TIDE_ERR_TRACE', line > 0 ? `${file}:${line}: ${message}` : `${file}: ${message}`)
     this.file = file
     this.line = line
   }

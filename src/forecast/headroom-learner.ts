@@ -162,19 +162,19 @@ class Candidate {
   /** The reference capacity at `atMs` was sized for, given the lag (module comment). */
   referenceAt(atMs: number, lagMs: number): number | undefined {
     const ready = atMs - lagMs
-    while (this.pending.length > 0 && (this.pending[0]?.atMs ?? Infinity) <= ready) {
-      const r = this.pending.shift()
-      if (r === undefined) break
-      while (this.window.length > 0 && (this.window.at(-1)?.rps ?? Infinity) <= r.rps) this.window.pop()
+    for (let r = this.pending[0]; r !== undefined && r.atMs <= ready; r = this.pending[0]) {
+      this.pending.shift()
+      // A monotonic deque: a newer reference at least as high makes the older ones irrelevant.
+      for (let last = this.window.at(-1); last !== undefined && last.rps <= r.rps; last = this.window.at(-1)) this.window.pop()
       this.window.push(r)
       this.latest = r
     }
-    while (this.window.length > 0 && (this.window[0]?.atMs ?? Infinity) < ready - this.holdMs) this.window.shift()
+    for (let first = this.window[0]; first !== undefined && first.atMs < ready - this.holdMs; first = this.window[0]) this.window.shift()
     return this.window[0]?.rps ?? this.latest?.rps
   }
 
-  add(atMs: number, ratio: number, reference: number, weight: number, windowDays: number): void {
-    const day = Math.floor(atMs / DAY_MS)
+  /** Records one ratio at `atMs` (its UTC `day` and `hourOffset` = hour × BINS, computed once per step by the caller). */
+  add(day: number, hourOffset: number, ratio: number, reference: number, weight: number, windowDays: number): void {
     let current = this.days.at(-1)
     if (current === undefined || current.day < day) {
       current = { day, hours: new Float32Array(24 * BINS), referenceSum: 0, weight: 0 }
@@ -184,7 +184,7 @@ class Candidate {
       return // a clock that went back: ignore rather than corrupt the window
     }
     const bin = ratioBin(ratio)
-    const index = Math.floor((atMs % DAY_MS) / HOUR_MS) * BINS + bin
+    const index = hourOffset + bin
     current.hours[index] = (current.hours[index] ?? 0) + weight
     this.totals[index] = (this.totals[index] ?? 0) + weight
     this.allHours[bin] = (this.allHours[bin] ?? 0) + weight
@@ -251,8 +251,9 @@ export class HeadroomLearner {
   readonly #minHourSeconds: number
   readonly #syncMs: number
   readonly #candidates: readonly Candidate[]
-  /** Recent demand steps (end time, length, value), oldest first, for smoothing. */
-  readonly #buffer: { endMs: number; stepMs: number; rps: number }[] = []
+  /** Recent demand steps (end time, length, value), oldest first from #bufferStart, for smoothing. */
+  #buffer: { endMs: number; stepMs: number; rps: number }[] = []
+  #bufferStart = 0
   #inUse = 0
   #chosenAtMs = -Infinity
   /** Capacity put in service by decisions (noteCapacity), oldest first, kept for one lag. */
@@ -341,17 +342,31 @@ export class HeadroomLearner {
       if (atMs <= this.#lastDemandMs) continue
       this.#lastDemandMs = atMs
       const value = values[i]
-      if (value === undefined || !Number.isFinite(value) || value < 0) continue
-      this.#buffer.push({ endMs: atMs, stepMs, rps: value })
-      this.#account(atMs, value, stepMs / 1000, lagMs)
-      for (const c of this.#candidates) {
-        const reference = c.referenceAt(atMs, lagMs)
-        if (reference === undefined || reference <= 0) continue
-        c.add(atMs, value / reference, reference, stepMs / 1000, this.#windowDays)
-      }
+      if (value !== undefined && Number.isFinite(value) && value >= 0) this.#observeStep(atMs, stepMs, value, lagMs)
     }
-    while ((this.#buffer[0]?.endMs ?? Infinity) < this.#lastDemandMs - BUFFER_MS) this.#buffer.shift()
-    // Keep the newest capacity at or before one lag ago and everything after it.
+    this.#forget(lagMs)
+  }
+
+  /** One step of demand: into the smoothing buffer, the budget account and every candidate's ratios. */
+  #observeStep(atMs: number, stepMs: number, value: number, lagMs: number): void {
+    this.#buffer.push({ endMs: atMs, stepMs, rps: value })
+    this.#account(atMs, value, stepMs / 1000, lagMs)
+    const day = Math.floor(atMs / DAY_MS)
+    const hourOffset = Math.floor((atMs - day * DAY_MS) / HOUR_MS) * BINS
+    for (const c of this.#candidates) {
+      const reference = c.referenceAt(atMs, lagMs)
+      if (reference === undefined || reference <= 0) continue
+      c.add(day, hourOffset, value / reference, reference, stepMs / 1000, this.#windowDays)
+    }
+  }
+
+  /** Drops demand older than the longest smoothing, and capacities older than the one in force one lag ago. */
+  #forget(lagMs: number): void {
+    while ((this.#buffer[this.#bufferStart]?.endMs ?? Infinity) < this.#lastDemandMs - BUFFER_MS) this.#bufferStart++
+    if (this.#bufferStart > 1024 && this.#bufferStart * 2 > this.#buffer.length) {
+      this.#buffer = this.#buffer.slice(this.#bufferStart)
+      this.#bufferStart = 0
+    }
     let drop = 0
     while (drop + 1 < this.#capacities.length && (this.#capacities[drop + 1]?.atMs ?? Infinity) <= this.#lastDemandMs - lagMs) drop++
     if (drop > 0) this.#capacities.splice(0, drop)
@@ -362,7 +377,7 @@ export class HeadroomLearner {
     const span = Math.max(smoothMs, this.#syncMs)
     let sum = 0
     let weight = 0
-    for (let i = this.#buffer.length - 1; i >= 0; i--) {
+    for (let i = this.#buffer.length - 1; i >= this.#bufferStart; i--) {
       const b = this.#buffer[i]
       if (b === undefined || b.endMs <= atMs - span) break
       if (b.endMs > atMs) continue
@@ -374,8 +389,10 @@ export class HeadroomLearner {
 
   /** Records a decision at `atMs`: each candidate's reference is the smoothed demand then. */
   noteDecision(atMs: number): void {
+    const smoothed = new Map<number, number | undefined>()
     for (const c of this.#candidates) {
-      const rps = this.#smoothed(atMs, c.smoothMs)
+      if (!smoothed.has(c.smoothMs)) smoothed.set(c.smoothMs, this.#smoothed(atMs, c.smoothMs))
+      const rps = smoothed.get(c.smoothMs)
       const last = c.pending.at(-1) ?? c.latest
       if (rps === undefined || (last !== undefined && atMs <= last.atMs)) continue
       c.pending.push({ atMs, rps })

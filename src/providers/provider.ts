@@ -36,7 +36,10 @@ export interface ProviderCapabilities {
 /**
  * Implementations are idempotent where the platform allows: terminating an
  * instance that is already gone succeeds. Errors are ProviderError subclasses
- * (see src/providers/errors.ts); the controller retries those that are retryable.
+ * (see src/providers/errors.ts; codes, statuses and retryable flags in the registry of
+ * src/errors.ts). The controller tries a retryable launch again on the next tick and
+ * backs off a non-retryable one (src/controller/provider-failures.ts); a failed
+ * terminate is asked again by the next tick while the instance is still to go.
  */
 export interface Provider {
   readonly name: string

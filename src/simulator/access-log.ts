@@ -17,7 +17,7 @@
 import { createReadStream } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { createGunzip } from 'node:zlib'
-import { FileError, TideError, TideErrorCodes } from '../errors.ts'
+import { FileError, TideError } from '../errors.ts'
 
 /** An access log line cannot be read (code TIDE_ERR_ACCESS_LOG). */
 export class AccessLogError extends TideError {
@@ -26,7 +26,7 @@ export class AccessLogError extends TideError {
   readonly line: number
 
   constructor(file: string, line: number, message: string) {
-    super(TideErrorCodes.accessLog, line > 0 ? `${file}:${line}: ${message}` : `${file}: ${message}`)
+    super('TIDE_ERR_ACCESS_LOG', line > 0 ? `${file}:${line}: ${message}` : `${file}: ${message}`)
     this.file = file
     this.line = line
   }

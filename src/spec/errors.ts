@@ -3,7 +3,7 @@
  * each as `file:line:col: field.path: message`, so that one run of `tide validate` shows
  * the whole list instead of one error per edit-and-retry.
  */
-import { TideError, TideErrorCodes } from '../errors.ts'
+import { TideError } from '../errors.ts'
 
 /** One problem in a config file. `line`/`col` are 1-based; absent when the problem has no place (an unreadable file). */
 export interface ConfigIssue {
@@ -32,7 +32,7 @@ export class ConfigError extends TideError {
     const sorted = [...issues].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0))
     const file = sorted[0]?.file ?? 'config'
     const head = sorted.length === 1 ? `1 error in ${file}` : `${sorted.length} errors in ${file}`
-    super(TideErrorCodes.config, `${head}:\n${sorted.map((i) => `  ${formatConfigIssue(i)}`).join('\n')}`, options)
+    super('TIDE_ERR_CONFIG', `${head}:\n${sorted.map((i) => `  ${formatConfigIssue(i)}`).join('\n')}`, options)
     this.issues = sorted
   }
 }

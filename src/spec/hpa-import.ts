@@ -24,7 +24,7 @@
  * the operator should check against their metrics source.
  */
 import { Document, LineCounter, parseAllDocuments } from 'yaml'
-import { TideError, TideErrorCodes } from '../errors.ts'
+import { TideError } from '../errors.ts'
 import { ConfigError } from './errors.ts'
 import { parseConfig } from './load.ts'
 import type { GroupInput } from './schema.ts'
@@ -32,7 +32,7 @@ import type { GroupInput } from './schema.ts'
 /** The manifest cannot be converted at all: not YAML, no HPA in it, or an HPA without maxReplicas. */
 export class HpaImportError extends TideError {
   constructor(message: string) {
-    super(TideErrorCodes.hpaImport, message)
+    super('TIDE_ERR_HPA_IMPORT', message)
   }
 }
 

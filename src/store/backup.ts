@@ -10,7 +10,7 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import { StoreError, StoreErrorCodes } from './errors.ts'
+import { StoreError } from './errors.ts'
 import { assertTideStore, readSchemaInfo } from './migrations.ts'
 import { clearLock } from './store-lock.ts'
 
@@ -84,7 +84,7 @@ export async function backupDatabase(db: Database.Database, sourcePath: string, 
   } catch (err) {
     removeWithCompanions(tmp)
     if (err instanceof StoreError) throw err
-    throw new StoreError(StoreErrorCodes.io, destPath, `cannot write backup ${destPath}: ${(err as Error).message}`, { cause: err })
+    throw new StoreError('TIDE_ERR_STORE_IO', destPath, `cannot write backup ${destPath}: ${(err as Error).message}`, { cause: err })
   }
 }
 
@@ -98,14 +98,14 @@ export async function backupStoreFile(storePath: string, destPath: string): Prom
   try {
     db = new Database(storePath, { fileMustExist: true })
   } catch (err) {
-    throw new StoreError(StoreErrorCodes.io, storePath, `cannot open store ${storePath}: ${(err as Error).message}`, { cause: err })
+    throw new StoreError('TIDE_ERR_STORE_IO', storePath, `cannot open store ${storePath}: ${(err as Error).message}`, { cause: err })
   }
   try {
     db.pragma('busy_timeout = 5000')
     return await backupDatabase(db, storePath, destPath)
   } catch (err) {
     if (err instanceof StoreError) throw err
-    throw new StoreError(StoreErrorCodes.notAStore, storePath, `cannot read store ${storePath}: ${(err as Error).message}`, { cause: err })
+    throw new StoreError('TIDE_ERR_STORE_NOT_A_STORE', storePath, `cannot read store ${storePath}: ${(err as Error).message}`, { cause: err })
   } finally {
     db.close()
   }

@@ -8,7 +8,7 @@
 import type Database from 'better-sqlite3'
 import type { TideEvent, TideEventType } from './events.ts'
 import type { Decision } from '../engine/types.ts'
-import { StoreError, StoreErrorCodes } from './errors.ts'
+import { StoreError } from './errors.ts'
 
 /** A decision as the event log keeps it: everything but the history. */
 export type DecisionSummary = Omit<Decision, 'history'>
@@ -81,7 +81,7 @@ export class EventLog {
   query(q: EventQuery = {}): StoredEvent[] {
     const limit = q.limit ?? 100
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_EVENT_LIMIT) {
-      throw new StoreError(StoreErrorCodes.query, this.#path, `event query: limit must be a whole number from 1 to ${MAX_EVENT_LIMIT}, got ${limit}`)
+      throw new StoreError('TIDE_ERR_STORE_QUERY', this.#path, `event query: limit must be a whole number from 1 to ${MAX_EVENT_LIMIT}, got ${limit}`)
     }
     if (q.types?.length === 0) return []
     const where: string[] = []

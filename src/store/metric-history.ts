@@ -8,7 +8,7 @@
  * (or when prune(nowMs) is called), never from a clock read.
  */
 import type Database from 'better-sqlite3'
-import { StoreError, StoreErrorCodes } from './errors.ts'
+import { StoreError } from './errors.ts'
 
 /** How long 1-second points are kept: one hour. */
 export const SECOND_RETENTION_MS = 60 * 60 * 1000
@@ -116,16 +116,16 @@ export class MetricHistory {
    */
   query(group: string, series: string, fromMs: number, toMs: number, stepMs: number): MetricSeries {
     if (!(Number.isFinite(fromMs) && Number.isFinite(toMs) && toMs > fromMs)) {
-      throw new StoreError(StoreErrorCodes.query, this.#path, `metric query ${group}/${series}: toMs (${toMs}) must be after fromMs (${fromMs})`)
+      throw new StoreError('TIDE_ERR_STORE_QUERY', this.#path, `metric query ${group}/${series}: toMs (${toMs}) must be after fromMs (${fromMs})`)
     }
     if (!(Number.isFinite(stepMs) && stepMs >= 1000)) {
-      throw new StoreError(StoreErrorCodes.query, this.#path, `metric query ${group}/${series}: stepMs must be at least 1000, got ${stepMs}`)
+      throw new StoreError('TIDE_ERR_STORE_QUERY', this.#path, `metric query ${group}/${series}: stepMs must be at least 1000, got ${stepMs}`)
     }
     const useSeconds = stepMs < 60_000 && fromMs >= this.#secondsCutoffMs()
     const step = useSeconds ? Math.round(stepMs / 1000) * 1000 : Math.max(1, Math.round(stepMs / 60_000)) * 60_000
     if ((toMs - fromMs) / step > MAX_QUERY_BUCKETS) {
       throw new StoreError(
-        StoreErrorCodes.query,
+        'TIDE_ERR_STORE_QUERY',
         this.#path,
         `metric query ${group}/${series}: ${Math.ceil((toMs - fromMs) / step)} buckets of ${step} ms exceed the limit of ${MAX_QUERY_BUCKETS}; use a larger stepMs`,
       )

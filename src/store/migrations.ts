@@ -6,7 +6,7 @@
  * released migration never changes; a schema change is a new entry at the end.
  */
 import type Database from 'better-sqlite3'
-import { StoreError, StoreErrorCodes } from './errors.ts'
+import { StoreError } from './errors.ts'
 
 /** 'tide' in ASCII, stored in the SQLite header's application_id field (a 32-bit integer). */
 export const TIDE_APPLICATION_ID = 0x74696465
@@ -129,18 +129,18 @@ export function readSchemaInfo(db: Database.Database): SchemaInfo {
 export function assertTideStore(info: SchemaInfo, path: string, allowEmpty: boolean): void {
   if (info.empty && info.applicationId === 0) {
     if (allowEmpty) return
-    throw new StoreError(StoreErrorCodes.notAStore, path, `${path} is an empty SQLite database, not a tide store`)
+    throw new StoreError('TIDE_ERR_STORE_NOT_A_STORE', path, `${path} is an empty SQLite database, not a tide store`)
   }
   if (info.applicationId !== TIDE_APPLICATION_ID || info.version === 0) {
     throw new StoreError(
-      StoreErrorCodes.notAStore,
+      'TIDE_ERR_STORE_NOT_A_STORE',
       path,
       `${path} is not a tide store (SQLite application_id ${info.applicationId}, schema version ${info.version}; a tide store has application_id ${TIDE_APPLICATION_ID})`,
     )
   }
   if (info.version > LATEST_SCHEMA_VERSION) {
     throw new StoreError(
-      StoreErrorCodes.version,
+      'TIDE_ERR_STORE_VERSION',
       path,
       `${path} has store schema version ${info.version}, newer than this tide knows (${LATEST_SCHEMA_VERSION}); use a newer tide`,
     )

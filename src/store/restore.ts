@@ -10,7 +10,7 @@
 import { existsSync, renameSync, rmSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import { StoreError, StoreErrorCodes, StoreLockedError } from './errors.ts'
+import { StoreError, StoreLockedError } from './errors.ts'
 import { fsyncPath, removeWithCompanions, snapshotTo, tempPathBeside } from './backup.ts'
 import { LATEST_SCHEMA_VERSION, assertTideStore, migrate, readSchemaInfo } from './migrations.ts'
 import { liveOtherHolder, type LockHolder } from './store-lock.ts'
@@ -37,11 +37,11 @@ function validateBackup(db: Database.Database, backupPath: string): number {
   try {
     info = readSchemaInfo(db)
   } catch (err) {
-    throw new StoreError(StoreErrorCodes.notAStore, backupPath, `${backupPath} is not a tide store: ${(err as Error).message}`, { cause: err })
+    throw new StoreError('TIDE_ERR_STORE_NOT_A_STORE', backupPath, `${backupPath} is not a tide store: ${(err as Error).message}`, { cause: err })
   }
   assertTideStore(info, backupPath, false)
   const check = db.pragma('quick_check', { simple: true }) as string
-  if (check !== 'ok') throw new StoreError(StoreErrorCodes.notAStore, backupPath, `${backupPath} fails SQLite's integrity check: ${check}`)
+  if (check !== 'ok') throw new StoreError('TIDE_ERR_STORE_NOT_A_STORE', backupPath, `${backupPath} fails SQLite's integrity check: ${check}`)
   return info.version
 }
 
@@ -52,7 +52,7 @@ function holderOf(storePath: string): LockHolder | undefined {
   try {
     db = new Database(storePath, { fileMustExist: true })
   } catch (err) {
-    throw new StoreError(StoreErrorCodes.io, storePath, `cannot open store ${storePath}: ${(err as Error).message}`, { cause: err })
+    throw new StoreError('TIDE_ERR_STORE_IO', storePath, `cannot open store ${storePath}: ${(err as Error).message}`, { cause: err })
   }
   try {
     db.pragma('busy_timeout = 5000')
@@ -76,7 +76,7 @@ export async function restoreStore(backupPath: string, storePath: string, option
   try {
     src = new Database(backupPath, { readonly: true, fileMustExist: true })
   } catch (err) {
-    throw new StoreError(StoreErrorCodes.io, backupPath, `cannot open backup ${backupPath}: ${(err as Error).message}`, { cause: err })
+    throw new StoreError('TIDE_ERR_STORE_IO', backupPath, `cannot open backup ${backupPath}: ${(err as Error).message}`, { cause: err })
   }
   const tmp = tempPathBeside(storePath, 'restore')
   let fromVersion: number
@@ -91,7 +91,7 @@ export async function restoreStore(backupPath: string, storePath: string, option
   } catch (err) {
     removeWithCompanions(tmp)
     if (err instanceof StoreError) throw err
-    throw new StoreError(StoreErrorCodes.io, storePath, `cannot restore ${backupPath} to ${storePath}: ${(err as Error).message}`, { cause: err })
+    throw new StoreError('TIDE_ERR_STORE_IO', storePath, `cannot restore ${backupPath} to ${storePath}: ${(err as Error).message}`, { cause: err })
   } finally {
     src.close()
   }
@@ -112,7 +112,7 @@ export async function restoreStore(backupPath: string, storePath: string, option
     fsyncPath(dirname(storePath))
   } catch (err) {
     removeWithCompanions(tmp)
-    throw new StoreError(StoreErrorCodes.io, storePath, `cannot restore ${backupPath} to ${storePath}: ${(err as Error).message}`, { cause: err })
+    throw new StoreError('TIDE_ERR_STORE_IO', storePath, `cannot restore ${backupPath} to ${storePath}: ${(err as Error).message}`, { cause: err })
   }
   const base = { fromVersion, toVersion: LATEST_SCHEMA_VERSION }
   return holder === undefined ? base : { ...base, overriddenHolder: holder }

@@ -20,7 +20,7 @@ import type { StateStore, StoredGroupState } from './state-store.ts'
 import type { DeliveryAttempt, DeliveryLog } from './delivery-log.ts'
 import type { InstanceRecord } from '../providers/provider.ts'
 import { backupDatabase, type BackupResult } from './backup.ts'
-import { StoreError, StoreErrorCodes } from './errors.ts'
+import { StoreError } from './errors.ts'
 import { EventLog, type EventQuery, type StoredEvent } from './event-log.ts'
 import { MetricHistory, type MetricSeries } from './metric-history.ts'
 import { migrate } from './migrations.ts'
@@ -106,7 +106,7 @@ export class SqliteStore implements StateStore, EventSink, DeliveryLog {
     try {
       db = new Database(path)
     } catch (err) {
-      throw new StoreError(StoreErrorCodes.io, path, `cannot open store ${path}: ${(err as Error).message}`, { cause: err })
+      throw new StoreError('TIDE_ERR_STORE_IO', path, `cannot open store ${path}: ${(err as Error).message}`, { cause: err })
     }
     try {
       db.pragma(`busy_timeout = ${Math.max(0, Math.round(options.busyTimeoutMs ?? 5000))}`)
@@ -121,7 +121,7 @@ export class SqliteStore implements StateStore, EventSink, DeliveryLog {
       if (err instanceof StoreError) throw err
       const code = (err as { code?: unknown }).code
       const notDb = code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT'
-      throw new StoreError(notDb ? StoreErrorCodes.notAStore : StoreErrorCodes.io, path, `cannot open store ${path}: ${(err as Error).message}`, { cause: err })
+      throw new StoreError(notDb ? 'TIDE_ERR_STORE_NOT_A_STORE' : 'TIDE_ERR_STORE_IO', path, `cannot open store ${path}: ${(err as Error).message}`, { cause: err })
     }
   }
 
@@ -140,7 +140,7 @@ export class SqliteStore implements StateStore, EventSink, DeliveryLog {
         protectedIds: JSON.parse(row.protected_json) as string[],
       }
     } catch (err) {
-      throw new StoreError(StoreErrorCodes.notAStore, this.path, `store ${this.path}: state of group '${group}' is not valid JSON: ${(err as Error).message}`, { cause: err })
+      throw new StoreError('TIDE_ERR_STORE_NOT_A_STORE', this.path, `store ${this.path}: state of group '${group}' is not valid JSON: ${(err as Error).message}`, { cause: err })
     }
   }
 
@@ -253,7 +253,7 @@ export class SqliteStore implements StateStore, EventSink, DeliveryLog {
   queryDeliveries(query: DeliveryQuery = {}): DeliveryAttempt[] {
     const limit = query.limit ?? 100
     if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
-      throw new StoreError(StoreErrorCodes.query, this.path, `delivery query: limit must be a whole number from 1 to 10000, got ${limit}`)
+      throw new StoreError('TIDE_ERR_STORE_QUERY', this.path, `delivery query: limit must be a whole number from 1 to 10000, got ${limit}`)
     }
     const where: string[] = []
     const params: string[] = []

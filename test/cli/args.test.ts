@@ -38,7 +38,7 @@ const echo: Command = {
 const table: CommandTable = {
   echo,
   needs: { summary: 'needs a flag', usage: '--name X', flags: { name: { kind: 'string', description: 'n', required: true } }, run: () => 0 },
-  fail: { summary: 'fails', usage: '', flags: {}, run: () => { throw new TideError('TIDE_ERR_TEST', 'it broke') } },
+  fail: { summary: 'fails', usage: '', flags: {}, run: () => { throw new TideError('TIDE_ERR_FILE', 'it broke') } },
   inner: { summary: 'finds a usage mistake late', usage: '', flags: {}, run: () => { throw new TideError('TIDE_ERR_USAGE', '--url: not a URL') } },
   short: { summary: 'names itself without tide', usage: '', flags: {}, run: () => { throw new UsageError('short', '--x: bad') } },
   bug: { summary: 'has a bug', usage: '', flags: {}, run: () => { throw new TypeError('oops') } },

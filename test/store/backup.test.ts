@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import Database from 'better-sqlite3'
 import { backupStoreFile } from '../../src/store/backup.ts'
-import { StoreErrorCodes, isStoreError } from '../../src/store/errors.ts'
+import { isStoreError } from '../../src/store/errors.ts'
 import { TIDE_APPLICATION_ID } from '../../src/store/migrations.ts'
 import { SqliteStore } from '../../src/store/sqlite-store.ts'
 import { readLock } from '../../src/store/store-lock.ts'
@@ -95,9 +95,9 @@ test('backing up a file that is not a tide store fails and writes nothing', asyn
   raw.exec('CREATE TABLE customers (id INTEGER)')
   raw.close()
   const dest = join(dir, 'copy.db')
-  await assert.rejects(backupStoreFile(foreign, dest), (err: unknown) => isStoreError(err, StoreErrorCodes.notAStore) && err.message.includes(foreign))
+  await assert.rejects(backupStoreFile(foreign, dest), (err: unknown) => isStoreError(err, 'TIDE_ERR_STORE_NOT_A_STORE') && err.message.includes(foreign))
   writeFileSync(join(dir, 'text.db'), 'not sqlite at all, just text\n'.repeat(100))
-  await assert.rejects(backupStoreFile(join(dir, 'text.db'), dest), (err: unknown) => isStoreError(err, StoreErrorCodes.notAStore))
-  await assert.rejects(backupStoreFile(join(dir, 'missing.db'), dest), (err: unknown) => isStoreError(err, StoreErrorCodes.io) && err.message.includes('missing.db'))
+  await assert.rejects(backupStoreFile(join(dir, 'text.db'), dest), (err: unknown) => isStoreError(err, 'TIDE_ERR_STORE_NOT_A_STORE'))
+  await assert.rejects(backupStoreFile(join(dir, 'missing.db'), dest), (err: unknown) => isStoreError(err, 'TIDE_ERR_STORE_IO') && err.message.includes('missing.db'))
   assert.equal(existsSync(dest), false)
 })

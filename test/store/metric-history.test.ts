@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { StoreErrorCodes, isStoreError } from '../../src/store/errors.ts'
+import { isStoreError } from '../../src/store/errors.ts'
 import { MINUTE_RETENTION_MS, SECOND_RETENTION_MS } from '../../src/store/metric-history.ts'
 import { SqliteStore } from '../../src/store/sqlite-store.ts'
 import { tempDir } from './temp-dir.ts'
@@ -131,7 +131,7 @@ for (const c of badQueries) {
     const store = open(t)
     assert.throws(
       () => store.queryMetric('web', 'rps', c.from, c.to, c.step),
-      (err: unknown) => isStoreError(err, StoreErrorCodes.query) && err.message.includes('web/rps'),
+      (err: unknown) => isStoreError(err, 'TIDE_ERR_STORE_QUERY') && err.message.includes('web/rps'),
     )
   })
 }

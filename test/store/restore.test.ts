@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import Database from 'better-sqlite3'
 import type { StoredGroupState } from '../../src/store/state-store.ts'
-import { StoreErrorCodes, isStoreError } from '../../src/store/errors.ts'
+import { isStoreError } from '../../src/store/errors.ts'
 import { LATEST_SCHEMA_VERSION } from '../../src/store/migrations.ts'
 import { restoreStore } from '../../src/store/restore.ts'
 import { SqliteStore } from '../../src/store/sqlite-store.ts'
@@ -80,7 +80,7 @@ const badBackups = [
   {
     name: 'a text file',
     write: (p: string) => { writeFileSync(p, 'definitely not sqlite\n'.repeat(100)); },
-    code: StoreErrorCodes.notAStore,
+    code: 'TIDE_ERR_STORE_NOT_A_STORE',
   },
   {
     name: 'another SQLite database',
@@ -89,7 +89,7 @@ const badBackups = [
       db.exec('CREATE TABLE orders (id INTEGER)')
       db.close()
     },
-    code: StoreErrorCodes.notAStore,
+    code: 'TIDE_ERR_STORE_NOT_A_STORE',
   },
   {
     name: 'a store from a newer tide',
@@ -98,7 +98,7 @@ const badBackups = [
       s.database.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(LATEST_SCHEMA_VERSION + 1, 'future')
       s.close()
     },
-    code: StoreErrorCodes.version,
+    code: 'TIDE_ERR_STORE_VERSION',
   },
 ] as const
 for (const c of badBackups) {
@@ -120,7 +120,7 @@ test('restore refuses while a running tide holds the store, and --force override
   const dir = tempDir(t)
   const { path, backupPath, before } = await storeWithBackup(dir)
   const tide = await startFixture(t, 'hold-lock', [path])
-  await assert.rejects(restoreStore(backupPath, path), (err: unknown) => isStoreError(err, StoreErrorCodes.locked) && err.message.includes(String(tide.proc.pid)) && err.message.includes('--force'))
+  await assert.rejects(restoreStore(backupPath, path), (err: unknown) => isStoreError(err, 'TIDE_ERR_STORE_LOCKED') && err.message.includes(String(tide.proc.pid)) && err.message.includes('--force'))
   const result = await restoreStore(backupPath, path, { force: true })
   assert.equal(result.overriddenHolder?.pid, tide.proc.pid)
   tide.proc.kill('SIGKILL')

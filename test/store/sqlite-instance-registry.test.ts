@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { isProviderError, ProviderErrorCodes } from '../../src/providers/errors.ts'
+import { isProviderError } from '../../src/providers/errors.ts'
 import type { LocalInstanceEntry } from '../../src/providers/local/instance-registry.ts'
 import { SqliteInstanceRegistry } from '../../src/store/sqlite-instance-registry.ts'
 import { SqliteStore } from '../../src/store/sqlite-store.ts'
@@ -43,6 +43,6 @@ test('a closed store raises a retryable RegistryError naming the store', () => {
   store.close()
   assert.throws(
     () => { reg.put(entry('i-1')); },
-    (err: unknown) => isProviderError(err, ProviderErrorCodes.registry) && err.retryable && err.message.includes(':memory:'),
+    (err: unknown) => isProviderError(err, 'TIDE_ERR_PROVIDER_REGISTRY') && err.retryable && err.message.includes(':memory:'),
   )
 })

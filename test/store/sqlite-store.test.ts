@@ -11,7 +11,7 @@ import { Controller } from '../../src/controller/reconciler.ts'
 import type { StoredGroupState } from '../../src/store/state-store.ts'
 import type { Decision } from '../../src/engine/types.ts'
 import type { InstanceRecord } from '../../src/providers/provider.ts'
-import { StoreErrorCodes, isStoreError } from '../../src/store/errors.ts'
+import { isStoreError } from '../../src/store/errors.ts'
 import { LATEST_SCHEMA_VERSION, TIDE_APPLICATION_ID } from '../../src/store/migrations.ts'
 import { SqliteStore } from '../../src/store/sqlite-store.ts'
 import { GroupSchema } from '../../src/spec/schema.ts'
@@ -97,7 +97,7 @@ const refusals = [
   {
     name: 'a foreign SQLite database is refused',
     prepare: (db: Database.Database) => db.exec('CREATE TABLE customers (id INTEGER)'),
-    code: StoreErrorCodes.notAStore,
+    code: 'TIDE_ERR_STORE_NOT_A_STORE',
   },
   {
     name: 'a store from a newer tide is refused',
@@ -106,7 +106,7 @@ const refusals = [
       db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)')
       db.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(LATEST_SCHEMA_VERSION + 1, 'future')
     },
-    code: StoreErrorCodes.version,
+    code: 'TIDE_ERR_STORE_VERSION',
   },
 ] as const
 for (const c of refusals) {
@@ -127,7 +127,7 @@ test('a file that is not SQLite is refused with the file named', (t) => {
   writeFileSync(path, 'this is not a database\n'.repeat(200))
   assert.throws(
     () => SqliteStore.open(path),
-    (err: unknown) => isStoreError(err, StoreErrorCodes.notAStore) && err.message.includes(path),
+    (err: unknown) => isStoreError(err, 'TIDE_ERR_STORE_NOT_A_STORE') && err.message.includes(path),
   )
 })
 
@@ -182,7 +182,7 @@ test('event queries filter by group, type, time range and limit', async (t) => {
     )
   })
   await t.test('a bad limit is a query error', () => {
-    assert.throws(() => store.queryEvents({ limit: 0 }), (err: unknown) => isStoreError(err, StoreErrorCodes.query))
+    assert.throws(() => store.queryEvents({ limit: 0 }), (err: unknown) => isStoreError(err, 'TIDE_ERR_STORE_QUERY'))
   })
 })
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { StoreErrorCodes, isStoreError } from '../../src/store/errors.ts'
+import { isStoreError } from '../../src/store/errors.ts'
 import { SqliteStore } from '../../src/store/sqlite-store.ts'
 import { currentHolder, isHolderAlive, processStartTime, readLock } from '../../src/store/store-lock.ts'
 import { startFixture } from './child.ts'
@@ -13,7 +13,7 @@ test('a second tide cannot lock a store a live tide holds; a dead one is taken o
   const other = await startFixture(t, 'hold-lock', [path])
   assert.throws(
     () => SqliteStore.open(path, { lock: true }),
-    (err: unknown) => isStoreError(err, StoreErrorCodes.locked) && err.message.includes(path) && err.message.includes(String(other.proc.pid)),
+    (err: unknown) => isStoreError(err, 'TIDE_ERR_STORE_LOCKED') && err.message.includes(path) && err.message.includes(String(other.proc.pid)),
   )
   // Reading without the lock is always allowed (the API, `tide backup`).
   SqliteStore.open(path).close()

@@ -29,7 +29,7 @@
 import { plannedCampaigns, type PlannedCampaign } from '../../forecast/campaign-uplift.ts'
 import type { DemandForecast, Recommendation } from '../types.ts'
 import type { PolicyInput, ScalingPolicy } from './policy.ts'
-import { appliedHeadroom } from './slo.ts'
+import { appliedHeadroom, instanceCapacityRps } from './slo.ts'
 import { targetTrackingPolicy } from './target-tracking.ts'
 
 /** Machine-readable reasons of predictive recommendations. */
@@ -57,8 +57,8 @@ export function schedulingBufferMs(input: Pick<PolicyInput, 'spec' | 'startupMs'
 
 /** The load one instance of the current size should carry at the target, requests/s, and where that figure comes from. */
 export function loadPerInstanceAtTarget(input: PolicyInput): { readonly rps: number; readonly source: string } | undefined {
-  const capacity = input.spec.slo?.instanceRps
-  if (capacity !== undefined) return { rps: capacity * (input.state.size.cpu / input.spec.size.cpu), source: 'slo capacity' }
+  const capacity = instanceCapacityRps(input.spec, input.state.size)
+  if (capacity !== undefined) return { rps: capacity, source: 'slo capacity' }
   const rpsMetric = input.spec.metrics.find((m) => m.type === 'rps')
   if (rpsMetric !== undefined) {
     const scale = input.state.size.cpu / input.spec.size.cpu

@@ -21,7 +21,7 @@
  *   knows the demand at which the count in force stops holding it.
  */
 import type { HeadroomEstimate } from '../../forecast/headroom-learner.ts'
-import type { SloSpec } from '../../spec/schema.ts'
+import type { GroupSpec, Size, SloSpec } from '../../spec/schema.ts'
 import type { Recommendation } from '../types.ts'
 import type { PolicyInput, ScalingPolicy } from './policy.ts'
 
@@ -60,10 +60,19 @@ export function appliedHeadroom(slo: SloSpec, estimate: HeadroomEstimate | undef
   }
 }
 
+/**
+ * What one instance of `size` serves within the objective, requests/s: slo.instanceRps is written
+ * for the group's base size, and capacity grows with cpu. Undefined without slo.instanceRps.
+ */
+export function instanceCapacityRps(spec: GroupSpec, size: Size): number | undefined {
+  const instanceRps = spec.slo?.instanceRps
+  return instanceRps === undefined ? undefined : instanceRps * (size.cpu / spec.size.cpu)
+}
+
 function propose(input: PolicyInput): Recommendation | undefined {
   const slo = input.spec.slo
-  if (slo?.instanceRps === undefined) return undefined
-  const capacity = slo.instanceRps * (input.state.size.cpu / input.spec.size.cpu)
+  const capacity = instanceCapacityRps(input.spec, input.state.size)
+  if (slo === undefined || capacity === undefined) return undefined
   const headroom = appliedHeadroom(slo, input.headroom)
   const target = capacity / (1 + headroom.ratio)
   const signal = input.signals?.group.rps

@@ -36,16 +36,10 @@ export const memoryHistogramOptions: HistogramOptions = { maxValue: 1024 * 1024,
 /** When the decay factor would exceed 2^maxDecayExponent the reference time moves forward (as the VPA). */
 const maxDecayExponent = 100
 
-/** Why a persisted histogram could not be loaded. */
-export const HistogramErrorCodes = {
-  /** toJSON output that is malformed, from other options, or has negative weights. */
-  state: 'TIDE_ERR_HISTOGRAM_STATE',
-} as const
-
-/** A persisted histogram (DecayingHistogramJSON) is malformed; the message names the field. */
+/** A persisted histogram (DecayingHistogramJSON) is malformed, from other options, or has negative weights; the message names the field (code TIDE_ERR_HISTOGRAM_STATE). */
 export class HistogramStateError extends TideError {
   constructor(message: string) {
-    super(HistogramErrorCodes.state, `decaying histogram: ${message}`)
+    super('TIDE_ERR_HISTOGRAM_STATE', `decaying histogram: ${message}`)
   }
 }
 

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
-import { isProviderError, ProviderErrorCodes } from '../../../src/providers/errors.ts'
+import { isProviderError } from '../../../src/providers/errors.ts'
 import { FileInstanceRegistry } from '../../../src/providers/local/file-registry.ts'
 import { MemoryInstanceRegistry } from '../../../src/providers/local/instance-registry.ts'
 import type { InstanceRegistry, LocalInstanceEntry } from '../../../src/providers/local/instance-registry.ts'
@@ -64,7 +64,7 @@ for (const c of corrupt) {
     const reg = new FileInstanceRegistry(path)
     assert.throws(
       () => reg.list('web'),
-      (err: unknown) => isProviderError(err, ProviderErrorCodes.registry) && c.message.test(err.message) && err.message.includes(path),
+      (err: unknown) => isProviderError(err, 'TIDE_ERR_PROVIDER_REGISTRY') && c.message.test(err.message) && err.message.includes(path),
     )
   })
 }
@@ -74,5 +74,5 @@ test('file registry: an unwritable location is a RegistryError', () => {
   const reg = new FileInstanceRegistry(join(dir, 'a-file', 'instances.json')) // a directory under a regular file
   assert.throws(() => {
     reg.put(entry('a'))
-  }, (err: unknown) => isProviderError(err, ProviderErrorCodes.registry) && err.retryable)
+  }, (err: unknown) => isProviderError(err, 'TIDE_ERR_PROVIDER_REGISTRY') && err.retryable)
 })

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import { isProviderError, ProviderErrorCodes } from '../../../src/providers/errors.ts'
+import { isProviderError } from '../../../src/providers/errors.ts'
 import { FileInstanceRegistry } from '../../../src/providers/local/file-registry.ts'
 import { LocalProvider } from '../../../src/providers/local/local-provider.ts'
 import { readProcStat } from '../../../src/core/proc-stat.ts'
@@ -176,7 +176,7 @@ describe('local provider specifics', () => {
   test('a command that does not exist is a LaunchFailedError naming it, and records nothing', async () => {
     const bad = groupOf('spec', ['/nonexistent/tide-no-such-binary'])
     await assert.rejects(provider.launch(bad, bad.size, 1), (err: unknown) => {
-      assert.ok(isProviderError(err, ProviderErrorCodes.launch))
+      assert.ok(isProviderError(err, 'TIDE_ERR_PROVIDER_LAUNCH'))
       assert.match(err.message, /tide-no-such-binary/)
       assert.match(err.message, /ENOENT/)
       assert.equal(err.retryable, false)
@@ -187,7 +187,7 @@ describe('local provider specifics', () => {
 
   test('a group without launch.command is a ProviderConfigError', async () => {
     const noLaunch = { ...group, launch: undefined } as unknown as GroupSpec
-    await assert.rejects(provider.launch(noLaunch, group.size, 1), (err: unknown) => isProviderError(err, ProviderErrorCodes.config))
+    await assert.rejects(provider.launch(noLaunch, group.size, 1), (err: unknown) => isProviderError(err, 'TIDE_ERR_PROVIDER_CONFIG'))
   })
 
   test('instances survive the provider object: the registry file is all a restart needs', async () => {

@@ -98,17 +98,6 @@ const averageUtilization = z.strictObject({ averageUtilization: z.number().posit
 const averageValue = z.strictObject({ averageValue: positive })
 const totalValue = z.strictObject({ value: positive })
 
-/**
- * Where an external metric's value comes from: required, because a metric nothing produces
- * would have no value for ever, and a metric without a value blocks scale-in.
- */
-const externalSource = ExternalSourceSchema.clone({
-  ...ExternalSourceSchema.def,
-  error: (issue: { readonly input?: unknown }) =>
-    issue.input === undefined
-      ? 'an external metric needs a source: { type: prometheus, url: … } or { type: http-json, url: … } (without one it never has a value and blocks scale-in for ever)'
-      : undefined,
-})
 
 /**
  * A target-tracking metric. The HPA's Resource/Pods/External metrics map to
@@ -132,7 +121,7 @@ export const MetricSchema = z.discriminatedUnion('type', [
     type: z.literal('external'),
     /** What the source is asked: a PromQL expression (prometheus), a JSON path (http-json). */
     query: z.string().min(1),
-    source: externalSource,
+    source: ExternalSourceSchema,
     /** After failureThreshold failures in a row, propose this many instances; absent: hold. */
     fallback: ExternalFallbackSchema.optional(),
     target: z.union([averageValue, totalValue]),
@@ -150,7 +139,7 @@ export const MetricRefSchema = z.discriminatedUnion('type', [
     percentile: z.union([z.literal(50), z.literal(90), z.literal(95), z.literal(99)]).default(95),
     class: z.string().min(1).optional(),
   }),
-  z.strictObject({ type: z.literal('external'), query: z.string().min(1), source: externalSource }),
+  z.strictObject({ type: z.literal('external'), query: z.string().min(1), source: ExternalSourceSchema }),
 ])
 
 /**

@@ -8,8 +8,18 @@ import { z } from 'zod'
 import { HttpJsonSourceSchema } from './http-json.ts'
 import { PrometheusSourceSchema } from './prometheus.ts'
 
-/** Every source type's schema, keyed by `type`, alphabetical. */
-export const ExternalSourceSchema = z.discriminatedUnion('type', [HttpJsonSourceSchema, PrometheusSourceSchema])
+/**
+ * Every source type's schema, keyed by `type`, alphabetical. Required on every external metric:
+ * a metric nothing produces would have no value for ever, and a metric without a value blocks
+ * scale-in; the message for a missing source says so (src/spec/load.ts prints a schema's own
+ * message for a missing field).
+ */
+export const ExternalSourceSchema = z.discriminatedUnion('type', [HttpJsonSourceSchema, PrometheusSourceSchema], {
+  error: (issue) =>
+    issue.input === undefined
+      ? 'an external metric needs a source: { type: prometheus, url: … } or { type: http-json, url: … } (without one it never has a value and blocks scale-in for ever)'
+      : undefined,
+})
 
 /** A validated source of an external metric. */
 export type ExternalSource = z.infer<typeof ExternalSourceSchema>

@@ -9,6 +9,7 @@ import { findExecutable, isExecutable } from '../core/executables.ts'
 import { loadConfig } from '../spec/load.ts'
 import { defaultHeadroom } from '../engine/policies/slo.ts'
 import type { GroupSpec, MetricSpec, TideConfig } from '../spec/schema.ts'
+import { describeSource } from '../spec/sources/index.ts'
 import type { Command } from './args.ts'
 
 /** The `validate` command. */
@@ -139,7 +140,10 @@ function groupLines(g: GroupSpec): string[] {
     `    metrics: ${metrics.length === 0 ? 'none' : metrics.join(', ')}`,
   ]
   if (g.slo !== undefined) parts.push(`    slo: ${sloText(g.slo)}`)
-  if (g.steps.length > 0) parts.push(`    step rules: ${g.steps.length}`)
+  if (g.steps.length > 0) {
+    const external = g.steps.flatMap((r) => (r.metric.type === 'external' ? [`external ${r.metric.query} from ${describeSource(r.metric.source)}`] : []))
+    parts.push(`    step rules: ${g.steps.length}${external.length === 0 ? '' : ` (${[...new Set(external)].join(', ')})`}`)
+  }
   if (g.schedules.length > 0) parts.push(`    schedules: ${g.schedules.map((s) => s.name).join(', ')}`)
   if (g.predictive.mode !== 'off') parts.push(`    predictive: ${g.predictive.mode}`)
   if (g.vertical.mode !== 'off') parts.push(`    vertical: ${g.vertical.mode}`)
@@ -167,7 +171,10 @@ function metricText(m: MetricSpec): string {
       return `inflight ${m.target.averageValue}/instance`
     case 'latency':
       return `p${m.percentile} latency ${m.target.valueMs} ms${m.class === undefined ? '' : ` (${m.class})`}`
-    case 'external':
-      return 'averageValue' in m.target ? `external ${m.query} ${m.target.averageValue}/instance` : `external ${m.query} ${m.target.value}`
+    case 'external': {
+      const target = 'averageValue' in m.target ? `${m.target.averageValue}/instance` : `${m.target.value}`
+      const fallback = m.fallback === undefined ? 'hold on failure' : `fallback ${m.fallback.replicas} after ${m.fallback.failureThreshold} failures`
+      return `external ${m.query} ${target} from ${describeSource(m.source)} (${fallback})`
+    }
   }
 }

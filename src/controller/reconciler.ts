@@ -244,6 +244,7 @@ export class Controller {
     for (const id of rt.lastPhase.keys()) if (!phases.has(id)) rt.lastPhase.delete(id)
     const startupMs = median(rt.startups)
     const fast = freshRps !== undefined
+    if (!fast) await this.#opts.metrics.refresh?.(spec, nowMs)
     const signals = fast ? freshSignals(rt.lastSignals, freshRps, nowMs) : this.#opts.metrics.read(spec, views, nowMs)
     if (!fast) rt.lastSignals = signals
     const input: DecideInput = {

@@ -42,6 +42,16 @@ export type Percentile = 50 | 90 | 95 | 99
 /** Group-wide latency percentiles in milliseconds. */
 export type LatencyPercentiles = Partial<Record<`p${Percentile}`, number>>
 
+/** Why an external query has no value: its source's failures, and the fallback they led to. */
+export interface ExternalFailure {
+  /** Failed polls in a row (≥ 1). */
+  readonly failures: number
+  /** The last failure, e.g. 'timeout after 5 s', 'HTTP 503', 'empty result'. */
+  readonly error: string
+  /** Set once failures reach the metric's fallback.failureThreshold: the count the metric proposes. */
+  readonly fallbackReplicas?: number
+}
+
 /** The signals of one group at one moment. */
 export interface Signals {
   /** When the window these values summarise ended. */
@@ -56,6 +66,12 @@ export interface Signals {
     readonly classes?: Readonly<Record<string, { readonly rps?: number; readonly latencyMs?: LatencyPercentiles }>>
     /** Values of external queries by their query string. */
     readonly external?: Readonly<Record<string, number>>
+    /**
+     * External queries whose source failed at its last poll, by query string (absent from
+     * `external` then): failures in a row, the last error, and the fallback count once the
+     * metric's fallback.failureThreshold is reached (src/metrics/external/external-signals.ts).
+     */
+    readonly externalFailures?: Readonly<Record<string, ExternalFailure>>
     /**
      * The group's demand step by step within the window (the router's seconds, the simulator's
      * steps), oldest first, the last step ending at atMs: what the headroom learner reads.

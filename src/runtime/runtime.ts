@@ -8,7 +8,8 @@ import { mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { systemClock, type Clock } from '../core/clock.ts'
 import type { EventSink } from '../store/events.ts'
-import type { HealthView, MetricsSource } from '../controller/metrics-source.ts'
+import { withExternalSignals, type HealthView, type MetricsSource } from '../controller/metrics-source.ts'
+import { ExternalSignals } from '../metrics/external/external-signals.ts'
 import { Controller, type ReconcileResult } from '../controller/reconciler.ts'
 import { runLoop } from '../controller/run-loop.ts'
 import type { FleetQuotas, InstanceView, Signals } from '../engine/types.ts'
@@ -89,9 +90,10 @@ export class Runtime {
         for (const sink of this.#sinks) sink.append(e)
       },
     }
-    const metrics: MetricsSource = {
+    const routerMetrics: MetricsSource = {
       read: (spec: GroupSpec, instances: readonly InstanceView[], nowMs: number): Signals | undefined => signals.get(spec.group)?.read(spec, instances, nowMs),
     }
+    const metrics = withExternalSignals(routerMetrics, new ExternalSignals())
     const health: HealthView = {
       health: (id) => {
         for (const s of signals.values()) {

@@ -178,8 +178,8 @@ function metricOf(m: Json, field: string, note: (field: string, message: string)
       const avg = quantity(t.averageValue)
       if (avg === undefined) return skip(note, field, 'a Pods metric needs target.averageValue')
       const query = promQuery(str(metric.name) ?? '', metric.selector, field, note)
-      note(field, `Pods metric "${str(metric.name) ?? ''}" became external query ${query} (a per-instance average); check it against your metrics source`)
-      return { type: 'external', query, target: { averageValue: avg } }
+      note(field, `Pods metric "${str(metric.name) ?? ''}" became external query ${query} (a per-instance average) on a Prometheus source at ${GUESSED_PROMETHEUS}; check the query and set source.url to your server`)
+      return { type: 'external', query, source: guessedSource(), target: { averageValue: avg } }
     }
     case 'Object':
     case 'External': {
@@ -189,11 +189,11 @@ function metricOf(m: Json, field: string, note: (field: string, message: string)
       const query = promQuery(str(metric.name) ?? '', metric.selector, field, note)
       const described = obj(o.describedObject)
       const about = type === 'Object' ? ` of ${str(described.kind) ?? 'object'}/${str(described.name) ?? ''}` : ''
-      note(field, `${type} metric "${str(metric.name) ?? ''}"${about} became external query ${query}; check it against your metrics source`)
+      note(field, `${type} metric "${str(metric.name) ?? ''}"${about} became external query ${query} on a Prometheus source at ${GUESSED_PROMETHEUS}; check the query and set source.url to your server`)
       const value = quantity(t.value)
       const avg = quantity(t.averageValue)
-      if (value !== undefined) return { type: 'external', query, target: { value } }
-      if (avg !== undefined) return { type: 'external', query, target: { averageValue: avg } }
+      if (value !== undefined) return { type: 'external', query, source: guessedSource(), target: { value } }
+      if (avg !== undefined) return { type: 'external', query, source: guessedSource(), target: { averageValue: avg } }
       return skip(note, field, `an ${type} metric needs target.value or target.averageValue`)
     }
     default:
@@ -225,6 +225,17 @@ function skip(note: (field: string, message: string) => void, field: string, why
 }
 
 /** `sum(name{k="v",…})` from a metric name and a matchLabels selector; metric names get PromQL's character set. */
+/**
+ * The Prometheus server an imported Pods/Object/External metric is read from. The HPA reads
+ * them through a metrics adapter (most often prometheus-adapter) that names no server, so the
+ * import writes a local one and says so in a note: the user sets the real URL.
+ */
+const GUESSED_PROMETHEUS = 'http://127.0.0.1:9090'
+
+function guessedSource(): { type: 'prometheus'; url: string } {
+  return { type: 'prometheus', url: GUESSED_PROMETHEUS }
+}
+
 function promQuery(name: string, selector: unknown, field: string, note: (field: string, message: string) => void): string {
   const s = obj(selector)
   if (s.matchExpressions !== undefined) note(`${field}.metric.selector`, 'matchExpressions not converted; add them to the query by hand')

@@ -13,6 +13,8 @@ import type { z } from 'zod'
 import { FileError, didYouMean } from '../errors.ts'
 import { ConfigError, type ConfigIssue } from './errors.ts'
 import { GlobalSchema, GroupSchema, type GlobalSpec, type GroupSpec, type TideConfig } from './schema.ts'
+import { parseJsonPath } from './sources/http-json.ts'
+import type { ExternalSource } from './sources/index.ts'
 import { Cron } from 'croner'
 
 /** A path into a document, as zod reports it: keys and sequence indexes. */
@@ -241,7 +243,11 @@ function explain(issue: ZodIssue, prefix: FieldPath, schema: z.ZodType, data: un
       })
     }
     case 'invalid_type':
-      if (value === undefined) return [{ path, message: `required field is missing (${issue.expected})` }]
+      if (value === undefined) {
+        // A schema may say why a field is needed (zod's `error`); zod's own message starts "Invalid input".
+        const why = issue.message.startsWith('Invalid input') ? ` (${issue.expected})` : `: ${issue.message}`
+        return [{ path, message: `required field is missing${why}` }]
+      }
       if (value === null) return [{ path, message: `is empty; expected ${issue.expected}` }]
       return [{ path, message: `expected ${issue.expected}, got ${describe(value)}` }]
     case 'invalid_value':
@@ -452,6 +458,7 @@ function groupChecks({ spec, source }: LoadedGroup): ConfigIssue[] {
   for (const [i, m] of spec.metrics.entries()) if (m.type === 'latency') checkClass(['metrics', i, 'class'], m.class)
   for (const [i, s] of spec.steps.entries()) if (s.metric.type === 'latency') checkClass(['steps', i, 'metric', 'class'], s.metric.class)
   for (const [i, s] of spec.schedules.entries()) issues.push(...scheduleChecks(s, ['schedules', i], source))
+  issues.push(...externalChecks(spec, source))
   const { min, max, initial } = spec.replicas
   if (initial !== undefined && (initial < min || initial > max)) {
     issues.push(source.issue(['replicas', 'initial'], `must lie between replicas.min (${min}) and replicas.max (${max}), got ${initial}`))
@@ -463,6 +470,37 @@ function groupChecks({ spec, source }: LoadedGroup): ConfigIssue[] {
       issues.push(source.issue(['sizes', i], `the size ladder goes smallest first: ${b.cpu} cpu / ${b.memoryMiB} MiB is smaller than the size before it`))
     }
   }
+  return issues
+}
+
+/**
+ * External metrics: an http-json query must be a JSON path; one query has one source in a
+ * group (the value is kept by query, for target tracking and step rules alike); a fallback
+ * count lies within replicas.min..max.
+ */
+function externalChecks(spec: GroupSpec, source: SourceDocument): ConfigIssue[] {
+  const issues: ConfigIssue[] = []
+  const seen = new Map<string, { where: string; source: ExternalSource }>()
+  const check = (path: FieldPath, where: string, query: string, src: ExternalSource): void => {
+    if (src.type === 'http-json') {
+      const parsed = parseJsonPath(query)
+      if ('error' in parsed) issues.push(source.issue([...path, 'query'], `an http-json source reads the JSON path in query: ${parsed.error}`))
+    }
+    const earlier = seen.get(query)
+    if (earlier === undefined) seen.set(query, { where, source: src })
+    else if (JSON.stringify(earlier.source) !== JSON.stringify(src)) {
+      issues.push(source.issue([...path, 'source'], `query "${query}" already has another source at ${earlier.where}: one query, one source in a group`))
+    }
+  }
+  for (const [i, m] of spec.metrics.entries()) {
+    if (m.type !== 'external') continue
+    check(['metrics', i], `metrics[${i}]`, m.query, m.source)
+    const { min, max } = spec.replicas
+    if (m.fallback !== undefined && (m.fallback.replicas < min || m.fallback.replicas > max)) {
+      issues.push(source.issue(['metrics', i, 'fallback', 'replicas'], `must lie between replicas.min (${min}) and replicas.max (${max}), got ${m.fallback.replicas}`))
+    }
+  }
+  for (const [i, s] of spec.steps.entries()) if (s.metric.type === 'external') check(['steps', i, 'metric'], `steps[${i}].metric`, s.metric.query, s.metric.source)
   return issues
 }
 

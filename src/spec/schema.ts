@@ -6,6 +6,7 @@
  */
 import { z } from 'zod'
 import { Priorities } from '../core/priority.ts'
+import { ExternalFallbackSchema, ExternalSourceSchema } from './sources/index.ts'
 
 const positive = z.number().positive()
 const nonNegativeInt = z.number().int().nonnegative()
@@ -97,6 +98,7 @@ const averageUtilization = z.strictObject({ averageUtilization: z.number().posit
 const averageValue = z.strictObject({ averageValue: positive })
 const totalValue = z.strictObject({ value: positive })
 
+
 /**
  * A target-tracking metric. The HPA's Resource/Pods/External metrics map to
  * cpu/memory (per-instance utilisation of the instance's size), rps/inflight
@@ -115,7 +117,15 @@ export const MetricSchema = z.discriminatedUnion('type', [
     class: z.string().min(1).optional(),
     target: z.strictObject({ valueMs: positive }),
   }),
-  z.strictObject({ type: z.literal('external'), query: z.string().min(1), target: z.union([averageValue, totalValue]) }),
+  z.strictObject({
+    type: z.literal('external'),
+    /** What the source is asked: a PromQL expression (prometheus), a JSON path (http-json). */
+    query: z.string().min(1),
+    source: ExternalSourceSchema,
+    /** After failureThreshold failures in a row, propose this many instances; absent: hold. */
+    fallback: ExternalFallbackSchema.optional(),
+    target: z.union([averageValue, totalValue]),
+  }),
 ])
 
 /** Which signal a step rule watches. */
@@ -129,7 +139,7 @@ export const MetricRefSchema = z.discriminatedUnion('type', [
     percentile: z.union([z.literal(50), z.literal(90), z.literal(95), z.literal(99)]).default(95),
     class: z.string().min(1).optional(),
   }),
-  z.strictObject({ type: z.literal('external'), query: z.string().min(1) }),
+  z.strictObject({ type: z.literal('external'), query: z.string().min(1), source: ExternalSourceSchema }),
 ])
 
 /**

@@ -85,3 +85,17 @@ test('the example shop config is valid and shows its predictive and vertical set
   assert.deepEqual(configWarnings(config), [])
   assert.match(summary(config, 'tide.yaml'), /predictive: forecastOnly\n {4}vertical: recommend/)
 })
+
+test('the summary names each external metric\'s source and what a failure does', () => {
+  const config = parseConfig(
+    base +
+      'metrics:\n' +
+      '  - { type: external, query: sum(q), source: { type: prometheus, url: "http://127.0.0.1:9090" }, target: { averageValue: 30 } }\n' +
+      '  - { type: external, query: $.depth, source: { type: http-json, url: "http://127.0.0.1:8080/stats" }, fallback: { failureThreshold: 2, replicas: 4 }, target: { value: 10 } }\n' +
+      'steps: [{ metric: { type: external, query: sum(q), source: { type: prometheus, url: "http://127.0.0.1:9090" } }, above: 100, change: { type: Pods, value: 1 } }]\n',
+    't.yaml',
+  )
+  const text = summary(config, 't.yaml')
+  assert.match(text, /metrics: external sum\(q\) 30\/instance from prometheus http:\/\/127\.0\.0\.1:9090 \(hold on failure\), external \$\.depth 10 from http-json http:\/\/127\.0\.0\.1:8080\/stats \(fallback 4 after 2 failures\)/)
+  assert.match(text, /step rules: 1 \(external sum\(q\) from prometheus http:\/\/127\.0\.0\.1:9090\)/)
+})

@@ -5,6 +5,7 @@ import { defaultGroupSpec } from '../../src/simulator/default-group.ts'
 import { defaultSimulationParams, type SimulationParams } from '../../src/simulator/params.ts'
 import { simulate, stepLoads, type TickRow, type TickSink } from '../../src/simulator/simulate.ts'
 import type { Trace } from '../../src/core/trace.ts'
+import { isTideError } from '../../src/errors.ts'
 
 /** A trace from (seconds, rps) rows; the last row lasts as long as the median step. */
 function trace(rows: readonly (readonly [number, number])[], name = 'unit'): Trace {
@@ -211,4 +212,23 @@ test('mixed: capped at max, the planner grows the size, and cost is weighed by t
   const costSeconds = rec.rows.reduce((sum, row) => sum + row.costBilled, 0)
   assert.ok(Math.abs(mixed.costHours - costSeconds / 3600) < 1e-9, `${mixed.costHours} vs ${costSeconds / 3600}`)
   assert.ok(rec.rows.some((row) => row.costBilled > row.instancesBilled), 'some steps bill bigger instances')
+})
+
+test('external metrics are refused, naming each one: the simulator has no source for them', async () => {
+  const group = GroupSchema.parse({
+    ...defaultGroupSpec(params),
+    metrics: [
+      { type: 'cpu', target: { averageUtilization: 60 } },
+      { type: 'external', query: 'sum(q)', source: { type: 'prometheus', url: 'http://127.0.0.1:9090' }, target: { value: 10 } },
+    ],
+    steps: [{ metric: { type: 'external', query: '$.d', source: { type: 'http-json', url: 'http://127.0.0.1:8080/' } }, above: 1, change: { type: 'Pods', value: 1 } }],
+  })
+  await assert.rejects(
+    simulate({ trace: surge, policy: 'configured', params, group }),
+    (err: unknown) =>
+      isTideError(err, 'TIDE_ERR_CONFIG') &&
+      /^group app: tide simulate cannot replay external metrics \(metrics\[1\] \(sum\(q\)\), steps\[0\]\.metric \(\$\.d\)\): the simulator has no source for them/.test(err.message),
+  )
+  // The oracle replays no controller: nothing to refuse.
+  await assert.doesNotReject(simulate({ trace: surge, policy: 'oracle', params, group }))
 })

@@ -95,6 +95,9 @@ spec:
       selectPolicy: Disabled
 `
 
+/** The import reads HPA external metrics from a Prometheus server it cannot know, named in a note. */
+const PROM = { type: 'prometheus', url: 'http://127.0.0.1:9090' }
+
 test('the walkthrough HPA converts one to one and is a valid tide.yaml', () => {
   const r = convertHpa(walkthrough, 'hpa.yaml')
   assert.deepEqual(r.groups, [
@@ -111,8 +114,8 @@ test('Pods and Object metrics become external queries, each with a note', () => 
   const r = convertHpa(multipleMetrics, 'hpa.yaml')
   assert.deepEqual(r.groups[0]!.metrics, [
     { type: 'cpu', target: { averageUtilization: 50 } },
-    { type: 'external', query: 'sum(packets_per_second)', target: { averageValue: 1000 } }, // 1k
-    { type: 'external', query: 'sum(requests_per_second)', target: { value: 10000 } }, // 10k
+    { type: 'external', query: 'sum(packets_per_second)', source: PROM, target: { averageValue: 1000 } }, // 1k
+    { type: 'external', query: 'sum(requests_per_second)', source: PROM, target: { value: 10000 } }, // 10k
   ])
   assert.deepEqual(r.notes.map((n) => n.field), ['spec.metrics[1]', 'spec.metrics[2]'])
   assert.match(r.yaml, /# {3}spec\.metrics\[2\]: Object metric "requests-per-second" of Ingress\/main-route/)
@@ -122,7 +125,7 @@ test('Pods and Object metrics become external queries, each with a note', () => 
 test('an External metric keeps its selector labels in the query; minReplicas defaults to 1', () => {
   const r = convertHpa(external, 'hpa.yaml')
   assert.deepEqual(r.groups[0]!.replicas, { min: 1, max: 20 })
-  assert.deepEqual(r.groups[0]!.metrics, [{ type: 'external', query: 'sum(queue_messages_ready{queue="worker_tasks"})', target: { averageValue: 30 } }])
+  assert.deepEqual(r.groups[0]!.metrics, [{ type: 'external', query: 'sum(queue_messages_ready{queue="worker_tasks"})', source: PROM, target: { averageValue: 30 } }])
   parseConfig(r.yaml, 'out.yaml')
 })
 

@@ -310,3 +310,59 @@ test('mutated files give a ConfigError or a config, never another exception', ()
   }
   assert.ok(rejected > 0, 'some mutations must be rejected')
 })
+
+// External metrics: a source is required (else the metric would block scale-in for ever), named
+// by a known type with a valid URL; http-json queries are JSON paths; one query, one source.
+const externalGroup = (metric: string, extra = ''): string => `group: worker
+provider: sim
+replicas: { min: 1, max: 8 }
+metrics:
+  - ${metric}
+${extra}`
+const externalCases: { name: string; text: string; want: string[] }[] = [
+  {
+    name: 'an external metric without a source',
+    text: externalGroup('{ type: external, query: sum(q), target: { value: 10 } }'),
+    want: ['t.yaml:5:5: metrics[0].source: required field is missing: an external metric needs a source: { type: prometheus, url: … } or { type: http-json, url: … } (without one it never has a value and blocks scale-in for ever)'],
+  },
+  {
+    name: 'an unknown source type',
+    text: externalGroup('{ type: external, query: sum(q), source: { type: graphite, url: "http://h" }, target: { value: 10 } }'),
+    want: ['t.yaml:5:54: metrics[0].source.type: must be one of "http-json", "prometheus", got "graphite"'],
+  },
+  {
+    name: 'a source URL that is not http',
+    text: externalGroup('{ type: external, query: sum(q), source: { type: prometheus, url: "ftp://h" }, target: { value: 10 } }'),
+    want: ['t.yaml:5:71: metrics[0].source.url: must be an http(s) URL, got "ftp://h"'],
+  },
+  {
+    name: 'an http-json query that is no JSON path',
+    text: externalGroup('{ type: external, query: "$.a[*]", source: { type: http-json, url: "http://h/s" }, target: { value: 10 } }'),
+    want: ['t.yaml:5:30: metrics[0].query: an http-json source reads the JSON path in query: cannot read the JSON path at "[*]" (use $.a.b, a.b, a[0] or a[\'b c\'])'],
+  },
+  {
+    name: 'a fallback count above replicas.max',
+    text: externalGroup('{ type: external, query: sum(q), source: { type: prometheus, url: "http://h" }, fallback: { replicas: 9 }, target: { value: 10 } }'),
+    want: ['t.yaml:5:107: metrics[0].fallback.replicas: must lie between replicas.min (1) and replicas.max (8), got 9'],
+  },
+  {
+    name: 'one query with two sources',
+    text: externalGroup(
+      '{ type: external, query: sum(q), source: { type: prometheus, url: "http://a" }, target: { value: 10 } }',
+      'steps:\n  - { metric: { type: external, query: sum(q), source: { type: prometheus, url: "http://b" } }, above: 1, change: { type: Pods, value: 1 } }\n',
+    ),
+    want: ['t.yaml:7:56: steps[0].metric.source: query "sum(q)" already has another source at metrics[0]: one query, one source in a group'],
+  },
+]
+for (const c of externalCases) {
+  test(`external metrics: ${c.name}`, () => {
+    assert.deepEqual(errorsOf(c.text), c.want)
+  })
+}
+
+test('external metrics: a source and a fallback load, with the defaults filled in', () => {
+  const config = parseConfig(externalGroup('{ type: external, query: sum(q), source: { type: prometheus, url: "http://127.0.0.1:9090" }, fallback: { replicas: 4 }, target: { averageValue: 30 } }'), 't.yaml')
+  assert.deepEqual(config.groups[0]?.metrics, [
+    { type: 'external', query: 'sum(q)', source: { type: 'prometheus', url: 'http://127.0.0.1:9090', timeoutSeconds: 5 }, fallback: { failureThreshold: 3, replicas: 4 }, target: { averageValue: 30 } },
+  ])
+})

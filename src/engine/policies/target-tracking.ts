@@ -40,6 +40,8 @@ export type MetricOutcome =
        * another metric has something to say, and otherwise read "p95 latency (checkout): no traffic".
        */
       readonly idle?: boolean
+      /** The count is an external source's fallback (KEDA's fallback), not a measurement: `observed` says why. */
+      readonly fallback?: boolean
     }
   | { readonly valid: false; readonly observed: string; readonly why: string }
 
@@ -254,8 +256,24 @@ function latency(input: PolicyInput, spec: Extract<MetricSpec, { type: 'latency'
 function external(input: PolicyInput, spec: Extract<MetricSpec, { type: 'external' }>, tolerances: Tolerances): MetricOutcome {
   const label = `external ${spec.query}`
   const value = input.signals?.group.external?.[spec.query]
-  if (value === undefined || !Number.isFinite(value)) return { valid: false, observed: label, why: 'no value' }
   const current = input.state.desiredReplicas
+  if (value === undefined || !Number.isFinite(value)) {
+    const failed = input.signals?.group.externalFailures?.[spec.query]
+    if (failed === undefined) return { valid: false, observed: label, why: 'no value' }
+    const times = `source failed ${failed.failures} time${failed.failures === 1 ? '' : 's'} (${failed.error})`
+    if (failed.fallbackReplicas === undefined) return { valid: false, observed: label, why: `no value: ${times}` }
+    // KEDA's fallback: the metric proposes the configured count while its source keeps failing.
+    const replicas = failed.fallbackReplicas
+    return {
+      valid: true,
+      replicas,
+      usageRatio: current === 0 ? (replicas === 0 ? 1 : Number.POSITIVE_INFINITY) : replicas / current,
+      withinTolerance: replicas === current,
+      observed: `${label}: ${times}, fallback ${replicas} instance${replicas === 1 ? '' : 's'}`,
+      target: `${replicas} instances`,
+      fallback: true,
+    }
+  }
   if ('value' in spec.target) {
     const usageRatio = value / spec.target.value
     return {
@@ -289,7 +307,7 @@ export function toleranceText(tolerances: Tolerances): string {
 
 function fragment(o: MetricOutcome, tol: string): string {
   if (!o.valid) return `${o.observed}: ${o.why}`
-  if (o.idle === true) return o.observed
+  if (o.idle === true || o.fallback === true) return o.observed
   if (o.withinTolerance) return `${o.observed} vs ${o.target}, ${tol}`
   return `${o.observed} ${o.usageRatio > 1 ? '>' : '<'} target ${o.target}`
 }
@@ -316,7 +334,7 @@ export function recommendFromOutcomes(currentReplicas: number, outcomes: readonl
   const told = busy.length > 0 ? busy : valid
   if (allWithin && best.replicas === currentReplicas) {
     reason = 'WithinTolerance'
-    detail = `within tolerance (${told.map((o) => (o.idle === true ? o.observed : `${o.observed} vs ${o.target}`)).join(', ')}, ${tol})`
+    detail = `within tolerance (${told.map((o) => (o.idle === true || o.fallback === true ? o.observed : `${o.observed} vs ${o.target}`)).join(', ')}, ${tol})`
   } else {
     reason = best.replicas > currentReplicas ? 'MetricAboveTarget' : best.replicas < currentReplicas ? 'MetricBelowTarget' : 'DesiredMatchesCurrent'
     // The deciding metric first, then the others.

@@ -55,10 +55,13 @@ for (const c of cases) {
   })
 }
 
+/** Step rules read the value from the signals; where it came from is the poller's business. */
+const PROM = { type: 'prometheus', url: 'http://127.0.0.1:9090' } as const
+
 test('latency and external rules read group signals', () => {
   const steps: Steps = [
     { metric: { type: 'latency', percentile: 99 }, above: 500, change: { type: 'Pods', value: 3 } },
-    { metric: { type: 'external', query: 'queue' }, above: 1000, change: { type: 'Pods', value: 5 } },
+    { metric: { type: 'external', query: 'queue', source: PROM }, above: 1000, change: { type: 'Pods', value: 5 } },
   ]
   // p99 800 ms > 500 → 4 + 3 = 7; queue 2000 > 1000 → 4 + 5 = 9: 9 wins.
   const r = propose(steps, {}, 4, {}, { latencyMs: { p99: 800 }, external: { queue: 2000 } })
@@ -67,7 +70,7 @@ test('latency and external rules read group signals', () => {
 })
 
 test('no signal for any rule: NoMetrics and no count', () => {
-  const r = propose([{ metric: { type: 'external', query: 'gone' }, above: 1, change: { type: 'Pods', value: 1 } }], {})
+  const r = propose([{ metric: { type: 'external', query: 'gone', source: PROM }, above: 1, change: { type: 'Pods', value: 1 } }], {})
   assert.equal(r?.replicas, undefined)
   assert.equal(r?.reason, 'NoMetrics')
 })

@@ -30,6 +30,8 @@ function propose(args: {
   )
 }
 
+/** Target tracking reads the value from the signals; where it came from is the poller's business. */
+const PROM = { type: 'prometheus', url: 'http://127.0.0.1:9090' } as const
 const cpu60: Metrics = [{ type: 'cpu', target: { averageUtilization: 60 } }]
 const cpu30: Metrics = [{ type: 'cpu', target: { averageUtilization: 30 } }]
 const cpu50: Metrics = [{ type: 'cpu', target: { averageUtilization: 50 } }]
@@ -130,14 +132,14 @@ const cases: { name: string; run: () => Recommendation | undefined; replicas: nu
   },
   { name: 'latency without a signal: NoMetrics', run: () => propose({ metrics: [{ type: 'latency', target: { valueMs: 200 } }], ready: four, group: {} }), replicas: undefined, reason: 'NoMetrics' },
   // External total value 500 vs target 100: ratio 5 over 2 ready → 10.
-  { name: 'external value 500 vs 100 over 2 ready → 10', run: () => propose({ metrics: [{ type: 'external', query: 'queue', target: { value: 100 } }], ready: instances(2), group: { external: { queue: 500 } } }), replicas: 10 },
+  { name: 'external value 500 vs 100 over 2 ready → 10', run: () => propose({ metrics: [{ type: 'external', query: 'queue', source: PROM, target: { value: 100 } }], ready: instances(2), group: { external: { queue: 500 } } }), replicas: 10 },
   // From zero replicas: ceil(ratio) = ceil(2.5) = 3 (scale from zero).
-  { name: 'external value from zero replicas → ceil(ratio)', run: () => propose({ metrics: [{ type: 'external', query: 'queue', target: { value: 100 } }], ready: [], group: { external: { queue: 250 } }, desired: 0 }), replicas: 3 },
+  { name: 'external value from zero replicas → ceil(ratio)', run: () => propose({ metrics: [{ type: 'external', query: 'queue', source: PROM, target: { value: 100 } }], ready: [], group: { external: { queue: 250 } }, desired: 0 }), replicas: 3 },
   // External average 950 vs 100 per instance with 4: ratio 950/400 = 2.375 → ceil(950/100) = 10.
-  { name: 'external averageValue 950 vs 100 per instance → 10', run: () => propose({ metrics: [{ type: 'external', query: 'orders', target: { averageValue: 100 } }], ready: four, group: { external: { orders: 950 } } }), replicas: 10 },
-  { name: 'external averageValue from zero → ceil(total/average)', run: () => propose({ metrics: [{ type: 'external', query: 'orders', target: { averageValue: 100 } }], ready: [], group: { external: { orders: 150 } }, desired: 0 }), replicas: 2 },
+  { name: 'external averageValue 950 vs 100 per instance → 10', run: () => propose({ metrics: [{ type: 'external', query: 'orders', source: PROM, target: { averageValue: 100 } }], ready: four, group: { external: { orders: 950 } } }), replicas: 10 },
+  { name: 'external averageValue from zero → ceil(total/average)', run: () => propose({ metrics: [{ type: 'external', query: 'orders', source: PROM, target: { averageValue: 100 } }], ready: [], group: { external: { orders: 150 } }, desired: 0 }), replicas: 2 },
   // 420 / (100 × 4) = 1.05: within tolerance.
-  { name: 'external averageValue within tolerance holds', run: () => propose({ metrics: [{ type: 'external', query: 'orders', target: { averageValue: 100 } }], ready: four, group: { external: { orders: 420 } } }), replicas: 4 },
+  { name: 'external averageValue within tolerance holds', run: () => propose({ metrics: [{ type: 'external', query: 'orders', source: PROM, target: { averageValue: 100 } }], ready: four, group: { external: { orders: 420 } } }), replicas: 4 },
   // Several metrics: cpu says ceil(4 × 92/60) = 7, rps says ceil(4 × 1.2) = 5 → 7.
   {
     name: 'several metrics: the largest count wins',
@@ -214,5 +216,49 @@ for (const c of idleCases) {
     assert.ok(r !== undefined)
     assert.equal(r.detail, c.detail)
     assert.equal(r.replicas, c.replicas)
+  })
+}
+
+// An external source that fails: hold (no value: scale-in blocked) until the metric's fallback
+// threshold, then the fallback count as this metric's proposal (KEDA's fallback), said in the detail.
+const queue: Metrics = [{ type: 'external', query: 'queue', source: PROM, fallback: { failureThreshold: 3, replicas: 6 }, target: { averageValue: 100 } }]
+const fallbackCases: { name: string; metrics: Metrics; group: Parameters<typeof signals>[1]; samples?: Record<string, InstanceSample>; replicas: number | undefined; blocksScaleIn?: true; detail: RegExp }[] = [
+  {
+    name: 'failing below the threshold: no value, NoMetrics, the error in the detail',
+    metrics: queue,
+    group: { externalFailures: { queue: { failures: 2, error: 'HTTP 503' } } },
+    replicas: undefined,
+    blocksScaleIn: true,
+    detail: /external queue: no value: source failed 2 times \(HTTP 503\)/,
+  },
+  {
+    name: 'at the threshold: the fallback count, scale-in allowed to it',
+    metrics: queue,
+    group: { externalFailures: { queue: { failures: 3, error: 'timeout after 5 s', fallbackReplicas: 6 } } },
+    replicas: 6,
+    detail: /^external queue: source failed 3 times \(timeout after 5 s\), fallback 6 instances$/,
+  },
+  {
+    name: 'the fallback count below what cpu asks: cpu wins (the largest count)',
+    metrics: [...queue, { type: 'cpu', target: { averageUtilization: 50 } }],
+    group: { externalFailures: { queue: { failures: 4, error: 'HTTP 500', fallbackReplicas: 6 } } },
+    samples: sameSample(four, { cpuRatio: 1 }),
+    replicas: 8,
+    detail: /cpu 100% > target 50%, external queue: source failed 4 times \(HTTP 500\), fallback 6 instances/,
+  },
+  {
+    name: 'a value again: the fallback is gone',
+    metrics: queue,
+    group: { external: { queue: 200 } },
+    replicas: 2,
+    detail: /external queue 200 \(50 per instance\) < target 100 per instance/,
+  },
+]
+for (const c of fallbackCases) {
+  test(`external fallback: ${c.name}`, () => {
+    const r = propose({ metrics: c.metrics, ready: four, group: c.group, ...(c.samples === undefined ? {} : { samples: c.samples }) })
+    assert.equal(r?.replicas, c.replicas)
+    assert.equal(r?.blocksScaleIn, c.blocksScaleIn)
+    assert.match(r?.detail ?? '', c.detail)
   })
 }

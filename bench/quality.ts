@@ -440,7 +440,7 @@ export async function run(parts: readonly string[] = []): Promise<Table[]> {
       columns: ['trace', 'policy', 'N req/s', 'start-up s', 'cost inst-h', 'vs oracle', 'SLO violated', 'failed req', 'out/in/resize', 'max inst'],
       rows: parts.flatMap((p) => p.rows),
       notes: [
-        "configured = tide's default group (src/simulator/default-group.ts), or the trace's own config; predictive = configured + forecastAndScale (2 % buffer); mixed = configured + the mixed planner over a 0.5×–4× ladder priced by cpu; hpa = Kubernetes HPA defaults at 60 % cpu; oracle = perfect foresight with default-size instances and no max.",
+        "configured = tide's default group (src/simulator/default-group.ts), or the trace's own config; predictive = configured + forecastAndScale (2 % buffer; an slo group keeps its slo headroom); mixed = configured + the mixed planner over a 0.5×–4× ladder priced by cpu; hpa = Kubernetes HPA defaults at 60 % cpu; oracle = perfect foresight with default-size instances and no max.",
         'cost inst-h = instance-hours weighted by size price, in default-size instances (equal to instance-hours when nothing resizes).',
         ...parts.flatMap((p) => p.notes),
       ],

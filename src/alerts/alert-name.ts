@@ -25,6 +25,7 @@ const ALERT_OF: Readonly<Record<TideEventType, AlertEvent | undefined>> = {
   'instance-ready': undefined,
   resize: undefined,
   forecast: undefined,
+  'reconcile-failed': undefined,
 }
 
 /** The alert name of a controller event, or undefined when the event never alerts. */

@@ -129,7 +129,7 @@ export async function runDemo(o: { durationSeconds: number; peakRps: number; jso
         if (e.decision.to > e.decision.from) scaleOut++
         else scaleIn++
         if (!o.json) o.io.stdout.write(`        ▸ ${decisionLine(e.decision)}\n`)
-      } else if (!o.json && (e.type === 'instance-ready' || e.type === 'terminate' || e.type === 'instance-failed' || e.type === 'launch-failed')) {
+      } else if (!o.json && (e.type === 'instance-ready' || e.type === 'terminate' || e.type === 'instance-failed' || e.type === 'launch-failed' || e.type === 'reconcile-failed')) {
         o.io.stdout.write(`        ▸ ${e.message}\n`)
       }
     },

@@ -106,6 +106,18 @@ export interface SloStatus {
   readonly budget: SloBudgetStatus
 }
 
+/** How long each step of one tick took, wall-clock ms; see Controller.lastTickTimings(). */
+export interface TickTimings {
+  /** The tick's time on the controller's clock, ms since the epoch. */
+  readonly atMs: number
+  /** Listing instances and reading metrics, every group at once. */
+  readonly observeMs: number
+  /** decideFleet over every observed group. */
+  readonly decideMs: number
+  /** Launches, terminations, drains begun and state saved, group after group. */
+  readonly actMs: number
+}
+
 interface Observed {
   readonly spec: GroupSpec
   readonly provider: Provider
@@ -141,6 +153,8 @@ interface GroupRuntime {
   readonly crashLoop: CrashLoop
   /** The last log tail shown for a start failure: a repeat of the same one is not shown again. */
   lastLogTail?: string | undefined
+  /** In a failure streak: a tick failed and none has succeeded since (one event per streak). */
+  failing?: boolean
 }
 
 /** Reconciles every configured group. Not re-entrant: the run loop awaits each call. */
@@ -162,22 +176,74 @@ export class Controller {
     return [...this.#groups.values()]
   }
 
-  /** Observe, decide and act for every group once. */
+  /**
+   * Observe, decide and act for every group once. A group whose observation or action fails is
+   * isolated: it gets a 'reconcile-failed' event (once per failure streak), it is left out of the
+   * results, and every other group decides and acts as usual. A failed group's stored count still
+   * counts toward the fleet's quotas. Rejects only on a failure that is not one group's (decideFleet).
+   */
   async reconcileOnce(): Promise<ReconcileResult[]> {
     const nowMs = this.#opts.clock.now()
-    const observed = await Promise.all([...this.#groups.values()].map((spec) => this.#observe(spec, nowMs)))
+    const specs = [...this.#groups.values()]
+    const startedAt = performance.now()
+    const settled = await Promise.allSettled(specs.map((spec) => this.#observe(spec, nowMs)))
+    const observedAt = performance.now()
+    // Each group's input in config order (quotas are shared out in that order); a group that
+    // could not be observed stands in with its stored count, or not at all before its first tick.
+    const slots: { readonly observed?: Observed; readonly input: DecideInput }[] = []
+    for (let i = 0; i < specs.length; i++) {
+      const spec = specs[i]
+      const s = settled[i]
+      if (spec === undefined || s === undefined) continue
+      if (s.status === 'fulfilled') {
+        slots.push({ observed: s.value, input: s.value.input })
+        continue
+      }
+      this.#noteGroupFailure(spec, s.reason, nowMs)
+      const standIn = this.#opts.quotas === undefined ? undefined : this.#storedInput(spec)
+      if (standIn !== undefined) slots.push({ input: standIn })
+    }
     const decisions = decideFleet(
-      observed.map((o) => o.input),
+      slots.map((s) => s.input),
       this.#opts.quotas,
     )
+    const decidedAt = performance.now()
     const results: ReconcileResult[] = []
-    for (let i = 0; i < observed.length; i++) {
-      const o = observed[i]
+    for (let i = 0; i < slots.length; i++) {
+      const o = slots[i]?.observed
       const d = decisions[i]
       if (o === undefined || d === undefined) continue
-      results.push(await this.#act(o, d, nowMs))
+      try {
+        results.push(await this.#act(o, d, nowMs))
+        this.#rt(o.spec.group).failing = false
+      } catch (err) {
+        this.#noteGroupFailure(o.spec, new TickStepError('act', err), nowMs)
+      }
     }
+    this.#lastTimings = { atMs: nowMs, observeMs: observedAt - startedAt, decideMs: decidedAt - observedAt, actMs: performance.now() - decidedAt }
     return results
+  }
+
+  /**
+   * How long the steps of the last reconcileOnce() took, wall-clock ms (performance.now(), also
+   * under the simulator's virtual clock: durations only, never an input to a decision);
+   * undefined before the first tick. `atMs` is the tick's time on the injected clock.
+   */
+  lastTickTimings(): TickTimings | undefined {
+    return this.#lastTimings
+  }
+
+  #lastTimings: TickTimings | undefined
+
+  /** A group's tick failed: one 'reconcile-failed' event when a failure streak begins, saying which step and why. */
+  #noteGroupFailure(spec: GroupSpec, err: unknown, nowMs: number): void {
+    const rt = this.#rt(spec.group)
+    if (rt.failing) return
+    rt.failing = true
+    const what = err instanceof TickStepError ? `${err.step} failed: ${errorMessage(err.cause)}` : errorMessage(err)
+    const stored = this.#store.loadGroupState(spec.group)
+    const holds = stored === undefined ? 'nothing is launched for it' : `its count stays at ${stored.desiredReplicas}`
+    this.#emit(nowMs, spec.group, 'reconcile-failed', `reconcile of ${spec.group} failed (${what}); ${holds} and the other groups go on, until a tick succeeds`)
   }
 
   /** The group's last observed state. */
@@ -224,7 +290,7 @@ export class Controller {
   async #observe(spec: GroupSpec, nowMs: number, freshRps?: number): Promise<Observed> {
     const provider = this.#providerFor(spec)
     const rt = this.#rt(spec.group)
-    const records = await provider.list(spec)
+    const records = await listStep(provider, spec)
     const stored = this.#store.loadGroupState(spec.group) ?? this.#initialState(spec, records)
     if (!rt.started) {
       rt.started = true
@@ -244,8 +310,8 @@ export class Controller {
     for (const id of rt.lastPhase.keys()) if (!phases.has(id)) rt.lastPhase.delete(id)
     const startupMs = median(rt.startups)
     const fast = freshRps !== undefined
-    if (!fast) await this.#opts.metrics.refresh?.(spec, nowMs)
-    const signals = fast ? freshSignals(rt.lastSignals, freshRps, nowMs) : this.#opts.metrics.read(spec, views, nowMs)
+    if (!fast) await refreshStep(this.#opts.metrics, spec, nowMs)
+    const signals = fast ? freshSignals(rt.lastSignals, freshRps, nowMs) : step('metrics.read', () => this.#opts.metrics.read(spec, views, nowMs))
     if (!fast) rt.lastSignals = signals
     const input: DecideInput = {
       spec,
@@ -330,12 +396,17 @@ export class Controller {
       if (rt === undefined || trigger === undefined) continue
       const rps = metrics.freshDemand(spec, nowMs)
       if (rps === undefined || !(rps > trigger)) continue
-      const o = await this.#observe(spec, nowMs, rps)
-      const decision = decideFleet([...this.#othersForQuota(spec), o.input], this.#opts.quotas).at(-1)
-      if (decision === undefined) continue
-      const result = await this.#act(o, decision, nowMs)
-      if (!(decision.to > decision.from)) rt.fastTriggerRps = undefined
-      results.push(result)
+      try {
+        const o = await this.#observe(spec, nowMs, rps)
+        const decision = decideFleet([...this.#othersForQuota(spec), o.input], this.#opts.quotas).at(-1)
+        if (decision === undefined) continue
+        const result = await this.#act(o, decision, nowMs)
+        if (!(decision.to > decision.from)) rt.fastTriggerRps = undefined
+        results.push(result)
+      } catch (err) {
+        // As in reconcileOnce: this group's failure is its own; only a full tick ends the streak.
+        this.#noteGroupFailure(spec, err, nowMs)
+      }
     }
     return results
   }
@@ -350,11 +421,17 @@ export class Controller {
     const out: DecideInput[] = []
     for (const other of this.#groups.values()) {
       if (other.group === spec.group) continue
-      const stored = this.#store.loadGroupState(other.group)
-      if (stored === undefined) continue
-      out.push({ spec: other, state: { desiredReplicas: stored.desiredReplicas, size: stored.size, instances: [], history: stored.history }, signals: undefined, nowMs: 0 })
+      const input = this.#storedInput(other)
+      if (input !== undefined) out.push(input)
     }
     return out
+  }
+
+  /** A group as it stands in the store, without signals (decideFleet holds its count); undefined before its first tick. */
+  #storedInput(spec: GroupSpec): DecideInput | undefined {
+    const stored = this.#store.loadGroupState(spec.group)
+    if (stored === undefined) return undefined
+    return { spec, state: { desiredReplicas: stored.desiredReplicas, size: stored.size, instances: [], history: stored.history }, signals: undefined, nowMs: 0 }
   }
 
   /** First sight of a group: the engine's initial count (engine/lifecycle.ts initialReplicas), the spec's size. */
@@ -647,6 +724,41 @@ function median(values: readonly number[]): number | undefined {
   return sorted.length % 2 === 1 ? sorted[mid] : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2
 }
 
+/** A failure of one named step of a group's tick (provider.list, metrics.refresh, metrics.read, act), for its event. */
+class TickStepError extends Error {
+  readonly step: string
+  constructor(step: string, cause: unknown) {
+    super(`${step} failed: ${errorMessage(cause)}`, { cause })
+    this.step = step
+  }
+}
+
+/** provider.list(), its failure named as the step. */
+async function listStep(provider: Provider, spec: GroupSpec): Promise<readonly InstanceRecord[]> {
+  try {
+    return await provider.list(spec)
+  } catch (err) {
+    throw new TickStepError('provider.list', err)
+  }
+}
+
+/** metrics.refresh(), when the source has one, its failure named as the step. */
+async function refreshStep(metrics: MetricsSource, spec: GroupSpec, nowMs: number): Promise<void> {
+  try {
+    await metrics.refresh?.(spec, nowMs)
+  } catch (err) {
+    throw new TickStepError('metrics.refresh', err)
+  }
+}
+
+/** Runs one synchronous step of an observation, naming it in the error it throws. */
+function step<T>(name: string, run: () => T): T {
+  try {
+    return run()
+  } catch (err) {
+    throw new TickStepError(name, err)
+  }
+}
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err)

@@ -218,9 +218,11 @@ export class Runtime {
       intervalMs,
       signal: this.#abort.signal,
       between: { everyMs: 1000, run: () => this.fastTick() },
+      // One group's failure is the controller's to isolate (its own 'reconcile-failed' event); what
+      // reaches here failed the tick for every group (deciding, the routers, the store).
       onError: (err) => {
         for (const g of this.#opts.config.groups) {
-          this.store.append({ atMs: this.#clock.now(), group: g.group, type: 'launch-failed', message: `reconcile failed: ${err instanceof Error ? err.message : String(err)}` })
+          this.store.append({ atMs: this.#clock.now(), group: g.group, type: 'reconcile-failed', message: `reconcile failed for every group: ${err instanceof Error ? err.message : String(err)}` })
         }
       },
     })

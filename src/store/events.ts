@@ -24,6 +24,8 @@ export type TideEventType =
   | 'quota-exhausted'
   | 'resize'
   | 'forecast'
+  /** A group's tick failed (listing its instances, reading its metrics, or acting): once per failure streak. */
+  | 'reconcile-failed'
 
 /** One entry of the event log: what tide did or saw, and why. Never holds secrets. */
 export interface TideEvent {

@@ -329,3 +329,128 @@ test('an out-of-memory kill raises the memory the vertical policy asks for', asy
   assert.equal(v.advisory, true)
   assert.equal(after.decision.resize, undefined, 'recommend never resizes')
 })
+
+// Per-group isolation (issue 10, "The controller"): one group's failure never fails another's tick.
+
+/** Two groups, each with its own FakeProvider, both at min 2 and ready after one tick. */
+async function twoGroups(opts: { quotas?: { maxInstances: number }; store?: MemoryStateStore } = {}) {
+  const clock = new ManualClock(T0)
+  const providers = { a: new FakeProvider(clock), b: new FakeProvider(clock) }
+  const metrics = new FixedCpu()
+  const events = new MemoryEventLog()
+  const store = opts.store ?? new MemoryStateStore()
+  const specs = [group({ group: 'a' }), group({ group: 'b' })]
+  const controller = new Controller({
+    groups: specs,
+    provider: (spec) => (spec.group === 'a' ? providers.a : providers.b),
+    metrics,
+    clock,
+    events,
+    store,
+    ...(opts.quotas === undefined ? {} : { quotas: opts.quotas }),
+  })
+  await controller.reconcileOnce()
+  readyAll(providers.a)
+  readyAll(providers.b)
+  clock.advance(15_000)
+  return { clock, providers, metrics, events, store, controller }
+}
+
+const failuresOf = (events: MemoryEventLog, g: string) => events.list().filter((e) => e.type === 'reconcile-failed' && e.group === g)
+
+test('a group whose provider.list throws is left out; another group scales out in the same tick', async () => {
+  const { providers, metrics, events, controller, clock } = await twoGroups()
+  metrics.cpuRatio = 0.9 // 2 × 90/60 = 3
+  providers.a.nextError.list = new Error('api unreachable')
+  const results = await controller.reconcileOnce()
+  assert.deepEqual(results.map((r) => r.group), ['b'])
+  assert.equal(results[0]?.decision.to, 3)
+  assert.equal(providers.b.instances.size, 3, 'b launched its third instance')
+  assert.equal(providers.a.countCalls('launch'), 1, 'a launched nothing this tick')
+  const failures = failuresOf(events, 'a')
+  assert.equal(failures.length, 1)
+  assert.match(failures[0]?.message ?? '', /provider\.list failed: api unreachable/)
+  assert.match(failures[0]?.message ?? '', /count stays at 2/)
+  assert.equal(failuresOf(events, 'b').length, 0)
+
+  // Still failing: no second event in the same streak.
+  clock.advance(15_000)
+  providers.a.nextError.list = new Error('api unreachable')
+  assert.deepEqual((await controller.reconcileOnce()).map((r) => r.group), ['b'])
+  assert.equal(failuresOf(events, 'a').length, 1, 'once per failure streak, not every tick')
+
+  // Recovered: a reconciles again and scales out too.
+  clock.advance(15_000)
+  const recovered = await controller.reconcileOnce()
+  assert.deepEqual(recovered.map((r) => r.group), ['a', 'b'])
+  assert.equal(recovered[0]?.decision.to, 3)
+  assert.equal(providers.a.instances.size, 3)
+
+  // A new failure after a success is a new streak: a new event.
+  clock.advance(15_000)
+  providers.a.nextError.list = new Error('api unreachable again')
+  await controller.reconcileOnce()
+  assert.equal(failuresOf(events, 'a').length, 2)
+  assert.match(failuresOf(events, 'a')[1]?.message ?? '', /api unreachable again/)
+})
+
+test('a metrics read that throws for one group names the step and spares the other group', async () => {
+  const { metrics, events, controller } = await twoGroups()
+  const read = metrics.read.bind(metrics)
+  metrics.read = (spec, instances, nowMs) => {
+    if (spec.group === 'b') throw new Error('prometheus timed out')
+    return read(spec, instances, nowMs)
+  }
+  metrics.cpuRatio = 0.9
+  const results = await controller.reconcileOnce()
+  assert.deepEqual(results.map((r) => [r.group, r.decision.to]), [['a', 3]])
+  assert.match(failuresOf(events, 'b')[0]?.message ?? '', /metrics\.read failed: prometheus timed out/)
+})
+
+test('a failed group still counts its stored count toward the fleet quota', async () => {
+  // 2 + 2 running, quota 5: with a unobserved (its stored 2 still counted), b may grow to 3, not to the 4 it wants.
+  const { providers, metrics, events, controller } = await twoGroups({ quotas: { maxInstances: 5 } })
+  metrics.cpuRatio = 1.2 // 2 × 120/60 = 4 wanted
+  providers.a.nextError.list = new Error('api unreachable')
+  const results = await controller.reconcileOnce()
+  assert.deepEqual(results.map((r) => r.group), ['b'])
+  assert.equal(results[0]?.decision.to, 3, 'b gets only the room a leaves under the quota')
+  assert.equal(providers.b.instances.size, 3)
+  assert.equal(failuresOf(events, 'a').length, 1)
+})
+
+test('an act failure of one group does not stop the others, and is an event', async () => {
+  class FailingSave extends MemoryStateStore {
+    failFor: string | undefined
+    override saveGroupState(group: string, state: Parameters<MemoryStateStore['saveGroupState']>[1]): void {
+      if (group === this.failFor) throw new Error('disk full')
+      super.saveGroupState(group, state)
+    }
+  }
+  const store = new FailingSave()
+  const { providers, metrics, events, controller } = await twoGroups({ store })
+  store.failFor = 'a'
+  metrics.cpuRatio = 0.9
+  const results = await controller.reconcileOnce()
+  assert.deepEqual(results.map((r) => r.group), ['b'])
+  assert.equal(providers.b.instances.size, 3)
+  assert.match(failuresOf(events, 'a')[0]?.message ?? '', /act failed: disk full/)
+})
+
+test('lastTickTimings names and times observe, decide and act', async () => {
+  const clock = new ManualClock(T0)
+  const provider = new FakeProvider(clock)
+  const slow: typeof provider = Object.create(provider) as typeof provider
+  slow.list = async (spec) => {
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    return provider.list(spec)
+  }
+  const controller = new Controller({ groups: [group()], provider: slow, metrics: new FixedCpu(), clock })
+  assert.equal(controller.lastTickTimings(), undefined)
+  await controller.reconcileOnce()
+  const t = controller.lastTickTimings()
+  assert.ok(t)
+  assert.equal(t.atMs, T0, 'the tick is stamped with the injected clock')
+  assert.ok(t.observeMs >= 25, `observe includes the 30 ms list (got ${t.observeMs})`)
+  for (const ms of [t.decideMs, t.actMs]) assert.ok(Number.isFinite(ms) && ms >= 0)
+})

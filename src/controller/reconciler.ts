@@ -513,7 +513,9 @@ export class Controller {
     const size = decision.resize?.to ?? o.stored.size
     const capacityRps = sloCapacityRps(spec, decision.to, size)
     rt.slo?.noteDecision(nowMs, capacityRps, o.input.scaleOutOnly === true)
-    rt.fastTriggerRps = spec.slo?.fastScaleOut === true && decision.recommendations.some((r) => r.policy === 'slo' && r.replicas !== undefined) ? capacityRps : undefined
+    // Armed from the first tick on, with or without a demand reading yet: a surge before the first
+    // full window must not wait a sync period.
+    rt.fastTriggerRps = spec.slo?.fastScaleOut === true ? capacityRps : undefined
 
     // Unhealthy and dead instances are replaced: terminate now; the count below launches the replacement.
     for (const r of o.records) {

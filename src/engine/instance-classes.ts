@@ -3,7 +3,9 @@
  * groupPods (replica_calculator.go): ready instances supply metrics; not-ready
  * ones (pending, warming, unhealthy) are left out and counted as 0 % only when the
  * result would be a scale-up; leaving ones (draining, terminated) and standby
- * ones (deliberately out of rotation) are ignored entirely.
+ * ones (deliberately out of rotation) are ignored entirely. Target tracking narrows this for
+ * metrics other than cpu, where warming instances supply samples as groupPods applies its
+ * readiness rule to cpu only (sampledInstances in policies/target-tracking.ts).
  */
 import type { InstanceView } from './types.ts'
 

@@ -139,11 +139,6 @@ export interface Recommendation {
    * policy, as AWS predictive scaling, which only raises capacity).
    */
   readonly scaleOutOnly?: boolean
-  /**
-   * The load per instance (requests/s of the group's demand) this recommendation sizes for (the
-   * slo policy): the controller re-decides at once when a fresh demand outgrows count × this.
-   */
-  readonly targetPerInstanceRps?: number
   /** Short machine-readable reason, e.g. 'MetricAboveTarget'. */
   readonly reason: string
   /** Human sentence fragment, e.g. 'cpu 82% > target 60%'. */

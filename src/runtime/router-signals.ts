@@ -188,3 +188,15 @@ function windowDemand(w: RouterStats, before: RouterStats | undefined): number {
   const growth = w.total.queued - (before?.total.queued ?? 0) + (w.total.inFlight - (before?.total.inFlight ?? 0))
   return Math.max(0, w.total.requests + w.total.shed + growth) / seconds
 }
+
+/**
+ * One MetricsSource over every group's router: read() and freshDemand() go to the group's own
+ * RouterSignals (undefined for a group without one), so the controller's fast scale-out path sees
+ * each router's last seconds.
+ */
+export function routerMetricsSource(byGroup: ReadonlyMap<string, RouterSignals>): MetricsSource {
+  return {
+    read: (spec, instances, nowMs) => byGroup.get(spec.group)?.read(spec, instances, nowMs),
+    freshDemand: (spec) => byGroup.get(spec.group)?.freshDemand(),
+  }
+}

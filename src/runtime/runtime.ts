@@ -8,11 +8,11 @@ import { mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { systemClock, type Clock } from '../core/clock.ts'
 import type { EventSink } from '../store/events.ts'
-import { withExternalSignals, type HealthView, type MetricsSource } from '../controller/metrics-source.ts'
+import { withExternalSignals, type HealthView } from '../controller/metrics-source.ts'
 import { ExternalSignals } from '../metrics/external/external-signals.ts'
 import { Controller, type ReconcileResult } from '../controller/reconciler.ts'
 import { runLoop } from '../controller/run-loop.ts'
-import type { FleetQuotas, InstanceView, Signals } from '../engine/types.ts'
+import type { FleetQuotas } from '../engine/types.ts'
 import type { Series } from '../forecast/series.ts'
 import { TideError } from '../errors.ts'
 import { LocalProvider } from '../providers/local/local-provider.ts'
@@ -23,7 +23,7 @@ import type { GroupSpec, TideConfig } from '../spec/schema.ts'
 import { SqliteInstanceRegistry } from '../store/sqlite-instance-registry.ts'
 import { SqliteStore } from '../store/sqlite-store.ts'
 import { LocalDrainer } from './local-drainer.ts'
-import { RouterSignals, type ResourceSampler } from './router-signals.ts'
+import { RouterSignals, routerMetricsSource, type ResourceSampler } from './router-signals.ts'
 
 export interface RuntimeOptions {
   readonly config: TideConfig
@@ -90,10 +90,7 @@ export class Runtime {
         for (const sink of this.#sinks) sink.append(e)
       },
     }
-    const routerMetrics: MetricsSource = {
-      read: (spec: GroupSpec, instances: readonly InstanceView[], nowMs: number): Signals | undefined => signals.get(spec.group)?.read(spec, instances, nowMs),
-    }
-    const metrics = withExternalSignals(routerMetrics, new ExternalSignals())
+    const metrics = withExternalSignals(routerMetricsSource(signals), new ExternalSignals())
     const health: HealthView = {
       health: (id) => {
         for (const s of signals.values()) {

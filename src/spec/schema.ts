@@ -168,8 +168,12 @@ export const ScalingPolicySchema = z.strictObject({
 const rules = (stabilization: number, policies: z.infer<typeof ScalingPolicySchema>[]) =>
   z.strictObject({
     stabilizationWindowSeconds: z.number().int().nonnegative().max(3600).default(stabilization),
-    /** HPA tolerance: no change while |1 − metric/target| ≤ tolerance. */
-    tolerance: z.number().nonnegative().max(1).default(0.1),
+    /**
+     * HPA tolerance for this direction: no change while 1 − scaleDown ≤ metric/target ≤ 1 + scaleUp.
+     * Non-negative with no upper bound, as the HPA's (KEP-4951): a scale-down tolerance of 1 or more
+     * means this group's metrics never scale it in; a scale-up tolerance of 2 acts only above 3× target.
+     */
+    tolerance: z.number().nonnegative().default(0.1),
     policies: z.array(ScalingPolicySchema).min(1).default(policies),
     selectPolicy: z.enum(['Max', 'Min', 'Disabled']).default('Max'),
   })

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { RouterSignals, windowCount } from '../../src/runtime/router-signals.ts'
+import { RouterSignals, routerMetricsSource, windowCount } from '../../src/runtime/router-signals.ts'
 import type { RouterStats } from '../../src/router/stats.ts'
 import type { InstanceView } from '../../src/engine/types.ts'
 import { GroupSchema } from '../../src/spec/schema.ts'
@@ -97,4 +97,28 @@ test('cpu from a window that overlaps start-up is left out', () => {
 
 test('window count follows the sync period within 1…15', () => {
   assert.deepEqual([0.5, 1, 5, 15, 60].map(windowCount), [1, 1, 5, 15, 15])
+})
+
+test('demand steps and the fresh demand: each second is answered + shed + the growth of what waits', () => {
+  const s = new RouterSignals()
+  s.push(win(1, [10, 1], [10, 1]))
+  s.push(win(2, [10, 1], [10, 1]))
+  s.push(win(3, [30, 3], [30, 3], 5, 4)) // 60 answered + 5 shed + 4 more in flight + 4 queued
+  const sig = s.read(spec, views, 3000)
+  assert.deepEqual(sig?.group.demandSteps, { stepMs: 1000, values: [20, 73] })
+  // The last 3 windows: (20 + 20 + 73) / 3; the first one's growth is counted from nothing before it.
+  assert.ok(Math.abs((s.freshDemand() ?? 0) - (22 + 20 + 73) / 3) < 1e-9, `${s.freshDemand()}`)
+})
+
+test('routerMetricsSource: every group reads its own router, fresh demand included', () => {
+  const busy = new RouterSignals()
+  busy.push(win(1, [50, 0], [50, 0]))
+  const source = routerMetricsSource(new Map([['g', busy]]))
+  const fresh = source.freshDemand?.bind(source)
+  assert.ok(fresh, 'the fast path needs freshDemand')
+  assert.equal(source.read(spec, views, 1000)?.group.rps, 100)
+  assert.equal(fresh(spec, 1000), 100)
+  const other = GroupSchema.parse({ group: 'other', provider: 'sim' })
+  assert.equal(source.read(other, views, 1000), undefined)
+  assert.equal(fresh(other, 1000), undefined)
 })

@@ -100,6 +100,38 @@ test('scales out under load, then in under load, without failing a request', { t
   await scaleOutAndIn({ listen: 0, drainSeconds: 15, retries: 2 }, { max: 4, rate: 30, outTo: 3 })
 })
 
+test('slo.fastScaleOut on tide up: a surge is met within seconds, long before the next sync period', { timeout: 180_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tide-rt-'))
+  const events = new MemoryEventLog()
+  // A 60 s sync period: after the first tick only the fast path can act within the test's bounds.
+  // One instance serves 10 req/s within the objective; 30 req/s need ⌈30 × 1.4 / 10⌉ = 5 (the safe
+  // 40 % headroom before any is learned), capped at max 3.
+  const spec = shopGroup(dir, { replicas: { min: 1, max: 3 }, syncPeriodSeconds: 60, slo: { latencyP95Ms: 500, instanceRps: 10 } })
+  const rt = await Runtime.start({ config: { groups: [spec], global: GlobalSchema.parse({}) }, stateDir: dir, storePath: join(dir, 'tide.db'), events })
+  const abort = new AbortController()
+  try {
+    rt.run()
+    await waitFor('the first instance', () => serving(rt).length >= 1)
+    const [endpoint] = rt.endpoints()
+    const startedAt = Date.now()
+    const load = runLoad({ url: endpoint?.url ?? '', rate: () => 30, durationSeconds: 120, mix: BROWSE, signal: abort.signal })
+    await waitFor('the fast path to ask for 3', () => rt.controller.status('shop')?.desiredReplicas === 3, 45_000)
+    const tookMs = Date.now() - startedAt
+    assert.ok(tookMs < 45_000, `${tookMs} ms`)
+    const decision = events.list().find((e) => e.type === 'decision' && e.decision?.to === 3)
+    assert.ok(decision, 'a decision event for the scale-out')
+    assert.match(decision.message, /headroom/)
+    await waitFor('3 instances serving', () => serving(rt).length === 3, 60_000)
+    abort.abort()
+    const summary = await load
+    assert.equal(summary.failedRequests, 0, summary.failureSamples.join('; '))
+  } finally {
+    abort.abort()
+    await rt.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
 test('routing.proxy haproxy: scales out and in under load through HAProxy, without failing a request', { timeout: 300_000, skip: missingBinary('haproxy') }, async () => {
   await scaleOutAndIn({ listen: 0, drainSeconds: 15, retries: 2, proxy: 'haproxy', workers: 1 }, { max: 3, rate: 25, outTo: 2 })
 })

@@ -17,8 +17,6 @@
  *   `percent` before enough history exists (said so in the explanation), or always with
  *   mode fixed.
  * - No demand reading: no count, and scale-in is blocked (the HPA's missing-metric rule).
- * - `targetPerInstanceRps`: the target, so that the controller's fast path (slo.fastScaleOut)
- *   knows the demand at which the count in force stops holding it.
  */
 import type { HeadroomEstimate } from '../../forecast/headroom-learner.ts'
 import type { GroupSpec, Size, SloSpec } from '../../spec/schema.ts'
@@ -88,7 +86,6 @@ function propose(input: PolicyInput): Recommendation | undefined {
   return {
     policy: 'slo',
     replicas,
-    targetPerInstanceRps: target,
     reason: headroom.source === 'default' ? 'DefaultHeadroom' : 'LearnedHeadroom',
     detail: `${demandText} at target ${round1(target)} req/s per instance: ${headroomText} of the ${round1(capacity)} req/s one instance serves within p95 ${slo.latencyP95Ms} ms → ${replicas}`,
   }

@@ -6,11 +6,15 @@
  *
  * - usageRatio = metric / target; desired = ceil(usageRatio × instances measured).
  * - No change while the ratio is within tolerance (per direction, default ±10 %).
- * - Only in-service instances supply samples. An in-service instance without a
- *   sample is "missing": it counts as 100 % of target (cpu/memory utilisation:
- *   max(100 %, target) of its size) when the group would scale down, and 0 % when
- *   it would scale up. Pending, warming and unhealthy instances are left out, and
- *   counted as 0 % when the result would be a scale-up.
+ * - Which instances supply samples follows groupPods: for cpu, in-service ones
+ *   only (pending, warming and unhealthy are left out, the HPA's cpu
+ *   initialization rule); for every other metric, warming ones too (the HPA
+ *   applies its readiness rule to cpu only), pending and unhealthy still left out.
+ *   An instance that should supply a sample and has none is "missing": it counts
+ *   as 100 % of target (cpu/memory utilisation: max(100 %, target) of its size)
+ *   when the group would scale down, and 0 % when it would scale up. The
+ *   instances left out count as 0 % when the result would be a scale-up.
+ *   docs/hpa-compatibility.md states where this differs from the HPA and why.
  * - If filling in those values would flip the direction, or leave the ratio
  *   within tolerance, hold the current count.
  * - Several metrics: the largest count wins. A metric that cannot be computed
@@ -162,11 +166,31 @@ function show(value: number): string {
   return Math.abs(value) >= 10 ? String(Math.round(value)) : String(Math.round(value * 10) / 10)
 }
 
-function pod(input: PolicyInput, metric: PodMetric, tolerances: Tolerances, label: string, unit: (v: number) => string): MetricOutcome {
+/**
+ * The instances that supply a metric's samples, and those left out, after the HPA's groupPods:
+ * cpu (`startupExcluded`) takes in-service instances only, as the HPA ignores a cpu sample
+ * during the pod's initialization period until one metric window after readiness; every other
+ * metric also takes warming instances (running and serving), as groupPods applies that rule to
+ * cpu only. Pending instances (the HPA's Pending pods) and unhealthy ones (being replaced; see
+ * docs/hpa-compatibility.md) are left out for every metric.
+ */
+export function sampledInstances(
+  ready: readonly InstanceView[],
+  notReady: readonly InstanceView[],
+  startupExcluded: boolean,
+): { ready: readonly InstanceView[]; notReady: readonly InstanceView[] } {
+  if (startupExcluded) return { ready, notReady }
+  const warming = notReady.filter((i) => i.phase === 'warming')
+  if (warming.length === 0) return { ready, notReady }
+  return { ready: [...ready, ...warming], notReady: notReady.filter((i) => i.phase !== 'warming') }
+}
+
+function pod(input: PolicyInput, metric: PodMetric, tolerances: Tolerances, label: string, unit: (v: number) => string, startupExcluded = false): MetricOutcome {
   const samples = input.signals?.instances
   if (samples === undefined) return { valid: false, observed: label, why: 'no signals' }
-  const r = podMetricReplicas(input.state.desiredReplicas, input.instances.ready, input.instances.notReady, samples, metric, tolerances)
-  if (r === undefined) return { valid: false, observed: label, why: 'no samples from in-service instances' }
+  const sampled = sampledInstances(input.instances.ready, input.instances.notReady, startupExcluded)
+  const r = podMetricReplicas(input.state.desiredReplicas, sampled.ready, sampled.notReady, samples, metric, tolerances)
+  if (r === undefined) return { valid: false, observed: label, why: startupExcluded ? 'no samples from in-service instances' : 'no samples from in-service or warming instances' }
   const usageShown = metric.utilization ? unit(Math.trunc(r.usage * 100 + 1e-9)) : unit(r.usage)
   return {
     valid: true,
@@ -195,6 +219,7 @@ export function evaluateMetric(input: PolicyInput, spec: MetricSpec, tolerances:
         tolerances,
         'cpu',
         percent,
+        true,
       )
     case 'memory':
       if ('averageUtilization' in spec.target) {

@@ -36,6 +36,8 @@ const cpu60: Metrics = [{ type: 'cpu', target: { averageUtilization: 60 } }]
 const cpu30: Metrics = [{ type: 'cpu', target: { averageUtilization: 30 } }]
 const cpu50: Metrics = [{ type: 'cpu', target: { averageUtilization: 50 } }]
 const rps100: Metrics = [{ type: 'rps', target: { averageValue: 100 } }]
+/** The HPA tests' qps target of 15000 milli-units per pod. */
+const rps15: Metrics = [{ type: 'rps', target: { averageValue: 15 } }]
 
 const byId = (list: readonly InstanceView[], values: readonly (number | undefined)[], key: keyof InstanceSample = 'cpuRatio'): Record<string, InstanceSample> =>
   Object.fromEntries(list.flatMap((i, n) => (values[n] === undefined ? [] : [[i.id, { [key]: values[n] }]])))
@@ -75,6 +77,68 @@ const cases: { name: string; run: () => Recommendation | undefined; replicas: nu
     name: 'a warming instance is treated like a pending one (0 % on scale-up) → 4',
     run: () => propose({ metrics: cpu30, ready: instances(2), others: instances(1, 'warming', 'w'), samples: byId(instances(2), [0.5, 0.7]) }),
     replicas: 4,
+  },
+  // groupPods applies the readiness and start-up rule to cpu only (docs/hpa-compatibility.md, difference 1).
+  // TestReplicaCalcScaleUpCMUnreadyHotCpuNoLessScale: 3 pods, the third unready within its cpu initialization
+  // period; qps 50/10/30 vs 15 per pod: all three count, 90/3 = 30, ratio 2, ceil(2 × 3) = 6 (tide gave 4 before).
+  {
+    name: 'HPA test CMUnreadyHotCpuNoLessScale: a warming instance\'s rps counts → 6',
+    run: () => propose({ metrics: rps15, ready: instances(2), others: instances(1, 'warming', 'w'), samples: { ...byId(instances(2), [50, 10], 'rps'), w0: { rps: 30 } } }),
+    replicas: 6,
+  },
+  // TestReplicaCalcScaleUpCMUnreadyHotCpuScaleWouldScaleDown: pods 1 and 3 unready; qps 50/15/30 vs 15:
+  // 95/3 = 31.67, ratio 2.11, ceil(6.33) = 7 (tide gave 3 before: the one ready pod alone sat at target).
+  {
+    name: 'HPA test CMUnreadyHotCpuScaleWouldScaleDown: two warming instances\' rps count → 7',
+    run: () => propose({ metrics: rps15, ready: instances(1), others: instances(2, 'warming', 'w'), samples: { i0: { rps: 15 }, w0: { rps: 50 }, w1: { rps: 30 } } }),
+    replicas: 7,
+  },
+  // groupPods puts a running pod without a sample among the missing ones before it looks at readiness: on a
+  // scale-down a warming instance with no rps sample counts as the target: (5 + 5 + 15) / 3 = 8.33 vs 15,
+  // ratio 0.556, ceil(1.67) = 2 (left out, it would give ceil(0.333 × 2) = 1).
+  {
+    name: 'rps: a warming instance without a sample is missing (the target on a scale-down) → 2',
+    run: () => propose({ metrics: rps15, ready: instances(2), others: instances(1, 'warming', 'w'), samples: byId(instances(2), [5, 5], 'rps') }),
+    replicas: 2,
+  },
+  // Pending instances are the HPA's Pending pods: left out for every metric, 0 on a scale-up: 60/3 = 20 vs 15, ratio 1.33 → 4.
+  {
+    name: 'rps: a pending instance is still left out (0 on a scale-up) → 4',
+    run: () => propose({ metrics: rps15, ready: instances(2), others: instances(1, 'pending', 'p'), samples: byId(instances(2), [30, 30], 'rps') }),
+    replicas: 4,
+  },
+  // Unhealthy instances are being replaced and stay out for every metric (docs/hpa-compatibility.md, difference 4):
+  // its sample of 300 is not read; 60/3 = 20 vs 15 → 4.
+  {
+    name: 'rps: an unhealthy instance is left out even with a sample → 4',
+    run: () => propose({ metrics: rps15, ready: instances(2), others: instances(1, 'unhealthy', 'u'), samples: { ...byId(instances(2), [30, 30], 'rps'), u0: { rps: 300 } } }),
+    replicas: 4,
+  },
+  // cpu keeps the rule: the same numbers as NoLessScale as cpu utilisation (50/10/30 % vs 15 %) leave the warming
+  // instance's 30 % out: (50 + 10) / 3 = 20 %, ratio 1.33, ceil(4) = 4.
+  {
+    name: 'cpu: a warming instance\'s sample is still left out (the cpu initialization rule) → 4',
+    run: () => propose({ metrics: [{ type: 'cpu', target: { averageUtilization: 15 } }], ready: instances(2), others: instances(1, 'warming', 'w'), samples: { ...byId(instances(2), [0.5, 0.1]), w0: { cpuRatio: 0.3 } } }),
+    replicas: 4,
+  },
+  // A tolerance above 1 is the HPA's too (KEP-4951 sets no upper bound): scale-down tolerance 1.5 means
+  // 1 − 1.5 < 0 ≤ any ratio, so target tracking never scales in: rps 1 vs 100 holds 4.
+  {
+    name: 'scale-down tolerance 1.5 (above 1, as the HPA allows): never scales in',
+    run: () => propose({ metrics: rps100, ready: four, samples: sameSample(four, { rps: 1 }), behavior: { scaleDown: { tolerance: 1.5 } } }),
+    replicas: 4,
+    reason: 'WithinTolerance',
+  },
+  // Scale-up tolerance 2: 250 vs 100 (ratio 2.5 ≤ 3) holds; 350 (ratio 3.5) scales to ceil(3.5 × 4) = 14.
+  {
+    name: 'scale-up tolerance 2: ratio 2.5 holds',
+    run: () => propose({ metrics: rps100, ready: four, samples: sameSample(four, { rps: 250 }), behavior: { scaleUp: { tolerance: 2 } } }),
+    replicas: 4,
+  },
+  {
+    name: 'scale-up tolerance 2: ratio 3.5 scales → 14',
+    run: () => propose({ metrics: rps100, ready: four, samples: sameSample(four, { rps: 350 }), behavior: { scaleUp: { tolerance: 2 } } }),
+    replicas: 14,
   },
   // Not-ready instances are ignored on a scale-down: 3 ready at 10 % vs 50 %: ratio 0.2, ceil(0.2 × 3) = 1.
   {

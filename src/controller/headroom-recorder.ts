@@ -76,11 +76,6 @@ export class HeadroomRecorder {
     if (capacityRps !== undefined) this.#learner?.noteCapacity(atMs, capacityRps)
   }
 
-  /** The learner's own account of the budget: the share of time short of the capacity in service (12-hour moving). */
-  modelSpent(): { readonly share: number; readonly seconds: number } | undefined {
-    return this.#learner?.spent()
-  }
-
   /** The learner's estimate now; undefined for a group without slo.instanceRps (no learner). */
   estimate(nowMs: number): HeadroomEstimate | undefined {
     return this.#learner?.estimate(nowMs)

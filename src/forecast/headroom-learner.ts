@@ -342,11 +342,6 @@ export class HeadroomLearner {
     return Math.max(0.5, 1 - this.#budget * this.#factor)
   }
 
-  /** The share of time short of the capacity in service, by the learner's account (12-hour moving share), and the seconds behind it. */
-  spent(): { readonly share: number; readonly seconds: number } {
-    return { share: this.#accountMeasured > 0 ? this.#accountShort / this.#accountMeasured : 0, seconds: this.#accountMeasured }
-  }
-
   /** Records the capacity a decision at `atMs` keeps (count × what one instance serves), requests/s. */
   noteCapacity(atMs: number, capacityRps: number): void {
     const last = this.#capacities.at(-1)

@@ -141,5 +141,4 @@ test('an slo without instanceRps keeps the budget account but no learner', () =>
   assert.ok(slo)
   const recorder = new HeadroomRecorder(spec, slo)
   assert.equal(recorder.estimate(T0), undefined)
-  assert.equal(recorder.modelSpent(), undefined)
 })

@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Controller, type Drainer } from '../../src/controller/reconciler.ts'
+import { Controller } from '../../src/controller/reconciler.ts'
+import { sameBackend, type Traffic } from '../../src/controller/backend.ts'
 import { ManualClock } from '../../src/core/clock.ts'
 import { MemoryEventLog } from '../../src/store/events.ts'
 import { MemoryStateStore } from '../../src/store/state-store.ts'
@@ -38,7 +39,7 @@ function setup(spec = group()) {
   const metrics = new FixedCpu()
   const events = new MemoryEventLog()
   const store = new MemoryStateStore()
-  const controller = new Controller({ groups: [spec], provider, metrics, clock, events, store })
+  const controller = new Controller({ groups: [spec], backend: sameBackend({ provider, signals: metrics }), clock, events, store })
   return { clock, provider, metrics, events, store, controller, spec }
 }
 
@@ -83,14 +84,18 @@ test('scale-in drains before it terminates', async () => {
   const drained: string[] = []
   let release: () => void = () => undefined
   const gate = new Promise<void>((resolve) => (release = resolve))
-  const drainer: Drainer = {
+  const targets: string[][] = []
+  const traffic: Traffic = {
+    setTargets(_spec, list) {
+      targets.push(list.map((t) => `${t.id}:${t.state}`))
+    },
     async drain(_spec, instance) {
       drained.push(instance.id)
       await gate
     },
   }
   const events = new MemoryEventLog()
-  const controller = new Controller({ groups: [spec], provider, metrics, clock, events, drainer })
+  const controller = new Controller({ groups: [spec], backend: sameBackend({ provider, signals: metrics, traffic }), clock, events })
   metrics.cpuRatio = 0.9
   await controller.reconcileOnce() // launches 2
   readyAll(provider)
@@ -106,6 +111,11 @@ test('scale-in drains before it terminates', async () => {
   assert.equal(provider.instances.size, 3, 'not terminated while draining')
   const status = controller.status('shop-web')
   assert.equal(status?.instances.find((i) => i.id === drained[0])?.phase, 'draining')
+  // Routing followed the tick: the draining instance finishes its requests and gets no new ones.
+  const table = targets.at(-1) ?? []
+  assert.equal(table.length, 3)
+  assert.ok(table.includes(`${drained[0] ?? ''}:draining`), table.join(' '))
+  assert.equal(table.filter((t) => t.endsWith(':in-service')).length, 2)
   release()
   await controller.settle()
   assert.equal(provider.instances.size, 2)
@@ -136,7 +146,7 @@ test('a restarted controller adopts running instances and launches nothing', asy
   readyAll(provider)
   clock.advance(15_000)
   const events = new MemoryEventLog()
-  const again = new Controller({ groups: [spec], provider, metrics, clock, events, store })
+  const again = new Controller({ groups: [spec], backend: sameBackend({ provider, signals: metrics }), clock, events, store })
   const [r] = await again.reconcileOnce()
   assert.ok(r)
   assert.equal(r.launched.length, 0)
@@ -151,7 +161,7 @@ test('adoption without stored state takes the running count as desired', async (
   await provider.launch(spec, spec.size, 2) // 4 running, as left by an earlier tide
   readyAll(provider)
   clock.advance(15_000)
-  const fresh = new Controller({ groups: [spec], provider, metrics, clock })
+  const fresh = new Controller({ groups: [spec], backend: sameBackend({ provider, signals: metrics }), clock })
   const [r] = await fresh.reconcileOnce()
   assert.ok(r)
   assert.equal(r.decision.from, 4)
@@ -205,7 +215,7 @@ async function startedWith(spec: GroupSpec, load: Partial<Pick<Load, 'groupRps' 
   const provider = new FakeProvider(clock)
   const metrics = Object.assign(new Load(), load)
   const events = new MemoryEventLog()
-  const controller = new Controller({ groups: [spec], provider, metrics, clock, events })
+  const controller = new Controller({ groups: [spec], backend: sameBackend({ provider, signals: metrics }), clock, events })
   await controller.reconcileOnce()
   readyAll(provider)
   clock.advance(15_000)
@@ -223,7 +233,7 @@ test('predictive: the controller forecasts from preloaded history, the engine pr
   const metrics = new Load()
   metrics.groupRps = 200
   const events = new MemoryEventLog()
-  const controller = new Controller({ groups: [spec], provider, metrics, clock, events, demandHistory: () => history })
+  const controller = new Controller({ groups: [spec], backend: sameBackend({ provider, signals: metrics }), clock, events, demandHistory: () => history })
   await controller.reconcileOnce() // launches min
   clock.advance(15_000)
   const [r] = await controller.reconcileOnce()
@@ -256,7 +266,7 @@ test('predictive forecastOnly records what it would do and launches nothing for 
   const clock = new ManualClock(T0)
   const provider = new FakeProvider(clock, 0)
   const metrics = new Load()
-  const controller = new Controller({ groups: [spec], provider, metrics, clock })
+  const controller = new Controller({ groups: [spec], backend: sameBackend({ provider, signals: metrics }), clock })
   await controller.reconcileOnce()
   clock.advance(15_000)
   const [r] = await controller.reconcileOnce()
@@ -342,8 +352,7 @@ async function twoGroups(opts: { quotas?: { maxInstances: number }; store?: Memo
   const specs = [group({ group: 'a' }), group({ group: 'b' })]
   const controller = new Controller({
     groups: specs,
-    provider: (spec) => (spec.group === 'a' ? providers.a : providers.b),
-    metrics,
+    backend: (spec) => ({ provider: spec.group === 'a' ? providers.a : providers.b, signals: metrics }),
     clock,
     events,
     store,
@@ -445,7 +454,7 @@ test('lastTickTimings names and times observe, decide and act', async () => {
     await new Promise((resolve) => setTimeout(resolve, 30))
     return provider.list(spec)
   }
-  const controller = new Controller({ groups: [group()], provider: slow, metrics: new FixedCpu(), clock })
+  const controller = new Controller({ groups: [group()], backend: sameBackend({ provider: slow, signals: new FixedCpu() }), clock })
   assert.equal(controller.lastTickTimings(), undefined)
   await controller.reconcileOnce()
   const t = controller.lastTickTimings()

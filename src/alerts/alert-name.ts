@@ -29,6 +29,10 @@ const ALERT_OF: Readonly<Record<TideEventType, AlertEvent | undefined>> = {
   'group-added': undefined,
   'group-changed': undefined,
   'group-removed': undefined,
+  'group-paused': undefined,
+  'group-resumed': undefined,
+  'instance-protected': undefined,
+  'instance-unprotected': undefined,
 }
 
 /** The alert name of a controller event, or undefined when the event never alerts. */

@@ -1,12 +1,51 @@
 /** `tide up -c tide.yaml`: run the controller for the groups in the file until stopped. */
-import { resolve } from 'node:path'
+import { dirname, resolve } from 'node:path'
 import type { Command, CommandIo } from './args.ts'
+import { UsageError } from './args.ts'
 import { heartbeatLine, TrafficTally, UpOutput } from './up-output.ts'
 import { loadConfig } from '../spec/load.ts'
 import { Runtime } from '../runtime/runtime.ts'
 import { ProcessSampler } from '../metrics/process-sampler.ts'
 import { WebhookAlerts } from '../alerts/webhook.ts'
 import type { Router } from '../router/router.ts'
+import { TideService } from '../app/tide-service.ts'
+import { createApiApp } from '../api/app.ts'
+import { startApiServer, type ApiServer } from '../api/server.ts'
+import { resolveApiToken, type TokenSource } from '../api/token.ts'
+import type { TideConfig } from '../spec/schema.ts'
+
+/** Where the API token is, in words, for the start-up line: never the token itself. */
+export function tokenSourceText(source: TokenSource): string {
+  if (source.kind === 'env') return `token from $${source.name}`
+  return `token in ${source.path}${source.created ? ' (new, mode 0600)' : ''}`
+}
+
+/**
+ * The API of a running tide on the port --api-listen or api.listen names (api.host), unless
+ * --no-api; prints its URL and where its token is. Resolves undefined when the API is off.
+ */
+async function startApi(runtime: Runtime, config: TideConfig, configPath: string, stateDir: string, port: number | undefined, io: CommandIo): Promise<ApiServer | undefined> {
+  const { api } = config.global
+  const token = resolveApiToken({ env: io.env, tokenEnv: api.tokenEnv, stateDir })
+  const service = new TideService(runtime, { baseDir: dirname(resolve(configPath)) })
+  const app = createApiApp({ service, token: token.token })
+  let server: ApiServer
+  try {
+    server = await startApiServer(app, { host: api.host, port: port ?? api.listen })
+  } catch (err) {
+    app.close()
+    throw err
+  }
+  io.stdout.write(`API: ${server.url} (${tokenSourceText(token.source)}; changes need it, reads are open from loopback)\n`)
+  return server
+}
+
+/** The --api-listen port, checked: a whole number 0–65535. */
+function apiPortOf(value: number | undefined): number | undefined {
+  if (value === undefined) return undefined
+  if (!Number.isInteger(value) || value > 65535) throw new UsageError('tide up', `--api-listen: a port is a whole number from 0 to 65535, got ${value}`)
+  return value
+}
 
 /**
  * Prints each group's state every `intervalMs`: traffic since the last beat, instances by
@@ -87,23 +126,29 @@ export function untilSignal(): Promise<NodeJS.Signals> {
 
 export const command: Command = {
   summary: 'Run tide for the groups in a config file until stopped (Ctrl-C drains and stops instances)',
-  usage: '-c FILE [--state-dir DIR] [--keep-instances] [--heartbeat S]',
+  usage: '-c FILE [--state-dir DIR] [--keep-instances] [--heartbeat S] [--api-listen PORT | --no-api]',
   description:
-    'Starts a router per group on its routing.listen address, launches and scales instances through the engine, and prints a line when something changes: a scaling action with its reason, an instance launched, serving, draining, stopped or failed, tide unable to scale (no metrics, at max, out of quota) and able again. Every --heartbeat seconds it prints each group\'s load, p95 (per class with traffic), instances by phase and desired count. The full decisions are in the store\'s event log. SIGHUP reloads the config file: it is validated whole, groups are added, changed and removed without a restart (a removed group\'s instances are drained and stopped), and a file that cannot be applied changes nothing and says why. Ctrl-C (SIGINT) or SIGTERM drains every instance and stops it; with --keep-instances they keep running and the next `tide up` adopts them.',
+    'Starts a router per group on its routing.listen address, launches and scales instances through the engine, and prints a line when something changes: a scaling action with its reason, an instance launched, serving, draining, stopped or failed, tide unable to scale (no metrics, at max, out of quota) and able again. Every --heartbeat seconds it prints each group\'s load, p95 (per class with traffic), instances by phase and desired count. The full decisions are in the store\'s event log. SIGHUP reloads the config file: it is validated whole, groups are added, changed and removed without a restart (a removed group\'s instances are drained and stopped), and a file that cannot be applied changes nothing and says why. Ctrl-C (SIGINT) or SIGTERM drains every instance and stops it; with --keep-instances they keep running and the next `tide up` adopts them. The REST API (docs/api.md) listens on api.host:api.listen (127.0.0.1:7070 by default); changes through it need the token from the environment variable api.tokenEnv names, or from the file in the state directory that the start-up line names.',
   examples: [
     { command: 'tide up -c examples/shop/tide.yaml', does: 'run the demo shop\'s groups until Ctrl-C' },
     { command: 'tide up -c tide.yaml --heartbeat 10', does: 'a status line every 10 s' },
     { command: 'tide up -c tide.yaml --keep-instances', does: 'on Ctrl-C leave the instances running; the next tide up adopts them' },
     { command: 'kill -HUP $(pgrep -f "tide up")', does: 'reload tide.yaml while tide runs (edit it first)' },
+    { command: 'tide up -c tide.yaml --api-listen 7171', does: 'serve the API on port 7171 instead of api.listen' },
   ],
   flags: {
     config: { kind: 'file', short: 'c', description: 'tide.yaml', required: true },
     'state-dir': { kind: 'string', description: 'where instance logs go', defaultText: '.tide' },
     'keep-instances': { kind: 'boolean', description: 'on stop, leave instances running for the next start to adopt' },
     heartbeat: { kind: 'non-negative-number', description: 'seconds between status lines; 0 for none', valueName: 'S', defaultText: '30' },
+    'api-listen': { kind: 'non-negative-number', description: 'the API\'s port (0: any free port), instead of api.listen', valueName: 'PORT', defaultText: 'api.listen, 7070' },
+    'no-api': { kind: 'boolean', description: 'serve no API' },
   },
   async run(args, io) {
     const configPath = args.requiredString('config')
+    const apiPort = apiPortOf(args.number('api-listen'))
+    const noApi = args.boolean('no-api')
+    if (noApi && apiPort !== undefined) throw new UsageError('tide up', '--api-listen and --no-api contradict each other: give one')
     const config = loadConfig(configPath)
     const stateDir = resolve(args.string('state-dir') ?? '.tide')
     const sampler = new ProcessSampler()
@@ -118,6 +163,14 @@ export const command: Command = {
     runtime.addEventSink(alerts)
     sampler.start((id) => runtime.processOf(id))
     for (const e of runtime.endpoints()) io.stdout.write(`${e.group}: routing ${e.url}${e.proxy === 'haproxy' ? ' (through HAProxy)' : ''}\n`)
+    let api: ApiServer | undefined
+    try {
+      api = noApi ? undefined : await startApi(runtime, config, configPath, stateDir, apiPort, io)
+    } catch (err) {
+      sampler.stop()
+      await runtime.stop({ beforeClose: () => alerts.close().then(() => undefined) })
+      throw err
+    }
     runtime.run()
     const stopReloading = reloadOnHangup(configPath, runtime, alerts, io)
     const heartbeatSeconds = args.number('heartbeat') ?? 30
@@ -128,6 +181,7 @@ export const command: Command = {
     const keep = args.boolean('keep-instances')
     io.stdout.write(`\n${sig}: ${keep ? 'stopping, leaving instances running' : 'draining and stopping instances'}…\n`)
     sampler.stop()
+    await api?.close()
     await runtime.stop({ keepInstances: keep, beforeClose: () => alerts.close().then(() => undefined) })
     return 0
   },

@@ -120,6 +120,8 @@ export class Runtime {
       events: fanOutTo(sinks),
       clock: opts.clock ?? systemClock,
       ...(opts.sampler === undefined ? {} : { sampler: opts.sampler }),
+      // The API token is tide's secret, not the instances': withheld under its default name and the configured one.
+      withholdEnv: [...new Set(['TIDE_API_TOKEN', opts.config.global.api.tokenEnv])],
     })
     const backends = new Map<string, GroupBackend>()
     try {

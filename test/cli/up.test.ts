@@ -28,8 +28,13 @@ interface UpRun {
   readonly exited: Promise<number | null>
 }
 
-function tideUp(args: readonly string[], cwd: string): UpRun {
-  const child = spawn(process.execPath, [BIN, 'up', ...args], { cwd, env: { ...process.env, TIDE_DEBUG: '' }, stdio: ['ignore', 'pipe', 'pipe'] })
+/**
+ * Spawns `tide up` with `args`. Its API takes any free port (`--api-listen 0`) unless the args
+ * say otherwise, so that runs in parallel never contend for the default 7070.
+ */
+function tideUp(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): UpRun {
+  const api = args.includes('--no-api') || args.includes('--api-listen') ? [] : ['--api-listen', '0']
+  const child = spawn(process.execPath, [BIN, 'up', ...args, ...api], { cwd, env: { ...process.env, TIDE_DEBUG: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   const lines: string[] = []
   let partial = ''
   let stderr = ''

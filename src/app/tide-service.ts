@@ -257,7 +257,8 @@ export class TideService {
       if (before === undefined) values.push(value)
       const index = values.indexOf(value)
       const checked = validateConfigValues(values, current.global, (i) => (i === index ? 'request body' : `group ${String((values[i] as { group?: unknown }).group)} (in force)`))
-      const next = resolveConfigPaths({ groups: checked.groups, global: current.global }, resolvePath(this.#opts.baseDir))
+      // Relative paths of the groups (launch.cwd) resolve against the config's folder; the global settings stay as in force.
+      const next = { groups: resolveConfigPaths({ groups: checked.groups, global: current.global }, resolvePath(this.#opts.baseDir)).groups, global: current.global }
       const changes = await this.#reload(next)
       const spec = next.groups[index] as GroupSpec
       const outcome = changes.added.includes(name) ? 'added' : changes.changed.includes(name) ? 'changed' : 'unchanged'

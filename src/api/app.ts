@@ -73,7 +73,8 @@ const GroupSummarySchema = z
     status: z.unknown().openapi({ description: "The controller's plain status (instances with phases, last decision with its explanation, forecast, slo); null before the first tick." }),
   })
   .openapi('GroupSummary')
-const GroupSpecSchema = GroupSchema.openapi('GroupSpec', { description: 'A group as in tide.yaml (docs/config.md); in answers, with every default filled in.' })
+// zod's own .meta() (not .openapi(): GroupSchema may be built before @hono/zod-openapi extends zod).
+const GroupSpecSchema = GroupSchema.meta({ id: 'GroupSpec', description: 'A group as in tide.yaml (docs/config.md); in answers, with every default filled in.' })
 const GroupDetailSchema = GroupSummarySchema.extend({ spec: GroupSpecSchema }).openapi('GroupDetail')
 
 /** A point in time in a query: ISO-8601 with an offset, or epoch milliseconds. */

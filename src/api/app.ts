@@ -296,5 +296,10 @@ export function createApiApp(opts: ApiAppOptions): ApiApp {
       }),
     ),
   )
-  return { app, close: metrics.close }
+  return {
+    app,
+    close: () => {
+      metrics.close()
+    },
+  }
 }

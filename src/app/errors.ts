@@ -10,6 +10,7 @@ export type ApiErrorCode = Extract<TideErrorCode, `TIDE_ERR_API_${string}`>
 
 /** A request the service or the API refuses; `status` (from the registry) is what the API answers with. */
 export class ApiError extends TideError {
+  // eslint-disable-next-line @typescript-eslint/no-useless-constructor -- narrows the code to TIDE_ERR_API_*
   constructor(code: ApiErrorCode, message: string, options?: ErrorOptions) {
     super(code, message, options)
   }

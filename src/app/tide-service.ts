@@ -166,16 +166,7 @@ export class TideService {
    * for `sinceMs` not before `untilMs`.
    */
   events(q: EventsQuery = {}): EventsPage {
-    const limit = q.limit ?? 100
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_EVENT_LIMIT) throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `limit must be a whole number from 1 to ${MAX_EVENT_LIMIT}, got ${limit}`)
-    let beforeId: number | undefined
-    if (q.cursor !== undefined) {
-      beforeId = /^[1-9][0-9]{0,15}$/.test(q.cursor) ? Number(q.cursor) : undefined
-      if (beforeId === undefined) throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `cursor must be the nextCursor of an earlier page, got ${JSON.stringify(q.cursor)}`)
-    }
-    if (q.sinceMs !== undefined && q.untilMs !== undefined && !(q.sinceMs < q.untilMs)) {
-      throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `since (${new Date(q.sinceMs).toISOString()}) must be before until (${new Date(q.untilMs).toISOString()})`)
-    }
+    const { limit, beforeId } = pageOf(q)
     const events = this.#runtime.store.queryEvents({
       limit,
       order: 'desc',
@@ -310,4 +301,16 @@ export class TideService {
     const c = this.#runtime.controller
     return { group: spec.group, provider: spec.provider, state, paused: c.isPaused(spec.group), status: c.status(spec.group) ?? null }
   }
+}
+
+/** The page an event query asks for, checked: its limit and the id it starts below (from the cursor). */
+function pageOf(q: EventsQuery): { limit: number; beforeId?: number } {
+  const limit = q.limit ?? 100
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_EVENT_LIMIT) throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `limit must be a whole number from 1 to ${MAX_EVENT_LIMIT}, got ${limit}`)
+  if (q.sinceMs !== undefined && q.untilMs !== undefined && !(q.sinceMs < q.untilMs)) {
+    throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `since (${new Date(q.sinceMs).toISOString()}) must be before until (${new Date(q.untilMs).toISOString()})`)
+  }
+  if (q.cursor === undefined) return { limit }
+  if (!/^[1-9][0-9]{0,15}$/.test(q.cursor)) throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `cursor must be the nextCursor of an earlier page, got ${JSON.stringify(q.cursor)}`)
+  return { limit, beforeId: Number(q.cursor) }
 }

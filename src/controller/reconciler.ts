@@ -428,8 +428,8 @@ export class Controller {
    */
   #heldIfPaused(o: Observed, d: Decision): Decision {
     if (this.#runtime.get(o.spec.group)?.pausedSinceMs === undefined) return d
-    const { resize: _, ...rest } = d
-    const would = d.to === d.from && d.resize === undefined ? `it would hold too: ${d.explanation}` : `it would scale ${d.from}→${d.to}${d.resize === undefined ? '' : ' with a resize'}: ${d.explanation}`
+    const { resize, ...rest } = d
+    const would = d.to === d.from && resize === undefined ? `it would hold too: ${d.explanation}` : `it would scale ${d.from}→${d.to}${resize === undefined ? '' : ' with a resize'}: ${d.explanation}`
     return {
       ...rest,
       kind: 'hold',

@@ -23,6 +23,7 @@
  */
 import type { MetricSpec } from '../../spec/schema.ts'
 import { ceilReplicas, holdIfDirectionFlips, replicasForGroupRatio, withinTolerance, type Tolerances } from '../replicas.ts'
+import { byteRate, byteRateName, BYTES_PER_MIB } from '../readings.ts'
 import type { InstanceSample, InstanceView, Recommendation, Signals } from '../types.ts'
 import type { PolicyInput, ScalingPolicy } from './policy.ts'
 
@@ -236,6 +237,17 @@ export function evaluateMetric(input: PolicyInput, spec: MetricSpec, tolerances:
       return pod(input, { read: (s) => s.rps, request: capacityUnits(input), target: spec.target.averageValue, utilization: false }, tolerances, 'rps', (v) => `${show(v)}/s per instance`)
     case 'inflight':
       return pod(input, { read: (s) => s.inFlight, request: capacityUnits(input), target: spec.target.averageValue, utilization: false }, tolerances, 'in-flight', (v) => `${show(v)} per instance`)
+    case 'disk':
+    case 'network':
+      // Bytes/s per instance against a MiB/s target, as a Pods metric (calcPlainMetricReplicas);
+      // request 1, not capacity units: a bigger instance has no more disk or network bandwidth on one host.
+      return pod(
+        input,
+        { read: (s) => byteRate(spec, s), request: unitRequest, target: spec.target.averageValueMiBPerSecond * BYTES_PER_MIB, utilization: false },
+        tolerances,
+        byteRateName(spec),
+        (v) => `${show(v / BYTES_PER_MIB)} MiB/s per instance`,
+      )
     case 'latency':
       return latency(input, spec, tolerances)
     case 'external':

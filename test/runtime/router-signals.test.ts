@@ -8,8 +8,8 @@ import { GroupSchema } from '../../src/spec/schema.ts'
 const spec = GroupSchema.parse({ group: 'g', provider: 'sim', syncPeriodSeconds: 2 })
 const views: InstanceView[] = ['a', 'b'].map((id) => ({ id, phase: 'in-service', size: { cpu: 1, memoryMiB: 512 }, launchedAtMs: 0, readyAtMs: 0, protectedFromScaleIn: false }))
 
-function traffic(requests: number, inFlight: number, p95?: number) {
-  return { requests, rps: requests, errors: 0, inFlight, p50Ms: p95, p95Ms: p95, p99Ms: p95 }
+function traffic(requests: number, inFlight: number, p95?: number, bytes: [number, number] = [0, 0]) {
+  return { requests, rps: requests, errors: 0, inFlight, p50Ms: p95, p95Ms: p95, p99Ms: p95, bytesIn: bytes[0], bytesOut: bytes[1] }
 }
 
 /** One 1-second window ending at `endS`, with per-instance [answered, inFlight] and router shed/queued. */

@@ -85,7 +85,17 @@ const badCases = [
   {
     name: 'bad discriminator lists the metric types',
     text: 'group: a\nprovider: sim\nmetrics:\n  - { type: cpux, target: {} }\n',
-    want: ['t.yaml:4:13: metrics[0].type: must be one of "cpu", "memory", "rps", "inflight", "latency", "external", got "cpux"'],
+    want: ['t.yaml:4:13: metrics[0].type: must be one of "cpu", "memory", "rps", "inflight", "disk", "network", "latency", "external", got "cpux"'],
+  },
+  {
+    name: 'a disk target is in MiB/s and says so',
+    text: 'group: a\nprovider: sim\nmetrics:\n  - type: disk\n    target: { averageValue: 20 }\n',
+    want: ['t.yaml:5:5: metrics[0].target.averageValueMiBPerSecond: required field is missing (number)', 't.yaml:5:15: metrics[0].target.averageValue: unknown field "averageValue"; allowed: averageValueMiBPerSecond'],
+  },
+  {
+    name: 'a network metric has in, out or total, not a disk direction',
+    text: 'group: a\nprovider: sim\nmetrics:\n  - { type: network, direction: write, target: { averageValueMiBPerSecond: 5 } }\n',
+    want: ['t.yaml:4:33: metrics[0].direction: must be one of "in", "out", "total", got "write"'],
   },
   {
     name: 'a literal union lists its values',

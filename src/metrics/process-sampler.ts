@@ -145,8 +145,12 @@ export class ProcessSampler {
     t.lastReadMs = nowMs
     const w = windowOf(t.samples, windowMs, nowMs)
     if (w.samples === 0) return undefined
-    const { samples: _count, ...averages } = w
-    return averages
+    return {
+      ...(w.cpuRatio !== undefined ? { cpuRatio: w.cpuRatio } : {}),
+      ...(w.memoryMiB !== undefined ? { memoryMiB: w.memoryMiB } : {}),
+      ...(w.diskReadBytesPerSecond !== undefined ? { diskReadBytesPerSecond: w.diskReadBytesPerSecond } : {}),
+      ...(w.diskWriteBytesPerSecond !== undefined ? { diskWriteBytesPerSecond: w.diskWriteBytesPerSecond } : {}),
+    }
   }
 
   /** Averages over the last `windowMs`, with the sample count. */

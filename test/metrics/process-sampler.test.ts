@@ -197,10 +197,14 @@ test('on the real /proc: a child that writes 16 MiB to a temp file in one clock 
     try {
       let out = ''
       child.stdout.setEncoding('utf8')
-      child.stdout.on('data', (c: string) => (out += c))
+      child.stdout.on('data', (c: string) => {
+        out += c
+      })
       const line = async (want: string): Promise<void> => {
-        for (const deadline = Date.now() + 20_000; !out.includes(want); await sleep(10)) {
+        const deadline = Date.now() + 20_000
+        while (!out.includes(want)) {
           if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the child did not say ${want} within 20 s`)
+          await sleep(10)
         }
       }
       await line('ready')

@@ -17,6 +17,9 @@
  *   docs/hpa-compatibility.md states where this differs from the HPA and why.
  * - If filling in those values would flip the direction, or leave the ratio
  *   within tolerance, hold the current count.
+ * - disk and network are Pods metrics too: bytes/s per instance against a MiB/s
+ *   target, with request 1 (not the capacity units of rps: a bigger instance on one
+ *   host has no more disk or network bandwidth).
  * - Several metrics: the largest count wins. A metric that cannot be computed
  *   blocks scale-in (`blocksScaleIn`), and with no computable metric at all there
  *   is no count (reason 'NoMetrics').

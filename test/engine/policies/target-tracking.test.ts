@@ -425,9 +425,10 @@ const byteCases: { name: string; run: () => Recommendation | undefined; replicas
 for (const c of byteCases) {
   test(c.name, () => {
     const r = c.run()
-    assert.equal(r?.replicas, c.replicas)
-    assert.equal(r?.reason, c.reason)
-    assert.equal(r?.detail, c.detail)
-    assert.equal(r?.blocksScaleIn === true, c.blocksScaleIn === true)
+    assert.ok(r !== undefined)
+    assert.equal(r.replicas, c.replicas)
+    assert.equal(r.reason, c.reason)
+    assert.equal(r.detail, c.detail)
+    assert.equal(r.blocksScaleIn === true, c.blocksScaleIn === true)
   })
 }

@@ -208,6 +208,17 @@ function pod(input: PolicyInput, metric: PodMetric, tolerances: Tolerances, labe
 
 const percent = (v: number): string => `${show(v)}%`
 
+/**
+ * A byte rate for explanations, in the largest binary unit it reaches: '40 MiB/s', '320 KiB/s',
+ * '512 B/s' (rounded as show() rounds), so that a sub-MiB target and its reading stay apart.
+ */
+export function byteRateText(bytesPerSecond: number): string {
+  const abs = Math.abs(bytesPerSecond)
+  if (abs >= BYTES_PER_MIB) return `${show(bytesPerSecond / BYTES_PER_MIB)} MiB/s`
+  if (abs >= 1024) return `${show(bytesPerSecond / 1024)} KiB/s`
+  return `${show(bytesPerSecond)} B/s`
+}
+
 /** Evaluates one metric of the spec. */
 export function evaluateMetric(input: PolicyInput, spec: MetricSpec, tolerances: Tolerances): MetricOutcome {
   switch (spec.type) {
@@ -249,7 +260,7 @@ export function evaluateMetric(input: PolicyInput, spec: MetricSpec, tolerances:
         { read: (s) => byteRate(spec, s), request: unitRequest, target: spec.target.averageValueMiBPerSecond * BYTES_PER_MIB, utilization: false },
         tolerances,
         byteRateName(spec),
-        (v) => `${show(v / BYTES_PER_MIB)} MiB/s per instance`,
+        (v) => `${byteRateText(v)} per instance`,
       )
     case 'latency':
       return latency(input, spec, tolerances)

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { targetTrackingPolicy } from '../../../src/engine/policies/target-tracking.ts'
+import { byteRateText, targetTrackingPolicy } from '../../../src/engine/policies/target-tracking.ts'
 import type { InstanceSample, InstanceView, Recommendation } from '../../../src/engine/types.ts'
 import type { GroupInput } from '../../../src/spec/schema.ts'
 import { groupSpec, instances, policyInputFor, sameSample, signals } from '../fixtures.ts'
@@ -432,3 +432,25 @@ for (const c of byteCases) {
     assert.equal(r.blocksScaleIn === true, c.blocksScaleIn === true)
   })
 }
+
+const rateTexts = [
+  { bytes: 40 * MiB, want: '40 MiB/s' },
+  { bytes: 1.5 * MiB, want: '1.5 MiB/s' },
+  { bytes: 0.25 * MiB, want: '256 KiB/s' },
+  { bytes: 0.3 * MiB, want: '307 KiB/s' },
+  { bytes: 2048, want: '2 KiB/s' },
+  { bytes: 512, want: '512 B/s' },
+  { bytes: 0, want: '0 B/s' },
+] as const
+for (const c of rateTexts) {
+  test(`byteRateText(${c.bytes}) is ${c.want}`, () => {
+    assert.equal(byteRateText(c.bytes), c.want)
+  })
+}
+
+test('a sub-MiB target reads in KiB/s, so its reading and the target stay apart', () => {
+  const r = propose({ metrics: [{ type: 'network', direction: 'out', target: { averageValueMiBPerSecond: 0.25 } }], ready: three, samples: sameSample(three, { networkOutBytesPerSecond: 0.3 * MiB }) })
+  // 0.3 / 0.25 = 1.2 → ceil(1.2 × 3) = 4
+  assert.equal(r?.replicas, 4)
+  assert.equal(r?.detail, 'network out 307 KiB/s per instance > target 256 KiB/s per instance')
+})

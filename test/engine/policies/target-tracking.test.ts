@@ -451,6 +451,7 @@ for (const c of rateTexts) {
 test('a sub-MiB target reads in KiB/s, so its reading and the target stay apart', () => {
   const r = propose({ metrics: [{ type: 'network', direction: 'out', target: { averageValueMiBPerSecond: 0.25 } }], ready: three, samples: sameSample(three, { networkOutBytesPerSecond: 0.3 * MiB }) })
   // 0.3 / 0.25 = 1.2 → ceil(1.2 × 3) = 4
-  assert.equal(r?.replicas, 4)
-  assert.equal(r?.detail, 'network out 307 KiB/s per instance > target 256 KiB/s per instance')
+  assert.ok(r !== undefined)
+  assert.equal(r.replicas, 4)
+  assert.equal(r.detail, 'network out 307 KiB/s per instance > target 256 KiB/s per instance')
 })

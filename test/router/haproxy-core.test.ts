@@ -36,18 +36,30 @@ async function setup(names: readonly string[], routing: Record<string, unknown> 
   return setUp
 }
 
-/** Sums instance and class request counts over stats windows until `done` holds. */
-async function countUntil(router: Router, done: (byInstance: Map<string, number>, byClass: Map<string, number>) => boolean): Promise<{ byInstance: Map<string, number>; byClass: Map<string, number>; latencies: number[] }> {
+/**
+ * Sums instance and class request counts over stats windows from now on; `until(done)` resolves
+ * once `done` holds. Start it before the requests: a window cut while they run is counted too.
+ */
+function startCounting(router: Router): { until: (done: (byInstance: Map<string, number>, byClass: Map<string, number>) => boolean) => Promise<{ byInstance: Map<string, number>; byClass: Map<string, number>; latencies: number[] }> } {
   const byInstance = new Map<string, number>()
   const byClass = new Map<string, number>()
   const latencies: number[] = []
-  await statsWhere(router, (s: RouterStats) => {
+  const count = (s: RouterStats): void => {
     for (const i of s.instances) byInstance.set(i.id, (byInstance.get(i.id) ?? 0) + i.requests)
     for (const c of s.classes) byClass.set(c.name, (byClass.get(c.name) ?? 0) + c.requests)
     for (const v of [s.total.p95Ms, ...s.instances.map((i) => i.p95Ms)]) if (v !== undefined) latencies.push(v)
-    return done(byInstance, byClass)
-  })
-  return { byInstance, byClass, latencies }
+  }
+  router.on('stats', count)
+  return {
+    until: async (done) => {
+      try {
+        await statsWhere(router, () => done(byInstance, byClass))
+      } finally {
+        router.off('stats', count)
+      }
+      return { byInstance, byClass, latencies }
+    },
+  }
 }
 
 test('parses show stat and log lines', () => {
@@ -84,17 +96,22 @@ test('parses bytes in and out per server from show stat (bin, bout), wherever th
 test('haproxy: bytes to and from each instance come from its bin/bout, whole messages with headers', withHaproxy, async () => {
   const { router, backends } = await setup(['a'])
   backends[0]!.handler = (_req, res) => res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.alloc(50_000, 0x62))
-  const bodies = [1000, 3000]
-  for (const n of bodies) assert.equal((await request(router.port, { method: 'POST', path: '/upload', body: 'p'.repeat(n) })).body.length, 50_000)
+  // Counted from before the first request: a window cut while the requests run must not be missed.
   const bytes = { in: 0, out: 0, requests: 0 }
-  await statsWhere(router, (s) => {
+  const count = (s: RouterStats): void => {
     for (const i of s.instances.filter((x) => x.id === 'a')) {
       bytes.in += i.bytesIn
       bytes.out += i.bytesOut
       bytes.requests += i.requests
     }
-    return bytes.requests >= 2 && bytes.out >= 100_000
-  })
+  }
+  router.on('stats', count)
+  try {
+    for (const n of [1000, 3000]) assert.equal((await request(router.port, { method: 'POST', path: '/upload', body: 'p'.repeat(n) })).body.length, 50_000)
+    await statsWhere(router, () => bytes.requests >= 2 && bytes.out >= 100_000)
+  } finally {
+    router.off('stats', count)
+  }
   // Bodies exactly, plus each message's start line and headers: a few hundred bytes a message.
   const headerSlack = 2 * 1024
   assert.ok(bytes.in >= 4000 && bytes.in <= 4000 + headerSlack, `bytes in ${bytes.in}`)
@@ -169,9 +186,10 @@ test('haproxy: an instance failing its health checks gets no traffic, and counts
   b!.healthStatus = 500
   await waitFor(router, () => router.health().get('b') === 'unhealthy')
   await settled(router)
+  const counting = startCounting(router)
   for (let i = 0; i < 6; i++) assert.equal((await request(router.port, { path: i % 2 === 0 ? '/checkout/pay' : '/' })).body, 'a')
   assert.equal(b!.seen.length, 0)
-  const { byInstance, byClass, latencies } = await countUntil(router, (i, c) => (i.get('a') ?? 0) >= 6 && (c.get('checkout') ?? 0) >= 3 && (c.get('normal') ?? 0) >= 3)
+  const { byInstance, byClass, latencies } = await counting.until((i, c) => (i.get('a') ?? 0) >= 6 && (c.get('checkout') ?? 0) >= 3 && (c.get('normal') ?? 0) >= 3)
   // Percentiles come from HAProxy's log lines: present, and never negative.
   assert.ok(latencies.length >= 2, `latency windows: ${latencies.length}`)
   assert.ok(latencies.every((v) => v >= 0))

@@ -163,7 +163,10 @@ export class ProviderFailures {
    */
   launchFailed(err: unknown, size: SizeLike, count: number, nowMs: number, crashLoop: CrashLoop): void {
     if (isThrottledError(err)) this.#throttled('launch', err, nowMs)
-    else if (isInsufficientCapacityError(err)) this.#capacityShort(err, size, count, nowMs)
+    else if (isInsufficientCapacityError(err)) {
+      this.succeeded('launch') // the platform answered: this is no throttle
+      this.#capacityShort(err, size, count, nowMs)
+    }
     else this.#emit({ atMs: nowMs, type: 'launch-failed', message: noteLaunchFailure(crashLoop, count, err, nowMs) })
   }
 

@@ -25,7 +25,7 @@ export type ErrorClass = 'usage' | 'config' | 'input' | 'io' | 'provider' | 'sto
  * Whether the same call may succeed later without a change by an operator: `true`
  * (a timeout, a busy port, shedding), `false` (a mistake that must be fixed), or
  * `'per-error'` when the code covers both and each error carries its own `retryable`
- * (a launch that failed on EAGAIN may succeed later, one on ENOENT never will).
+ * (a launch whose process started without a pid may succeed later, one on ENOENT never will).
  */
 export type Retryable = boolean | 'per-error'
 

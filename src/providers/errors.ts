@@ -18,7 +18,7 @@ export type ProviderErrorCode = Extract<TideErrorCode, `TIDE_ERR_PROVIDER_${stri
 /**
  * The base of provider errors. `retryable` (from the registry, or given for a launch
  * failure) says whether the same call may succeed later without a change of configuration
- * (a busy port, EAGAIN, a timeout) as opposed to a mistake an operator must fix (a missing
+ * (a process that started without a pid, a timeout) as opposed to a mistake an operator must fix (a missing
  * executable).
  */
 export class ProviderError extends TideError {

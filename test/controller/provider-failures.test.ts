@@ -25,9 +25,9 @@ const T0 = Date.parse('2026-11-11T00:00:00Z')
 
 const messageCases = [
   {
-    name: 'a retryable launch failure (EAGAIN) is tried on the next tick, no wait',
-    err: new LaunchFailedError('local', 'group web: cannot start node: EAGAIN', true),
-    want: 'launch of 2 instance(s) failed: group web: cannot start node: EAGAIN (retryable: tried again on the next tick)',
+    name: 'a retryable launch failure (no pid) is tried on the next tick, no wait',
+    err: new LaunchFailedError('local', 'group web: node started without a pid', true),
+    want: 'launch of 2 instance(s) failed: group web: node started without a pid (retryable: tried again on the next tick)',
     failures: 0,
   },
   {

@@ -173,7 +173,8 @@ function errorOf(s: Step): Error {
       return new InsufficientCapacityError('fake', 'InsufficientInstanceCapacity')
     case 'not-found':
       return new InstanceNotFoundError('fake', 'i-1', 'no such instance i-1')
-    default:
+    case 'fails':
+    case 'ok':
       return new ProviderConfigError('fake', 'no rights')
   }
 }
@@ -497,8 +498,9 @@ test('controller: a terminate of an instance the platform no longer knows counts
   }
   clock.advance(15_000)
   const [r] = await controller.reconcileOnce()
-  assert.deepEqual(r?.terminated, [dead])
-  assert.equal(r?.launched.length, 1, 'replaced in the same tick')
+  assert.ok(r)
+  assert.deepEqual(r.terminated, [dead])
+  assert.equal(r.launched.length, 1, 'replaced in the same tick')
   assert.equal(ofType('terminate-failed').length, 0)
   assert.ok(events.list().some((e) => e.type === 'terminate' && e.instanceId === dead && e.message.includes('was already gone')))
   assert.ok(ofType('instance-replaced').some((e) => e.instanceId === dead))

@@ -28,6 +28,9 @@ const ALERT_OF: Readonly<Record<TideEventType, AlertEvent | undefined>> = {
   'reconcile-failed': undefined,
   'provider-throttled': undefined,
   'capacity-unavailable': undefined,
+  'group-added': undefined,
+  'group-changed': undefined,
+  'group-removed': undefined,
 }
 
 /** The alert name of a controller event, or undefined when the event never alerts. */

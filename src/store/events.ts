@@ -30,6 +30,10 @@ export type TideEventType =
   | 'provider-throttled'
   /** The platform has no room for instances of a size: launches of that size back off (once per streak). */
   | 'capacity-unavailable'
+  /** The group list changed while running (a config reload): a group added, changed, or removed (then gone once its instances are stopped). */
+  | 'group-added'
+  | 'group-changed'
+  | 'group-removed'
 
 /** One entry of the event log: what tide did or saw, and why. Never holds secrets. */
 export interface TideEvent {

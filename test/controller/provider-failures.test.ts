@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Controller } from '../../src/controller/reconciler.ts'
+import { sameBackend } from '../../src/controller/backend.ts'
 import { CrashLoop } from '../../src/controller/crash-loop.ts'
 import {
   CAPACITY_BACKOFF_BASE_MS,
@@ -71,7 +72,7 @@ function setup() {
   const provider = new FakeProvider(clock)
   const events = new MemoryEventLog()
   const spec = GroupSchema.parse({ group: 'web', provider: 'sim', replicas: { min: 2, max: 4 }, warmupSeconds: 0, metrics: [] })
-  const controller = new Controller({ groups: [spec], provider, metrics: { read: () => undefined }, clock, events, store: new MemoryStateStore() })
+  const controller = new Controller({ groups: [spec], backend: sameBackend({ provider, signals: { read: () => undefined } }), clock, events, store: new MemoryStateStore() })
   return { clock, provider, events, controller }
 }
 
@@ -391,7 +392,7 @@ function kindSetup(min = 2) {
   const provider = new FakeProvider(clock)
   const events = new MemoryEventLog()
   const spec = GroupSchema.parse({ group: 'web', provider: 'sim', replicas: { min, max: 10 }, warmupSeconds: 0, metrics: [] })
-  const controller = new Controller({ groups: [spec], provider, metrics: { read: () => undefined }, clock, events, store: new MemoryStateStore() })
+  const controller = new Controller({ groups: [spec], backend: sameBackend({ provider, signals: { read: () => undefined } }), clock, events, store: new MemoryStateStore() })
   const ofType = (type: string) => events.list().filter((e) => e.type === type)
   return { clock, provider, events, controller, ofType }
 }
@@ -512,7 +513,7 @@ test('with the sim platform: maxInstances launches what fits, then capacity-unav
   const events = new MemoryEventLog()
   const web = GroupSchema.parse({ group: 'web', provider: 'sim', replicas: { min: 4, max: 10 }, startupSeconds: 0, warmupSeconds: 0, metrics: [] })
   const provider = new SimProvider({ clock, cloud })
-  const controller = new Controller({ groups: [web], provider, metrics: { read: () => undefined }, clock, events, store: new MemoryStateStore() })
+  const controller = new Controller({ groups: [web], backend: sameBackend({ provider, signals: { read: () => undefined } }), clock, events, store: new MemoryStateStore() })
   await controller.reconcileOnce()
   assert.equal(provider.liveCount('web'), 3, 'the room there was')
   clock.advance(15_000)
@@ -540,7 +541,7 @@ test('with the sim platform: an API rate limit holds one group while another lau
   const events = new MemoryEventLog()
   const mk = (name: string) => GroupSchema.parse({ group: name, provider: 'sim', replicas: { min: 2, max: 10 }, startupSeconds: 0, warmupSeconds: 0, metrics: [] })
   const provider = new SimProvider({ clock, cloud })
-  const controller = new Controller({ groups: [mk('a'), mk('b')], provider, metrics: { read: () => undefined }, clock, events, store: new MemoryStateStore() })
+  const controller = new Controller({ groups: [mk('a'), mk('b')], backend: sameBackend({ provider, signals: { read: () => undefined } }), clock, events, store: new MemoryStateStore() })
   await controller.reconcileOnce()
   assert.equal(provider.liveCount('a'), 2)
   assert.equal(provider.liveCount('b'), 0)

@@ -26,6 +26,10 @@ export type TideEventType =
   | 'forecast'
   /** A group's tick failed (listing its instances, reading its metrics, or acting): once per failure streak. */
   | 'reconcile-failed'
+  /** The platform's API rate-limited a provider call: the group's provider calls wait (once per streak). */
+  | 'provider-throttled'
+  /** The platform has no room for instances of a size: launches of that size back off (once per streak). */
+  | 'capacity-unavailable'
   /** The group list changed while running (a config reload): a group added, changed, or removed (then gone once its instances are stopped). */
   | 'group-added'
   | 'group-changed'
@@ -65,9 +69,11 @@ const EVENT_TYPES: Readonly<Record<TideEventType, true>> = {
   'group-resumed': true,
   'instance-protected': true,
   'instance-unprotected': true,
+  'provider-throttled': true,
+  'capacity-unavailable': true,
 }
 
-/** The event types, in the order of the union. */
+/** Every event type (in no particular order). */
 export const TIDE_EVENT_TYPES: readonly TideEventType[] = Object.keys(EVENT_TYPES) as TideEventType[]
 
 /** Whether `s` names an event type (for input from outside: a query parameter, a CLI flag). */

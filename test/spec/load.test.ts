@@ -85,7 +85,25 @@ const badCases = [
   {
     name: 'bad discriminator lists the metric types',
     text: 'group: a\nprovider: sim\nmetrics:\n  - { type: cpux, target: {} }\n',
-    want: ['t.yaml:4:13: metrics[0].type: must be one of "cpu", "memory", "rps", "inflight", "latency", "external", got "cpux"'],
+    want: ['t.yaml:4:13: metrics[0].type: must be one of "cpu", "memory", "rps", "inflight", "disk", "network", "latency", "external", got "cpux"'],
+  },
+  {
+    name: 'a disk target is in MiB/s and says so',
+    text: 'group: a\nprovider: sim\nmetrics:\n  - type: disk\n    target: { averageValue: 20 }\n',
+    want: ['t.yaml:5:5: metrics[0].target.averageValueMiBPerSecond: required field is missing (number)', 't.yaml:5:15: metrics[0].target.averageValue: unknown field "averageValue"; allowed: averageValueMiBPerSecond'],
+  },
+  {
+    name: 'disk and network metrics need a local group: another provider has no source for them',
+    text: 'group: a\nprovider: kubernetes\nmetrics:\n  - { type: disk, target: { averageValueMiBPerSecond: 5 } }\nsteps:\n  - { metric: { type: network }, above: 9, change: { type: Pods, value: 1 } }\n',
+    want: [
+      "t.yaml:4:13: metrics[0].type: a disk metric is measured for provider local only (disk from /proc/<pid>/io, network by tide's router); provider kubernetes has no source for it",
+      "t.yaml:6:23: steps[0].metric.type: a network metric is measured for provider local only (disk from /proc/<pid>/io, network by tide's router); provider kubernetes has no source for it",
+    ],
+  },
+  {
+    name: 'a network metric has in, out or total, not a disk direction',
+    text: 'group: a\nprovider: sim\nmetrics:\n  - { type: network, direction: write, target: { averageValueMiBPerSecond: 5 } }\n',
+    want: ['t.yaml:4:33: metrics[0].direction: must be one of "in", "out", "total", got "write"'],
   },
   {
     name: 'a literal union lists its values',
@@ -171,6 +189,11 @@ const badCases = [
     name: 'a document that is neither a group nor global',
     text: 'group: a\nprovider: sim\n---\nfoo: 1\n',
     want: ['t.yaml:4:1: a document needs "group:" (a group) or quotas/store/api (the global settings); found foo'],
+  },
+  {
+    name: 'store.url is refused until a PostgreSQL store exists (issue 13), naming the field and its line',
+    text: 'group: a\nprovider: sim\n---\nstore:\n  path: a.db\n  url: postgres://tide@db/tide\n',
+    want: ['t.yaml:6:8: store.url: PostgreSQL stores are not supported by this build yet; use store.path'],
   },
   {
     name: 'two global documents',

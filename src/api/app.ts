@@ -210,7 +210,8 @@ export function createApiApp(opts: ApiAppOptions): ApiApp {
   app.notFound((c) => errorAnswer(c, new ApiError('TIDE_ERR_API_NOT_FOUND', `no route ${c.req.method} ${c.req.path} (GET /openapi.json lists them)`)))
 
   // Changes need the token; reads need it from beyond loopback.
-  app.use('*', async (c, next) => {
+  app.use('*', async (ctx, next) => {
+    const c = ctx as Context
     const read = c.req.method === 'GET' || c.req.method === 'HEAD'
     if (!authorized(c) && !(read && isLoopback(remoteAddress(c)))) {
       const why = c.req.header('authorization') === undefined ? 'no token' : 'a wrong token'

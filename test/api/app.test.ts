@@ -200,7 +200,7 @@ test('PUT /groups/{name} refuses a bad spec with field-level errors and applies 
     const r = await call('PUT', '/groups/tiny', { headers: AUTH, body: c.body })
     assert.equal(r.status, 400, `${c.name}: ${JSON.stringify(r.body)}`)
     assert.equal(r.body.error.code, c.code, c.name)
-    if ('issues' in c) assert.deepEqual([...r.body.error.issues].sort((a, b) => a.path.localeCompare(b.path)), [...c.issues].sort((a, b) => a.path.localeCompare(b.path)), c.name)
+    if ('issues' in c) assert.deepEqual(([...r.body.error.issues] as { path: string; message: string }[]).sort((a, b) => a.path.localeCompare(b.path)), [...c.issues].sort((a, b) => a.path.localeCompare(b.path)), c.name)
   }
   const notJson = await call('PUT', '/groups/tiny', { headers: AUTH, rawBody: '{ "group": ' })
   assert.equal(notJson.status, 400)

@@ -249,9 +249,9 @@ function accepts(port: number): Promise<boolean> {
       socket.destroy()
       resolve(ok)
     }
-    socket.setTimeout(2000, () => done(false))
-    socket.once('connect', () => done(true))
-    socket.once('error', () => done(false))
+    socket.setTimeout(2000, () => { done(false); })
+    socket.once('connect', () => { done(true); })
+    socket.once('error', () => { done(false); })
   })
 }
 
@@ -332,8 +332,8 @@ test('tide up serves the API: its URL and token file at start (never the token),
     await up.waitForLine(/ tiny instance-ready: instance tiny-\w+ is serving/)
 
     const groups = (await (await fetch(`${url}/groups`, { signal: AbortSignal.timeout(10_000) })).json()) as { groups: { group: string; status: { instances: { id: string }[] } | null }[] }
-    assert.equal(groups.groups[0]?.group, 'tiny')
-    const id = groups.groups[0]?.status?.instances[0]?.id
+    assert.equal(groups.groups.at(0)?.group, 'tiny')
+    const id = groups.groups.at(0)?.status?.instances.at(0)?.id
     assert.ok(id, JSON.stringify(groups))
 
     const protect = (headers: Record<string, string>) => fetch(`${url}/groups/tiny/instances/${id}/protect`, { method: 'POST', headers, signal: AbortSignal.timeout(10_000) })

@@ -1,51 +1,13 @@
 /** `tide up -c tide.yaml`: run the controller for the groups in the file until stopped. */
-import { dirname, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import type { Command, CommandIo } from './args.ts'
-import { UsageError } from './args.ts'
 import { heartbeatLine, TrafficTally, UpOutput } from './up-output.ts'
 import { loadConfig } from '../spec/load.ts'
 import { Runtime } from '../runtime/runtime.ts'
 import { ProcessSampler } from '../metrics/process-sampler.ts'
 import { WebhookAlerts } from '../alerts/webhook.ts'
 import type { Router } from '../router/router.ts'
-import { TideService } from '../app/tide-service.ts'
-import { createApiApp } from '../api/app.ts'
-import { startApiServer, type ApiServer } from '../api/server.ts'
-import { resolveApiToken, type TokenSource } from '../api/token.ts'
-import type { TideConfig } from '../spec/schema.ts'
-
-/** Where the API token is, in words, for the start-up line: never the token itself. */
-export function tokenSourceText(source: TokenSource): string {
-  if (source.kind === 'env') return `token from $${source.name}`
-  return `token in ${source.path}${source.created ? ' (new, mode 0600)' : ''}`
-}
-
-/**
- * The API of a running tide on the port --api-listen or api.listen names (api.host), unless
- * --no-api; prints its URL and where its token is. Resolves undefined when the API is off.
- */
-async function startApi(runtime: Runtime, config: TideConfig, configPath: string, stateDir: string, port: number | undefined, io: CommandIo): Promise<ApiServer | undefined> {
-  const { api } = config.global
-  const token = resolveApiToken({ env: io.env, tokenEnv: api.tokenEnv, stateDir })
-  const service = new TideService(runtime, { baseDir: dirname(resolve(configPath)) })
-  const app = createApiApp({ service, token: token.token })
-  let server: ApiServer
-  try {
-    server = await startApiServer(app, { host: api.host, port: port ?? api.listen })
-  } catch (err) {
-    app.close()
-    throw err
-  }
-  io.stdout.write(`API: ${server.url} (${tokenSourceText(token.source)}; changes need it, reads are open from loopback)\n`)
-  return server
-}
-
-/** The --api-listen port, checked: a whole number 0–65535. */
-function apiPortOf(value: number | undefined): number | undefined {
-  if (value === undefined) return undefined
-  if (!Number.isInteger(value) || value > 65535) throw new UsageError('tide up', `--api-listen: a port is a whole number from 0 to 65535, got ${value}`)
-  return value
-}
+import { apiFlags, apiOptionsOf, startApi, type ApiServer } from './serve-api.ts'
 
 /**
  * Prints each group's state every `intervalMs`: traffic since the last beat, instances by
@@ -140,14 +102,11 @@ export const command: Command = {
     'state-dir': { kind: 'string', description: 'where instance logs go', defaultText: '.tide' },
     'keep-instances': { kind: 'boolean', description: 'on stop, leave instances running for the next start to adopt' },
     heartbeat: { kind: 'non-negative-number', description: 'seconds between status lines; 0 for none', valueName: 'S', defaultText: '30' },
-    'api-listen': { kind: 'non-negative-number', description: 'the API\'s port (0: any free port), instead of api.listen', valueName: 'PORT', defaultText: 'api.listen, 7070' },
-    'no-api': { kind: 'boolean', description: 'serve no API' },
+    ...apiFlags,
   },
   async run(args, io) {
     const configPath = args.requiredString('config')
-    const apiPort = apiPortOf(args.number('api-listen'))
-    const noApi = args.boolean('no-api')
-    if (noApi && apiPort !== undefined) throw new UsageError('tide up', '--api-listen and --no-api contradict each other: give one')
+    const apiChoice = apiOptionsOf(args, 'tide up')
     const config = loadConfig(configPath)
     const stateDir = resolve(args.string('state-dir') ?? '.tide')
     const sampler = new ProcessSampler()
@@ -164,7 +123,7 @@ export const command: Command = {
     for (const e of runtime.endpoints()) io.stdout.write(`${e.group}: routing ${e.url}${e.proxy === 'haproxy' ? ' (through HAProxy)' : ''}\n`)
     let api: ApiServer | undefined
     try {
-      api = noApi ? undefined : await startApi(runtime, config, configPath, stateDir, apiPort, io)
+      api = await startApi({ runtime, global: config.global, choice: apiChoice, stateDir, configPath, io })
     } catch (err) {
       sampler.stop()
       await runtime.stop({ beforeClose: () => alerts.close().then(() => undefined) })

@@ -302,10 +302,11 @@ export class Controller {
     const views: InstanceView[] = []
     for (const r of records) {
       const marks = { draining: rt.draining.has(r.id), protectedFromScaleIn: rt.protectedIds.has(r.id) }
-      const phase = phaseOf(r, this.#opts.health?.health(r.id) ?? 'unknown', marks, spec, nowMs)
+      const health = this.#opts.health?.health(r.id) ?? 'unknown'
+      const phase = phaseOf(r, health, marks, spec, nowMs)
       phases.set(r.id, phase)
       this.#notePhase(spec.group, rt, r, phase, nowMs)
-      if (countsTowardCapacity(phase)) views.push(viewOf(r, phase, marks))
+      if (countsTowardCapacity(phase)) views.push(viewOf(r, phase, marks, health))
     }
     for (const id of rt.lastPhase.keys()) if (!phases.has(id)) rt.lastPhase.delete(id)
     const startupMs = median(rt.startups)

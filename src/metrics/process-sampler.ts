@@ -40,6 +40,18 @@ export interface ProcessSamplerOptions {
   readonly ticksPerSecond?: number
 }
 
+/**
+ * What read() returns: the cpu ratio with the end (epoch ms) and length (ms) of the span it
+ * averages, as the engine's InstanceSample carries them, and memory in MiB; each absent when
+ * unknown.
+ */
+export interface ResourceReading {
+  readonly cpuRatio?: number
+  readonly cpuAtMs?: number
+  readonly cpuWindowMs?: number
+  readonly memoryMiB?: number
+}
+
 interface Track {
   readonly proc: TrackedProcess
   samples: ProcessSample[]
@@ -129,10 +141,11 @@ export class ProcessSampler {
 
   /**
    * Cpu ratio and memory of an instance averaged over `windowMs` (default readWindowMs)
-   * up to now; undefined when there is no sample in the window (unknown, just tracked,
-   * or gone). Fits the runtime's ResourceSampler.
+   * up to now, the cpu with the end and length of the span it covers (cpuAtMs, cpuWindowMs);
+   * undefined when there is no sample in the window (unknown, just tracked, or gone). Fits
+   * the runtime's ResourceSampler.
    */
-  read(instanceId: string, windowMs = this.#readWindowMs): { readonly cpuRatio?: number; readonly memoryMiB?: number } | undefined {
+  read(instanceId: string, windowMs = this.#readWindowMs): ResourceReading | undefined {
     const nowMs = this.#clock.now()
     const t = this.#tracks.get(instanceId)
     if (t === undefined) {
@@ -142,7 +155,8 @@ export class ProcessSampler {
     t.lastReadMs = nowMs
     const w = windowOf(t.samples, windowMs, nowMs)
     if (w.samples === 0) return undefined
-    return { ...(w.cpuRatio !== undefined ? { cpuRatio: w.cpuRatio } : {}), ...(w.memoryMiB !== undefined ? { memoryMiB: w.memoryMiB } : {}) }
+    const cpu = w.cpuRatio !== undefined && w.cpuAtMs !== undefined && w.cpuWindowMs !== undefined ? { cpuRatio: w.cpuRatio, cpuAtMs: w.cpuAtMs, cpuWindowMs: w.cpuWindowMs } : {}
+    return { ...cpu, ...(w.memoryMiB !== undefined ? { memoryMiB: w.memoryMiB } : {}) }
   }
 
   /** Averages over the last `windowMs`, with the sample count. */
@@ -184,8 +198,9 @@ export class ProcessSampler {
     let rssKiB = 0
     for (const pid of pids) rssKiB += readRssKiB(pid, this.#procRoot) ?? 0
     const ratio = t.last === undefined ? undefined : cpuRatio(t.last.ticks, ticks, nowMs - t.last.atMs, this.#ticksPerSecond, t.proc.cpu)
+    const since = t.last?.atMs
     t.last = { atMs: nowMs, ticks }
-    t.samples.push({ atMs: nowMs, ...(ratio !== undefined ? { cpuRatio: ratio } : {}), memoryMiB: rssKiB / 1024, processes: pids.length })
+    t.samples.push({ atMs: nowMs, ...(ratio !== undefined && since !== undefined ? { cpuRatio: ratio, cpuSinceMs: since } : {}), memoryMiB: rssKiB / 1024, processes: pids.length })
     const oldest = nowMs - this.#retainMs
     if ((t.samples[0]?.atMs ?? nowMs) <= oldest) t.samples = t.samples.filter((s) => s.atMs > oldest)
   }

@@ -38,8 +38,12 @@ test('samples a process tree from /proc: cpu ratio of the size over wall time, s
   // before 250+60 = 310, now 300+60 = 360 → 50 ticks = 0.5 cores / 2 = 0.25
   assert.equal(sampler.latest('a')?.cpuRatio, 0.25)
   assert.equal(sampler.latest('a')?.processes, 1)
-  assert.deepEqual(sampler.window('a', 2000), { cpuRatio: 0.625, memoryMiB: 55, samples: 2 }) // (1 + 0.25)/2, (60 + 50)/2
-  assert.deepEqual(sampler.read('a', 2000), { cpuRatio: 0.625, memoryMiB: 55 })
+  assert.equal(sampler.latest('a')?.cpuSinceMs, 11_000) // the interval since the previous sample
+  // (1 + 0.25)/2, (60 + 50)/2; the two cpu intervals span 10 000 → 12 000
+  assert.deepEqual(sampler.window('a', 2000), { cpuRatio: 0.625, cpuAtMs: 12_000, cpuWindowMs: 2000, memoryMiB: 55, samples: 2 })
+  assert.deepEqual(sampler.read('a', 2000), { cpuRatio: 0.625, cpuAtMs: 12_000, cpuWindowMs: 2000, memoryMiB: 55 })
+  // A 1 s read window holds the last sample only: its interval 11 000 → 12 000.
+  assert.deepEqual(sampler.read('a', 1000), { cpuRatio: 0.25, cpuAtMs: 12_000, cpuWindowMs: 1000, memoryMiB: 50 })
 })
 
 test('a recycled pid is never sampled as the instance: the track is gone, read() says unknown', () => {

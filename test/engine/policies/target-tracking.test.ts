@@ -353,9 +353,10 @@ test('cpu with every reading from before readiness: NoMetrics, said as no fresh 
   const fresh = instances(2, 'warming', 'w').map((i) => ({ ...i, launchedAtMs: T - 30 * S, readyAtMs: T - 5 * S }))
   const stale = { cpuRatio: 0.2, cpuAtMs: T, cpuWindowMs: 15 * S } // began 10 s before readiness
   const r = propose({ metrics: cpu50, ready: fresh, samples: { w0: stale, w1: stale }, nowMs: T })
-  assert.equal(r?.reason, 'NoMetrics')
-  assert.equal(r?.blocksScaleIn, true)
-  assert.equal(r?.detail, 'no metrics: cpu: no fresh samples from ready instances')
+  assert.ok(r !== undefined)
+  assert.equal(r.reason, 'NoMetrics')
+  assert.equal(r.blocksScaleIn, true)
+  assert.equal(r.detail, 'no metrics: cpu: no fresh samples from ready instances')
 })
 
 test('details carry the numbers: observed, target and tolerance', () => {

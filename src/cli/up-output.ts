@@ -8,7 +8,7 @@
 import type { Decision, DecisionReason, InstancePhase } from '../engine/types.ts'
 import { explain } from '../engine/explain.ts'
 import type { EventSink, TideEvent } from '../store/events.ts'
-import type { SloStatus } from '../controller/reconciler.ts'
+import type { SloStatus } from '../controller/group-status.ts'
 import type { RouterStats } from '../router/stats.ts'
 
 /**

@@ -9,7 +9,8 @@ import { WebhookAlerts } from '../alerts/webhook.ts'
 
 /**
  * Prints each group's state every `intervalMs`: traffic since the last beat, instances by
- * phase, the desired count (heartbeatLine). Returns the function that stops it.
+ * phase, the desired count, and conditions not in their normal state (heartbeatLine), from the
+ * controller's plain status. Returns the function that stops it.
  */
 function startHeartbeat(runtime: Runtime, intervalMs: number, io: CommandIo): () => void {
   const tallies = new Map<string, TrafficTally>()
@@ -24,7 +25,15 @@ function startHeartbeat(runtime: Runtime, intervalMs: number, io: CommandIo): ()
     for (const g of runtime.controller.groups()) {
       const status = runtime.controller.status(g.group)
       if (!status) continue
-      const line = heartbeatLine({ atMs: Date.now(), group: g.group, traffic: tallies.get(g.group)?.take(), phases: status.instances.map((i) => i.phase), desiredReplicas: status.desiredReplicas, ...(status.slo === undefined ? {} : { slo: status.slo }) })
+      const line = heartbeatLine({
+        atMs: Date.now(),
+        group: g.group,
+        traffic: tallies.get(g.group)?.take(),
+        phases: status.instances.map((i) => i.phase),
+        desiredReplicas: status.desiredReplicas,
+        ...(status.slo === undefined ? {} : { slo: status.slo }),
+        conditions: status.conditions,
+      })
       io.stdout.write(`${line}\n`)
     }
   }, intervalMs)

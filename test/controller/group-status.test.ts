@@ -145,8 +145,9 @@ test('a failing provider: AbleToScale False FailedGetScale on every failed tick,
   clock.advance(15_000)
   await controller.reconcileOnce()
   const back = controller.status('slo')?.conditions.find((c) => c.type === 'AbleToScale')
-  assert.equal(back?.status, 'True')
-  assert.equal(back?.lastTransitionMs, clock.now())
+  assert.ok(back)
+  assert.equal(back.status, 'True')
+  assert.equal(back.lastTransitionMs, clock.now())
 })
 
 test('failing metrics: ScalingActive False FailedGetMetrics, AbleToScale True; a first tick that fails still gives a status', async () => {

@@ -272,8 +272,9 @@ test('lastTransitionMs changes with the status only; an identical condition is t
   // Still limited, by the rate now: status True unchanged, reason changed → the transition stays at 1000.
   const t2 = groupConditions({ nowMs: 2000, previous: t1, decision: decision({ reason: 'ScaleUpLimit', limits: [limit('rate', 12, 8)] }) })
   const limited2 = t2.find((x) => x.type === 'ScalingLimited')
-  assert.equal(limited2?.reason, 'ScaleUpLimit')
-  assert.equal(limited2?.lastTransitionMs, 1000)
+  assert.ok(limited2)
+  assert.equal(limited2.reason, 'ScaleUpLimit')
+  assert.equal(limited2.lastTransitionMs, 1000)
   // Nothing changed for AbleToScale and ScalingActive: the very same objects.
   assert.equal(t2[0], t1[0])
   assert.equal(t2[1], t1[1])

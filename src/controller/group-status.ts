@@ -5,11 +5,13 @@
  * no Map, Set or function, no property set to undefined (an absent field is left out), every
  * number finite; `JSON.parse(JSON.stringify(s))` deep-equals `s` (test/controller/group-status.test.ts).
  *
- * The builders here take what the controller observed and decided and the recorders it keeps;
- * they read no clock and do no I/O. They run every tick, the simulator's month of 15 s ticks
- * included, so they reuse what did not change (an instance's entry, the slo's sentences).
+ * GroupStatusBuilder takes what the controller observed and decided and the recorders it keeps;
+ * it reads no clock and does no I/O. It runs every tick, the simulator's month of 15 s ticks
+ * included (172,800 of them), so it reuses what did not change (an instance's entry, the slo's
+ * headroom sentence, a condition) and builds objects as literals of fixed shape.
  */
 import { groupConditions, type ConditionsInput, type FailedStep, type GroupCondition } from '../engine/conditions.ts'
+import type { HeadroomEstimate } from '../forecast/headroom-learner.ts'
 import { viewOf } from '../engine/lifecycle.ts'
 import { appliedHeadroom, instanceCapacityRps } from '../engine/policies/slo.ts'
 import type { DecideInput, Decision, DemandForecast, InstancePhase, InstanceView } from '../engine/types.ts'
@@ -99,41 +101,201 @@ export interface GroupStatus {
   readonly slo?: SloStatus
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+
 /** One instance's status entry and what it was built from: reused while none of it changes. */
 interface CachedInstance {
-  readonly record: InstanceRecord
-  readonly phase: InstancePhase
-  readonly protectedFromScaleIn: boolean
-  readonly entry: StatusInstance
+  record: InstanceRecord
+  phase: InstancePhase
+  protectedFromScaleIn: boolean
+  entry: StatusInstance
+  /** The build that last saw it. */
+  seen: number
+}
+
+/** What one successful tick of a group gives its status. */
+export interface TickStatusInput {
+  /** The tick's observation and decision input (spec, signals, state, headroom, startupMs). */
+  readonly input: DecideInput
+  /** Every record the provider listed, and the phase observed for each. */
+  readonly records: readonly InstanceRecord[]
+  readonly phases: ReadonlyMap<string, InstancePhase>
+  /** Ids being drained and ids protected from scale-in, as they stand at the end of the tick. */
+  readonly draining: ReadonlySet<string>
+  readonly protectedIds: ReadonlySet<string>
+  readonly decision: Decision
+  /** The count and size in force after the tick. */
+  readonly desiredReplicas: number
+  readonly size: Size
+  /** Back-offs in force (crash loop), for AbleToScale. */
+  readonly backoff?: ConditionsInput['backoff'] | undefined
+  /** The slo's recorder (groups with an slo). */
+  readonly slo?: HeadroomRecorder | undefined
+  /** The forecaster's counters and the forecast in force (groups with predictive on). */
+  readonly forecaster?: { readonly stats: DemandRecorderStats; readonly forecast: DemandForecast } | undefined
+  /** Usage samples kept (groups with vertical or mixed sizing). */
+  readonly usageSamples?: number | undefined
 }
 
 /**
- * Builds a status's instance list tick after tick, reusing an instance's entry while its record
- * (the same object: the sim provider keeps one per state), phase and protection are unchanged.
- * One per group.
+ * One group's status, tick after tick: `tick()` after a tick that decided and acted, `failed()`
+ * after one that failed; `latest` is the last built. One per group, in the controller.
  */
-export class InstanceStatusCache {
-  #entries = new Map<string, CachedInstance>()
+export class GroupStatusBuilder {
+  readonly #group: string
+  readonly #instances = new Map<string, CachedInstance>()
+  #build = 0
+  #headroom: { readonly estimate: HeadroomEstimate | undefined; readonly status: NonNullable<SloStatus['headroom']> } | undefined
+  #latest: GroupStatus | undefined
 
-  /** Every record not terminated, with its phase (draining when a drain is under way), address and meta. */
-  build(records: readonly InstanceRecord[], phases: ReadonlyMap<string, InstancePhase>, draining: ReadonlySet<string>, protectedIds: ReadonlySet<string>): StatusInstance[] {
-    const out: StatusInstance[] = []
-    const next = new Map<string, CachedInstance>()
-    for (const r of records) {
-      const observed = phases.get(r.id)
-      if (observed === 'terminated') continue
-      const isDraining = draining.has(r.id)
-      const phase = isDraining ? 'draining' : (observed ?? 'pending')
-      const protectedFromScaleIn = protectedIds.has(r.id)
-      const cached = this.#entries.get(r.id)
-      const kept = cached !== undefined && cached.record === r && cached.phase === phase && cached.protectedFromScaleIn === protectedFromScaleIn ? cached : undefined
-      const entry = kept?.entry ?? instanceEntry(r, phase, isDraining, protectedFromScaleIn)
-      next.set(r.id, kept ?? { record: r, phase, protectedFromScaleIn, entry })
-      out.push(entry)
-    }
-    this.#entries = next
-    return out
+  constructor(group: string) {
+    this.#group = group
   }
+
+  /** The last status built; undefined before the first tick. */
+  get latest(): GroupStatus | undefined {
+    return this.#latest
+  }
+
+  /** The status after a tick that decided and acted, at the decision's time. */
+  tick(t: TickStatusInput): GroupStatus {
+    const { decision } = t
+    const atMs = decision.atMs
+    const external = t.input.signals?.group.externalFailures
+    const conditions = groupConditions({
+      nowMs: atMs,
+      decision,
+      previous: this.#latest?.conditions ?? [],
+      backoff: t.backoff,
+      failedExternalQueries: external === undefined ? undefined : Object.keys(external),
+    })
+    const s: Mutable<GroupStatus> = {
+      group: this.#group,
+      atMs,
+      desiredReplicas: t.desiredReplicas,
+      size: t.size,
+      instances: this.#instanceList(t),
+      lastDecision: statusDecision(decision),
+      conditions,
+    }
+    if (t.input.startupMs !== undefined) s.startupMs = t.input.startupMs
+    if (t.forecaster !== undefined) s.forecast = forecastStatus(t.forecaster.stats, t.forecaster.forecast)
+    if (t.usageSamples !== undefined) s.usageSamples = t.usageSamples
+    if (t.slo !== undefined) {
+      const slo = this.#sloStatus(t.input, t.slo, decision)
+      if (slo !== undefined) s.slo = slo
+    }
+    this.#latest = s
+    return s
+  }
+
+  /**
+   * The status after a failed tick at `atMs`: the last status with the failure in its
+   * conditions, or, before any, `fallback`'s count and size and no instances.
+   */
+  failed(atMs: number, failure: { readonly step: FailedStep; readonly message: string }, fallback: { readonly desiredReplicas: number; readonly size: Size }): GroupStatus {
+    const previous = this.#latest
+    const conditions = groupConditions({ nowMs: atMs, failure, previous: previous?.conditions ?? [] })
+    const s: GroupStatus = previous !== undefined ? { ...previous, atMs, conditions } : { group: this.#group, atMs, desiredReplicas: fallback.desiredReplicas, size: fallback.size, instances: [], conditions }
+    this.#latest = s
+    return s
+  }
+
+  /**
+   * Every record not terminated, with its phase (draining when a drain is under way), address
+   * and meta; an instance's entry is reused while its record (the same object: the sim provider
+   * keeps one per state), phase and protection are unchanged.
+   */
+  #instanceList(t: TickStatusInput): readonly StatusInstance[] {
+    const build = ++this.#build
+    const out: StatusInstance[] = []
+    const anyDraining = t.draining.size > 0
+    const anyProtected = t.protectedIds.size > 0
+    const last = this.#latest?.instances
+    let same = last !== undefined
+    for (const r of t.records) {
+      const observed = t.phases.get(r.id)
+      if (observed === 'terminated') continue
+      const isDraining = anyDraining && t.draining.has(r.id)
+      const phase = isDraining ? 'draining' : (observed ?? 'pending')
+      const protectedFromScaleIn = anyProtected && t.protectedIds.has(r.id)
+      let cached = this.#instances.get(r.id)
+      if (cached === undefined) {
+        cached = { record: r, phase, protectedFromScaleIn, entry: instanceEntry(r, phase, isDraining, protectedFromScaleIn), seen: build }
+        this.#instances.set(r.id, cached)
+      } else if (cached.record !== r || cached.phase !== phase || cached.protectedFromScaleIn !== protectedFromScaleIn) {
+        cached.record = r
+        cached.phase = phase
+        cached.protectedFromScaleIn = protectedFromScaleIn
+        cached.entry = instanceEntry(r, phase, isDraining, protectedFromScaleIn)
+      }
+      cached.seen = build
+      if (same && last?.[out.length] !== cached.entry) same = false
+      out.push(cached.entry)
+    }
+    if (this.#instances.size > out.length) for (const [id, c] of this.#instances) if (c.seen !== build) this.#instances.delete(id)
+    // Nothing changed: the last list itself (statuses are never changed once built).
+    return same && last !== undefined && last.length === out.length ? last : out
+  }
+
+  /** What status says of the group's SLO: the headroom applied, its cost now, the budget spent. */
+  #sloStatus(input: DecideInput, recorder: HeadroomRecorder, decision: Decision): SloStatus | undefined {
+    const slo = input.spec.slo
+    if (slo === undefined) return undefined
+    const budget = recorder.budget(input.nowMs)
+    const capacity = instanceCapacityRps(input.spec, input.state.size)
+    if (capacity === undefined) return { latencyP95Ms: slo.latencyP95Ms, budgetPercent: slo.budgetPercent, budget }
+    const headroom = this.#headroomStatus(slo, input.headroom)
+    const demand = input.signals?.group.rps
+    // The headroom shown (to 0.1 %), so that the figures agree with each other.
+    const targetPerInstanceRps = capacity / (1 + headroom.percent / 100)
+    if (demand === undefined || !Number.isFinite(demand)) return { latencyP95Ms: slo.latencyP95Ms, budgetPercent: slo.budgetPercent, headroom, targetPerInstanceRps, budget }
+    const demandInstances = Math.ceil(demand / capacity - 1e-9)
+    const cost = { demandInstances, headroomInstances: Math.max(0, decision.to - demandInstances) }
+    return { latencyP95Ms: slo.latencyP95Ms, budgetPercent: slo.budgetPercent, headroom, targetPerInstanceRps, cost, budget }
+  }
+
+  /**
+   * The headroom part of the slo status. Its sentence (appliedHeadroom's `why`) costs more than
+   * the rest of a status, and changes rarely: it is built again only when the estimate changed
+   * in something the part shows, at the resolution it shows it (sameHeadroomPart).
+   */
+  #headroomStatus(slo: NonNullable<DecideInput['spec']['slo']>, estimate: HeadroomEstimate | undefined): NonNullable<SloStatus['headroom']> {
+    const last = this.#headroom
+    if (last !== undefined && sameHeadroomPart(last.estimate, estimate)) return last.status
+    const applied = appliedHeadroom(slo, estimate)
+    const percent = Math.round(applied.ratio * 1000) / 10
+    const historyHours = Math.round((estimate?.historySeconds ?? 0) / 360) / 10
+    const learned = estimate?.source === 'learned' ? estimate.headroom : undefined
+    const status =
+      learned === undefined
+        ? { percent, source: applied.source, why: applied.why, historyHours }
+        : { percent, source: applied.source, why: applied.why, learnedPercent: Math.round(learned * 1000) / 10, historyHours }
+    this.#headroom = { estimate, status }
+    return status
+  }
+}
+
+/**
+ * Whether two estimates give the same headroom part of a status: equal in every field
+ * appliedHeadroom reads, at the resolution its sentence and the status print them (the learned
+ * headroom to 0.1 %, the quantile to 0.1, the lag to 1 s, the history as hoursText does: whole
+ * minutes under an hour, else 0.1 h).
+ */
+function sameHeadroomPart(a: HeadroomEstimate | undefined, b: HeadroomEstimate | undefined): boolean {
+  if (a === b) return true
+  if (a === undefined || b === undefined) return false
+  if (a.source !== b.source || a.scope !== b.scope || a.hour !== b.hour || a.windowDays !== b.windowDays || a.neededSeconds !== b.neededSeconds) return false
+  if (Math.round(a.quantile * 1000) !== Math.round(b.quantile * 1000) || Math.round(a.lagSeconds) !== Math.round(b.lagSeconds)) return false
+  if (historyKey(a.historySeconds) !== historyKey(b.historySeconds)) return false
+  const ah = a.headroom
+  const bh = b.headroom
+  return ah === bh || (ah !== undefined && bh !== undefined && Math.round(ah * 1000) === Math.round(bh * 1000))
+}
+
+/** History seconds at the resolution shown: whole minutes under an hour (negative keys), else 0.1 h. */
+function historyKey(seconds: number): number {
+  return seconds < 3600 ? -Math.round(seconds / 60) - 1 : Math.round(seconds / 360)
 }
 
 function instanceEntry(r: InstanceRecord, phase: InstancePhase, draining: boolean, protectedFromScaleIn: boolean): StatusInstance {
@@ -144,93 +306,22 @@ function instanceEntry(r: InstanceRecord, phase: InstancePhase, draining: boolea
 
 /** The decision without its history. */
 export function statusDecision(d: Decision): StatusDecision {
-  const base = { group: d.group, atMs: d.atMs, kind: d.kind, from: d.from, to: d.to, reason: d.reason, explanation: d.explanation, recommendations: d.recommendations, limits: d.limits, scaleInCandidates: d.scaleInCandidates }
-  return d.resize === undefined ? base : { ...base, resize: d.resize }
+  const { group, atMs, kind, from, to, reason, explanation, recommendations, limits, scaleInCandidates } = d
+  return d.resize === undefined
+    ? { group, atMs, kind, from, to, reason, explanation, recommendations, limits, scaleInCandidates }
+    : { group, atMs, kind, from, to, resize: d.resize, reason, explanation, recommendations, limits, scaleInCandidates }
 }
 
-/** What status says of the group's SLO: the headroom applied, its cost now, the budget spent. */
-export function sloStatus(input: DecideInput, recorder: HeadroomRecorder, decision: Decision): SloStatus | undefined {
-  const slo = input.spec.slo
-  if (slo === undefined) return undefined
-  const budget = recorder.budget(input.nowMs)
-  const base = { latencyP95Ms: slo.latencyP95Ms, budgetPercent: slo.budgetPercent, budget }
-  const capacity = instanceCapacityRps(input.spec, input.state.size)
-  if (capacity === undefined) return base
-  const applied = appliedHeadroom(slo, input.headroom)
-  const demand = input.signals?.group.rps
-  const demandInstances = demand === undefined || !Number.isFinite(demand) ? undefined : Math.ceil(demand / capacity - 1e-9)
-  const learned = input.headroom?.source === 'learned' ? input.headroom.headroom : undefined
-  return {
-    ...base,
-    headroom: {
-      percent: Math.round(applied.ratio * 1000) / 10,
-      source: applied.source,
-      why: applied.why,
-      ...(learned === undefined ? {} : { learnedPercent: Math.round(learned * 1000) / 10 }),
-      historyHours: Math.round((input.headroom?.historySeconds ?? 0) / 360) / 10,
-    },
-    targetPerInstanceRps: capacity / (1 + applied.ratio),
-    ...(demandInstances === undefined ? {} : { cost: { demandInstances, headroomInstances: Math.max(0, decision.to - demandInstances) } }),
-  }
-}
-
-/** The forecaster's part of a status: its counters and the forecast in force. */
+/** The forecaster's part of a status: its counters and the forecast in force; unknown or non-finite figures left out. */
 export function forecastStatus(stats: DemandRecorderStats, f: DemandForecast): ForecastStatus {
+  const s: Mutable<ForecastStatus> = { fullFits: stats.fullFits, refits: stats.refits, bucketsRecorded: stats.bucketsRecorded, liveScored: stats.liveScored, status: f.status }
+  if (stats.liveWapePercent !== undefined && Number.isFinite(stats.liveWapePercent)) s.liveWapePercent = stats.liveWapePercent
+  if (stats.method !== undefined) s.method = stats.method
+  if (f.accuracyWapePercent !== undefined && Number.isFinite(f.accuracyWapePercent)) s.accuracyWapePercent = f.accuracyWapePercent
+  if (f.accuracySource !== undefined) s.accuracySource = f.accuracySource
   const expected = f.values[0]
-  return {
-    fullFits: stats.fullFits,
-    refits: stats.refits,
-    bucketsRecorded: stats.bucketsRecorded,
-    ...(stats.liveWapePercent === undefined || !Number.isFinite(stats.liveWapePercent) ? {} : { liveWapePercent: stats.liveWapePercent }),
-    liveScored: stats.liveScored,
-    ...(stats.method === undefined ? {} : { method: stats.method }),
-    status: f.status,
-    ...(f.accuracyWapePercent === undefined || !Number.isFinite(f.accuracyWapePercent) ? {} : { accuracyWapePercent: f.accuracyWapePercent }),
-    ...(f.accuracySource === undefined ? {} : { accuracySource: f.accuracySource }),
-    ...(expected === undefined || !Number.isFinite(expected) ? {} : { expectedRps: expected }),
-  }
-}
-
-/** What one successful tick of a group gives its status. */
-export interface TickStatusParts {
-  readonly group: string
-  readonly atMs: number
-  readonly desiredReplicas: number
-  readonly size: Size
-  readonly instances: readonly StatusInstance[]
-  readonly decision: Decision
-  /** The status before this tick (its conditions keep their transition times); undefined for the first. */
-  readonly previous: GroupStatus | undefined
-  readonly backoff?: ConditionsInput['backoff']
-  readonly failedExternalQueries?: readonly string[]
-  readonly startupMs?: number
-  readonly forecast?: ForecastStatus
-  readonly usageSamples?: number
-  readonly slo?: SloStatus
-}
-
-/** The status after a tick that decided and acted. */
-export function tickStatus(p: TickStatusParts): GroupStatus {
-  const conditions = groupConditions({
-    nowMs: p.atMs,
-    decision: p.decision,
-    previous: p.previous?.conditions ?? [],
-    ...(p.backoff === undefined ? {} : { backoff: p.backoff }),
-    ...(p.failedExternalQueries === undefined ? {} : { failedExternalQueries: p.failedExternalQueries }),
-  })
-  return {
-    group: p.group,
-    atMs: p.atMs,
-    desiredReplicas: p.desiredReplicas,
-    size: p.size,
-    instances: p.instances,
-    lastDecision: statusDecision(p.decision),
-    conditions,
-    ...(p.startupMs === undefined ? {} : { startupMs: p.startupMs }),
-    ...(p.forecast === undefined ? {} : { forecast: p.forecast }),
-    ...(p.usageSamples === undefined ? {} : { usageSamples: p.usageSamples }),
-    ...(p.slo === undefined ? {} : { slo: p.slo }),
-  }
+  if (expected !== undefined && Number.isFinite(expected)) s.expectedRps = expected
+  return s
 }
 
 /**
@@ -241,15 +332,4 @@ export function failedStepOf(step: string): FailedStep {
   if (step.startsWith('provider.')) return 'provider'
   if (step.startsWith('metrics.')) return 'metrics'
   return 'act'
-}
-
-/**
- * The status after a failed tick at `atMs`: the previous status with the failure in its
- * conditions, or, before any tick succeeded, the group's stored (or zero) count, its spec's size
- * and no instances.
- */
-export function failedTickStatus(previous: GroupStatus | undefined, fallback: { readonly group: string; readonly desiredReplicas: number; readonly size: Size }, atMs: number, failure: { readonly step: FailedStep; readonly message: string }): GroupStatus {
-  const conditions = groupConditions({ nowMs: atMs, failure, previous: previous?.conditions ?? [] })
-  if (previous !== undefined) return { ...previous, atMs, conditions }
-  return { group: fallback.group, atMs, desiredReplicas: fallback.desiredReplicas, size: fallback.size, instances: [], conditions }
 }

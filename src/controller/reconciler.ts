@@ -19,7 +19,7 @@ import { noteLaunchFailure, terminateFailureMessage } from './provider-failures.
 import { DemandRecorder, type DemandRecorderOptions } from './demand-recorder.ts'
 import type { EventSink, TideEvent, TideEventType } from '../store/events.ts'
 import { HeadroomRecorder } from './headroom-recorder.ts'
-import { failedStepOf, failedTickStatus, forecastStatus, InstanceStatusCache, sloStatus, tickStatus, type GroupStatus } from './group-status.ts'
+import { failedStepOf, GroupStatusBuilder, type GroupStatus } from './group-status.ts'
 import type { HealthView, MetricsSource } from './metrics-source.ts'
 import { MemoryStateStore, type StateStore, type StoredGroupState } from '../store/state-store.ts'
 import { UsageRecorder } from './usage-recorder.ts'
@@ -103,10 +103,8 @@ interface GroupRuntime {
   fastTriggerRps?: number | undefined
   lastForecast?: DecideInput['forecast']
   lastDecision?: Decision
-  /** The group's status as of its last tick (failed ones too): plain data, built at the end of each. */
-  status?: GroupStatus
-  /** Reuses instance entries between statuses. */
-  statusInstances?: InstanceStatusCache
+  /** Builds the group's status at the end of each tick (failed ones too) and keeps the latest. */
+  status?: GroupStatusBuilder
   started: boolean
   /** Start failures in a row, and the wait before the next launch (crash-loop.ts). */
   readonly crashLoop: CrashLoop
@@ -201,10 +199,10 @@ export class Controller {
     const stored = this.#store.loadGroupState(spec.group)
     // The status says so on every failed tick, not only the first of a streak.
     const step = failedStepOf(err instanceof TickStepError ? err.step : 'act')
-    const fallback = { group: spec.group, desiredReplicas: stored?.desiredReplicas ?? 0, size: stored?.size ?? spec.size }
-    rt.status = failedTickStatus(rt.status, fallback, nowMs, { step, message: errorMessage(err instanceof TickStepError ? err.cause : err) })
+    const fallback = { desiredReplicas: stored?.desiredReplicas ?? 0, size: stored?.size ?? spec.size }
+    const status = (rt.status ??= new GroupStatusBuilder(spec.group)).failed(nowMs, { step, message: errorMessage(err instanceof TickStepError ? err.cause : err) }, fallback)
     try {
-      this.#store.saveGroupStatus(spec.group, rt.status)
+      this.#store.saveGroupStatus(spec.group, status)
     } catch {
       // The store failing is this tick's failure, or soon reported by one: the status in memory holds.
     }
@@ -219,7 +217,7 @@ export class Controller {
    * each tick; undefined before the group's first tick in this process.
    */
   status(group: string): GroupStatus | undefined {
-    return this.#runtime.get(group)?.status
+    return this.#runtime.get(group)?.status?.latest
   }
 
   /** Marks an instance as protected from scale-in (or not); persisted with the group state. */
@@ -522,31 +520,26 @@ export class Controller {
       drainingIds: [...rt.draining],
       protectedIds: [...rt.protectedIds],
     })
-    const status = this.#tickStatus(o, rt, decision, target, size, nowMs)
-    rt.status = status
-    this.#store.saveGroupStatus(spec.group, status)
+    this.#store.saveGroupStatus(spec.group, this.#tickStatus(o, rt, decision, target, size, nowMs))
     return { group: spec.group, decision, launched, terminated }
   }
 
   /** The group's status at the end of a tick that decided and acted (group-status.ts). */
-  #tickStatus(o: Observed, rt: GroupRuntime, decision: Decision, target: number, size: Size, nowMs: number): GroupStatus {
+  #tickStatus(o: Observed, rt: GroupRuntime, decision: Decision, desiredReplicas: number, size: Size, nowMs: number): GroupStatus {
     const f = rt.lastForecast
-    const external = o.input.signals?.group.externalFailures
-    const slo = rt.slo === undefined ? undefined : sloStatus(o.input, rt.slo, decision)
-    return tickStatus({
-      group: o.spec.group,
-      atMs: nowMs,
-      desiredReplicas: target,
-      size,
-      instances: (rt.statusInstances ??= new InstanceStatusCache()).build(o.records, o.phases, rt.draining, rt.protectedIds),
+    return (rt.status ??= new GroupStatusBuilder(o.spec.group)).tick({
+      input: o.input,
+      records: o.records,
+      phases: o.phases,
+      draining: rt.draining,
+      protectedIds: rt.protectedIds,
       decision,
-      previous: rt.status,
-      ...(rt.crashLoop.blocks(nowMs) ? { backoff: { up: `new launches back off after ${rt.crashLoop.failures} failed start(s) or launch(es) in a row` } } : {}),
-      ...(external === undefined ? {} : { failedExternalQueries: Object.keys(external) }),
-      ...(o.input.startupMs === undefined ? {} : { startupMs: o.input.startupMs }),
-      ...(rt.demand === undefined || f === undefined ? {} : { forecast: forecastStatus(rt.demand.stats(), f) }),
-      ...(rt.usage === undefined ? {} : { usageSamples: rt.usage.samples }),
-      ...(slo === undefined ? {} : { slo }),
+      desiredReplicas,
+      size,
+      backoff: rt.crashLoop.blocks(nowMs) ? { up: `new launches back off after ${rt.crashLoop.failures} failed start(s) or launch(es) in a row` } : undefined,
+      slo: rt.slo,
+      forecaster: rt.demand === undefined || f === undefined ? undefined : { stats: rt.demand.stats(), forecast: f },
+      usageSamples: rt.usage?.samples,
     })
   }
 

@@ -22,7 +22,7 @@
  * absent until a tick first sets it.
  */
 import { sizeText } from '../core/size.ts'
-import type { AppliedLimit, Decision, Recommendation } from './types.ts'
+import type { AppliedLimit, Decision } from './types.ts'
 
 /** The three condition types, in the order a status lists them. */
 export const ConditionTypes = ['AbleToScale', 'ScalingActive', 'ScalingLimited'] as const
@@ -98,9 +98,9 @@ export interface ConditionsInput {
    */
   readonly failure?: { readonly step: FailedStep; readonly message: string }
   /** Back-offs in force: why new launches (`up`) or removals (`down`) wait. */
-  readonly backoff?: { readonly up?: string; readonly down?: string }
+  readonly backoff?: { readonly up?: string; readonly down?: string } | undefined
   /** External queries whose source failed at its last poll (Signals.group.externalFailures). */
-  readonly failedExternalQueries?: readonly string[]
+  readonly failedExternalQueries?: readonly string[] | undefined
   /** The conditions of the group's previous status; [] for its first. */
   readonly previous: readonly GroupCondition[]
 }
@@ -121,40 +121,48 @@ type Draft = Omit<GroupCondition, 'lastTransitionMs'>
  * that same object; one whose status is unchanged keeps its lastTransitionMs.
  */
 export function groupConditions(input: ConditionsInput): readonly GroupCondition[] {
-  const prev = input.previous
-  const drafts: Record<ConditionType, Draft | undefined> = { AbleToScale: undefined, ScalingActive: undefined, ScalingLimited: undefined }
+  // Runs every tick of every group (the simulator's month included): plain loops, no closures.
+  let able: Draft | undefined
+  let active: Draft | undefined
+  let limited: Draft | undefined
   const failure = input.failure
   const d = input.decision
   if (failure !== undefined) {
-    if (failure.step === 'provider') drafts.AbleToScale = { type: 'AbleToScale', status: 'False', reason: 'FailedGetScale', message: `tide was unable to list the group's instances: ${failure.message}` }
-    else if (failure.step === 'act') drafts.AbleToScale = { type: 'AbleToScale', status: 'False', reason: 'FailedUpdateScale', message: `tide was unable to act on its decision: ${failure.message}` }
+    if (failure.step === 'provider') able = { type: 'AbleToScale', status: 'False', reason: 'FailedGetScale', message: `tide was unable to list the group's instances: ${failure.message}` }
+    else if (failure.step === 'act') able = { type: 'AbleToScale', status: 'False', reason: 'FailedUpdateScale', message: `tide was unable to act on its decision: ${failure.message}` }
     else {
-      drafts.AbleToScale = { type: 'AbleToScale', status: 'True', reason: 'SucceededGetScale', message: "tide listed the group's instances" }
-      drafts.ScalingActive = { type: 'ScalingActive', status: 'False', reason: 'FailedGetMetrics', message: `tide was unable to read the group's metrics: ${failure.message}` }
+      able = { type: 'AbleToScale', status: 'True', reason: 'SucceededGetScale', message: "tide listed the group's instances" }
+      active = { type: 'ScalingActive', status: 'False', reason: 'FailedGetMetrics', message: `tide was unable to read the group's metrics: ${failure.message}` }
     }
   } else if (d !== undefined) {
-    drafts.AbleToScale = ableToScale(d, input.backoff)
-    drafts.ScalingActive = scalingActive(d, input.failedExternalQueries)
-    drafts.ScalingLimited = scalingLimited(d)
+    able = ableToScale(d, input.backoff)
+    active = scalingActive(d, input.failedExternalQueries)
+    limited = scalingLimited(d)
   }
+  const prev = input.previous
   const out: GroupCondition[] = []
-  for (const type of ConditionTypes) {
-    const before = prev.find((c) => c.type === type)
-    const draft = drafts[type]
-    if (draft === undefined) {
-      if (before !== undefined) out.push(before)
-      continue
-    }
-    out.push(settled(draft, before, input.nowMs))
-  }
+  push(out, able, previousOf(prev, 'AbleToScale'), input.nowMs)
+  push(out, active, previousOf(prev, 'ScalingActive'), input.nowMs)
+  push(out, limited, previousOf(prev, 'ScalingLimited'), input.nowMs)
   return out
+}
+
+function previousOf(prev: readonly GroupCondition[], type: ConditionType): GroupCondition | undefined {
+  for (const c of prev) if (c.type === type) return c
+  return undefined
+}
+
+/** Adds the draft settled against the previous condition of its type, or the previous one when the tick set none. */
+function push(out: GroupCondition[], draft: Draft | undefined, before: GroupCondition | undefined, nowMs: number): void {
+  if (draft !== undefined) out.push(settled(draft, before, nowMs))
+  else if (before !== undefined) out.push(before)
 }
 
 /** The draft with its transition time: the previous one's when the status did not change (the HPA's setConditionInList). */
 function settled(draft: Draft, before: GroupCondition | undefined, nowMs: number): GroupCondition {
-  if (before === undefined || before.status !== draft.status) return { ...draft, lastTransitionMs: nowMs }
-  if (before.reason === draft.reason && before.message === draft.message) return before
-  return { ...draft, lastTransitionMs: before.lastTransitionMs }
+  if (before !== undefined && before.status === draft.status && before.reason === draft.reason && before.message === draft.message) return before
+  const lastTransitionMs = before === undefined || before.status !== draft.status ? nowMs : before.lastTransitionMs
+  return { type: draft.type, status: draft.status, reason: draft.reason, message: draft.message, lastTransitionMs }
 }
 
 /** AbleToScale on a decided tick: a back-off, else the rescale, the stabilization or ready (the HPA's order). */
@@ -185,27 +193,33 @@ function scalingActive(d: NonNullable<ConditionsInput['decision']>, failedExtern
   if (d.reason === 'ScalingDisabled') {
     return { type: 'ScalingActive', status: 'False', reason: 'ScalingDisabled', message: "scaling is disabled since the group's desired count is zero while its min is above zero" }
   }
-  const counting: Recommendation[] = []
-  const missing: Recommendation[] = []
-  let acting = 0
+  // The policies that gave a count (or, with none, that spoke), each once, and the details of those missing signals.
+  let counted = ''
+  let spoke = ''
+  let missing = ''
   for (const r of d.recommendations) {
     if (r.advisory === true) continue
-    acting++
-    if (r.replicas !== undefined) counting.push(r)
-    else if (MISSING_SIGNAL_REASONS.has(r.reason)) missing.push(r)
+    spoke = withName(spoke, r.policy)
+    if (r.replicas !== undefined) counted = withName(counted, r.policy)
+    else if (MISSING_SIGNAL_REASONS.has(r.reason)) missing = missing === '' ? r.detail : `${missing}; ${r.detail}`
   }
-  if (counting.length === 0 && missing.length > 0) {
-    const details = missing.map((r) => r.detail).join('; ')
+  if (counted === '' && missing !== '') {
     return failedExternal !== undefined && failedExternal.length > 0
-      ? { type: 'ScalingActive', status: 'False', reason: 'FailedGetExternalMetric', message: `tide was unable to compute the replica count: external ${failedExternal.length === 1 ? 'query' : 'queries'} ${failedExternal.join(', ')} failed; ${details}` }
-      : { type: 'ScalingActive', status: 'False', reason: 'FailedGetMetrics', message: `tide was unable to compute the replica count: ${details}` }
+      ? { type: 'ScalingActive', status: 'False', reason: 'FailedGetExternalMetric', message: `tide was unable to compute the replica count: external ${failedExternal.length === 1 ? 'query' : 'queries'} ${failedExternal.join(', ')} failed; ${missing}` }
+      : { type: 'ScalingActive', status: 'False', reason: 'FailedGetMetrics', message: `tide was unable to compute the replica count: ${missing}` }
   }
-  if (acting === 0) {
+  if (spoke === '') {
     return { type: 'ScalingActive', status: 'False', reason: 'NoScalingPolicy', message: 'no scaling policy is configured and no schedule is active: the count stays within min and max' }
   }
-  const from = counting.length === 0 ? d.recommendations.filter((r) => r.advisory !== true).map((r) => r.policy) : counting.map((r) => r.policy)
-  const partial = missing.length === 0 ? '' : ` (${missing.map((r) => r.detail).join('; ')})`
-  return { type: 'ScalingActive', status: 'True', reason: 'ValidMetricFound', message: `the replica count was computed from ${unique(from).join(', ')}${partial}` }
+  const partial = missing === '' ? '' : ` (${missing})`
+  return { type: 'ScalingActive', status: 'True', reason: 'ValidMetricFound', message: `the replica count was computed from ${counted === '' ? spoke : counted}${partial}` }
+}
+
+/** A comma-separated list of policy names with `name` added unless present. */
+function withName(list: string, name: string): string {
+  if (list === '') return name
+  if (list === name || list.startsWith(`${name}, `) || list.endsWith(`, ${name}`) || list.includes(`, ${name}, `)) return list
+  return `${list}, ${name}`
 }
 
 /** ScalingLimited on a decided tick: the last guard that changed the count (stabilization is AbleToScale's; the fast path only holds). */
@@ -247,8 +261,4 @@ function limitedBy(l: LimitingLimit): Pick<Draft, 'reason' | 'message'> {
     case 'missing-metrics':
       return { reason: 'MissingMetricsBlockScaleIn', message: `the desired count ${l.from} is held: ${l.detail}` }
   }
-}
-
-function unique(values: readonly string[]): string[] {
-  return [...new Set(values)]
 }

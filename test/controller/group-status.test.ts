@@ -1,10 +1,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Controller } from '../../src/controller/reconciler.ts'
-import { failedStepOf, failedTickStatus, InstanceStatusCache, type GroupStatus } from '../../src/controller/group-status.ts'
+import { failedStepOf, GroupStatusBuilder, type GroupStatus, type TickStatusInput } from '../../src/controller/group-status.ts'
 import type { MetricsSource } from '../../src/controller/metrics-source.ts'
 import { ManualClock } from '../../src/core/clock.ts'
-import type { InstancePhase, InstanceSample, Signals } from '../../src/engine/types.ts'
+import { emptyHistory, type Decision, type InstancePhase, type InstanceSample, type Signals } from '../../src/engine/types.ts'
 import type { InstanceRecord } from '../../src/providers/provider.ts'
 import { GroupSchema, type GroupSpec } from '../../src/spec/schema.ts'
 import { MemoryStateStore } from '../../src/store/state-store.ts'
@@ -177,8 +177,8 @@ test('failedStepOf names the condition a step failure goes to', () => {
   assert.equal(failedStepOf('act'), 'act')
 })
 
-test('failedTickStatus without a previous status: the fallback count and size, no instances', () => {
-  const s = failedTickStatus(undefined, { group: 'g', desiredReplicas: 3, size: { cpu: 1, memoryMiB: 512 } }, 5000, { step: 'act', message: 'disk full' })
+test('a failed first tick: the fallback count and size, no instances, the failure in the conditions', () => {
+  const s = new GroupStatusBuilder('g').failed(5000, { step: 'act', message: 'disk full' }, { desiredReplicas: 3, size: { cpu: 1, memoryMiB: 512 } })
   assert.deepEqual(s, {
     group: 'g',
     atMs: 5000,
@@ -189,8 +189,21 @@ test('failedTickStatus without a previous status: the fallback count and size, n
   })
 })
 
-test('InstanceStatusCache: terminated left out, draining shown, entries reused while record, phase and protection hold', () => {
+test('instances: terminated left out, draining shown, entries reused while record, phase and protection hold', () => {
+  const spec = specs[0]
+  assert.ok(spec)
   const size = { cpu: 1, memoryMiB: 512 }
+  const decision: Decision = { group: 'slo', atMs: 0, kind: 'hold', from: 2, to: 2, reason: 'DesiredWithinRange', explanation: 'held at 2', recommendations: [], limits: [], scaleInCandidates: [], history: emptyHistory }
+  const tick = (records: InstanceRecord[], draining: string[], protectedIds: string[]): TickStatusInput => ({
+    input: { spec, state: { desiredReplicas: 2, size, instances: [], history: emptyHistory }, signals: undefined, nowMs: 0 },
+    records,
+    phases,
+    draining: new Set(draining),
+    protectedIds: new Set(protectedIds),
+    decision,
+    desiredReplicas: 2,
+    size,
+  })
   const a: InstanceRecord = { id: 'a', group: 'g', status: 'running', size, launchedAtMs: 0, readyAtMs: 10, address: { host: '127.0.0.1', port: 9001 }, meta: { pid: '42' } }
   const b: InstanceRecord = { id: 'b', group: 'g', status: 'running', size, launchedAtMs: 0, readyAtMs: 10 }
   const c: InstanceRecord = { id: 'c', group: 'g', status: 'stopped', size, launchedAtMs: 0 }
@@ -199,19 +212,20 @@ test('InstanceStatusCache: terminated left out, draining shown, entries reused w
     ['b', 'in-service'],
     ['c', 'terminated'],
   ])
-  const cache = new InstanceStatusCache()
-  const first = cache.build([a, b, c], phases, new Set(), new Set())
+  const builder = new GroupStatusBuilder('slo')
+  const first = builder.tick(tick([a, b, c], [], [])).instances
   assert.deepEqual(first, [
     { id: 'a', phase: 'in-service', size, launchedAtMs: 0, readyAtMs: 10, protectedFromScaleIn: false, address: { host: '127.0.0.1', port: 9001 }, meta: { pid: '42' } },
     { id: 'b', phase: 'in-service', size, launchedAtMs: 0, readyAtMs: 10, protectedFromScaleIn: false },
   ])
-  const second = cache.build([a, b, c], phases, new Set(['b']), new Set(['a']))
+  const second = builder.tick(tick([a, b, c], ['b'], ['a'])).instances
   assert.equal(second[0]?.protectedFromScaleIn, true)
   assert.equal(second[1]?.phase, 'draining')
-  const third = cache.build([a, b], phases, new Set(['b']), new Set(['a']))
+  const third = builder.tick(tick([a, b], ['b'], ['a'])).instances
   assert.equal(third[0], second[0], 'unchanged: the same entry')
   assert.equal(third[1], second[1])
-  const fourth = cache.build([{ ...a }], phases, new Set(), new Set(['a']))
-  assert.notEqual(fourth[0], third[0], 'a new record: a new entry')
-  assert.deepEqual(fourth[0], third[0])
+  assert.equal(builder.tick(tick([b], ['b'], [])).instances[0], second[1], 'a gone: b kept')
+  const fifth = builder.tick(tick([{ ...a }], [], ['a'])).instances
+  assert.notEqual(fifth[0], third[0], 'a new record: a new entry')
+  assert.deepEqual(fifth[0], third[0])
 })

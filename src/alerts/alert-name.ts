@@ -26,6 +26,9 @@ const ALERT_OF: Readonly<Record<TideEventType, AlertEvent | undefined>> = {
   resize: undefined,
   forecast: undefined,
   'reconcile-failed': undefined,
+  'group-added': undefined,
+  'group-changed': undefined,
+  'group-removed': undefined,
 }
 
 /** The alert name of a controller event, or undefined when the event never alerts. */

@@ -26,6 +26,10 @@ export type TideEventType =
   | 'forecast'
   /** A group's tick failed (listing its instances, reading its metrics, or acting): once per failure streak. */
   | 'reconcile-failed'
+  /** The group list changed while running (a config reload): a group added, changed, or removed (then gone once its instances are stopped). */
+  | 'group-added'
+  | 'group-changed'
+  | 'group-removed'
 
 /** One entry of the event log: what tide did or saw, and why. Never holds secrets. */
 export interface TideEvent {

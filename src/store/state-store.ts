@@ -36,6 +36,8 @@ export interface StoredGroupStatus {
 export interface StateStore {
   loadGroupState(group: string): StoredGroupState | undefined
   saveGroupState(group: string, state: StoredGroupState): void
+  /** Forgets a group (removed from the config and its instances gone), its status too; nothing happens when there is none. */
+  deleteGroupState(group: string): void
   /**
    * Replaces the group's latest status (one per group: the latest tick's, failed ticks
    * included), so that a restarted tide or `tide status` can show the last one. `status` must
@@ -55,6 +57,10 @@ export class MemoryStateStore implements StateStore {
   }
   saveGroupState(group: string, state: StoredGroupState): void {
     this.#groups.set(group, state)
+  }
+  deleteGroupState(group: string): void {
+    this.#groups.delete(group)
+    this.#statuses.delete(group)
   }
   /** Keeps the object itself (no copy: the controller never changes a status it built). */
   saveGroupStatus(group: string, status: StoredGroupStatus): void {

@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Controller } from '../../src/controller/reconciler.ts'
+import { sameBackend } from '../../src/controller/backend.ts'
 import { failedStepOf, GroupStatusBuilder, type GroupStatus, type TickStatusInput } from '../../src/controller/group-status.ts'
 import type { MetricsSource } from '../../src/controller/metrics-source.ts'
 import { ManualClock } from '../../src/core/clock.ts'
@@ -66,7 +67,7 @@ function run() {
   const provider = new FakeProvider(clock, 20_000)
   const metrics = new Wave()
   const store = new MemoryStateStore()
-  const controller = new Controller({ groups: specs, provider, metrics, clock, store, demandHistory: history })
+  const controller = new Controller({ groups: specs, backend: sameBackend({ provider, signals: metrics }), clock, store, demandHistory: history })
   return { clock, provider, metrics, store, controller }
 }
 

@@ -40,7 +40,7 @@ export function isDecisionNews(previous: Decision | undefined, next: Decision): 
  * Advisory recommendations (predictive forecastOnly, vertical recommend: "not acted on") are
  * left out; the store's event log keeps the full explanation.
  */
-export function decisionLine(d: Decision): string {
+export function decisionLine(d: Pick<Decision, 'kind' | 'from' | 'to' | 'reason' | 'recommendations' | 'limits'>): string {
   return explain({ kind: d.kind, from: d.from, to: d.to, reason: d.reason, recommendations: d.recommendations.filter((r) => r.advisory !== true), limits: d.limits })
 }
 

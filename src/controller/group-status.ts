@@ -209,33 +209,36 @@ export class GroupStatusBuilder {
   #instanceList(t: TickStatusInput): readonly StatusInstance[] {
     const build = ++this.#build
     const out: StatusInstance[] = []
-    const anyDraining = t.draining.size > 0
-    const anyProtected = t.protectedIds.size > 0
-    const last = this.#latest?.instances
-    let same = last !== undefined
     for (const r of t.records) {
       const observed = t.phases.get(r.id)
-      if (observed === 'terminated') continue
-      const isDraining = anyDraining && t.draining.has(r.id)
-      const phase = isDraining ? 'draining' : (observed ?? 'pending')
-      const protectedFromScaleIn = anyProtected && t.protectedIds.has(r.id)
-      let cached = this.#instances.get(r.id)
-      if (cached === undefined) {
-        cached = { record: r, phase, protectedFromScaleIn, entry: instanceEntry(r, phase, isDraining, protectedFromScaleIn), seen: build }
-        this.#instances.set(r.id, cached)
-      } else if (cached.record !== r || cached.phase !== phase || cached.protectedFromScaleIn !== protectedFromScaleIn) {
-        cached.record = r
-        cached.phase = phase
-        cached.protectedFromScaleIn = protectedFromScaleIn
-        cached.entry = instanceEntry(r, phase, isDraining, protectedFromScaleIn)
-      }
-      cached.seen = build
-      if (same && last?.[out.length] !== cached.entry) same = false
-      out.push(cached.entry)
+      if (observed !== 'terminated') out.push(this.#entryOf(r, observed, t, build))
     }
     if (this.#instances.size > out.length) for (const [id, c] of this.#instances) if (c.seen !== build) this.#instances.delete(id)
     // Nothing changed: the last list itself (statuses are never changed once built).
-    return same && last !== undefined && last.length === out.length ? last : out
+    const last = this.#latest?.instances
+    return last !== undefined && sameEntries(last, out) ? last : out
+  }
+
+  /** The instance's entry: the cached one while its record, phase and protection are unchanged. */
+  #entryOf(r: InstanceRecord, observed: InstancePhase | undefined, t: TickStatusInput, build: number): StatusInstance {
+    // Most ticks drain and protect nothing: no lookups then.
+    const isDraining = t.draining.size > 0 && t.draining.has(r.id)
+    const phase = isDraining ? 'draining' : (observed ?? 'pending')
+    const protectedFromScaleIn = t.protectedIds.size > 0 && t.protectedIds.has(r.id)
+    const cached = this.#instances.get(r.id)
+    if (cached === undefined) {
+      const entry = instanceEntry(r, phase, isDraining, protectedFromScaleIn)
+      this.#instances.set(r.id, { record: r, phase, protectedFromScaleIn, entry, seen: build })
+      return entry
+    }
+    if (cached.record !== r || cached.phase !== phase || cached.protectedFromScaleIn !== protectedFromScaleIn) {
+      cached.record = r
+      cached.phase = phase
+      cached.protectedFromScaleIn = protectedFromScaleIn
+      cached.entry = instanceEntry(r, phase, isDraining, protectedFromScaleIn)
+    }
+    cached.seen = build
+    return cached.entry
   }
 
   /** What status says of the group's SLO: the headroom applied, its cost now, the budget spent. */
@@ -296,6 +299,13 @@ function sameHeadroomPart(a: HeadroomEstimate | undefined, b: HeadroomEstimate |
 /** History seconds at the resolution shown: whole minutes under an hour (negative keys), else 0.1 h. */
 function historyKey(seconds: number): number {
   return seconds < 3600 ? -Math.round(seconds / 60) - 1 : Math.round(seconds / 360)
+}
+
+/** Whether two instance lists hold the same entries (the same objects) in the same order. */
+function sameEntries(a: readonly StatusInstance[], b: readonly StatusInstance[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 function instanceEntry(r: InstanceRecord, phase: InstancePhase, draining: boolean, protectedFromScaleIn: boolean): StatusInstance {

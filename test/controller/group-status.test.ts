@@ -2,6 +2,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Controller } from '../../src/controller/reconciler.ts'
 import { sameBackend } from '../../src/controller/backend.ts'
+import { HeadroomRecorder } from '../../src/controller/headroom-recorder.ts'
+import type { HeadroomEstimate } from '../../src/forecast/headroom-learner.ts'
 import { failedStepOf, GroupStatusBuilder, type GroupStatus, type TickStatusInput } from '../../src/controller/group-status.ts'
 import type { MetricsSource } from '../../src/controller/metrics-source.ts'
 import { ManualClock } from '../../src/core/clock.ts'
@@ -229,4 +231,39 @@ test('instances: terminated left out, draining shown, entries reused while recor
   const fifth = builder.tick(tick([{ ...a }], [], ['a'])).instances
   assert.notEqual(fifth[0], third[0], 'a new record: a new entry')
   assert.deepEqual(fifth[0], third[0])
+})
+
+test("the slo's headroom part is rebuilt only when the estimate changes at the resolution shown", () => {
+  const spec = specs[0]
+  assert.ok(spec?.slo)
+  const size = spec.size
+  const recorder = new HeadroomRecorder(spec, spec.slo)
+  const decision: Decision = { group: 'slo', atMs: 0, kind: 'hold', from: 3, to: 3, reason: 'DesiredWithinRange', explanation: 'held at 3', recommendations: [], limits: [], scaleInCandidates: [], history: emptyHistory }
+  const estimate = (historySeconds: number): HeadroomEstimate => ({ source: 'default', smoothingSeconds: 15, holdSeconds: 0, quantile: 0.995, scope: 'all', hour: 11, historySeconds, neededSeconds: 3600, windowDays: 7, lagSeconds: 30 })
+  const tick = (historySeconds: number): TickStatusInput => ({
+    input: { spec, state: { desiredReplicas: 3, size, instances: [], history: emptyHistory }, signals: { atMs: 0, instances: new Map(), group: { rps: 100 } }, nowMs: 0, headroom: estimate(historySeconds) },
+    records: [],
+    phases: new Map(),
+    draining: new Set(),
+    protectedIds: new Set(),
+    decision,
+    desiredReplicas: 3,
+    size,
+    slo: recorder,
+  })
+  const builder = new GroupStatusBuilder('slo')
+  const a = builder.tick(tick(600)).slo?.headroom
+  const b = builder.tick(tick(615)).slo?.headroom // 10.0 → 10.25 min: still "10 min"
+  const c = builder.tick(tick(660)).slo?.headroom // 11 min
+  assert.ok(a && b && c)
+  assert.equal(b, a, 'the same words: the same object')
+  assert.match(a.why, /\(10 min of 1 h\)/)
+  assert.notEqual(c, a)
+  assert.match(c.why, /\(11 min of 1 h\)/)
+  assert.equal(c.percent, 40)
+  // 50 req/s per instance at 40 % headroom: 35.7; ⌈100 / 50⌉ = 2 carry the demand, 1 is headroom.
+  const slo = builder.latest?.slo
+  assert.ok(slo)
+  assert.ok(Math.abs((slo.targetPerInstanceRps ?? 0) - 50 / 1.4) < 1e-9)
+  assert.deepEqual(slo.cost, { demandInstances: 2, headroomInstances: 1 })
 })

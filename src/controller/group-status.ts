@@ -127,7 +127,7 @@ export interface TickStatusInput {
   /** The count and size in force after the tick. */
   readonly desiredReplicas: number
   readonly size: Size
-  /** Back-offs in force (crash loop), for AbleToScale. */
+  /** Back-offs in force (the crash loop, the provider's capacity or throttle), for AbleToScale. */
   readonly backoff?: ConditionsInput['backoff'] | undefined
   /** The slo's recorder (groups with an slo). */
   readonly slo?: HeadroomRecorder | undefined
@@ -194,8 +194,21 @@ export class GroupStatusBuilder {
    * conditions, or, before any, `fallback`'s count and size and no instances.
    */
   failed(atMs: number, failure: { readonly step: FailedStep; readonly message: string }, fallback: { readonly desiredReplicas: number; readonly size: Size }): GroupStatus {
+    return this.#carried(atMs, { nowMs: atMs, failure, previous: this.#latest?.conditions ?? [] }, fallback)
+  }
+
+  /**
+   * The status after a tick held back before it decided (the provider's calls wait, a throttle):
+   * the last status with AbleToScale saying why, or, before any, `fallback`'s count and size.
+   */
+  heldBack(atMs: number, backoff: NonNullable<ConditionsInput['backoff']>, fallback: { readonly desiredReplicas: number; readonly size: Size }): GroupStatus {
+    return this.#carried(atMs, { nowMs: atMs, backoff, previous: this.#latest?.conditions ?? [] }, fallback)
+  }
+
+  /** The last status (or the fallback) at `atMs` with the conditions this tick gives. */
+  #carried(atMs: number, input: ConditionsInput, fallback: { readonly desiredReplicas: number; readonly size: Size }): GroupStatus {
     const previous = this.#latest
-    const conditions = groupConditions({ nowMs: atMs, failure, previous: previous?.conditions ?? [] })
+    const conditions = groupConditions(input)
     const s: GroupStatus = previous !== undefined ? { ...previous, atMs, conditions } : { group: this.#group, atMs, desiredReplicas: fallback.desiredReplicas, size: fallback.size, instances: [], conditions }
     this.#latest = s
     return s

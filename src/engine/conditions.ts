@@ -89,7 +89,10 @@ export type FailedStep = 'provider' | 'metrics' | 'act'
 export interface ConditionsInput {
   /** The tick's time, epoch ms: the transition time of a condition whose status changes. */
   readonly nowMs: number
-  /** The tick's decision; absent when the tick failed before deciding. */
+  /**
+   * The tick's decision; absent when the tick failed before deciding, or was held back (then
+   * only `backoff` says anything: AbleToScale from it, the rest as before).
+   */
   readonly decision?: Pick<Decision, 'kind' | 'from' | 'to' | 'reason' | 'recommendations' | 'limits' | 'resize'>
   /**
    * A step of this tick failed (its message says why): `provider` listing instances (AbleToScale
@@ -135,9 +138,12 @@ export function groupConditions(input: ConditionsInput): readonly GroupCondition
       active = { type: 'ScalingActive', status: 'False', reason: 'FailedGetMetrics', message: `tide was unable to read the group's metrics: ${failure.message}` }
     }
   } else if (d !== undefined) {
-    able = ableToScale(d, input.backoff)
+    able = backedOff(input.backoff) ?? ableToScale(d)
     active = scalingActive(d, input.failedExternalQueries)
     limited = scalingLimited(d)
+  } else {
+    // A tick held back before it decided (the provider's calls wait): only the back-off is news.
+    able = backedOff(input.backoff)
   }
   const prev = input.previous
   const out: GroupCondition[] = []
@@ -165,13 +171,18 @@ function settled(draft: Draft, before: GroupCondition | undefined, nowMs: number
   return { type: draft.type, status: draft.status, reason: draft.reason, message: draft.message, lastTransitionMs }
 }
 
-/** AbleToScale on a decided tick: a back-off, else the rescale, the stabilization or ready (the HPA's order). */
-function ableToScale(d: NonNullable<ConditionsInput['decision']>, backoff: ConditionsInput['backoff']): Draft {
+/** AbleToScale False while a back-off holds launches (`up`), removals (`down`) or both; undefined when none does. */
+function backedOff(backoff: ConditionsInput['backoff']): Draft | undefined {
   const up = backoff?.up
   const down = backoff?.down
-  if (up !== undefined && down !== undefined) return { type: 'AbleToScale', status: 'False', reason: 'BackoffBoth', message: `scaling waits in both directions: ${up}; ${down}` }
+  if (up !== undefined && down !== undefined) return { type: 'AbleToScale', status: 'False', reason: 'BackoffBoth', message: up === down ? `scaling waits in both directions: ${up}` : `scaling waits in both directions: ${up}; ${down}` }
   if (up !== undefined) return { type: 'AbleToScale', status: 'False', reason: 'BackoffUpscale', message: `scale-up waits: ${up}` }
   if (down !== undefined) return { type: 'AbleToScale', status: 'False', reason: 'BackoffDownscale', message: `scale-down waits: ${down}` }
+  return undefined
+}
+
+/** AbleToScale on a decided tick without a back-off: the rescale, the stabilization or ready (the HPA's order). */
+function ableToScale(d: NonNullable<ConditionsInput['decision']>): Draft {
   if (d.kind === 'scale') {
     const size = d.resize === undefined ? '' : ` and the size to ${sizeText(d.resize.to)}`
     return { type: 'AbleToScale', status: 'True', reason: 'SucceededRescale', message: `tide set the desired count to ${d.to}${size}` }

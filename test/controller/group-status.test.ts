@@ -11,6 +11,7 @@ import { emptyHistory, type Decision, type InstancePhase, type InstanceSample, t
 import type { InstanceRecord } from '../../src/providers/provider.ts'
 import { GroupSchema, type GroupSpec } from '../../src/spec/schema.ts'
 import { MemoryStateStore } from '../../src/store/state-store.ts'
+import { ThrottledError } from '../../src/providers/errors.ts'
 import { FakeProvider } from '../support/fake-provider.ts'
 
 const T0 = Date.parse('2026-11-11T11:00:00Z')
@@ -151,6 +152,32 @@ test('a failing provider: AbleToScale False FailedGetScale on every failed tick,
   assert.ok(back)
   assert.equal(back.status, 'True')
   assert.equal(back.lastTransitionMs, clock.now())
+})
+
+test('a throttled provider: AbleToScale False BackoffBoth while its calls wait, the rest as before; no failure', async () => {
+  const { clock, provider, controller } = run()
+  await controller.reconcileOnce()
+  clock.advance(15_000)
+  await controller.reconcileOnce()
+  const good = controller.status('slo')
+  assert.ok(good)
+  clock.advance(15_000)
+  provider.nextError.list = new ThrottledError('fake', 'Rate exceeded', { retryAfterMs: 20_000 })
+  await controller.reconcileOnce()
+  const s = controller.status('slo')
+  assertPlain(s, 'throttled tick')
+  assert.equal(s.atMs, clock.now())
+  const able = s.conditions.find((c) => c.type === 'AbleToScale')
+  assert.deepEqual(able && [able.status, able.reason], ['False', 'BackoffBoth'])
+  assert.match(able?.message ?? '', /^scaling waits in both directions: the provider's API rate limit \(list: Rate exceeded\)/)
+  assert.deepEqual(s.conditions.slice(1), good.conditions.slice(1))
+  // The next sync period, 15 s on, is still within the 20 s the provider asked for: held again, the transition kept.
+  clock.advance(15_000)
+  await controller.reconcileOnce()
+  assert.equal(controller.status('slo')?.conditions[0]?.lastTransitionMs, clock.now() - 15_000)
+  clock.advance(15_000)
+  await controller.reconcileOnce()
+  assert.equal(controller.status('slo')?.conditions[0]?.status, 'True', 'calls resumed: able to scale again')
 })
 
 test('failing metrics: ScalingActive False FailedGetMetrics, AbleToScale True; a first tick that fails still gives a status', async () => {

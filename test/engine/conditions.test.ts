@@ -239,6 +239,11 @@ const cases: readonly { name: string; input: Omit<ConditionsInput, 'nowMs' | 'pr
     ],
   },
   {
+    name: 'a tick held back by a throttle (no decision) is AbleToScale False BackoffBoth; nothing else set',
+    input: { backoff: { up: 'rate limit', down: 'rate limit' } },
+    want: [['AbleToScale', 'False', 'BackoffBoth']],
+  },
+  {
     name: 'acting failing is AbleToScale False FailedUpdateScale',
     input: { failure: { step: 'act', message: 'disk full' } },
     want: [['AbleToScale', 'False', 'FailedUpdateScale']],

@@ -139,7 +139,8 @@ export interface TickStatusInput {
 
 /**
  * One group's status, tick after tick: `tick()` after a tick that decided and acted, `failed()`
- * after one that failed; `latest` is the last built. One per group, in the controller.
+ * after one that failed, `heldBack()` after one the provider's throttle held; `latest` is the
+ * last built. One per group, in the controller.
  */
 export class GroupStatusBuilder {
   readonly #group: string

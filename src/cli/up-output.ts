@@ -176,10 +176,12 @@ export function heartbeatLine(h: Heartbeat): string {
 /**
  * The conditions not in their normal state (AbleToScale or ScalingActive False, ScalingLimited
  * True), compactly, e.g. `AbleToScale False (FailedGetScale), ScalingLimited True (TooManyReplicas)`;
- * undefined when all are normal. Their messages are in `tide status` and the event log.
+ * undefined when all are normal. ScalingLimited True for TooFewReplicas is left out: it is where
+ * an idle group rests (at its min, or a schedule's), every heartbeat, and says nothing new. The
+ * messages are in `tide status` and the event log.
  */
 export function conditionsText(conditions: readonly GroupCondition[]): string | undefined {
-  const off = conditions.filter((c) => !isNormal(c)).map((c) => `${c.type} ${c.status} (${c.reason})`)
+  const off = conditions.filter((c) => !isNormal(c) && c.reason !== 'TooFewReplicas').map((c) => `${c.type} ${c.status} (${c.reason})`)
   return off.length === 0 ? undefined : off.join(', ')
 }
 

@@ -158,6 +158,7 @@ test('heartbeatLine: conditions show only when not in their normal state, compac
   const c = (type: GroupCondition['type'], status: GroupCondition['status'], reason: GroupCondition['reason']): GroupCondition => ({ type, status, reason, message: 'm', lastTransitionMs: 0 })
   const normal = [c('AbleToScale', 'True', 'ReadyForNewScale'), c('ScalingActive', 'True', 'ValidMetricFound'), c('ScalingLimited', 'False', 'DesiredWithinRange')]
   assert.equal(conditionsText(normal), undefined)
+  assert.equal(conditionsText([...normal.slice(0, 2), c('ScalingLimited', 'True', 'TooFewReplicas')]), undefined, 'resting at min is not news')
   assert.equal(heartbeatLine({ atMs: AT, group: 'web', traffic: undefined, phases: ['in-service'], desiredReplicas: 1, conditions: normal }), '04:00:30 web: instances 1 in-service; desired 1')
   const off = [c('AbleToScale', 'False', 'FailedGetScale'), c('ScalingActive', 'True', 'ValidMetricFound'), c('ScalingLimited', 'True', 'TooManyReplicas')]
   assert.equal(

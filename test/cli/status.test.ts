@@ -30,7 +30,7 @@ async function storeWithStatuses(path: string): Promise<void> {
   const provider = new FakeProvider(clock, 0)
   const web = GroupSchema.parse({ group: 'web', provider: 'sim', replicas: { min: 1, max: 3 }, warmupSeconds: 0, metrics: [{ type: 'cpu', target: { averageUtilization: 50 } }] })
   const api = GroupSchema.parse({ group: 'api', provider: 'sim', replicas: { min: 1, max: 3 }, warmupSeconds: 0, metrics: [{ type: 'cpu', target: { averageUtilization: 50 } }] })
-  const signals: MetricsSource = { read: (_s, instances, nowMs) => ({ atMs: nowMs, instances: new Map(instances.map((i) => [i.id, { cpuRatio: 0.95 }])), group: {} }) }
+  const signals: MetricsSource = { read: (_s, instances, nowMs) => ({ atMs: nowMs, instances: new Map(instances.map((i) => [i.id, { cpuRatio: 0.95, cpuAtMs: nowMs, cpuWindowMs: 0 }])), group: {} }) }
   const store = SqliteStore.open(path)
   // The provider fails to list 'api', every time.
   const failing: Provider = {

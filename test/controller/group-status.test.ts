@@ -53,7 +53,7 @@ class Wave implements MetricsSource {
     const rps = 300 + 200 * Math.sin((2 * Math.PI * (nowMs - T0)) / 3_600_000)
     const m = new Map<string, InstanceSample>()
     const per = rps / Math.max(1, instances.length)
-    for (const i of instances) m.set(i.id, { cpuRatio: Math.min(1.5, per / 120), rps: per, memoryMiB: 180 + per / 2, latencyP95Ms: 40 + per / 10 })
+    for (const i of instances) m.set(i.id, { cpuRatio: Math.min(1.5, per / 120), cpuAtMs: nowMs, cpuWindowMs: 0, rps: per, memoryMiB: 180 + per / 2, latencyP95Ms: 40 + per / 10 })
     return { atMs: nowMs, instances: m, group: { rps, latencyMs: { p95: 40 + per / 10 } } }
   }
 }

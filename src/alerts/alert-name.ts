@@ -26,6 +26,8 @@ const ALERT_OF: Readonly<Record<TideEventType, AlertEvent | undefined>> = {
   resize: undefined,
   forecast: undefined,
   'reconcile-failed': undefined,
+  failover: undefined,
+  failback: undefined,
 }
 
 /** The alert name of a controller event, or undefined when the event never alerts. */

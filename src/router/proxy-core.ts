@@ -14,6 +14,7 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream'
 import { Pool } from 'undici'
 import type { Dispatcher } from 'undici'
 import type { RoutingSpec } from '../spec/schema.ts'
+import { backupPath } from './backup-pool.ts'
 import { RouterError } from './errors.ts'
 import { forwardRequestHeaders, forwardResponseHeaders, type ForwardedRequest } from './forwarded-headers.ts'
 import { pickInstance, type Pickable } from './pick-instance.ts'
@@ -59,9 +60,15 @@ class Upstream implements Pickable {
   /** False once the instance left the routing table; the pool closes when its last request ends. */
   listed = true
   consecutiveFailures = 0
+  /** A backup target: picked only while no primary is routable. */
+  readonly backup: boolean
+  /** Prepended to the request path (a backup url's path); empty for none. */
+  readonly pathPrefix: string
 
   constructor(entry: TableEntry, options: Pool.Options) {
     this.id = entry.id
+    this.backup = entry.backup === true
+    this.pathPrefix = entry.pathPrefix ?? ''
     this.origin = `http://${entry.host.includes(':') ? `[${entry.host}]` : entry.host}:${entry.port}`
     this.pool = new Pool(this.origin, options)
   }
@@ -312,7 +319,7 @@ export class ProxyCore {
     for (const entry of entries) {
       seen.add(entry.id)
       let u = this.#upstreams.get(entry.id)
-      if (u && u.origin !== `http://${entry.host.includes(':') ? `[${entry.host}]` : entry.host}:${entry.port}`) {
+      if (u && (u.origin !== `http://${entry.host.includes(':') ? `[${entry.host}]` : entry.host}:${entry.port}` || u.backup !== (entry.backup === true) || u.pathPrefix !== (entry.pathPrefix ?? ''))) {
         this.#retire(u)
         u = undefined
       }
@@ -347,8 +354,16 @@ export class ProxyCore {
     this.#send({ t: 'drained', id: u.id })
   }
 
+  /**
+   * The instances requests go to: the routable primaries, or, while there is none, the
+   * routable backup targets (routing.backup). A primary that becomes routable again takes
+   * the next request; requests in flight to a backup finish there.
+   */
   #rebuildRoutable(): void {
-    this.#routable = [...this.#upstreams.values()].filter((u) => u.routable)
+    const primaries: Upstream[] = []
+    const backups: Upstream[] = []
+    for (const u of this.#upstreams.values()) if (u.routable) (u.backup ? backups : primaries).push(u)
+    this.#routable = primaries.length > 0 ? primaries : backups
   }
 
   // ── requests ───────────────────────────────────────────────────────────────
@@ -487,7 +502,7 @@ export class ProxyCore {
     this.#inFlight++
     u.pool.dispatch(
       {
-        path: ex.req.url ?? '/',
+        path: u.pathPrefix === '' ? (ex.req.url ?? '/') : backupPath(u.pathPrefix, ex.req.url ?? '/'),
         method: ex.req.method ?? 'GET',
         headers: ex.headers,
         body: ex.body,

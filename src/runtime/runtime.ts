@@ -22,6 +22,7 @@ import { Router, type RouterInstance } from '../router/router.ts'
 import type { GroupSpec, TideConfig } from '../spec/schema.ts'
 import { SqliteInstanceRegistry } from '../store/sqlite-instance-registry.ts'
 import { SqliteStore } from '../store/sqlite-store.ts'
+import { watchFailover } from './failover-events.ts'
 import { LocalDrainer } from './local-drainer.ts'
 import { RouterSignals, routerMetricsSource, type ResourceSampler } from './router-signals.ts'
 
@@ -144,6 +145,7 @@ export class Runtime {
         router.on('health', () => {
           sig.setHealth(router.health())
         })
+        watchFailover(router, g.group, [store, opts.events], opts.clock)
         routers.set(g.group, router)
         signals.set(g.group, sig)
         await router.start().catch((err: unknown) => {

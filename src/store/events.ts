@@ -26,6 +26,10 @@ export type TideEventType =
   | 'forecast'
   /** A group's tick failed (listing its instances, reading its metrics, or acting): once per failure streak. */
   | 'reconcile-failed'
+  /** No primary instance is routable: the group's backup pool (routing.backup) gets the traffic. */
+  | 'failover'
+  /** A primary instance is routable again: traffic returns to the primaries from the backup pool. */
+  | 'failback'
 
 /** One entry of the event log: what tide did or saw, and why. Never holds secrets. */
 export interface TideEvent {

@@ -481,10 +481,26 @@ export class Router extends EventEmitter<RouterEvents> {
   /** Why the backup pool took over, and whether it can serve. */
   #failoverReason(): string {
     const listed = this.#instances.size
+    let draining = 0
+    let unhealthy = 0
+    let unchecked = 0
+    for (const inst of this.#instances.values()) {
+      const health = this.#checker.health(inst.id)
+      if (inst.state === 'draining' || this.#draining.has(inst.id)) draining++
+      else if (health === 'unknown') unchecked++
+      else if (health !== 'healthy') unhealthy++
+    }
+    const why = [
+      ...(unhealthy > 0 ? [`${unhealthy} unhealthy`] : []),
+      ...(unchecked > 0 ? [`${unchecked} not passed a check yet`] : []),
+      ...(draining > 0 ? [`${draining} draining`] : []),
+    ].join(', ')
     const primaries =
       listed === 0
         ? 'no primary instance is listed'
-        : `none of the ${listed} primary instance${listed === 1 ? '' : 's'} is routable (healthy, and warming or in-service)`
+        : listed === 1
+          ? `the only primary instance is not routable (${why})`
+          : `none of the ${listed} primary instances is routable (${why})`
     const healthy = this.#backups.filter((b) => this.#backupChecker.health(b.id) === 'healthy').length
     const n = this.#backups.length
     const pool =

@@ -440,7 +440,7 @@ function crossChecks(groups: readonly LoadedGroup[], global: { spec: GlobalSpec;
   return issues
 }
 
-/** Checks inside one group: classes named by metrics exist, schedules' cron and zones, replicas, the size ladder. */
+/** Checks inside one group: classes named by metrics exist, schedules' cron and zones, external sources, backup targets, replicas, the size ladder. */
 function groupChecks({ spec, source }: LoadedGroup): ConfigIssue[] {
   const issues: ConfigIssue[] = []
   const classes = spec.routing.classes.map((c) => c.name)

@@ -394,12 +394,7 @@ export class HaproxyCore {
   #setTable(entries: readonly TableEntry[]): void {
     const commands: string[] = []
     const seen = new Set<string>()
-    const onBackup = !entries.some((e) => e.backup !== true && e.routable && !e.draining)
-    if (onBackup !== this.#onBackup) {
-      this.#onBackup = onBackup
-      // First in the batch: the prefix follows the switch as closely as the runtime API allows.
-      if (this.#backupPrefixed) commands.push(...this.#onBackupCommands())
-    }
+    this.#followBackup(entries, commands)
     for (const entry of entries) {
       if (entry.backup === true) {
         this.#placeBackup(entry, commands)
@@ -434,6 +429,18 @@ export class HaproxyCore {
     if (state === 'ready' && slot.state !== 'ready') slot.failureRun = 0
     if (fresh || state !== slot.state) commands.push(`set server ${BACKEND}/${slot.name} state ${state}`)
     slot.state = state
+  }
+
+  /**
+   * Notes whether the backup servers serve (no primary entry routable) and, when a backup url's
+   * prefix is in use and that changed, sets ON_BACKUP_VAR first in the batch: the prefix follows
+   * the switch as closely as the runtime API allows.
+   */
+  #followBackup(entries: readonly TableEntry[], commands: string[]): void {
+    const onBackup = !entries.some((e) => e.backup !== true && e.routable && !e.draining)
+    if (onBackup === this.#onBackup) return
+    this.#onBackup = onBackup
+    if (this.#backupPrefixed) commands.push(...this.#onBackupCommands())
   }
 
   /** ON_BACKUP_VAR set to whether the backup servers serve now. */

@@ -107,8 +107,8 @@ async function startPrimary(name: string): Promise<Primary> {
     const timer = setTimeout(() => {
       reject(new Error(`primary ${name} did not listen within 10 s`))
     }, 10_000)
-    child.stdout?.setEncoding('utf8')
-    child.stdout?.once('data', (line: string) => {
+    child.stdout.setEncoding('utf8')
+    child.stdout.once('data', (line: string) => {
       clearTimeout(timer)
       resolve(Number(line.trim()))
     })
@@ -206,13 +206,13 @@ async function failoverScenario(t: TestContext, proxy: Record<string, unknown>):
   const { router, transitions, healthIds } = await startRouter({ ...proxy, backup: { instances: [{ host: '127.0.0.1', port: spare.port }] } })
   // Nothing listed yet: the backup pool is what serves, from the start.
   await until('the backup serves before any primary', () => transitions.length > 0)
-  assert.equal(transitions[0]?.active, true)
-  assert.match(transitions[0]?.reason ?? '', /no primary instance is listed/)
+  assert.equal(transitions[0]!.active, true)
+  assert.match(transitions[0]!.reason, /no primary instance is listed/)
   const a = await startPrimary('primary-a')
   const b = await startPrimary('primary-b')
   listPrimaries(router, [a, b])
   await waitFor(router, () => [...router.health().values()].every((h) => h === 'healthy'))
-  await until('failback once the primaries are healthy', () => router.backupState().active === false)
+  await until('failback once the primaries are healthy', () => !router.backupState().active)
   assert.deepEqual(router.backupState().targets, [`127.0.0.1:${spare.port}`])
 
   const traffic = load(router.port, LOAD_CLIENTS)
@@ -233,13 +233,13 @@ async function failoverScenario(t: TestContext, proxy: Record<string, unknown>):
     assert.ok(state.sinceMs !== undefined && state.sinceMs <= Date.now())
     const failover = transitions.at(-1)
     assert.equal(failover?.active, true)
-    assert.match(failover?.reason ?? '', /^none of the 2 primary instances is routable \(2 unhealthy\); the backup pool serves \(1 of 1 target healthy\)$/)
+    assert.match(failover.reason, /^none of the 2 primary instances is routable \(2 unhealthy\); the backup pool serves \(1 of 1 target healthy\)$/)
     // Forwarding as for primaries: the client's address appended, the proto, a request id.
     const seen = spare.seen.at(-1)
     assert.equal(seen?.url, '/products?id=7')
-    assert.equal(seen?.headers['x-forwarded-for'], '127.0.0.1')
-    assert.equal(seen?.headers['x-forwarded-proto'], 'http')
-    assert.match(String(seen?.headers['x-request-id']), /^[0-9a-f-]{36}$/)
+    assert.equal(seen.headers['x-forwarded-for'], '127.0.0.1')
+    assert.equal(seen.headers['x-forwarded-proto'], 'http')
+    assert.match(String(seen.headers['x-request-id']), /^[0-9a-f-]{36}$/)
 
     // A primary comes back: the traffic returns to it, without a failed request.
     const afterBackup = traffic.answers.length
@@ -250,7 +250,7 @@ async function failoverScenario(t: TestContext, proxy: Record<string, unknown>):
     assert.equal(router.backupState().active, false)
     const failback = transitions.at(-1)
     assert.equal(failback?.active, false)
-    assert.match(failback?.reason ?? '', /primary instance primary-c routable again/)
+    assert.match(failback.reason, /primary instance primary-c routable again/)
     assert.deepEqual(
       transitions.map((t) => t.active),
       [true, false, true, false],
@@ -280,7 +280,7 @@ async function urlScenario(proxy: Record<string, unknown>): Promise<void> {
   const primary = await backend('primary')
   const { router, transitions } = await startRouter({ ...proxy, backup: { url: `http://127.0.0.1:${upstream.port}/fallback/` } })
   router.setInstances([{ id: 'primary', host: '127.0.0.1', port: primary.port, state: 'in-service' }])
-  await until('the primary serves', () => router.backupState().active === false)
+  await until('the primary serves', () => !router.backupState().active)
   // HAProxy applies table changes over its runtime API a moment later: wait for an answer from the primary.
   await untilAsync('the primary answers', async () => (await request(router.port)).body === 'primary')
   assert.equal((await request(router.port, { path: '/cart?id=1' })).body, 'primary')

@@ -48,6 +48,11 @@ function routableInFlight(routable: readonly Upstream[]): number {
   return n
 }
 
+/** `http://host:port` of a table entry, an IPv6 address in brackets. */
+function originOf(entry: TableEntry): string {
+  return `http://${entry.host.includes(':') ? `[${entry.host}]` : entry.host}:${entry.port}`
+}
+
 /** One instance as this core sees it, with its keep-alive pool and counters. */
 class Upstream implements Pickable {
   readonly id: string
@@ -69,8 +74,13 @@ class Upstream implements Pickable {
     this.id = entry.id
     this.backup = entry.backup === true
     this.pathPrefix = entry.pathPrefix ?? ''
-    this.origin = `http://${entry.host.includes(':') ? `[${entry.host}]` : entry.host}:${entry.port}`
+    this.origin = originOf(entry)
     this.pool = new Pool(this.origin, options)
+  }
+
+  /** Whether this is still what `entry` describes (address, primary or backup, path prefix); otherwise it is replaced. */
+  matches(entry: TableEntry): boolean {
+    return this.origin === originOf(entry) && this.backup === (entry.backup === true) && this.pathPrefix === (entry.pathPrefix ?? '')
   }
 }
 
@@ -319,7 +329,7 @@ export class ProxyCore {
     for (const entry of entries) {
       seen.add(entry.id)
       let u = this.#upstreams.get(entry.id)
-      if (u && (u.origin !== `http://${entry.host.includes(':') ? `[${entry.host}]` : entry.host}:${entry.port}` || u.backup !== (entry.backup === true) || u.pathPrefix !== (entry.pathPrefix ?? ''))) {
+      if (u && !u.matches(entry)) {
         this.#retire(u)
         u = undefined
       }

@@ -26,6 +26,9 @@ const ALERT_OF: Readonly<Record<TideEventType, AlertEvent | undefined>> = {
   resize: undefined,
   forecast: undefined,
   'reconcile-failed': undefined,
+  'group-added': undefined,
+  'group-changed': undefined,
+  'group-removed': undefined,
   failover: undefined,
   failback: undefined,
 }

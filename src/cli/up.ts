@@ -6,30 +6,69 @@ import { loadConfig } from '../spec/load.ts'
 import { Runtime } from '../runtime/runtime.ts'
 import { ProcessSampler } from '../metrics/process-sampler.ts'
 import { WebhookAlerts } from '../alerts/webhook.ts'
+import type { Router } from '../router/router.ts'
 
 /**
  * Prints each group's state every `intervalMs`: traffic since the last beat, instances by
  * phase, the desired count (heartbeatLine). Returns the function that stops it.
  */
 function startHeartbeat(runtime: Runtime, intervalMs: number, io: CommandIo): () => void {
-  const tallies = new Map<string, TrafficTally>()
-  for (const [group, router] of runtime.routers) {
-    const tally = new TrafficTally()
-    router.on('stats', (s) => {
-      tally.add(s)
-    })
-    tallies.set(group, tally)
+  // One tally per router, subscribed when first seen: a reload may add groups.
+  const tallies = new WeakMap<Router, TrafficTally>()
+  const tallyOf = (group: string): TrafficTally | undefined => {
+    const router = runtime.routers.get(group)
+    if (router === undefined) return undefined
+    let tally = tallies.get(router)
+    if (tally === undefined) {
+      const t = new TrafficTally()
+      router.on('stats', (s) => {
+        t.add(s)
+      })
+      tallies.set(router, (tally = t))
+    }
+    return tally
   }
+  for (const g of runtime.controller.groups()) tallyOf(g.group)
   const timer = setInterval(() => {
     for (const g of runtime.controller.groups()) {
       const status = runtime.controller.status(g.group)
+      const tally = tallyOf(g.group)
       if (!status) continue
-      const line = heartbeatLine({ atMs: Date.now(), group: g.group, traffic: tallies.get(g.group)?.take(), phases: status.instances.map((i) => i.phase), desiredReplicas: status.desiredReplicas, ...(status.slo === undefined ? {} : { slo: status.slo }) })
+      const line = heartbeatLine({ atMs: Date.now(), group: g.group, traffic: tally?.take(), phases: status.instances.map((i) => i.phase), desiredReplicas: status.desiredReplicas, ...(status.slo === undefined ? {} : { slo: status.slo }) })
       io.stdout.write(`${line}\n`)
     }
   }, intervalMs)
   return () => {
     clearInterval(timer)
+  }
+}
+
+/**
+ * Reloads the config on SIGHUP, one reload at a time: the file is validated whole and applied
+ * (Runtime.reload), or refused with the reason and nothing changed. Returns the function that
+ * stops listening and waits for a reload in progress.
+ */
+function reloadOnHangup(path: string, runtime: Runtime, alerts: WebhookAlerts, io: CommandIo): () => Promise<void> {
+  let chain = Promise.resolve()
+  const onHup = (): void => {
+    chain = chain.then(async () => {
+      io.stdout.write(`SIGHUP: reloading ${path}\n`)
+      try {
+        const next = loadConfig(path)
+        const changes = await runtime.reload(next)
+        alerts.configure(next.groups)
+        const said = (['added', 'changed', 'removed'] as const).filter((k) => changes[k].length > 0).map((k) => `${k} ${changes[k].join(', ')}`)
+        io.stdout.write(`reloaded ${path}: ${said.length === 0 ? 'no group changed' : said.join('; ')}\n`)
+        for (const e of runtime.endpoints()) if (changes.added.includes(e.group)) io.stdout.write(`${e.group}: routing ${e.url}${e.proxy === 'haproxy' ? ' (through HAProxy)' : ''}\n`)
+      } catch (err) {
+        io.stdout.write(`reload refused, nothing changed: ${err instanceof Error ? err.message : String(err)}\n`)
+      }
+    })
+  }
+  process.on('SIGHUP', onHup)
+  return async () => {
+    process.off('SIGHUP', onHup)
+    await chain
   }
 }
 
@@ -50,11 +89,12 @@ export const command: Command = {
   summary: 'Run tide for the groups in a config file until stopped (Ctrl-C drains and stops instances)',
   usage: '-c FILE [--state-dir DIR] [--keep-instances] [--heartbeat S]',
   description:
-    'Starts a router per group on its routing.listen address, launches and scales instances through the engine, and prints a line when something changes: a scaling action with its reason, an instance launched, serving, draining, stopped or failed, tide unable to scale (no metrics, at max, out of quota) and able again. Every --heartbeat seconds it prints each group\'s load, p95 (per class with traffic), instances by phase and desired count. The full decisions are in the store\'s event log. Ctrl-C (SIGINT) or SIGTERM drains every instance and stops it; with --keep-instances they keep running and the next `tide up` adopts them.',
+    'Starts a router per group on its routing.listen address, launches and scales instances through the engine, and prints a line when something changes: a scaling action with its reason, an instance launched, serving, draining, stopped or failed, tide unable to scale (no metrics, at max, out of quota) and able again. Every --heartbeat seconds it prints each group\'s load, p95 (per class with traffic), instances by phase and desired count. The full decisions are in the store\'s event log. SIGHUP reloads the config file: it is validated whole, groups are added, changed and removed without a restart (a removed group\'s instances are drained and stopped), and a file that cannot be applied changes nothing and says why. Ctrl-C (SIGINT) or SIGTERM drains every instance and stops it; with --keep-instances they keep running and the next `tide up` adopts them.',
   examples: [
     { command: 'tide up -c examples/shop/tide.yaml', does: 'run the demo shop\'s groups until Ctrl-C' },
     { command: 'tide up -c tide.yaml --heartbeat 10', does: 'a status line every 10 s' },
     { command: 'tide up -c tide.yaml --keep-instances', does: 'on Ctrl-C leave the instances running; the next tide up adopts them' },
+    { command: 'kill -HUP $(pgrep -f "tide up")', does: 'reload tide.yaml while tide runs (edit it first)' },
   ],
   flags: {
     config: { kind: 'file', short: 'c', description: 'tide.yaml', required: true },
@@ -63,7 +103,8 @@ export const command: Command = {
     heartbeat: { kind: 'non-negative-number', description: 'seconds between status lines; 0 for none', valueName: 'S', defaultText: '30' },
   },
   async run(args, io) {
-    const config = loadConfig(args.requiredString('config'))
+    const configPath = args.requiredString('config')
+    const config = loadConfig(configPath)
     const stateDir = resolve(args.string('state-dir') ?? '.tide')
     const sampler = new ProcessSampler()
     const runtime = await Runtime.start({
@@ -78,10 +119,12 @@ export const command: Command = {
     sampler.start((id) => runtime.processOf(id))
     for (const e of runtime.endpoints()) io.stdout.write(`${e.group}: routing ${e.url}${e.proxy === 'haproxy' ? ' (through HAProxy)' : ''}\n`)
     runtime.run()
+    const stopReloading = reloadOnHangup(configPath, runtime, alerts, io)
     const heartbeatSeconds = args.number('heartbeat') ?? 30
     const stopHeartbeat = heartbeatSeconds > 0 ? startHeartbeat(runtime, heartbeatSeconds * 1000, io) : () => undefined
     const sig = await untilSignal()
     stopHeartbeat()
+    await stopReloading()
     const keep = args.boolean('keep-instances')
     io.stdout.write(`\n${sig}: ${keep ? 'stopping, leaving instances running' : 'draining and stopping instances'}…\n`)
     sampler.stop()

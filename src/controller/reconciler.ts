@@ -19,32 +19,25 @@ import { noteLaunchFailure, terminateFailureMessage } from './provider-failures.
 import { DemandRecorder, type DemandRecorderOptions, type DemandRecorderStats } from './demand-recorder.ts'
 import type { EventSink, TideEvent, TideEventType } from '../store/events.ts'
 import { HeadroomRecorder, type SloBudgetStatus } from './headroom-recorder.ts'
-import type { HealthView, MetricsSource } from './metrics-source.ts'
+import type { MetricsSource } from './metrics-source.ts'
+import { unknownHealth, type Backend, type TrafficTarget } from './backend.ts'
 import { MemoryStateStore, type StateStore, type StoredGroupState } from '../store/state-store.ts'
 import { UsageRecorder } from './usage-recorder.ts'
 
-/**
- * Takes an instance out of service before it is terminated: the router stops
- * sending it new requests, in-flight work finishes, the app's preStop hook and the
- * group's backup command run. Resolves when it is safe to terminate; reports
- * timeouts through events rather than rejecting.
- */
-export interface Drainer {
-  drain(spec: GroupSpec, instance: InstanceRecord): Promise<void>
-}
-
 export interface ControllerOptions {
   readonly groups: readonly GroupSpec[]
-  /** One provider for every group, or a choice per group (by spec.provider). */
-  readonly provider: Provider | ((spec: GroupSpec) => Provider)
-  readonly metrics: MetricsSource
+  /**
+   * Each group's platform: provider, signals, health and traffic (controller/backend.ts). The
+   * runtime answers from its backend registry (src/runtime/backends/); asked on every use, so a
+   * group changed or added by applyGroups() gets its own.
+   */
+  readonly backend: (spec: GroupSpec) => Backend
   readonly clock: Clock
   readonly quotas?: FleetQuotas
   readonly events?: EventSink
   readonly store?: StateStore
-  readonly health?: HealthView
-  /** Without a drainer, instances are terminated at once (the simulator). */
-  readonly drainer?: Drainer
+  /** Called once a removed group's last instance is gone (applyGroups), so its backend can be stopped. */
+  readonly onGroupRemoved?: (spec: GroupSpec) => void
   /**
    * Demand (group requests/s) recorded before this controller started, for groups with a
    * predictive policy: the store's metric history (tide up) or a history trace (simulator).
@@ -121,6 +114,7 @@ export interface TickTimings {
 interface Observed {
   readonly spec: GroupSpec
   readonly provider: Provider
+  readonly backend: Backend
   readonly records: readonly InstanceRecord[]
   readonly phases: ReadonlyMap<string, InstancePhase>
   readonly views: readonly InstanceView[]
@@ -137,14 +131,14 @@ interface GroupRuntime {
   readonly launchedHere: Set<string>
   /** Launch-to-ready times of the last instances launched here, ms, newest last. */
   readonly startups: number[]
-  demand?: DemandRecorder
-  usage?: UsageRecorder
-  slo?: HeadroomRecorder
+  demand?: DemandRecorder | undefined
+  usage?: UsageRecorder | undefined
+  slo?: HeadroomRecorder | undefined
   /** The last signals read on a sync period: the fast path reuses them with a fresh demand. */
   lastSignals?: Signals | undefined
   /** Demand above which the count in force no longer holds the slo target (fast path); undefined when off. */
   fastTriggerRps?: number | undefined
-  lastForecast?: DecideInput['forecast']
+  lastForecast?: DecideInput['forecast'] | undefined
   lastDecision?: Decision
   /** The group's status as of the last reconcile, built on first use. */
   status?: () => GroupStatus
@@ -155,13 +149,25 @@ interface GroupRuntime {
   lastLogTail?: string | undefined
   /** In a failure streak: a tick failed and none has succeeded since (one event per streak). */
   failing?: boolean
+  /** When the group's next sync period begins (reconcileDue), ms on the controller's clock; undefined before its first tick. */
+  nextDueMs?: number | undefined
+}
+
+/** What applyGroups() changed, by group name. */
+export interface GroupChanges {
+  readonly added: readonly string[]
+  readonly changed: readonly string[]
+  readonly removed: readonly string[]
 }
 
 /** Reconciles every configured group. Not re-entrant: the run loop awaits each call. */
 export class Controller {
   readonly #opts: ControllerOptions
   readonly #store: StateStore
-  readonly #groups: Map<string, GroupSpec>
+  #groups: Map<string, GroupSpec>
+  /** Groups removed by applyGroups() whose instances are still being drained and stopped. */
+  readonly #removing = new Map<string, GroupSpec>()
+  #quotas: FleetQuotas | undefined
   readonly #runtime = new Map<string, GroupRuntime>()
   readonly #inflightDrains = new Set<Promise<void>>()
 
@@ -169,11 +175,71 @@ export class Controller {
     this.#opts = opts
     this.#store = opts.store ?? new MemoryStateStore()
     this.#groups = new Map(opts.groups.map((g) => [g.group, g]))
+    this.#quotas = opts.quotas
   }
 
   /** The configured groups, in order. */
   groups(): readonly GroupSpec[] {
     return [...this.#groups.values()]
+  }
+
+  /** Groups removed by applyGroups() whose instances are still draining and stopping. */
+  removingGroups(): readonly GroupSpec[] {
+    return [...this.#removing.values()]
+  }
+
+  /**
+   * Replaces the group list while running (a config reload). An added group is reconciled from its
+   * next tick (it adopts instances it finds). A changed group keeps its instances, state and learned
+   * history; a learner whose own section changed (slo, predictive, vertical) starts again from the
+   * new settings. A removed group is reconciled no more: its instances are drained and terminated
+   * over the next ticks, then it is forgotten (its stored state too) and `onGroupRemoved` is
+   * called. `quotas`, when given, replace the fleet quotas. Each change is an event.
+   */
+  applyGroups(specs: readonly GroupSpec[], quotas?: FleetQuotas): GroupChanges {
+    const nowMs = this.#opts.clock.now()
+    const next = new Map(specs.map((g) => [g.group, g]))
+    const added: string[] = []
+    const changed: string[] = []
+    const removed: string[] = []
+    for (const [name, spec] of next) {
+      const before = this.#groups.get(name) ?? this.#removing.get(name)
+      this.#removing.delete(name)
+      if (before === undefined) {
+        added.push(name)
+        this.#emit(nowMs, name, 'group-added', `group ${name} added (provider ${spec.provider}); reconciled from the next tick`)
+      } else if (JSON.stringify(before) !== JSON.stringify(spec)) {
+        changed.push(name)
+        const sections = changedSections(before, spec)
+        this.#forgetLearners(name, sections)
+        this.#emit(nowMs, name, 'group-changed', `group ${name} changed (${sections.join(', ')}); applied from the next tick`)
+      }
+    }
+    for (const [name, spec] of this.#groups) {
+      if (next.has(name)) continue
+      removed.push(name)
+      this.#removing.set(name, spec)
+      this.#emit(nowMs, name, 'group-removed', `group ${name} removed from the config: its instances are drained and stopped`)
+    }
+    this.#groups = next
+    if (quotas !== undefined) this.#quotas = quotas
+    return { added, changed, removed }
+  }
+
+  /** Drops the learners whose settings changed, so they start again from the new ones. */
+  #forgetLearners(group: string, sections: readonly string[]): void {
+    const rt = this.#runtime.get(group)
+    if (rt === undefined) return
+    if (sections.includes('slo')) {
+      rt.slo = undefined
+      rt.fastTriggerRps = undefined
+    }
+    if (sections.includes('predictive')) {
+      rt.demand = undefined
+      rt.lastForecast = undefined
+    }
+    if (sections.includes('vertical') || sections.includes('strategy')) rt.usage = undefined
+    if (sections.includes('syncPeriodSeconds')) rt.nextDueMs = undefined
   }
 
   /**
@@ -183,29 +249,63 @@ export class Controller {
    * counts toward the fleet's quotas. Rejects only on a failure that is not one group's (decideFleet).
    */
   async reconcileOnce(): Promise<ReconcileResult[]> {
+    return this.#reconcile(() => true)
+  }
+
+  /**
+   * Reconciles the groups whose sync period is due (each group's own syncPeriodSeconds, from its
+   * first tick on), and moves removed groups' instances along; the others stand in with their
+   * stored counts for the quotas. The run loop calls it often (every second, or each group's
+   * shortest period); a call with nothing due is cheap.
+   */
+  async reconcileDue(): Promise<ReconcileResult[]> {
     const nowMs = this.#opts.clock.now()
-    const specs = [...this.#groups.values()]
+    const due = (spec: GroupSpec): boolean => {
+      const next = this.#runtime.get(spec.group)?.nextDueMs
+      return next === undefined || next <= nowMs
+    }
+    return this.#reconcile(due)
+  }
+
+  /** The next time a group's sync period is due, ms on the controller's clock; undefined when one is due now or none is configured. */
+  nextDueMs(): number | undefined {
+    let next: number | undefined
+    for (const spec of this.#groups.values()) {
+      const at = this.#runtime.get(spec.group)?.nextDueMs
+      if (at === undefined) return undefined
+      next = next === undefined ? at : Math.min(next, at)
+    }
+    return next
+  }
+
+  async #reconcile(isDue: (spec: GroupSpec) => boolean): Promise<ReconcileResult[]> {
+    const nowMs = this.#opts.clock.now()
+    await this.#retireRemoved(nowMs)
+    const all = [...this.#groups.values()]
+    const specs = all.filter(isDue)
+    if (specs.length === 0) return []
     const startedAt = performance.now()
     const settled = await Promise.allSettled(specs.map((spec) => this.#observe(spec, nowMs)))
     const observedAt = performance.now()
-    // Each group's input in config order (quotas are shared out in that order); a group that
-    // could not be observed stands in with its stored count, or not at all before its first tick.
+    const bySpec = new Map(specs.map((spec, i) => [spec.group, settled[i]]))
+    // Each group's input in config order (quotas are shared out in that order); a group that is
+    // not due or could not be observed stands in with its stored count, or not at all before its
+    // first tick.
     const slots: { readonly observed?: Observed; readonly input: DecideInput }[] = []
-    for (let i = 0; i < specs.length; i++) {
-      const spec = specs[i]
-      const s = settled[i]
-      if (spec === undefined || s === undefined) continue
-      if (s.status === 'fulfilled') {
+    for (const spec of all) {
+      const s = bySpec.get(spec.group)
+      if (s?.status === 'fulfilled') {
         slots.push({ observed: s.value, input: s.value.input })
         continue
       }
-      this.#noteGroupFailure(spec, s.reason, nowMs)
-      const standIn = this.#opts.quotas === undefined ? undefined : this.#storedInput(spec)
+      if (s !== undefined) this.#noteGroupFailure(spec, s.reason, nowMs)
+      const standIn = this.#quotas === undefined ? undefined : this.#storedInput(spec)
       if (standIn !== undefined) slots.push({ input: standIn })
     }
+    for (const spec of specs) this.#scheduleNext(spec, nowMs)
     const decisions = decideFleet(
       slots.map((s) => s.input),
-      this.#opts.quotas,
+      this.#quotas,
     )
     const decidedAt = performance.now()
     const results: ReconcileResult[] = []
@@ -234,6 +334,46 @@ export class Controller {
   }
 
   #lastTimings: TickTimings | undefined
+
+  /** The group's next sync: one period after the last due time, skipping periods that passed (a slow tick never doubles the next). */
+  #scheduleNext(spec: GroupSpec, nowMs: number): void {
+    const rt = this.#rt(spec.group)
+    const periodMs = spec.syncPeriodSeconds * 1000
+    let next = (rt.nextDueMs ?? nowMs) + periodMs
+    if (next <= nowMs) next = nowMs + periodMs - ((nowMs - next) % periodMs)
+    rt.nextDueMs = next
+  }
+
+  /**
+   * Moves removed groups along: every instance still there is drained (where the group has
+   * traffic) and terminated; once none is left and no drain is in flight, the group is
+   * forgotten, its stored state deleted, and onGroupRemoved called. A failure is that group's
+   * own event (reconcile-failed), retried on the next tick.
+   */
+  async #retireRemoved(nowMs: number): Promise<void> {
+    for (const spec of [...this.#removing.values()]) {
+      try {
+        const backend = this.#opts.backend(spec)
+        const records = await listStep(backend.provider, spec)
+        const rt = this.#rt(spec.group)
+        const live = records
+        for (const r of live) {
+          if (rt.draining.has(r.id)) continue
+          if (backend.traffic === undefined || r.status !== 'running') await this.#terminate(spec, backend.provider, r, nowMs)
+          else this.#startDrain(spec, backend, r, nowMs, rt)
+        }
+        backend.traffic?.setTargets(spec, trafficTargets(records, (r) => (rt.draining.has(r.id) ? 'draining' : undefined)))
+        if (live.length > 0 || rt.draining.size > 0) continue
+        this.#removing.delete(spec.group)
+        this.#runtime.delete(spec.group)
+        this.#store.deleteGroupState(spec.group)
+        this.#emit(nowMs, spec.group, 'group-removed', `group ${spec.group} is gone: every instance drained and stopped`)
+        this.#opts.onGroupRemoved?.(spec)
+      } catch (err) {
+        this.#noteGroupFailure(spec, err, nowMs)
+      }
+    }
+  }
 
   /** A group's tick failed: one 'reconcile-failed' event when a failure streak begins, saying which step and why. */
   #noteGroupFailure(spec: GroupSpec, err: unknown, nowMs: number): void {
@@ -274,10 +414,6 @@ export class Controller {
     return rt
   }
 
-  #providerFor(spec: GroupSpec): Provider {
-    const p = this.#opts.provider
-    return typeof p === 'function' ? p(spec) : p
-  }
 
   #emit(nowMs: number, group: string, type: TideEventType, message: string, extra: Partial<TideEvent> = {}): void {
     this.#opts.events?.append({ atMs: nowMs, group, type, message, ...extra })
@@ -288,7 +424,9 @@ export class Controller {
    * signals are reused with that demand, and no learner is fed (the next read covers the time).
    */
   async #observe(spec: GroupSpec, nowMs: number, freshRps?: number): Promise<Observed> {
-    const provider = this.#providerFor(spec)
+    const backend = this.#opts.backend(spec)
+    const provider = backend.provider
+    const health = backend.health ?? unknownHealth
     const rt = this.#rt(spec.group)
     const records = await listStep(provider, spec)
     const stored = this.#store.loadGroupState(spec.group) ?? this.#initialState(spec, records)
@@ -302,7 +440,7 @@ export class Controller {
     const views: InstanceView[] = []
     for (const r of records) {
       const marks = { draining: rt.draining.has(r.id), protectedFromScaleIn: rt.protectedIds.has(r.id) }
-      const phase = phaseOf(r, this.#opts.health?.health(r.id) ?? 'unknown', marks, spec, nowMs)
+      const phase = phaseOf(r, health.health(r.id), marks, spec, nowMs)
       phases.set(r.id, phase)
       this.#notePhase(spec.group, rt, r, phase, nowMs)
       if (countsTowardCapacity(phase)) views.push(viewOf(r, phase, marks))
@@ -310,8 +448,8 @@ export class Controller {
     for (const id of rt.lastPhase.keys()) if (!phases.has(id)) rt.lastPhase.delete(id)
     const startupMs = median(rt.startups)
     const fast = freshRps !== undefined
-    if (!fast) await refreshStep(this.#opts.metrics, spec, nowMs)
-    const signals = fast ? freshSignals(rt.lastSignals, freshRps, nowMs) : step('metrics.read', () => this.#opts.metrics.read(spec, views, nowMs))
+    if (!fast) await refreshStep(backend.signals, spec, nowMs)
+    const signals = fast ? freshSignals(rt.lastSignals, freshRps, nowMs) : step('metrics.read', () => backend.signals.read(spec, views, nowMs))
     if (!fast) rt.lastSignals = signals
     const input: DecideInput = {
       spec,
@@ -321,7 +459,7 @@ export class Controller {
       ...(startupMs === undefined ? {} : { startupMs }),
       ...(fast ? { scaleOutOnly: true, ...this.#fastInsight(spec, rt, nowMs, freshRps) } : this.#insight(spec, rt, views, signals, nowMs, startupMs)),
     }
-    return { spec, provider, records, phases, views, stored, input }
+    return { spec, provider, backend, records, phases, views, stored, input }
   }
 
   /** The demand forecast, usage histograms and headroom this group's policies read, fed with this tick's signals. */
@@ -365,13 +503,11 @@ export class Controller {
 
   /** Whether fastScaleOut() would decide for any group now: the cheap check a caller may make first. */
   fastScaleOutDue(): boolean {
-    const metrics = this.#opts.metrics
-    if (metrics.freshDemand === undefined) return false
     const nowMs = this.#opts.clock.now()
     for (const spec of this.#groups.values()) {
       const trigger = this.#runtime.get(spec.group)?.fastTriggerRps
       if (trigger === undefined) continue
-      const rps = metrics.freshDemand(spec, nowMs)
+      const rps = this.#opts.backend(spec).signals.freshDemand?.(spec, nowMs)
       if (rps !== undefined && rps > trigger) return true
     }
     return false
@@ -386,19 +522,17 @@ export class Controller {
    * second.
    */
   async fastScaleOut(): Promise<ReconcileResult[]> {
-    const metrics = this.#opts.metrics
-    if (metrics.freshDemand === undefined) return []
     const nowMs = this.#opts.clock.now()
     const results: ReconcileResult[] = []
     for (const spec of this.#groups.values()) {
       const rt = this.#runtime.get(spec.group)
       const trigger = rt?.fastTriggerRps
       if (rt === undefined || trigger === undefined) continue
-      const rps = metrics.freshDemand(spec, nowMs)
+      const rps = this.#opts.backend(spec).signals.freshDemand?.(spec, nowMs)
       if (rps === undefined || !(rps > trigger)) continue
       try {
         const o = await this.#observe(spec, nowMs, rps)
-        const decision = decideFleet([...this.#othersForQuota(spec), o.input], this.#opts.quotas).at(-1)
+        const decision = decideFleet([...this.#othersForQuota(spec), o.input], this.#quotas).at(-1)
         if (decision === undefined) continue
         const result = await this.#act(o, decision, nowMs)
         if (!(decision.to > decision.from)) rt.fastTriggerRps = undefined
@@ -417,7 +551,7 @@ export class Controller {
    * signals: each holds its count (no policy has one), unless it lies outside its bounds.
    */
   #othersForQuota(spec: GroupSpec): DecideInput[] {
-    if (this.#opts.quotas === undefined) return []
+    if (this.#quotas === undefined) return []
     const out: DecideInput[] = []
     for (const other of this.#groups.values()) {
       if (other.group === spec.group) continue
@@ -536,13 +670,23 @@ export class Controller {
     const byId = new Map(o.records.map((r) => [r.id, r]))
     for (const id of removals) {
       const record = byId.get(id)
-      if (record && (await this.#retire(spec, provider, record, nowMs))) terminated.push(id)
+      if (record && (await this.#retire(spec, o.backend, record, nowMs))) terminated.push(id)
     }
     // Drains begun by an earlier process are resumed.
     for (const id of rt.draining) {
       const record = byId.get(id)
-      if (record && !removals.includes(id)) this.#startDrain(spec, provider, record, nowMs, rt)
+      if (record && !removals.includes(id)) this.#startDrain(spec, o.backend, record, nowMs, rt)
     }
+    // Routing follows what this tick saw and did: serving instances take requests, draining ones
+    // finish theirs, terminated ones are gone.
+    const gone = new Set(terminated)
+    o.backend.traffic?.setTargets(
+      spec,
+      trafficTargets(
+        o.records.filter((r) => !gone.has(r.id)),
+        (r) => (rt.draining.has(r.id) ? 'draining' : o.phases.get(r.id)),
+      ),
+    )
 
     this.#store.saveGroupState(spec.group, {
       desiredReplicas: target,
@@ -593,22 +737,23 @@ export class Controller {
   }
 
   /** Drains (when a drainer is configured) then terminates; returns true when terminated now. */
-  async #retire(spec: GroupSpec, provider: Provider, record: InstanceRecord, nowMs: number): Promise<boolean> {
+  async #retire(spec: GroupSpec, backend: Backend, record: InstanceRecord, nowMs: number): Promise<boolean> {
     const rt = this.#rt(spec.group)
-    if (!this.#opts.drainer || record.status === 'starting') return this.#terminate(spec, provider, record, nowMs)
-    this.#startDrain(spec, provider, record, nowMs, rt)
+    if (!backend.traffic || record.status === 'starting') return this.#terminate(spec, backend.provider, record, nowMs)
+    this.#startDrain(spec, backend, record, nowMs, rt)
     return false
   }
 
-  #startDrain(spec: GroupSpec, provider: Provider, record: InstanceRecord, nowMs: number, rt: GroupRuntime): void {
-    const drainer = this.#opts.drainer
-    if (!drainer) return
+  #startDrain(spec: GroupSpec, backend: Backend, record: InstanceRecord, nowMs: number, rt: GroupRuntime): void {
+    const traffic = backend.traffic
+    const provider = backend.provider
+    if (!traffic) return
     const key = `${spec.group}/${record.id}`
     if (this.#drainKeys.has(key)) return
     this.#drainKeys.add(key)
     rt.draining.add(record.id)
     this.#emit(nowMs, spec.group, 'drain-start', `draining instance ${record.id}`, { instanceId: record.id })
-    const p = drainer
+    const p = traffic
       .drain(spec, record)
       .then(async () => {
         await this.#terminate(spec, provider, record, this.#opts.clock.now())
@@ -658,6 +803,30 @@ function statusInstances(o: Observed, draining: ReadonlySet<string>, protectedId
 function sloCapacityRps(spec: GroupSpec, count: number, size: Size): number | undefined {
   const perInstance = instanceCapacityRps(spec, size)
   return perInstance === undefined ? undefined : count * perInstance
+}
+
+/**
+ * The routing table of a group: each record with an address whose phase (by `phase`) is warming,
+ * in-service or draining.
+ */
+function trafficTargets(records: readonly InstanceRecord[], phase: (r: InstanceRecord) => InstancePhase | undefined): TrafficTarget[] {
+  const out: TrafficTarget[] = []
+  for (const r of records) {
+    const p = phase(r)
+    if (r.address === undefined || (p !== 'warming' && p !== 'in-service' && p !== 'draining')) continue
+    out.push({ id: r.id, host: r.address.host, port: r.address.port, state: p, launchedAtMs: r.launchedAtMs })
+  }
+  return out
+}
+
+/** The sections of a group spec that differ between `a` and `b` (top-level keys), for the reload's event. */
+function changedSections(a: GroupSpec, b: GroupSpec): string[] {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)])
+  const out: string[] = []
+  for (const k of keys) {
+    if (JSON.stringify((a as unknown as Record<string, unknown>)[k]) !== JSON.stringify((b as unknown as Record<string, unknown>)[k])) out.push(k)
+  }
+  return out
 }
 
 /** The last sync's signals with a fresh group demand, for a fast re-decision. */

@@ -27,7 +27,8 @@ export const timerSleep: Sleep = (ms, signal) =>
 export interface RunLoopOptions {
   readonly controller: Reconcilable
   readonly clock: Clock
-  readonly intervalMs: number
+  /** Between ticks, ms; a function is asked after each tick (the group list, and so the shortest period, may change). */
+  readonly intervalMs: number | (() => number)
   readonly signal: AbortSignal
   readonly sleep?: Sleep
   /** Where a failed reconcile is reported; the loop keeps going. */
@@ -53,7 +54,7 @@ export async function runLoop(opts: RunLoopOptions): Promise<void> {
     } catch (err) {
       opts.onError?.(err)
     }
-    next += opts.intervalMs
+    next += typeof opts.intervalMs === 'function' ? opts.intervalMs() : opts.intervalMs
     const now = opts.clock.now()
     if (next < now) next = now
     await waitFor(next, opts, sleep)

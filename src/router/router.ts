@@ -13,6 +13,7 @@ import { EventEmitter } from 'node:events'
 import { createServer } from 'node:net'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import { findFreePort } from '../core/free-port.ts'
 import type { InstanceHealth } from '../core/health.ts'
 import type { HealthSpec, RoutingSpec } from '../spec/schema.ts'
 import { backupTargets, isBackupId, type BackupTarget } from './backup-pool.ts'
@@ -229,19 +230,23 @@ export class Router extends EventEmitter<RouterEvents> {
     // Every worker would fail alike on an address it cannot take, and Node's cluster reports that
     // badly (a stack from each worker): try the address here first, once.
     if (this.#routing.listen !== 0) await probeListen(this.#routing.host, this.#routing.listen)
+    // Cluster workers that listen on port 0 share the primary's one handle for port 0, so every
+    // router of this process asking for "any port" would get the same socket (and each other's
+    // requests): pick the port here, once, for this router's workers.
+    const routing = this.#routing.listen === 0 ? { ...this.#routing, listen: await findFreePort(this.#routing.host) } : this.#routing
     cluster.setupPrimary({
       exec: fileURLToPath(new URL('./cluster-worker.ts', import.meta.url)),
       execArgv: ['--import', import.meta.resolve('tsx')],
       // The worker reads its settings from TIDE_ROUTER_CORE, not from tide's own command line.
       args: [],
     })
-    const ports = await Promise.all(Array.from({ length: this.#coreCount }, (_, i) => this.#fork(i)))
+    const ports = await Promise.all(Array.from({ length: this.#coreCount }, (_, i) => this.#fork(i, routing)))
     return ports[0] ?? 0
   }
 
   /** Forks core i and resolves with its port once it listens. */
-  #fork(index: number): Promise<number> {
-    const worker = cluster.fork({ TIDE_ROUTER_CORE: JSON.stringify({ routing: this.#routing, cores: this.#coreCount }) })
+  #fork(index: number, routing: RoutingSpec): Promise<number> {
+    const worker = cluster.fork({ TIDE_ROUTER_CORE: JSON.stringify({ routing, cores: this.#coreCount }) })
     const link: CoreLink = {
       send: (msg) => {
         if (worker.isConnected()) worker.send(msg)
@@ -261,13 +266,13 @@ export class Router extends EventEmitter<RouterEvents> {
           resolve(msg.port)
         } else if (msg.t === 'listen-failed') {
           clearTimeout(timer)
-          reject(listenError(this.#routing.host, this.#routing.listen, msg.code, msg.message))
+          reject(listenError(routing.host, routing.listen, msg.code, msg.message))
         }
         this.#onCoreMessage(index, msg)
       })
       worker.once('exit', (code, signal) => {
         clearTimeout(timer)
-        reject(new RouterError('TIDE_ERR_ROUTER_USAGE', `router worker ${index} exited (code ${code}, signal ${signal}) before listening on ${this.#routing.host}:${this.#routing.listen}`))
+        reject(new RouterError('TIDE_ERR_ROUTER_USAGE', `router worker ${index} exited (code ${code}, signal ${signal}) before listening on ${routing.host}:${routing.listen}`))
         this.#onWorkerExit(index, worker, code, signal)
       })
     })
@@ -277,7 +282,8 @@ export class Router extends EventEmitter<RouterEvents> {
     this.#stopWaiters.get(index)?.()
     if (this.#state !== 'running' || this.#cores[index]?.worker !== worker) return
     this.emit('worker-exit', { index, code, signal })
-    this.#fork(index).then(
+    // The replacement listens where the others do (the port chosen at start when listen was 0).
+    this.#fork(index, { ...this.#routing, listen: this.#port }).then(
       () => {
         this.#broadcastTable()
       },

@@ -16,16 +16,16 @@ export interface BackupEvents {
 }
 
 /**
- * Writes a 'failover' or 'failback' event for `group` to every sink on each of the router's
- * backup transitions, stamped with `clock` (the runtime's, so the log has one time base;
- * the wall clock by default). `sinks` may hold undefined (an optional sink), which is skipped.
- * A router without routing.backup never emits, so nothing is written. Returns a function
- * that stops watching.
+ * Writes a 'failover' or 'failback' event for `group` to `sink` on each of the router's backup
+ * transitions, stamped with `clock` (the runtime's, so the log has one time base; the wall
+ * clock by default). A router without routing.backup never emits, so nothing is written.
+ * Attach it before `router.start()`: a router starts with no instance listed, so a group with
+ * a backup pool fails over at start. Returns a function that stops watching.
  */
-export function watchFailover(router: BackupEvents, group: string, sinks: readonly (EventSink | undefined)[], clock: Clock = systemClock): () => void {
+export function watchFailover(router: BackupEvents, group: string, sink: EventSink, clock: Clock = systemClock): () => void {
   const listener = (t: BackupTransition): void => {
     const event: TideEvent = { atMs: clock.now(), group, type: t.active ? 'failover' : 'failback', message: t.reason }
-    for (const sink of sinks) sink?.append(event)
+    sink.append(event)
   }
   router.on('backup', listener)
   return () => {

@@ -13,7 +13,7 @@ import { execFile } from 'node:child_process'
 import { request } from 'undici'
 import type { EventSink } from '../store/events.ts'
 import type { Clock } from '../core/clock.ts'
-import type { Drainer } from '../controller/reconciler.ts'
+import type { Traffic } from '../controller/backend.ts'
 import type { InstanceRecord } from '../providers/provider.ts'
 import type { GroupSpec } from '../spec/schema.ts'
 
@@ -53,8 +53,8 @@ export function runBackup(argv: readonly string[], env: Readonly<Record<string, 
   })
 }
 
-/** The Drainer for local groups. */
-export class LocalDrainer implements Drainer {
+/** The drain of local groups' Traffic (backends/local.ts). */
+export class LocalDrainer implements Pick<Traffic, 'drain'> {
   readonly #o: LocalDrainerOptions
 
   constructor(options: LocalDrainerOptions) {

@@ -1,30 +1,25 @@
 /**
- * The composition root of a running tide (`tide up`, `tide demo`): the store, the
- * providers, one router per local group, the signals they feed, the drainer, the
- * controller and its run loop. Everything else in tide is built to be tested alone;
- * this file wires it together with real I/O and the wall clock.
+ * The composition root of a running tide (`tide up`, `tide demo`): the store, a backend per
+ * group from the backend registry (backends/: for a local group, its router, signals, health
+ * and drain), the controller and its run loop, and the reload that changes groups while it
+ * runs. Everything else in tide is built to be tested alone; this file wires it together with
+ * real I/O and the wall clock.
  */
 import { mkdirSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { dirname } from 'node:path'
 import { systemClock, type Clock } from '../core/clock.ts'
 import type { EventSink } from '../store/events.ts'
-import { withExternalSignals, type HealthView } from '../controller/metrics-source.ts'
-import { ExternalSignals } from '../metrics/external/external-signals.ts'
-import { Controller, type ReconcileResult } from '../controller/reconciler.ts'
+import { Controller, type GroupChanges, type ReconcileResult } from '../controller/reconciler.ts'
 import { runLoop } from '../controller/run-loop.ts'
 import type { FleetQuotas } from '../engine/types.ts'
 import type { Series } from '../forecast/series.ts'
 import { TideError } from '../errors.ts'
-import { LocalProvider } from '../providers/local/local-provider.ts'
-import type { Provider } from '../providers/provider.ts'
-import { isRouterError, RouterError } from '../router/errors.ts'
-import { Router, type RouterInstance } from '../router/router.ts'
-import type { GroupSpec, TideConfig } from '../spec/schema.ts'
+import type { Router } from '../router/router.ts'
+import type { GlobalSpec, GroupSpec, TideConfig } from '../spec/schema.ts'
 import { SqliteInstanceRegistry } from '../store/sqlite-instance-registry.ts'
 import { SqliteStore } from '../store/sqlite-store.ts'
-import { watchFailover } from './failover-events.ts'
-import { LocalDrainer } from './local-drainer.ts'
-import { RouterSignals, routerMetricsSource, type ResourceSampler } from './router-signals.ts'
+import { BackendRegistry, type GroupBackend } from './backends/index.ts'
+import type { ResourceSampler } from './router-signals.ts'
 
 export interface RuntimeOptions {
   readonly config: TideConfig
@@ -61,101 +56,81 @@ export function demandHistory(store: SqliteStore, group: string, nowMs: number):
   return { startSec: first.atMs / 1000, stepSeconds: 60, values }
 }
 
-/** The providers this build of tide can run. */
-const SUPPORTED_PROVIDERS = new Set<GroupSpec['provider']>(['local'])
+/** The fleet quotas of a config's global section, as the engine takes them. */
+function fleetQuotas(global: GlobalSpec): FleetQuotas {
+  const { perProvider, ...fleet } = global.quotas
+  return { ...fleet, perProvider }
+}
+
+/** What a reload did: the groups added, changed and removed (removed ones drain and stop over the next ticks). */
+export type ReloadResult = GroupChanges
 
 /** A running tide. Create with `Runtime.start`, end with `stop`. */
 export class Runtime {
   readonly controller: Controller
   readonly store: SqliteStore
-  readonly routers: ReadonlyMap<string, Router>
-  readonly #signals: ReadonlyMap<string, RouterSignals>
+  readonly #backends: Map<string, GroupBackend>
+  readonly #registry: BackendRegistry
   readonly #opts: RuntimeOptions
+  #config: TideConfig
   readonly #clock: Clock
-  readonly #provider: LocalProvider
   readonly #abort = new AbortController()
   readonly #sinks: EventSink[]
+  /** Backends of removed groups, stopped once the controller says their instances are gone. */
+  readonly #stopping = new Set<Promise<void>>()
   #prunedAtMs = 0
   #loop: Promise<void> | undefined
 
-  private constructor(opts: RuntimeOptions, store: SqliteStore, provider: LocalProvider, routers: Map<string, Router>, signals: Map<string, RouterSignals>) {
+  private constructor(opts: RuntimeOptions, store: SqliteStore, registry: BackendRegistry, backends: Map<string, GroupBackend>, sinks: EventSink[]) {
     this.#opts = opts
+    this.#config = opts.config
     this.#clock = opts.clock ?? systemClock
     this.store = store
-    this.#provider = provider
-    this.routers = routers
-    this.#signals = signals
-    this.#sinks = opts.events ? [store, opts.events] : [store]
-    const events: EventSink = {
-      append: (e) => {
-        for (const sink of this.#sinks) sink.append(e)
-      },
-    }
-    const metrics = withExternalSignals(routerMetricsSource(signals), new ExternalSignals())
-    const health: HealthView = {
-      health: (id) => {
-        for (const s of signals.values()) {
-          const h = s.health(id)
-          if (h !== 'unknown') return h
-        }
-        return 'unknown'
-      },
-    }
-    const { perProvider, ...fleet } = opts.config.global.quotas
-    const quotas: FleetQuotas = { ...fleet, perProvider }
+    this.#registry = registry
+    this.#backends = backends
+    this.#sinks = sinks
     this.controller = new Controller({
       groups: opts.config.groups,
-      provider: (): Provider => provider,
-      metrics,
-      health,
+      backend: (spec) => this.#backendOf(spec),
       clock: this.#clock,
-      quotas,
-      events,
+      quotas: fleetQuotas(opts.config.global),
+      events: fanOutTo(this.#sinks),
       store,
-      drainer: new LocalDrainer({ routers, events, clock: this.#clock }),
       demandHistory: (spec) => demandHistory(store, spec.group, this.#clock.now()),
+      onGroupRemoved: (spec) => {
+        this.#stopBackend(spec.group)
+      },
     })
   }
 
   /**
-   * Opens the store (taking its lock), starts a router per group, and returns once
-   * every router listens. Nothing is launched until `run()`; on any failure
-   * everything started so far is stopped again.
+   * Opens the store (taking its lock), starts a backend per group (a local group's router
+   * listens when this resolves), and returns. Nothing is launched until `run()` or `tick()`; on
+   * any failure everything started so far is stopped again.
    */
   static async start(opts: RuntimeOptions): Promise<Runtime> {
-    for (const g of opts.config.groups) {
-      if (!SUPPORTED_PROVIDERS.has(g.provider)) {
-        throw new TideError('TIDE_ERR_CONFIG', `group ${g.group}: provider ${g.provider} cannot run here; this build of tide runs groups with provider local (use tide simulate for any group)`)
-      }
-    }
     mkdirSync(opts.stateDir, { recursive: true })
     // The store may live elsewhere than the state directory (global.store.path): its folder too.
     if (opts.storePath !== ':memory:') mkdirSync(dirname(opts.storePath), { recursive: true })
     const store = SqliteStore.open(opts.storePath, { lock: true })
-    const routers = new Map<string, Router>()
-    const signals = new Map<string, RouterSignals>()
+    const sinks: EventSink[] = opts.events ? [store, opts.events] : [store]
+    const registry = new BackendRegistry({
+      stateDir: opts.stateDir,
+      registry: new SqliteInstanceRegistry(store),
+      events: fanOutTo(sinks),
+      clock: opts.clock ?? systemClock,
+      ...(opts.sampler === undefined ? {} : { sampler: opts.sampler }),
+    })
+    const backends = new Map<string, GroupBackend>()
     try {
-      const provider = new LocalProvider({ registry: new SqliteInstanceRegistry(store), stateDir: join(opts.stateDir), ...(opts.clock ? { clock: opts.clock } : {}) })
       for (const g of opts.config.groups) {
-        const router = new Router({ routing: g.routing, health: g.health })
-        const sig = new RouterSignals(opts.sampler)
-        router.on('stats', (s) => {
-          sig.push(s)
-        })
-        router.on('health', () => {
-          sig.setHealth(router.health())
-        })
-        watchFailover(router, g.group, [store, opts.events], opts.clock)
-        routers.set(g.group, router)
-        signals.set(g.group, sig)
-        await router.start().catch((err: unknown) => {
-          // The router names the address; say whose it is.
-          throw isRouterError(err, 'TIDE_ERR_ROUTER_LISTEN') ? new RouterError(err.code, `group ${g.group}: routing.listen: ${err.message}`, { cause: err }) : err
-        })
+        const why = registry.refuses(g)
+        if (why !== undefined) throw new TideError('TIDE_ERR_CONFIG', why)
       }
-      return new Runtime(opts, store, provider, routers, signals)
+      for (const g of opts.config.groups) backends.set(g.group, await registry.start(g))
+      return new Runtime(opts, store, registry, backends, sinks)
     } catch (err) {
-      await Promise.allSettled([...routers.values()].map((r) => r.stop()))
+      await Promise.allSettled([...backends.values()].map((b) => b.stop()))
       store.close()
       throw err
     }
@@ -166,9 +141,21 @@ export class Runtime {
     this.#sinks.push(sink)
   }
 
+  /** The config in force (the last one loaded or reloaded). */
+  get config(): TideConfig {
+    return this.#config
+  }
+
+  /** tide's router of each local group (including removed groups still draining), by group. */
+  get routers(): ReadonlyMap<string, Router> {
+    const out = new Map<string, Router>()
+    for (const [group, b] of this.#backends) if (b.router !== undefined) out.set(group, b.router)
+    return out
+  }
+
   /** The process of a local instance (pid, start time, cpu size), from its last observed record. */
   processOf(instanceId: string): { readonly pid: number; readonly startTime: string; readonly cpu: number } | undefined {
-    for (const g of this.#opts.config.groups) {
+    for (const g of [...this.controller.groups(), ...this.controller.removingGroups()]) {
       const i = this.controller.status(g.group)?.instances.find((x) => x.id === instanceId)
       const pid = Number(i?.meta?.pid)
       const startTime = i?.meta?.startTime
@@ -177,15 +164,137 @@ export class Runtime {
     return undefined
   }
 
-  /** Where each group's router listens. */
+  /** Where each group's requests enter (its router), for groups tide routes. */
   endpoints(): { group: string; url: string; proxy: GroupSpec['routing']['proxy'] }[] {
-    return this.#opts.config.groups.map((g) => ({ group: g.group, url: `http://${g.routing.host}:${this.routers.get(g.group)?.port ?? g.routing.listen}`, proxy: g.routing.proxy }))
+    const out: { group: string; url: string; proxy: GroupSpec['routing']['proxy'] }[] = []
+    for (const g of this.controller.groups()) {
+      const e = this.#backends.get(g.group)?.endpoint
+      if (e !== undefined) out.push({ group: g.group, ...e })
+    }
+    return out
   }
 
-  /** One reconcile, then the routing tables and metric history follow it. */
+  /** One reconcile of every group, whatever its sync period (tests, the demo's first tick); the metric history follows it. */
   async tick(): Promise<readonly ReconcileResult[]> {
-    const results = await this.controller.reconcileOnce()
-    this.#syncRouters()
+    return this.#afterTick(await this.controller.reconcileOnce())
+  }
+
+  /** The fast scale-out path between ticks (slo.fastScaleOut). */
+  async fastTick(): Promise<readonly ReconcileResult[]> {
+    if (!this.controller.fastScaleOutDue()) return []
+    const results = await this.controller.fastScaleOut()
+    if (results.length > 0) this.#opts.onTick?.(results)
+    return results
+  }
+
+  /**
+   * Starts the run loop: every second (or the shortest sync period, if shorter) the groups whose
+   * own sync period is due are reconciled (Controller.reconcileDue), then the fast scale-out path
+   * runs for the others.
+   */
+  run(): void {
+    if (this.#loop) return
+    this.#loop = runLoop({
+      controller: {
+        reconcileOnce: async () => {
+          const results = await this.controller.reconcileDue()
+          if (results.length > 0) this.#afterTick(results)
+          await this.fastTick()
+        },
+      },
+      clock: this.#clock,
+      intervalMs: () => Math.min(1000, ...this.controller.groups().map((g) => g.syncPeriodSeconds * 1000)),
+      signal: this.#abort.signal,
+      // One group's failure is the controller's to isolate (its own 'reconcile-failed' event); what
+      // reaches here failed the tick for every group (deciding, the store).
+      onError: (err) => {
+        for (const g of this.controller.groups()) {
+          this.store.append({ atMs: this.#clock.now(), group: g.group, type: 'reconcile-failed', message: `reconcile failed for every group: ${err instanceof Error ? err.message : String(err)}` })
+        }
+      },
+    })
+  }
+
+  /**
+   * Applies a new config while running (SIGHUP). Validated whole first: anything this running
+   * tide cannot apply (another store, a group whose provider cannot run here, a change that takes
+   * a new router) refuses the whole reload with a TideError saying why, and nothing changes.
+   * Then added groups' backends start (a router that cannot listen undoes the others and
+   * refuses), and the controller takes the new groups and quotas: added groups are reconciled
+   * from the next tick, removed ones are drained and stopped, then their backends stop.
+   */
+  async reload(next: TideConfig): Promise<ReloadResult> {
+    const before = this.#config
+    if (next.global.store.path !== before.global.store.path) throw new TideError('TIDE_ERR_CONFIG', `global.store.path changed (${before.global.store.path} → ${next.global.store.path}); another store takes a restart of tide up`)
+    const added: GroupSpec[] = []
+    for (const g of next.groups) {
+      const running = this.#backends.get(g.group)
+      const why = running === undefined ? this.#registry.refuses(g) : running.refuses(g)
+      if (why !== undefined) throw new TideError('TIDE_ERR_CONFIG', why)
+      if (running === undefined) added.push(g)
+    }
+    const started: [string, GroupBackend][] = []
+    try {
+      for (const g of added) started.push([g.group, await this.#registry.start(g)])
+    } catch (err) {
+      await Promise.allSettled(started.map(([, b]) => b.stop()))
+      throw err
+    }
+    for (const [group, b] of started) this.#backends.set(group, b)
+    this.#config = next
+    return this.controller.applyGroups(next.groups, fleetQuotas(next.global))
+  }
+
+  /**
+   * Stops the loop. Unless `keepInstances`, drains every instance (through its backend's
+   * traffic) and terminates it (a clean Ctrl-C); with it, instances keep running for the next
+   * `tide up` to adopt. Then stops the backends and closes the store.
+   */
+  async stop(options: { readonly keepInstances?: boolean; readonly beforeClose?: () => Promise<void> } = {}): Promise<void> {
+    this.#abort.abort()
+    await this.#loop
+    await this.controller.settle()
+    if (!options.keepInstances) {
+      const specs = [...this.controller.groups(), ...this.controller.removingGroups()]
+      await Promise.all(specs.map((spec) => this.#stopInstances(spec)))
+    }
+    await Promise.allSettled([...this.#stopping])
+    await Promise.allSettled([...this.#backends.values()].map((b) => b.stop()))
+    // Alert deliveries are logged in the store: let them finish before it closes.
+    await options.beforeClose?.()
+    this.store.close()
+  }
+
+  /** Drains and terminates every instance of a group (tide stopping). */
+  async #stopInstances(spec: GroupSpec): Promise<void> {
+    const backend = this.#backends.get(spec.group)
+    if (backend === undefined) return
+    const records = await backend.provider.list(spec)
+    await Promise.all(
+      records.map(async (r) => {
+        if (r.status === 'running') await backend.traffic?.drain(spec, r)
+        await backend.provider.terminate(spec, r.id)
+        this.store.append({ atMs: this.#clock.now(), group: spec.group, type: 'terminate', message: `stopped instance ${r.id} (tide stopping)`, instanceId: r.id })
+      }),
+    )
+  }
+
+  #backendOf(spec: GroupSpec): GroupBackend {
+    const b = this.#backends.get(spec.group)
+    if (b === undefined) throw new TideError('TIDE_ERR_CONFIG', `group ${spec.group} has no backend (not started)`)
+    return b
+  }
+
+  /** A removed group's instances are gone: its backend (router) stops. */
+  #stopBackend(group: string): void {
+    const b = this.#backends.get(group)
+    if (b === undefined) return
+    this.#backends.delete(group)
+    const p = b.stop().finally(() => this.#stopping.delete(p))
+    this.#stopping.add(p)
+  }
+
+  #afterTick(results: readonly ReconcileResult[]): readonly ReconcileResult[] {
     this.#recordMetrics(results)
     const nowMs = this.#clock.now()
     if (nowMs - this.#prunedAtMs >= 60_000) {
@@ -196,93 +305,15 @@ export class Runtime {
     return results
   }
 
-  /** The fast scale-out path between ticks (slo.fastScaleOut); the routing tables follow what it launched. */
-  async fastTick(): Promise<readonly ReconcileResult[]> {
-    if (!this.controller.fastScaleOutDue()) return []
-    const results = await this.controller.fastScaleOut()
-    if (results.length > 0) {
-      this.#syncRouters()
-      this.#opts.onTick?.(results)
-    }
-    return results
-  }
-
-  /** Starts the run loop at the shortest sync period of the groups, with the fast path every second between ticks. */
-  run(): void {
-    if (this.#loop) return
-    const intervalMs = Math.min(...this.#opts.config.groups.map((g) => g.syncPeriodSeconds)) * 1000
-    this.#loop = runLoop({
-      controller: { reconcileOnce: () => this.tick() },
-      clock: this.#clock,
-      intervalMs,
-      signal: this.#abort.signal,
-      between: { everyMs: 1000, run: () => this.fastTick() },
-      // One group's failure is the controller's to isolate (its own 'reconcile-failed' event); what
-      // reaches here failed the tick for every group (deciding, the routers, the store).
-      onError: (err) => {
-        for (const g of this.#opts.config.groups) {
-          this.store.append({ atMs: this.#clock.now(), group: g.group, type: 'reconcile-failed', message: `reconcile failed for every group: ${err instanceof Error ? err.message : String(err)}` })
-        }
-      },
-    })
-  }
-
-  /**
-   * Stops the loop. Unless `keepInstances`, drains every instance through its router
-   * and terminates it (a clean Ctrl-C); with it, instances keep running for the next
-   * `tide up` to adopt. Then stops the routers and closes the store.
-   */
-  async stop(options: { readonly keepInstances?: boolean; readonly beforeClose?: () => Promise<void> } = {}): Promise<void> {
-    this.#abort.abort()
-    await this.#loop
-    await this.controller.settle()
-    if (!options.keepInstances) {
-      const drainer = new LocalDrainer({ routers: this.routers, events: this.store, clock: this.#clock })
-      await Promise.all(
-        this.#opts.config.groups.map(async (spec) => {
-          const records = await this.#provider.list(spec)
-          await Promise.all(
-            records.map(async (r) => {
-              if (r.status === 'running') await drainer.drain(spec, r)
-              await this.#provider.terminate(spec, r.id)
-              this.store.append({ atMs: this.#clock.now(), group: spec.group, type: 'terminate', message: `stopped instance ${r.id} (tide stopping)`, instanceId: r.id })
-            }),
-          )
-        }),
-      )
-    }
-    await Promise.allSettled([...this.routers.values()].map((r) => r.stop({ graceMs: 5000 })))
-    // Alert deliveries are logged in the store: let them finish before it closes.
-    await options.beforeClose?.()
-    this.store.close()
-  }
-
-  /** Routes to the group's warming and in-service instances; draining ones finish what they have. */
-  #syncRouters(): void {
-    for (const g of this.#opts.config.groups) {
-      const router = this.routers.get(g.group)
-      const status = this.controller.status(g.group)
-      if (!router || !status) continue
-      const list: RouterInstance[] = []
-      for (const i of status.instances) {
-        if (!i.address) continue
-        if (i.phase === 'warming' || i.phase === 'in-service' || i.phase === 'draining') {
-          list.push({ id: i.id, host: i.address.host, port: i.address.port, state: i.phase, launchedAtMs: i.launchedAtMs })
-        }
-      }
-      router.setInstances(list)
-    }
-  }
-
   /** Keeps the per-second history the dashboard and `tide status` draw from. */
   #recordMetrics(results: readonly ReconcileResult[]): void {
     const nowMs = this.#clock.now()
     for (const r of results) {
       const status = this.controller.status(r.group)
-      const sig = this.#signals.get(r.group)
-      const spec = this.#opts.config.groups.find((g) => g.group === r.group)
-      if (!status || !sig || !spec) continue
-      const s = sig.read(spec, [], nowMs)
+      const spec = this.controller.groups().find((g) => g.group === r.group)
+      const backend = this.#backends.get(r.group)
+      if (!status || !spec || !backend) continue
+      const s = backend.signals.read(spec, [], nowMs)
       this.store.recordMetric(r.group, 'desired', nowMs, r.decision.to)
       this.store.recordMetric(r.group, 'instances', nowMs, status.instances.filter((i) => i.phase === 'in-service' || i.phase === 'warming').length)
       if (s?.group.rps !== undefined) this.store.recordMetric(r.group, 'rps', nowMs, s.group.rps)
@@ -291,5 +322,14 @@ export class Runtime {
       if (status.forecast?.expectedRps !== undefined) this.store.recordMetric(r.group, 'forecast_rps', nowMs, status.forecast.expectedRps)
       if (status.forecast?.accuracyWapePercent !== undefined) this.store.recordMetric(r.group, 'forecast_wape', nowMs, status.forecast.accuracyWapePercent)
     }
+  }
+}
+
+/** One sink over a list that may grow (addEventSink). */
+function fanOutTo(sinks: readonly EventSink[]): EventSink {
+  return {
+    append: (e) => {
+      for (const sink of sinks) sink.append(e)
+    },
   }
 }

@@ -39,6 +39,7 @@ import { ManualClock } from '../core/clock.ts'
 import { TideError } from '../errors.ts'
 import type { EventSink } from '../store/events.ts'
 import { Controller, type ControllerOptions, type GroupStatus, type ReconcileResult } from '../controller/reconciler.ts'
+import { sameBackend } from '../controller/backend.ts'
 import type { Decision } from '../engine/types.ts'
 import { sizePrice } from '../core/size.ts'
 import type { Series } from '../forecast/series.ts'
@@ -277,21 +278,19 @@ async function runController(run: Run, policySpec: GroupSpec): Promise<RunCounts
   provider.seed(spec, spec.size, initial, startMs)
   const workload = new Workload(params)
   const metrics = new WorkloadMetrics(workload, spec.size.cpu)
-  const controller = simController(run.opts, spec, { provider, metrics, clock })
+  const controller = simController(run.opts, spec, { backend: sameBackend({ provider, signals: metrics }), clock })
   const fleet = new Fleet(provider, spec, params)
   const billedAtStart = provider.billedInstanceMs(spec.group, startMs)
-  const syncMs = spec.syncPeriodSeconds * 1000
   const fast = spec.slo?.fastScaleOut === true
   const actions = new ActionTally(initial)
-  let nextSyncMs = startMs
   const steps = run.loads.length
   for (let i = 0; i < steps; i++) {
     const nowMs = startMs + i * tickMs
     clock.set(nowMs)
-    if (nowMs >= nextSyncMs) {
-      for (const r of await controller.reconcileOnce()) actions.note(r)
-      while (nextSyncMs <= nowMs) nextSyncMs += syncMs
-    } else if (fast && controller.fastScaleOutDue()) {
+    // The group's own sync period, as tide up's run loop keeps it (Controller.reconcileDue).
+    const synced = await controller.reconcileDue()
+    for (const r of synced) actions.note(r)
+    if (synced.length === 0 && fast && controller.fastScaleOutDue()) {
       for (const r of await controller.fastScaleOut()) actions.note(r)
     }
     fleet.refresh(workload, nowMs)
@@ -314,7 +313,7 @@ async function runController(run: Run, policySpec: GroupSpec): Promise<RunCounts
 }
 
 /** The real controller over the sim provider, with the run's event log and demand history. */
-function simController(opts: SimulateOptions, spec: GroupSpec, parts: Pick<ControllerOptions, 'provider' | 'metrics' | 'clock'>): Controller {
+function simController(opts: SimulateOptions, spec: GroupSpec, parts: Pick<ControllerOptions, 'backend' | 'clock'>): Controller {
   const history = opts.history === undefined ? undefined : historySeries(opts.history, opts.trace)
   return new Controller({
     groups: [spec],

@@ -26,6 +26,10 @@ export type TideEventType =
   | 'forecast'
   /** A group's tick failed (listing its instances, reading its metrics, or acting): once per failure streak. */
   | 'reconcile-failed'
+  /** The group list changed while running (a config reload): a group added, changed, or removed (then gone once its instances are stopped). */
+  | 'group-added'
+  | 'group-changed'
+  | 'group-removed'
   /** No primary instance is routable: the group's backup pool (routing.backup) gets the traffic. */
   | 'failover'
   /** A primary instance is routable again: traffic returns to the primaries from the backup pool. */

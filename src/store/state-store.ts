@@ -24,6 +24,8 @@ export interface StoredGroupState {
 export interface StateStore {
   loadGroupState(group: string): StoredGroupState | undefined
   saveGroupState(group: string, state: StoredGroupState): void
+  /** Forgets a group (removed from the config and its instances gone); nothing happens when there is none. */
+  deleteGroupState(group: string): void
 }
 
 /** Keeps state in memory: the simulator and tests. */
@@ -34,5 +36,8 @@ export class MemoryStateStore implements StateStore {
   }
   saveGroupState(group: string, state: StoredGroupState): void {
     this.#groups.set(group, state)
+  }
+  deleteGroupState(group: string): void {
+    this.#groups.delete(group)
   }
 }

@@ -5,8 +5,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -23,6 +23,8 @@ interface UpRun {
   waitForLine(re: RegExp, timeoutMs?: number): Promise<string>
   /** Sends SIGINT and resolves with the exit status (SIGKILL after timeoutMs). */
   stop(timeoutMs?: number): Promise<number | null>
+  /** Sends a signal (SIGHUP: reload). */
+  signal(sig: NodeJS.Signals): void
   readonly exited: Promise<number | null>
 }
 
@@ -74,6 +76,9 @@ function tideUp(args: readonly string[], cwd: string): UpRun {
         listeners.add(check)
         check()
       })
+    },
+    signal(sig) {
+      child.kill(sig)
     },
     async stop(timeoutMs = 60_000) {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT')
@@ -230,3 +235,79 @@ async function waitForCount(up: UpRun, pred: (l: string) => boolean, n: number, 
     await new Promise((r) => setTimeout(r, 100))
   }
 }
+
+/** Whether something accepts a new TCP connection on 127.0.0.1:port (bounded: 2 s). */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port })
+    const done = (ok: boolean): void => {
+      socket.destroy()
+      resolve(ok)
+    }
+    socket.setTimeout(2000, () => done(false))
+    socket.once('connect', () => done(true))
+    socket.once('error', () => done(false))
+  })
+}
+
+/** A second group document for tinyConfig's file: the tiny server again, under another name. */
+function tinyGroup(name: string, extra = ''): string {
+  return [
+    '---',
+    `group: ${name}`,
+    `launch: { command: [${JSON.stringify(process.execPath)}, --import, tsx, ${JSON.stringify(TINY)}], cwd: ${JSON.stringify(ROOT)} }`,
+    'replicas: { min: 1, max: 1 }',
+    'syncPeriodSeconds: 1',
+    'startupSeconds: 1',
+    'warmupSeconds: 0',
+    'health: { path: /healthz, intervalSeconds: 0.5, healthyThreshold: 1, graceSeconds: 10 }',
+    'routing: { listen: 0, drainSeconds: 1 }',
+    extra,
+  ].join('\n')
+}
+
+test('SIGHUP reloads the config: a group added, then removed (drained and stopped); a bad file changes nothing and says why', { timeout: 180_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tide-up-'))
+  const file = tinyConfig(dir)
+  const run = tideUp(['-c', file, '--heartbeat', '0', '--state-dir', join(dir, 'state')], dir)
+  const base = readFileSync(file, 'utf8')
+  try {
+    await run.waitForLine(/^tiny: routing http:\/\/127\.0\.0\.1:\d+/)
+    await run.waitForLine(/ tiny instance-ready: instance tiny-\w+ is serving/)
+
+    writeFileSync(file, `${base}\n${tinyGroup('admin')}\n`)
+    run.signal('SIGHUP')
+    await run.waitForLine(/^reloaded .*tide\.yaml: added admin$/)
+    const admin = await run.waitForLine(/^admin: routing http:\/\/127\.0\.0\.1:\d+/)
+    const url = admin.split(' ')[2] ?? ''
+    await run.waitForLine(/ admin instance-ready: instance admin-\w+ is serving/)
+    const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(10_000) })
+    assert.equal(res.status, 200, 'the added group serves through its own router')
+
+    // A file with an error: refused whole, the running groups untouched.
+    writeFileSync(file, `${base}\n${tinyGroup('admin', 'behavior: { scaleUp: { stabilizationWindowSeconds: -5 } }')}\n`)
+    run.signal('SIGHUP')
+    const refused = await run.waitForLine(/^reload refused, nothing changed: /)
+    assert.match(refused, /tide\.yaml/, refused)
+    // The located error follows on its own lines: the file, the line and the field.
+    const located = await run.waitForLine(/tide\.yaml:\d+:\d+: behavior\.scaleUp\.stabilizationWindowSeconds/)
+    assert.ok(run.lines.indexOf(located) > run.lines.indexOf(refused), located)
+    assert.equal((await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(10_000) })).status, 200, 'admin still serves')
+
+    // Removed: drained, stopped, and its router closes.
+    writeFileSync(file, base)
+    run.signal('SIGHUP')
+    await run.waitForLine(/^reloaded .*tide\.yaml: removed admin$/)
+    await run.waitForLine(/group admin is gone/, 60_000)
+    const port = Number(new URL(url).port)
+    const deadline = Date.now() + 30_000
+    while (await accepts(port)) {
+      assert.ok(Date.now() < deadline, 'admin\'s router still listens 30 s after the group is gone')
+      await new Promise((r) => setTimeout(r, 200))
+    }
+    assert.equal(await run.stop(), 0)
+  } finally {
+    await run.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

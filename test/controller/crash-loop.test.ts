@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { CrashLoop, crashBackoffMs, exitText, startFailureMessage } from '../../src/controller/crash-loop.ts'
 import { Controller } from '../../src/controller/reconciler.ts'
+import { sameBackend } from '../../src/controller/backend.ts'
 import { ManualClock } from '../../src/core/clock.ts'
 import { MemoryEventLog } from '../../src/store/events.ts'
 import { MemoryStateStore } from '../../src/store/state-store.ts'
@@ -66,7 +67,7 @@ test('controller: an instance that dies before serving is reported with its exit
   const provider = new FakeProvider(clock)
   const events = new MemoryEventLog()
   const spec = GroupSchema.parse({ group: 'web', provider: 'sim', replicas: { min: 1, max: 3 }, metrics: [] })
-  const controller = new Controller({ groups: [spec], provider, metrics: { read: () => undefined }, clock, events, store: new MemoryStateStore() })
+  const controller = new Controller({ groups: [spec], backend: sameBackend({ provider, signals: { read: () => undefined } }), clock, events, store: new MemoryStateStore() })
   /** Kills every starting instance as a missing script would, then ticks after `ms`. */
   const dieAndTick = async (ms: number): Promise<void> => {
     for (const r of provider.instances.values()) {

@@ -5,6 +5,7 @@ import { MemoryEventLog } from '../../src/store/events.ts'
 import { HeadroomRecorder } from '../../src/controller/headroom-recorder.ts'
 import type { MetricsSource } from '../../src/controller/metrics-source.ts'
 import { Controller } from '../../src/controller/reconciler.ts'
+import { sameBackend } from '../../src/controller/backend.ts'
 import type { Signals } from '../../src/engine/types.ts'
 import { GroupSchema, type GroupSpec } from '../../src/spec/schema.ts'
 import { FakeProvider } from '../support/fake-provider.ts'
@@ -33,7 +34,7 @@ function setup(spec = group()) {
   const provider = new FakeProvider(clock)
   const metrics = new Demand()
   const events = new MemoryEventLog()
-  const controller = new Controller({ groups: [spec], provider, metrics, clock, events })
+  const controller = new Controller({ groups: [spec], backend: sameBackend({ provider, signals: metrics }), clock, events })
   const ready = () => {
     for (const r of provider.instances.values()) if (r.status === 'starting') provider.markRunning(r.id)
   }

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Controller } from '../../src/controller/reconciler.ts'
+import { sameBackend } from '../../src/controller/backend.ts'
 import { withExternalSignals, type MetricsSource } from '../../src/controller/metrics-source.ts'
 import { ManualClock } from '../../src/core/clock.ts'
 import { ExternalSignals } from '../../src/metrics/external/external-signals.ts'
@@ -30,7 +31,7 @@ function setup(groups: GroupSpec[]) {
   const clock = new ManualClock(T0)
   const provider = new FakeProvider(clock, 0)
   const external = new ExternalSignals()
-  const controller = new Controller({ groups, provider, metrics: withExternalSignals(cpuSource(0.3), external), clock, store: new MemoryStateStore() })
+  const controller = new Controller({ groups, backend: sameBackend({ provider, signals: withExternalSignals(cpuSource(0.3), external) }), clock, store: new MemoryStateStore() })
   return { clock, provider, external, controller }
 }
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Controller } from '../../src/controller/reconciler.ts'
+import { sameBackend } from '../../src/controller/backend.ts'
 import { CrashLoop } from '../../src/controller/crash-loop.ts'
 import { noteLaunchFailure, terminateFailureMessage } from '../../src/controller/provider-failures.ts'
 import { ManualClock } from '../../src/core/clock.ts'
@@ -60,7 +61,7 @@ function setup() {
   const provider = new FakeProvider(clock)
   const events = new MemoryEventLog()
   const spec = GroupSchema.parse({ group: 'web', provider: 'sim', replicas: { min: 2, max: 4 }, warmupSeconds: 0, metrics: [] })
-  const controller = new Controller({ groups: [spec], provider, metrics: { read: () => undefined }, clock, events, store: new MemoryStateStore() })
+  const controller = new Controller({ groups: [spec], backend: sameBackend({ provider, signals: { read: () => undefined } }), clock, events, store: new MemoryStateStore() })
   return { clock, provider, events, controller }
 }
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Controller, type Drainer } from '../../src/controller/reconciler.ts'
+import { Controller } from '../../src/controller/reconciler.ts'
+import { sameBackend, type Traffic } from '../../src/controller/backend.ts'
 import { ManualClock } from '../../src/core/clock.ts'
 import { MemoryEventLog } from '../../src/store/events.ts'
 import { MemoryStateStore } from '../../src/store/state-store.ts'
@@ -38,7 +39,7 @@ function setup(spec = group()) {
   const metrics = new FixedCpu()
   const events = new MemoryEventLog()
   const store = new MemoryStateStore()
-  const controller = new Controller({ groups: [spec], provider, metrics, clock, events, store })
+  const controller = new Controller({ groups: [spec], backend: sameBackend({ provider, signals: metrics }), clock, events, store })
   return { clock, provider, metrics, events, store, controller, spec }
 }
 
@@ -83,14 +84,18 @@ test('scale-in drains before it terminates', async () => {
   const drained: string[] = []
   let release: () => void = () => undefined
   const gate = new Promise<void>((resolve) => (release = resolve))
-  const drainer: Drainer = {
+  const targets: string[][] = []
+  const traffic: Traffic = {
+    setTargets(_spec, list) {
+      targets.push(list.map((t) => `${t.id}:${t.state}`))
+    },
     async drain(_spec, instance) {
       drained.push(instance.id)
       await gate
     },
   }
   const events = new MemoryEventLog()
-  const controller = new Controller({ groups: [spec], provider, metrics, clock, events, drainer })
+  const controller = new Controller({ groups: [spec], backend: sameBackend({ provider, signals: metrics, traffic }), clock, events })
   metrics.cpuRatio = 0.9
   await controller.reconcileOnce() // launches 2
   readyAll(provider)
@@ -106,6 +111,11 @@ test('scale-in drains before it terminates', async () => {
   assert.equal(provider.instances.size, 3, 'not terminated while draining')
   const status = controller.status('shop-web')
   assert.equal(status?.instances.find((i) => i.id === drained[0])?.phase, 'draining')
+  // Routing followed the tick: the draining instance finishes its requests and gets no new ones.
+  const table = targets.at(-1) ?? []
+  assert.equal(table.length, 3)
+  assert.ok(table.includes(`${drained[0] ?? ''}:draining`), table.join(' '))
+  assert.equal(table.filter((t) => t.endsWith(':in-service')).length, 2)
   release()
   await controller.settle()
   assert.equal(provider.instances.size, 2)
@@ -136,7 +146,7 @@ test('a restarted controller adopts running instances and launches nothing', asy
   readyAll(provider)
   clock.advance(15_000)
   const events = new MemoryEventLog()
-  const again = new Controller({ groups: [spec], provider, metrics, clock, events, store })
+  const again = new Controller({ groups: [spec], backend: sameBackend({ provider, signals: metrics }), clock, events, store })
   const [r] = await again.reconcileOnce()
   assert.ok(r)
   assert.equal(r.launched.length, 0)
@@ -151,7 +161,7 @@ test('adoption without stored state takes the running count as desired', async (
   await provider.launch(spec, spec.size, 2) // 4 running, as left by an earlier tide
   readyAll(provider)
   clock.advance(15_000)
-  const fresh = new Controller({ groups: [spec], provider, metrics, clock })
+  const fresh = new Controller({ groups: [spec], backend: sameBackend({ provider, signals: metrics }), clock })
   const [r] = await fresh.reconcileOnce()
   assert.ok(r)
   assert.equal(r.decision.from, 4)
@@ -205,7 +215,7 @@ async function startedWith(spec: GroupSpec, load: Partial<Pick<Load, 'groupRps' 
   const provider = new FakeProvider(clock)
   const metrics = Object.assign(new Load(), load)
   const events = new MemoryEventLog()
-  const controller = new Controller({ groups: [spec], provider, metrics, clock, events })
+  const controller = new Controller({ groups: [spec], backend: sameBackend({ provider, signals: metrics }), clock, events })
   await controller.reconcileOnce()
   readyAll(provider)
   clock.advance(15_000)
@@ -223,7 +233,7 @@ test('predictive: the controller forecasts from preloaded history, the engine pr
   const metrics = new Load()
   metrics.groupRps = 200
   const events = new MemoryEventLog()
-  const controller = new Controller({ groups: [spec], provider, metrics, clock, events, demandHistory: () => history })
+  const controller = new Controller({ groups: [spec], backend: sameBackend({ provider, signals: metrics }), clock, events, demandHistory: () => history })
   await controller.reconcileOnce() // launches min
   clock.advance(15_000)
   const [r] = await controller.reconcileOnce()
@@ -256,7 +266,7 @@ test('predictive forecastOnly records what it would do and launches nothing for 
   const clock = new ManualClock(T0)
   const provider = new FakeProvider(clock, 0)
   const metrics = new Load()
-  const controller = new Controller({ groups: [spec], provider, metrics, clock })
+  const controller = new Controller({ groups: [spec], backend: sameBackend({ provider, signals: metrics }), clock })
   await controller.reconcileOnce()
   clock.advance(15_000)
   const [r] = await controller.reconcileOnce()
@@ -342,8 +352,7 @@ async function twoGroups(opts: { quotas?: { maxInstances: number }; store?: Memo
   const specs = [group({ group: 'a' }), group({ group: 'b' })]
   const controller = new Controller({
     groups: specs,
-    provider: (spec) => (spec.group === 'a' ? providers.a : providers.b),
-    metrics,
+    backend: (spec) => ({ provider: spec.group === 'a' ? providers.a : providers.b, signals: metrics }),
     clock,
     events,
     store,
@@ -445,7 +454,7 @@ test('lastTickTimings names and times observe, decide and act', async () => {
     await new Promise((resolve) => setTimeout(resolve, 30))
     return provider.list(spec)
   }
-  const controller = new Controller({ groups: [group()], provider: slow, metrics: new FixedCpu(), clock })
+  const controller = new Controller({ groups: [group()], backend: sameBackend({ provider: slow, signals: new FixedCpu() }), clock })
   assert.equal(controller.lastTickTimings(), undefined)
   await controller.reconcileOnce()
   const t = controller.lastTickTimings()
@@ -453,4 +462,150 @@ test('lastTickTimings names and times observe, decide and act', async () => {
   assert.equal(t.atMs, T0, 'the tick is stamped with the injected clock')
   assert.ok(t.observeMs >= 25, `observe includes the 30 ms list (got ${t.observeMs})`)
   for (const ms of [t.decideMs, t.actMs]) assert.ok(Number.isFinite(ms) && ms >= 0)
+})
+
+// Groups on their own sync periods, and groups changed while running (issue 10, "The controller" and "Groups change while tide runs").
+
+/** Groups each with its own FakeProvider and a Traffic that records drains (released by `release()`) and routing tables. */
+function liveGroups(specs: GroupSpec[]) {
+  const clock = new ManualClock(T0)
+  const providers = new Map<string, FakeProvider>()
+  const metrics = new FixedCpu()
+  const events = new MemoryEventLog()
+  const store = new MemoryStateStore()
+  const drained: string[] = []
+  const tables = new Map<string, string[]>()
+  const removed: string[] = []
+  let release: () => void = () => undefined
+  let gate = new Promise<void>((resolve) => (release = resolve))
+  const traffic: Traffic = {
+    setTargets(spec, list) {
+      tables.set(spec.group, list.map((t) => `${t.id}:${t.state}`))
+    },
+    async drain(_spec, instance) {
+      drained.push(instance.id)
+      await gate
+    },
+  }
+  const providerOf = (g: string): FakeProvider => {
+    let p = providers.get(g)
+    if (p === undefined) providers.set(g, (p = new FakeProvider(clock)))
+    return p
+  }
+  const controller = new Controller({
+    groups: specs,
+    backend: (spec) => ({ provider: providerOf(spec.group), signals: metrics, traffic }),
+    clock,
+    events,
+    store,
+    onGroupRemoved: (spec) => removed.push(spec.group),
+  })
+  const readyEvery = () => {
+    for (const p of providers.values()) readyAll(p)
+  }
+  const openGate = () => {
+    release()
+    gate = new Promise<void>((resolve) => (release = resolve))
+  }
+  return { clock, providerOf, metrics, events, store, controller, drained, tables, removed, readyEvery, openGate }
+}
+
+test('reconcileDue ticks each group on its own sync period', async () => {
+  const { controller, clock } = liveGroups([group({ group: 'fast', syncPeriodSeconds: 5 }), group({ group: 'slow', syncPeriodSeconds: 15 })])
+  const ticked: string[][] = []
+  for (let s = 0; s <= 30; s++) {
+    ticked.push((await controller.reconcileDue()).map((r) => r.group))
+    clock.advance(1000)
+  }
+  const at = (name: string) => ticked.flatMap((groups, s) => (groups.includes(name) ? [s] : []))
+  assert.deepEqual(at('fast'), [0, 5, 10, 15, 20, 25, 30])
+  assert.deepEqual(at('slow'), [0, 15, 30])
+  assert.equal(controller.nextDueMs(), T0 + 31_000 + 4000, 'the next due is fast\'s, at 35 s')
+})
+
+test('reconcileDue after a long stall ticks once and keeps the period\'s phase (never twice in a row)', async () => {
+  const { controller, clock } = liveGroups([group({ group: 'g', syncPeriodSeconds: 10 })])
+  await controller.reconcileDue()
+  clock.advance(37_000) // three periods missed
+  assert.equal((await controller.reconcileDue()).length, 1)
+  assert.equal((await controller.reconcileDue()).length, 0, 'not due again at once')
+  assert.equal(controller.nextDueMs(), T0 + 40_000)
+})
+
+test('applyGroups: an added group is reconciled from the next tick; routing follows each tick', async () => {
+  const { controller, providerOf, events, tables, readyEvery, clock } = liveGroups([group({ group: 'a' })])
+  await controller.reconcileOnce()
+  const changes = controller.applyGroups([group({ group: 'a' }), group({ group: 'b', replicas: { min: 3, max: 5 } })])
+  assert.deepEqual(changes, { added: ['b'], changed: [], removed: [] })
+  assert.ok(events.list().some((e) => e.type === 'group-added' && e.group === 'b'))
+  const results = await controller.reconcileOnce()
+  assert.deepEqual(results.map((r) => r.group), ['a', 'b'])
+  assert.equal(providerOf('b').instances.size, 3)
+  readyEvery()
+  clock.advance(15_000)
+  await controller.reconcileOnce()
+  assert.equal(tables.get('b')?.filter((t) => t.endsWith(':in-service')).length, 3, 'b\'s three instances are routed')
+})
+
+test('applyGroups: a changed group keeps its instances and takes the new settings on the next tick', async () => {
+  const { controller, providerOf, events, readyEvery, clock } = liveGroups([group({ group: 'a' })])
+  await controller.reconcileOnce()
+  readyEvery()
+  const before = [...providerOf('a').instances.keys()]
+  const changes = controller.applyGroups([group({ group: 'a', replicas: { min: 4, max: 10 } })])
+  assert.deepEqual(changes, { added: [], changed: ['a'], removed: [] })
+  assert.match(events.list().find((e) => e.type === 'group-changed')?.message ?? '', /\(replicas\)/)
+  clock.advance(15_000)
+  const [r] = await controller.reconcileOnce()
+  assert.equal(r?.decision.to, 4)
+  assert.equal(providerOf('a').instances.size, 4)
+  for (const id of before) assert.ok(providerOf('a').instances.has(id), `${id} kept`)
+  assert.deepEqual(controller.applyGroups([group({ group: 'a', replicas: { min: 4, max: 10 } })]), { added: [], changed: [], removed: [] }, 'the same spec again changes nothing')
+})
+
+test('applyGroups: a removed group\'s instances are drained, then terminated, then the group is forgotten', async () => {
+  const { controller, providerOf, events, store, drained, tables, removed, readyEvery, openGate, clock } = liveGroups([group({ group: 'a' }), group({ group: 'b' })])
+  await controller.reconcileOnce()
+  readyEvery()
+  clock.advance(15_000)
+  await controller.reconcileOnce()
+  const bIds = [...providerOf('b').instances.keys()]
+  assert.deepEqual(controller.applyGroups([group({ group: 'a' })]).removed, ['b'])
+  assert.deepEqual(controller.groups().map((g) => g.group), ['a'])
+  assert.deepEqual(controller.removingGroups().map((g) => g.group), ['b'])
+  clock.advance(1000)
+  const results = await controller.reconcileOnce()
+  assert.deepEqual(results.map((r) => r.group), ['a'], 'b decides no more')
+  assert.deepEqual([...drained].sort(), [...bIds].sort(), 'every instance of b is draining')
+  assert.deepEqual(tables.get('b'), bIds.map((id) => `${id}:draining`), 'b\'s instances finish their requests and get no new ones')
+  assert.equal(providerOf('b').instances.size, 2, 'not terminated while draining')
+  assert.deepEqual(removed, [])
+  openGate()
+  await controller.settle()
+  assert.equal(providerOf('b').instances.size, 0, 'terminated after the drain')
+  await controller.reconcileOnce()
+  assert.deepEqual(removed, ['b'], 'onGroupRemoved once the last instance is gone')
+  assert.deepEqual(controller.removingGroups(), [])
+  assert.equal(store.loadGroupState('b'), undefined, 'its stored state is forgotten')
+  assert.equal(controller.status('b'), undefined)
+  const bEvents = events.list().filter((e) => e.group === 'b' && e.type === 'group-removed').map((e) => e.message)
+  assert.equal(bEvents.length, 2)
+  assert.match(bEvents[1] ?? '', /is gone/)
+  await controller.reconcileOnce()
+  assert.deepEqual(removed, ['b'], 'called once')
+  assert.equal(providerOf('a').instances.size, 2, 'a untouched')
+})
+
+test('applyGroups: a group removed and added back before its instances are gone keeps them', async () => {
+  const { controller, providerOf, readyEvery, openGate, clock, drained } = liveGroups([group({ group: 'a' })])
+  await controller.reconcileOnce()
+  readyEvery()
+  controller.applyGroups([])
+  controller.applyGroups([group({ group: 'a' })])
+  clock.advance(15_000)
+  const [r] = await controller.reconcileOnce()
+  assert.equal(r?.decision.to, 2)
+  assert.deepEqual(drained, [])
+  openGate()
+  assert.equal(providerOf('a').instances.size, 2)
 })

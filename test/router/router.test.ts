@@ -446,3 +446,16 @@ for (const c of portCases) {
     }
   })
 }
+
+test('cluster mode, listen 0: two routers of one process get their own ports, and stopping one closes only its own', { timeout: 60_000 }, async () => {
+  const { router: ra } = await setup(['a'], { routing: routingSpec({ workers: 2 }) })
+  const { router: rb } = await setup(['b'], { routing: routingSpec({ workers: 2 }) })
+  assert.notEqual(ra.port, rb.port, 'each router has its own port')
+  for (let i = 0; i < 6; i++) {
+    assert.equal((await request(ra.port)).body, 'a')
+    assert.equal((await request(rb.port)).body, 'b', 'b\'s port reaches b\'s instances only')
+  }
+  await rb.stop({ graceMs: 0 })
+  await assert.rejects(request(rb.port), 'b\'s port is closed')
+  assert.equal((await request(ra.port)).body, 'a')
+})

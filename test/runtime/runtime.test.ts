@@ -46,6 +46,15 @@ async function waitFor(what: string, cond: () => boolean, timeoutMs = 90_000): P
   }
 }
 
+/** As waitFor, with an asynchronous condition. */
+async function waitForAsync(what: string, cond: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
+
 function serving(rt: Runtime): string[] {
   return (rt.controller.status('shop')?.instances ?? []).filter((i) => i.phase === 'in-service' || i.phase === 'warming').map((i) => i.id)
 }
@@ -83,6 +92,7 @@ async function scaleOutAndIn(routing: Record<string, unknown>, { max, rate, outT
     await waitFor('scale-in back to 1', () => (rt.controller.status('shop')?.instances.length ?? 0) === 1)
     abort.abort()
     const summary = await load
+    if (summary.totalRequests <= 100) console.log(JSON.stringify(summary).slice(0, 1500), events.list().map((e) => `${e.atMs % 100000} ${e.type} ${e.message}`).join("\n"))
     assert.ok(summary.totalRequests > 100, `sent ${summary.totalRequests}`)
     assert.equal(summary.failedRequests, 0, summary.failureSamples.join('; '))
     const types = events.list().map((e) => e.type)
@@ -350,3 +360,55 @@ test('the store may live in a folder that does not exist yet (global.store.path 
     rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('groups change while tide runs: a reload under load adds, changes and removes groups with zero failed requests; a removed group\'s instances are drained and stopped', { timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tide-rt-'))
+  const events = new MemoryEventLog()
+  const global = GlobalSchema.parse({})
+  const shop = shopGroup(dir, { replicas: { min: 2, max: 2 }, metrics: [] })
+  // One in-process router core for admin: a reload starts it while shop's serve.
+  const admin = shopGroup(dir, { group: 'admin', replicas: { min: 1, max: 1 }, metrics: [], launch: { ...shop.launch, env: { SHOP_DB: join(dir, 'admin.db'), SHOP_WORK_MS: '1' } }, routing: { listen: 0, drainSeconds: 15, retries: 2, workers: 1 } })
+  const rt = await Runtime.start({ config: { groups: [shop], global }, stateDir: dir, storePath: join(dir, 'tide.db'), events })
+  const abort = new AbortController()
+  const servingOf = (g: string) => (rt.controller.status(g)?.instances ?? []).filter((i) => i.phase === 'in-service').map((i) => i.id)
+  try {
+    rt.run()
+    await waitFor('two shop instances in service', () => servingOf('shop').length === 2)
+    const shopUrl = rt.endpoints().find((e) => e.group === 'shop')?.url ?? ''
+    const load = runLoad({ url: shopUrl, rate: () => 25, durationSeconds: 200, mix: SHOPPING, signal: abort.signal })
+
+    // Add admin and change shop (3 instances), under load.
+    const added = await rt.reload({ groups: [{ ...shop, replicas: { ...shop.replicas, min: 3, max: 3 } }, admin], global })
+    assert.deepEqual(added, { added: ['admin'], changed: ['shop'], removed: [] })
+    await waitFor('three shop instances and one admin in service', () => servingOf('shop').length === 3 && servingOf('admin').length === 1)
+    const adminUrl = rt.endpoints().find((e) => e.group === 'admin')?.url ?? ''
+    assert.notEqual(adminUrl, '')
+    assert.equal((await fetch(`${adminUrl}/healthz`, { signal: AbortSignal.timeout(10_000) })).status, 200)
+
+    // A change this running tide cannot apply is refused whole: admin is not removed either.
+    await assert.rejects(rt.reload({ groups: [{ ...shop, routing: { ...shop.routing, drainSeconds: 3 } }], global }), /routing changed/)
+    assert.deepEqual(rt.controller.groups().map((g) => g.group), ['shop', 'admin'])
+
+    // Remove admin: drained, stopped, its router closed; shop keeps serving.
+    const adminPids = (rt.controller.status('admin')?.instances ?? []).map((i) => Number(i.meta?.pid))
+    assert.equal(adminPids.length, 1)
+    const removed = await rt.reload({ groups: [{ ...shop, replicas: { ...shop.replicas, min: 3, max: 3 } }], global })
+    assert.deepEqual(removed, { added: [], changed: [], removed: ['admin'] })
+    await waitFor('admin gone', () => events.list().some((e) => e.group === 'admin' && e.type === 'group-removed' && /is gone/.test(e.message)))
+    assert.ok(events.list().some((e) => e.group === 'admin' && e.type === 'drain-start'), 'admin\'s instance was drained')
+    await waitFor('admin\'s process stopped', () => !adminPids.some(alive), 30_000)
+    await waitFor('admin\'s router stopping', () => !rt.routers.has('admin'))
+    await waitForAsync('admin\'s router closed', async () => fetch(`${adminUrl}/healthz`, { signal: AbortSignal.timeout(2000) }).then(() => false, () => true), 30_000)
+    assert.equal(rt.store.loadGroupState('admin'), undefined)
+
+    abort.abort()
+    const summary = await load
+    assert.ok(summary.totalRequests > 50, `sent ${summary.totalRequests}`)
+    assert.equal(summary.failedRequests, 0, summary.failureSamples.join('; '))
+  } finally {
+    abort.abort()
+    await rt.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+

@@ -8,6 +8,7 @@ import { ManualClock } from '../../src/core/clock.ts'
 import type { TideEvent } from '../../src/store/events.ts'
 import type { MetricsSource } from '../../src/controller/metrics-source.ts'
 import { Controller } from '../../src/controller/reconciler.ts'
+import { sameBackend } from '../../src/controller/backend.ts'
 import type { StoredGroupState } from '../../src/store/state-store.ts'
 import type { Decision } from '../../src/engine/types.ts'
 import type { InstanceRecord } from '../../src/providers/provider.ts'
@@ -268,7 +269,7 @@ test('as the controller store and event log: a restarted controller continues fr
     read: (_s, instances, nowMs) => ({ atMs: nowMs, instances: new Map(instances.map((i) => [i.id, { cpuRatio }])), group: {} }),
   }
   const first = SqliteStore.open(path, { lock: true })
-  const c1 = new Controller({ groups: [spec], provider, metrics, clock, store: first, events: first })
+  const c1 = new Controller({ groups: [spec], backend: sameBackend({ provider, signals: metrics }), clock, store: first, events: first })
   await c1.reconcileOnce()
   for (const r of provider.instances.values()) if (r.status === 'starting') provider.markRunning(r.id)
   clock.advance(15_000)
@@ -285,7 +286,7 @@ test('as the controller store and event log: a restarted controller continues fr
   const scale = second.queryEvents({ types: ['decision'] }).find((e) => e.decision?.kind === 'scale' && e.decision.to === saved.desiredReplicas)
   assert.ok(scale, 'the scale decision is in the log')
   assert.equal(scale.message, scale.decision?.explanation)
-  const c2 = new Controller({ groups: [spec], provider, metrics, clock, store: second, events: second })
+  const c2 = new Controller({ groups: [spec], backend: sameBackend({ provider, signals: metrics }), clock, store: second, events: second })
   const launchedBefore = provider.instances.size
   clock.advance(1000)
   await c2.reconcileOnce()

@@ -54,7 +54,7 @@ export class FakeProvider implements Provider {
     this.#fail('launch')
     const out: InstanceRecord[] = []
     for (let i = 0; i < count; i++) {
-      const r: Mutable<InstanceRecord> = { id: `i-${++this.#seq}`, group: group.group, status: 'starting', size, launchedAtMs: this.#clock.now() }
+      const r: Mutable<InstanceRecord> = { id: `i-${++this.#seq}`, group: group.group, status: 'starting', size, launchedAtMs: this.#clock.now(), address: { host: '127.0.0.1', port: 20000 + this.#seq } }
       this.instances.set(r.id, r)
       out.push({ ...r })
     }

@@ -1,0 +1,69 @@
+/**
+ * The `local` backend: instances are processes on this machine (LocalProvider), requests reach
+ * them through tide's router (one per group, on routing.listen), signals are the router's
+ * per-second stats with the /proc sampler's cpu and memory (RouterSignals) plus the group's
+ * external sources, health is the router's checks, and a drain goes through the router, the
+ * app's preStop hook and the backup command (LocalDrainer).
+ */
+import type { Traffic } from '../../controller/backend.ts'
+import { withExternalSignals } from '../../controller/metrics-source.ts'
+import { ExternalSignals } from '../../metrics/external/external-signals.ts'
+import { LocalProvider } from '../../providers/local/local-provider.ts'
+import { isRouterError, RouterError } from '../../router/errors.ts'
+import { Router } from '../../router/router.ts'
+import type { GroupSpec } from '../../spec/schema.ts'
+import { watchFailover } from '../failover-events.ts'
+import { LocalDrainer } from '../local-drainer.ts'
+import { RouterSignals } from '../router-signals.ts'
+import type { BackendContext, BackendKind, GroupBackend } from './index.ts'
+
+/** The local kind: one LocalProvider (one instance registry) for every local group of the running tide. */
+export function localBackends(ctx: BackendContext): BackendKind {
+  const provider = new LocalProvider({ registry: ctx.registry, stateDir: ctx.stateDir, clock: ctx.clock })
+  return {
+    async start(spec: GroupSpec): Promise<GroupBackend> {
+      const router = new Router({ routing: spec.routing, health: spec.health })
+      const signals = new RouterSignals(ctx.sampler)
+      router.on('stats', (s) => {
+        signals.push(s)
+      })
+      router.on('health', () => {
+        signals.setHealth(router.health())
+      })
+      watchFailover(router, spec.group, ctx.events, ctx.clock)
+      await router.start().catch((err: unknown) => {
+        // The router names the address; say whose it is.
+        throw isRouterError(err, 'TIDE_ERR_ROUTER_LISTEN') ? new RouterError(err.code, `group ${spec.group}: routing.listen: ${err.message}`, { cause: err }) : err
+      })
+      const drainer = new LocalDrainer({ routers: new Map([[spec.group, router]]), events: ctx.events, clock: ctx.clock })
+      const traffic: Traffic = {
+        setTargets: (_spec, targets) => {
+          router.setInstances(targets)
+        },
+        drain: (s, instance) => drainer.drain(s, instance),
+      }
+      return {
+        provider,
+        signals: withExternalSignals(signals, new ExternalSignals()),
+        health: signals,
+        traffic,
+        router,
+        endpoint: { url: `http://${spec.routing.host}:${router.port}`, proxy: spec.routing.proxy },
+        refuses: (next) => refusesChange(spec, next),
+        stop: () => router.stop({ graceMs: 5000 }),
+      }
+    },
+  }
+}
+
+/**
+ * Why a running local group cannot take `next` without a restart: its router was built from
+ * routing and health, and a router cannot be rebuilt on the same address while it serves.
+ */
+function refusesChange(spec: GroupSpec, next: GroupSpec): string | undefined {
+  if (next.provider !== spec.provider) return `group ${spec.group}: provider ${spec.provider} → ${next.provider} takes a restart of tide up (remove the group, reload, then add it back)`
+  for (const section of ['routing', 'health'] as const) {
+    if (JSON.stringify(spec[section]) !== JSON.stringify(next[section])) return `group ${spec.group}: ${section} changed; a local group's router is built from routing and health, so this takes a restart of tide up`
+  }
+  return undefined
+}

@@ -7,7 +7,7 @@ import tseslint from 'typescript-eslint'
 const io = ['node:*', 'fs', 'http', 'https', 'net', 'child_process', 'os', 'path', 'url', 'worker_threads', 'better-sqlite3', 'undici', 'fastify']
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'out/', 'coverage/', 'src/ui/dist/'] },
+  { ignores: ['node_modules/', 'out/', 'coverage/', 'dist/', 'src/ui/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

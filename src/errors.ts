@@ -25,7 +25,7 @@ export type ErrorClass = 'usage' | 'config' | 'input' | 'io' | 'provider' | 'sto
  * Whether the same call may succeed later without a change by an operator: `true`
  * (a timeout, a busy port, shedding), `false` (a mistake that must be fixed), or
  * `'per-error'` when the code covers both and each error carries its own `retryable`
- * (a launch that failed on EAGAIN may succeed later, one on ENOENT never will).
+ * (a launch whose process started without a pid may succeed later, one on ENOENT never will).
  */
 export type Retryable = boolean | 'per-error'
 
@@ -66,6 +66,19 @@ export const errorRegistry = {
   },
   TIDE_ERR_PROVIDER_CONFIG: { class: 'config', status: 400, retryable: false, summary: 'The group cannot run on this provider as configured (for `local`: no `launch.command`).' },
   TIDE_ERR_PROVIDER_REGISTRY: { class: 'provider', status: 500, retryable: true, summary: "The provider's record of its instances cannot be read or written (corrupt or unwritable file)." },
+  TIDE_ERR_PROVIDER_THROTTLED: {
+    class: 'provider',
+    status: 429,
+    retryable: true,
+    summary: "The platform's API refused the call for its rate limit; the same call succeeds after a wait (retryAfterMs when the platform says how long).",
+  },
+  TIDE_ERR_PROVIDER_CAPACITY: {
+    class: 'provider',
+    status: 503,
+    retryable: true,
+    summary: 'The platform has no room for another instance of this size now (a cloud out of an instance type, a machine out of processes or ports); room may come later.',
+  },
+  TIDE_ERR_PROVIDER_NOT_FOUND: { class: 'provider', status: 404, retryable: false, summary: 'The instance the call names does not exist on the platform any more: it is gone.' },
   // Store
   TIDE_ERR_STORE_IO: { class: 'store', status: 500, retryable: true, summary: 'The store file cannot be opened, read or written (permissions, disk full, a directory in the way).' },
   TIDE_ERR_STORE_NOT_A_STORE: { class: 'store', status: 500, retryable: false, summary: "The file is not a tide store, or it fails SQLite's integrity check." },

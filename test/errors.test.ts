@@ -171,7 +171,7 @@ test('isTideErrorOf narrows to one code', () => {
 const retryCases = [
   { name: 'a registry-retryable code', err: new RouterError('TIDE_ERR_ROUTER_TIMEOUT', 'm'), want: true, provider: true },
   { name: 'a never-retryable code', err: new ProviderConfigError('local', 'm'), want: false, provider: false },
-  { name: 'a launch failure marked retryable (EAGAIN)', err: new LaunchFailedError('local', 'm', true), want: true, provider: true },
+  { name: 'a launch failure marked retryable (started without a pid)', err: new LaunchFailedError('local', 'm', true), want: true, provider: true },
   { name: 'a launch failure marked not retryable (ENOENT)', err: new LaunchFailedError('local', 'm', false), want: false, provider: false },
   { name: 'a copy without a flag: the registry answers', err: foreign('TIDE_ERR_STORE_LOCKED'), want: true, provider: true },
   { name: 'a copy with its own flag: the flag answers', err: foreign('TIDE_ERR_PROVIDER_LAUNCH', { retryable: false }), want: false, provider: false },

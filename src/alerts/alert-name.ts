@@ -26,6 +26,8 @@ const ALERT_OF: Readonly<Record<TideEventType, AlertEvent | undefined>> = {
   resize: undefined,
   forecast: undefined,
   'reconcile-failed': undefined,
+  'provider-throttled': undefined,
+  'capacity-unavailable': undefined,
   'group-added': undefined,
   'group-changed': undefined,
   'group-removed': undefined,

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Command, CommandIo } from './args.ts'
 import { UsageError } from './args.ts'
-import type { TideEvent } from '../store/events.ts'
+import type { TideEvent, TideEventType } from '../store/events.ts'
 import { runLoad, type RequestKind, type SecondStats } from '../loadgen/load-generator.ts'
 import { patternRate } from '../loadgen/patterns.ts'
 import { ProcessSampler } from '../metrics/process-sampler.ts'
@@ -18,6 +18,17 @@ import { GlobalSchema, GroupSchema, type GroupSpec } from '../spec/schema.ts'
 import { decisionLine } from './up-output.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+
+/** The events the demo prints as they happen, besides scaling decisions: instances coming and going, and what stops them. */
+const DEMO_SHOWN_EVENTS: ReadonlySet<TideEventType> = new Set<TideEventType>([
+  'instance-ready',
+  'terminate',
+  'instance-failed',
+  'launch-failed',
+  'reconcile-failed',
+  'provider-throttled',
+  'capacity-unavailable',
+])
 
 /**
  * The demo group: small instances (a quarter of a core each, so that six fit on a
@@ -129,7 +140,7 @@ export async function runDemo(o: { durationSeconds: number; peakRps: number; jso
         if (e.decision.to > e.decision.from) scaleOut++
         else scaleIn++
         if (!o.json) o.io.stdout.write(`        ▸ ${decisionLine(e.decision)}\n`)
-      } else if (!o.json && (e.type === 'instance-ready' || e.type === 'terminate' || e.type === 'instance-failed' || e.type === 'launch-failed' || e.type === 'reconcile-failed')) {
+      } else if (!o.json && DEMO_SHOWN_EVENTS.has(e.type)) {
         o.io.stdout.write(`        ▸ ${e.message}\n`)
       }
     },

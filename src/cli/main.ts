@@ -1,5 +1,5 @@
 /**
- * The `tide` command (bin/tide.js runs this file through tsx). The table below is the
+ * The `tide` command (bin/tide.js runs it from the compiled build in dist/, or through tsx when src/ is newer). The table below is the
  * whole list of commands, in the order `tide --help` shows them. To add a command,
  * write src/cli/NAME.ts exporting `command: Command` (or a `CommandGroup`) and add one
  * line here: `name: () => import('./NAME.ts'),`. Commands load lazily, so a slow import

@@ -15,7 +15,7 @@ import type { Series } from '../forecast/series.ts'
 import type { GroupSpec, Size } from '../spec/schema.ts'
 import type { Clock } from '../core/clock.ts'
 import { CrashLoop, startFailureMessage } from './crash-loop.ts'
-import { noteLaunchFailure, terminateFailureMessage } from './provider-failures.ts'
+import { ProviderCallsHeld, ProviderFailures, type ProviderBackoff } from './provider-failures.ts'
 import { DemandRecorder, type DemandRecorderOptions, type DemandRecorderStats } from './demand-recorder.ts'
 import type { EventSink, TideEvent, TideEventType } from '../store/events.ts'
 import { HeadroomRecorder, type SloBudgetStatus } from './headroom-recorder.ts'
@@ -149,6 +149,8 @@ interface GroupRuntime {
   lastLogTail?: string | undefined
   /** In a failure streak: a tick failed and none has succeeded since (one event per streak). */
   failing?: boolean
+  /** Throttles and capacity shortages of the provider, and the waits they impose (provider-failures.ts). */
+  readonly providerFailures: ProviderFailures
   /** When the group's next sync period begins (reconcileDue), ms on the controller's clock; undefined before its first tick. */
   nextDueMs?: number | undefined
 }
@@ -354,8 +356,8 @@ export class Controller {
     for (const spec of [...this.#removing.values()]) {
       try {
         const backend = this.#opts.backend(spec)
-        const records = await listStep(backend.provider, spec)
         const rt = this.#rt(spec.group)
+        const records = await listStep(backend.provider, spec, rt.providerFailures, nowMs)
         const live = records
         for (const r of live) {
           if (rt.draining.has(r.id)) continue
@@ -377,6 +379,8 @@ export class Controller {
 
   /** A group's tick failed: one 'reconcile-failed' event when a failure streak begins, saying which step and why. */
   #noteGroupFailure(spec: GroupSpec, err: unknown, nowMs: number): void {
+    // A throttle is a hold, announced once by its own 'provider-throttled' event: not a failure.
+    if (err instanceof ProviderCallsHeld) return
     const rt = this.#rt(spec.group)
     if (rt.failing) return
     rt.failing = true
@@ -389,6 +393,15 @@ export class Controller {
   /** The group's last observed state. */
   status(group: string): GroupStatus | undefined {
     return this.#runtime.get(group)?.status?.()
+  }
+
+  /**
+   * The wait the provider imposes on the group now, for status: `throttled` (every provider
+   * call waits) or `capacity` (launches of one size wait), until when and why; undefined when
+   * nothing waits, or for a group that has not reconciled yet.
+   */
+  providerBackoff(group: string): ProviderBackoff | undefined {
+    return this.#runtime.get(group)?.providerFailures.backoff(this.#opts.clock.now())
   }
 
   /** Marks an instance as protected from scale-in (or not); persisted with the group state. */
@@ -408,12 +421,14 @@ export class Controller {
   #rt(group: string): GroupRuntime {
     let rt = this.#runtime.get(group)
     if (!rt) {
-      rt = { draining: new Set(), protectedIds: new Set(), lastPhase: new Map(), launchedHere: new Set(), startups: [], started: false, crashLoop: new CrashLoop() }
+      const providerFailures = new ProviderFailures((e) => {
+        this.#emit(e.atMs, group, e.type, e.message, e.instanceId === undefined ? {} : { instanceId: e.instanceId })
+      })
+      rt = { draining: new Set(), protectedIds: new Set(), lastPhase: new Map(), launchedHere: new Set(), startups: [], started: false, crashLoop: new CrashLoop(), providerFailures }
       this.#runtime.set(group, rt)
     }
     return rt
   }
-
 
   #emit(nowMs: number, group: string, type: TideEventType, message: string, extra: Partial<TideEvent> = {}): void {
     this.#opts.events?.append({ atMs: nowMs, group, type, message, ...extra })
@@ -428,7 +443,7 @@ export class Controller {
     const provider = backend.provider
     const health = backend.health ?? unknownHealth
     const rt = this.#rt(spec.group)
-    const records = await listStep(provider, spec)
+    const records = await listStep(provider, spec, rt.providerFailures, nowMs)
     const stored = this.#store.loadGroupState(spec.group) ?? this.#initialState(spec, records)
     if (!rt.started) {
       rt.started = true
@@ -598,13 +613,15 @@ export class Controller {
 
   /**
    * Launches `count` instances and returns their ids, unless start failures in a row make
-   * launches wait (1 s, 2 s … 60 s; the failure's event said how long). A failed launch is an
-   * event, not an error.
+   * launches wait (1 s, 2 s … 60 s; the failure's event said how long), or the provider's
+   * throttle or a capacity shortage of this size does (provider-failures.ts). A failed launch
+   * is an event, not an error.
    */
   async #launch(spec: GroupSpec, provider: Provider, rt: GroupRuntime, size: Size, count: number, nowMs: number): Promise<string[]> {
-    if (rt.crashLoop.blocks(nowMs)) return []
+    if (rt.crashLoop.blocks(nowMs) || rt.providerFailures.launchWaits(size, nowMs)) return []
     try {
       const started = await provider.launch(spec, size, count)
+      rt.providerFailures.launched(size)
       for (const r of started) {
         rt.launchedHere.add(r.id)
         rt.lastPhase.set(r.id, 'pending')
@@ -612,7 +629,7 @@ export class Controller {
       this.#emit(nowMs, spec.group, 'launch', `launched ${started.length} instance(s) of ${sizeText(size)}: ${started.map((r) => r.id).join(', ')}`)
       return started.map((r) => r.id)
     } catch (err) {
-      this.#emit(nowMs, spec.group, 'launch-failed', noteLaunchFailure(rt.crashLoop, count, err, nowMs))
+      rt.providerFailures.launchFailed(err, size, count, nowMs, rt.crashLoop)
       return []
     }
   }
@@ -771,14 +788,20 @@ export class Controller {
 
   readonly #drainKeys = new Set<string>()
 
+  /**
+   * Terminates one instance; true when it is gone (an instance the provider no longer knows
+   * counts). Skipped while the provider throttles the group: the next tick asks again.
+   */
   async #terminate(spec: GroupSpec, provider: Provider, record: InstanceRecord, nowMs: number): Promise<boolean> {
+    const failures = this.#rt(spec.group).providerFailures
+    if (failures.holdsCalls(nowMs)) return false
     try {
       await provider.terminate(spec, record.id)
+      failures.succeeded('terminate')
       this.#emit(nowMs, spec.group, 'terminate', `terminated instance ${record.id}`, { instanceId: record.id })
       return true
     } catch (err) {
-      this.#emit(nowMs, spec.group, 'terminate-failed', terminateFailureMessage(record.id, err), { instanceId: record.id })
-      return false
+      return failures.terminateFailed(err, record.id, nowMs)
     }
   }
 }
@@ -904,11 +927,18 @@ class TickStepError extends Error {
   }
 }
 
-/** provider.list(), its failure named as the step. */
-async function listStep(provider: Provider, spec: GroupSpec): Promise<readonly InstanceRecord[]> {
+/**
+ * provider.list(), its failure named as the step. While the provider throttles the group, or
+ * when this list is throttled, ProviderCallsHeld: the group holds this tick out.
+ */
+async function listStep(provider: Provider, spec: GroupSpec, failures: ProviderFailures, nowMs: number): Promise<readonly InstanceRecord[]> {
+  if (failures.holdsCalls(nowMs)) throw new ProviderCallsHeld()
   try {
-    return await provider.list(spec)
+    const records = await provider.list(spec)
+    failures.succeeded('list')
+    return records
   } catch (err) {
+    if (failures.listFailed(err, nowMs)) throw new ProviderCallsHeld({ cause: err })
     throw new TickStepError('provider.list', err)
   }
 }

@@ -1,10 +1,14 @@
 /**
  * Errors every provider raises (src/providers/provider.ts promises ProviderError
  * subclasses). Their codes, HTTP statuses and retryable flags are in the one registry
- * (src/errors.ts, listed in docs/errors.md). The controller asks
- * `isRetryableProviderError()` after a failed launch or terminate: a retryable failure is
- * tried again on the next tick; a non-retryable one is reported as needing a fix, and its
- * launches back off (src/controller/reconciler.ts).
+ * (src/errors.ts, listed in docs/errors.md). Three kinds say what happened on the platform,
+ * as Karpenter's cloudprovider errors do (`IsNodeClaimNotFoundError`,
+ * `InsufficientCapacityError`) and Karpenter-AWS's `IsRateLimitedError`: ThrottledError (the
+ * API's rate limit), InsufficientCapacityError (no room for this size) and
+ * InstanceNotFoundError (the instance is gone). The controller acts on each kind
+ * (src/controller/provider-failures.ts): a throttle makes every call of the group wait, a
+ * capacity shortage makes launches of that size back off, a terminate of an instance that
+ * is not found counts as done; any other failure goes by `isRetryableProviderError()`.
  */
 import { TideError, isRetryable, isTideError, isTideErrorOf, type TideErrorCode } from '../errors.ts'
 
@@ -14,7 +18,7 @@ export type ProviderErrorCode = Extract<TideErrorCode, `TIDE_ERR_PROVIDER_${stri
 /**
  * The base of provider errors. `retryable` (from the registry, or given for a launch
  * failure) says whether the same call may succeed later without a change of configuration
- * (a busy port, EAGAIN, a timeout) as opposed to a mistake an operator must fix (a missing
+ * (a process that started without a pid, a timeout) as opposed to a mistake an operator must fix (a missing
  * executable).
  */
 export class ProviderError extends TideError {
@@ -50,6 +54,47 @@ export class RegistryError extends ProviderError {
 }
 
 /**
+ * The platform's API refused a call for its rate limit (AWS `Throttling`/`RequestLimitExceeded`,
+ * Kubernetes 429 Too Many Requests). Retryable after a wait: `retryAfterMs` when the platform
+ * said how long (a Retry-After header), else the controller's own backoff (1 s doubling to 60 s).
+ */
+export class ThrottledError extends ProviderError {
+  /** How long the platform asked callers to wait, ms (≥ 0); undefined when it did not say. */
+  readonly retryAfterMs: number | undefined
+
+  constructor(provider: string, message: string, options?: ErrorOptions & { readonly retryAfterMs?: number }) {
+    const { retryAfterMs, ...errorOptions } = options ?? {}
+    super('TIDE_ERR_PROVIDER_THROTTLED', provider, message, errorOptions)
+    this.retryAfterMs = retryAfterMs === undefined || !Number.isFinite(retryAfterMs) ? undefined : Math.max(0, retryAfterMs)
+  }
+}
+
+/**
+ * The platform has no room for instances of this size now (EC2 `InsufficientInstanceCapacity`,
+ * a cluster whose nodes are full, a machine out of processes). Retryable later, when room
+ * frees up; the controller backs launches of that size off (10 s doubling to 5 min).
+ */
+export class InsufficientCapacityError extends ProviderError {
+  constructor(provider: string, message: string, options?: ErrorOptions) {
+    super('TIDE_ERR_PROVIDER_CAPACITY', provider, message, options)
+  }
+}
+
+/**
+ * The instance a call names does not exist on the platform (any more). Not retryable: it is
+ * gone. A terminate that gets it has nothing left to do, so the controller counts it as done.
+ */
+export class InstanceNotFoundError extends ProviderError {
+  /** The id the call named. */
+  readonly instanceId: string
+
+  constructor(provider: string, instanceId: string, message: string, options?: ErrorOptions) {
+    super('TIDE_ERR_PROVIDER_NOT_FOUND', provider, message, options)
+    this.instanceId = instanceId
+  }
+}
+
+/**
  * Whether `err` is a provider error, of any code or of `code`. By shape (a
  * `TIDE_ERR_PROVIDER_*` code), as every `is…` helper, so a copy from a second
  * installed tide counts too.
@@ -66,4 +111,28 @@ export function isProviderError(err: unknown, code?: ProviderErrorCode): err is 
  */
 export function isRetryableProviderError(err: unknown): boolean {
   return isTideError(err) ? isRetryable(err) : true
+}
+
+/** Whether `err` is a ThrottledError (by its code, so a second copy of tide's counts too). */
+export function isThrottledError(err: unknown): err is ThrottledError {
+  return isProviderError(err, 'TIDE_ERR_PROVIDER_THROTTLED')
+}
+
+/** Whether `err` is an InsufficientCapacityError (by its code). */
+export function isInsufficientCapacityError(err: unknown): err is InsufficientCapacityError {
+  return isProviderError(err, 'TIDE_ERR_PROVIDER_CAPACITY')
+}
+
+/** Whether `err` is an InstanceNotFoundError (by its code). */
+export function isInstanceNotFoundError(err: unknown): err is InstanceNotFoundError {
+  return isProviderError(err, 'TIDE_ERR_PROVIDER_NOT_FOUND')
+}
+
+/**
+ * The wait a throttled error asks for, ms: its `retryAfterMs` when it carries a finite
+ * number ≥ 0 (read by shape, as the `is…` helpers), else undefined.
+ */
+export function retryAfterMsOf(err: unknown): number | undefined {
+  const v = (err as { retryAfterMs?: unknown } | null | undefined)?.retryAfterMs
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined
 }

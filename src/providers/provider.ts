@@ -1,7 +1,7 @@
 /**
  * The one seam between tide and the places instances come from. Every provider
- * (local, kubernetes, aws, sim) implements this and passes the shared contract
- * tests in test/providers/provider.contract.ts.
+ * (local and sim today; kubernetes and aws have none yet) implements this and passes
+ * the shared contract tests in test/providers/provider.contract.ts.
  */
 import type { InstanceStatus } from '../core/health.ts'
 import type { GroupSpec, Size } from '../spec/schema.ts'
@@ -37,11 +37,17 @@ export interface ProviderCapabilities {
 
 /**
  * Implementations are idempotent where the platform allows: terminating an
- * instance that is already gone succeeds. Errors are ProviderError subclasses
- * (see src/providers/errors.ts; codes, statuses and retryable flags in the registry of
- * src/errors.ts). The controller tries a retryable launch again on the next tick and
- * backs off a non-retryable one (src/controller/provider-failures.ts); a failed
- * terminate is asked again by the next tick while the instance is still to go.
+ * instance that is already gone succeeds (or throws InstanceNotFoundError, which the
+ * controller counts as gone). Errors are ProviderError subclasses (see
+ * src/providers/errors.ts; codes, statuses and retryable flags in the registry of
+ * src/errors.ts). Say what the platform said with the three kinds, as Karpenter's
+ * providers do: ThrottledError for the API's rate limit (with retryAfterMs when known),
+ * InsufficientCapacityError when there is no room for the size, InstanceNotFoundError for
+ * an instance that is gone. The controller acts on each (src/controller/provider-failures.ts):
+ * a throttle holds all the group's calls, a shortage backs off launches of that size; any
+ * other launch failure is tried again on the next tick when retryable and backed off as a
+ * crash loop when not; a failed terminate is asked again by the next tick while the
+ * instance is still to go.
  */
 export interface Provider {
   readonly name: string

@@ -26,6 +26,9 @@ import { ProxyCore } from './proxy-core.ts'
 import { mergeWindows, type RouterStats } from './stats.ts'
 
 /** An instance the router may send traffic to. Only healthy ones in state warming or in-service get requests. */
+/** Whether this module runs from the compiled build (dist/, `npm ci`'s prepare script) rather than from src/ through tsx. */
+const COMPILED = import.meta.url.endsWith('.js')
+
 export interface RouterInstance {
   readonly id: string
   readonly host: string
@@ -235,8 +238,9 @@ export class Router extends EventEmitter<RouterEvents> {
     // requests): pick the port here, once, for this router's workers.
     const routing = this.#routing.listen === 0 ? { ...this.#routing, listen: await findFreePort(this.#routing.host) } : this.#routing
     cluster.setupPrimary({
-      exec: fileURLToPath(new URL('./cluster-worker.ts', import.meta.url)),
-      execArgv: ['--import', import.meta.resolve('tsx')],
+      // The worker is this file's sibling: TypeScript run through tsx, or the compiled build (dist/).
+      exec: fileURLToPath(new URL(COMPILED ? './cluster-worker.js' : './cluster-worker.ts', import.meta.url)),
+      execArgv: COMPILED ? [] : ['--import', import.meta.resolve('tsx')],
       // The worker reads its settings from TIDE_ROUTER_CORE, not from tide's own command line.
       args: [],
     })

@@ -418,12 +418,24 @@ const QuotaLimitsSchema = z.strictObject({
   maxMemoryMiB: nonNegativeInt.optional(),
 })
 
+/** Why `store.url` is refused: the field exists for the PostgreSQL store to come, and no code reads it yet. */
+export const STORE_URL_UNSUPPORTED = 'PostgreSQL stores are not supported by this build yet; use store.path'
+
 /** Global settings: quotas across all groups (and per provider), store, api. */
 export const GlobalSchema = z.strictObject({
   quotas: QuotaLimitsSchema.extend({
     perProvider: z.partialRecord(z.enum(['local', 'kubernetes', 'aws', 'sim']), QuotaLimitsSchema).default({}),
   }).default({ perProvider: {} }),
-  store: z.strictObject({ path: z.string().min(1).default('tide.db'), url: z.string().min(1).optional() }).default({ path: 'tide.db' }),
+  store: z
+    .strictObject({
+      path: z.string().min(1).default('tide.db'),
+      /**
+       * Reserved for a PostgreSQL store (several tide processes, HA), which this build does not
+       * have: nothing could read it, so a config that sets it is refused rather than ignored.
+       */
+      url: z.string().refine(() => false, { error: STORE_URL_UNSUPPORTED, abort: true }).optional(),
+    })
+    .default({ path: 'tide.db' }),
   api: z
     .strictObject({
       listen: z.number().int().min(0).max(65535).default(7070),

@@ -26,6 +26,10 @@ export type TideEventType =
   | 'forecast'
   /** A group's tick failed (listing its instances, reading its metrics, or acting): once per failure streak. */
   | 'reconcile-failed'
+  /** The platform's API rate-limited a provider call: the group's provider calls wait (once per streak). */
+  | 'provider-throttled'
+  /** The platform has no room for instances of a size: launches of that size back off (once per streak). */
+  | 'capacity-unavailable'
   /** The group list changed while running (a config reload): a group added, changed, or removed (then gone once its instances are stopped). */
   | 'group-added'
   | 'group-changed'

@@ -173,6 +173,11 @@ const badCases = [
     want: ['t.yaml:4:1: a document needs "group:" (a group) or quotas/store/api (the global settings); found foo'],
   },
   {
+    name: 'store.url is refused until a PostgreSQL store exists (issue 13), naming the field and its line',
+    text: 'group: a\nprovider: sim\n---\nstore:\n  path: a.db\n  url: postgres://tide@db/tide\n',
+    want: ['t.yaml:6:8: store.url: PostgreSQL stores are not supported by this build yet; use store.path'],
+  },
+  {
     name: 'two global documents',
     text: 'group: a\nprovider: sim\n---\nstore: { path: a.db }\n---\napi: { listen: 1 }\n',
     want: ['t.yaml:6:1: a second global document (quotas/store/api); the first is at line 4 — merge them'],

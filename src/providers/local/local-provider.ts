@@ -30,7 +30,7 @@ import { probeHttp } from '../../core/http-probe.ts'
 import type { Clock } from '../../core/clock.ts'
 import { isSameLiveProcess, readProcStat } from '../../core/proc-stat.ts'
 import type { GroupSpec, Size } from '../../spec/schema.ts'
-import { LaunchFailedError, ProviderConfigError } from '../errors.ts'
+import { InsufficientCapacityError, LaunchFailedError, ProviderConfigError, type ProviderError } from '../errors.ts'
 import type { InstanceRecord, Provider, ProviderCapabilities, ProviderStatus } from '../provider.ts'
 import { logTail } from './log-tail.ts'
 import type { InstanceRegistry, LocalInstanceEntry } from './instance-registry.ts'
@@ -60,6 +60,31 @@ export interface LocalProviderOptions {
    * launch.env may still set them explicitly.
    */
   readonly withholdEnv?: readonly string[]
+}
+
+/**
+ * errno codes that mean this machine has no room for another instance now: no process slot
+ * or memory to fork (EAGAIN, ENOMEM), no file descriptor (EMFILE, ENFILE), no port or socket
+ * buffer (EADDRINUSE, ENOBUFS). Room may free up as instances stop.
+ */
+const NO_ROOM_CODES: ReadonlySet<string> = new Set(['EAGAIN', 'ENOMEM', 'EMFILE', 'ENFILE', 'EADDRINUSE', 'ENOBUFS'])
+
+/**
+ * The provider error for a failed launch step of `group`: finding a free `'port'`, or starting
+ * `{ command }` (its argv[0]). No room on this machine (NO_ROOM_CODES, or a port search that
+ * ran out of candidates, which carries no errno) is an InsufficientCapacityError, so the
+ * controller backs launches off; a command that cannot run (ENOENT, EACCES, …) is a
+ * LaunchFailedError that is not retryable; a port search that fails otherwise (a host that is
+ * not this machine's) stays a retryable LaunchFailedError.
+ */
+export function launchErrorOf(group: string, step: 'port' | { readonly command: string }, err: unknown): ProviderError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code
+  const reason = code ?? (err instanceof Error ? err.message : String(err))
+  const what = step === 'port' ? 'port search' : `cannot start ${step.command}`
+  if ((code !== undefined && NO_ROOM_CODES.has(code)) || (step === 'port' && code === undefined)) {
+    return new InsufficientCapacityError('local', `group ${group}: ${what}: ${reason} (this machine has no room for another instance now)`, { cause: err })
+  }
+  return new LaunchFailedError('local', `group ${group}: ${what}: ${reason}`, step === 'port', { cause: err })
 }
 
 /** How an owned child process ended, as Node reported it. */
@@ -173,7 +198,7 @@ export class LocalProvider implements Provider {
     for (const [p, atMs] of this.#portsHandedOut) if (nowMs - atMs > 60_000) this.#portsHandedOut.delete(p)
     const avoid = new Set([...this.#portsHandedOut.keys(), ...this.#registry.list(group.group).map((e) => e.port)])
     const port = await findFreePort(this.#host, avoid).catch((err: unknown) => {
-      throw new LaunchFailedError('local', `group ${group.group}: ${(err as Error).message}`, true, { cause: err })
+      throw launchErrorOf(group.group, 'port', err)
     })
     this.#portsHandedOut.set(port, nowMs)
     const id = `${group.group}-${randomBytes(4).toString('hex')}`
@@ -197,13 +222,7 @@ export class LocalProvider implements Provider {
       child = spawn(command, args, { cwd: launch.cwd, env, detached: true, stdio: ['ignore', logFd, logFd] })
       await spawned(child)
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code
-      throw new LaunchFailedError(
-        'local',
-        `group ${group.group}: cannot start ${command}: ${code ?? (err as Error).message}`,
-        code === 'EAGAIN' || code === 'EMFILE' || code === 'ENFILE',
-        { cause: err },
-      )
+      throw launchErrorOf(group.group, { command }, err)
     } finally {
       closeSync(logFd)
     }

@@ -10,9 +10,14 @@
  * step of a month-long replay). Instances seeded before the simulation starts are
  * billed from their launch time too; callers that score a window take the
  * difference of two `billedInstanceMs` readings.
+ *
+ * The platform can be given limits (SimCloudOptions), to rehearse what a real cloud does
+ * to tide: `maxInstances` (no room beyond it: InsufficientCapacityError) and `apiRateLimit`
+ * (calls beyond it within a window: ThrottledError with retryAfterMs).
  */
 import type { Clock } from '../../core/clock.ts'
 import type { GroupSpec, Size } from '../../spec/schema.ts'
+import { InsufficientCapacityError, ThrottledError } from '../errors.ts'
 import type { InstanceRecord, Provider, ProviderCapabilities } from '../provider.ts'
 
 /** One virtual instance as the sim provider keeps it. Read-only to callers. */
@@ -25,16 +30,55 @@ export interface SimInstance {
   readonly readyAtMs: number
 }
 
+/** The limits of a simulated platform; none when absent. */
+export interface SimCloudOptions {
+  /**
+   * Most live instances on the platform, all groups and sizes together (a whole number ≥ 0):
+   * a launch gets only the room left (a partial launch, as EC2's RunInstances with MinCount 1)
+   * and fails with InsufficientCapacityError when there is none.
+   */
+  readonly maxInstances?: number
+  /**
+   * The API's rate limit, for the whole account: at most `maxCalls` calls (list, launch,
+   * terminate) per fixed window of `perSeconds`; a call beyond it fails with ThrottledError,
+   * its retryAfterMs the time left in the window. maxCalls a whole number ≥ 1, perSeconds > 0.
+   */
+  readonly apiRateLimit?: { readonly maxCalls: number; readonly perSeconds: number }
+}
+
 /**
  * The simulated platform the instances live on, apart from any provider object:
  * like a cloud account, it outlives a tide restart, so a new SimProvider over the
- * same SimCloud adopts the instances an earlier one launched.
+ * same SimCloud adopts the instances an earlier one launched. Its limits, when given,
+ * bind every provider over it.
  */
 export class SimCloud {
   /** Book-keeping per group name. */
   readonly books = new Map<string, GroupBook>()
   /** The next instance number; ids are unique across groups. */
   nextId = 1
+  /** The platform's limits (validated). */
+  readonly limits: SimCloudOptions
+  /** The API rate limit's current window: its start, ms, and the calls made in it. */
+  readonly apiWindow = { startMs: Number.NEGATIVE_INFINITY, calls: 0 }
+
+  constructor(limits: SimCloudOptions = {}) {
+    const { maxInstances, apiRateLimit } = limits
+    if (maxInstances !== undefined && !(Number.isInteger(maxInstances) && maxInstances >= 0)) {
+      throw new RangeError(`sim cloud: maxInstances must be a whole number ≥ 0, got ${maxInstances}`)
+    }
+    if (apiRateLimit !== undefined && !(Number.isInteger(apiRateLimit.maxCalls) && apiRateLimit.maxCalls >= 1 && apiRateLimit.perSeconds > 0)) {
+      throw new RangeError(`sim cloud: apiRateLimit needs maxCalls a whole number ≥ 1 and perSeconds > 0, got ${JSON.stringify(apiRateLimit)}`)
+    }
+    this.limits = limits
+  }
+
+  /** Live instances of every group. O(groups). */
+  liveTotal(): number {
+    let n = 0
+    for (const book of this.books.values()) n += book.live.size
+    return n
+  }
 }
 
 export interface SimProviderOptions {
@@ -88,19 +132,36 @@ export class SimProvider implements Provider {
     this.#books = this.#cloud.books
   }
 
-  /** Every live instance of the group, 'starting' or 'running' as of the clock's now. */
+  /** Every live instance of the group, 'starting' or 'running' as of the clock's now. ThrottledError beyond the API rate limit. */
   list(group: GroupSpec): Promise<InstanceRecord[]> {
     const nowMs = this.#clock.now()
+    const refused = this.#admit('list', nowMs)
+    if (refused) return Promise.reject(refused)
     const book = this.#books.get(group.group)
     const out: InstanceRecord[] = []
     if (book) for (const inst of book.live.values()) out.push(recordOf(inst, nowMs))
     return Promise.resolve(out)
   }
 
-  /** Starts `count` instances now; they are ready `startupSeconds` later. count 0 launches nothing. */
+  /**
+   * Starts `count` instances now; they are ready `startupSeconds` later. count 0 launches
+   * nothing. With the cloud's maxInstances, only the room left is launched, and none left is an
+   * InsufficientCapacityError; beyond the API rate limit, a ThrottledError.
+   */
   launch(group: GroupSpec, size: Size, count: number): Promise<InstanceRecord[]> {
     const nowMs = this.#clock.now()
-    return Promise.resolve(this.#add(group, size, count, nowMs).map((i) => recordOf(i, nowMs)))
+    const refused = this.#admit('launch', nowMs)
+    if (refused) return Promise.reject(refused)
+    const max = this.#cloud.limits.maxInstances
+    let fits = count
+    if (max !== undefined && count > 0) {
+      const live = this.#cloud.liveTotal()
+      fits = Math.min(count, Math.max(0, max - live))
+      if (fits === 0) {
+        return Promise.reject(new InsufficientCapacityError('sim', `group ${group.group}: the platform is full (${live} of its ${max} instances live)`))
+      }
+    }
+    return Promise.resolve(this.#add(group, size, fits, nowMs).map((i) => recordOf(i, nowMs)))
   }
 
   /**
@@ -111,8 +172,13 @@ export class SimProvider implements Provider {
     return this.#add(group, size, count, readyAtMs - this.#startupMs(group))
   }
 
-  /** Removes the instance and closes its bill. Terminating an unknown or gone instance succeeds (idempotent). */
+  /**
+   * Removes the instance and closes its bill. Terminating an unknown or gone instance succeeds
+   * (idempotent). ThrottledError beyond the API rate limit.
+   */
   terminate(group: GroupSpec, instanceId: string): Promise<void> {
+    const refused = this.#admit('terminate', this.#clock.now())
+    if (refused) return Promise.reject(refused)
     const book = this.#books.get(group.group)
     const inst = book?.live.get(instanceId)
     if (book && inst) {
@@ -149,6 +215,28 @@ export class SimProvider implements Provider {
   /** A number that changes whenever the group's instance set changes (launch or terminate). */
   version(groupName: string): number {
     return this.#books.get(groupName)?.version ?? 0
+  }
+
+  /**
+   * Counts one API call at nowMs against the cloud's rate limit (a fixed window of perSeconds
+   * from the first call after the last window ended); the ThrottledError to reject with when
+   * the window's calls are spent, undefined when the call may go ahead.
+   */
+  #admit(call: string, nowMs: number): ThrottledError | undefined {
+    const limit = this.#cloud.limits.apiRateLimit
+    if (limit === undefined) return undefined
+    const w = this.#cloud.apiWindow
+    const windowMs = limit.perSeconds * 1000
+    if (nowMs >= w.startMs + windowMs) {
+      w.startMs = nowMs
+      w.calls = 0
+    }
+    if (w.calls < limit.maxCalls) {
+      w.calls++
+      return undefined
+    }
+    const retryAfterMs = w.startMs + windowMs - nowMs
+    return new ThrottledError('sim', `${call}: the platform's API allows ${limit.maxCalls} call(s) per ${limit.perSeconds} s; retry in ${retryAfterMs} ms`, { retryAfterMs })
   }
 
   #startupMs(group: GroupSpec): number {

@@ -15,7 +15,7 @@ import type { GroupSpec } from '../../spec/schema.ts'
 import { watchFailover } from '../failover-events.ts'
 import { LocalDrainer } from '../local-drainer.ts'
 import { RouterSignals } from '../router-signals.ts'
-import type { BackendContext, BackendKind, GroupBackend } from './index.ts'
+import type { BackendContext, BackendKind, GroupBackend } from './backend-kind.ts'
 
 /** The local kind: one LocalProvider (one instance registry) for every local group of the running tide. */
 export function localBackends(ctx: BackendContext): BackendKind {

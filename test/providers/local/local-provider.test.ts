@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { isProviderError } from '../../../src/providers/errors.ts'
 import { FileInstanceRegistry } from '../../../src/providers/local/file-registry.ts'
-import { LocalProvider } from '../../../src/providers/local/local-provider.ts'
+import { LocalProvider, launchErrorOf } from '../../../src/providers/local/local-provider.ts'
 import { readProcStat } from '../../../src/core/proc-stat.ts'
 import { ProcessSampler } from '../../../src/metrics/process-sampler.ts'
 import { trackedProcessOf } from '../../../src/metrics/process-stats.ts'
@@ -291,3 +291,34 @@ test('an instance that dies on start is failed with its exit code and the end of
     await env.cleanup()
   }
 })
+
+/** An errno error as Node's spawn or a bind reports it. */
+const errno = (code: string): NodeJS.ErrnoException => Object.assign(new Error(`spawn ${code}`), { code })
+
+// What each failed launch step becomes: the machine out of room is a capacity shortage (the
+// controller backs that size off), a command that cannot run needs a fix.
+const launchErrorCases = [
+  { name: 'no process slot (EAGAIN) is no room', step: { command: 'node' }, err: errno('EAGAIN'), code: 'TIDE_ERR_PROVIDER_CAPACITY', retryable: true, message: 'group web: cannot start node: EAGAIN (this machine has no room for another instance now)' },
+  { name: 'no memory to fork (ENOMEM) is no room', step: { command: 'node' }, err: errno('ENOMEM'), code: 'TIDE_ERR_PROVIDER_CAPACITY', retryable: true, message: 'group web: cannot start node: ENOMEM (this machine has no room for another instance now)' },
+  { name: 'no file descriptor (EMFILE) is no room', step: { command: 'node' }, err: errno('EMFILE'), code: 'TIDE_ERR_PROVIDER_CAPACITY', retryable: true, message: 'group web: cannot start node: EMFILE (this machine has no room for another instance now)' },
+  { name: 'a missing executable (ENOENT) needs a fix', step: { command: '/no/such' }, err: errno('ENOENT'), code: 'TIDE_ERR_PROVIDER_LAUNCH', retryable: false, message: 'group web: cannot start /no/such: ENOENT' },
+  { name: 'a command without permission (EACCES) needs a fix', step: { command: './run.sh' }, err: errno('EACCES'), code: 'TIDE_ERR_PROVIDER_LAUNCH', retryable: false, message: 'group web: cannot start ./run.sh: EACCES' },
+  {
+    name: 'a port search that ran out of candidates is no room',
+    step: 'port',
+    err: new Error('no free port on 127.0.0.1 outside the 3 ports already in use after 20 attempts'),
+    code: 'TIDE_ERR_PROVIDER_CAPACITY',
+    retryable: true,
+    message: 'group web: port search: no free port on 127.0.0.1 outside the 3 ports already in use after 20 attempts (this machine has no room for another instance now)',
+  },
+  { name: 'a port search on a host that is not this machine’s stays a retryable launch failure', step: 'port', err: errno('EADDRNOTAVAIL'), code: 'TIDE_ERR_PROVIDER_LAUNCH', retryable: true, message: 'group web: port search: EADDRNOTAVAIL' },
+] as const
+for (const c of launchErrorCases) {
+  test(`launchErrorOf: ${c.name}`, () => {
+    const e = launchErrorOf('web', c.step, c.err)
+    assert.equal(e.code, c.code)
+    assert.equal(e.retryable, c.retryable)
+    assert.equal(e.message, c.message)
+    assert.equal(e.cause, c.err)
+  })
+}

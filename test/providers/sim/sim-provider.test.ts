@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { ManualClock } from '../../../src/core/clock.ts'
 import { SimCloud, SimProvider } from '../../../src/providers/sim/sim-provider.ts'
 import { runProviderContract } from '../provider.contract.ts'
+import { isInsufficientCapacityError, isThrottledError } from '../../../src/providers/errors.ts'
 import { GroupSchema } from '../../../src/spec/schema.ts'
 
 const spec = GroupSchema.parse({ group: 'shop', provider: 'sim', startupSeconds: 30 })
@@ -95,6 +96,50 @@ test('bad counts are programmer errors', async () => {
   const p = new SimProvider({ clock: new ManualClock(0) })
   await assert.rejects(async () => p.launch(spec, size, -1), RangeError)
   assert.throws(() => new SimProvider({ clock: new ManualClock(0), startupSeconds: -1 }), RangeError)
+})
+
+test('maxInstances: a launch gets the room left across all groups, and none left is InsufficientCapacityError', async () => {
+  const clock = new ManualClock(0)
+  const cloud = new SimCloud({ maxInstances: 4 })
+  const p = new SimProvider({ clock, cloud })
+  assert.equal((await p.launch(spec, size, 3)).length, 3)
+  assert.equal((await p.launch(other, size, 3)).length, 1, 'a partial launch: 4 − 3 = 1 fits')
+  await assert.rejects(p.launch(spec, size, 1), (err: unknown) => {
+    assert.ok(isInsufficientCapacityError(err))
+    assert.equal(err.retryable, true)
+    assert.match(err.message, /group shop: the platform is full \(4 of its 4 instances live\)/)
+    return true
+  })
+  assert.deepEqual(await p.launch(spec, size, 0), [], 'launching none needs no room')
+  const [first] = p.instances('shop')
+  await p.terminate(spec, first!.id)
+  assert.equal((await new SimProvider({ clock, cloud }).launch(spec, size, 2)).length, 1, 'room freed on the platform, for every provider over it')
+  assert.equal(cloud.liveTotal(), 4)
+})
+
+test('apiRateLimit: calls beyond the window are ThrottledError with the time left; the next window admits again', async () => {
+  const clock = new ManualClock(1_000)
+  const p = new SimProvider({ clock, cloud: new SimCloud({ apiRateLimit: { maxCalls: 2, perSeconds: 10 } }) })
+  await p.list(spec) // window 1 s … 11 s, call 1
+  clock.advance(4_000)
+  const [r] = await p.launch(spec, size, 1) // call 2 at 5 s
+  await assert.rejects(p.terminate(spec, r!.id), (err: unknown) => {
+    assert.ok(isThrottledError(err))
+    assert.equal(err.retryAfterMs, 6_000) // 11 s − 5 s
+    assert.equal(err.retryable, true)
+    return true
+  })
+  assert.equal(p.liveCount('shop'), 1, 'the refused terminate did nothing')
+  clock.advance(6_000) // 11 s: a new window
+  await p.terminate(spec, r!.id)
+  assert.equal(p.liveCount('shop'), 0)
+})
+
+test('bad platform limits are programmer errors', () => {
+  assert.throws(() => new SimCloud({ maxInstances: -1 }), RangeError)
+  assert.throws(() => new SimCloud({ maxInstances: 1.5 }), RangeError)
+  assert.throws(() => new SimCloud({ apiRateLimit: { maxCalls: 0, perSeconds: 1 } }), RangeError)
+  assert.throws(() => new SimCloud({ apiRateLimit: { maxCalls: 1, perSeconds: 0 } }), RangeError)
 })
 
 // The common provider contract, with simulated time: each poll advances the clock 5 s.

@@ -502,7 +502,7 @@ export class Router extends EventEmitter<RouterEvents> {
     }
     const why = [
       ...(unhealthy > 0 ? [`${unhealthy} unhealthy`] : []),
-      ...(unchecked > 0 ? [`${unchecked} not passed a check yet`] : []),
+      ...(unchecked > 0 ? [`${unchecked} not checked healthy yet`] : []),
       ...(draining > 0 ? [`${draining} draining`] : []),
     ].join(', ')
     const primaries =

@@ -94,7 +94,6 @@ export const command: Command = {
     { command: 'tide up -c examples/shop/tide.yaml', does: 'run the demo shop\'s groups until Ctrl-C' },
     { command: 'tide up -c tide.yaml --heartbeat 10', does: 'a status line every 10 s' },
     { command: 'tide up -c tide.yaml --keep-instances', does: 'on Ctrl-C leave the instances running; the next tide up adopts them' },
-    { command: 'kill -HUP $(pgrep -f "tide up")', does: 'reload tide.yaml while tide runs (edit it first)' },
   ],
   flags: {
     config: { kind: 'file', short: 'c', description: 'tide.yaml', required: true },

@@ -8,6 +8,7 @@ import { isAbsolute, join, resolve } from 'node:path'
 import { findExecutable, isExecutable } from '../core/executables.ts'
 import { loadConfig } from '../spec/load.ts'
 import { defaultHeadroom } from '../engine/policies/slo.ts'
+import { metricName } from '../engine/readings.ts'
 import type { GroupSpec, MetricSpec, TideConfig } from '../spec/schema.ts'
 import { describeSource } from '../spec/sources/index.ts'
 import type { Command } from './args.ts'
@@ -169,6 +170,9 @@ function metricText(m: MetricSpec): string {
       return `rps ${m.target.averageValue}/instance`
     case 'inflight':
       return `inflight ${m.target.averageValue}/instance`
+    case 'disk':
+    case 'network':
+      return `${metricName(m)} ${m.target.averageValueMiBPerSecond} MiB/s/instance`
     case 'latency':
       return `p${m.percentile} latency ${m.target.valueMs} ms${m.class === undefined ? '' : ` (${m.class})`}`
     case 'external': {

@@ -1,6 +1,6 @@
 /**
- * Reading Linux's /proc for one process: its cpu times, start time, parent and
- * resident memory. The parsers are pure (they take the file's text) so that tests
+ * Reading Linux's /proc for one process: its cpu times, start time, parent,
+ * resident memory and storage I/O. The parsers are pure (they take the file's text) so that tests
  * feed them fixture text; the readers return undefined when the process is gone,
  * which is a normal event (an instance exits between two samples), never an error.
  * See proc(5) for the field numbers. In core/ because the local provider (a process's
@@ -88,6 +88,34 @@ export function parseVmRssKiB(statusText: string): number | undefined {
   return m?.[1] === undefined ? undefined : Number(m[1])
 }
 
+/**
+ * The storage I/O counters of /proc/<pid>/io that tide uses, in bytes since the process
+ * started (for a whole thread group: its live threads, its exited threads, and the
+ * children it has reaped, whose counts the kernel folds into the parent as it does their
+ * cpu times). `read_bytes` is what the process caused to be fetched from storage (page
+ * cache hits are not counted); `write_bytes` is what it caused to be sent toward storage
+ * (counted when a page of a disk-backed file is dirtied, so a file on tmpfs counts
+ * nothing). The kernel's `cancelled_write_bytes` (dirty pages truncated before writeback)
+ * is left out: a write counts when it is made.
+ */
+export interface ProcIo {
+  readonly readBytes: number
+  readonly writeBytes: number
+}
+
+/**
+ * Parses /proc/<pid>/io (`key: value` lines; proc(5)). Throws ProcParseError when
+ * `read_bytes` or `write_bytes` is absent or not a whole number; other lines are ignored.
+ */
+export function parseProcIo(text: string): ProcIo {
+  const field = (key: 'read_bytes' | 'write_bytes', re: RegExp): number => {
+    const m = re.exec(text)
+    if (m?.[1] === undefined) throw new ProcParseError('/proc/<pid>/io', `no ${key} line`)
+    return Number(m[1])
+  }
+  return { readBytes: field('read_bytes', /^read_bytes:[ \t]*(\d+)[ \t]*$/m), writeBytes: field('write_bytes', /^write_bytes:[ \t]*(\d+)[ \t]*$/m) }
+}
+
 /** Whether a process in this state has finished running: zombie (not yet reaped) or dead. */
 export function isExitedState(state: string): boolean {
   return state === 'Z' || state === 'X' || state === 'x'
@@ -121,6 +149,23 @@ export function readProcStat(pid: number, procRoot = '/proc'): ProcStat | undefi
 export function readRssKiB(pid: number, procRoot = '/proc'): number | undefined {
   const text = readText(`${procRoot}/${pid}/status`)
   return text === undefined ? undefined : parseVmRssKiB(text)
+}
+
+/**
+ * Reads the storage I/O counters of one process; undefined when they cannot be read:
+ * the process is gone, the kernel was built without task I/O accounting, or reading
+ * is not permitted (another user's process, or a container that denies it). Unknown,
+ * never 0: a caller must not take an unreadable counter for an idle disk.
+ */
+export function readProcIo(pid: number, procRoot = '/proc'): ProcIo | undefined {
+  const text = readText(`${procRoot}/${pid}/io`)
+  if (text === undefined) return undefined
+  try {
+    return parseProcIo(text)
+  } catch (err) {
+    if (err instanceof ProcParseError) return undefined
+    throw err
+  }
 }
 
 /**

@@ -35,6 +35,18 @@ export interface InstanceSample {
   /** Requests in flight, averaged. */
   readonly inFlight?: number
   readonly latencyP95Ms?: number
+  /**
+   * Bytes/s the instance read from and wrote toward storage (local: /proc/<pid>/io
+   * read_bytes and write_bytes of its process tree). Absent when unreadable: unknown, never 0.
+   */
+  readonly diskReadBytesPerSecond?: number
+  readonly diskWriteBytesPerSecond?: number
+  /**
+   * Bytes/s of HTTP traffic the instance received (requests) and sent (responses), as its
+   * router counted them: tide's proxy counts body bytes, HAProxy whole messages (docs/router.md).
+   */
+  readonly networkInBytesPerSecond?: number
+  readonly networkOutBytesPerSecond?: number
 }
 
 export type Percentile = 50 | 90 | 95 | 99

@@ -1,5 +1,5 @@
 /**
- * Samples cpu and memory of local instances from /proc every second (the arithmetic
+ * Samples cpu, memory and disk I/O of local instances from /proc every second (the arithmetic
  * and its units are in process-stats.ts). One scan of /proc per sample serves every
  * instance, because finding an instance's descendants needs every process's ppid.
  *
@@ -12,10 +12,10 @@
  */
 import { systemClock } from '../core/clock.ts'
 import type { Clock } from '../core/clock.ts'
-import { clockTicksPerSecond, isExitedState, listPids, readProcStat, readRssKiB } from '../core/proc-stat.ts'
+import { clockTicksPerSecond, isExitedState, listPids, readProcIo, readProcStat, readRssKiB } from '../core/proc-stat.ts'
 import type { ProcStat } from '../core/proc-stat.ts'
-import { cpuRatio, processTree, treeCpuTicks, windowOf } from './process-stats.ts'
-import type { ProcessSample, ProcessWindow, TrackedProcess } from './process-stats.ts'
+import { cpuRatio, ioRates, processTree, treeCpuTicks, treeIoTotals, windowOf } from './process-stats.ts'
+import type { IoTotals, ProcessSample, ProcessWindow, TrackedProcess } from './process-stats.ts'
 
 /**
  * Finds the process of an instance id: a TrackedProcess (use trackedProcessOf(record)),
@@ -44,6 +44,8 @@ interface Track {
   readonly proc: TrackedProcess
   samples: ProcessSample[]
   last?: { readonly atMs: number; readonly ticks: number }
+  /** The last readable I/O totals of the tree; an unreadable sample leaves it, so the next rate spans the gap. */
+  lastIo?: { readonly atMs: number; readonly totals: IoTotals }
   /** When the process was found gone or replaced; no more samples are taken. */
   goneAtMs?: number
   lastReadMs: number
@@ -128,11 +130,12 @@ export class ProcessSampler {
   }
 
   /**
-   * Cpu ratio and memory of an instance averaged over `windowMs` (default readWindowMs)
-   * up to now; undefined when there is no sample in the window (unknown, just tracked,
-   * or gone). Fits the runtime's ResourceSampler.
+   * Cpu ratio, memory and disk bytes/s of an instance averaged over `windowMs` (default
+   * readWindowMs) up to now; undefined when there is no sample in the window (unknown, just
+   * tracked, or gone), and each field absent when no sample in the window has it (disk: the
+   * io files were unreadable, or only one sample yet). Fits the runtime's ResourceSampler.
    */
-  read(instanceId: string, windowMs = this.#readWindowMs): { readonly cpuRatio?: number; readonly memoryMiB?: number } | undefined {
+  read(instanceId: string, windowMs = this.#readWindowMs): Omit<ProcessWindow, 'samples'> | undefined {
     const nowMs = this.#clock.now()
     const t = this.#tracks.get(instanceId)
     if (t === undefined) {
@@ -142,7 +145,12 @@ export class ProcessSampler {
     t.lastReadMs = nowMs
     const w = windowOf(t.samples, windowMs, nowMs)
     if (w.samples === 0) return undefined
-    return { ...(w.cpuRatio !== undefined ? { cpuRatio: w.cpuRatio } : {}), ...(w.memoryMiB !== undefined ? { memoryMiB: w.memoryMiB } : {}) }
+    return {
+      ...(w.cpuRatio !== undefined ? { cpuRatio: w.cpuRatio } : {}),
+      ...(w.memoryMiB !== undefined ? { memoryMiB: w.memoryMiB } : {}),
+      ...(w.diskReadBytesPerSecond !== undefined ? { diskReadBytesPerSecond: w.diskReadBytesPerSecond } : {}),
+      ...(w.diskWriteBytesPerSecond !== undefined ? { diskWriteBytesPerSecond: w.diskWriteBytesPerSecond } : {}),
+    }
   }
 
   /** Averages over the last `windowMs`, with the sample count. */
@@ -185,7 +193,16 @@ export class ProcessSampler {
     for (const pid of pids) rssKiB += readRssKiB(pid, this.#procRoot) ?? 0
     const ratio = t.last === undefined ? undefined : cpuRatio(t.last.ticks, ticks, nowMs - t.last.atMs, this.#ticksPerSecond, t.proc.cpu)
     t.last = { atMs: nowMs, ticks }
-    t.samples.push({ atMs: nowMs, ...(ratio !== undefined ? { cpuRatio: ratio } : {}), memoryMiB: rssKiB / 1024, processes: pids.length })
+    const io = treeIoTotals(pids, (pid) => readProcIo(pid, this.#procRoot))
+    const rates = io === undefined || t.lastIo === undefined ? undefined : ioRates(t.lastIo.totals, io, nowMs - t.lastIo.atMs)
+    if (io !== undefined) t.lastIo = { atMs: nowMs, totals: io }
+    t.samples.push({
+      atMs: nowMs,
+      ...(ratio !== undefined ? { cpuRatio: ratio } : {}),
+      memoryMiB: rssKiB / 1024,
+      ...(rates !== undefined ? { diskReadBytesPerSecond: rates.readBytesPerSecond, diskWriteBytesPerSecond: rates.writeBytesPerSecond } : {}),
+      processes: pids.length,
+    })
     const oldest = nowMs - this.#retainMs
     if ((t.samples[0]?.atMs ?? nowMs) <= oldest) t.samples = t.samples.filter((s) => s.atMs > oldest)
   }

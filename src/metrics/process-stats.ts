@@ -1,5 +1,5 @@
 /**
- * Cpu and memory of local instances, read from /proc every second (DESIGN.md: "Cpu
+ * Cpu, memory and disk I/O of local instances, read from /proc every second (DESIGN.md: "Cpu
  * and memory read from /proc"). An instance is a process tree: the launched process,
  * its threads, and whatever it starts (npx → node, a shell → the server). Per sample:
  *
@@ -8,10 +8,15 @@
  *               it uses more, as nothing caps a local process)
  *   memoryMiB = Σ VmRSS of the tree / 1024 (shared pages are counted once per process,
  *               so a tree of forks over-reports — an upper bound, as `ps` gives)
+ *   diskReadBytesPerSecond, diskWriteBytesPerSecond
+ *             = Δ(Σ read_bytes, Σ write_bytes of /proc/<pid>/io over the tree) / Δwall
+ *               seconds; unknown (absent) when any process of the tree has an unreadable
+ *               io file, never 0
  *
  * Tree cpu ticks are Σ (utime + stime + cutime + cstime) over the tree's live processes:
  * a child that exits and is reaped by its parent moves its time into the parent's
- * cutime/cstime, so the sum stays continuous. A process identity is pid + start time,
+ * cutime/cstime, so the sum stays continuous; the kernel folds a reaped child's I/O
+ * counters into its parent's the same way. A process identity is pid + start time,
  * as in the local provider, so a recycled pid is never sampled as the instance.
  *
  * This file holds the pure arithmetic; ProcessSampler (process-sampler.ts) does the I/O.
@@ -35,6 +40,13 @@ export interface ProcessSample {
   readonly cpuRatio?: number
   /** Resident memory of the tree, MiB. */
   readonly memoryMiB: number
+  /**
+   * Bytes/s the tree read from and wrote toward storage over the interval since the previous
+   * sample with readable I/O counters; absent on the first such sample and whenever a
+   * process of the tree had unreadable counters (unknown, never 0).
+   */
+  readonly diskReadBytesPerSecond?: number
+  readonly diskWriteBytesPerSecond?: number
   /** Live processes in the tree. */
   readonly processes: number
 }
@@ -43,6 +55,9 @@ export interface ProcessSample {
 export interface ProcessWindow {
   readonly cpuRatio?: number
   readonly memoryMiB?: number
+  /** Bytes/s, averaged over the samples that have them. */
+  readonly diskReadBytesPerSecond?: number
+  readonly diskWriteBytesPerSecond?: number
   /** How many samples the averages are over. */
   readonly samples: number
 }
@@ -94,12 +109,50 @@ export function cpuRatio(prevTicks: number, nowTicks: number, elapsedMs: number,
   return cpuSeconds / (elapsedMs / 1000) / cpuSize
 }
 
+/** Storage bytes a tree has read and written since its processes started (Σ /proc/<pid>/io). */
+export interface IoTotals {
+  readonly readBytes: number
+  readonly writeBytes: number
+}
+
+/**
+ * Σ read_bytes and Σ write_bytes over `pids`, through `readIo` (/proc/<pid>/io); undefined
+ * when any of them cannot be read, because a sum missing one process would read as a
+ * drop, then as a burst when the process reappears or is reaped into its parent.
+ */
+export function treeIoTotals(pids: readonly number[], readIo: (pid: number) => IoTotals | undefined): IoTotals | undefined {
+  if (pids.length === 0) return undefined
+  let readBytes = 0
+  let writeBytes = 0
+  for (const pid of pids) {
+    const io = readIo(pid)
+    if (io === undefined) return undefined
+    readBytes += io.readBytes
+    writeBytes += io.writeBytes
+  }
+  return { readBytes, writeBytes }
+}
+
+/**
+ * Bytes/s read and written between two I/O totals `elapsedMs` apart; undefined when no
+ * time passed. A negative Δ (a child reparented away from the tree took its counts with
+ * it) is clamped to 0, as for cpu. Pure.
+ */
+export function ioRates(prev: IoTotals, now: IoTotals, elapsedMs: number): { readonly readBytesPerSecond: number; readonly writeBytesPerSecond: number } | undefined {
+  if (elapsedMs <= 0) return undefined
+  const seconds = elapsedMs / 1000
+  return { readBytesPerSecond: Math.max(0, now.readBytes - prev.readBytes) / seconds, writeBytesPerSecond: Math.max(0, now.writeBytes - prev.writeBytes) / seconds }
+}
+
 /** Averages the samples with atMs in (nowMs − windowMs, nowMs]. Pure. */
 export function windowOf(samples: readonly ProcessSample[], windowMs: number, nowMs: number): ProcessWindow {
   let cpuSum = 0
   let cpuCount = 0
   let memSum = 0
   let memCount = 0
+  let readSum = 0
+  let writeSum = 0
+  let ioCount = 0
   for (const s of samples) {
     if (s.atMs <= nowMs - windowMs || s.atMs > nowMs) continue
     memSum += s.memoryMiB
@@ -108,10 +161,16 @@ export function windowOf(samples: readonly ProcessSample[], windowMs: number, no
       cpuSum += s.cpuRatio
       cpuCount++
     }
+    if (s.diskReadBytesPerSecond !== undefined && s.diskWriteBytesPerSecond !== undefined) {
+      readSum += s.diskReadBytesPerSecond
+      writeSum += s.diskWriteBytesPerSecond
+      ioCount++
+    }
   }
   return {
     ...(cpuCount > 0 ? { cpuRatio: cpuSum / cpuCount } : {}),
     ...(memCount > 0 ? { memoryMiB: memSum / memCount } : {}),
+    ...(ioCount > 0 ? { diskReadBytesPerSecond: readSum / ioCount, diskWriteBytesPerSecond: writeSum / ioCount } : {}),
     samples: memCount,
   }
 }

@@ -7,8 +7,8 @@
  *   addr … port …`), then `state ready` when routable, `drain` when draining,
  *   `maint` otherwise. A slot is reused once its instance left the table and has no
  *   request in flight.
- * - collect → a window: requests, errors and in-flight per instance and in total from
- *   `show stat` (HAProxy's own counters, exact); latencies, shedding and per-class counts
+ * - collect → a window: requests, errors, in-flight and bytes (`bin`/`bout`, whole HTTP
+ *   messages) per instance and in total from `show stat` (HAProxy's own counters, exact); latencies, shedding and per-class counts
  *   from the log line HAProxy writes per request (through a ring buffer, forwarded over
  *   TCP on loopback). Above LOG_LINES_PER_SECOND only one request in 2^k is logged, and
  *   each line counts 2^k times in the class counts: estimates, while percentiles stay a
@@ -97,6 +97,10 @@ export interface ServerStat {
   readonly successes: number
   /** Requests waiting in its queue. */
   readonly qcur: number
+  /** Bytes sent to it (requests, headers included), ever. */
+  readonly bin: number
+  /** Bytes received from it (responses, headers included), ever. */
+  readonly bout: number
 }
 
 /** Parses `show stat` CSV into the backend's server lines and its queue. */
@@ -104,7 +108,7 @@ export function parseShowStat(csv: string): { servers: ServerStat[]; backendQueu
   const lines = csv.split('\n')
   const header = (lines[0] ?? '').replace(/^# /, '').split(',')
   const col = (name: string): number => header.indexOf(name)
-  const [px, sv, scur, stot, qcur, econ, eresp, h1, h2, h3, h4, h5] = ['pxname', 'svname', 'scur', 'stot', 'qcur', 'econ', 'eresp', 'hrsp_1xx', 'hrsp_2xx', 'hrsp_3xx', 'hrsp_4xx', 'hrsp_5xx'].map(col)
+  const [px, sv, scur, stot, qcur, econ, eresp, h1, h2, h3, h4, h5, bin, bout] = ['pxname', 'svname', 'scur', 'stot', 'qcur', 'econ', 'eresp', 'hrsp_1xx', 'hrsp_2xx', 'hrsp_3xx', 'hrsp_4xx', 'hrsp_5xx', 'bin', 'bout'].map(col)
   const servers: ServerStat[] = []
   let backendQueue = 0
   let frontendSessions = 0
@@ -119,7 +123,7 @@ export function parseShowStat(csv: string): { servers: ServerStat[]; backendQueu
     const name = f[sv ?? -1] ?? ''
     if (name === 'BACKEND') backendQueue = n(qcur)
     else if (name.startsWith(SLOT_PREFIX)) {
-      servers.push({ slot: name, scur: n(scur), stot: n(stot), failures: n(h5) + n(econ) + n(eresp), successes: n(h1) + n(h2) + n(h3) + n(h4), qcur: n(qcur) })
+      servers.push({ slot: name, scur: n(scur), stot: n(stot), failures: n(h5) + n(econ) + n(eresp), successes: n(h1) + n(h2) + n(h3) + n(h4), qcur: n(qcur), bin: n(bin), bout: n(bout) })
     }
   }
   return { servers, backendQueue, frontendSessions }
@@ -158,6 +162,8 @@ interface Slot {
   lastStot: number
   lastFailures: number
   lastSuccesses: number
+  lastBin: number
+  lastBout: number
   /** Failures in stats windows without a success since the last success. */
   failureRun: number
   readonly latency: LatencyHistogram
@@ -209,6 +215,8 @@ export class HaproxyCore {
       lastStot: 0,
       lastFailures: 0,
       lastSuccesses: 0,
+      lastBin: 0,
+      lastBout: 0,
       failureRun: 0,
       latency: new LatencyHistogram(),
     })
@@ -290,6 +298,8 @@ export class HaproxyCore {
       slot.lastStot = 0
       slot.lastFailures = 0
       slot.lastSuccesses = 0
+      slot.lastBin = 0
+      slot.lastBout = 0
     }
     this.#respawn()
   }
@@ -506,6 +516,8 @@ export class HaproxyCore {
     slot.lastStot = stat.stot
     slot.lastFailures = stat.failures
     slot.lastSuccesses = stat.successes
+    slot.lastBin = stat.bin
+    slot.lastBout = stat.bout
     slot.latency.reset()
   }
 
@@ -542,13 +554,17 @@ export class HaproxyCore {
       const requests = Math.max(0, stat.stot - slot.lastStot)
       const failures = Math.max(0, stat.failures - slot.lastFailures)
       const successes = Math.max(0, stat.successes - slot.lastSuccesses)
+      const bytesIn = Math.max(0, stat.bin - slot.lastBin)
+      const bytesOut = Math.max(0, stat.bout - slot.lastBout)
       slot.lastStot = stat.stot
       slot.lastFailures = stat.failures
       slot.lastSuccesses = stat.successes
+      slot.lastBin = stat.bin
+      slot.lastBout = stat.bout
       if (!slot.entry) continue
       inFlight += stat.scur
       queued += stat.qcur
-      instances[slot.entry.id] = { requests, errors: failures, shed: 0, inFlight: stat.scur, queued: stat.qcur, latency: slot.latency.toSparse() }
+      instances[slot.entry.id] = { requests, errors: failures, shed: 0, inFlight: stat.scur, queued: stat.qcur, latency: slot.latency.toSparse(), bytesIn, bytesOut }
       slot.latency.reset()
       this.#passive(slot, failures, successes)
     }
@@ -559,7 +575,13 @@ export class HaproxyCore {
     this.#total.inFlight = inFlight
     this.#total.queued = queued
     const logged = this.#total.cut()
-    const total: CounterSample = { ...logged, requests: counted.reduce((n, c) => n + c.requests, 0), errors: counted.reduce((n, c) => n + c.errors, 0) }
+    const total: CounterSample = {
+      ...logged,
+      requests: counted.reduce((n, c) => n + c.requests, 0),
+      errors: counted.reduce((n, c) => n + c.errors, 0),
+      bytesIn: counted.reduce((n, c) => n + (c.bytesIn ?? 0), 0),
+      bytesOut: counted.reduce((n, c) => n + (c.bytesOut ?? 0), 0),
+    }
     const sample: WindowSample = { startMs: this.#windowStartMs, endMs, total, instances, classes }
     this.#adjustLogSample((total.requests + total.shed) / Math.max(0.001, (endMs - this.#windowStartMs) / 1000))
     this.#windowStartMs = endMs

@@ -40,6 +40,13 @@ export interface CounterSample {
   readonly queued: number
   /** Latencies in ms: for an instance from dispatch to the end of its answer; for classes and the total from arrival. */
   readonly latency: SparseHistogram
+  /**
+   * Bytes sent to instances (requests) and received from them (responses) in the window, for
+   * an instance and for the total (not counted per class). tide's proxy counts body bytes;
+   * HAProxy whole HTTP messages, headers included (its `bin`/`bout`). Absent counts as 0.
+   */
+  readonly bytesIn?: number
+  readonly bytesOut?: number
 }
 
 /** What one core counted in one window. */

@@ -98,6 +98,10 @@ class BodyLimit extends Transform {
     super()
     this.#maxBytes = maxBytes
   }
+  /** Body bytes passed on so far. */
+  get bytes(): number {
+    return this.#bytes
+  }
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.#bytes += chunk.length
     if (this.#bytes > this.#maxBytes) {
@@ -125,6 +129,11 @@ class Exchange implements Dispatcher.DispatchHandler {
   readonly headers: string[]
   readonly requestId: string
   readonly body: Readable | null
+  /**
+   * The request body's size for the byte counters: its Content-Length, or for a chunked
+   * body the bytes its BodyLimit passed on (read when the attempt ends); 0 without a body.
+   */
+  readonly bodyBytes: number | BodyLimit
   state: ExchangeState = 'new'
   attempts = 0
   upstream: Upstream | undefined
@@ -141,12 +150,13 @@ class Exchange implements Dispatcher.DispatchHandler {
   nextActive: Exchange | undefined
   listedActive = false
 
-  constructor(core: ProxyCore, req: http.IncomingMessage, res: http.ServerResponse, cls: ClassState, body: Readable | null, fwd: ForwardedRequest, nowMs: number, timeoutMs: number) {
+  constructor(core: ProxyCore, req: http.IncomingMessage, res: http.ServerResponse, cls: ClassState, body: Readable | null, bodyBytes: number | BodyLimit, fwd: ForwardedRequest, nowMs: number, timeoutMs: number) {
     this.core = core
     this.req = req
     this.res = res
     this.cls = cls
     this.body = body
+    this.bodyBytes = bodyBytes
     this.startMs = nowMs
     this.deadlineMs = nowMs + timeoutMs
     this.headers = fwd.headers
@@ -168,6 +178,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onData(chunk: Buffer): boolean {
+    this.core.countResponseBytes(this, chunk.length)
     const ok = this.res.write(chunk)
     if (!ok) this.res.once('drain', this.#resume)
     return ok
@@ -386,16 +397,20 @@ export class ProxyCore {
     const fwd = forwardRequestHeaders(req.rawHeaders, req.socket.remoteAddress ?? '')
     const { contentLength, chunked } = fwd
     let body: Readable | null = null
+    let bodyBytes: number | BodyLimit = 0
     if (contentLength !== undefined && contentLength !== '0') {
-      if (Number(contentLength) > maxBody) {
+      bodyBytes = Number(contentLength)
+      if (bodyBytes > maxBody) {
         this.#replyEarly(req, res, new RouterError('TIDE_ERR_ROUTER_BODY_TOO_LARGE', `request body of ${contentLength} bytes exceeds routing.limits.maxBodyBytes (${maxBody} bytes)`))
         return
       }
       body = req
     } else if (chunked) {
-      body = req.pipe(new BodyLimit(maxBody))
+      const limit = new BodyLimit(maxBody)
+      bodyBytes = limit
+      body = req.pipe(limit)
     }
-    const ex = new Exchange(this, req, res, cls, body, fwd, nowMs, this.#timeoutMs)
+    const ex = new Exchange(this, req, res, cls, body, bodyBytes, fwd, nowMs, this.#timeoutMs)
     res.once('close', ex.onClientClose)
     if (this.#stopping) {
       this.#reply(ex, new RouterError('TIDE_ERR_ROUTER_STOPPING', 'the router is stopping'))
@@ -535,12 +550,27 @@ export class ProxyCore {
     return u
   }
 
+  /**
+   * Counts response body bytes as they arrive from the instance of the exchange's attempt (so a
+   * long download is spread over the windows it spans), for that instance and the total.
+   */
+  countResponseBytes(ex: Exchange, bytes: number): void {
+    const u = ex.upstream
+    if (u) u.counters.bytesOut += bytes
+    this.#total.bytesOut += bytes
+  }
+
   /** Called by the exchange when the instance's answer ended. */
   attemptCompleted(ex: Exchange): void {
     const u = this.#release(ex)
     const nowMs = performance.now()
     const isError = ex.status >= 500
+    // The request's body went to this instance whole (undici sends a Content-Length body in full
+    // or fails the attempt); an attempt that fails is not counted, as how much of it was sent is unknown.
+    const bodyBytes = typeof ex.bodyBytes === 'number' ? ex.bodyBytes : ex.bodyBytes.bytes
+    this.#total.bytesIn += bodyBytes
     if (u) {
+      u.counters.bytesIn += bodyBytes
       u.counters.record(nowMs - ex.dispatchedMs, isError)
       if (isError) this.#passiveFailure(u, `answered ${ex.status}`)
       else u.consecutiveFailures = 0

@@ -2,7 +2,7 @@
  * The router's per-second statistics: counted by each proxy core in windows,
  * merged by the primary into RouterStats — the freshest signal tide has
  * (requests/s, in-flight and latency percentiles per instance, per priority class
- * and for the whole group).
+ * and for the whole group; bytes to and from each instance and in total).
  */
 import type { InstanceHealth } from '../core/health.ts'
 import type { Priority } from '../core/priority.ts'
@@ -24,8 +24,16 @@ export interface TrafficStats {
   readonly p99Ms: number | undefined
 }
 
+/** Bytes of the window between the router and instances (see CounterSample.bytesIn). */
+export interface ByteStats {
+  /** Bytes sent to instances: requests. */
+  readonly bytesIn: number
+  /** Bytes received from instances: responses. */
+  readonly bytesOut: number
+}
+
 /** One instance's traffic; latency from dispatch to the end of the instance's answer. */
-export interface InstanceStats extends TrafficStats {
+export interface InstanceStats extends TrafficStats, ByteStats {
   readonly id: string
   readonly health: InstanceHealth
 }
@@ -44,7 +52,7 @@ export interface ClassStats extends TrafficStats {
 export interface RouterStats {
   readonly windowStartMs: number
   readonly windowEndMs: number
-  readonly total: TrafficStats & { readonly shed: number; readonly queued: number }
+  readonly total: TrafficStats & ByteStats & { readonly shed: number; readonly queued: number }
   /** Instances the router knows (in the routing table or still finishing requests), by id order. */
   readonly instances: readonly InstanceStats[]
   /** Every configured class, plus 'normal' when no class is a catch-all. */
@@ -56,6 +64,9 @@ export class TrafficCounters {
   requests = 0
   errors = 0
   shed = 0
+  /** Body bytes to and from instances; counted for instances and the total only. */
+  bytesIn = 0
+  bytesOut = 0
   /** Live gauges, not reset between windows. */
   inFlight = 0
   queued = 0
@@ -77,10 +88,14 @@ export class TrafficCounters {
       inFlight: this.inFlight,
       queued: this.queued,
       latency: this.latency.toSparse(),
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
     }
     this.requests = 0
     this.errors = 0
     this.shed = 0
+    this.bytesIn = 0
+    this.bytesOut = 0
     this.latency.reset()
     return sample
   }
@@ -93,9 +108,13 @@ class MergedCounters {
   shed = 0
   inFlight = 0
   queued = 0
+  bytesIn = 0
+  bytesOut = 0
   readonly latency = new LatencyHistogram()
 
   add(sample: CounterSample): void {
+    this.bytesIn += sample.bytesIn ?? 0
+    this.bytesOut += sample.bytesOut ?? 0
     this.requests += sample.requests
     this.errors += sample.errors
     this.shed += sample.shed
@@ -147,7 +166,7 @@ export function mergeWindows(
   }
   const instances = [...byInstance.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([id, c]) => ({ id, health: health(id), ...c.traffic(seconds) }))
+    .map(([id, c]) => ({ id, health: health(id), ...c.traffic(seconds), bytesIn: c.bytesIn, bytesOut: c.bytesOut }))
   const classStats = classes.map((info) => {
     const c = byClass.get(info.name) ?? new MergedCounters()
     return { name: info.name, priority: info.priority, shed: c.shed, queued: c.queued, ...c.traffic(seconds) }
@@ -155,7 +174,7 @@ export function mergeWindows(
   return {
     windowStartMs: startMs,
     windowEndMs: endMs,
-    total: { shed: total.shed, queued: total.queued, ...total.traffic(seconds) },
+    total: { shed: total.shed, queued: total.queued, ...total.traffic(seconds), bytesIn: total.bytesIn, bytesOut: total.bytesOut },
     instances,
     classes: classStats,
   }

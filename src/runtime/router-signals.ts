@@ -1,14 +1,18 @@
 /**
  * Signals for a `local` group from its router's per-second stats windows (requests/s,
- * in-flight, latency percentiles, per instance and per priority class) and from a
- * process sampler (cpu and memory per instance, from /proc). This is the freshest
- * signal tide has: a load step shows within one window (1 s).
+ * in-flight, latency percentiles, per instance and per priority class; network bytes/s
+ * per instance) and from a process sampler (cpu, memory and disk bytes/s per instance,
+ * from /proc). This is the freshest signal tide has: a load step shows within one window (1 s).
+ *
+ * Network bytes come from the router, not /proc: /proc/<pid>/net/dev counts a whole
+ * network namespace, which every local instance shares, while every byte a local
+ * instance serves passes its router, which counts them per instance.
  */
 import type { MetricsSource, HealthView } from '../controller/metrics-source.ts'
 import type { InstanceHealth } from '../core/health.ts'
 import type { InstanceSample, InstanceView, LatencyPercentiles, Signals } from '../engine/types.ts'
 import type { GroupSpec } from '../spec/schema.ts'
-import type { RouterStats, TrafficStats } from '../router/stats.ts'
+import type { ByteStats, RouterStats, TrafficStats } from '../router/stats.ts'
 
 /**
  * The cpu window of the process sampler (ms). A cpu reading whose window reaches back
@@ -17,9 +21,11 @@ import type { RouterStats, TrafficStats } from '../router/stats.ts'
  */
 export const CPU_WINDOW_MS = 3000
 
-/** Cpu and memory of one instance over the last sampling window; undefined when unknown. */
+/** Cpu, memory and disk bytes/s of one instance over the last sampling window; undefined (or a field absent) when unknown. */
 export interface ResourceSampler {
-  read(instanceId: string): { readonly cpuRatio?: number; readonly memoryMiB?: number } | undefined
+  read(instanceId: string):
+    | { readonly cpuRatio?: number; readonly memoryMiB?: number; readonly diskReadBytesPerSecond?: number; readonly diskWriteBytesPerSecond?: number }
+    | undefined
 }
 
 /**
@@ -33,6 +39,8 @@ export function windowCount(syncPeriodSeconds: number): number {
 
 interface Sums {
   requests: number
+  bytesIn: number
+  bytesOut: number
   seconds: number
   inFlight: number
   n: number
@@ -43,12 +51,14 @@ interface Sums {
 }
 
 function emptySums(): Sums {
-  return { requests: 0, seconds: 0, inFlight: 0, n: 0, p50: 0, p95: 0, p99: 0, latencyWeight: 0 }
+  return { requests: 0, bytesIn: 0, bytesOut: 0, seconds: 0, inFlight: 0, n: 0, p50: 0, p95: 0, p99: 0, latencyWeight: 0 }
 }
 
 /** Adds one window's traffic; percentiles are averaged weighted by the window's requests. */
-function add(s: Sums, t: TrafficStats, seconds: number): void {
+function add(s: Sums, t: TrafficStats & Partial<ByteStats>, seconds: number): void {
   s.requests += t.requests
+  s.bytesIn += t.bytesIn ?? 0
+  s.bytesOut += t.bytesOut ?? 0
   s.seconds += seconds
   s.inFlight += t.inFlight
   s.n++
@@ -142,12 +152,16 @@ export class RouterSignals implements MetricsSource, HealthView {
         const growth = (inFlightLast.get(v.id) ?? 0) - (inFlightBefore.get(v.id) ?? 0)
         sample.rps = Math.max(0, s.requests + growth + routerExtraPerInstance) / s.seconds
         sample.inFlight = s.inFlight / s.n
+        sample.networkInBytesPerSecond = s.bytesIn / s.seconds
+        sample.networkOutBytesPerSecond = s.bytesOut / s.seconds
         const lat = latencyOf(s)
         if (lat?.p95 !== undefined) sample.latencyP95Ms = lat.p95
       }
       const cpuSettled = v.readyAtMs !== undefined && nowMs - v.readyAtMs >= CPU_WINDOW_MS
       if (res?.cpuRatio !== undefined && cpuSettled) sample.cpuRatio = res.cpuRatio
       if (res?.memoryMiB !== undefined) sample.memoryMiB = res.memoryMiB
+      if (res?.diskReadBytesPerSecond !== undefined) sample.diskReadBytesPerSecond = res.diskReadBytesPerSecond
+      if (res?.diskWriteBytesPerSecond !== undefined) sample.diskWriteBytesPerSecond = res.diskWriteBytesPerSecond
       if (Object.keys(sample).length > 0) samples.set(v.id, sample)
     }
     const classes: Record<string, { rps: number; latencyMs?: LatencyPercentiles }> = {}

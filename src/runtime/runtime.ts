@@ -29,7 +29,7 @@ export interface RuntimeOptions {
   readonly storePath: string
   /** Extra event sinks (the terminal, webhooks). */
   readonly events?: EventSink
-  /** Cpu and memory per instance (the /proc sampler). */
+  /** Cpu, memory and disk bytes per instance (the /proc sampler). */
   readonly sampler?: ResourceSampler
   readonly clock?: Clock
   /** Called after every reconcile, with its results (the demo's live view). */

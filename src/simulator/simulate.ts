@@ -40,6 +40,7 @@ import { TideError } from '../errors.ts'
 import type { EventSink } from '../store/events.ts'
 import { Controller, type ControllerOptions, type GroupStatus, type ReconcileResult } from '../controller/reconciler.ts'
 import { sameBackend } from '../controller/backend.ts'
+import { byteRateName } from '../engine/readings.ts'
 import type { Decision } from '../engine/types.ts'
 import { sizePrice } from '../core/size.ts'
 import type { Series } from '../forecast/series.ts'
@@ -200,26 +201,33 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationResult>
   const oracle = oracleSchedule(needed, startupSteps, initial)
   const run: Run = { opts, base, loads, oracle, initial, tally: new Tally(params, loads.length) }
   opts.sink?.begin?.(loads.length, params.tickSeconds)
-  const counts = policy.kind === 'oracle' ? runOracle(run) : await runController(run, withoutExternal(policy.spec({ base, params })))
+  const counts = policy.kind === 'oracle' ? runOracle(run) : await runController(run, simulatable(policy.spec({ base, params })))
   opts.onProgress?.(1)
   return run.tally.result(opts, base.group, counts, oracle.billedInstanceSteps * params.tickSeconds / 3600)
 }
 
 /**
- * The spec unchanged, or a config error when it scales on external metrics: the workload model
- * has no queue or Prometheus behind it, and replaying without the metric would answer another
- * question than the one the file asks (docs/config.md, External metrics).
+ * The spec unchanged, or a config error when it scales on a signal the workload model does not
+ * produce: external metrics (no queue or Prometheus behind the model), disk and network (the
+ * model has requests and a queue per instance, no storage and no byte sizes). Replaying without
+ * the metric would answer another question than the one the file asks (docs/config.md,
+ * External metrics; Disk and network).
  */
-export function withoutExternal(spec: GroupSpec): GroupSpec {
-  const where = [
+export function simulatable(spec: GroupSpec): GroupSpec {
+  const external = [
     ...spec.metrics.flatMap((m, i) => (m.type === 'external' ? [`metrics[${i}] (${m.query})`] : [])),
     ...spec.steps.flatMap((r, i) => (r.metric.type === 'external' ? [`steps[${i}].metric (${r.metric.query})`] : [])),
   ]
-  if (where.length === 0) return spec
-  throw new TideError(
-    'TIDE_ERR_CONFIG',
-    `group ${spec.group}: tide simulate cannot replay external metrics (${where.join(', ')}): the simulator has no source for them; simulate a copy of the file without them`,
-  )
+  const bytes = [
+    ...spec.metrics.flatMap((m, i) => (m.type === 'disk' || m.type === 'network' ? [`metrics[${i}] (${byteRateName(m)})`] : [])),
+    ...spec.steps.flatMap((r, i) => (r.metric.type === 'disk' || r.metric.type === 'network' ? [`steps[${i}].metric (${byteRateName(r.metric)})`] : [])),
+  ]
+  const why = [
+    ...(external.length === 0 ? [] : [`external metrics (${external.join(', ')}): the simulator has no source for them`]),
+    ...(bytes.length === 0 ? [] : [`disk or network metrics (${bytes.join(', ')}): the workload model has no disk and no request or response sizes`]),
+  ]
+  if (why.length === 0) return spec
+  throw new TideError('TIDE_ERR_CONFIG', `group ${spec.group}: tide simulate cannot replay ${why.join('; nor ')}; simulate a copy of the file without them`)
 }
 
 /** Seconds at the start of a trace whose peak need sizes the warm fleet (see the module comment). */

@@ -460,6 +460,7 @@ function groupChecks({ spec, source }: LoadedGroup): ConfigIssue[] {
   for (const [i, s] of spec.schedules.entries()) issues.push(...scheduleChecks(s, ['schedules', i], source))
   issues.push(...externalChecks(spec, source))
   issues.push(...backupChecks(spec, source))
+  issues.push(...byteMetricChecks(spec, source))
   const { min, max, initial } = spec.replicas
   if (initial !== undefined && (initial < min || initial > max)) {
     issues.push(source.issue(['replicas', 'initial'], `must lie between replicas.min (${min}) and replicas.max (${max}), got ${initial}`))
@@ -472,6 +473,22 @@ function groupChecks({ spec, source }: LoadedGroup): ConfigIssue[] {
     }
   }
   return issues
+}
+
+/**
+ * Disk and network metrics are measured for local groups only (disk from /proc/<pid>/io on this
+ * host, network by tide's router, which only local groups have); on another provider they would
+ * never have a value and would block scale-in forever. The sim provider is left to `tide
+ * simulate`, which refuses them with its own reason.
+ */
+function byteMetricChecks(spec: GroupSpec, source: SourceDocument): ConfigIssue[] {
+  if (spec.provider === 'local' || spec.provider === 'sim') return []
+  const why = (type: string): string =>
+    `a ${type} metric is measured for provider local only (disk from /proc/<pid>/io, network by tide's router); provider ${spec.provider} has no source for it`
+  return [
+    ...spec.metrics.flatMap((m, i) => (m.type === 'disk' || m.type === 'network' ? [source.issue(['metrics', i, 'type'], why(m.type))] : [])),
+    ...spec.steps.flatMap((r, i) => (r.metric.type === 'disk' || r.metric.type === 'network' ? [source.issue(['steps', i, 'metric', 'type'], why(r.metric.type))] : [])),
+  ]
 }
 
 /**

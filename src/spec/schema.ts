@@ -143,19 +143,30 @@ export const RoutingSchema = z.strictObject({
 const averageUtilization = z.strictObject({ averageUtilization: z.number().positive().max(1000) })
 const averageValue = z.strictObject({ averageValue: positive })
 const totalValue = z.strictObject({ value: positive })
+/** A per-instance byte rate, MiB/s (1 MiB = 1,048,576 bytes), as memory's target is in MiB. */
+const averageValueMiBPerSecond = z.strictObject({ averageValueMiBPerSecond: positive })
+
+/** Which storage bytes a `disk` metric counts: read, written, or both summed. */
+export const DiskDirections = ['read', 'write', 'total'] as const
+/** Which HTTP bytes a `network` metric counts: received by the instance (requests), sent (responses), or both. */
+export const NetworkDirections = ['in', 'out', 'total'] as const
 
 
 /**
  * A target-tracking metric. The HPA's Resource/Pods/External metrics map to
  * cpu/memory (per-instance utilisation of the instance's size), rps/inflight
  * (per-instance averages), latency (group percentile, a tide addition) and external
- * (a query's value, total or per instance).
+ * (a query's value, total or per instance). disk and network (tide additions, as Pods
+ * metrics) are per-instance byte rates: storage bytes from /proc/<pid>/io, HTTP bytes
+ * counted by the router (docs/config.md "Disk and network").
  */
 export const MetricSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('cpu'), target: averageUtilization }),
   z.strictObject({ type: z.literal('memory'), target: z.union([averageUtilization, z.strictObject({ averageValueMiB: positive })]) }),
   z.strictObject({ type: z.literal('rps'), target: averageValue }),
   z.strictObject({ type: z.literal('inflight'), target: averageValue }),
+  z.strictObject({ type: z.literal('disk'), direction: z.enum(DiskDirections).default('total'), target: averageValueMiBPerSecond }),
+  z.strictObject({ type: z.literal('network'), direction: z.enum(NetworkDirections).default('total'), target: averageValueMiBPerSecond }),
   z.strictObject({
     type: z.literal('latency'),
     percentile: z.union([z.literal(50), z.literal(90), z.literal(95), z.literal(99)]).default(95),
@@ -180,6 +191,8 @@ export const MetricRefSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('memory') }),
   z.strictObject({ type: z.literal('rps') }),
   z.strictObject({ type: z.literal('inflight') }),
+  z.strictObject({ type: z.literal('disk'), direction: z.enum(DiskDirections).default('total') }),
+  z.strictObject({ type: z.literal('network'), direction: z.enum(NetworkDirections).default('total') }),
   z.strictObject({
     type: z.literal('latency'),
     percentile: z.union([z.literal(50), z.literal(90), z.literal(95), z.literal(99)]).default(95),
@@ -191,7 +204,8 @@ export const MetricRefSchema = z.discriminatedUnion('type', [
 /**
  * A step-scaling rule (AWS step scaling): when the metric is above (or below) the
  * threshold, change capacity by Pods (count), Percent, or set it Exact.
- * cpu is in percent of the instance size, latency in ms, rps per instance.
+ * cpu is in percent of the instance size, latency in ms, rps per instance, disk and
+ * network in MiB/s per instance.
  */
 export const StepRuleSchema = z
   .strictObject({

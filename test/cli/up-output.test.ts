@@ -48,7 +48,7 @@ function window(startMs: number, total: { requests: number; p95Ms?: number; shed
   return {
     windowStartMs: startMs,
     windowEndMs: startMs + 1000,
-    total: { ...traffic(total.requests, total.p95Ms), errors: total.errors ?? 0, shed: total.shed ?? 0, queued: 0 },
+    total: { ...traffic(total.requests, total.p95Ms), errors: total.errors ?? 0, shed: total.shed ?? 0, queued: 0, bytesIn: 0, bytesOut: 0 },
     instances: [],
     classes: classes.map((c) => ({ ...traffic(c.requests, c.p95Ms), name: c.name, priority: 'normal' as const, shed: 0, queued: 0 })),
   }

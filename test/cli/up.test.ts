@@ -244,9 +244,9 @@ function accepts(port: number): Promise<boolean> {
       socket.destroy()
       resolve(ok)
     }
-    socket.setTimeout(2000, () => done(false))
-    socket.once('connect', () => done(true))
-    socket.once('error', () => done(false))
+    socket.setTimeout(2000, () => { done(false); })
+    socket.once('connect', () => { done(true); })
+    socket.once('error', () => { done(false); })
   })
 }
 

@@ -99,3 +99,11 @@ test('the summary names each external metric\'s source and what a failure does',
   assert.match(text, /metrics: external sum\(q\) 30\/instance from prometheus http:\/\/127\.0\.0\.1:9090 \(hold on failure\), external \$\.depth 10 from http-json http:\/\/127\.0\.0\.1:8080\/stats \(fallback 4 after 2 failures\)/)
   assert.match(text, /step rules: 1 \(external sum\(q\) from prometheus http:\/\/127\.0\.0\.1:9090\)/)
 })
+
+test('the summary names disk and network metrics with their direction and MiB/s target', () => {
+  const config = parseConfig(
+    base + 'metrics:\n  - { type: disk, direction: write, target: { averageValueMiBPerSecond: 20 } }\n  - { type: network, target: { averageValueMiBPerSecond: 12.5 } }\n',
+    't.yaml',
+  )
+  assert.match(summary(config, 't.yaml'), /\n {4}metrics: disk write 20 MiB\/s\/instance, network in\+out 12\.5 MiB\/s\/instance\n/)
+})

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { isExitedState, isSameLiveProcess, parseProcStat, parseVmRssKiB, ProcParseError, readProcStat } from '../../src/core/proc-stat.ts'
+import { isExitedState, isSameLiveProcess, parseProcIo, parseProcStat, parseVmRssKiB, ProcParseError, readProcIo, readProcStat } from '../../src/core/proc-stat.ts'
 import { FakeProcRoot, statLine } from '../support/proc-fixture.ts'
 
 // Captured from `cat /proc/self/stat` on Linux 6.x.
@@ -80,4 +80,53 @@ test('readProcStat reads this very process', () => {
   assert.equal(s?.pid, process.pid)
   assert.equal(s.ppid, process.ppid)
   assert.ok(s.numThreads >= 1)
+})
+
+// Captured from `cat /proc/self/io` after a node process wrote 8 MiB to a file on ext4.
+const realIo = 'rchar: 249838\nwchar: 8388609\nsyscr: 85\nsyscw: 9\nread_bytes: 0\nwrite_bytes: 8404992\ncancelled_write_bytes: 0\n'
+
+const ioCases = [
+  { name: 'a real file', text: realIo, want: { readBytes: 0, writeBytes: 8404992 } },
+  { name: 'counters beyond 2^32', text: 'read_bytes: 5000000000\nwrite_bytes: 12\n', want: { readBytes: 5_000_000_000, writeBytes: 12 } },
+  { name: 'lines in another order, cancelled writes ignored', text: 'cancelled_write_bytes: 4096\nwrite_bytes: 8192\nrchar: 1\nread_bytes: 4096\n', want: { readBytes: 4096, writeBytes: 8192 } },
+] as const
+for (const c of ioCases) {
+  test(`parseProcIo: ${c.name}`, () => {
+    assert.deepEqual(parseProcIo(c.text), c.want)
+  })
+}
+
+const badIo = [
+  { name: 'empty text', text: '' },
+  { name: 'no write_bytes line', text: 'rchar: 1\nread_bytes: 0\ncancelled_write_bytes: 0\n' },
+  { name: 'cancelled_write_bytes is not write_bytes', text: 'read_bytes: 0\ncancelled_write_bytes: 0\n' },
+  { name: 'a negative count', text: 'read_bytes: -1\nwrite_bytes: 0\n' },
+  { name: 'not a number', text: 'read_bytes: lots\nwrite_bytes: 0\n' },
+] as const
+for (const c of badIo) {
+  test(`parseProcIo refuses ${c.name}`, () => {
+    assert.throws(() => parseProcIo(c.text), ProcParseError)
+  })
+}
+
+test('readProcIo: counters when readable, undefined (never 0) when the file is missing, unreadable or garbled', () => {
+  const proc = new FakeProcRoot()
+  try {
+    proc.write({ pid: 10, ppid: 1, utime: 0, stime: 0, startTime: 1, io: { readBytes: 4096, writeBytes: 1 << 20 } })
+    assert.deepEqual(readProcIo(10, proc.root), { readBytes: 4096, writeBytes: 1 << 20 })
+    proc.write({ pid: 11, ppid: 1, utime: 0, stime: 0, startTime: 1, io: 'unreadable' })
+    assert.equal(readProcIo(11, proc.root), undefined, 'unreadable io file')
+    proc.write({ pid: 12, ppid: 1, utime: 0, stime: 0, startTime: 1 })
+    assert.equal(readProcIo(12, proc.root), undefined, 'no io file (a kernel without task I/O accounting)')
+    assert.equal(readProcIo(13, proc.root), undefined, 'no such process')
+  } finally {
+    proc.cleanup()
+  }
+})
+
+test('readProcIo reads this very process', () => {
+  const io = readProcIo(process.pid)
+  assert.ok(io !== undefined, 'this process may read its own /proc/<pid>/io')
+  assert.ok(Number.isInteger(io.readBytes) && io.readBytes >= 0)
+  assert.ok(Number.isInteger(io.writeBytes) && io.writeBytes >= 0)
 })

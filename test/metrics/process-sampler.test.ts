@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { after, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ManualClock } from '../../src/core/clock.ts'
-import { readProcStat } from '../../src/core/proc-stat.ts'
+import { readProcIo, readProcStat } from '../../src/core/proc-stat.ts'
 import { ProcessSampler } from '../../src/metrics/process-sampler.ts'
 import { FakeProcRoot } from '../support/proc-fixture.ts'
 
@@ -119,5 +122,108 @@ test('on the real /proc: a busy child process shows cpu and memory, through its 
     assert.ok((seen.memoryMiB ?? 0) > 1, `memory ${String(seen.memoryMiB)} MiB`)
   } finally {
     process.kill(-parent.pid!, 'SIGKILL') // the whole group: parent and spinning child
+  }
+})
+
+test('disk bytes/s of a tree from /proc/<pid>/io: Δ over wall time, a reaped child folded into its parent', () => {
+  const clock = new ManualClock(50_000)
+  const sampler = new ProcessSampler({ clock, procRoot: proc.root, ticksPerSecond: 100 })
+  proc.write({ pid: 400, ppid: 1, utime: 0, stime: 0, startTime: 800, rssKiB: 1024, io: { readBytes: 1000, writeBytes: 0 } })
+  proc.write({ pid: 401, ppid: 400, utime: 0, stime: 0, startTime: 801, rssKiB: 1024, io: { readBytes: 0, writeBytes: 0 } })
+  sampler.track('d', { pid: 400, startTime: '800', cpu: 1 })
+  sampler.sampleOnce()
+  assert.equal(sampler.latest('d')?.diskWriteBytesPerSecond, undefined, 'the first sample has no Δ yet')
+
+  clock.advance(2000)
+  proc.write({ pid: 400, ppid: 1, utime: 0, stime: 0, startTime: 800, rssKiB: 1024, io: { readBytes: 1000 + 2 * 4096, writeBytes: 0 } })
+  proc.write({ pid: 401, ppid: 400, utime: 0, stime: 0, startTime: 801, rssKiB: 1024, io: { readBytes: 0, writeBytes: 8 << 20 } })
+  sampler.sampleOnce()
+  // 8 MiB written by the child and 8 KiB read by the parent, over 2 s
+  assert.equal(sampler.latest('d')?.diskWriteBytesPerSecond, 4 << 20)
+  assert.equal(sampler.latest('d')?.diskReadBytesPerSecond, 4096)
+
+  clock.advance(1000)
+  proc.remove(401) // reaped: the kernel adds its counters to the parent's
+  proc.write({ pid: 400, ppid: 1, utime: 0, stime: 0, startTime: 800, rssKiB: 1024, io: { readBytes: 1000 + 2 * 4096, writeBytes: (8 << 20) + (1 << 20) } })
+  sampler.sampleOnce()
+  assert.equal(sampler.latest('d')?.diskWriteBytesPerSecond, 1 << 20, "only the new MiB, not the child's 8 again")
+  // the last 2 s: (4 KiB/s + 0) / 2 read, (4 MiB/s + 1 MiB/s) / 2 written; memory (2 + 1 MiB) / 2
+  assert.deepEqual(sampler.read('d', 2000), { cpuRatio: 0, memoryMiB: 1.5, diskReadBytesPerSecond: 2048, diskWriteBytesPerSecond: 2.5 * (1 << 20) })
+})
+
+test('an unreadable /proc/<pid>/io gives unknown disk rates, never 0; the next readable sample spans the gap', () => {
+  const clock = new ManualClock(0)
+  const sampler = new ProcessSampler({ clock, procRoot: proc.root, ticksPerSecond: 100 })
+  proc.write({ pid: 500, ppid: 1, utime: 0, stime: 0, startTime: 900, rssKiB: 1024, io: { readBytes: 0, writeBytes: 0 } })
+  sampler.track('u', { pid: 500, startTime: '900', cpu: 1 })
+  sampler.sampleOnce()
+  clock.advance(1000)
+  proc.write({ pid: 500, ppid: 1, utime: 0, stime: 0, startTime: 900, rssKiB: 1024, io: 'unreadable' })
+  sampler.sampleOnce()
+  const blind = sampler.latest('u')
+  assert.ok(blind !== undefined && !('diskWriteBytesPerSecond' in blind) && !('diskReadBytesPerSecond' in blind), 'no disk fields at all')
+  assert.deepEqual(sampler.read('u', 1000), { cpuRatio: 0, memoryMiB: 1 }, 'read() has no disk rate rather than 0')
+  clock.advance(1000)
+  proc.write({ pid: 500, ppid: 1, utime: 0, stime: 0, startTime: 900, rssKiB: 1024, io: { readBytes: 0, writeBytes: 6000 } })
+  sampler.sampleOnce()
+  assert.equal(sampler.latest('u')?.diskWriteBytesPerSecond, 3000, '6000 bytes over the 2 s since the last readable sample')
+})
+
+/** Whether files in `dir` count toward write_bytes (not on tmpfs, and task I/O accounting on). */
+function writesAreCounted(dir: string): boolean {
+  const before = readProcIo(process.pid)
+  if (before === undefined) return false
+  const file = join(dir, 'probe')
+  const fd = openSync(file, 'w')
+  writeSync(fd, Buffer.alloc(1 << 20, 1))
+  fsyncSync(fd)
+  closeSync(fd)
+  rmSync(file)
+  const now = readProcIo(process.pid)
+  return now !== undefined && now.writeBytes - before.writeBytes >= 1 << 20
+}
+
+test('on the real /proc: a child that writes 16 MiB to a temp file in one clock second shows 16 MiB/s written', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tide-disk-'))
+  try {
+    if (!writesAreCounted(dir)) {
+      t.skip(`${tmpdir()} does not count write_bytes (tmpfs, or a kernel without task I/O accounting): set TMPDIR to a disk-backed folder`)
+      return
+    }
+    const mib = 16
+    // Waits for a line on stdin, writes `mib` MiB, says "done", then idles until killed.
+    const script = `process.stdin.once('data', () => { const fs = require('node:fs'); const fd = fs.openSync(${JSON.stringify(join(dir, 'out.bin'))}, 'w'); const b = Buffer.alloc(1 << 20, 7); for (let i = 0; i < ${mib}; i++) fs.writeSync(fd, b); fs.closeSync(fd); process.stdout.write('done\\n'); setInterval(() => {}, 1000) }); process.stdout.write('ready\\n')`
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'ignore'] })
+    try {
+      let out = ''
+      child.stdout.setEncoding('utf8')
+      child.stdout.on('data', (c: string) => {
+        out += c
+      })
+      const line = async (want: string): Promise<void> => {
+        const deadline = Date.now() + 20_000
+        while (!out.includes(want)) {
+          if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the child did not say ${want} within 20 s`)
+          await sleep(10)
+        }
+      }
+      await line('ready')
+      const clock = new ManualClock(0)
+      const sampler = new ProcessSampler({ clock })
+      sampler.track('w', { pid: child.pid!, startTime: readProcStat(child.pid!)!.startTime, cpu: 1 })
+      sampler.sampleOnce()
+      child.stdin.write('go\n')
+      await line('done')
+      clock.advance(1000)
+      sampler.sampleOnce()
+      const rate = sampler.latest('w')?.diskWriteBytesPerSecond
+      assert.ok(rate !== undefined, "the child's io is readable")
+      // Pages are counted as they are dirtied: the 16 MiB, plus at most a little metadata.
+      assert.ok(rate >= mib * (1 << 20) && rate <= (mib + 1) * (1 << 20), `wrote ${rate / (1 << 20)} MiB/s`)
+    } finally {
+      child.kill('SIGKILL')
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
   }
 })

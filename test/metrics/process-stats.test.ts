@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { parseProcStat } from '../../src/core/proc-stat.ts'
 import type { ProcStat } from '../../src/core/proc-stat.ts'
-import { cpuRatio, processTree, trackedProcessOf, treeCpuTicks, windowOf } from '../../src/metrics/process-stats.ts'
+import { cpuRatio, ioRates, processTree, trackedProcessOf, treeCpuTicks, treeIoTotals, windowOf } from '../../src/metrics/process-stats.ts'
 import type { FakeProc } from '../support/proc-fixture.ts'
 import { statLine } from '../support/proc-fixture.ts'
 
@@ -72,4 +72,39 @@ test('trackedProcessOf reads pid and start time from a local record, the cpu fro
   assert.equal(trackedProcessOf(base), undefined)
   assert.equal(trackedProcessOf({ ...base, meta: { pid: 'x', startTime: '456' } }), undefined)
   assert.equal(trackedProcessOf({ ...base, meta: { pid: '123', startTime: '' } }), undefined)
+})
+
+test('treeIoTotals sums read and write bytes over the tree; one unreadable process makes it unknown', () => {
+  const io = new Map([
+    [10, { readBytes: 4096, writeBytes: 1000 }],
+    [11, { readBytes: 0, writeBytes: 24 }],
+  ])
+  assert.deepEqual(treeIoTotals([10, 11], (pid) => io.get(pid)), { readBytes: 4096, writeBytes: 1024 })
+  assert.equal(treeIoTotals([10, 11, 12], (pid) => io.get(pid)), undefined, '12 is unreadable: a partial sum would read as a drop')
+  assert.equal(treeIoTotals([], (pid) => io.get(pid)), undefined, 'no process, no value')
+})
+
+const ioRateCases = [
+  // (8 MiB − 0) / 2 s = 4 MiB/s written; 1 MiB read in 2 s = 0.5 MiB/s
+  { name: 'bytes over wall seconds', prev: { readBytes: 0, writeBytes: 0 }, now: { readBytes: 1 << 20, writeBytes: 8 << 20 }, ms: 2000, want: { readBytesPerSecond: 524288, writeBytesPerSecond: 4194304 } },
+  { name: 'idle is a real 0', prev: { readBytes: 5, writeBytes: 7 }, now: { readBytes: 5, writeBytes: 7 }, ms: 1000, want: { readBytesPerSecond: 0, writeBytesPerSecond: 0 } },
+  { name: 'a child that left the tree took its counts: clamped at 0', prev: { readBytes: 900, writeBytes: 900 }, now: { readBytes: 100, writeBytes: 1900 }, ms: 1000, want: { readBytesPerSecond: 0, writeBytesPerSecond: 1000 } },
+  { name: 'no time passed', prev: { readBytes: 0, writeBytes: 0 }, now: { readBytes: 1, writeBytes: 1 }, ms: 0, want: undefined },
+] as const
+for (const c of ioRateCases) {
+  test(`ioRates: ${c.name}`, () => {
+    assert.deepEqual(ioRates(c.prev, c.now, c.ms), c.want)
+  })
+}
+
+test('windowOf averages disk rates over the samples that have them, and leaves them out when none has', () => {
+  const samples = [
+    { atMs: 1000, memoryMiB: 10, processes: 1 },
+    { atMs: 2000, memoryMiB: 10, processes: 1, diskReadBytesPerSecond: 100, diskWriteBytesPerSecond: 3000 },
+    { atMs: 3000, memoryMiB: 10, processes: 1 }, // unreadable that second: unknown, not 0
+    { atMs: 4000, memoryMiB: 10, processes: 1, diskReadBytesPerSecond: 300, diskWriteBytesPerSecond: 1000 },
+  ]
+  assert.deepEqual(windowOf(samples, 4000, 4000), { memoryMiB: 10, diskReadBytesPerSecond: 200, diskWriteBytesPerSecond: 2000, samples: 4 })
+  assert.deepEqual(windowOf(samples, 1500, 3000), { memoryMiB: 10, diskReadBytesPerSecond: 100, diskWriteBytesPerSecond: 3000, samples: 2 })
+  assert.deepEqual(windowOf(samples, 500, 3000), { memoryMiB: 10, samples: 1 }, 'no readable io in the window: absent')
 })

@@ -36,18 +36,30 @@ async function setup(names: readonly string[], routing: Record<string, unknown> 
   return setUp
 }
 
-/** Sums instance and class request counts over stats windows until `done` holds. */
-async function countUntil(router: Router, done: (byInstance: Map<string, number>, byClass: Map<string, number>) => boolean): Promise<{ byInstance: Map<string, number>; byClass: Map<string, number>; latencies: number[] }> {
+/**
+ * Sums instance and class request counts over stats windows from now on; `until(done)` resolves
+ * once `done` holds. Start it before the requests: a window cut while they run is counted too.
+ */
+function startCounting(router: Router): { until: (done: (byInstance: Map<string, number>, byClass: Map<string, number>) => boolean) => Promise<{ byInstance: Map<string, number>; byClass: Map<string, number>; latencies: number[] }> } {
   const byInstance = new Map<string, number>()
   const byClass = new Map<string, number>()
   const latencies: number[] = []
-  await statsWhere(router, (s: RouterStats) => {
+  const count = (s: RouterStats): void => {
     for (const i of s.instances) byInstance.set(i.id, (byInstance.get(i.id) ?? 0) + i.requests)
     for (const c of s.classes) byClass.set(c.name, (byClass.get(c.name) ?? 0) + c.requests)
     for (const v of [s.total.p95Ms, ...s.instances.map((i) => i.p95Ms)]) if (v !== undefined) latencies.push(v)
-    return done(byInstance, byClass)
-  })
-  return { byInstance, byClass, latencies }
+  }
+  router.on('stats', count)
+  return {
+    until: async (done) => {
+      try {
+        await statsWhere(router, () => done(byInstance, byClass))
+      } finally {
+        router.off('stats', count)
+      }
+      return { byInstance, byClass, latencies }
+    },
+  }
 }
 
 test('parses show stat and log lines', () => {
@@ -58,12 +70,52 @@ test('parses show stat and log lines', () => {
     'instances,BACKEND,0,4,1,7,1,0,0,5,0,0,1',
   ].join('\n')
   const parsed = parseShowStat(csv)
-  assert.deepEqual(parsed.servers, [{ slot: 's1', scur: 1, stot: 7, failures: 2, successes: 5, qcur: 2 }])
+  assert.deepEqual(parsed.servers, [{ slot: 's1', scur: 1, stot: 7, failures: 2, successes: 5, qcur: 2, bin: 0, bout: 0 }], 'columns absent count 0')
   assert.equal(parsed.backendQueue, 4)
   assert.equal(parsed.frontendSessions, 3)
   assert.deepEqual(parseLogLine('s3 200 12 0 checkout\n'), { slot: 's3', status: 200, totalMs: 12, queuedMs: 0, className: 'checkout' })
   assert.equal(parseLogLine('garbage'), undefined)
   assert.equal(parseLogLine('s1 x 1 2 normal'), undefined)
+})
+
+test('parses bytes in and out per server from show stat (bin, bout), wherever the columns stand', () => {
+  // The columns as HAProxy 2.x orders them (bin and bout before the response codes), two slots.
+  const csv = [
+    '# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,',
+    'router,FRONTEND,,,0,1,2000,3,9999,88888,0,0,0,,,,,OPEN,0,3,0,0,0,',
+    'instances,s1,0,0,0,1,,2,1234,56789,,0,,0,0,0,0,UP,0,2,0,0,0,',
+    'instances,s2,0,0,0,0,,0,0,0,,0,,0,0,0,0,MAINT,0,0,0,0,0,',
+    'instances,BACKEND,0,0,0,1,200,2,1234,56789,0,0,,0,0,0,0,UP,0,2,0,0,0,',
+  ].join('\n')
+  assert.deepEqual(parseShowStat(csv).servers, [
+    { slot: 's1', scur: 0, stot: 2, failures: 0, successes: 2, qcur: 0, bin: 1234, bout: 56789 },
+    { slot: 's2', scur: 0, stot: 0, failures: 0, successes: 0, qcur: 0, bin: 0, bout: 0 },
+  ])
+})
+
+test('haproxy: bytes to and from each instance come from its bin/bout, whole messages with headers', withHaproxy, async () => {
+  const { router, backends } = await setup(['a'])
+  backends[0]!.handler = (_req, res) => res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.alloc(50_000, 0x62))
+  // Counted from before the first request: a window cut while the requests run must not be missed.
+  const bytes = { in: 0, out: 0, requests: 0 }
+  const count = (s: RouterStats): void => {
+    for (const i of s.instances.filter((x) => x.id === 'a')) {
+      bytes.in += i.bytesIn
+      bytes.out += i.bytesOut
+      bytes.requests += i.requests
+    }
+  }
+  router.on('stats', count)
+  try {
+    for (const n of [1000, 3000]) assert.equal((await request(router.port, { method: 'POST', path: '/upload', body: 'p'.repeat(n) })).body.length, 50_000)
+    await statsWhere(router, () => bytes.requests >= 2 && bytes.out >= 100_000)
+  } finally {
+    router.off('stats', count)
+  }
+  // Bodies exactly, plus each message's start line and headers: a few hundred bytes a message.
+  const headerSlack = 2 * 1024
+  assert.ok(bytes.in >= 4000 && bytes.in <= 4000 + headerSlack, `bytes in ${bytes.in}`)
+  assert.ok(bytes.out >= 100_000 && bytes.out <= 100_000 + headerSlack, `bytes out ${bytes.out}`)
 })
 
 test('haproxy: a missing binary is a clear error at start', async () => {
@@ -134,11 +186,10 @@ test('haproxy: an instance failing its health checks gets no traffic, and counts
   b!.healthStatus = 500
   await waitFor(router, () => router.health().get('b') === 'unhealthy')
   await settled(router)
-  // Counting starts before the requests: a window cut while they run must not be missed.
-  const counted = countUntil(router, (i, c) => (i.get('a') ?? 0) >= 6 && (c.get('checkout') ?? 0) >= 3 && (c.get('normal') ?? 0) >= 3)
+  const counting = startCounting(router)
   for (let i = 0; i < 6; i++) assert.equal((await request(router.port, { path: i % 2 === 0 ? '/checkout/pay' : '/' })).body, 'a')
   assert.equal(b!.seen.length, 0)
-  const { byInstance, byClass, latencies } = await counted
+  const { byInstance, byClass, latencies } = await counting.until((i, c) => (i.get('a') ?? 0) >= 6 && (c.get('checkout') ?? 0) >= 3 && (c.get('normal') ?? 0) >= 3)
   // Percentiles come from HAProxy's log lines: present, and never negative.
   assert.ok(latencies.length >= 2, `latency windows: ${latencies.length}`)
   assert.ok(latencies.every((v) => v >= 0))

@@ -447,6 +447,69 @@ for (const c of portCases) {
   })
 }
 
+/** A POST with a chunked body (no Content-Length), sent in `pieces`; resolves with the reply's status and body length. */
+function chunkedPost(port: number, path: string, pieces: readonly string[], headers: http.OutgoingHttpHeaders = {}): Promise<{ status: number; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path, headers: { 'transfer-encoding': 'chunked', ...headers }, agent: false }, (res) => {
+      let bytes = 0
+      res.on('data', (c: Buffer) => (bytes += c.length))
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, bytes })
+      })
+    })
+    req.on('error', reject)
+    req.setTimeout(30_000, () => req.destroy(new Error('no answer within 30 s')))
+    for (const p of pieces) req.write(p)
+    req.end()
+  })
+}
+
+const byteCases = [
+  { name: 'in-process (workers 1): exact per instance', workers: 1 },
+  { name: 'cluster (workers 2): exact in total, merged across workers', workers: 2 },
+] as const
+for (const c of byteCases) {
+  test(`stats count request and response body bytes per instance, ${c.name}`, { timeout: 60_000 }, async () => {
+    const { router, backends } = await setup(['a', 'b'], { routing: routingSpec({ balance: 'round-robin', workers: c.workers }) })
+    // Each backend answers with as many bytes as the request asks in x-reply-bytes, in 16 KiB writes.
+    for (const b of backends) {
+      b.handler = (req, res) => {
+        let left = Number(req.headers['x-reply-bytes'] ?? 0)
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': left })
+        while (left > 0) {
+          const n = Math.min(left, 16384)
+          res.write(Buffer.alloc(n, 0x61))
+          left -= n
+        }
+        res.end()
+      }
+    }
+    const counted = new Map<string, { in: number; out: number }>()
+    const total = { in: 0, out: 0, requests: 0 }
+    router.on('stats', (s) => {
+      total.in += s.total.bytesIn
+      total.out += s.total.bytesOut
+      total.requests += s.total.requests
+      for (const i of s.instances) {
+        const t = counted.get(i.id) ?? { in: 0, out: 0 }
+        counted.set(i.id, { in: t.in + i.bytesIn, out: t.out + i.bytesOut })
+      }
+    })
+    // Round-robin from a: a, b, a, b.
+    const r1 = await request(router.port, { method: 'POST', path: '/upload', body: 'u'.repeat(1000), headers: { 'x-reply-bytes': 300 } })
+    const r2 = await request(router.port, { method: 'POST', path: '/upload', body: 'v'.repeat(2500), headers: { 'x-reply-bytes': 0 } })
+    const r3 = await request(router.port, { path: '/download', headers: { 'x-reply-bytes': 70_000 } })
+    const r4 = await chunkedPost(router.port, '/stream', ['w'.repeat(400), 'x'.repeat(600)], { 'x-reply-bytes': 5 })
+    assert.deepEqual([r1.body.length, r2.body.length, r3.body.length, r4.bytes], [300, 0, 70_000, 5])
+    await statsWhere(router, () => total.requests >= 4 && total.out >= 70_305)
+    // Bodies only: 1000 + 2500 + 0 + 1000 in, 300 + 0 + 70 000 + 5 out; headers are not counted.
+    assert.deepEqual({ in: total.in, out: total.out, requests: total.requests }, { in: 4500, out: 70_305, requests: 4 })
+    const perInstance = Object.fromEntries([...counted].sort(([x], [y]) => (x < y ? -1 : 1)))
+    if (c.workers === 1) assert.deepEqual(perInstance, { a: { in: 1000, out: 70_300 }, b: { in: 3500, out: 5 } })
+    else assert.deepEqual([(perInstance.a?.in ?? 0) + (perInstance.b?.in ?? 0), (perInstance.a?.out ?? 0) + (perInstance.b?.out ?? 0)], [4500, 70_305])
+  })
+}
+
 test('cluster mode, listen 0: two routers of one process get their own ports, and stopping one closes only its own', { timeout: 60_000 }, async () => {
   const { router: ra } = await setup(['a'], { routing: routingSpec({ workers: 2 }) })
   const { router: rb } = await setup(['b'], { routing: routingSpec({ workers: 2 }) })

@@ -8,8 +8,8 @@ import { GroupSchema } from '../../src/spec/schema.ts'
 const spec = GroupSchema.parse({ group: 'g', provider: 'sim', syncPeriodSeconds: 2 })
 const views: InstanceView[] = ['a', 'b'].map((id) => ({ id, phase: 'in-service', size: { cpu: 1, memoryMiB: 512 }, launchedAtMs: 0, readyAtMs: 0, protectedFromScaleIn: false }))
 
-function traffic(requests: number, inFlight: number, p95?: number) {
-  return { requests, rps: requests, errors: 0, inFlight, p50Ms: p95, p95Ms: p95, p99Ms: p95 }
+function traffic(requests: number, inFlight: number, p95?: number, bytes: [number, number] = [0, 0]) {
+  return { requests, rps: requests, errors: 0, inFlight, p50Ms: p95, p95Ms: p95, p99Ms: p95, bytesIn: bytes[0], bytesOut: bytes[1] }
 }
 
 /** One 1-second window ending at `endS`, with per-instance [answered, inFlight] and router shed/queued. */
@@ -93,6 +93,36 @@ test('cpu from a window that overlaps start-up is left out', () => {
   assert.equal(sig.instances.get('a')?.cpuRatio, 0.9) // ready 5.5 s ago: settled
   assert.equal(sig.instances.get('b')?.cpuRatio, undefined) // ready 1 s ago: start-up burst
   assert.equal(sig.instances.get('b')?.memoryMiB, 100)
+})
+
+test('network bytes/s per instance: the bytes of the windows read over their seconds; an idle instance is a real 0', () => {
+  const s = new RouterSignals()
+  const withBytes = (endS: number, aBytes: [number, number], bBytes: [number, number]): RouterStats => {
+    const w = win(endS, [5, 0], [5, 0])
+    return { ...w, instances: [{ ...w.instances[0]!, ...traffic(5, 0, 20, aBytes) }, { ...w.instances[1]!, ...traffic(5, 0, 20, bBytes) }] }
+  }
+  s.push(withBytes(1, [999_999, 999_999], [0, 0])) // outside the 2-window read
+  s.push(withBytes(2, [1000, 300_000], [0, 0]))
+  s.push(withBytes(3, [3000, 100_000], [0, 0]))
+  const sig = s.read(spec, views, 3000)
+  assert.ok(sig)
+  // instance a over the last 2 s (syncPeriodSeconds 2): (1000 + 3000) / 2 in, (300 000 + 100 000) / 2 out
+  assert.equal(sig.instances.get('a')?.networkInBytesPerSecond, 2000)
+  assert.equal(sig.instances.get('a')?.networkOutBytesPerSecond, 200_000)
+  assert.equal(sig.instances.get('b')?.networkInBytesPerSecond, 0, 'counted by the router: nothing passed')
+  assert.equal(sig.instances.get('b')?.networkOutBytesPerSecond, 0)
+})
+
+test('disk bytes/s come from the process sampler, and are absent (not 0) where it has none', () => {
+  const sampler = { read: (id: string) => (id === 'a' ? { memoryMiB: 100, diskReadBytesPerSecond: 4096, diskWriteBytesPerSecond: 1 << 20 } : { memoryMiB: 100 }) }
+  const s = new RouterSignals(sampler)
+  s.push(win(1, [1, 0], [1, 0]))
+  const sig = s.read(spec, views, 6000)
+  assert.ok(sig)
+  assert.equal(sig.instances.get('a')?.diskReadBytesPerSecond, 4096)
+  assert.equal(sig.instances.get('a')?.diskWriteBytesPerSecond, 1 << 20)
+  assert.ok(!('diskWriteBytesPerSecond' in sig.instances.get('b')!), 'unknown stays absent')
+  assert.ok(!('diskReadBytesPerSecond' in sig.instances.get('b')!))
 })
 
 test('window count follows the sync period within 1…15', () => {

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, fsyncSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -17,6 +17,7 @@ import { GlobalSchema, GroupSchema, type GroupSpec } from '../../src/spec/schema
 import { SqliteStore } from '../../src/store/sqlite-store.ts'
 import { SqliteInstanceRegistry } from '../../src/store/sqlite-instance-registry.ts'
 import { ProcessSampler } from '../../src/metrics/process-sampler.ts'
+import { readProcIo } from '../../src/core/proc-stat.ts'
 import { missingBinary } from '../support/system-binaries.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -315,6 +316,69 @@ test('vertical auto under load: the shop is resized launch-before-terminate, wit
     const firstSmallReady = list.findIndex((e) => e.type === 'instance-ready' && list.some((l) => l.type === 'launch' && l.message.includes('0.25 cpu') && l.message.includes(e.instanceId ?? '?')))
     assert.ok(firstSmallReady >= 0 && firstDrain > firstSmallReady, 'an old instance is drained only after a new one serves')
     assert.equal(rt.controller.status('shop')?.size.cpu, 0.25)
+  } finally {
+    abort.abort()
+    sampler.stop()
+    await rt.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+/** Whether this process's writes to files in `dir` count in its /proc/<pid>/io write_bytes (not tmpfs). */
+function diskWritesCounted(dir: string): boolean {
+  const before = readProcIo(process.pid)
+  const file = join(dir, 'probe')
+  const fd = openSync(file, 'w')
+  writeSync(fd, Buffer.alloc(1 << 20, 1))
+  fsyncSync(fd)
+  closeSync(fd)
+  rmSync(file)
+  const now = readProcIo(process.pid)
+  return before !== undefined && now !== undefined && now.writeBytes - before.writeBytes >= 1 << 20
+}
+
+/** An instance that answers each request with 64 KiB and appends 64 KiB to a file of its own. */
+const BYTES_SERVER = `
+const http = require('node:http'), fs = require('node:fs'), path = require('node:path')
+const block = Buffer.alloc(65536, 0x61)
+const fd = fs.openSync(path.join(process.env.OUT_DIR, 'data-' + process.pid + '.bin'), 'a')
+http.createServer((req, res) => {
+  if (req.url === '/healthz') { res.end('ok'); return }
+  fs.writeSync(fd, block)
+  res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(block)
+}).listen(Number(process.env.PORT), '127.0.0.1')
+`
+
+test('tide up scales on network and disk bytes per instance, and the decision names both', { timeout: 180_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tide-rt-'))
+  const counted = diskWritesCounted(dir)
+  writeFileSync(join(dir, 'bytes-server.cjs'), BYTES_SERVER)
+  const events = new MemoryEventLog()
+  // 10 req/s of 64 KiB each is 0.625 MiB/s out and written: 2.5 × the 0.25 MiB/s targets on one instance → 3.
+  const metrics = [
+    { type: 'network', direction: 'out', target: { averageValueMiBPerSecond: 0.25 } },
+    ...(counted ? [{ type: 'disk', direction: 'write', target: { averageValueMiBPerSecond: 0.25 } }] : []),
+  ]
+  const spec = shopGroup(dir, { launch: { command: [process.execPath, join(dir, 'bytes-server.cjs')], env: { OUT_DIR: dir } }, lifecycle: {}, replicas: { min: 1, max: 3 }, metrics })
+  const sampler = new ProcessSampler()
+  const rt = await Runtime.start({ config: { groups: [spec], global: GlobalSchema.parse({}) }, stateDir: dir, storePath: join(dir, 'tide.db'), events, sampler })
+  sampler.start((id) => rt.processOf(id))
+  const abort = new AbortController()
+  try {
+    rt.run()
+    await waitFor('the first instance', () => serving(rt).length >= 1)
+    const [endpoint] = rt.endpoints()
+    const load = runLoad({ url: endpoint?.url ?? '', rate: () => 10, durationSeconds: 120, mix: [{ method: 'GET', path: '/', weight: 1 }], signal: abort.signal })
+    // A disk rate needs two samples of a tracked instance, so the first decision may still lack it.
+    const measured = (m: string): boolean => /network out [\d.]+ (MiB|KiB)\/s per instance/.test(m) && (!counted || /disk write [\d.]+ (MiB|KiB)\/s per instance/.test(m))
+    const decisions = () => events.list().filter((e) => e.type === 'decision')
+    await waitFor('a scale-out on bytes, and a decision naming both figures', () => decisions().some((e) => e.message.startsWith('scaled 1→')) && decisions().some((e) => measured(e.message)), 120_000)
+    abort.abort()
+    const summary = await load
+    assert.equal(summary.failedRequests, 0, summary.failureSamples.join('; '))
+    const first = decisions().find((e) => e.message.startsWith('scaled 1→'))?.message ?? ''
+    assert.match(first, /^scaled 1→[23]: .*network out [\d.]+ (KiB|MiB)\/s per instance > target 256 KiB\/s per instance/)
+    assert.ok(rt.controller.status('shop')?.lastDecision !== undefined, 'status carries the last decision and its explanation')
   } finally {
     abort.abort()
     sampler.stop()

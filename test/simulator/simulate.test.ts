@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { GroupSchema } from '../../src/spec/schema.ts'
 import { defaultGroupSpec } from '../../src/simulator/default-group.ts'
 import { defaultSimulationParams, type SimulationParams } from '../../src/simulator/params.ts'
-import { simulate, stepLoads, type TickRow, type TickSink } from '../../src/simulator/simulate.ts'
+import { simulatable, simulate, stepLoads, type TickRow, type TickSink } from '../../src/simulator/simulate.ts'
 import type { Trace } from '../../src/core/trace.ts'
 import { isTideError } from '../../src/errors.ts'
 
@@ -231,4 +231,42 @@ test('external metrics are refused, naming each one: the simulator has no source
   )
   // The oracle replays no controller: nothing to refuse.
   await assert.doesNotReject(simulate({ trace: surge, policy: 'oracle', params, group }))
+})
+
+test('disk and network metrics are refused, naming each one: the workload model has no disk and no byte sizes', async () => {
+  const group = GroupSchema.parse({
+    ...defaultGroupSpec(params),
+    metrics: [
+      { type: 'cpu', target: { averageUtilization: 60 } },
+      { type: 'disk', direction: 'write', target: { averageValueMiBPerSecond: 20 } },
+      { type: 'network', target: { averageValueMiBPerSecond: 50 } },
+    ],
+    steps: [{ metric: { type: 'network', direction: 'out' }, above: 80, change: { type: 'Pods', value: 1 } }],
+  })
+  await assert.rejects(
+    simulate({ trace: surge, policy: 'configured', params, group }),
+    (err: unknown) =>
+      isTideError(err, 'TIDE_ERR_CONFIG') &&
+      err.message ===
+        'group app: tide simulate cannot replay disk or network metrics (metrics[1] (disk write), metrics[2] (network in+out), steps[0].metric (network out)): the workload model has no disk and no request or response sizes; simulate a copy of the file without them',
+  )
+  // The hpa baseline scales on its own cpu target, not the file's metrics: it replays.
+  await assert.doesNotReject(simulate({ trace: surge, policy: 'hpa', params, group }))
+})
+
+test('external, disk and network metrics together: one error naming both reasons', () => {
+  const group = GroupSchema.parse({
+    ...defaultGroupSpec(params),
+    metrics: [
+      { type: 'external', query: 'sum(q)', source: { type: 'prometheus', url: 'http://127.0.0.1:9090' }, target: { value: 10 } },
+      { type: 'disk', target: { averageValueMiBPerSecond: 20 } },
+    ],
+  })
+  assert.throws(
+    () => simulatable(group),
+    (err: unknown) =>
+      isTideError(err, 'TIDE_ERR_CONFIG') &&
+      err.message ===
+        'group app: tide simulate cannot replay external metrics (metrics[0] (sum(q))): the simulator has no source for them; nor disk or network metrics (metrics[1] (disk read+write)): the workload model has no disk and no request or response sizes; simulate a copy of the file without them',
+  )
 })

@@ -85,7 +85,25 @@ const badCases = [
   {
     name: 'bad discriminator lists the metric types',
     text: 'group: a\nprovider: sim\nmetrics:\n  - { type: cpux, target: {} }\n',
-    want: ['t.yaml:4:13: metrics[0].type: must be one of "cpu", "memory", "rps", "inflight", "latency", "external", got "cpux"'],
+    want: ['t.yaml:4:13: metrics[0].type: must be one of "cpu", "memory", "rps", "inflight", "disk", "network", "latency", "external", got "cpux"'],
+  },
+  {
+    name: 'a disk target is in MiB/s and says so',
+    text: 'group: a\nprovider: sim\nmetrics:\n  - type: disk\n    target: { averageValue: 20 }\n',
+    want: ['t.yaml:5:5: metrics[0].target.averageValueMiBPerSecond: required field is missing (number)', 't.yaml:5:15: metrics[0].target.averageValue: unknown field "averageValue"; allowed: averageValueMiBPerSecond'],
+  },
+  {
+    name: 'disk and network metrics need a local group: another provider has no source for them',
+    text: 'group: a\nprovider: kubernetes\nmetrics:\n  - { type: disk, target: { averageValueMiBPerSecond: 5 } }\nsteps:\n  - { metric: { type: network }, above: 9, change: { type: Pods, value: 1 } }\n',
+    want: [
+      "t.yaml:4:13: metrics[0].type: a disk metric is measured for provider local only (disk from /proc/<pid>/io, network by tide's router); provider kubernetes has no source for it",
+      "t.yaml:6:23: steps[0].metric.type: a network metric is measured for provider local only (disk from /proc/<pid>/io, network by tide's router); provider kubernetes has no source for it",
+    ],
+  },
+  {
+    name: 'a network metric has in, out or total, not a disk direction',
+    text: 'group: a\nprovider: sim\nmetrics:\n  - { type: network, direction: write, target: { averageValueMiBPerSecond: 5 } }\n',
+    want: ['t.yaml:4:33: metrics[0].direction: must be one of "in", "out", "total", got "write"'],
   },
   {
     name: 'a literal union lists its values',

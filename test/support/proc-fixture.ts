@@ -1,4 +1,4 @@
-/** Test helper: a fake /proc directory with stat and status files written from plain values. */
+/** Test helper: a fake /proc directory with stat, status and io files written from plain values. */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -16,6 +16,8 @@ export interface FakeProc {
   readonly startTime: number
   readonly rssKiB?: number
   readonly threads?: number
+  /** /proc/<pid>/io's read_bytes and write_bytes; absent: no io file; 'unreadable': an io that cannot be read. */
+  readonly io?: { readonly readBytes: number; readonly writeBytes: number } | 'unreadable'
 }
 
 /** The line the kernel writes to /proc/<pid>/stat for `p` (52 fields, unused ones 0). */
@@ -34,6 +36,11 @@ export function statusText(p: FakeProc): string {
   return lines.join('\n') + '\n'
 }
 
+/** /proc/<pid>/io text as the kernel writes it, with the counters tide does not read set to plausible values. */
+export function ioText(io: { readonly readBytes: number; readonly writeBytes: number }): string {
+  return `rchar: ${io.readBytes + 4096}\nwchar: ${io.writeBytes + 17}\nsyscr: 12\nsyscw: 3\nread_bytes: ${io.readBytes}\nwrite_bytes: ${io.writeBytes}\ncancelled_write_bytes: 0\n`
+}
+
 /** A temporary /proc; write() replaces a process's files, remove() makes it exit. */
 export class FakeProcRoot {
   readonly root = mkdtempSync(join(tmpdir(), 'tide-proc-'))
@@ -41,6 +48,11 @@ export class FakeProcRoot {
     mkdirSync(join(this.root, String(p.pid)), { recursive: true })
     writeFileSync(join(this.root, String(p.pid), 'stat'), statLine(p))
     writeFileSync(join(this.root, String(p.pid), 'status'), statusText(p))
+    const io = join(this.root, String(p.pid), 'io')
+    rmSync(io, { recursive: true, force: true })
+    // A directory where the file should be fails every read (EISDIR), even for root, as a denied io file does.
+    if (p.io === 'unreadable') mkdirSync(io)
+    else if (p.io !== undefined) writeFileSync(io, ioText(p.io))
   }
   remove(pid: number): void {
     rmSync(join(this.root, String(pid)), { recursive: true, force: true })

@@ -17,12 +17,16 @@
  *   docs/hpa-compatibility.md states where this differs from the HPA and why.
  * - If filling in those values would flip the direction, or leave the ratio
  *   within tolerance, hold the current count.
+ * - disk and network are Pods metrics too: bytes/s per instance against a MiB/s
+ *   target, with request 1 (not the capacity units of rps: a bigger instance on one
+ *   host has no more disk or network bandwidth).
  * - Several metrics: the largest count wins. A metric that cannot be computed
  *   blocks scale-in (`blocksScaleIn`), and with no computable metric at all there
  *   is no count (reason 'NoMetrics').
  */
 import type { MetricSpec } from '../../spec/schema.ts'
 import { ceilReplicas, holdIfDirectionFlips, replicasForGroupRatio, withinTolerance, type Tolerances } from '../replicas.ts'
+import { byteRate, byteRateName, BYTES_PER_MIB } from '../readings.ts'
 import type { InstanceSample, InstanceView, Recommendation, Signals } from '../types.ts'
 import type { PolicyInput, ScalingPolicy } from './policy.ts'
 
@@ -204,6 +208,17 @@ function pod(input: PolicyInput, metric: PodMetric, tolerances: Tolerances, labe
 
 const percent = (v: number): string => `${show(v)}%`
 
+/**
+ * A byte rate for explanations, in the largest binary unit it reaches: '40 MiB/s', '320 KiB/s',
+ * '512 B/s' (rounded as show() rounds), so that a sub-MiB target and its reading stay apart.
+ */
+export function byteRateText(bytesPerSecond: number): string {
+  const abs = Math.abs(bytesPerSecond)
+  if (abs >= BYTES_PER_MIB) return `${show(bytesPerSecond / BYTES_PER_MIB)} MiB/s`
+  if (abs >= 1024) return `${show(bytesPerSecond / 1024)} KiB/s`
+  return `${show(bytesPerSecond)} B/s`
+}
+
 /** Evaluates one metric of the spec. */
 export function evaluateMetric(input: PolicyInput, spec: MetricSpec, tolerances: Tolerances): MetricOutcome {
   switch (spec.type) {
@@ -236,6 +251,17 @@ export function evaluateMetric(input: PolicyInput, spec: MetricSpec, tolerances:
       return pod(input, { read: (s) => s.rps, request: capacityUnits(input), target: spec.target.averageValue, utilization: false }, tolerances, 'rps', (v) => `${show(v)}/s per instance`)
     case 'inflight':
       return pod(input, { read: (s) => s.inFlight, request: capacityUnits(input), target: spec.target.averageValue, utilization: false }, tolerances, 'in-flight', (v) => `${show(v)} per instance`)
+    case 'disk':
+    case 'network':
+      // Bytes/s per instance against a MiB/s target, as a Pods metric (calcPlainMetricReplicas);
+      // request 1, not capacity units: a bigger instance has no more disk or network bandwidth on one host.
+      return pod(
+        input,
+        { read: (s) => byteRate(spec, s), request: unitRequest, target: spec.target.averageValueMiBPerSecond * BYTES_PER_MIB, utilization: false },
+        tolerances,
+        byteRateName(spec),
+        (v) => `${byteRateText(v)} per instance`,
+      )
     case 'latency':
       return latency(input, spec, tolerances)
     case 'external':

@@ -19,7 +19,7 @@ export interface BackendContext {
   readonly registry: InstanceRegistry
   readonly events: EventSink
   readonly clock: Clock
-  /** Cpu and memory per instance (the /proc sampler), for kinds that read /proc. */
+  /** Cpu, memory and disk bytes per instance (the /proc sampler), for kinds that read /proc. */
   readonly sampler?: ResourceSampler
 }
 

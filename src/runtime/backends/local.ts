@@ -1,9 +1,10 @@
 /**
  * The `local` backend: instances are processes on this machine (LocalProvider), requests reach
  * them through tide's router (one per group, on routing.listen), signals are the router's
- * per-second stats with the /proc sampler's cpu and memory (RouterSignals) plus the group's
- * external sources, health is the router's checks, and a drain goes through the router, the
- * app's preStop hook and the backup command (LocalDrainer).
+ * per-second stats (requests, latency, network bytes per instance) with the /proc sampler's
+ * cpu, memory and disk bytes (RouterSignals) plus the group's external sources, health is the
+ * router's checks, and a drain goes through the router, the app's preStop hook and the backup
+ * command (LocalDrainer).
  */
 import type { Traffic } from '../../controller/backend.ts'
 import { withExternalSignals } from '../../controller/metrics-source.ts'

@@ -33,6 +33,15 @@ const cases = [
   { name: 'a rule whose cooldown ended fires again', steps: ladder, sample: { cpuRatio: 0.97 }, stepFiredAtMs: { 1: nowMs - 60_000 }, replicas: 8, fired: [1] },
   // cpu 10 % < 20 %: −1 from 4 → 3.
   { name: 'below a threshold: scale in by 1', steps: ladder, sample: { cpuRatio: 0.1 }, stepFiredAtMs: {}, replicas: 3, fired: [2] },
+  // disk write 60 MiB/s per instance > 50 (thresholds in MiB/s): +2 from 4 → 6.
+  {
+    name: 'disk write above its MiB/s threshold: +2 instances',
+    steps: [{ metric: { type: 'disk', direction: 'write' }, above: 50, change: { type: 'Pods', value: 2 } }] as Steps,
+    sample: { diskReadBytesPerSecond: 0, diskWriteBytesPerSecond: 60 * 1024 * 1024 },
+    stepFiredAtMs: {},
+    replicas: 6,
+    fired: [0],
+  },
   // 50 % breaches nothing: no opinion, so no veto of other policies' scale-in.
   { name: 'nothing breached: no count', steps: ladder, sample: { cpuRatio: 0.5 }, stepFiredAtMs: {}, replicas: undefined, fired: [] },
   // Thresholds are strict: exactly 80 % is not above 80 %.

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { targetTrackingPolicy } from '../../../src/engine/policies/target-tracking.ts'
+import { byteRateText, targetTrackingPolicy } from '../../../src/engine/policies/target-tracking.ts'
 import type { InstanceSample, InstanceView, Recommendation } from '../../../src/engine/types.ts'
 import type { GroupInput } from '../../../src/spec/schema.ts'
 import { groupSpec, instances, policyInputFor, sameSample, signals } from '../fixtures.ts'
@@ -326,3 +326,132 @@ for (const c of fallbackCases) {
     assert.match(r?.detail ?? '', c.detail)
   })
 }
+
+// Disk and network: per-instance byte rates (bytes/s in the samples) against a MiB/s target, as
+// the HPA's Pods metrics (calcPlainMetricReplicas): warming instances supply samples, a missing
+// one counts as 0 on the way up and as the target on the way down.
+const MiB = 1024 * 1024
+const diskWrite20: Metrics = [{ type: 'disk', direction: 'write', target: { averageValueMiBPerSecond: 20 } }]
+const diskTotal20: Metrics = [{ type: 'disk', target: { averageValueMiBPerSecond: 20 } }]
+const netOut10: Metrics = [{ type: 'network', direction: 'out', target: { averageValueMiBPerSecond: 10 } }]
+const netIn10: Metrics = [{ type: 'network', direction: 'in', target: { averageValueMiBPerSecond: 10 } }]
+const netTotal10: Metrics = [{ type: 'network', target: { averageValueMiBPerSecond: 10 } }]
+const byteCases: { name: string; run: () => Recommendation | undefined; replicas: number | undefined; reason: string; detail: string; blocksScaleIn?: true }[] = [
+  {
+    // 40 / 20 = 2 → ceil(2 × 4) = 8
+    name: 'disk write 40 MiB/s per instance vs 20 doubles 4 → 8',
+    run: () => propose({ metrics: diskWrite20, ready: four, samples: sameSample(four, { diskReadBytesPerSecond: 0, diskWriteBytesPerSecond: 40 * MiB }) }),
+    replicas: 8,
+    reason: 'MetricAboveTarget',
+    detail: 'disk write 40 MiB/s per instance > target 20 MiB/s per instance',
+  },
+  {
+    // total = read + write = 2 + 3 = 5 MiB/s; 5 / 20 = 0.25 → ceil(0.25 × 4) = 1
+    name: 'disk total sums read and write: 5 MiB/s vs 20 → 4 → 1',
+    run: () => propose({ metrics: diskTotal20, ready: four, samples: sameSample(four, { diskReadBytesPerSecond: 2 * MiB, diskWriteBytesPerSecond: 3 * MiB }) }),
+    replicas: 1,
+    reason: 'MetricBelowTarget',
+    detail: 'disk read+write 5 MiB/s per instance < target 20 MiB/s per instance',
+  },
+  {
+    // Three at 40 MiB/s, one whose /proc/<pid>/io is unreadable: ratio 2 > 1, so the missing one counts
+    // as 0: (120 + 0) / 4 = 30 MiB/s, 30 / 20 = 1.5 → ceil(1.5 × 4) = 6 (not 8).
+    name: 'disk: an instance with unknown disk counts as 0 on the way up (4 → 6)',
+    run: () => propose({ metrics: diskWrite20, ready: four, samples: { ...sameSample(four.slice(0, 3), { diskWriteBytesPerSecond: 40 * MiB }), [four[3]!.id]: { cpuRatio: 0.5 } } }),
+    replicas: 6,
+    reason: 'MetricAboveTarget',
+    detail: 'disk write 40 MiB/s per instance > target 20 MiB/s per instance',
+  },
+  {
+    // Three at 5 MiB/s, one unknown: ratio 0.25 < 1, so the unknown one counts as the target (20):
+    // (15 + 20) / 4 = 8.75, 8.75 / 20 = 0.4375 → ceil(0.4375 × 4) = 2 (not 1).
+    name: 'disk: an instance with unknown disk counts as the target on the way down (4 → 2)',
+    run: () => propose({ metrics: diskWrite20, ready: four, samples: { ...sameSample(four.slice(0, 3), { diskWriteBytesPerSecond: 5 * MiB }), [four[3]!.id]: { cpuRatio: 0.5 } } }),
+    replicas: 2,
+    reason: 'MetricBelowTarget',
+    detail: 'disk write 5 MiB/s per instance < target 20 MiB/s per instance',
+  },
+  {
+    // total needs both halves: a write rate alone is not a total
+    name: 'disk total with only write rates known: no metric, scale-in blocked',
+    run: () => propose({ metrics: diskTotal20, ready: four, samples: sameSample(four, { diskWriteBytesPerSecond: MiB }) }),
+    replicas: undefined,
+    reason: 'NoMetrics',
+    detail: 'no metrics: disk read+write: no samples from in-service or warming instances',
+    blocksScaleIn: true,
+  },
+  {
+    // 15 / 10 = 1.5 → ceil(1.5 × 3) = 5
+    name: 'network out 15 MiB/s per instance vs 10: 3 → 5',
+    run: () => propose({ metrics: netOut10, ready: three, samples: sameSample(three, { networkInBytesPerSecond: MiB, networkOutBytesPerSecond: 15 * MiB }) }),
+    replicas: 5,
+    reason: 'MetricAboveTarget',
+    detail: 'network out 15 MiB/s per instance > target 10 MiB/s per instance',
+  },
+  {
+    // (1 + 10) / 10 = 1.1: at the edge of the default tolerance, held
+    name: 'network in+out 11 MiB/s vs 10 is within the 0.1 tolerance',
+    run: () => propose({ metrics: netTotal10, ready: three, samples: sameSample(three, { networkInBytesPerSecond: MiB, networkOutBytesPerSecond: 10 * MiB }) }),
+    replicas: 3,
+    reason: 'WithinTolerance',
+    detail: 'within tolerance (network in+out 11 MiB/s per instance vs 10 MiB/s per instance, ±10%)',
+  },
+  {
+    // A warming instance serves and its bytes count (the HPA's start-up rule is for cpu only):
+    // 3 measured at 20 MiB/s, 20 / 10 = 2 → ceil(2 × 3) = 6
+    name: 'network: warming instances supply samples (2 in service + 1 warming → 6)',
+    run: () => {
+      const warm = instances(1, 'warming', 'w')
+      const ready = instances(2)
+      return propose({ metrics: netIn10, ready, others: warm, samples: sameSample([...ready, ...warm], { networkInBytesPerSecond: 20 * MiB, networkOutBytesPerSecond: 0 }) })
+    },
+    replicas: 6,
+    reason: 'MetricAboveTarget',
+    detail: 'network in 20 MiB/s per instance > target 10 MiB/s per instance',
+  },
+  {
+    // Bytes/s are per instance, whatever its size: an instance of twice the cpu is not expected to carry twice
+    // (disk and network bandwidth do not grow with cores on one host). 2 × 2 cpu at 30 MiB/s vs 10 → ceil(3 × 2) = 6.
+    name: 'network: a bigger instance is not expected to carry more bytes',
+    run: () => {
+      const big = instances(2).map((i) => ({ ...i, size: { cpu: 2, memoryMiB: 1024 } }))
+      return propose({ metrics: netIn10, ready: big, samples: sameSample(big, { networkInBytesPerSecond: 30 * MiB }) })
+    },
+    replicas: 6,
+    reason: 'MetricAboveTarget',
+    detail: 'network in 30 MiB/s per instance > target 10 MiB/s per instance',
+  },
+]
+for (const c of byteCases) {
+  test(c.name, () => {
+    const r = c.run()
+    assert.ok(r !== undefined)
+    assert.equal(r.replicas, c.replicas)
+    assert.equal(r.reason, c.reason)
+    assert.equal(r.detail, c.detail)
+    assert.equal(r.blocksScaleIn === true, c.blocksScaleIn === true)
+  })
+}
+
+const rateTexts = [
+  { bytes: 40 * MiB, want: '40 MiB/s' },
+  { bytes: 1.5 * MiB, want: '1.5 MiB/s' },
+  { bytes: 0.25 * MiB, want: '256 KiB/s' },
+  { bytes: 0.3 * MiB, want: '307 KiB/s' },
+  { bytes: 2048, want: '2 KiB/s' },
+  { bytes: 512, want: '512 B/s' },
+  { bytes: 0, want: '0 B/s' },
+] as const
+for (const c of rateTexts) {
+  test(`byteRateText(${c.bytes}) is ${c.want}`, () => {
+    assert.equal(byteRateText(c.bytes), c.want)
+  })
+}
+
+test('a sub-MiB target reads in KiB/s, so its reading and the target stay apart', () => {
+  const r = propose({ metrics: [{ type: 'network', direction: 'out', target: { averageValueMiBPerSecond: 0.25 } }], ready: three, samples: sameSample(three, { networkOutBytesPerSecond: 0.3 * MiB }) })
+  // 0.3 / 0.25 = 1.2 → ceil(1.2 × 3) = 4
+  assert.ok(r !== undefined)
+  assert.equal(r.replicas, 4)
+  assert.equal(r.detail, 'network out 307 KiB/s per instance > target 256 KiB/s per instance')
+})

@@ -455,10 +455,11 @@ export class Controller {
     const views: InstanceView[] = []
     for (const r of records) {
       const marks = { draining: rt.draining.has(r.id), protectedFromScaleIn: rt.protectedIds.has(r.id) }
-      const phase = phaseOf(r, health.health(r.id), marks, spec, nowMs)
+      const instanceHealth = health.health(r.id)
+      const phase = phaseOf(r, instanceHealth, marks, spec, nowMs)
       phases.set(r.id, phase)
       this.#notePhase(spec.group, rt, r, phase, nowMs)
-      if (countsTowardCapacity(phase)) views.push(viewOf(r, phase, marks))
+      if (countsTowardCapacity(phase)) views.push(viewOf(r, phase, marks, instanceHealth))
     }
     for (const id of rt.lastPhase.keys()) if (!phases.has(id)) rt.lastPhase.delete(id)
     const startupMs = median(rt.startups)

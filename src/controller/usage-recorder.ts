@@ -10,7 +10,10 @@
  * - memory: the sample in MiB, weight 1 (the VPA keeps a per-interval peak; our samples are
  *   already per-window means of a one-second sampler).
  * - Only in-service instances: warming instances (start-up spikes) and draining ones (winding
- *   down) would skew what a serving instance needs.
+ *   down) would skew what a serving instance needs. For cpu, also the rule target tracking
+ *   uses (the HPA's, engine/instance-classes.ts cpuSampleIgnored): within the group's cpu
+ *   initialization period, a reading whose window began before the instance was ready (its
+ *   start-up burst) is not recorded.
  * - The half-life is vertical.halfLifeHours (default 24 h, the VPA's).
  * - The last memory sample of every instance that serves (warming too) is kept until the
  *   instance is gone: it is the usage recorded at an out-of-memory kill.
@@ -18,6 +21,7 @@
  * No I/O and no clock: the controller passes `nowMs`.
  */
 import type { InstanceView, Signals, UsageHistograms } from '../engine/types.ts'
+import { cpuReadinessOf, cpuReadinessPeriods, cpuSampleIgnored, type CpuReadinessPeriods } from '../engine/instance-classes.ts'
 import { cpuHistogramOptions, DecayingHistogram, memoryHistogramOptions } from '../engine/vertical/decaying-histogram.ts'
 import type { GroupSpec } from '../spec/schema.ts'
 
@@ -30,9 +34,11 @@ export class UsageRecorder {
   /** The last view(), until the next observe() or noteOom() changes what it shows. */
   #view: UsageHistograms | undefined
   readonly #lastMemoryMiB = new Map<string, number>()
+  readonly #cpuPeriods: CpuReadinessPeriods
 
   constructor(spec: GroupSpec) {
     const halfLifeMs = spec.vertical.halfLifeHours * 3_600_000
+    this.#cpuPeriods = cpuReadinessPeriods(spec)
     this.cpuCores = new DecayingHistogram(cpuHistogramOptions, halfLifeMs)
     this.memoryMiB = new DecayingHistogram(memoryHistogramOptions, halfLifeMs)
   }
@@ -48,7 +54,7 @@ export class UsageRecorder {
       if (s === undefined) continue
       if (s.memoryMiB !== undefined) this.#lastMemoryMiB.set(v.id, s.memoryMiB)
       if (v.phase !== 'in-service') continue
-      if (s.cpuRatio !== undefined && Number.isFinite(s.cpuRatio)) {
+      if (s.cpuRatio !== undefined && Number.isFinite(s.cpuRatio) && !cpuSampleIgnored(cpuReadinessOf(v), { atMs: s.cpuAtMs, windowMs: s.cpuWindowMs }, nowMs, this.#cpuPeriods)) {
         this.cpuCores.addSample(Math.max(0, s.cpuRatio) * v.size.cpu, Math.max(0.01, v.size.cpu), nowMs)
         this.#samples++
       }

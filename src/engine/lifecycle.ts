@@ -62,12 +62,17 @@ export function phaseOf(record: ObservedInstance, health: InstanceHealth, marks:
   return 'in-service'
 }
 
-/** Builds the engine's view of an instance in `phase`; readyAtMs only when the record has one. */
-export function viewOf(record: ObservedInstance, phase: InstancePhase, marks: InstanceMarks): InstanceView {
+/**
+ * Builds the engine's view of an instance in `phase`; readyAtMs only when the record has one,
+ * and `unready` when it runs and its health checks fail now (`health` 'unhealthy'; the
+ * default 'unknown' never sets it), which the HPA's cpu rule reads as a Ready condition False.
+ */
+export function viewOf(record: ObservedInstance, phase: InstancePhase, marks: InstanceMarks, health: InstanceHealth = 'unknown'): InstanceView {
   // Two literal shapes rather than a spread: this runs for every instance on every tick.
   const { id, size, launchedAtMs, readyAtMs } = record
   const protectedFromScaleIn = marks.protectedFromScaleIn
-  return readyAtMs === undefined ? { id, phase, size, launchedAtMs, protectedFromScaleIn } : { id, phase, size, launchedAtMs, readyAtMs, protectedFromScaleIn }
+  const view: InstanceView = readyAtMs === undefined ? { id, phase, size, launchedAtMs, protectedFromScaleIn } : { id, phase, size, launchedAtMs, readyAtMs, protectedFromScaleIn }
+  return health === 'unhealthy' && record.status === 'running' ? { ...view, unready: true } : view
 }
 
 /** Phases that count toward the group's capacity for the engine (serving or about to): pending, warming, in-service. */

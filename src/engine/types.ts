@@ -16,8 +16,17 @@ export interface InstanceView {
   readonly phase: InstancePhase
   readonly size: Size
   readonly launchedAtMs: number
-  /** When it first passed its health check; absent while pending. */
+  /**
+   * When it first passed its health check; absent while pending. The HPA's cpu rule reads it as
+   * the Ready condition's last transition (instance-classes.ts cpuSampleIgnored).
+   */
   readonly readyAtMs?: number
+  /**
+   * Set while it runs but fails its health checks (the HPA's Ready condition False); absent
+   * otherwise. Only the cpu rule reads it: past health.graceSeconds such an instance is
+   * 'unhealthy' and left out anyway.
+   */
+  readonly unready?: true
   /** Scale-in protection (AWS instance protection): never chosen for removal. */
   readonly protectedFromScaleIn: boolean
 }
@@ -29,6 +38,14 @@ export interface InstanceView {
 export interface InstanceSample {
   /** Cpu used as a fraction of the instance's cpu size (0–1, may exceed 1 briefly). */
   readonly cpuRatio?: number
+  /**
+   * When the window that cpuRatio averages ended, epoch ms (the HPA's metric Timestamp). Every
+   * producer sets it with cpuRatio; the HPA's cpu rule (instance-classes.ts cpuSampleIgnored)
+   * leaves a reading without it out while the instance is within its cpu initialization period.
+   */
+  readonly cpuAtMs?: number
+  /** How long that window was, ms (the HPA's metric Window): cpuRatio covers (cpuAtMs − cpuWindowMs, cpuAtMs]. */
+  readonly cpuWindowMs?: number
   readonly memoryMiB?: number
   /** Requests/s completed by this instance. */
   readonly rps?: number

@@ -40,6 +40,21 @@ export interface ProcessSamplerOptions {
   readonly ticksPerSecond?: number
 }
 
+/**
+ * What read() returns: the cpu ratio with the end (epoch ms) and length (ms) of the span it
+ * averages, as the engine's InstanceSample carries them, memory in MiB and disk bytes/s; each
+ * absent when unknown.
+ */
+export interface ResourceReading {
+  readonly cpuRatio?: number
+  readonly cpuAtMs?: number
+  readonly cpuWindowMs?: number
+  readonly memoryMiB?: number
+  /** Bytes/s read and written by the instance's process tree (/proc/<pid>/io); absent when unreadable. */
+  readonly diskReadBytesPerSecond?: number
+  readonly diskWriteBytesPerSecond?: number
+}
+
 interface Track {
   readonly proc: TrackedProcess
   samples: ProcessSample[]
@@ -131,11 +146,12 @@ export class ProcessSampler {
 
   /**
    * Cpu ratio, memory and disk bytes/s of an instance averaged over `windowMs` (default
-   * readWindowMs) up to now; undefined when there is no sample in the window (unknown, just
-   * tracked, or gone), and each field absent when no sample in the window has it (disk: the
-   * io files were unreadable, or only one sample yet). Fits the runtime's ResourceSampler.
+   * readWindowMs) up to now, the cpu with the end and length of the span it covers (cpuAtMs,
+   * cpuWindowMs); undefined when there is no sample in the window (unknown, just tracked, or
+   * gone), and each field absent when no sample in the window has it (disk: the io files were
+   * unreadable, or only one sample yet). Fits the runtime's ResourceSampler.
    */
-  read(instanceId: string, windowMs = this.#readWindowMs): Omit<ProcessWindow, 'samples'> | undefined {
+  read(instanceId: string, windowMs = this.#readWindowMs): ResourceReading | undefined {
     const nowMs = this.#clock.now()
     const t = this.#tracks.get(instanceId)
     if (t === undefined) {
@@ -145,8 +161,9 @@ export class ProcessSampler {
     t.lastReadMs = nowMs
     const w = windowOf(t.samples, windowMs, nowMs)
     if (w.samples === 0) return undefined
+    const cpu = w.cpuRatio !== undefined && w.cpuAtMs !== undefined && w.cpuWindowMs !== undefined ? { cpuRatio: w.cpuRatio, cpuAtMs: w.cpuAtMs, cpuWindowMs: w.cpuWindowMs } : {}
     return {
-      ...(w.cpuRatio !== undefined ? { cpuRatio: w.cpuRatio } : {}),
+      ...cpu,
       ...(w.memoryMiB !== undefined ? { memoryMiB: w.memoryMiB } : {}),
       ...(w.diskReadBytesPerSecond !== undefined ? { diskReadBytesPerSecond: w.diskReadBytesPerSecond } : {}),
       ...(w.diskWriteBytesPerSecond !== undefined ? { diskWriteBytesPerSecond: w.diskWriteBytesPerSecond } : {}),
@@ -192,13 +209,14 @@ export class ProcessSampler {
     let rssKiB = 0
     for (const pid of pids) rssKiB += readRssKiB(pid, this.#procRoot) ?? 0
     const ratio = t.last === undefined ? undefined : cpuRatio(t.last.ticks, ticks, nowMs - t.last.atMs, this.#ticksPerSecond, t.proc.cpu)
+    const since = t.last?.atMs
     t.last = { atMs: nowMs, ticks }
     const io = treeIoTotals(pids, (pid) => readProcIo(pid, this.#procRoot))
     const rates = io === undefined || t.lastIo === undefined ? undefined : ioRates(t.lastIo.totals, io, nowMs - t.lastIo.atMs)
     if (io !== undefined) t.lastIo = { atMs: nowMs, totals: io }
     t.samples.push({
       atMs: nowMs,
-      ...(ratio !== undefined ? { cpuRatio: ratio } : {}),
+      ...(ratio !== undefined && since !== undefined ? { cpuRatio: ratio, cpuSinceMs: since } : {}),
       memoryMiB: rssKiB / 1024,
       ...(rates !== undefined ? { diskReadBytesPerSecond: rates.readBytesPerSecond, diskWriteBytesPerSecond: rates.writeBytesPerSecond } : {}),
       processes: pids.length,

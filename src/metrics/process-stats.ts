@@ -38,6 +38,8 @@ export interface ProcessSample {
   readonly atMs: number
   /** Cpu over the interval since the previous sample, as a fraction of the instance's cpu size; absent on the first sample. */
   readonly cpuRatio?: number
+  /** When that interval began (the previous sample's atMs), epoch ms; present with cpuRatio. */
+  readonly cpuSinceMs?: number
   /** Resident memory of the tree, MiB. */
   readonly memoryMiB: number
   /**
@@ -54,6 +56,10 @@ export interface ProcessSample {
 /** Averages over a window, shaped like the engine's InstanceSample fields; absent = missing. */
 export interface ProcessWindow {
   readonly cpuRatio?: number
+  /** When the last cpu interval averaged ended, epoch ms (InstanceSample.cpuAtMs); present with cpuRatio. */
+  readonly cpuAtMs?: number
+  /** From the start of the first cpu interval averaged to cpuAtMs, ms (InstanceSample.cpuWindowMs); present with cpuRatio. */
+  readonly cpuWindowMs?: number
   readonly memoryMiB?: number
   /** Bytes/s, averaged over the samples that have them. */
   readonly diskReadBytesPerSecond?: number
@@ -144,10 +150,17 @@ export function ioRates(prev: IoTotals, now: IoTotals, elapsedMs: number): { rea
   return { readBytesPerSecond: Math.max(0, now.readBytes - prev.readBytes) / seconds, writeBytesPerSecond: Math.max(0, now.writeBytes - prev.writeBytes) / seconds }
 }
 
-/** Averages the samples with atMs in (nowMs − windowMs, nowMs]. Pure. */
+/**
+ * Averages the samples with atMs in (nowMs − windowMs, nowMs]. The cpu average comes with the
+ * span its intervals cover: from the earliest interval's start (cpuSinceMs, or the sample's own
+ * atMs when absent) to the latest sample's atMs, which is what the HPA's cpu rule compares with
+ * readiness. Pure.
+ */
 export function windowOf(samples: readonly ProcessSample[], windowMs: number, nowMs: number): ProcessWindow {
   let cpuSum = 0
   let cpuCount = 0
+  let cpuFromMs = Number.POSITIVE_INFINITY
+  let cpuToMs = Number.NEGATIVE_INFINITY
   let memSum = 0
   let memCount = 0
   let readSum = 0
@@ -160,6 +173,8 @@ export function windowOf(samples: readonly ProcessSample[], windowMs: number, no
     if (s.cpuRatio !== undefined) {
       cpuSum += s.cpuRatio
       cpuCount++
+      cpuFromMs = Math.min(cpuFromMs, s.cpuSinceMs ?? s.atMs)
+      cpuToMs = Math.max(cpuToMs, s.atMs)
     }
     if (s.diskReadBytesPerSecond !== undefined && s.diskWriteBytesPerSecond !== undefined) {
       readSum += s.diskReadBytesPerSecond
@@ -168,7 +183,7 @@ export function windowOf(samples: readonly ProcessSample[], windowMs: number, no
     }
   }
   return {
-    ...(cpuCount > 0 ? { cpuRatio: cpuSum / cpuCount } : {}),
+    ...(cpuCount > 0 ? { cpuRatio: cpuSum / cpuCount, cpuAtMs: cpuToMs, cpuWindowMs: cpuToMs - cpuFromMs } : {}),
     ...(memCount > 0 ? { memoryMiB: memSum / memCount } : {}),
     ...(ioCount > 0 ? { diskReadBytesPerSecond: readSum / ioCount, diskWriteBytesPerSecond: writeSum / ioCount } : {}),
     samples: memCount,

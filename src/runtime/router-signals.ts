@@ -15,16 +15,21 @@ import type { GroupSpec } from '../spec/schema.ts'
 import type { ByteStats, RouterStats, TrafficStats } from '../router/stats.ts'
 
 /**
- * The cpu window of the process sampler (ms). A cpu reading whose window reaches back
- * into the instance's start-up (compiling, warming caches) says nothing of load, so
- * it is left out, as the HPA ignores cpu from a pod's initialization period.
+ * Cpu and memory of one instance over the last sampling window; undefined when unknown. The
+ * cpu comes with the end (cpuAtMs, epoch ms) and length (cpuWindowMs) of the span it averages,
+ * passed on in the sample: the engine's cpu rule (the HPA's) leaves out a reading whose span
+ * began before the instance was ready (start-up: compiling, warming caches).
  */
-export const CPU_WINDOW_MS = 3000
-
-/** Cpu, memory and disk bytes/s of one instance over the last sampling window; undefined (or a field absent) when unknown. */
 export interface ResourceSampler {
   read(instanceId: string):
-    | { readonly cpuRatio?: number; readonly memoryMiB?: number; readonly diskReadBytesPerSecond?: number; readonly diskWriteBytesPerSecond?: number }
+    | {
+        readonly cpuRatio?: number
+        readonly cpuAtMs?: number
+        readonly cpuWindowMs?: number
+        readonly memoryMiB?: number
+        readonly diskReadBytesPerSecond?: number
+        readonly diskWriteBytesPerSecond?: number
+      }
     | undefined
 }
 
@@ -157,8 +162,11 @@ export class RouterSignals implements MetricsSource, HealthView {
         const lat = latencyOf(s)
         if (lat?.p95 !== undefined) sample.latencyP95Ms = lat.p95
       }
-      const cpuSettled = v.readyAtMs !== undefined && nowMs - v.readyAtMs >= CPU_WINDOW_MS
-      if (res?.cpuRatio !== undefined && cpuSettled) sample.cpuRatio = res.cpuRatio
+      if (res?.cpuRatio !== undefined) {
+        sample.cpuRatio = res.cpuRatio
+        if (res.cpuAtMs !== undefined) sample.cpuAtMs = res.cpuAtMs
+        if (res.cpuWindowMs !== undefined) sample.cpuWindowMs = res.cpuWindowMs
+      }
       if (res?.memoryMiB !== undefined) sample.memoryMiB = res.memoryMiB
       if (res?.diskReadBytesPerSecond !== undefined) sample.diskReadBytesPerSecond = res.diskReadBytesPerSecond
       if (res?.diskWriteBytesPerSecond !== undefined) sample.diskWriteBytesPerSecond = res.diskWriteBytesPerSecond

@@ -29,7 +29,9 @@ interface Mark {
 /**
  * Signals from one group's workload. Per instance (warming and in-service ones,
  * which serve): cpuRatio = the window's mean utilisation ρ (equal on every instance,
- * since the router balances by service rate); rps = the requests/s routed to that
+ * since the router balances by service rate), with cpuAtMs = the read's time and
+ * cpuWindowMs = the window since the previous read (so the engine's cpu rule leaves out
+ * an instance's reading until a whole window has passed since it became ready); rps = the requests/s routed to that
  * instance (its share, by cpu, of the arriving load, whether served at once or
  * queued) — what a load balancer counts, as AWS's ALBRequestCountPerTarget does, and
  * unlike completions it keeps growing with demand when the instances saturate;
@@ -94,6 +96,9 @@ export class WorkloadMetrics implements MetricsSource {
     const samples = new Map<string, InstanceSample>()
     if (capacitySeconds > 0) {
       const cpuRatio = (now.utilizationSeconds - was.utilizationSeconds) / capacitySeconds
+      // The cpu reading covers the whole window since the last read, for every instance.
+      const cpuAtMs = nowMs
+      const cpuWindowMs = elapsed * 1000
       const inFlight = (now.inFlightSeconds - was.inFlightSeconds) / capacitySeconds
       // Arriving requests/s per cpu of the default size, over the window.
       let servingCpu = 0
@@ -107,7 +112,7 @@ export class WorkloadMetrics implements MetricsSource {
         if (lastSample === undefined || v.size.cpu !== lastCpu) {
           lastCpu = v.size.cpu
           const rps = rpsPerUnit * (v.size.cpu / this.#defaultCpu)
-          lastSample = latencyMs.p95 === undefined ? { cpuRatio, rps, inFlight } : { cpuRatio, rps, inFlight, latencyP95Ms: latencyMs.p95 }
+          lastSample = latencyMs.p95 === undefined ? { cpuRatio, cpuAtMs, cpuWindowMs, rps, inFlight } : { cpuRatio, cpuAtMs, cpuWindowMs, rps, inFlight, latencyP95Ms: latencyMs.p95 }
         }
         samples.set(v.id, lastSample)
       }

@@ -401,6 +401,18 @@ export const GroupSchema = z
     startupSeconds: z.number().nonnegative().default(30),
     /** Ready instances serve but are left out of scaling metrics for this long (AWS warm-up). */
     warmupSeconds: z.number().nonnegative().default(15),
+    /**
+     * Target tracking's cpu, as the HPA's --horizontal-pod-autoscaler-cpu-initialization-period:
+     * this long after launch, a cpu reading counts only if the instance is ready and the reading's
+     * window began after it became ready (engine/instance-classes.ts cpuSampleIgnored).
+     */
+    cpuInitializationPeriodSeconds: z.number().nonnegative().default(300),
+    /**
+     * As the HPA's --horizontal-pod-autoscaler-initial-readiness-delay: past the cpu
+     * initialization period, an unready instance's cpu is left out when its readiness transition
+     * came less than this long after launch (the HPA takes it as never having been ready).
+     */
+    initialReadinessDelaySeconds: z.number().nonnegative().default(30),
     health: HealthSchema.default(() => HealthSchema.parse({})),
     routing: RoutingSchema.default(() => RoutingSchema.parse({})),
     metrics: z.array(MetricSchema).default([]),

@@ -20,10 +20,10 @@ import { startPrometheus, type TestPrometheus } from '../support/prometheus.ts'
 const T0 = Date.parse('2026-11-11T00:00:00Z')
 const SYNC_MS = 15_000
 
-/** The router's part: every instance at `cpuRatio`, no group totals. */
+/** The router's part: every instance at `cpuRatio` (an instantaneous reading at the read's time), no group totals. */
 function cpuSource(cpuRatio: number): MetricsSource {
   return {
-    read: (_spec, instances, nowMs) => ({ atMs: nowMs, instances: new Map<string, InstanceSample>(instances.map((i) => [i.id, { cpuRatio }])), group: {} }),
+    read: (_spec, instances, nowMs) => ({ atMs: nowMs, instances: new Map<string, InstanceSample>(instances.map((i) => [i.id, { cpuRatio, cpuAtMs: nowMs, cpuWindowMs: 0 }])), group: {} }),
   }
 }
 

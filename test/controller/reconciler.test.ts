@@ -23,12 +23,16 @@ function group(extra: Record<string, unknown> = {}): GroupSpec {
   })
 }
 
-/** Every instance the engine shows reports the same cpu, set by the test. */
+/**
+ * Every instance the engine shows reports the same cpu, set by the test: an instantaneous reading
+ * at the read's time (cpuAtMs now, a window of 0), so the HPA's cpu rule counts it once the
+ * instance is ready.
+ */
 class FixedCpu implements MetricsSource {
   cpuRatio = 0.6
   read(_spec: GroupSpec, instances: readonly { id: string }[], nowMs: number) {
     const m = new Map<string, InstanceSample>()
-    for (const i of instances) m.set(i.id, { cpuRatio: this.cpuRatio })
+    for (const i of instances) m.set(i.id, { cpuRatio: this.cpuRatio, cpuAtMs: nowMs, cpuWindowMs: 0 })
     return { atMs: nowMs, instances: m, group: {} }
   }
 }
@@ -197,14 +201,14 @@ test('protected instances are not removed by scale-in', async () => {
 
 // --- predictive, vertical and mixed: what the controller feeds the engine, and what it does with the answer.
 
-/** Group rps and per-instance cpu/memory set by the test; every instance the engine shows gets the same sample. */
+/** Group rps and per-instance cpu/memory set by the test; every instance the engine shows gets the same sample (cpu as FixedCpu's). */
 class Load implements MetricsSource {
   groupRps = 100
   cpuRatio = 0.6
   memoryMiB = 200
   read(_spec: GroupSpec, instances: readonly { id: string }[], nowMs: number) {
     const m = new Map<string, InstanceSample>()
-    for (const i of instances) m.set(i.id, { cpuRatio: this.cpuRatio, rps: this.groupRps / Math.max(1, instances.length), memoryMiB: this.memoryMiB })
+    for (const i of instances) m.set(i.id, { cpuRatio: this.cpuRatio, cpuAtMs: nowMs, cpuWindowMs: 0, rps: this.groupRps / Math.max(1, instances.length), memoryMiB: this.memoryMiB })
     return { atMs: nowMs, instances: m, group: { rps: this.groupRps } }
   }
 }

@@ -69,6 +69,22 @@ test('viewOf: the record\'s id, size and times, the phase and protection; no rea
   assert.equal('readyAtMs' in pending, false)
 })
 
+const unreadyCases: readonly { name: string; status: InstanceStatus; health?: InstanceHealth; unready: boolean }[] = [
+  { name: 'running, failing its checks: unready (the HPA\'s Ready condition False)', status: 'running', health: 'unhealthy', unready: true },
+  { name: 'running, healthy', status: 'running', health: 'healthy', unready: false },
+  { name: 'running, not yet checked', status: 'running', health: 'unknown', unready: false },
+  { name: 'running, no health given', status: 'running', unready: false },
+  { name: 'starting and failing: pending, not unready', status: 'starting', health: 'unhealthy', unready: false },
+]
+for (const c of unreadyCases) {
+  test(`viewOf unready: ${c.name}`, () => {
+    const record: ObservedInstance = { id: 'a', status: c.status, size: { cpu: 1, memoryMiB: 512 }, launchedAtMs: 0, readyAtMs: 5 * s }
+    const v = c.health === undefined ? viewOf(record, 'warming', none) : viewOf(record, 'warming', none, c.health)
+    assert.equal(v.unready === true, c.unready)
+    assert.equal('unready' in v, c.unready)
+  })
+}
+
 const initialCases: readonly { name: string; replicas: { min: number; max: number; initial?: number }; statuses: readonly InstanceStatus[]; want: number }[] = [
   { name: 'nothing runs, no initial: min', replicas: { min: 2, max: 10 }, statuses: [], want: 2 },
   { name: 'nothing runs: initial', replicas: { min: 2, max: 10, initial: 4 }, statuses: [], want: 4 },

@@ -41,8 +41,12 @@ test('samples a process tree from /proc: cpu ratio of the size over wall time, s
   // before 250+60 = 310, now 300+60 = 360 → 50 ticks = 0.5 cores / 2 = 0.25
   assert.equal(sampler.latest('a')?.cpuRatio, 0.25)
   assert.equal(sampler.latest('a')?.processes, 1)
-  assert.deepEqual(sampler.window('a', 2000), { cpuRatio: 0.625, memoryMiB: 55, samples: 2 }) // (1 + 0.25)/2, (60 + 50)/2
-  assert.deepEqual(sampler.read('a', 2000), { cpuRatio: 0.625, memoryMiB: 55 })
+  assert.equal(sampler.latest('a')?.cpuSinceMs, 11_000) // the interval since the previous sample
+  // (1 + 0.25)/2, (60 + 50)/2; the two cpu intervals span 10 000 → 12 000
+  assert.deepEqual(sampler.window('a', 2000), { cpuRatio: 0.625, cpuAtMs: 12_000, cpuWindowMs: 2000, memoryMiB: 55, samples: 2 })
+  assert.deepEqual(sampler.read('a', 2000), { cpuRatio: 0.625, cpuAtMs: 12_000, cpuWindowMs: 2000, memoryMiB: 55 })
+  // A 1 s read window holds the last sample only: its interval 11 000 → 12 000.
+  assert.deepEqual(sampler.read('a', 1000), { cpuRatio: 0.25, cpuAtMs: 12_000, cpuWindowMs: 1000, memoryMiB: 50 })
 })
 
 test('a recycled pid is never sampled as the instance: the track is gone, read() says unknown', () => {
@@ -148,7 +152,7 @@ test('disk bytes/s of a tree from /proc/<pid>/io: Δ over wall time, a reaped ch
   sampler.sampleOnce()
   assert.equal(sampler.latest('d')?.diskWriteBytesPerSecond, 1 << 20, "only the new MiB, not the child's 8 again")
   // the last 2 s: (4 KiB/s + 0) / 2 read, (4 MiB/s + 1 MiB/s) / 2 written; memory (2 + 1 MiB) / 2
-  assert.deepEqual(sampler.read('d', 2000), { cpuRatio: 0, memoryMiB: 1.5, diskReadBytesPerSecond: 2048, diskWriteBytesPerSecond: 2.5 * (1 << 20) })
+  assert.deepEqual(sampler.read('d', 2000), { cpuRatio: 0, cpuAtMs: 53_000, cpuWindowMs: 3000, memoryMiB: 1.5, diskReadBytesPerSecond: 2048, diskWriteBytesPerSecond: 2.5 * (1 << 20) })
 })
 
 test('an unreadable /proc/<pid>/io gives unknown disk rates, never 0; the next readable sample spans the gap', () => {
@@ -162,7 +166,7 @@ test('an unreadable /proc/<pid>/io gives unknown disk rates, never 0; the next r
   sampler.sampleOnce()
   const blind = sampler.latest('u')
   assert.ok(blind !== undefined && !('diskWriteBytesPerSecond' in blind) && !('diskReadBytesPerSecond' in blind), 'no disk fields at all')
-  assert.deepEqual(sampler.read('u', 1000), { cpuRatio: 0, memoryMiB: 1 }, 'read() has no disk rate rather than 0')
+  assert.deepEqual(sampler.read('u', 1000), { cpuRatio: 0, cpuAtMs: 1000, cpuWindowMs: 1000, memoryMiB: 1 }, 'read() has no disk rate rather than 0')
   clock.advance(1000)
   proc.write({ pid: 500, ppid: 1, utime: 0, stime: 0, startTime: 900, rssKiB: 1024, io: { readBytes: 0, writeBytes: 6000 } })
   sampler.sampleOnce()

@@ -53,15 +53,19 @@ for (const c of ratioCases) {
   })
 }
 
-test('windowOf averages the samples inside (now − window, now], cpu only where present', () => {
+test('windowOf averages the samples inside (now − window, now], cpu only where present, with the span the cpu covers', () => {
   const samples = [
     { atMs: 1000, memoryMiB: 100, processes: 1 }, // first sample: no cpu
-    { atMs: 2000, cpuRatio: 0.2, memoryMiB: 110, processes: 1 },
-    { atMs: 3000, cpuRatio: 0.4, memoryMiB: 120, processes: 1 },
-    { atMs: 4000, cpuRatio: 0.9, memoryMiB: 130, processes: 1 },
+    { atMs: 2000, cpuRatio: 0.2, cpuSinceMs: 1000, memoryMiB: 110, processes: 1 },
+    { atMs: 3000, cpuRatio: 0.4, cpuSinceMs: 2000, memoryMiB: 120, processes: 1 },
+    { atMs: 4000, cpuRatio: 0.9, cpuSinceMs: 3000, memoryMiB: 130, processes: 1 },
   ]
-  assert.deepEqual(windowOf(samples, 2000, 4000), { cpuRatio: 0.65, memoryMiB: 125, samples: 2 }) // 3000, 4000
-  assert.deepEqual(windowOf(samples, 10_000, 3000), { cpuRatio: 0.30000000000000004, memoryMiB: 110, samples: 3 }) // 1000..3000
+  // 3000, 4000: their cpu intervals run from 2000 to 4000
+  assert.deepEqual(windowOf(samples, 2000, 4000), { cpuRatio: 0.65, cpuAtMs: 4000, cpuWindowMs: 2000, memoryMiB: 125, samples: 2 })
+  // 1000..3000: cpu from 2000 and 3000, whose intervals run from 1000 to 3000
+  assert.deepEqual(windowOf(samples, 10_000, 3000), { cpuRatio: 0.30000000000000004, cpuAtMs: 3000, cpuWindowMs: 2000, memoryMiB: 110, samples: 3 })
+  // A sample without its interval's start spans from its own time: a window of 0.
+  assert.deepEqual(windowOf([{ atMs: 5000, cpuRatio: 0.5, memoryMiB: 1, processes: 1 }], 1000, 5000), { cpuRatio: 0.5, cpuAtMs: 5000, cpuWindowMs: 0, memoryMiB: 1, samples: 1 })
   assert.deepEqual(windowOf(samples, 1000, 1000), { memoryMiB: 100, samples: 1 })
   assert.deepEqual(windowOf(samples, 500, 9000), { samples: 0 })
 })

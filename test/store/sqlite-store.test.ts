@@ -266,7 +266,8 @@ test('as the controller store and event log: a restarted controller continues fr
   const spec = GroupSchema.parse({ group: 'shop-web', provider: 'sim', replicas: { min: 2, max: 10 }, warmupSeconds: 0, metrics: [{ type: 'cpu', target: { averageUtilization: 60 } }] })
   let cpuRatio = 0.6
   const metrics: MetricsSource = {
-    read: (_s, instances, nowMs) => ({ atMs: nowMs, instances: new Map(instances.map((i) => [i.id, { cpuRatio }])), group: {} }),
+    // An instantaneous cpu reading at the read's time, which the HPA's cpu rule counts once an instance is ready.
+    read: (_s, instances, nowMs) => ({ atMs: nowMs, instances: new Map(instances.map((i) => [i.id, { cpuRatio, cpuAtMs: nowMs, cpuWindowMs: 0 }])), group: {} }),
   }
   const first = SqliteStore.open(path, { lock: true })
   const c1 = new Controller({ groups: [spec], backend: sameBackend({ provider, signals: metrics }), clock, store: first, events: first })

@@ -6,10 +6,11 @@
  *
  * - usageRatio = metric / target; desired = ceil(usageRatio × instances measured).
  * - No change while the ratio is within tolerance (per direction, default ±10 %).
- * - Which instances supply samples follows groupPods: for cpu, in-service ones
- *   only (pending, warming and unhealthy are left out, the HPA's cpu
- *   initialization rule); for every other metric, warming ones too (the HPA
- *   applies its readiness rule to cpu only), pending and unhealthy still left out.
+ * - Which instances supply samples follows groupPods: in-service and warming
+ *   ones (pending and unhealthy are left out); for cpu only, the HPA's readiness
+ *   and freshness rule also leaves out a running instance that is unready, or
+ *   whose reading's window began before it was ready, within the cpu
+ *   initialization period of its launch (instance-classes.ts cpuSampleIgnored).
  *   An instance that should supply a sample and has none is "missing": it counts
  *   as 100 % of target (cpu/memory utilisation: max(100 %, target) of its size)
  *   when the group would scale down, and 0 % when it would scale up. The
@@ -27,6 +28,7 @@
 import type { MetricSpec } from '../../spec/schema.ts'
 import { ceilReplicas, holdIfDirectionFlips, replicasForGroupRatio, withinTolerance, type Tolerances } from '../replicas.ts'
 import { byteRate, byteRateName, BYTES_PER_MIB } from '../readings.ts'
+import { cpuReadinessOf, cpuReadinessPeriods, cpuSampleIgnored } from '../instance-classes.ts'
 import type { InstanceSample, InstanceView, Recommendation, Signals } from '../types.ts'
 import type { PolicyInput, ScalingPolicy } from './policy.ts'
 
@@ -172,29 +174,48 @@ function show(value: number): string {
 
 /**
  * The instances that supply a metric's samples, and those left out, after the HPA's groupPods:
- * cpu (`startupExcluded`) takes in-service instances only, as the HPA ignores a cpu sample
- * during the pod's initialization period until one metric window after readiness; every other
- * metric also takes warming instances (running and serving), as groupPods applies that rule to
- * cpu only. Pending instances (the HPA's Pending pods) and unhealthy ones (being replaced; see
- * docs/hpa-compatibility.md) are left out for every metric.
+ * in-service and warming instances (running and serving) supply samples; pending ones (the
+ * HPA's Pending pods) and unhealthy ones (being replaced; see docs/hpa-compatibility.md) are
+ * left out. For cpu, `ignored` is the HPA's readiness and freshness rule (cpuSampleIgnored in
+ * instance-classes.ts): a running instance it names is left out too (0 % on a scale-up). An
+ * instance with no sample stays among the sampled ones, where it counts as missing.
  */
 export function sampledInstances(
   ready: readonly InstanceView[],
   notReady: readonly InstanceView[],
-  startupExcluded: boolean,
+  ignored?: (instance: InstanceView) => boolean,
 ): { ready: readonly InstanceView[]; notReady: readonly InstanceView[] } {
-  if (startupExcluded) return { ready, notReady }
   const warming = notReady.filter((i) => i.phase === 'warming')
-  if (warming.length === 0) return { ready, notReady }
-  return { ready: [...ready, ...warming], notReady: notReady.filter((i) => i.phase !== 'warming') }
+  if (ignored === undefined && warming.length === 0) return { ready, notReady }
+  const running = warming.length === 0 ? ready : [...ready, ...warming]
+  const left = warming.length === 0 ? notReady : notReady.filter((i) => i.phase !== 'warming')
+  if (ignored === undefined) return { ready: running, notReady: left }
+  const sampled: InstanceView[] = []
+  const out: InstanceView[] = [...left]
+  for (const instance of running) (ignored(instance) ? out : sampled).push(instance)
+  return { ready: sampled, notReady: out }
 }
 
-function pod(input: PolicyInput, metric: PodMetric, tolerances: Tolerances, label: string, unit: (v: number) => string, startupExcluded = false): MetricOutcome {
+/**
+ * The cpu rule for this tick's samples: an instance whose cpu reading the HPA would leave
+ * out (cpuSampleIgnored). One without a cpu reading is not ignored: groupPods calls it
+ * missing before it looks at readiness.
+ */
+function cpuIgnored(input: PolicyInput, samples: ReadonlyMap<string, InstanceSample>): (instance: InstanceView) => boolean {
+  const periods = cpuReadinessPeriods(input.spec)
+  return (instance) => {
+    const sample = samples.get(instance.id)
+    if (sample?.cpuRatio === undefined || !Number.isFinite(sample.cpuRatio)) return false
+    return cpuSampleIgnored(cpuReadinessOf(instance), { atMs: sample.cpuAtMs, windowMs: sample.cpuWindowMs }, input.nowMs, periods)
+  }
+}
+
+function pod(input: PolicyInput, metric: PodMetric, tolerances: Tolerances, label: string, unit: (v: number) => string, cpuRule = false): MetricOutcome {
   const samples = input.signals?.instances
   if (samples === undefined) return { valid: false, observed: label, why: 'no signals' }
-  const sampled = sampledInstances(input.instances.ready, input.instances.notReady, startupExcluded)
+  const sampled = sampledInstances(input.instances.ready, input.instances.notReady, cpuRule ? cpuIgnored(input, samples) : undefined)
   const r = podMetricReplicas(input.state.desiredReplicas, sampled.ready, sampled.notReady, samples, metric, tolerances)
-  if (r === undefined) return { valid: false, observed: label, why: startupExcluded ? 'no samples from in-service instances' : 'no samples from in-service or warming instances' }
+  if (r === undefined) return { valid: false, observed: label, why: cpuRule ? 'no fresh samples from ready instances' : 'no samples from in-service or warming instances' }
   const usageShown = metric.utilization ? unit(Math.trunc(r.usage * 100 + 1e-9)) : unit(r.usage)
   return {
     valid: true,

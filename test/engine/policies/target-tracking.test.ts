@@ -16,16 +16,21 @@ function propose(args: {
   desired?: number
   behavior?: GroupInput['behavior']
   noSignals?: boolean
+  /** More group fields (the cpu rule's periods). */
+  fields?: Partial<GroupInput>
+  /** The decision's time; the fixtures' default (1e9 ms) otherwise. */
+  nowMs?: number
 }): Recommendation | undefined {
   const ready = args.ready ?? []
   const all = [...ready, ...(args.others ?? [])]
-  const spec = groupSpec({ metrics: args.metrics, replicas: { min: 0, max: 100 }, ...(args.behavior === undefined ? {} : { behavior: args.behavior }) })
+  const spec = groupSpec({ metrics: args.metrics, replicas: { min: 0, max: 100 }, ...(args.behavior === undefined ? {} : { behavior: args.behavior }), ...args.fields })
   return targetTrackingPolicy.propose(
     policyInputFor({
       spec,
       instances: all,
       signals: args.noSignals === true ? undefined : signals(args.samples ?? {}, args.group ?? {}),
       desiredReplicas: args.desired ?? all.length,
+      ...(args.nowMs === undefined ? {} : { nowMs: args.nowMs }),
     }),
   )
 }
@@ -41,6 +46,41 @@ const rps15: Metrics = [{ type: 'rps', target: { averageValue: 15 } }]
 
 const byId = (list: readonly InstanceView[], values: readonly (number | undefined)[], key: keyof InstanceSample = 'cpuRatio'): Record<string, InstanceSample> =>
   Object.fromEntries(list.flatMap((i, n) => (values[n] === undefined ? [] : [[i.id, { [key]: values[n] }]])))
+
+/** A decision time, and seconds, for cases that set sample and readiness times. */
+const T = 1_000_000_000
+const S = 1000
+/** cpu samples with a 15 s window ending at T, for instances long in service. */
+const timed = (list: readonly InstanceView[], values: readonly number[]): Record<string, InstanceSample> =>
+  Object.fromEntries(list.map((i, n) => [i.id, { cpuRatio: values[n] ?? 0, cpuAtMs: T, cpuWindowMs: 15 * S }]))
+
+/** The HPA tests' hotCPUCreationTime (now) and coolCPUCreationTime (3 min ago). */
+const HOT = T
+const COOL = T - 180 * S
+/**
+ * One of replica_calculator_test.go's cpu cases: pods of 1 cpu, Running, ready unless `readiness` says otherwise,
+ * started at `starts` (Go's zero time, here 0, when unset), their Ready condition's LastTransitionTime and the
+ * metric's Timestamp at the zero time, a 1 min metric window, the tests' periods (2 min, 10 s), at time T.
+ */
+function hpaReplicaTest(c: { readiness?: readonly boolean[]; starts?: readonly number[]; levels: readonly number[]; target: number }): Recommendation | undefined {
+  const pods: InstanceView[] = c.levels.map((_, n) => ({
+    id: `p${n}`,
+    phase: 'in-service',
+    size: { cpu: 1, memoryMiB: 512 },
+    launchedAtMs: c.starts?.[n] ?? 0,
+    readyAtMs: 0,
+    ...(c.readiness?.[n] === false ? { unready: true as const } : {}),
+    protectedFromScaleIn: false,
+  }))
+  const samples = Object.fromEntries(pods.map((p, n) => [p.id, { cpuRatio: c.levels[n] ?? 0, cpuAtMs: 0, cpuWindowMs: 60 * S }]))
+  return propose({
+    metrics: [{ type: 'cpu', target: { averageUtilization: c.target } }],
+    ready: pods,
+    samples,
+    fields: { cpuInitializationPeriodSeconds: 120, initialReadinessDelaySeconds: 10 },
+    nowMs: T,
+  })
+}
 
 const three = instances(3)
 const four = instances(4)
@@ -66,17 +106,26 @@ const cases: { name: string; run: () => Recommendation | undefined; replicas: nu
   { name: 'HPA test ScaleUp: 3 pods at 30/50/70 % vs 30 % → 5', run: () => propose({ metrics: cpu30, ready: three, samples: byId(three, [0.3, 0.5, 0.7]) }), replicas: 5 },
   // TestReplicaCalcScaleDown: usage 100/300/500/250/250m of 1 cpu, target 50 %: 1400/5000 = 28 %, ratio 0.56, ceil(0.56 × 5) = 3.
   { name: 'HPA test ScaleDown: 5 pods at 28 % vs 50 % → 3', run: () => propose({ metrics: cpu50, ready: five, samples: byId(five, [0.1, 0.3, 0.5, 0.25, 0.25]) }), replicas: 3 },
-  // TestReplicaCalcScaleUpUnreadyLessScale: one of 3 pods not ready; ready ones at 50/70 % → 60 %, ratio 2 > 1,
-  // so the not-ready pod counts as 0 %: 1200/3000 = 40 %, ratio 1.333, ceil(1.333 × 3) = 4.
+  // A pending instance (the HPA's Pending pod) is ignored: ready ones at 50/70 % → 60 %, ratio 2 > 1, so it
+  // counts as 0 %: 1200/3000 = 40 %, ratio 1.333, ceil(1.333 × 3) = 4.
   {
-    name: 'HPA test UnreadyLessScale: a pending instance counts 0 % on scale-up → 4',
+    name: 'a pending instance counts 0 % on scale-up → 4',
     run: () => propose({ metrics: cpu30, ready: instances(2), others: instances(1, 'pending', 'p'), samples: byId(instances(2), [0.5, 0.7]) }),
     replicas: 4,
   },
+  // groupPods puts a running pod without a cpu sample among the missing ones before the readiness rule: on a
+  // scale-up it counts as 0 %, the same 4.
   {
-    name: 'a warming instance is treated like a pending one (0 % on scale-up) → 4',
+    name: 'a warming instance without a cpu sample is missing (0 % on scale-up) → 4',
     run: () => propose({ metrics: cpu30, ready: instances(2), others: instances(1, 'warming', 'w'), samples: byId(instances(2), [0.5, 0.7]) }),
     replicas: 4,
+  },
+  // On a scale-down the same missing instance counts as 100 %: 10 % and 10 % vs 50 % (ratio 0.2); with the third
+  // at 100 %: 120/3 = 40 %, ratio 0.8, ceil(2.4) = 3 (left out, it would be ceil(0.2 × 2) = 1).
+  {
+    name: 'a warming instance without a cpu sample is missing (100 % on scale-down) → 3',
+    run: () => propose({ metrics: cpu50, ready: instances(2), others: instances(1, 'warming', 'w'), samples: byId(instances(2), [0.1, 0.1]) }),
+    replicas: 3,
   },
   // groupPods applies the readiness and start-up rule to cpu only (docs/hpa-compatibility.md, difference 1).
   // TestReplicaCalcScaleUpCMUnreadyHotCpuNoLessScale: 3 pods, the third unready within its cpu initialization
@@ -114,12 +163,84 @@ const cases: { name: string; run: () => Recommendation | undefined; replicas: nu
     run: () => propose({ metrics: rps15, ready: instances(2), others: instances(1, 'unhealthy', 'u'), samples: { ...byId(instances(2), [30, 30], 'rps'), u0: { rps: 300 } } }),
     replicas: 4,
   },
-  // cpu keeps the rule: the same numbers as NoLessScale as cpu utilisation (50/10/30 % vs 15 %) leave the warming
-  // instance's 30 % out: (50 + 10) / 3 = 20 %, ratio 1.33, ceil(4) = 4.
+  // cpu keeps the readiness rule (now the HPA's own, docs/hpa-compatibility.md difference 3): the same numbers
+  // as NoLessScale as cpu utilisation (50/10/30 % vs 15 %), the third ready 10 s ago with a 15 s window that
+  // began before: left out, (50 + 10) / 3 = 20 %, ratio 1.33, ceil(4) = 4.
   {
-    name: 'cpu: a warming instance\'s sample is still left out (the cpu initialization rule) → 4',
-    run: () => propose({ metrics: [{ type: 'cpu', target: { averageUtilization: 15 } }], ready: instances(2), others: instances(1, 'warming', 'w'), samples: { ...byId(instances(2), [0.5, 0.1]), w0: { cpuRatio: 0.3 } } }),
+    name: 'cpu: a warming instance whose window began before readiness is left out → 4',
+    run: () =>
+      propose({
+        metrics: [{ type: 'cpu', target: { averageUtilization: 15 } }],
+        ready: instances(2),
+        others: [{ ...instances(1, 'warming', 'w')[0]!, launchedAtMs: T - 40 * S, readyAtMs: T - 10 * S }],
+        samples: { ...timed(instances(2), [0.5, 0.1]), w0: { cpuRatio: 0.3, cpuAtMs: T, cpuWindowMs: 15 * S } },
+        nowMs: T,
+      }),
     replicas: 4,
+  },
+  // A whole window after readiness the warming instance's cpu counts, as the HPA's: (50 + 10 + 30) / 3 = 30 %,
+  // ratio 2, ceil(6) = 6 (tide's warm-up used to leave it out for warmupSeconds whatever its window).
+  {
+    name: 'cpu: a warming instance with a window after readiness counts → 6',
+    run: () =>
+      propose({
+        metrics: [{ type: 'cpu', target: { averageUtilization: 15 } }],
+        ready: instances(2),
+        others: [{ ...instances(1, 'warming', 'w')[0]!, launchedAtMs: T - 40 * S, readyAtMs: T - 10 * S }],
+        samples: { ...timed(instances(2), [0.5, 0.1]), w0: { cpuRatio: 0.3, cpuAtMs: T, cpuWindowMs: 3 * S } },
+        nowMs: T,
+      }),
+    replicas: 6,
+  },
+  // The HPA's replica tests for the cpu rule, with their periods (2 min, 10 s), 1-cpu pods, a 1 min metric window,
+  // and Go's zero time for every StartTime, LastTransitionTime and metric Timestamp they leave unset (here 0).
+  // TestReplicaCalcScaleUpUnreadyLessScale: pod 0 unready (never ready), 30/50/70 % vs 30 %: it is ignored,
+  // (50 + 70) / 2 = 60 %, ratio 2 > 1, so it counts 0 %: 40 %, ratio 1.33 → 4.
+  {
+    name: 'HPA test ScaleUpUnreadyLessScale: an unready instance counts 0 % on scale-up → 4',
+    run: () => hpaReplicaTest({ readiness: [false, true, true], levels: [0.3, 0.5, 0.7], target: 30 }),
+    replicas: 4,
+  },
+  // TestReplicaCalcScaleUpHotCpuLessScale: pod 0 started now (within the period) with a reading whose window
+  // began before its readiness: ignored, as above → 4.
+  {
+    name: 'HPA test ScaleUpHotCpuLessScale: a hot instance\'s stale reading is left out → 4',
+    run: () => hpaReplicaTest({ starts: [HOT, COOL, COOL], levels: [0.3, 0.5, 0.7], target: 30 }),
+    replicas: 4,
+  },
+  // TestReplicaCalcScaleUpUnreadyNoScale: pods 1 and 2 unready; the ready one at 40 % vs 30 % (ratio 1.33) would
+  // scale up, but with the other two at 0 %: 400/3000 = 13 %, ratio 0.44, the direction flips → hold 3.
+  {
+    name: 'HPA test ScaleUpUnreadyNoScale: two unready instances flip the direction → 3',
+    run: () => hpaReplicaTest({ readiness: [true, false, false], levels: [0.4, 0.5, 0.7], target: 30 }),
+    replicas: 3,
+  },
+  // TestReplicaCalcScaleHotCpuNoScale: the same with pods 1 and 2 unready within the period → 3.
+  {
+    name: 'HPA test ScaleHotCpuNoScale: unready instances within the period are left out → 3',
+    run: () => hpaReplicaTest({ readiness: [true, false, false], starts: [COOL, HOT, HOT], levels: [0.4, 0.5, 0.7], target: 30 }),
+    replicas: 3,
+  },
+  // TestReplicaCalcScaleDownExcludeUnreadyPods: 5 pods, the last two unready; 10/30/50 % vs 50 %: 900/3000 = 30 %,
+  // ratio 0.6, and unready pods are ignored on a scale-down: ceil(0.6 × 3) = 2.
+  {
+    name: 'HPA test ScaleDownExcludeUnreadyPods: unready instances are ignored on a scale-down → 2',
+    run: () => hpaReplicaTest({ readiness: [true, true, true, false, false], levels: [0.1, 0.3, 0.5, 0.25, 0.25], target: 50 }),
+    replicas: 2,
+  },
+  // docs/hpa-compatibility.md difference 3, worked example: 3 instances at 50 %, a 30 s window, warmupSeconds 15.
+  // 20 s after the third became ready (in service), it reports 100 % over a window that began before that:
+  // the HPA leaves it out: 60 %, ratio 1.2 > 1, so it counts 0 %: 40 %, ratio 0.8: the direction would flip, hold 3
+  // (tide, counting it, gave (60 + 60 + 100) / 3 = 73 %, ratio 1.46 → 5).
+  {
+    name: 'docs difference 3: a reading whose window began before readiness is left out → 3, not 5',
+    run: () => {
+      const [a, b, c] = instances(3)
+      const fresh = [a!, b!, { ...c!, launchedAtMs: T - 50 * S, readyAtMs: T - 20 * S }]
+      const reading = { cpuAtMs: T, cpuWindowMs: 30 * S }
+      return propose({ metrics: cpu50, ready: fresh, samples: { i0: { cpuRatio: 0.6, ...reading }, i1: { cpuRatio: 0.6, ...reading }, i2: { cpuRatio: 1, ...reading } }, nowMs: T })
+    },
+    replicas: 3,
   },
   // A tolerance above 1 is the HPA's too (KEP-4951 sets no upper bound): scale-down tolerance 1.5 means
   // 1 − 1.5 < 0 ≤ any ratio, so target tracking never scales in: rps 1 vs 100 holds 4.
@@ -227,6 +348,16 @@ for (const c of cases) {
     if (c.blocksScaleIn !== undefined) assert.equal(r?.blocksScaleIn === true, c.blocksScaleIn)
   })
 }
+
+test('cpu with every reading from before readiness: NoMetrics, said as no fresh samples, scale-in blocked', () => {
+  const fresh = instances(2, 'warming', 'w').map((i) => ({ ...i, launchedAtMs: T - 30 * S, readyAtMs: T - 5 * S }))
+  const stale = { cpuRatio: 0.2, cpuAtMs: T, cpuWindowMs: 15 * S } // began 10 s before readiness
+  const r = propose({ metrics: cpu50, ready: fresh, samples: { w0: stale, w1: stale }, nowMs: T })
+  assert.ok(r !== undefined)
+  assert.equal(r.reason, 'NoMetrics')
+  assert.equal(r.blocksScaleIn, true)
+  assert.equal(r.detail, 'no metrics: cpu: no fresh samples from ready instances')
+})
 
 test('details carry the numbers: observed, target and tolerance', () => {
   const up = propose({ metrics: cpu60, ready: four, samples: sameSample(four, { cpuRatio: 0.92 }) })

@@ -31,6 +31,8 @@ const ALERT_OF: Readonly<Record<TideEventType, AlertEvent | undefined>> = {
   'group-added': undefined,
   'group-changed': undefined,
   'group-removed': undefined,
+  failover: undefined,
+  failback: undefined,
 }
 
 /** The alert name of a controller event, or undefined when the event never alerts. */

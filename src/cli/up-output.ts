@@ -206,7 +206,7 @@ export function clockText(atMs: number): string {
 /**
  * The line for an event, or undefined when it is not news: decisions as `isDecisionNews` says
  * (printed short, as `decisionLine`), every other event (launches, instances ready, drained,
- * failed, forecast state, limits reached) as it comes. `previous` is the group's last decision.
+ * failed, forecast state, limits reached, failover to the backup pool and failback) as it comes. `previous` is the group's last decision.
  */
 export function eventLine(e: TideEvent, previous: Decision | undefined): string | undefined {
   if (e.type === 'decision' && e.decision !== undefined) {

@@ -34,6 +34,10 @@ export type TideEventType =
   | 'group-added'
   | 'group-changed'
   | 'group-removed'
+  /** No primary instance is routable: the group's backup pool (routing.backup) gets the traffic. */
+  | 'failover'
+  /** A primary instance is routable again: traffic returns to the primaries from the backup pool. */
+  | 'failback'
 
 /** One entry of the event log: what tide did or saw, and why. Never holds secrets. */
 export interface TideEvent {

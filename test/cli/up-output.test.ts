@@ -115,6 +115,9 @@ for (const c of heartbeatCases) {
 
 test('eventLine: other events print as they come', () => {
   assert.equal(eventLine({ atMs: AT, group: 'web', type: 'instance-ready', message: 'instance web-1 is serving after 1.0 s', instanceId: 'web-1' }, undefined), '04:00:30 web instance-ready: instance web-1 is serving after 1.0 s')
+  // The backup pool taking the traffic and giving it back (src/runtime/failover-events.ts) print every time.
+  assert.equal(eventLine({ atMs: AT, group: 'web', type: 'failover', message: 'the only primary instance is not routable (1 unhealthy); the backup pool serves (1 of 1 target healthy)' }, undefined), '04:00:30 web failover: the only primary instance is not routable (1 unhealthy); the backup pool serves (1 of 1 target healthy)')
+  assert.equal(eventLine({ atMs: AT, group: 'web', type: 'failback', message: 'primary instance web-2 routable again: traffic returns to the primaries' }, undefined), '04:00:30 web failback: primary instance web-2 routable again: traffic returns to the primaries')
 })
 
 test('UpOutput: a flapping hold prints once; a scale, losing and regaining metrics print', () => {

@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { decisionLine, eventLine, heartbeatLine, isDecisionNews, TrafficTally, UpOutput, type TrafficSummary } from '../../src/cli/up-output.ts'
+import { conditionsText, decisionLine, eventLine, heartbeatLine, isDecisionNews, TrafficTally, UpOutput, type TrafficSummary } from '../../src/cli/up-output.ts'
+import type { GroupCondition } from '../../src/engine/conditions.ts'
 import { emptyHistory, type Decision, type DecisionReason, type Recommendation } from '../../src/engine/types.ts'
 import type { RouterStats } from '../../src/router/stats.ts'
 
@@ -154,4 +155,17 @@ test('heartbeatLine: a group with an slo says its headroom, what it costs and th
   assert.match(line, /; headroom 24 % \(learned; 2 instances\), budget 0\.5 %: 0\.1 % today, 0\.33 % this week$/)
   const objectiveOnly = { latencyP95Ms: slo.latencyP95Ms, budgetPercent: slo.budgetPercent, budget: slo.budget }
   assert.match(heartbeatLine({ atMs: AT, group: 'web', traffic: undefined, phases: [], desiredReplicas: 0, slo: objectiveOnly }), /; budget 0\.5 %: 0\.1 % today, 0\.33 % this week$/)
+})
+
+test('heartbeatLine: conditions show only when not in their normal state, compactly', () => {
+  const c = (type: GroupCondition['type'], status: GroupCondition['status'], reason: GroupCondition['reason']): GroupCondition => ({ type, status, reason, message: 'm', lastTransitionMs: 0 })
+  const normal = [c('AbleToScale', 'True', 'ReadyForNewScale'), c('ScalingActive', 'True', 'ValidMetricFound'), c('ScalingLimited', 'False', 'DesiredWithinRange')]
+  assert.equal(conditionsText(normal), undefined)
+  assert.equal(conditionsText([...normal.slice(0, 2), c('ScalingLimited', 'True', 'TooFewReplicas')]), undefined, 'resting at min is not news')
+  assert.equal(heartbeatLine({ atMs: AT, group: 'web', traffic: undefined, phases: ['in-service'], desiredReplicas: 1, conditions: normal }), '04:00:30 web: instances 1 in-service; desired 1')
+  const off = [c('AbleToScale', 'False', 'FailedGetScale'), c('ScalingActive', 'True', 'ValidMetricFound'), c('ScalingLimited', 'True', 'TooManyReplicas')]
+  assert.equal(
+    heartbeatLine({ atMs: AT, group: 'web', traffic: undefined, phases: ['in-service'], desiredReplicas: 10, conditions: off }),
+    '04:00:30 web: instances 1 in-service; desired 10; AbleToScale False (FailedGetScale), ScalingLimited True (TooManyReplicas)',
+  )
 })

@@ -19,6 +19,8 @@ import type { InstanceRecord } from '../providers/provider.ts'
 import type { Size } from '../spec/schema.ts'
 import type { DemandRecorderStats } from './demand-recorder.ts'
 import type { HeadroomRecorder, SloBudgetStatus } from './headroom-recorder.ts'
+import type { TrafficState } from './backend.ts'
+import type { ProviderBackoff } from './provider-failures.ts'
 
 /** One instance in a status: the engine's view of it, with where it serves and the provider's details. */
 export interface StatusInstance extends InstanceView {
@@ -99,6 +101,10 @@ export interface GroupStatus {
   readonly usageSamples?: number
   /** The objective, the headroom kept for it and the violation budget's account (groups with an slo). */
   readonly slo?: SloStatus
+  /** How traffic stands: the backup pool, when the group has one and is routed by tide. */
+  readonly routing?: TrafficState
+  /** A provider back-off in force (throttled API, no capacity for a size): what waits, until when, and why. */
+  readonly providerBackoff?: ProviderBackoff
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
@@ -135,6 +141,10 @@ export interface TickStatusInput {
   readonly forecaster?: { readonly stats: DemandRecorderStats; readonly forecast: DemandForecast } | undefined
   /** Usage samples kept (groups with vertical or mixed sizing). */
   readonly usageSamples?: number | undefined
+  /** The backend's traffic state (Traffic.state), when it has one. */
+  readonly routing?: TrafficState | undefined
+  /** The provider back-off in force, if any. */
+  readonly providerBackoff?: ProviderBackoff | undefined
 }
 
 /**
@@ -182,6 +192,8 @@ export class GroupStatusBuilder {
     if (t.input.startupMs !== undefined) s.startupMs = t.input.startupMs
     if (t.forecaster !== undefined) s.forecast = forecastStatus(t.forecaster.stats, t.forecaster.forecast)
     if (t.usageSamples !== undefined) s.usageSamples = t.usageSamples
+    if (t.routing?.backup !== undefined) s.routing = t.routing
+    if (t.providerBackoff !== undefined) s.providerBackoff = t.providerBackoff
     if (t.slo !== undefined) {
       const slo = this.#sloStatus(t.input, t.slo, decision)
       if (slo !== undefined) s.slo = slo

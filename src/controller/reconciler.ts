@@ -709,6 +709,8 @@ export class Controller {
       desiredReplicas,
       size,
       backoff: statusBackoff(rt.crashLoop, rt.providerFailures.backoff(nowMs), nowMs),
+      routing: o.backend.traffic?.state?.(o.spec),
+      providerBackoff: rt.providerFailures.backoff(nowMs),
       slo: rt.slo,
       forecaster: rt.demand === undefined || f === undefined ? undefined : { stats: rt.demand.stats(), forecast: f },
       usageSamples: rt.usage?.samples,

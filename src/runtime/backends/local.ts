@@ -42,6 +42,11 @@ export function localBackends(ctx: BackendContext): BackendKind {
           router.setInstances(targets)
         },
         drain: (s, instance) => drainer.drain(s, instance),
+        state: () => {
+          const b = router.backupState()
+          if (!b.configured) return {}
+          return { backup: { active: b.active, ...(b.sinceMs === undefined ? {} : { sinceMs: b.sinceMs }), targets: [...b.targets] } }
+        },
       }
       return {
         provider,

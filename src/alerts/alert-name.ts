@@ -35,6 +35,8 @@ const ALERT_OF: Readonly<Record<TideEventType, AlertEvent | undefined>> = {
   'group-resumed': undefined,
   'instance-protected': undefined,
   'instance-unprotected': undefined,
+  failover: undefined,
+  failback: undefined,
 }
 
 /** The alert name of a controller event, or undefined when the event never alerts. */

@@ -8,7 +8,7 @@
  */
 import { resolve as resolvePath } from 'node:path'
 import { systemClock, type Clock } from '../core/clock.ts'
-import type { GroupStatus } from '../controller/reconciler.ts'
+import type { GroupStatus } from '../controller/group-status.ts'
 import type { Runtime, ReloadResult } from '../runtime/runtime.ts'
 import { resolveConfigPaths, validateConfigValues } from '../spec/load.ts'
 import type { GroupSpec } from '../spec/schema.ts'

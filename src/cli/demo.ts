@@ -15,7 +15,7 @@ import { patternRate } from '../loadgen/patterns.ts'
 import { ProcessSampler } from '../metrics/process-sampler.ts'
 import { Runtime } from '../runtime/runtime.ts'
 import { GlobalSchema, GroupSchema, type GroupSpec } from '../spec/schema.ts'
-import { decisionLine } from './up-output.ts'
+import { conditionsText, decisionLine } from './up-output.ts'
 import { apiFlags, apiOptionsOf, startApi, type ApiChoice, type ApiServer } from './serve-api.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -179,7 +179,9 @@ export async function runDemo(o: { durationSeconds: number; peakRps: number; jso
         const serving = st?.instances.filter((i) => i.phase === 'in-service' || i.phase === 'warming').length ?? 0
         const pending = st?.instances.filter((i) => i.phase === 'pending').length ?? 0
         peakInstances = Math.max(peakInstances, serving + pending)
-        if (!o.json) o.io.stdout.write(liveLine(s, serving, pending, st?.desiredReplicas ?? 0, ''))
+        // Conditions not in their normal state (at max, out of quota, unable to list…) ride along.
+        const note = st === undefined ? undefined : conditionsText(st.conditions)
+        if (!o.json) o.io.stdout.write(liveLine(s, serving, pending, st?.desiredReplicas ?? 0, note ?? ''))
       },
     })
     ordersPlaced = load.byStatus['201'] ?? 0

@@ -17,6 +17,7 @@ export const commands: CommandTable = {
   trace: () => import('./trace.ts'),
   demo: () => import('./demo.ts'),
   up: () => import('./up.ts'),
+  status: () => import('./status.ts'),
   load: () => import('./load.ts'),
   backup: () => import('./backup.ts'),
   restore: () => import('./restore.ts'),

@@ -6,9 +6,10 @@
  * log. Everything here but `UpOutput` is a pure function of its arguments.
  */
 import type { Decision, DecisionReason, InstancePhase } from '../engine/types.ts'
+import { isNormal, type GroupCondition } from '../engine/conditions.ts'
 import { explain } from '../engine/explain.ts'
 import type { EventSink, TideEvent } from '../store/events.ts'
-import type { SloStatus } from '../controller/reconciler.ts'
+import type { SloStatus } from '../controller/group-status.ts'
 import type { RouterStats } from '../router/stats.ts'
 
 /**
@@ -39,7 +40,7 @@ export function isDecisionNews(previous: Decision | undefined, next: Decision): 
  * Advisory recommendations (predictive forecastOnly, vertical recommend: "not acted on") are
  * left out; the store's event log keeps the full explanation.
  */
-export function decisionLine(d: Decision): string {
+export function decisionLine(d: Pick<Decision, 'kind' | 'from' | 'to' | 'reason' | 'recommendations' | 'limits'>): string {
   return explain({ kind: d.kind, from: d.from, to: d.to, reason: d.reason, recommendations: d.recommendations.filter((r) => r.advisory !== true), limits: d.limits })
 }
 
@@ -135,6 +136,8 @@ export interface Heartbeat {
   readonly desiredReplicas: number
   /** The group's slo status (headroom, its cost, the budget spent), when it has an slo. */
   readonly slo?: SloStatus
+  /** The group's status conditions: those not in their normal state are shown. */
+  readonly conditions?: readonly GroupCondition[]
 }
 
 /** "12", "3.4", "0.25": whole numbers from 10, otherwise up to two significant decimals. */
@@ -145,7 +148,8 @@ function num(v: number): string {
 /**
  * The heartbeat, e.g. `12:00:30 shop-web: 42 req/s, p95 38 ms (checkout 120 ms, cart 35 ms);
  * instances 3 in-service, 1 warming; desired 4`. Latencies appear only where there was traffic;
- * shed and errors only when there were any.
+ * shed and errors only when there were any; conditions only when not in their normal state
+ * (conditionsText).
  */
 export function heartbeatLine(h: Heartbeat): string {
   const parts: string[] = []
@@ -164,7 +168,21 @@ export function heartbeatLine(h: Heartbeat): string {
   parts.push(counts.length === 0 ? 'no instances' : `instances ${counts.map(([p, n]) => `${n} ${p}`).join(', ')}`)
   parts.push(`desired ${h.desiredReplicas}`)
   if (h.slo !== undefined) parts.push(sloText(h.slo))
+  const conditions = h.conditions === undefined ? undefined : conditionsText(h.conditions)
+  if (conditions !== undefined) parts.push(conditions)
   return `${clockText(h.atMs)} ${h.group}: ${parts.join('; ')}`
+}
+
+/**
+ * The conditions not in their normal state (AbleToScale or ScalingActive False, ScalingLimited
+ * True), compactly, e.g. `AbleToScale False (FailedGetScale), ScalingLimited True (TooManyReplicas)`;
+ * undefined when all are normal. ScalingLimited True for TooFewReplicas is left out: it is where
+ * an idle group rests (at its min, or a schedule's), every heartbeat, and says nothing new. The
+ * messages are in `tide status` and the event log.
+ */
+export function conditionsText(conditions: readonly GroupCondition[]): string | undefined {
+  const off = conditions.filter((c) => !isNormal(c) && c.reason !== 'TooFewReplicas').map((c) => `${c.type} ${c.status} (${c.reason})`)
+  return off.length === 0 ? undefined : off.join(', ')
 }
 
 /**
@@ -188,7 +206,7 @@ export function clockText(atMs: number): string {
 /**
  * The line for an event, or undefined when it is not news: decisions as `isDecisionNews` says
  * (printed short, as `decisionLine`), every other event (launches, instances ready, drained,
- * failed, forecast state, limits reached) as it comes. `previous` is the group's last decision.
+ * failed, forecast state, limits reached, failover to the backup pool and failback) as it comes. `previous` is the group's last decision.
  */
 export function eventLine(e: TideEvent, previous: Decision | undefined): string | undefined {
   if (e.type === 'decision' && e.decision !== undefined) {

@@ -11,7 +11,8 @@ import { apiFlags, apiOptionsOf, startApi, type ApiServer } from './serve-api.ts
 
 /**
  * Prints each group's state every `intervalMs`: traffic since the last beat, instances by
- * phase, the desired count (heartbeatLine). Returns the function that stops it.
+ * phase, the desired count, and conditions not in their normal state (heartbeatLine), from the
+ * controller's plain status. Returns the function that stops it.
  */
 function startHeartbeat(runtime: Runtime, intervalMs: number, io: CommandIo): () => void {
   // One tally per router, subscribed when first seen: a reload may add groups.
@@ -35,7 +36,15 @@ function startHeartbeat(runtime: Runtime, intervalMs: number, io: CommandIo): ()
       const status = runtime.controller.status(g.group)
       const tally = tallyOf(g.group)
       if (!status) continue
-      const line = heartbeatLine({ atMs: Date.now(), group: g.group, traffic: tally?.take(), phases: status.instances.map((i) => i.phase), desiredReplicas: status.desiredReplicas, ...(status.slo === undefined ? {} : { slo: status.slo }) })
+      const line = heartbeatLine({
+        atMs: Date.now(),
+        group: g.group,
+        traffic: tally?.take(),
+        phases: status.instances.map((i) => i.phase),
+        desiredReplicas: status.desiredReplicas,
+        ...(status.slo === undefined ? {} : { slo: status.slo }),
+        conditions: status.conditions,
+      })
       io.stdout.write(`${line}\n`)
     }
   }, intervalMs)

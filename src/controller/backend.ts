@@ -37,6 +37,21 @@ export interface Traffic {
    * safe to terminate; reports timeouts through events rather than rejecting.
    */
   drain(spec: GroupSpec, instance: InstanceRecord): Promise<void>
+  /** How traffic stands now, for the group's status (local: whether the backup pool serves); absent where there is nothing to say. */
+  state?(spec: GroupSpec): TrafficState
+}
+
+/** What status says of a group's routing (plain data). */
+export interface TrafficState {
+  /** The backup pool (routing.backup), when the group has one. */
+  readonly backup?: {
+    /** True while no primary instance is routable and the backup targets get the requests. */
+    readonly active: boolean
+    /** Since when it has been (or not been) active, epoch ms. */
+    readonly sinceMs?: number
+    /** The backup targets as configured (host:port, or the upstream url). */
+    readonly targets: readonly string[]
+  }
 }
 
 /** Everything the controller uses of one group's platform. */

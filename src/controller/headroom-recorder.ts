@@ -97,7 +97,6 @@ export class HeadroomRecorder {
         todayViolated = d.violated
       }
     }
-    const share = (violated: number, measured: number) => (measured > 0 ? (violated / measured) * 100 : 0)
     return {
       budgetPercent: this.#slo.budgetPercent,
       todayViolatedPercent: share(todayViolated, todayMeasured),
@@ -120,4 +119,9 @@ export class HeadroomRecorder {
     d.measured += seconds
     if (violated) d.violated += seconds
   }
+}
+
+/** The violated share of the measured seconds, percent; 0 when nothing was measured. */
+function share(violated: number, measured: number): number {
+  return measured > 0 ? (violated / measured) * 100 : 0
 }

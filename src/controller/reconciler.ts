@@ -6,7 +6,7 @@
 import { sizeText } from '../core/size.ts'
 import { countsTowardCapacity, initialReplicas, phaseOf, receivesTraffic, viewOf } from '../engine/lifecycle.ts'
 import { forecastHorizon } from '../engine/policies/predictive.ts'
-import { appliedHeadroom, instanceCapacityRps } from '../engine/policies/slo.ts'
+import { instanceCapacityRps } from '../engine/policies/slo.ts'
 import { decideFleet } from '../engine/decide-fleet.ts'
 import { instancesToLaunch, instancesToRemove } from '../engine/retire.ts'
 import { emptyHistory, type DecideInput, type Decision, type FleetQuotas, type InstancePhase, type InstanceView, type Signals } from '../engine/types.ts'
@@ -16,9 +16,10 @@ import type { GroupSpec, Size } from '../spec/schema.ts'
 import type { Clock } from '../core/clock.ts'
 import { CrashLoop, startFailureMessage } from './crash-loop.ts'
 import { ProviderCallsHeld, ProviderFailures, type ProviderBackoff } from './provider-failures.ts'
-import { DemandRecorder, type DemandRecorderOptions, type DemandRecorderStats } from './demand-recorder.ts'
+import { DemandRecorder, type DemandRecorderOptions } from './demand-recorder.ts'
 import type { EventSink, TideEvent, TideEventType } from '../store/events.ts'
-import { HeadroomRecorder, type SloBudgetStatus } from './headroom-recorder.ts'
+import { HeadroomRecorder } from './headroom-recorder.ts'
+import { failedStepOf, GroupStatusBuilder, type GroupStatus } from './group-status.ts'
 import type { MetricsSource } from './metrics-source.ts'
 import { unknownHealth, type Backend, type TrafficTarget } from './backend.ts'
 import { MemoryStateStore, type StateStore, type StoredGroupState } from '../store/state-store.ts'
@@ -53,52 +54,6 @@ export interface ReconcileResult {
   readonly decision: Decision
   readonly launched: readonly string[]
   readonly terminated: readonly string[]
-}
-
-/** A group's state for status pages and the CLI. */
-export interface GroupStatus {
-  readonly group: string
-  readonly desiredReplicas: number
-  readonly size: Size
-  readonly instances: readonly (InstanceView & { readonly address?: InstanceRecord['address']; readonly meta?: InstanceRecord['meta'] })[]
-  readonly lastDecision?: Decision
-  /** Measured launch-to-ready time of recent instances (median of the last 5), ms. */
-  readonly startupMs?: number
-  /** The predictive policy's forecaster: method, fits, live accuracy (groups with predictive on). */
-  readonly forecast?: DemandRecorderStats & {
-    readonly status: 'ok' | 'insufficient-history'
-    readonly accuracyWapePercent?: number
-    readonly accuracySource?: 'live' | 'backtest'
-    /** The forecast demand of the bucket now open, requests/s (what the group is expected to see now). */
-    readonly expectedRps?: number
-  }
-  /** Usage samples kept for the vertical policy or the mixed planner. */
-  readonly usageSamples?: number
-  /** The objective, the headroom kept for it and the violation budget's account (groups with an slo). */
-  readonly slo?: SloStatus
-  /** Set while an operator has paused the group's scaling (Controller.setPaused): since when, ms on the controller's clock. */
-  readonly paused?: { readonly sinceMs: number }
-}
-
-/** What status says of a group's SLO (issue 9). */
-export interface SloStatus {
-  readonly latencyP95Ms: number
-  readonly budgetPercent: number
-  /** With slo.instanceRps: the headroom applied now and why. */
-  readonly headroom?: {
-    readonly percent: number
-    readonly source: 'learned' | 'default' | 'fixed'
-    readonly why: string
-    /** The learner's own figure before minPercent/maxPercent, percent. */
-    readonly learnedPercent?: number
-    /** Hours of demand history learned from. */
-    readonly historyHours: number
-  }
-  /** The load per instance scaled for, requests/s: instanceRps ÷ (1 + headroom). */
-  readonly targetPerInstanceRps?: number
-  /** What the headroom costs now: instances the demand alone needs, and the ones kept above that. */
-  readonly cost?: { readonly demandInstances: number; readonly headroomInstances: number }
-  readonly budget: SloBudgetStatus
 }
 
 /** How long each step of one tick took, wall-clock ms; see Controller.lastTickTimings(). */
@@ -142,8 +97,8 @@ interface GroupRuntime {
   fastTriggerRps?: number | undefined
   lastForecast?: DecideInput['forecast'] | undefined
   lastDecision?: Decision
-  /** The group's status as of the last reconcile, built on first use. */
-  status?: () => GroupStatus
+  /** Builds the group's status at the end of each tick (failed ones too) and keeps the latest. */
+  status?: GroupStatusBuilder
   started: boolean
   /** Start failures in a row, and the wait before the next launch (crash-loop.ts). */
   readonly crashLoop: CrashLoop
@@ -384,23 +339,46 @@ export class Controller {
 
   /** A group's tick failed: one 'reconcile-failed' event when a failure streak begins, saying which step and why. */
   #noteGroupFailure(spec: GroupSpec, err: unknown, nowMs: number): void {
-    // A throttle is a hold, announced once by its own 'provider-throttled' event: not a failure.
-    if (err instanceof ProviderCallsHeld) return
     const rt = this.#rt(spec.group)
+    const stored = this.#store.loadGroupState(spec.group)
+    const fallback = { desiredReplicas: stored?.desiredReplicas ?? 0, size: stored?.size ?? spec.size }
+    const builder = (rt.status ??= new GroupStatusBuilder(spec.group))
+    // A throttle is a hold, announced once by its own 'provider-throttled' event: not a failure.
+    // The status says so (AbleToScale False, BackoffBoth) on every held tick.
+    if (err instanceof ProviderCallsHeld) {
+      const why = rt.providerFailures.backoff(nowMs)?.why ?? err.message
+      this.#saveStatus(spec.group, builder.heldBack(nowMs, { up: why, down: why }, fallback))
+      return
+    }
+    const what = err instanceof TickStepError ? `${err.step} failed: ${errorMessage(err.cause)}` : errorMessage(err)
+    // The status says so on every failed tick, not only the first of a streak.
+    const step = failedStepOf(err instanceof TickStepError ? err.step : 'act')
+    this.#saveStatus(spec.group, builder.failed(nowMs, { step, message: errorMessage(err instanceof TickStepError ? err.cause : err) }, fallback))
     if (rt.failing) return
     rt.failing = true
-    const what = err instanceof TickStepError ? `${err.step} failed: ${errorMessage(err.cause)}` : errorMessage(err)
-    const stored = this.#store.loadGroupState(spec.group)
     const holds = stored === undefined ? 'nothing is launched for it' : `its count stays at ${stored.desiredReplicas}`
     this.#emit(nowMs, spec.group, 'reconcile-failed', `reconcile of ${spec.group} failed (${what}); ${holds} and the other groups go on, until a tick succeeds`)
   }
 
-  /** The group's last observed state (with `paused` as it is now, even before the next tick). */
+  /** Saves a held or failed tick's status; a store that fails too is that tick's failure already, reported by it: the status in memory holds. */
+  #saveStatus(group: string, status: GroupStatus): void {
+    try {
+      this.#store.saveGroupStatus(group, status)
+    } catch {
+      // See above: not a second failure to report.
+    }
+  }
+
+  /**
+   * The group's status as of its last tick, plain data (group-status.ts), also saved in the store
+   * each tick; undefined before the group's first tick in this process. `paused` is as it is now,
+   * even before the next tick.
+   */
   status(group: string): GroupStatus | undefined {
     const rt = this.#runtime.get(group)
-    const built = rt?.status?.()
-    if (built === undefined || rt?.pausedSinceMs === undefined) return built
-    return { ...built, paused: { sinceMs: rt.pausedSinceMs } }
+    const latest = rt?.status?.latest
+    if (latest === undefined || rt?.pausedSinceMs === undefined) return latest
+    return { ...latest, paused: { sinceMs: rt.pausedSinceMs } }
   }
 
   /**
@@ -768,21 +746,29 @@ export class Controller {
       drainingIds: [...rt.draining],
       protectedIds: [...rt.protectedIds],
     })
-    // The status is built when asked for (the runtime asks every tick; the simulator once at the
-    // end), from a snapshot of what this tick saw.
-    const draining = new Set(rt.draining)
-    const protectedIds = new Set(rt.protectedIds)
-    const insight = statusInsight(o.input, rt)
-    const sloRecorder = rt.slo
-    let built: GroupStatus | undefined
-    rt.status = () => {
-      if (built !== undefined) return built
-      // The slo part (words, the budget's account) is built only when asked for.
-      const slo = sloRecorder === undefined ? undefined : sloStatus(o.input, sloRecorder, decision)
-      built = { group: spec.group, desiredReplicas: target, size, instances: statusInstances(o, draining, protectedIds), lastDecision: decision, ...insight, ...(slo === undefined ? {} : { slo }) }
-      return built
-    }
+    this.#store.saveGroupStatus(spec.group, this.#tickStatus(o, rt, decision, target, size, nowMs))
     return { group: spec.group, decision, launched, terminated }
+  }
+
+  /** The group's status at the end of a tick that decided and acted (group-status.ts). */
+  #tickStatus(o: Observed, rt: GroupRuntime, decision: Decision, desiredReplicas: number, size: Size, nowMs: number): GroupStatus {
+    const f = rt.lastForecast
+    return (rt.status ??= new GroupStatusBuilder(o.spec.group)).tick({
+      input: o.input,
+      records: o.records,
+      phases: o.phases,
+      draining: rt.draining,
+      protectedIds: rt.protectedIds,
+      decision,
+      desiredReplicas,
+      size,
+      backoff: statusBackoff(rt.crashLoop, rt.providerFailures.backoff(nowMs), nowMs),
+      routing: o.backend.traffic?.state?.(o.spec),
+      providerBackoff: rt.providerFailures.backoff(nowMs),
+      slo: rt.slo,
+      forecaster: rt.demand === undefined || f === undefined ? undefined : { stats: rt.demand.stats(), forecast: f },
+      usageSamples: rt.usage?.samples,
+    })
   }
 
   #recordDecision(group: string, rt: GroupRuntime, decision: Decision, nowMs: number): void {
@@ -862,18 +848,6 @@ export class Controller {
   }
 }
 
-/** The status's instances: every record not terminated, with its phase, address and meta. */
-function statusInstances(o: Observed, draining: ReadonlySet<string>, protectedIds: ReadonlySet<string>): GroupStatus['instances'] {
-  const out: GroupStatus['instances'][number][] = []
-  for (const r of o.records) {
-    if (o.phases.get(r.id) === 'terminated') continue
-    const isDraining = draining.has(r.id)
-    const v = viewOf(r, isDraining ? 'draining' : (o.phases.get(r.id) ?? 'pending'), { draining: isDraining, protectedFromScaleIn: protectedIds.has(r.id) })
-    out.push({ ...v, ...(r.address ? { address: r.address } : {}), ...(r.meta ? { meta: r.meta } : {}) })
-  }
-  return out
-}
-
 /**
  * What `count` instances of `size` serve within the objective, requests/s (count × slo.instanceRps,
  * by cpu); undefined without slo.instanceRps. The fast path's trigger: a demand beyond it has
@@ -915,50 +889,17 @@ function freshSignals(last: Signals | undefined, rps: number, nowMs: number): Si
   return { atMs: nowMs, instances: last?.instances ?? new Map(), group: { ...group, rps } }
 }
 
-/** What status says of the group's SLO: the headroom applied, its cost now, the budget spent. */
-function sloStatus(input: DecideInput, recorder: HeadroomRecorder, decision: Decision): SloStatus | undefined {
-  const slo = input.spec.slo
-  if (slo === undefined) return undefined
-  const budget = recorder.budget(input.nowMs)
-  const base = { latencyP95Ms: slo.latencyP95Ms, budgetPercent: slo.budgetPercent, budget }
-  const capacity = instanceCapacityRps(input.spec, input.state.size)
-  if (capacity === undefined) return base
-  const applied = appliedHeadroom(slo, input.headroom)
-  const demand = input.signals?.group.rps
-  const demandInstances = demand === undefined ? undefined : Math.ceil(demand / capacity - 1e-9)
-  const learned = input.headroom?.source === 'learned' ? input.headroom.headroom : undefined
-  return {
-    ...base,
-    headroom: {
-      percent: Math.round(applied.ratio * 1000) / 10,
-      source: applied.source,
-      why: applied.why,
-      ...(learned === undefined ? {} : { learnedPercent: Math.round(learned * 1000) / 10 }),
-      historyHours: Math.round((input.headroom?.historySeconds ?? 0) / 360) / 10,
-    },
-    targetPerInstanceRps: capacity / (1 + applied.ratio),
-    ...(demandInstances === undefined ? {} : { cost: { demandInstances, headroomInstances: Math.max(0, decision.to - demandInstances) } }),
-  }
-}
-
-/** The status fields of the predictive and vertical machinery. */
-function statusInsight(input: DecideInput, rt: GroupRuntime): Pick<GroupStatus, 'startupMs' | 'forecast' | 'usageSamples'> {
-  const f = rt.lastForecast
-  const forecast =
-    rt.demand === undefined || f === undefined
-      ? undefined
-      : {
-          ...rt.demand.stats(),
-          status: f.status,
-          ...(f.accuracyWapePercent === undefined ? {} : { accuracyWapePercent: f.accuracyWapePercent }),
-          ...(f.accuracySource === undefined ? {} : { accuracySource: f.accuracySource }),
-          ...(f.values[0] === undefined ? {} : { expectedRps: f.values[0] }),
-        }
-  return {
-    ...(input.startupMs === undefined ? {} : { startupMs: input.startupMs }),
-    ...(forecast === undefined ? {} : { forecast }),
-    ...(rt.usage === undefined ? {} : { usageSamples: rt.usage.samples }),
-  }
+/**
+ * The back-offs in force, for the status's AbleToScale: launches wait after start or launch
+ * failures in a row (the crash loop) or while a size's capacity is short; every provider call
+ * waits while the provider throttles.
+ */
+function statusBackoff(crashLoop: CrashLoop, provider: ProviderBackoff | undefined, nowMs: number): { up?: string; down?: string } | undefined {
+  const crash = crashLoop.blocks(nowMs) ? `new launches back off after ${crashLoop.failures} failed start(s) or launch(es) in a row` : undefined
+  if (provider?.kind === 'throttled') return { up: crash === undefined ? provider.why : `${crash}; ${provider.why}`, down: provider.why }
+  const capacity = provider?.kind === 'capacity' ? provider.why : undefined
+  if (crash === undefined && capacity === undefined) return undefined
+  return { up: crash !== undefined && capacity !== undefined ? `${crash}; ${capacity}` : (crash ?? capacity ?? '') }
 }
 
 /** Whether a failed record says the platform killed it for running out of memory (Kubernetes' OOMKilled, or a provider's meta.exit 'oom'). */

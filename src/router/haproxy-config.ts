@@ -11,12 +11,21 @@
  * limit, retries, and the error answers with the same codes as tide's proxy (docs/errors.md).
  */
 import type { RoutingSpec } from '../spec/schema.ts'
+import { backupTargets } from './backup-pool.ts'
 import { RouterError } from './errors.ts'
 import { resolveClasses } from './priority-classes.ts'
 
 /** The backend and the name prefix of its server slots (slot i is `${SLOT_PREFIX}${i}`, from 1). */
 export const BACKEND = 'instances'
 export const SLOT_PREFIX = 's'
+/** The name prefix of the backup servers (routing.backup target i is `${BACKUP_SLOT_PREFIX}${i}`, from 1). */
+export const BACKUP_SLOT_PREFIX = 'b'
+/**
+ * The proc variable that is 1 while no primary server is ready (the backup pool serves): the
+ * HAProxy core sets it over the runtime API with the server states, and a backup url's path
+ * prefix is added to requests only then (HAProxy has no per-server path rewrite).
+ */
+export const ON_BACKUP_VAR = 'proc.onbackup'
 
 /** Where the generated configuration points HAProxy. */
 export interface HaproxyConfigInput {
@@ -100,6 +109,26 @@ function admissionRules(routing: RoutingSpec): string[] {
   return lines
 }
 
+/**
+ * The backup servers (routing.backup), with HAProxy's native `backup` flag: they get requests
+ * only while no primary server is up, and `option allbackups` spreads them over all of them.
+ * Their addresses are fixed in the file (a host name is resolved at start; one that does not
+ * resolve leaves the server without an address rather than failing the start); they start in
+ * maintenance and tide's health checks set them ready like any instance.
+ */
+function backupLines(routing: RoutingSpec): string[] {
+  const targets = backupTargets(routing)
+  if (targets.length === 0) return []
+  const lines = ['option allbackups']
+  const prefix = targets[0]?.pathPrefix ?? ''
+  if (prefix !== '') {
+    // A log-format string: % doubled; quoted() escapes the rest.
+    lines.push(`http-request set-path ${quoted(`${prefix.replace(/%/g, '%%')}%[path]`)} if { var(${ON_BACKUP_VAR}) -m int 1 }`)
+  }
+  for (const [i, t] of targets.entries()) lines.push(`server ${BACKUP_SLOT_PREFIX}${i + 1} ${t.host}:${t.port} backup disabled init-addr libc,none`)
+  return lines
+}
+
 /** haproxy.cfg for one group's router. */
 export function haproxyConfig(input: HaproxyConfigInput): string {
   const { routing } = input
@@ -123,6 +152,8 @@ global
   log ring@requests local0
   # One request in proc.logsample is logged; tide raises it under load (haproxy-core.ts).
   set-var proc.logsample int(1)
+  # 1 while the backup pool serves (haproxy-core.ts), for a backup url's path prefix.
+  set-var ${ON_BACKUP_VAR} int(0)
   tune.bufsize ${bufsize}
   tune.maxrewrite ${maxrewrite}
 
@@ -169,5 +200,7 @@ backend ${BACKEND}
   http-request disable-l7-retry unless { method ${IDEMPOTENT} }
   default-server maxconn ${routing.maxInFlightPerInstance}
   server-template ${SLOT_PREFIX} 1-${input.slots} 127.0.0.1:1 disabled
-`
+${backupLines(routing)
+  .map((l) => `  ${l}\n`)
+  .join('')}`
 }

@@ -27,7 +27,8 @@ import { join } from 'node:path'
 import { findFreePort } from '../core/free-port.ts'
 import { HAPROXY_MAX_INSTANCES, type RoutingSpec } from '../spec/schema.ts'
 import { RouterError, listenError } from './errors.ts'
-import { BACKEND, haproxyConfig, SLOT_PREFIX } from './haproxy-config.ts'
+import { backupTargets } from './backup-pool.ts'
+import { BACKEND, BACKUP_SLOT_PREFIX, haproxyConfig, ON_BACKUP_VAR, SLOT_PREFIX } from './haproxy-config.ts'
 import { LatencyHistogram } from './latency-histogram.ts'
 import { resolveClasses } from './priority-classes.ts'
 import type { CounterSample, FromCore, TableEntry, ToCore, WindowSample } from './protocol.ts'
@@ -175,6 +176,12 @@ export class HaproxyCore {
   readonly #haproxyPath: string
   readonly #threads: number
   readonly #slots: Slot[]
+  /** The backup servers (routing.backup), by target id: fixed in haproxy.cfg, only their state changes. */
+  readonly #backupSlots = new Map<string, Slot>()
+  /** A backup url's path prefix is in use: ON_BACKUP_VAR must follow whether the backups serve. */
+  readonly #backupPrefixed: boolean
+  /** No primary is ready: HAProxy sends requests to the backup servers. */
+  #onBackup = false
   readonly #dir: string
   readonly #adminSocket: string
   readonly #config: string
@@ -200,8 +207,8 @@ export class HaproxyCore {
     this.#haproxyPath = options.haproxyPath ?? 'haproxy'
     this.#threads = options.threads
     const slots = options.slots ?? 2 * HAPROXY_MAX_INSTANCES
-    this.#slots = Array.from({ length: slots }, (_, i) => ({
-      name: `${SLOT_PREFIX}${i + 1}`,
+    const slot = (name: string): Slot => ({
+      name,
       entry: undefined,
       retired: false,
       state: 'maint' as const,
@@ -212,7 +219,11 @@ export class HaproxyCore {
       lastBout: 0,
       failureRun: 0,
       latency: new LatencyHistogram(),
-    }))
+    })
+    this.#slots = Array.from({ length: slots }, (_, i) => slot(`${SLOT_PREFIX}${i + 1}`))
+    const backups = backupTargets(options.routing)
+    for (const [i, t] of backups.entries()) this.#backupSlots.set(t.id, slot(`${BACKUP_SLOT_PREFIX}${i + 1}`))
+    this.#backupPrefixed = backups.some((t) => t.pathPrefix !== '')
     for (const c of resolveClasses(options.routing.classes)) this.#classes.set(c.name, new TrafficCounters())
     this.#dir = mkdtempSync(join(tmpdir(), 'tide-haproxy-'))
     this.#adminSocket = join(this.#dir, 'admin.sock')
@@ -306,11 +317,13 @@ export class HaproxyCore {
         }
         return
       }
-      const commands: string[] = []
+      const commands: string[] = this.#onBackup && this.#backupPrefixed ? this.#onBackupCommands() : []
       for (const slot of this.#slots) {
         if (!slot.entry) continue
         commands.push(`set server ${BACKEND}/${slot.name} addr ${slot.entry.host} port ${slot.entry.port}`, `set server ${BACKEND}/${slot.name} state ${slot.state}`)
       }
+      // Backup servers keep the address of the file: only their state.
+      for (const slot of this.#backupSlots.values()) if (slot.entry) commands.push(`set server ${BACKEND}/${slot.name} state ${slot.state}`)
       if (commands.length > 0) await runtimeCommand(this.#adminSocket, commands)
     })
   }
@@ -391,7 +404,12 @@ export class HaproxyCore {
   #setTable(entries: readonly TableEntry[]): void {
     const commands: string[] = []
     const seen = new Set<string>()
+    this.#followBackup(entries, commands)
     for (const entry of entries) {
+      if (entry.backup === true) {
+        this.#placeBackup(entry, commands)
+        continue
+      }
       seen.add(entry.id)
       this.#place(entry, commands)
     }
@@ -423,6 +441,35 @@ export class HaproxyCore {
     slot.state = state
   }
 
+  /**
+   * Notes whether the backup servers serve (no primary entry routable) and, when a backup url's
+   * prefix is in use and that changed, sets ON_BACKUP_VAR first in the batch: the prefix follows
+   * the switch as closely as the runtime API allows.
+   */
+  #followBackup(entries: readonly TableEntry[], commands: string[]): void {
+    const onBackup = !entries.some((e) => e.backup !== true && e.routable && !e.draining)
+    if (onBackup === this.#onBackup) return
+    this.#onBackup = onBackup
+    if (this.#backupPrefixed) commands.push(...this.#onBackupCommands())
+  }
+
+  /** ON_BACKUP_VAR set to whether the backup servers serve now. */
+  #onBackupCommands(): string[] {
+    return ['experimental-mode on', `set var ${ON_BACKUP_VAR} int(${this.#onBackup ? 1 : 0})`]
+  }
+
+  /** The command that puts a backup server in its state: ready when healthy, else maintenance (HAProxy's `backup` flag does the rest). */
+  #placeBackup(entry: TableEntry, commands: string[]): void {
+    const slot = this.#backupSlots.get(entry.id)
+    if (!slot) return
+    const fresh = slot.entry === undefined
+    slot.entry = entry
+    const state = entry.routable ? 'ready' : 'maint'
+    if (state === 'ready' && slot.state !== 'ready') slot.failureRun = 0
+    if (fresh || state !== slot.state) commands.push(`set server ${BACKEND}/${slot.name} state ${state}`)
+    slot.state = state
+  }
+
   /** Takes a slot's instance out of rotation; the slot is freed (and `drained` sent) once nothing is in flight. */
   #retire(slot: Slot, commands: string[]): void {
     slot.retired = true
@@ -430,8 +477,12 @@ export class HaproxyCore {
     commands.push(`set server ${BACKEND}/${slot.name} state maint`)
   }
 
-  /** The slot HAProxy calls `name` (`s1` is the first), undefined for any other name (`<NOSRV>`). */
+  /** The slot HAProxy calls `name` (`s1` is the first; `b1` the first backup server), undefined for any other name (`<NOSRV>`). */
   #slotNamed(name: string): Slot | undefined {
+    if (name.startsWith(BACKUP_SLOT_PREFIX)) {
+      for (const slot of this.#backupSlots.values()) if (slot.name === name) return slot
+      return undefined
+    }
     if (!name.startsWith(SLOT_PREFIX)) return undefined
     const slot = this.#slots[Number(name.slice(SLOT_PREFIX.length)) - 1]
     return slot?.name === name ? slot : undefined

@@ -6,7 +6,10 @@
  */
 import type { SparseHistogram } from './latency-histogram.ts'
 
-/** One instance as a core sees it. `routable` is decided by the primary: healthy and warming or in-service, not draining. */
+/**
+ * One instance (or backup target) as a core sees it. `routable` is decided by the primary: healthy
+ * and warming or in-service, not draining (a backup target: healthy).
+ */
 export interface TableEntry {
   readonly id: string
   readonly host: string
@@ -14,6 +17,13 @@ export interface TableEntry {
   readonly routable: boolean
   /** The core reports `drained` once this instance has no request in flight. */
   readonly draining: boolean
+  /**
+   * A backup target (routing.backup, backup-pool.ts): it gets requests only while no primary
+   * entry is routable, as the core sees them (its own passive ejections included). Absent: a primary.
+   */
+  readonly backup?: boolean
+  /** Prepended to the path of every request sent to this entry (a backup url's path); absent or empty: none. */
+  readonly pathPrefix?: string
 }
 
 /** Counters of one window for one instance, one class or the total. */

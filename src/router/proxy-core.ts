@@ -14,6 +14,7 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream'
 import { Pool } from 'undici'
 import type { Dispatcher } from 'undici'
 import type { RoutingSpec } from '../spec/schema.ts'
+import { backupPath } from './backup-pool.ts'
 import { RouterError } from './errors.ts'
 import { forwardRequestHeaders, forwardResponseHeaders, type ForwardedRequest } from './forwarded-headers.ts'
 import { pickInstance, type Pickable } from './pick-instance.ts'
@@ -47,6 +48,11 @@ function routableInFlight(routable: readonly Upstream[]): number {
   return n
 }
 
+/** `http://host:port` of a table entry, an IPv6 address in brackets. */
+function originOf(entry: TableEntry): string {
+  return `http://${entry.host.includes(':') ? `[${entry.host}]` : entry.host}:${entry.port}`
+}
+
 /** One instance as this core sees it, with its keep-alive pool and counters. */
 class Upstream implements Pickable {
   readonly id: string
@@ -59,11 +65,22 @@ class Upstream implements Pickable {
   /** False once the instance left the routing table; the pool closes when its last request ends. */
   listed = true
   consecutiveFailures = 0
+  /** A backup target: picked only while no primary is routable. */
+  readonly backup: boolean
+  /** Prepended to the request path (a backup url's path); empty for none. */
+  readonly pathPrefix: string
 
   constructor(entry: TableEntry, options: Pool.Options) {
     this.id = entry.id
-    this.origin = `http://${entry.host.includes(':') ? `[${entry.host}]` : entry.host}:${entry.port}`
+    this.backup = entry.backup === true
+    this.pathPrefix = entry.pathPrefix ?? ''
+    this.origin = originOf(entry)
     this.pool = new Pool(this.origin, options)
+  }
+
+  /** Whether this is still what `entry` describes (address, primary or backup, path prefix); otherwise it is replaced. */
+  matches(entry: TableEntry): boolean {
+    return this.origin === originOf(entry) && this.backup === (entry.backup === true) && this.pathPrefix === (entry.pathPrefix ?? '')
   }
 }
 
@@ -323,7 +340,7 @@ export class ProxyCore {
     for (const entry of entries) {
       seen.add(entry.id)
       let u = this.#upstreams.get(entry.id)
-      if (u && u.origin !== `http://${entry.host.includes(':') ? `[${entry.host}]` : entry.host}:${entry.port}`) {
+      if (u && !u.matches(entry)) {
         this.#retire(u)
         u = undefined
       }
@@ -358,8 +375,16 @@ export class ProxyCore {
     this.#send({ t: 'drained', id: u.id })
   }
 
+  /**
+   * The instances requests go to: the routable primaries, or, while there is none, the
+   * routable backup targets (routing.backup). A primary that becomes routable again takes
+   * the next request; requests in flight to a backup finish there.
+   */
   #rebuildRoutable(): void {
-    this.#routable = [...this.#upstreams.values()].filter((u) => u.routable)
+    const primaries: Upstream[] = []
+    const backups: Upstream[] = []
+    for (const u of this.#upstreams.values()) if (u.routable) (u.backup ? backups : primaries).push(u)
+    this.#routable = primaries.length > 0 ? primaries : backups
   }
 
   // ── requests ───────────────────────────────────────────────────────────────
@@ -502,7 +527,7 @@ export class ProxyCore {
     this.#inFlight++
     u.pool.dispatch(
       {
-        path: ex.req.url ?? '/',
+        path: u.pathPrefix === '' ? (ex.req.url ?? '/') : backupPath(u.pathPrefix, ex.req.url ?? '/'),
         method: ex.req.method ?? 'GET',
         headers: ex.headers,
         body: ex.body,

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url'
 import { findFreePort } from '../core/free-port.ts'
 import type { InstanceHealth } from '../core/health.ts'
 import type { HealthSpec, RoutingSpec } from '../spec/schema.ts'
+import { backupTargets, isBackupId, type BackupTarget } from './backup-pool.ts'
 import { RouterError, isRouterError, listenError } from './errors.ts'
 import { HealthChecker, type HealthTransition } from './health-checker.ts'
 import { resolveClasses } from './priority-classes.ts'
@@ -54,6 +55,30 @@ export interface DrainResult {
   readonly inFlight: number
 }
 
+/**
+ * What `backupState()` returns: whether the group has a backup pool (routing.backup), whether it
+ * is the one getting traffic now, since when, and its targets.
+ */
+export interface BackupState {
+  readonly configured: boolean
+  /** True while no primary instance is routable: requests go to the backup targets (503 when none of them is healthy either). */
+  readonly active: boolean
+  /** Epoch ms when the current state (active or not) began: the router's start or the last transition; absent before start. */
+  readonly sinceMs?: number
+  /** The targets as configured (`host:port`, or the url), in order; `backup:N` in the stats is targets[N − 1]. */
+  readonly targets: readonly string[]
+}
+
+/** A `backup` event: the backup pool started or stopped getting the traffic. */
+export interface BackupTransition {
+  /** True: failover (no primary is routable); false: failback (a primary is routable again). */
+  readonly active: boolean
+  /** One sentence: what the primaries and the backup targets look like now. */
+  readonly reason: string
+  /** Epoch ms of the transition. */
+  readonly atMs: number
+}
+
 /** Events of the router. */
 export interface RouterEvents {
   /** The last completed window, every statsIntervalMs. */
@@ -62,6 +87,8 @@ export interface RouterEvents {
   health: [HealthTransition]
   /** A worker process died and was replaced (cluster mode). */
   'worker-exit': [{ readonly index: number; readonly code: number | null; readonly signal: string | null }]
+  /** The backup pool became active (no primary routable) or inactive again; only with routing.backup. */
+  backup: [BackupTransition]
 }
 
 /** How long start() waits for cluster workers to listen (they compile TypeScript on start). */
@@ -86,6 +113,11 @@ export class Router extends EventEmitter<RouterEvents> {
   readonly #statsIntervalMs: number
   readonly #random: (() => number) | undefined
   readonly #checker: HealthChecker
+  /** Health checks of the backup targets, apart from the instances': they never raise `health` events. */
+  readonly #backupChecker: HealthChecker
+  readonly #backups: readonly BackupTarget[]
+  #backupActive = false
+  #backupSinceMs: number | undefined
   readonly #instances = new Map<string, RouterInstance>()
   readonly #draining = new Set<string>()
   readonly #drainWaiters = new Map<string, DrainWaiter[]>()
@@ -107,6 +139,10 @@ export class Router extends EventEmitter<RouterEvents> {
     this.#statsIntervalMs = options.statsIntervalMs ?? 1000
     this.#random = options.random
     this.#checker = new HealthChecker(options.health, this.#onHealthChange)
+    this.#backups = backupTargets(options.routing)
+    // An upstream's health path lies under its prefix, as every request sent to it does.
+    const backupHealth = { ...options.health, path: `${this.#backups[0]?.pathPrefix ?? ''}${options.health.path}` }
+    this.#backupChecker = new HealthChecker(backupHealth, this.#onBackupHealthChange)
     this.#stats = mergeWindows([], resolveClasses(options.routing.classes), () => 'unknown')
   }
 
@@ -141,6 +177,8 @@ export class Router extends EventEmitter<RouterEvents> {
       throw this.#listenError(err)
     }
     this.#state = 'running'
+    this.#backupSinceMs = Date.now()
+    for (const b of this.#backups) this.#backupChecker.add(b.id, { host: b.host, port: b.port })
     this.#broadcastTable()
     this.#statsTimer = setInterval(this.#collect, this.#statsIntervalMs)
     return { port: this.#port }
@@ -315,7 +353,18 @@ export class Router extends EventEmitter<RouterEvents> {
     return this.#stats
   }
 
-  /** Health of every listed instance: 'unknown' until its first check completes. */
+  /**
+   * The backup pool: whether there is one, whether it gets the traffic now (no primary
+   * instance routable: none listed, or none healthy in state warming or in-service), since
+   * when, and its targets. Not configured: `{ configured: false, active: false, targets: [] }`.
+   */
+  backupState(): BackupState {
+    const targets = this.#backups.map((b) => b.label)
+    if (targets.length === 0) return { configured: false, active: false, targets }
+    return { configured: true, active: this.#backupActive, ...(this.#backupSinceMs === undefined ? {} : { sinceMs: this.#backupSinceMs }), targets }
+  }
+
+  /** Health of every listed instance: 'unknown' until its first check completes. Backup targets are not in it. */
   health(): Map<string, InstanceHealth> {
     return new Map([...this.#instances.keys()].map((id) => [id, this.#checker.health(id)]))
   }
@@ -331,6 +380,7 @@ export class Router extends EventEmitter<RouterEvents> {
     clearInterval(this.#statsTimer)
     if (this.#pending) clearTimeout(this.#pending.timer)
     this.#checker.stop()
+    this.#backupChecker.stop()
     await this.#stopCores(options.graceMs ?? this.#routing.drainSeconds * 1000)
     for (const [id, list] of this.#drainWaiters) {
       for (const w of list) {
@@ -378,7 +428,7 @@ export class Router extends EventEmitter<RouterEvents> {
         this.#onWindow(index, msg.seq, msg.sample)
         break
       case 'eject':
-        this.#checker.eject(msg.id, `${msg.failures} consecutive failures (last: ${msg.reason})`)
+        ;(isBackupId(msg.id) ? this.#backupChecker : this.#checker).eject(msg.id, `${msg.failures} consecutive failures (last: ${msg.reason})`)
         break
       case 'drained':
         this.#onDrained(index, msg.id)
@@ -407,6 +457,10 @@ export class Router extends EventEmitter<RouterEvents> {
     this.emit('health', t)
   }
 
+  readonly #onBackupHealthChange = (): void => {
+    this.#broadcastTable()
+  }
+
   #broadcastTable(): void {
     if (this.#state !== 'running') return
     const entries: TableEntry[] = []
@@ -415,7 +469,55 @@ export class Router extends EventEmitter<RouterEvents> {
       const routable = !draining && this.#checker.health(inst.id) === 'healthy'
       entries.push({ id: inst.id, host: inst.host, port: inst.port, routable, draining })
     }
+    const primaries = entries.filter((e) => e.routable)
+    for (const b of this.#backups) {
+      const routable = this.#backupChecker.health(b.id) === 'healthy'
+      entries.push({ id: b.id, host: b.host, port: b.port, routable, draining: false, backup: true, ...(b.pathPrefix === '' ? {} : { pathPrefix: b.pathPrefix }) })
+    }
     for (const link of this.#cores) link.send({ t: 'table', entries })
+    if (this.#backups.length > 0) this.#updateBackup(primaries.map((e) => e.id))
+  }
+
+  /** Emits `backup` when the pool starts or stops getting the traffic: while no primary is routable. */
+  #updateBackup(routablePrimaries: readonly string[]): void {
+    const active = routablePrimaries.length === 0
+    if (active === this.#backupActive) return
+    const atMs = Date.now()
+    this.#backupActive = active
+    this.#backupSinceMs = atMs
+    this.emit('backup', { active, reason: active ? this.#failoverReason() : failbackReason(routablePrimaries), atMs })
+  }
+
+  /** Why the backup pool took over, and whether it can serve. */
+  #failoverReason(): string {
+    const listed = this.#instances.size
+    let draining = 0
+    let unhealthy = 0
+    let unchecked = 0
+    for (const inst of this.#instances.values()) {
+      const health = this.#checker.health(inst.id)
+      if (inst.state === 'draining' || this.#draining.has(inst.id)) draining++
+      else if (health === 'unknown') unchecked++
+      else if (health !== 'healthy') unhealthy++
+    }
+    const why = [
+      ...(unhealthy > 0 ? [`${unhealthy} unhealthy`] : []),
+      ...(unchecked > 0 ? [`${unchecked} not checked healthy yet`] : []),
+      ...(draining > 0 ? [`${draining} draining`] : []),
+    ].join(', ')
+    const primaries =
+      listed === 0
+        ? 'no primary instance is listed'
+        : listed === 1
+          ? `the only primary instance is not routable (${why})`
+          : `none of the ${listed} primary instances is routable (${why})`
+    const healthy = this.#backups.filter((b) => this.#backupChecker.health(b.id) === 'healthy').length
+    const n = this.#backups.length
+    const pool =
+      healthy === 0
+        ? `no backup target is healthy either (0 of ${n}, or not checked yet): requests get 503 until one is`
+        : `the backup pool serves (${healthy} of ${n} target${n === 1 ? '' : 's'} healthy)`
+    return `${primaries}; ${pool}`
   }
 
   // ── stats ──────────────────────────────────────────────────────────────────
@@ -448,9 +550,16 @@ export class Router extends EventEmitter<RouterEvents> {
     const samples = this.#late
     this.#late = []
     if (samples.length === 0) return
-    this.#stats = mergeWindows(samples, resolveClasses(this.#routing.classes), (id) => this.#checker.health(id))
+    this.#stats = mergeWindows(samples, resolveClasses(this.#routing.classes), (id) => (isBackupId(id) ? this.#backupChecker : this.#checker).health(id))
     this.emit('stats', this.#stats)
   }
+}
+
+/** Why the primaries took the traffic back: which instances are routable again. */
+function failbackReason(routable: readonly string[]): string {
+  const shown = routable.slice(0, 3).join(', ')
+  const more = routable.length > 3 ? ` and ${routable.length - 3} more` : ''
+  return `primary instance${routable.length === 1 ? '' : 's'} ${shown}${more} routable again: traffic returns to the primaries`
 }
 
 /** Listens on host:port and closes at once: rejects with the OS error (EADDRINUSE…) when the address cannot be taken. */

@@ -469,7 +469,7 @@ function crossChecks(groups: readonly LoadedGroup[], global: { spec: GlobalSpec;
   return issues
 }
 
-/** Checks inside one group: classes named by metrics exist, schedules' cron and zones, replicas, the size ladder. */
+/** Checks inside one group: classes named by metrics exist, schedules' cron and zones, external sources, backup targets, replicas, the size ladder. */
 function groupChecks({ spec, source }: LoadedGroup): ConfigIssue[] {
   const issues: ConfigIssue[] = []
   const classes = spec.routing.classes.map((c) => c.name)
@@ -488,6 +488,7 @@ function groupChecks({ spec, source }: LoadedGroup): ConfigIssue[] {
   for (const [i, s] of spec.steps.entries()) if (s.metric.type === 'latency') checkClass(['steps', i, 'metric', 'class'], s.metric.class)
   for (const [i, s] of spec.schedules.entries()) issues.push(...scheduleChecks(s, ['schedules', i], source))
   issues.push(...externalChecks(spec, source))
+  issues.push(...backupChecks(spec, source))
   issues.push(...byteMetricChecks(spec, source))
   const { min, max, initial } = spec.replicas
   if (initial !== undefined && (initial < min || initial > max)) {
@@ -548,6 +549,29 @@ function externalChecks(spec: GroupSpec, source: SourceDocument): ConfigIssue[] 
   }
   for (const [i, s] of spec.steps.entries()) if (s.metric.type === 'external') check(['steps', i, 'metric'], `steps[${i}].metric`, s.metric.query, s.metric.source)
   return issues
+}
+
+/**
+ * A backup target must not be the group's own router (routing.host:routing.listen): a request
+ * would be forwarded to the router again and again.
+ */
+function backupChecks(spec: GroupSpec, source: SourceDocument): ConfigIssue[] {
+  const { backup, host, listen } = spec.routing
+  if (backup === undefined || listen === 0) return []
+  const self = (h: string, port: number): boolean => port === listen && (h === host || (isLoopback(h) && isLoopback(host)))
+  const loop = `is this group's own router (routing.host ${host}, routing.listen ${listen}): requests would loop`
+  const issues: ConfigIssue[] = []
+  for (const [i, t] of (backup.instances ?? []).entries()) if (self(t.host, t.port)) issues.push(source.issue(['routing', 'backup', 'instances', i], loop))
+  if (backup.url !== undefined) {
+    const u = new URL(backup.url)
+    if (self(u.hostname, u.port === '' ? 80 : Number(u.port))) issues.push(source.issue(['routing', 'backup', 'url'], loop))
+  }
+  return issues
+}
+
+/** 127.0.0.0/8, ::1 and localhost: the same machine's loopback, however it is spelt. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host)
 }
 
 /** A schedule's time zone must be known to Intl, its cron must parse (croner), and its replicas must be consistent. */

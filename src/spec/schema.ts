@@ -68,6 +68,50 @@ export const RoutingLimitsSchema = z.strictObject({
  */
 export const HAPROXY_MAX_INSTANCES = 128
 
+/** Backup targets a group may name (routing.backup.instances): operator-run servers, not scaled by tide. */
+export const BACKUP_MAX_INSTANCES = 16
+
+/**
+ * Whether `url` is a backup upstream tide can forward to: `http://host[:port][/prefix]`, with no
+ * credentials, query or fragment (the request's own path and query are appended to the prefix).
+ * https is refused: tide's proxies speak plain HTTP to what they forward to.
+ */
+export function isBackupUrl(url: string): boolean {
+  let u: URL
+  try {
+    u = new URL(url)
+  } catch {
+    return false
+  }
+  return u.protocol === 'http:' && u.hostname !== '' && u.username === '' && u.password === '' && u.search === '' && u.hash === '' && !/[?#]/.test(url)
+}
+
+/**
+ * A backup pool (docs/router.md "Backup pool and failover"): targets that get traffic only while
+ * no primary instance is routable. Either fixed servers the operator runs (`instances`) or one
+ * upstream (`url`), never both.
+ */
+export const BackupSchema = z
+  .strictObject({
+    instances: z
+      .array(
+        z.strictObject({
+          host: z.string().regex(/^[A-Za-z0-9.:-]+$/, 'must be a host name or IP address'),
+          port: z.number().int().min(1).max(65535),
+        }),
+      )
+      .min(1)
+      .max(BACKUP_MAX_INSTANCES)
+      .optional(),
+    url: z.string().refine(isBackupUrl, 'must be http://host:port[/prefix] (plain http, no credentials, query or fragment)').optional(),
+  })
+  .refine((b) => !(b.instances !== undefined && b.url !== undefined), {
+    message: 'routing.backup takes either instances (fixed servers) or url (an upstream), not both',
+  })
+  .refine((b) => b.instances !== undefined || b.url !== undefined, {
+    message: 'routing.backup needs instances (a list of { host, port }) or url (http://host:port[/prefix])',
+  })
+
 export const RoutingSchema = z.strictObject({
   listen: z.number().int().min(0).max(65535).default(8080),
   host: z.string().default('127.0.0.1'),
@@ -92,6 +136,8 @@ export const RoutingSchema = z.strictObject({
   /** Consecutive connect failures or 5xx answers that eject an instance until health checks re-admit it; 0 = never. */
   ejectAfterFailures: nonNegativeInt.default(5),
   limits: RoutingLimitsSchema.default(() => RoutingLimitsSchema.parse({})),
+  /** Servers or an upstream that serve only while no primary instance is routable; none by default. */
+  backup: BackupSchema.optional(),
 })
 
 const averageUtilization = z.strictObject({ averageUtilization: z.number().positive().max(1000) })
@@ -430,6 +476,7 @@ export type Size = z.infer<typeof SizeSchema>
 export type GroupSpec = z.infer<typeof GroupSchema>
 export type RoutingSpec = z.infer<typeof RoutingSchema>
 export type HealthSpec = z.infer<typeof HealthSchema>
+export type BackupSpec = z.infer<typeof BackupSchema>
 export type GroupInput = z.input<typeof GroupSchema>
 export type GlobalSpec = z.infer<typeof GlobalSchema>
 export type MetricSpec = z.infer<typeof MetricSchema>

@@ -40,6 +40,10 @@ export type TideEventType =
   /** An operator protected an instance from scale-in, or lifted the protection (the API). */
   | 'instance-protected'
   | 'instance-unprotected'
+  /** No primary instance is routable: the group's backup pool (routing.backup) gets the traffic. */
+  | 'failover'
+  /** A primary instance is routable again: traffic returns to the primaries from the backup pool. */
+  | 'failback'
 
 /**
  * Every event type, for the checks that take one from outside (the API's `type=` filter).
@@ -71,6 +75,8 @@ const EVENT_TYPES: Readonly<Record<TideEventType, true>> = {
   'instance-unprotected': true,
   'provider-throttled': true,
   'capacity-unavailable': true,
+  failover: true,
+  failback: true,
 }
 
 /** Every event type (in no particular order). */

@@ -95,6 +95,17 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX alert_deliveries_at ON alert_deliveries (at_ms);
     `,
   },
+  {
+    version: 2,
+    name: 'group status: the latest status of each group, as JSON',
+    sql: `
+      CREATE TABLE group_status (
+        group_name TEXT PRIMARY KEY,
+        at_ms INTEGER NOT NULL,
+        status_json TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ]
 
 /** The newest schema version this tide knows. */

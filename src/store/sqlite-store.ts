@@ -16,7 +16,7 @@
  */
 import Database from 'better-sqlite3'
 import type { EventSink, TideEvent } from './events.ts'
-import type { StateStore, StoredGroupState } from './state-store.ts'
+import type { StateStore, StoredGroupState, StoredGroupStatus } from './state-store.ts'
 import type { DeliveryAttempt, DeliveryLog } from './delivery-log.ts'
 import type { InstanceRecord } from '../providers/provider.ts'
 import { backupDatabase, type BackupResult } from './backup.ts'
@@ -156,14 +156,42 @@ export class SqliteStore implements StateStore, EventSink, DeliveryLog {
     )
   }
 
+  /**
+   * Replaces the group's latest status with `status` as JSON, in one statement. A status that
+   * is not JSON-serialisable (a cycle, a BigInt) is a programmer's error: JSON.stringify's
+   * TypeError is thrown as it is.
+   */
+  saveGroupStatus(group: string, status: StoredGroupStatus): void {
+    this.#stmts.saveStatus.run(group, Math.round(status.atMs), JSON.stringify(status))
+  }
+
+  /** The group's latest saved status (parsed JSON), or undefined for a group never saved. */
+  loadGroupStatus(group: string): StoredGroupStatus | undefined {
+    const json = this.#stmts.loadStatus.get(group) as string | undefined
+    if (json === undefined) return undefined
+    try {
+      return JSON.parse(json) as StoredGroupStatus
+    } catch (err) {
+      throw new StoreError('TIDE_ERR_STORE_NOT_A_STORE', this.path, `store ${this.path}: status of group '${group}' is not valid JSON: ${(err as Error).message}`, { cause: err })
+    }
+  }
+
+  /** Every group with a saved status, sorted. */
+  listGroupStatuses(): string[] {
+    return this.#stmts.listStatuses.all() as string[]
+  }
+
   /** Every group with saved state, sorted. */
   listGroups(): string[] {
     return this.#stmts.listGroups.all() as string[]
   }
 
-  /** Forgets a group's state (a group removed from tide.yaml). */
+  /** Forgets a group's state and its status (a group removed from tide.yaml), in one transaction. */
   deleteGroupState(group: string): void {
-    this.#stmts.deleteGroup.run(group)
+    this.#db.transaction(() => {
+      this.#stmts.deleteGroup.run(group)
+      this.#stmts.deleteStatus.run(group)
+    })()
   }
 
   // ── EventSink and the event log ─────────────────────────────────────────────
@@ -329,6 +357,13 @@ function prepareStatements(db: Database.Database) {
     ),
     listGroups: db.prepare('SELECT group_name FROM group_state ORDER BY group_name').pluck(),
     deleteGroup: db.prepare<[string]>('DELETE FROM group_state WHERE group_name = ?'),
+    saveStatus: db.prepare<[string, number, string]>(
+      `INSERT INTO group_status (group_name, at_ms, status_json) VALUES (?, ?, ?)
+       ON CONFLICT (group_name) DO UPDATE SET at_ms = excluded.at_ms, status_json = excluded.status_json`,
+    ),
+    loadStatus: db.prepare<[string]>('SELECT status_json FROM group_status WHERE group_name = ?').pluck(),
+    listStatuses: db.prepare('SELECT group_name FROM group_status ORDER BY group_name').pluck(),
+    deleteStatus: db.prepare<[string]>('DELETE FROM group_status WHERE group_name = ?'),
     upsertInstance: db.prepare<[string, string, string]>(
       'INSERT INTO instances (group_name, id, record_json) VALUES (?, ?, ?) ON CONFLICT (group_name, id) DO UPDATE SET record_json = excluded.record_json',
     ),

@@ -17,6 +17,18 @@ export interface StoredGroupState {
 }
 
 /**
+ * A group's status as the controller builds it each tick (controller/group-status.ts
+ * GroupStatus): plain JSON data, which the store keeps without reading more of it than
+ * this, so that store/ does not import controller/. A reader of a stored status casts it to
+ * GroupStatus, knowing that one written by an older tide may lack newer fields.
+ */
+export interface StoredGroupStatus {
+  readonly group: string
+  /** The tick the status is of, epoch ms. */
+  readonly atMs: number
+}
+
+/**
  * The controller's persistence. Synchronous on purpose: the SQLite binding is
  * synchronous and the simulator calls this hundreds of thousands of times.
  * Writes must be atomic per call (nothing half-applied).
@@ -24,13 +36,22 @@ export interface StoredGroupState {
 export interface StateStore {
   loadGroupState(group: string): StoredGroupState | undefined
   saveGroupState(group: string, state: StoredGroupState): void
-  /** Forgets a group (removed from the config and its instances gone); nothing happens when there is none. */
+  /** Forgets a group (removed from the config and its instances gone), its status too; nothing happens when there is none. */
   deleteGroupState(group: string): void
+  /**
+   * Replaces the group's latest status (one per group: the latest tick's, failed ticks
+   * included), so that a restarted tide or `tide status` can show the last one. `status` must
+   * be JSON-serialisable; implementations may keep the object itself or its JSON text.
+   */
+  saveGroupStatus(group: string, status: StoredGroupStatus): void
+  /** The group's latest saved status; undefined for a group never saved. */
+  loadGroupStatus(group: string): StoredGroupStatus | undefined
 }
 
-/** Keeps state in memory: the simulator and tests. */
+/** Keeps state and the latest status per group in memory: the simulator and tests. */
 export class MemoryStateStore implements StateStore {
   readonly #groups = new Map<string, StoredGroupState>()
+  readonly #statuses = new Map<string, StoredGroupStatus>()
   loadGroupState(group: string): StoredGroupState | undefined {
     return this.#groups.get(group)
   }
@@ -39,5 +60,13 @@ export class MemoryStateStore implements StateStore {
   }
   deleteGroupState(group: string): void {
     this.#groups.delete(group)
+    this.#statuses.delete(group)
+  }
+  /** Keeps the object itself (no copy: the controller never changes a status it built). */
+  saveGroupStatus(group: string, status: StoredGroupStatus): void {
+    this.#statuses.set(group, status)
+  }
+  loadGroupStatus(group: string): StoredGroupStatus | undefined {
+    return this.#statuses.get(group)
   }
 }

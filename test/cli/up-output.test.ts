@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { decisionLine, eventLine, heartbeatLine, isDecisionNews, TrafficTally, UpOutput, type TrafficSummary } from '../../src/cli/up-output.ts'
+import { conditionsText, decisionLine, eventLine, heartbeatLine, isDecisionNews, TrafficTally, UpOutput, type TrafficSummary } from '../../src/cli/up-output.ts'
+import type { GroupCondition } from '../../src/engine/conditions.ts'
 import { emptyHistory, type Decision, type DecisionReason, type Recommendation } from '../../src/engine/types.ts'
 import type { RouterStats } from '../../src/router/stats.ts'
 
@@ -114,6 +115,9 @@ for (const c of heartbeatCases) {
 
 test('eventLine: other events print as they come', () => {
   assert.equal(eventLine({ atMs: AT, group: 'web', type: 'instance-ready', message: 'instance web-1 is serving after 1.0 s', instanceId: 'web-1' }, undefined), '04:00:30 web instance-ready: instance web-1 is serving after 1.0 s')
+  // The backup pool taking the traffic and giving it back (src/runtime/failover-events.ts) print every time.
+  assert.equal(eventLine({ atMs: AT, group: 'web', type: 'failover', message: 'the only primary instance is not routable (1 unhealthy); the backup pool serves (1 of 1 target healthy)' }, undefined), '04:00:30 web failover: the only primary instance is not routable (1 unhealthy); the backup pool serves (1 of 1 target healthy)')
+  assert.equal(eventLine({ atMs: AT, group: 'web', type: 'failback', message: 'primary instance web-2 routable again: traffic returns to the primaries' }, undefined), '04:00:30 web failback: primary instance web-2 routable again: traffic returns to the primaries')
 })
 
 test('UpOutput: a flapping hold prints once; a scale, losing and regaining metrics print', () => {
@@ -151,4 +155,17 @@ test('heartbeatLine: a group with an slo says its headroom, what it costs and th
   assert.match(line, /; headroom 24 % \(learned; 2 instances\), budget 0\.5 %: 0\.1 % today, 0\.33 % this week$/)
   const objectiveOnly = { latencyP95Ms: slo.latencyP95Ms, budgetPercent: slo.budgetPercent, budget: slo.budget }
   assert.match(heartbeatLine({ atMs: AT, group: 'web', traffic: undefined, phases: [], desiredReplicas: 0, slo: objectiveOnly }), /; budget 0\.5 %: 0\.1 % today, 0\.33 % this week$/)
+})
+
+test('heartbeatLine: conditions show only when not in their normal state, compactly', () => {
+  const c = (type: GroupCondition['type'], status: GroupCondition['status'], reason: GroupCondition['reason']): GroupCondition => ({ type, status, reason, message: 'm', lastTransitionMs: 0 })
+  const normal = [c('AbleToScale', 'True', 'ReadyForNewScale'), c('ScalingActive', 'True', 'ValidMetricFound'), c('ScalingLimited', 'False', 'DesiredWithinRange')]
+  assert.equal(conditionsText(normal), undefined)
+  assert.equal(conditionsText([...normal.slice(0, 2), c('ScalingLimited', 'True', 'TooFewReplicas')]), undefined, 'resting at min is not news')
+  assert.equal(heartbeatLine({ atMs: AT, group: 'web', traffic: undefined, phases: ['in-service'], desiredReplicas: 1, conditions: normal }), '04:00:30 web: instances 1 in-service; desired 1')
+  const off = [c('AbleToScale', 'False', 'FailedGetScale'), c('ScalingActive', 'True', 'ValidMetricFound'), c('ScalingLimited', 'True', 'TooManyReplicas')]
+  assert.equal(
+    heartbeatLine({ atMs: AT, group: 'web', traffic: undefined, phases: ['in-service'], desiredReplicas: 10, conditions: off }),
+    '04:00:30 web: instances 1 in-service; desired 10; AbleToScale False (FailedGetScale), ScalingLimited True (TooManyReplicas)',
+  )
 })

@@ -465,6 +465,7 @@ test('controller: no capacity backs launches off (10 s, then 20 s) with one even
   assert.equal(ofType('capacity-unavailable').length, 1)
   assert.deepEqual(controller.providerBackoff('web')?.kind, 'capacity')
   assert.equal(controller.providerBackoff('web')?.untilMs, T0 + 10_000)
+  assert.deepEqual(controller.status('web')?.providerBackoff, controller.providerBackoff('web'), 'the status shows the back-off')
   clock.advance(5000)
   await controller.reconcileOnce()
   assert.equal(provider.countCalls('list'), 2, 'the group still observes')

@@ -658,3 +658,24 @@ test('protecting an instance is an event once per change', () => {
     ],
   )
 })
+
+test('the status carries the backend\'s traffic state and a provider back-off in force, as plain data', async () => {
+  const clock = new ManualClock(T0)
+  const provider = new FakeProvider(clock)
+  let active = false
+  const traffic: Traffic = {
+    setTargets() {},
+    async drain() {},
+    state: () => ({ backup: { active, sinceMs: T0, targets: ['127.0.0.1:9999'] } }),
+  }
+  const controller = new Controller({ groups: [group()], backend: sameBackend({ provider, signals: new FixedCpu(), traffic }), clock })
+  await controller.reconcileOnce()
+  assert.deepEqual(controller.status('shop-web')?.routing, { backup: { active: false, sinceMs: T0, targets: ['127.0.0.1:9999'] } })
+  active = true
+  clock.advance(15_000)
+  await controller.reconcileOnce()
+  assert.equal(controller.status('shop-web')?.routing?.backup?.active, true)
+  assert.equal(controller.status('shop-web')?.providerBackoff, undefined)
+  const s = controller.status('shop-web')
+  assert.deepEqual(JSON.parse(JSON.stringify(s)), s)
+})

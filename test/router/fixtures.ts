@@ -2,6 +2,7 @@
  * Real backends and a real router on 127.0.0.1 for the router's tests. Nothing here sleeps:
  * waits are for events (a request arriving, a stats window, a health transition).
  */
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { HealthSchema, RoutingSchema, type HealthSpec, type RoutingSpec } from '../../src/spec/schema.ts'
@@ -196,4 +197,31 @@ export function request(port: number, options: { method?: string; path?: string;
     })
     req.end(options.body)
   })
+}
+
+/** The pid of the haproxy process listening on port, from /proc (its socket inode). */
+export function haproxyPid(port: number): number {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0')
+  const inodes = new Set<string>()
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/)
+    if (f[1]?.endsWith(`:${hex}`) && f[3] === '0A') inodes.add(f[9] ?? '')
+  }
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    let fds: string[]
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`)
+    } catch {
+      continue
+    }
+    for (const fd of fds) {
+      try {
+        const m = /socket:\[(\d+)\]/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))
+        if (m && inodes.has(m[1] ?? '')) return Number(pid)
+      } catch {
+        // gone
+      }
+    }
+  }
+  throw new Error(`no process listens on ${port}`)
 }

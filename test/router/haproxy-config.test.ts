@@ -76,3 +76,28 @@ test('the default routing section is valid for HAProxy and uses power of two cho
   assert.match(config, /balance random\(2\)/)
   assert.throws(() => haproxyConfig({ routing: routingSpec({ proxy: 'haproxy' }), ...base, slots: 0 }), /at least one server slot/)
 })
+
+test('routing.backup instances become HAProxy backup servers, in maintenance until tide checks them', async (t) => {
+  const config = haproxyConfig({ routing: routingSpec({ proxy: 'haproxy', backup: { instances: [{ host: '127.0.0.1', port: 9001 }, { host: 'spare.invalid', port: 9002 }] } }), ...base })
+  await acceptedByHaproxy(t, config)
+  assert.match(config, /^ {2}option allbackups$/m)
+  assert.match(config, /^ {2}server b1 127\.0\.0\.1:9001 backup disabled init-addr libc,none$/m)
+  // A name that does not resolve leaves the server without an address instead of failing the start.
+  assert.match(config, /^ {2}server b2 spare\.invalid:9002 backup disabled init-addr libc,none$/m)
+  assert.doesNotMatch(config, /set-path/)
+})
+
+test('a routing.backup url with a path: its prefix is set only while proc.onbackup is 1', async (t) => {
+  const config = haproxyConfig({ routing: routingSpec({ proxy: 'haproxy', backup: { url: 'http://127.0.0.1:9000/fall%20back/' } }), ...base })
+  await acceptedByHaproxy(t, config)
+  assert.match(config, /^ {2}set-var proc\.onbackup int\(0\)$/m)
+  // % doubled: the path is a log-format string there.
+  assert.match(config, /^ {2}http-request set-path "\/fall%%20back%\[path\]" if \{ var\(proc\.onbackup\) -m int 1 \}$/m)
+  assert.match(config, /^ {2}server b1 127\.0\.0\.1:9000 backup disabled/m)
+})
+
+test('without routing.backup there is no backup server', () => {
+  const config = haproxyConfig({ routing: routingSpec({ proxy: 'haproxy' }), ...base })
+  assert.doesNotMatch(config, /backup disabled|allbackups/)
+  assert.ok(config.endsWith('127.0.0.1:1 disabled\n'))
+})

@@ -9,7 +9,7 @@ import { HaproxyCore, parseLogLine, parseShowStat } from '../../src/router/hapro
 import type { WindowSample } from '../../src/router/protocol.ts'
 import type { Router } from '../../src/router/router.ts'
 import type { RouterStats } from '../../src/router/stats.ts'
-import { hold, request, routerWithBackends, routingSpec, startBackend, statsWhere, waitFor, type Backend } from './fixtures.ts'
+import { haproxyPid, hold, request, routerWithBackends, routingSpec, startBackend, statsWhere, waitFor, type Backend } from './fixtures.ts'
 import { missingBinary } from '../support/system-binaries.ts'
 
 /** Every test that starts HAProxy: skipped, with the reason, where it is not installed; each bounded in time. */
@@ -300,7 +300,7 @@ test('haproxy: a killed HAProxy is started again with its instances', withHaprox
   const { router, backends } = await setup(['a'])
   assert.equal((await request(router.port)).body, 'a')
   const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => router.once('worker-exit', resolve))
-  const pid = await haproxyPid(router.port)
+  const pid = haproxyPid(router.port)
   process.kill(pid, 'SIGKILL')
   assert.equal((await exited).signal, 'SIGKILL')
   const deadline = Date.now() + 30_000
@@ -315,31 +315,3 @@ test('haproxy: a killed HAProxy is started again with its instances', withHaprox
   }
   assert.ok(backends[0]!.seen.length >= 2)
 })
-
-/** The pid of the haproxy process listening on port, from /proc (its socket inode). */
-async function haproxyPid(port: number): Promise<number> {
-  const { readFileSync, readdirSync, readlinkSync } = await import('node:fs')
-  const hex = port.toString(16).toUpperCase().padStart(4, '0')
-  const inodes = new Set<string>()
-  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/)
-    if (f[1]?.endsWith(`:${hex}`) && f[3] === '0A') inodes.add(f[9] ?? '')
-  }
-  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
-    let fds: string[]
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`)
-    } catch {
-      continue
-    }
-    for (const fd of fds) {
-      try {
-        const m = /socket:\[(\d+)\]/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))
-        if (m && inodes.has(m[1] ?? '')) return Number(pid)
-      } catch {
-        // gone
-      }
-    }
-  }
-  throw new Error(`no process listens on ${port}`)
-}

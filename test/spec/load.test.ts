@@ -221,6 +221,31 @@ const badCases = [
     want: ['t.yaml:5:25: quotas.maxInstances: 2 instances is less than the groups\' replicas.min need together (3 instances)'],
   },
   {
+    name: 'a backup with both instances and url, at the backup field',
+    text: 'group: a\nlaunch: { command: [x] }\nrouting:\n  backup:\n    instances: [{ host: 127.0.0.1, port: 9001 }]\n    url: http://127.0.0.1:9000\n',
+    want: ['t.yaml:5:5: routing.backup: routing.backup takes either instances (fixed servers) or url (an upstream), not both'],
+  },
+  {
+    name: 'a backup with neither instances nor url',
+    text: 'group: a\nlaunch: { command: [x] }\nrouting: { backup: {} }\n',
+    want: ['t.yaml:3:20: routing.backup: routing.backup needs instances (a list of { host, port }) or url (http://host:port[/prefix])'],
+  },
+  {
+    name: 'a backup url that is not plain http',
+    text: 'group: a\nlaunch: { command: [x] }\nrouting:\n  backup: { url: "https://spare:9000" }\n',
+    want: ['t.yaml:4:18: routing.backup.url: must be http://host:port[/prefix] (plain http, no credentials, query or fragment)'],
+  },
+  {
+    name: 'a backup target that is the router itself',
+    text: 'group: a\nlaunch: { command: [x] }\nrouting:\n  listen: 8080\n  backup: { instances: [{ host: 127.0.0.1, port: 9000 }, { host: localhost, port: 8080 }] }\n',
+    want: ["t.yaml:5:58: routing.backup.instances[1]: is this group's own router (routing.host 127.0.0.1, routing.listen 8080): requests would loop"],
+  },
+  {
+    name: 'a backup url that is the router itself',
+    text: 'group: a\nlaunch: { command: [x] }\nrouting:\n  listen: 80\n  backup: { url: "http://127.0.0.1/x" }\n',
+    want: ["t.yaml:5:18: routing.backup.url: is this group's own router (routing.host 127.0.0.1, routing.listen 80): requests would loop"],
+  },
+  {
     name: 'initial outside min..max',
     text: 'group: a\nprovider: sim\nreplicas: { min: 1, max: 3, initial: 5 }\n',
     want: ['t.yaml:3:38: replicas.initial: must lie between replicas.min (1) and replicas.max (3), got 5'],

@@ -62,3 +62,39 @@ for (const c of storeCases) {
     else assert.deepEqual(r.error.issues.map((i) => [i.path.join('.'), i.message]), [['store.url', STORE_URL_UNSUPPORTED]])
   })
 }
+
+const backupCases: { name: string; backup: unknown; error?: RegExp }[] = [
+  { name: 'instances', backup: { instances: [{ host: '127.0.0.1', port: 9001 }, { host: 'spare.internal', port: 80 }] } },
+  { name: 'an IPv6 instance', backup: { instances: [{ host: '::1', port: 9001 }] } },
+  { name: 'a url with a prefix', backup: { url: 'http://127.0.0.1:9000/fallback' } },
+  { name: 'a url without port', backup: { url: 'http://static.internal' } },
+  { name: 'both instances and url', backup: { instances: [{ host: '127.0.0.1', port: 9001 }], url: 'http://127.0.0.1:9000' }, error: /either instances \(fixed servers\) or url \(an upstream\), not both/ },
+  { name: 'neither', backup: {}, error: /needs instances \(a list of \{ host, port \}\) or url/ },
+  { name: 'no instance', backup: { instances: [] }, error: /too_small|>=1/i },
+  { name: '17 instances', backup: { instances: Array.from({ length: 17 }, (_, i) => ({ host: '127.0.0.1', port: 9000 + i })) }, error: /too_big|<=16/i },
+  { name: 'a port out of range', backup: { instances: [{ host: '127.0.0.1', port: 70000 }] }, error: /too_big|<=65535/i },
+  { name: 'a host with a space', backup: { instances: [{ host: 'a b', port: 1 }] }, error: /must be a host name or IP address/ },
+  { name: 'https', backup: { url: 'https://127.0.0.1:9000' }, error: /must be http:\/\/host:port\[\/prefix\]/ },
+  { name: 'a query', backup: { url: 'http://127.0.0.1:9000/a?b=1' }, error: /no credentials, query or fragment/ },
+  { name: 'credentials', backup: { url: 'http://user:pw@127.0.0.1:9000' }, error: /no credentials, query or fragment/ },
+  { name: 'a fragment', backup: { url: 'http://127.0.0.1:9000/#top' }, error: /no credentials, query or fragment/ },
+  { name: 'not a url', backup: { url: 'backup-host:9000' }, error: /must be http:\/\/host:port/ },
+  { name: 'an unknown field', backup: { url: 'http://127.0.0.1:9000', weight: 2 }, error: /weight/ },
+]
+
+for (const c of backupCases) {
+  test(`routing.backup: ${c.name} is ${c.error ? 'refused' : 'accepted'}`, () => {
+    const r = GroupSchema.safeParse({ group: 'shop', provider: 'sim', routing: { backup: c.backup } })
+    if (c.error === undefined) {
+      assert.ok(r.success, JSON.stringify(r.error?.issues))
+      assert.deepEqual(r.data.routing.backup, c.backup)
+    } else {
+      assert.ok(!r.success)
+      assert.match(JSON.stringify(r.error.issues), c.error)
+    }
+  })
+}
+
+test('routing.backup is absent by default', () => {
+  assert.equal(GroupSchema.parse({ group: 'shop', provider: 'sim' }).routing.backup, undefined)
+})

@@ -13,7 +13,7 @@ import type { StoredGroupState } from '../../src/store/state-store.ts'
 import type { Decision } from '../../src/engine/types.ts'
 import type { InstanceRecord } from '../../src/providers/provider.ts'
 import { isStoreError } from '../../src/store/errors.ts'
-import { LATEST_SCHEMA_VERSION, TIDE_APPLICATION_ID } from '../../src/store/migrations.ts'
+import { LATEST_SCHEMA_VERSION, migrations, TIDE_APPLICATION_ID } from '../../src/store/migrations.ts'
 import { SqliteStore } from '../../src/store/sqlite-store.ts'
 import { GroupSchema } from '../../src/spec/schema.ts'
 import { FakeProvider } from '../support/fake-provider.ts'
@@ -73,6 +73,47 @@ test('saving again replaces the whole state', (t) => {
   assert.deepEqual(store.loadGroupState('web'), next)
   store.deleteGroupState('web')
   assert.equal(store.loadGroupState('web'), undefined)
+})
+
+test('the latest status per group survives close and reopen; saving replaces it; deleting the group removes it', (t) => {
+  const path = join(tempDir(t), 'tide.db')
+  const status = { group: 'web', atMs: 15_000, desiredReplicas: 3, conditions: [{ type: 'AbleToScale', status: 'True', reason: 'ReadyForNewScale', message: 'ok', lastTransitionMs: 0 }] }
+  const a = SqliteStore.open(path)
+  assert.equal(a.loadGroupStatus('web'), undefined)
+  a.saveGroupStatus('web', { ...status, atMs: 0 })
+  a.saveGroupStatus('web', status)
+  a.saveGroupStatus('api', { group: 'api', atMs: 5 })
+  a.close()
+  const b = SqliteStore.open(path)
+  t.after(() => { b.close(); })
+  assert.deepEqual(b.loadGroupStatus('web'), status, 'the latest one')
+  assert.deepEqual(b.listGroupStatuses(), ['api', 'web'])
+  assert.equal(b.database.prepare(`SELECT at_ms FROM group_status WHERE group_name = 'web'`).pluck().get(), 15_000)
+  b.saveGroupState('web', state)
+  b.deleteGroupState('web')
+  assert.equal(b.loadGroupStatus('web'), undefined)
+  assert.equal(b.loadGroupState('web'), undefined)
+  assert.deepEqual(b.loadGroupStatus('api'), { group: 'api', atMs: 5 })
+})
+
+test('a store of schema version 1 is migrated: its state kept, the status table added', (t) => {
+  const path = join(tempDir(t), 'tide.db')
+  const v1 = migrations[0]
+  assert.ok(v1)
+  const raw = new Database(path)
+  raw.exec(v1.sql)
+  raw.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)')
+  raw.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(1, v1.name)
+  raw.pragma(`application_id = ${TIDE_APPLICATION_ID}`)
+  raw.prepare(`INSERT INTO group_state VALUES ('web', 4, '{"cpu":1,"memoryMiB":512}', ?, '[]', '[]')`).run(JSON.stringify(state.history))
+  raw.close()
+  const store = SqliteStore.open(path)
+  t.after(() => { store.close(); })
+  assert.equal(store.loadGroupState('web')?.desiredReplicas, 4)
+  assert.equal(store.loadGroupStatus('web'), undefined)
+  store.saveGroupStatus('web', { group: 'web', atMs: 1 })
+  assert.deepEqual(store.loadGroupStatus('web'), { group: 'web', atMs: 1 })
+  assert.deepEqual(store.database.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all(), [1, 2])
 })
 
 test('a new file is a tide store in WAL mode at the latest schema version', (t) => {
@@ -288,11 +329,14 @@ test('as the controller store and event log: a restarted controller continues fr
   const saved = first.loadGroupState('shop-web')
   assert.ok(saved)
   assert.ok(saved.desiredReplicas > 2, `scaled out, desired ${saved.desiredReplicas}`)
+  const status = c1.status('shop-web')
+  assert.ok(status)
   first.close()
 
   const second = SqliteStore.open(path, { lock: true })
   t.after(() => { second.close(); })
   assert.deepEqual(second.loadGroupState('shop-web'), saved)
+  assert.deepEqual(second.loadGroupStatus('shop-web'), status, "the last tick's status, for a restarted tide or `tide status`")
   const scale = second.queryEvents({ types: ['decision'] }).find((e) => e.decision?.kind === 'scale' && e.decision.to === saved.desiredReplicas)
   assert.ok(scale, 'the scale decision is in the log')
   assert.equal(scale.message, scale.decision?.explanation)

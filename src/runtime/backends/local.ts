@@ -13,6 +13,7 @@ import { LocalProvider } from '../../providers/local/local-provider.ts'
 import { isRouterError, RouterError } from '../../router/errors.ts'
 import { Router } from '../../router/router.ts'
 import type { GroupSpec } from '../../spec/schema.ts'
+import { watchFailover } from '../failover-events.ts'
 import { LocalDrainer } from '../local-drainer.ts'
 import { RouterSignals } from '../router-signals.ts'
 import type { BackendContext, BackendKind, GroupBackend } from './backend-kind.ts'
@@ -30,6 +31,7 @@ export function localBackends(ctx: BackendContext): BackendKind {
       router.on('health', () => {
         signals.setHealth(router.health())
       })
+      watchFailover(router, spec.group, ctx.events, ctx.clock)
       await router.start().catch((err: unknown) => {
         // The router names the address; say whose it is.
         throw isRouterError(err, 'TIDE_ERR_ROUTER_LISTEN') ? new RouterError(err.code, `group ${spec.group}: routing.listen: ${err.message}`, { cause: err }) : err
@@ -40,6 +42,11 @@ export function localBackends(ctx: BackendContext): BackendKind {
           router.setInstances(targets)
         },
         drain: (s, instance) => drainer.drain(s, instance),
+        state: () => {
+          const b = router.backupState()
+          if (!b.configured) return {}
+          return { backup: { active: b.active, ...(b.sinceMs === undefined ? {} : { sinceMs: b.sinceMs }), targets: [...b.targets] } }
+        },
       }
       return {
         provider,

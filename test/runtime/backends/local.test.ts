@@ -81,6 +81,8 @@ test('local: traffic goes to the targets the controller sets, health comes from 
     for (let i = 0; i < 10; i++) assert.equal(await get(`${url}/`), 'a')
     await backend.traffic?.drain(s, { id: 'b', group: 'web', status: 'running', size: s.size, launchedAtMs: Date.now() })
 
+    assert.deepEqual(backend.traffic?.state?.(s), {}, 'no backup pool: nothing to say')
+
     // Its signals are the router's windows.
     await until('a stats window with requests', () => (backend.signals.read(s, [], Date.now())?.group.rps ?? 0) > 0, 5000)
 

@@ -23,7 +23,10 @@
 //                     the reconcile loop; webhook alerts (siblings)
 //   8  simulator/     the real controller on a virtual clock
 //   9  runtime/       the composition root of `tide up` and `tide demo`
-//  10  cli/           the `tide` command (bin/ and bench/ stand above src/)
+//  10  app/           the application service over a running tide: the queries and commands
+//                     the API (and through it the CLI and the dashboard) offer
+//  11  api/           the REST API over the application service: routes, auth, /metrics
+//  12  cli/           the `tide` command (bin/ and bench/ stand above src/)
 //
 // A new folder must be placed in a layer below before anything may import it or it may
 // import anything (rule folder-without-a-layer).
@@ -40,6 +43,8 @@ const layers = [
   ['controller', 'alerts'],
   ['simulator'],
   ['runtime'],
+  ['app'],
+  ['api'],
   ['cli'],
 ]
 
@@ -70,6 +75,9 @@ const ioModules = [
   'better-sqlite3',
   'undici',
   'fastify',
+  'hono',
+  '@hono/node-server',
+  'prom-client',
 ]
 
 module.exports = {

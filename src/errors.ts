@@ -16,10 +16,10 @@
  * `usage` a wrong command line, `config` a tide.yaml or group setting that must be
  * fixed, `input` a malformed file the user gave (trace, access log, manifest), `io` a
  * file that cannot be read or written, `provider` the platform that runs instances,
- * `store` the SQLite store, `router` traffic through tide's router, `internal` a bug
- * or a misused API (report it).
+ * `store` the SQLite store, `router` traffic through tide's router, `api` a request to
+ * tide's REST API, `internal` a bug or a misused API (report it).
  */
-export type ErrorClass = 'usage' | 'config' | 'input' | 'io' | 'provider' | 'store' | 'router' | 'internal'
+export type ErrorClass = 'usage' | 'config' | 'input' | 'io' | 'provider' | 'store' | 'router' | 'api' | 'internal'
 
 /**
  * Whether the same call may succeed later without a change by an operator: `true`
@@ -102,6 +102,13 @@ export const errorRegistry = {
     retryable: false,
     summary: 'The router cannot listen on routing.host:routing.listen (EADDRINUSE, EACCES, EADDRNOTAVAIL). Never sent to a client.',
   },
+  // REST API (src/api): every error answers { error: { code, message } } with the status below
+  TIDE_ERR_API_BAD_REQUEST: { class: 'api', status: 400, retryable: false, summary: 'A request to the API is malformed: a bad query parameter, path or JSON body. The message names the field.' },
+  TIDE_ERR_API_UNAUTHORIZED: { class: 'api', status: 401, retryable: false, summary: 'The request needs the API token (every change, and reads from beyond loopback) and has none or a wrong one.' },
+  TIDE_ERR_API_NOT_FOUND: { class: 'api', status: 404, retryable: false, summary: 'No such route, group or instance.' },
+  TIDE_ERR_API_CONFLICT: { class: 'api', status: 409, retryable: true, summary: 'The change conflicts with the state tide is in (a group still draining after its removal, a change the running tide cannot apply without a restart).' },
+  TIDE_ERR_API_INTERNAL: { class: 'internal', status: 500, retryable: false, summary: 'The API caught an error that is not a TideError: a bug in tide (the message says what failed).' },
+  TIDE_ERR_API_LISTEN: { class: 'api', status: 500, retryable: false, summary: 'The API cannot listen on api.host:api.listen (EADDRINUSE, EACCES, EADDRNOTAVAIL). Never sent to a client.' },
   TIDE_ERR_ROUTER_USAGE: {
     class: 'internal',
     status: 500,

@@ -20,7 +20,7 @@ import { StoreError, StoreLockedError, isStoreError } from '../src/store/errors.
 import { RouterError, isRouterError } from '../src/router/errors.ts'
 
 const docsPath = fileURLToPath(new URL('../docs/errors.md', import.meta.url))
-const CLASSES: readonly ErrorClass[] = ['usage', 'config', 'input', 'io', 'provider', 'store', 'router', 'internal']
+const CLASSES: readonly ErrorClass[] = ['usage', 'config', 'input', 'io', 'provider', 'store', 'router', 'api', 'internal']
 
 /** One documented row: the first four columns of every table row that starts with a `TIDE_ERR_*` code. */
 interface DocRow {

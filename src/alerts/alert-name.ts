@@ -31,6 +31,10 @@ const ALERT_OF: Readonly<Record<TideEventType, AlertEvent | undefined>> = {
   'group-added': undefined,
   'group-changed': undefined,
   'group-removed': undefined,
+  'group-paused': undefined,
+  'group-resumed': undefined,
+  'instance-protected': undefined,
+  'instance-unprotected': undefined,
   failover: undefined,
   failback: undefined,
 }

@@ -16,6 +16,7 @@ import { ProcessSampler } from '../metrics/process-sampler.ts'
 import { Runtime } from '../runtime/runtime.ts'
 import { GlobalSchema, GroupSchema, type GroupSpec } from '../spec/schema.ts'
 import { conditionsText, decisionLine } from './up-output.ts'
+import { apiFlags, apiOptionsOf, startApi, type ApiChoice, type ApiServer } from './serve-api.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -103,9 +104,9 @@ function liveLine(s: SecondStats, instances: number, pending: number, desired: n
 
 export const command: Command = {
   summary: 'Watch tide scale a demo shop through a flash sale (no config needed)',
-  usage: '[--duration S] [--peak-rps N] [--json]',
+  usage: '[--duration S] [--peak-rps N] [--json] [--api-listen PORT | --no-api]',
   description:
-    'Starts the demo shop (examples/shop) with min 1 / max 6 instances behind tide\'s router on 127.0.0.1, drives a flash sale at it (quiet, then 10× within seconds, then the ebb), and shows each second the load, the instances and each scaling decision with its reason. Ends with a summary; everything it started is drained and stopped.',
+    'Starts the demo shop (examples/shop) with min 1 / max 6 instances behind tide\'s router on 127.0.0.1, drives a flash sale at it (quiet, then 10× within seconds, then the ebb), and shows each second the load, the instances and each scaling decision with its reason. Ends with a summary; everything it started is drained and stopped. While it runs, the REST API (docs/api.md) serves the demo group on 127.0.0.1:7070 (--api-listen, --no-api), with a token made for this run.',
   examples: [
     { command: 'tide demo', does: 'two minutes of a flash sale on the demo shop, live' },
     { command: 'tide demo --duration 60 --peak-rps 300', does: 'a shorter, busier sale' },
@@ -115,20 +116,21 @@ export const command: Command = {
     duration: { kind: 'positive-number', description: 'length of the flash-sale pattern in seconds', defaultText: '120' },
     'peak-rps': { kind: 'positive-number', description: 'the sale\'s peak request rate (the quiet rate is a tenth of it)', defaultText: '150' },
     json: { kind: 'boolean', description: 'print only the summary as one JSON object' },
+    ...apiFlags,
   },
   async run(args, io) {
     const duration = args.number('duration') ?? 120
     if (duration < 10 || duration > 3600) throw new UsageError('demo', '--duration must be between 10 and 3600 seconds')
     const peak = args.number('peak-rps') ?? 150
     if (peak > 2000) throw new UsageError('demo', '--peak-rps is at most 2000 (the demo runs on this machine)')
-    const summary = await runDemo({ durationSeconds: duration, peakRps: peak, json: args.boolean('json'), io })
+    const summary = await runDemo({ durationSeconds: duration, peakRps: peak, json: args.boolean('json'), io, api: apiOptionsOf(args, 'tide demo') })
     if (args.boolean('json')) io.stdout.write(JSON.stringify(summary) + '\n')
     return summary.failedRequests > 0 ? 1 : 0
   },
 }
 
 /** Runs the demo end to end and returns its summary; prints live unless `json`. */
-export async function runDemo(o: { durationSeconds: number; peakRps: number; json: boolean; io: CommandIo }): Promise<DemoSummary> {
+export async function runDemo(o: { durationSeconds: number; peakRps: number; json: boolean; io: CommandIo; api?: ApiChoice }): Promise<DemoSummary> {
   const stateDir = mkdtempSync(join(tmpdir(), 'tide-demo-'))
   const spec = demoGroup(stateDir)
   let scaleOut = 0
@@ -146,15 +148,20 @@ export async function runDemo(o: { durationSeconds: number; peakRps: number; jso
     },
   }
   const sampler = new ProcessSampler()
+  const global = GlobalSchema.parse({})
   const runtime = await Runtime.start({
-    config: { groups: [spec], global: GlobalSchema.parse({}) },
+    config: { groups: [spec], global },
     stateDir,
     storePath: join(stateDir, 'tide.db'),
     sampler,
     events,
   })
   let peakInstances = 0
+  let api: ApiServer | undefined
   try {
+    // The API's line goes to stdout like the live view; with --json only the summary is printed there.
+    const apiIo = o.json ? { ...o.io, stdout: o.io.stderr } : o.io
+    api = await startApi({ runtime, global, choice: o.api ?? { serve: false }, stateDir, io: apiIo })
     sampler.start((id) => runtime.processOf(id))
     const [endpoint] = runtime.endpoints()
     if (!endpoint) throw new Error('the demo group has no router')
@@ -201,6 +208,7 @@ export async function runDemo(o: { durationSeconds: number; peakRps: number; jso
     return summary
   } finally {
     sampler.stop()
+    await api?.close()
     await runtime.stop()
     rmSync(stateDir, { recursive: true, force: true })
   }

@@ -7,6 +7,7 @@ import { Runtime } from '../runtime/runtime.ts'
 import { ProcessSampler } from '../metrics/process-sampler.ts'
 import { WebhookAlerts } from '../alerts/webhook.ts'
 import type { Router } from '../router/router.ts'
+import { apiFlags, apiOptionsOf, startApi, type ApiServer } from './serve-api.ts'
 
 /**
  * Prints each group's state every `intervalMs`: traffic since the last beat, instances by
@@ -96,22 +97,25 @@ export function untilSignal(): Promise<NodeJS.Signals> {
 
 export const command: Command = {
   summary: 'Run tide for the groups in a config file until stopped (Ctrl-C drains and stops instances)',
-  usage: '-c FILE [--state-dir DIR] [--keep-instances] [--heartbeat S]',
+  usage: '-c FILE [--state-dir DIR] [--keep-instances] [--heartbeat S] [--api-listen PORT | --no-api]',
   description:
-    'Starts a router per group on its routing.listen address, launches and scales instances through the engine, and prints a line when something changes: a scaling action with its reason, an instance launched, serving, draining, stopped or failed, tide unable to scale (no metrics, at max, out of quota) and able again. Every --heartbeat seconds it prints each group\'s load, p95 (per class with traffic), instances by phase and desired count. The full decisions are in the store\'s event log. SIGHUP reloads the config file: it is validated whole, groups are added, changed and removed without a restart (a removed group\'s instances are drained and stopped), and a file that cannot be applied changes nothing and says why. Ctrl-C (SIGINT) or SIGTERM drains every instance and stops it; with --keep-instances they keep running and the next `tide up` adopts them.',
+    'Starts a router per group on its routing.listen address, launches and scales instances through the engine, and prints a line when something changes: a scaling action with its reason, an instance launched, serving, draining, stopped or failed, tide unable to scale (no metrics, at max, out of quota) and able again. Every --heartbeat seconds it prints each group\'s load, p95 (per class with traffic), instances by phase and desired count. The full decisions are in the store\'s event log. SIGHUP reloads the config file: it is validated whole, groups are added, changed and removed without a restart (a removed group\'s instances are drained and stopped), and a file that cannot be applied changes nothing and says why. Ctrl-C (SIGINT) or SIGTERM drains every instance and stops it; with --keep-instances they keep running and the next `tide up` adopts them. The REST API (docs/api.md) listens on api.host:api.listen (127.0.0.1:7070 by default); changes through it need the token from the environment variable api.tokenEnv names, or from the file in the state directory that the start-up line names.',
   examples: [
     { command: 'tide up -c examples/shop/tide.yaml', does: 'run the demo shop\'s groups until Ctrl-C' },
     { command: 'tide up -c tide.yaml --heartbeat 10', does: 'a status line every 10 s' },
     { command: 'tide up -c tide.yaml --keep-instances', does: 'on Ctrl-C leave the instances running; the next tide up adopts them' },
+    { command: 'tide up -c tide.yaml --api-listen 7171', does: 'serve the API on port 7171 instead of api.listen' },
   ],
   flags: {
     config: { kind: 'file', short: 'c', description: 'tide.yaml', required: true },
     'state-dir': { kind: 'string', description: 'where instance logs go', defaultText: '.tide' },
     'keep-instances': { kind: 'boolean', description: 'on stop, leave instances running for the next start to adopt' },
     heartbeat: { kind: 'non-negative-number', description: 'seconds between status lines; 0 for none', valueName: 'S', defaultText: '30' },
+    ...apiFlags,
   },
   async run(args, io) {
     const configPath = args.requiredString('config')
+    const apiChoice = apiOptionsOf(args, 'tide up')
     const config = loadConfig(configPath)
     const stateDir = resolve(args.string('state-dir') ?? '.tide')
     const sampler = new ProcessSampler()
@@ -126,6 +130,14 @@ export const command: Command = {
     runtime.addEventSink(alerts)
     sampler.start((id) => runtime.processOf(id))
     for (const e of runtime.endpoints()) io.stdout.write(`${e.group}: routing ${e.url}${e.proxy === 'haproxy' ? ' (through HAProxy)' : ''}\n`)
+    let api: ApiServer | undefined
+    try {
+      api = await startApi({ runtime, global: config.global, choice: apiChoice, stateDir, configPath, io })
+    } catch (err) {
+      sampler.stop()
+      await runtime.stop({ beforeClose: () => alerts.close().then(() => undefined) })
+      throw err
+    }
     runtime.run()
     const stopReloading = reloadOnHangup(configPath, runtime, alerts, io)
     const heartbeatSeconds = args.number('heartbeat') ?? 30
@@ -136,6 +148,7 @@ export const command: Command = {
     const keep = args.boolean('keep-instances')
     io.stdout.write(`\n${sig}: ${keep ? 'stopping, leaving instances running' : 'draining and stopping instances'}…\n`)
     sampler.stop()
+    await api?.close()
     await runtime.stop({ keepInstances: keep, beforeClose: () => alerts.close().then(() => undefined) })
     return 0
   },

@@ -105,6 +105,8 @@ export interface GroupStatus {
   readonly routing?: TrafficState
   /** A provider back-off in force (throttled API, no capacity for a size): what waits, until when, and why. */
   readonly providerBackoff?: ProviderBackoff
+  /** Set while an operator has paused the group's scaling (Controller.setPaused): since when, ms on the controller's clock. */
+  readonly paused?: { readonly sinceMs: number }
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }

@@ -110,6 +110,8 @@ interface GroupRuntime {
   readonly providerFailures: ProviderFailures
   /** When the group's next sync period begins (reconcileDue), ms on the controller's clock; undefined before its first tick. */
   nextDueMs?: number | undefined
+  /** Since when an operator has paused the group's scaling, ms on the controller's clock; undefined when not paused. */
+  pausedSinceMs?: number | undefined
 }
 
 /** What applyGroups() changed, by group name. */
@@ -270,8 +272,9 @@ export class Controller {
     const results: ReconcileResult[] = []
     for (let i = 0; i < slots.length; i++) {
       const o = slots[i]?.observed
-      const d = decisions[i]
-      if (o === undefined || d === undefined) continue
+      const decided = decisions[i]
+      if (o === undefined || decided === undefined) continue
+      const d = this.#heldIfPaused(o, decided)
       try {
         results.push(await this.#act(o, d, nowMs))
         this.#rt(o.spec.group).failing = false
@@ -368,10 +371,14 @@ export class Controller {
 
   /**
    * The group's status as of its last tick, plain data (group-status.ts), also saved in the store
-   * each tick; undefined before the group's first tick in this process.
+   * each tick; undefined before the group's first tick in this process. `paused` is as it is now,
+   * even before the next tick.
    */
   status(group: string): GroupStatus | undefined {
-    return this.#runtime.get(group)?.status?.latest
+    const rt = this.#runtime.get(group)
+    const latest = rt?.status?.latest
+    if (latest === undefined || rt?.pausedSinceMs === undefined) return latest
+    return { ...latest, paused: { sinceMs: rt.pausedSinceMs } }
   }
 
   /**
@@ -383,9 +390,56 @@ export class Controller {
     return this.#runtime.get(group)?.providerFailures.backoff(this.#opts.clock.now())
   }
 
-  /** Marks an instance as protected from scale-in (or not); persisted with the group state. */
+  /**
+   * Pauses (or resumes) a group's scaling, as the operator's hand on the brake: while paused,
+   * every decision holds the count in force (reason PausedByOperator, its explanation saying what
+   * the engine would have done), no resize and no fast scale-out happen; dead or unhealthy
+   * instances are still replaced, drains begun still finish, and protection still applies.
+   * Held in memory: a restarted tide starts unpaused. An event says when it changes. Returns
+   * false (and changes nothing) when the group is not configured or already in that state.
+   */
+  setPaused(group: string, paused: boolean): boolean {
+    if (!this.#groups.has(group)) return false
+    const rt = this.#rt(group)
+    if ((rt.pausedSinceMs !== undefined) === paused) return false
+    const nowMs = this.#opts.clock.now()
+    rt.pausedSinceMs = paused ? nowMs : undefined
+    this.#emit(nowMs, group, paused ? 'group-paused' : 'group-resumed', paused ? `scaling of ${group} paused by the operator: the count holds until resumed` : `scaling of ${group} resumed by the operator`)
+    return true
+  }
+
+  /** Whether an operator has paused the group's scaling (setPaused). */
+  isPaused(group: string): boolean {
+    return this.#runtime.get(group)?.pausedSinceMs !== undefined
+  }
+
+  /**
+   * The decision of a paused group: the count in force held, no resize, no scale-in, and the
+   * history as it was (nothing scaled), explained with what the engine would have done.
+   */
+  #heldIfPaused(o: Observed, d: Decision): Decision {
+    if (this.#runtime.get(o.spec.group)?.pausedSinceMs === undefined) return d
+    const { resize, ...rest } = d
+    const would = d.to === d.from && resize === undefined ? `it would hold too: ${d.explanation}` : `it would scale ${d.from}→${d.to}${resize === undefined ? '' : ' with a resize'}: ${d.explanation}`
+    return {
+      ...rest,
+      kind: 'hold',
+      to: d.from,
+      reason: 'PausedByOperator',
+      explanation: `held at ${d.from}: paused by the operator (${would})`,
+      scaleInCandidates: [],
+      history: o.input.state.history,
+    }
+  }
+
+  /** Marks an instance as protected from scale-in (or not); persisted with the group state. An event says when it changes. */
   setProtection(group: string, instanceId: string, protectedFromScaleIn: boolean): void {
     const rt = this.#rt(group)
+    if (rt.protectedIds.has(instanceId) !== protectedFromScaleIn) {
+      const nowMs = this.#opts.clock.now()
+      if (protectedFromScaleIn) this.#emit(nowMs, group, 'instance-protected', `instance ${instanceId} protected from scale-in by the operator`, { instanceId })
+      else this.#emit(nowMs, group, 'instance-unprotected', `instance ${instanceId} no longer protected from scale-in`, { instanceId })
+    }
     if (protectedFromScaleIn) rt.protectedIds.add(instanceId)
     else rt.protectedIds.delete(instanceId)
     const stored = this.#store.loadGroupState(group)
@@ -522,7 +576,7 @@ export class Controller {
     for (const spec of this.#groups.values()) {
       const rt = this.#runtime.get(spec.group)
       const trigger = rt?.fastTriggerRps
-      if (rt === undefined || trigger === undefined) continue
+      if (rt === undefined || trigger === undefined || rt.pausedSinceMs !== undefined) continue
       const rps = this.#opts.backend(spec).signals.freshDemand?.(spec, nowMs)
       if (rps === undefined || !(rps > trigger)) continue
       try {

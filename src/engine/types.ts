@@ -270,6 +270,8 @@ export type DecisionReason =
   | 'ScaleInProtected'
   | 'NoMetrics'
   | 'ScalingDisabled'
+  /** An operator paused the group's scaling (the API's pause): the count holds until resumed. Set by the controller, never by decide(). */
+  | 'PausedByOperator'
 
 /** A guard that changed the count on its way to the decision. */
 export interface AppliedLimit {

@@ -120,6 +120,8 @@ export class Runtime {
       events: fanOutTo(sinks),
       clock: opts.clock ?? systemClock,
       ...(opts.sampler === undefined ? {} : { sampler: opts.sampler }),
+      // The API token is tide's secret, not the instances': withheld under its default name and the configured one.
+      withholdEnv: [...new Set(['TIDE_API_TOKEN', opts.config.global.api.tokenEnv])],
     })
     const backends = new Map<string, GroupBackend>()
     try {
@@ -223,7 +225,19 @@ export class Runtime {
    * refuses), and the controller takes the new groups and quotas: added groups are reconciled
    * from the next tick, removed ones are drained and stopped, then their backends stop.
    */
-  async reload(next: TideConfig): Promise<ReloadResult> {
+  reload(next: TideConfig): Promise<ReloadResult> {
+    // One reload at a time (SIGHUP and the API may ask at once): each sees the backends the one before left.
+    const run = this.#reloading.then(
+      () => this.#reload(next),
+      () => this.#reload(next),
+    )
+    this.#reloading = run.catch(() => undefined)
+    return run
+  }
+
+  #reloading: Promise<unknown> = Promise.resolve()
+
+  async #reload(next: TideConfig): Promise<ReloadResult> {
     const before = this.#config
     if (next.global.store.path !== before.global.store.path) throw new TideError('TIDE_ERR_CONFIG', `global.store.path changed (${before.global.store.path} → ${next.global.store.path}); another store takes a restart of tide up`)
     const added: GroupSpec[] = []

@@ -70,6 +70,35 @@ export function parseConfig(text: string, fileName: string): TideConfig {
   return { groups: groups.map((g) => g.spec), global: global?.spec ?? GlobalSchema.parse({}) }
 }
 
+/**
+ * Validates a config given as plain values rather than YAML text (a group spec sent to the API,
+ * beside the groups in force): each group and the global settings through the same schemas and
+ * the same checks, per document and across documents, as parseConfig. Issues carry the field
+ * path and no line (`file` is `where(i)` for the i-th group, `globalName` for the global
+ * settings). Throws ConfigError listing every issue; returns the whole, defaulted config.
+ */
+export function validateConfigValues(groups: readonly unknown[], global: unknown, where: (index: number) => string, globalName = 'global settings'): TideConfig {
+  const state: LoadState = { issues: [], groups: [], global: undefined, groupLines: new Map() }
+  for (const [i, value] of groups.entries()) {
+    const source = plainSource(where(i), i + 1)
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      state.issues.push(source.issue([], `a group must be an object of fields, found ${Array.isArray(value) ? 'a list' : value === null ? 'null' : typeof value}`))
+      continue
+    }
+    addGroup(value as Record<string, unknown>, source, state)
+  }
+  if (global !== undefined) addGlobal(global as Record<string, unknown>, plainSource(globalName, 0), state)
+  const { issues } = state
+  if (issues.length === 0) issues.push(...crossChecks(state.groups, state.global))
+  if (issues.length > 0) throw new ConfigError(issues)
+  return { groups: state.groups.map((g) => g.spec), global: state.global?.spec ?? GlobalSchema.parse({}) }
+}
+
+/** A document with no text behind it: issues name the field, not a line. `line` orders it in messages ("already defined at …"). */
+function plainSource(file: string, line: number): SourceDocument {
+  return { line, issue: (path, message) => ({ file, path: formatFieldPath(path), message }) }
+}
+
 /** What parseConfig gathers while it walks the documents. */
 interface LoadState {
   readonly issues: ConfigIssue[]

@@ -35,6 +35,8 @@ export interface EventQuery {
   readonly toMs?: number
   /** Only events with an id above this (for paging and tailing). */
   readonly afterId?: number
+  /** Only events with an id below this (paging back from the newest: the last id of the page before). */
+  readonly beforeId?: number
   /** Most rows returned: 1 to MAX_EVENT_LIMIT, default 100. */
   readonly limit?: number
   /** 'desc' (default) returns the newest first; 'asc' the oldest first. Ties on atMs go by id. */
@@ -105,6 +107,10 @@ export class EventLog {
     if (q.afterId !== undefined) {
       where.push('id > ?')
       params.push(q.afterId)
+    }
+    if (q.beforeId !== undefined) {
+      where.push('id < ?')
+      params.push(q.beforeId)
     }
     const dir = q.order === 'asc' ? 'ASC' : 'DESC'
     const sql = `SELECT * FROM events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at_ms ${dir}, id ${dir} LIMIT ?`

@@ -34,10 +34,58 @@ export type TideEventType =
   | 'group-added'
   | 'group-changed'
   | 'group-removed'
+  /** An operator paused or resumed a group's scaling (the API): a paused group holds its count. */
+  | 'group-paused'
+  | 'group-resumed'
+  /** An operator protected an instance from scale-in, or lifted the protection (the API). */
+  | 'instance-protected'
+  | 'instance-unprotected'
   /** No primary instance is routable: the group's backup pool (routing.backup) gets the traffic. */
   | 'failover'
   /** A primary instance is routable again: traffic returns to the primaries from the backup pool. */
   | 'failback'
+
+/**
+ * Every event type, for the checks that take one from outside (the API's `type=` filter).
+ * A Record so that a type added to the union above without a line here fails to compile.
+ */
+const EVENT_TYPES: Readonly<Record<TideEventType, true>> = {
+  decision: true,
+  launch: true,
+  'launch-failed': true,
+  'drain-start': true,
+  terminate: true,
+  'terminate-failed': true,
+  adopted: true,
+  'instance-ready': true,
+  'instance-unhealthy': true,
+  'instance-failed': true,
+  'instance-replaced': true,
+  'at-max-capacity': true,
+  'quota-exhausted': true,
+  resize: true,
+  forecast: true,
+  'reconcile-failed': true,
+  'group-added': true,
+  'group-changed': true,
+  'group-removed': true,
+  'group-paused': true,
+  'group-resumed': true,
+  'instance-protected': true,
+  'instance-unprotected': true,
+  'provider-throttled': true,
+  'capacity-unavailable': true,
+  failover: true,
+  failback: true,
+}
+
+/** Every event type (in no particular order). */
+export const TIDE_EVENT_TYPES: readonly TideEventType[] = Object.keys(EVENT_TYPES) as TideEventType[]
+
+/** Whether `s` names an event type (for input from outside: a query parameter, a CLI flag). */
+export function isTideEventType(s: string): s is TideEventType {
+  return Object.hasOwn(EVENT_TYPES, s)
+}
 
 /** One entry of the event log: what tide did or saw, and why. Never holds secrets. */
 export interface TideEvent {

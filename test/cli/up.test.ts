@@ -28,8 +28,13 @@ interface UpRun {
   readonly exited: Promise<number | null>
 }
 
-function tideUp(args: readonly string[], cwd: string): UpRun {
-  const child = spawn(process.execPath, [BIN, 'up', ...args], { cwd, env: { ...process.env, TIDE_DEBUG: '' }, stdio: ['ignore', 'pipe', 'pipe'] })
+/**
+ * Spawns `tide up` with `args`. Its API takes any free port (`--api-listen 0`) unless the args
+ * say otherwise, so that runs in parallel never contend for the default 7070.
+ */
+function tideUp(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): UpRun {
+  const api = args.includes('--no-api') || args.includes('--api-listen') ? [] : ['--api-listen', '0']
+  const child = spawn(process.execPath, [BIN, 'up', ...args, ...api], { cwd, env: { ...process.env, TIDE_DEBUG: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   const lines: string[] = []
   let partial = ''
   let stderr = ''
@@ -308,6 +313,64 @@ test('SIGHUP reloads the config: a group added, then removed (drained and stoppe
     assert.equal(await run.stop(), 0)
   } finally {
     await run.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('tide up serves the API: its URL and token file at start (never the token), reads open, a protect with the token, 401 without', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tide-up-api-'))
+  const state = join(dir, 'state')
+  const up = tideUp(['-c', tinyConfig(dir), '--state-dir', state, '--heartbeat', '0'], dir, { TIDE_API_TOKEN: '' })
+  try {
+    const line = await up.waitForLine(/^API: /)
+    const tokenPath = join(state, 'api-token')
+    assert.match(line, new RegExp(`^API: http://127\\.0\\.0\\.1:\\d+ \\(token in ${tokenPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(new, mode 0600\\); changes need it, reads are open from loopback\\)$`))
+    const url = line.split(' ')[1] ?? ''
+    const token = readFileSync(tokenPath, 'utf8').trim()
+    assert.ok(token.length >= 32)
+    assert.ok(!up.lines.some((l) => l.includes(token)), 'the token is never printed')
+    await up.waitForLine(/ tiny instance-ready: instance tiny-\w+ is serving/)
+
+    const groups = (await (await fetch(`${url}/groups`, { signal: AbortSignal.timeout(10_000) })).json()) as { groups: { group: string; status: { instances: { id: string }[] } | null }[] }
+    assert.equal(groups.groups.at(0)?.group, 'tiny')
+    const id = groups.groups.at(0)?.status?.instances.at(0)?.id
+    assert.ok(id, JSON.stringify(groups))
+
+    const protect = (headers: Record<string, string>) => fetch(`${url}/groups/tiny/instances/${id}/protect`, { method: 'POST', headers, signal: AbortSignal.timeout(10_000) })
+    const refused = await protect({})
+    assert.equal(refused.status, 401)
+    assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'TIDE_ERR_API_UNAUTHORIZED')
+    const done = await protect({ authorization: `Bearer ${token}` })
+    assert.equal(done.status, 200)
+    assert.deepEqual(await done.json(), { group: 'tiny', instance: id, protected: true })
+    const events = (await (await fetch(`${url}/events?type=instance-protected`, { signal: AbortSignal.timeout(10_000) })).json()) as { events: { instanceId: string }[] }
+    assert.equal(events.events[0]?.instanceId, id)
+    assert.equal(await up.stop(), 0, up.stderr())
+  } finally {
+    await up.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('tide up with --no-api serves none; --api-listen on a taken port says so and exits 1', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tide-up-noapi-'))
+  const taken = createServer()
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+  const port = (taken.address() as { port: number }).port
+  try {
+    const none = tideUp(['-c', tinyConfig(dir), '--state-dir', join(dir, 'state'), '--heartbeat', '0', '--no-api'], dir)
+    await none.waitForLine(/ tiny instance-ready: instance tiny-\w+ is serving/)
+    assert.equal(await none.stop(), 0, none.stderr())
+    assert.ok(!none.lines.some((l) => l.startsWith('API: ')), none.lines.join('\n'))
+
+    const clash = tideUp(['-c', tinyConfig(dir), '--state-dir', join(dir, 'state'), '--api-listen', String(port)], dir)
+    const timer = setTimeout(() => void clash.stop(1000), 30_000)
+    const code = await clash.exited
+    clearTimeout(timer)
+    assert.equal(code, 1)
+    assert.match(clash.stderr(), new RegExp(`^tide: the API cannot listen on 127\\.0\\.0\\.1:${port}: EADDRINUSE \\(the port is in use`))
+  } finally {
+    await new Promise((resolve) => taken.close(resolve))
     rmSync(dir, { recursive: true, force: true })
   }
 })

@@ -614,6 +614,51 @@ test('applyGroups: a group removed and added back before its instances are gone 
   assert.equal(providerOf('a').instances.size, 2)
 })
 
+test('a paused group holds its count with the reason PausedByOperator, in status and events; resumed, it scales again', async () => {
+  const { provider, controller, metrics, clock, events } = setup()
+  await controller.reconcileOnce()
+  readyAll(provider)
+  assert.equal(controller.setPaused('shop-web', true), true)
+  assert.equal(controller.setPaused('shop-web', true), false, 'already paused: nothing changes')
+  assert.equal(controller.setPaused('no-such-group', true), false)
+  assert.deepEqual(controller.status('shop-web')?.paused, { sinceMs: T0 }, 'status says so before the next tick')
+  assert.equal(events.list().filter((e) => e.type === 'group-paused').length, 1)
+
+  clock.advance(15_000)
+  metrics.cpuRatio = 0.9 // unpaused: 2 × 90/60 = 3
+  const [held] = await controller.reconcileOnce()
+  assert.equal(held?.decision.kind, 'hold')
+  assert.equal(held.decision.to, 2)
+  assert.equal(held.decision.reason, 'PausedByOperator')
+  assert.match(held.decision.explanation, /^held at 2: paused by the operator \(it would scale 2→3: /)
+  assert.equal(held.launched.length, 0)
+  assert.equal(provider.instances.size, 2)
+  assert.equal(controller.status('shop-web')?.lastDecision?.reason, 'PausedByOperator')
+  assert.ok(events.list().some((e) => e.type === 'decision' && e.decision?.reason === 'PausedByOperator'))
+
+  assert.equal(controller.setPaused('shop-web', false), true)
+  assert.equal(controller.status('shop-web')?.paused, undefined)
+  assert.equal(events.list().filter((e) => e.type === 'group-resumed').length, 1)
+  clock.advance(15_000)
+  const [resumed] = await controller.reconcileOnce()
+  assert.equal(resumed?.decision.to, 3)
+  assert.equal(resumed.launched.length, 1)
+})
+
+test('protecting an instance is an event once per change', () => {
+  const { controller, events } = setup()
+  controller.setProtection('shop-web', 'i-1', true)
+  controller.setProtection('shop-web', 'i-1', true)
+  controller.setProtection('shop-web', 'i-1', false)
+  assert.deepEqual(
+    events.list().map((e) => [e.type, e.instanceId]),
+    [
+      ['instance-protected', 'i-1'],
+      ['instance-unprotected', 'i-1'],
+    ],
+  )
+})
+
 test('the status carries the backend\'s traffic state and a provider back-off in force, as plain data', async () => {
   const clock = new ManualClock(T0)
   const provider = new FakeProvider(clock)

@@ -232,7 +232,7 @@ test('tide killed and restarted adopts its instances and duplicates nothing', { 
       '',
     ].join('\n'),
   )
-  const up = () => spawn(process.execPath, [join(ROOT, 'bin/tide.js'), 'up', '-c', cfg, '--state-dir', join(dir, 'state')], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] })
+  const up = () => spawn(process.execPath, [join(ROOT, 'bin/tide.js'), 'up', '-c', cfg, '--state-dir', join(dir, 'state'), '--no-api'], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] })
   const first = up()
   const out1 = lines(first)
   let second: ChildProcess | undefined

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { loadConfig, parseConfig, formatFieldPath, resolveConfigPaths } from '../../src/spec/load.ts'
+import { loadConfig, parseConfig, formatFieldPath, resolveConfigPaths, validateConfigValues } from '../../src/spec/load.ts'
 import { ConfigError, formatConfigIssue } from '../../src/spec/errors.ts'
 import { isTideError } from '../../src/errors.ts'
 
@@ -413,4 +413,30 @@ test('external metrics: a source and a fallback load, with the defaults filled i
   assert.deepEqual(config.groups[0]?.metrics, [
     { type: 'external', query: 'sum(q)', source: { type: 'prometheus', url: 'http://127.0.0.1:9090', timeoutSeconds: 5 }, fallback: { failureThreshold: 3, replicas: 4 }, target: { averageValue: 30 } },
   ])
+})
+
+test('validateConfigValues checks plain values with the same schemas and cross-checks as a file, by field', async (t) => {
+  const web = { group: 'web', provider: 'sim', routing: { listen: 8080 } }
+  const cases = [
+    { name: 'a good pair', groups: [web, { group: 'api', provider: 'sim' }], global: undefined, issues: [] },
+    { name: 'an unknown field, with a hint', groups: [{ ...web, replcas: { min: 1 } }], global: undefined, issues: ['body: replcas: unknown field "replcas"; did you mean "replicas"?'] },
+    { name: 'a wrong type', groups: [{ ...web, replicas: { min: 'two', max: 3 } }], global: undefined, issues: ['body: replicas.min: expected number, got "two"'] },
+    { name: 'not an object', groups: [[1]], global: undefined, issues: ['body: a group must be an object of fields, found a list'] },
+    { name: 'a port clash across groups (local)', groups: [{ group: 'a', launch: { command: ['x'] }, routing: { listen: 9000 } }, { group: 'b', launch: { command: ['x'] }, routing: { listen: 9000 } }], global: undefined, issues: ['body: routing.listen: port 9000 is already used by group "a"; give each local group its own routing.listen'] },
+    { name: 'a group on the API port', groups: [{ group: 'a', launch: { command: ['x'] }, routing: { listen: 7070 } }], global: { api: { listen: 7070 } }, issues: ['body: routing.listen: port 7070 is already used by the API (api.listen); give each local group its own routing.listen'] },
+    { name: 'minimums over the quota', groups: [{ ...web, replicas: { min: 5, max: 9 } }], global: { quotas: { maxInstances: 3 } }, issues: ["global: quotas.maxInstances: 3 instances is less than the groups' replicas.min need together (5 instances)"] },
+  ] as const
+  for (const c of cases) {
+    await t.test(c.name, () => {
+      let issues: string[] = []
+      try {
+        const config = validateConfigValues(c.groups, c.global, () => 'body', 'global')
+        assert.equal(config.groups.length, c.groups.length)
+      } catch (err) {
+        assert.ok(err instanceof ConfigError, String(err))
+        issues = err.issues.map(formatConfigIssue)
+      }
+      assert.deepEqual(issues, c.issues)
+    })
+  }
 })

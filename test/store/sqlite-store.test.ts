@@ -223,6 +223,15 @@ test('event queries filter by group, type, time range and limit', async (t) => {
       ['launched 3'],
     )
   })
+  await t.test('beforeId pages back from the newest', () => {
+    const firstPage = store.queryEvents({ group: 'web', limit: 2 })
+    const last = firstPage.at(-1)
+    assert.ok(last)
+    assert.deepEqual(
+      store.queryEvents({ group: 'web', limit: 2, beforeId: last.id }).map((e) => e.message),
+      ['terminated i-1', 'i-1 unhealthy'], // after 'launched 3' (the test before) and 'launched 2'
+    )
+  })
   await t.test('a bad limit is a query error', () => {
     assert.throws(() => store.queryEvents({ limit: 0 }), (err: unknown) => isStoreError(err, 'TIDE_ERR_STORE_QUERY'))
   })

@@ -21,6 +21,8 @@ export interface BackendContext {
   readonly clock: Clock
   /** Cpu, memory and disk bytes per instance (the /proc sampler), for kinds that read /proc. */
   readonly sampler?: ResourceSampler
+  /** Variables of tide's environment its instances never inherit (the API token's, api.tokenEnv). */
+  readonly withholdEnv?: readonly string[]
 }
 
 /** One group's running backend: what the controller uses, and what the runtime needs to show and stop it. */

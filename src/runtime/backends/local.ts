@@ -20,7 +20,7 @@ import type { BackendContext, BackendKind, GroupBackend } from './backend-kind.t
 
 /** The local kind: one LocalProvider (one instance registry) for every local group of the running tide. */
 export function localBackends(ctx: BackendContext): BackendKind {
-  const provider = new LocalProvider({ registry: ctx.registry, stateDir: ctx.stateDir, clock: ctx.clock })
+  const provider = new LocalProvider({ registry: ctx.registry, stateDir: ctx.stateDir, clock: ctx.clock, ...(ctx.withholdEnv === undefined ? {} : { withholdEnv: ctx.withholdEnv }) })
   return {
     async start(spec: GroupSpec): Promise<GroupBackend> {
       const router = new Router({ routing: spec.routing, health: spec.health })

@@ -1,0 +1,306 @@
+/**
+ * tide's REST API as a hono app over the application service (TideService), testable in process
+ * with `app.request()`; server.ts makes it listen. Every route is described by a zod schema
+ * that both validates what comes in and feeds the OpenAPI document at `/openapi.json` (the
+ * group spec is tide.yaml's own GroupSchema). Every error answers `{ error: { code, message } }`
+ * with the status of its code in the one error registry (src/errors.ts): one handler maps them
+ * all, as hono's HTTPException handler does. docs/api.md documents each route.
+ *
+ * Auth: every request that changes something (PUT, POST, DELETE) needs `Authorization: Bearer
+ * <token>`, compared in constant time (token.ts); reads are open from loopback and need the
+ * token from anywhere else.
+ */
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
+import type { Context } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { getConnInfo } from '@hono/node-server/conninfo'
+import { ApiError } from '../app/errors.ts'
+import type { TideService } from '../app/tide-service.ts'
+import { isoToEpochMsOrThrow } from '../core/iso-time.ts'
+import { httpStatusOf, isTideError } from '../errors.ts'
+import { ConfigError } from '../spec/errors.ts'
+import { GroupSchema } from '../spec/schema.ts'
+import { MAX_EVENT_LIMIT } from '../store/event-log.ts'
+import { isTideEventType, TIDE_EVENT_TYPES, type TideEventType } from '../store/events.ts'
+import { tideMetrics } from './prometheus.ts'
+import { bearerMatches, isLoopback } from './token.ts'
+
+/** The largest request body accepted (a group spec is a few KiB), bytes. */
+export const MAX_BODY_BYTES = 1024 * 1024
+
+/** Options of the API app. */
+export interface ApiAppOptions {
+  readonly service: TideService
+  /** The bearer token every change needs (token.ts resolveApiToken). */
+  readonly token: string
+  /**
+   * The remote address of a request, to open reads to loopback. Defaults to the socket's
+   * (@hono/node-server's getConnInfo); undefined (no socket: an in-process request without one)
+   * counts as not loopback.
+   */
+  readonly remoteAddress?: (c: Context) => string | undefined
+}
+
+/** The API app and what it holds open (the /metrics counters' subscription). */
+export interface ApiApp {
+  readonly app: OpenAPIHono
+  /** Stops following the service's events. */
+  close(): void
+}
+
+// ── Schemas (validation and the OpenAPI document) ─────────────────────────────
+
+const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'TIDE_ERR_API_NOT_FOUND', description: 'A stable code of docs/errors.md.' }),
+      message: z.string(),
+      issues: z.array(z.object({ path: z.string(), message: z.string() })).optional().openapi({ description: 'For a rejected group spec (TIDE_ERR_CONFIG): every problem, by field.' }),
+    }),
+  })
+  .openapi('Error')
+
+const GroupName = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a group name is lower-case letters, digits and dashes').max(63)
+const GroupParams = z.object({ name: GroupName.openapi({ param: { name: 'name', in: 'path' }, example: 'shop-web' }) })
+const InstanceParams = GroupParams.extend({ id: z.string().min(1).max(200).openapi({ param: { name: 'id', in: 'path' } }) })
+
+const GroupSummarySchema = z
+  .object({
+    group: z.string(),
+    provider: z.enum(['local', 'kubernetes', 'aws', 'sim']),
+    state: z.enum(['active', 'removing']).openapi({ description: 'removing: deleted, its instances still draining.' }),
+    paused: z.boolean(),
+    status: z.unknown().openapi({ description: "The controller's plain status (instances with phases, last decision with its explanation, forecast, slo); null before the first tick." }),
+  })
+  .openapi('GroupSummary')
+// zod's own .meta() (not .openapi(): GroupSchema may be built before @hono/zod-openapi extends zod).
+const GroupSpecSchema = GroupSchema.meta({ id: 'GroupSpec', description: 'A group as in tide.yaml (docs/config.md); in answers, with every default filled in.' })
+const GroupDetailSchema = GroupSummarySchema.extend({ spec: GroupSpecSchema }).openapi('GroupDetail')
+
+/** A point in time in a query: ISO-8601 with an offset, or epoch milliseconds. */
+const TimeParam = z.string().openapi({ description: 'ISO-8601 with an offset (2026-11-11T12:00:00+08:00) or epoch milliseconds.' })
+const EventsQuerySchema = z.strictObject({
+  group: GroupName.optional(),
+  type: z.string().optional().openapi({ description: `Event types, comma-separated: ${TIDE_EVENT_TYPES.join(', ')}.` }),
+  since: TimeParam.optional(),
+  until: TimeParam.optional(),
+  limit: z.string().regex(/^[0-9]+$/, 'a whole number').optional().openapi({ description: `Events per page, 1 to ${MAX_EVENT_LIMIT}; default 100.` }),
+  cursor: z.string().optional().openapi({ description: 'nextCursor of the page before.' }),
+})
+const MetricsQuerySchema = z.strictObject({
+  series: z.string().optional().openapi({ description: 'Series names, comma-separated (rps, p95, instances, desired, forecast_rps, forecast_wape); all recorded when absent.' }),
+  from: TimeParam.optional(),
+  to: TimeParam.optional(),
+  step: z.string().regex(/^[0-9]+(\.[0-9]+)?$/, 'a number of seconds').optional().openapi({ description: 'Bucket width in seconds, at least 1; default the range in about 360 buckets.' }),
+})
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description })
+const errors = {
+  400: json(ErrorSchema, 'Bad input (TIDE_ERR_API_BAD_REQUEST, TIDE_ERR_CONFIG, TIDE_ERR_STORE_QUERY).'),
+  401: json(ErrorSchema, 'Missing or wrong token (TIDE_ERR_API_UNAUTHORIZED).'),
+  404: json(ErrorSchema, 'No such group or instance (TIDE_ERR_API_NOT_FOUND).'),
+}
+const bearer = [{ bearer: [] }]
+
+/** Every route, for the OpenAPI document; the handlers below parse with the same schemas. */
+const routes = [
+  createRoute({ method: 'get', path: '/groups', summary: 'List the groups with their status', responses: { 200: json(z.object({ groups: z.array(GroupSummarySchema) }), 'The groups.'), 401: errors[401] } }),
+  createRoute({ method: 'get', path: '/groups/{name}', summary: "One group: its status and the spec in force (launch.env values redacted without the token)", request: { params: GroupParams }, responses: { 200: json(GroupDetailSchema, 'The group.'), 401: errors[401], 404: errors[404] } }),
+  createRoute({
+    method: 'put',
+    path: '/groups/{name}',
+    summary: 'Add or replace a group: validated whole as tide.yaml is, nothing applied on error',
+    security: bearer,
+    request: { params: GroupParams, body: { content: { 'application/json': { schema: GroupSpecSchema } }, required: true } },
+    responses: {
+      200: json(z.object({ group: z.string(), outcome: z.enum(['changed', 'unchanged']), spec: GroupSpecSchema }), 'Replaced (or the same spec again).'),
+      201: json(z.object({ group: z.string(), outcome: z.literal('added'), spec: GroupSpecSchema }), 'Added.'),
+      ...errors,
+      409: json(ErrorSchema, 'The running tide cannot apply this change without a restart (TIDE_ERR_API_CONFLICT).'),
+    },
+  }),
+  createRoute({ method: 'delete', path: '/groups/{name}', summary: 'Remove a group: its instances are drained, then stopped', security: bearer, request: { params: GroupParams }, responses: { 202: json(z.object({ group: z.string(), state: z.literal('removing') }), 'Removal begun.'), ...errors, 409: json(ErrorSchema, 'Already being removed.') } }),
+  ...(['pause', 'resume'] as const).map((verb) =>
+    createRoute({ method: 'post', path: `/groups/{name}/${verb}`, summary: verb === 'pause' ? "Pause the group's scaling: it holds its count" : "Resume the group's scaling", security: bearer, request: { params: GroupParams }, responses: { 200: json(z.object({ group: z.string(), paused: z.boolean(), changed: z.boolean() }), 'Done (changed: false when it already was).'), ...errors } }),
+  ),
+  ...(['protect', 'unprotect'] as const).map((verb) =>
+    createRoute({ method: 'post', path: `/groups/{name}/instances/{id}/${verb}`, summary: verb === 'protect' ? 'Protect an instance from scale-in' : 'Lift the protection', security: bearer, request: { params: InstanceParams }, responses: { 200: json(z.object({ group: z.string(), instance: z.string(), protected: z.boolean() }), 'Done.'), ...errors } }),
+  ),
+  createRoute({ method: 'get', path: '/events', summary: 'The event log, newest first, filtered and paged', request: { query: EventsQuerySchema }, responses: { 200: json(z.object({ events: z.array(z.unknown()), nextCursor: z.string().optional() }), 'One page.'), 400: errors[400], 401: errors[401] } }),
+  createRoute({ method: 'get', path: '/groups/{name}/metrics', summary: "A group's metric history in buckets", request: { params: GroupParams, query: MetricsQuerySchema }, responses: { 200: json(z.object({ group: z.string(), fromMs: z.number(), toMs: z.number(), series: z.record(z.string(), z.unknown()) }), 'The series.'), ...errors } }),
+  createRoute({ method: 'get', path: '/metrics', summary: "tide's metrics in the Prometheus text format", responses: { 200: { content: { 'text/plain': { schema: z.string() } }, description: 'Prometheus exposition format 0.0.4.' }, 401: errors[401] } }),
+]
+
+// ── Helpers ───────────────────────────────────────────────────────────────────
+
+/** `value` parsed by `schema`, or ApiError BAD_REQUEST naming each field (`where.field: message`). */
+function parse<T extends z.ZodType>(schema: T, value: unknown, where: 'path' | 'query'): z.infer<T> {
+  const r = schema.safeParse(value)
+  if (r.success) return r.data
+  const said = r.error.issues.map((i) => {
+    const field = i.code === 'unrecognized_keys' ? i.keys.join(', ') : i.path.join('.')
+    const message = i.code === 'unrecognized_keys' ? `unknown parameter (allowed: ${Object.keys((schema as unknown as z.ZodObject).shape).join(', ')})` : i.message
+    return `${where}${field === '' ? '' : `.${field}`}: ${message}`
+  })
+  throw new ApiError('TIDE_ERR_API_BAD_REQUEST', said.join('; '))
+}
+
+/** A time parameter as epoch ms: digits are epoch ms, anything else must be ISO-8601 with an offset. */
+function timeOf(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined
+  if (/^[0-9]{1,15}$/.test(text)) return Number(text)
+  try {
+    return isoToEpochMsOrThrow(text)
+  } catch (err) {
+    throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `query.${name}: ${err instanceof Error ? err.message : String(err)} (or epoch milliseconds)`)
+  }
+}
+
+/** A comma-separated list, empty items dropped. */
+function listOf(text: string | undefined): string[] | undefined {
+  return text === undefined ? undefined : text.split(',').map((s) => s.trim()).filter((s) => s !== '')
+}
+
+/** The remote address from the node server's socket; undefined when the request has none (in process). */
+function socketAddress(c: Context): string | undefined {
+  try {
+    return getConnInfo(c).remote.address
+  } catch {
+    return undefined
+  }
+}
+
+/** The JSON body of a request, or ApiError BAD_REQUEST saying why it is not JSON. */
+async function jsonBody(c: Context): Promise<unknown> {
+  const text = await c.req.text()
+  if (text.trim() === '') throw new ApiError('TIDE_ERR_API_BAD_REQUEST', 'the body is empty: send the group spec as JSON')
+  try {
+    return JSON.parse(text) as unknown
+  } catch (err) {
+    throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `the body is not JSON: ${err instanceof Error ? err.message : String(err)}`)
+  }
+}
+
+/** The error answer of any error: its registry status and code; anything not a TideError is a 500 TIDE_ERR_API_INTERNAL. */
+function errorAnswer(c: Context, err: unknown): Response {
+  const status = httpStatusOf(err) as 400
+  const message = err instanceof Error ? err.message : String(err)
+  if (err instanceof ConfigError) {
+    const issues = err.issues.map((i) => ({ path: i.path, message: i.message }))
+    return c.json({ error: { code: err.code, message: `the group spec is not valid: ${issues.map((i) => (i.path === '' ? i.message : `${i.path}: ${i.message}`)).join('; ')}`, issues } }, status)
+  }
+  if (isTideError(err)) {
+    if (err.code === 'TIDE_ERR_API_UNAUTHORIZED') c.header('WWW-Authenticate', 'Bearer realm="tide"')
+    return c.json({ error: { code: err.code, message } }, status)
+  }
+  return c.json({ error: { code: 'TIDE_ERR_API_INTERNAL', message: `internal error: ${message}` } }, 500)
+}
+
+// ── The app ───────────────────────────────────────────────────────────────────
+
+/** Builds the API app over `service`. */
+export function createApiApp(opts: ApiAppOptions): ApiApp {
+  const { service, token } = opts
+  const remoteAddress = opts.remoteAddress ?? socketAddress
+  const app = new OpenAPIHono()
+  const metrics = tideMetrics(service)
+  const authorized = (c: Context): boolean => bearerMatches(c.req.header('authorization'), token)
+
+  app.onError((err, c) => errorAnswer(c, err))
+  app.notFound((c) => errorAnswer(c, new ApiError('TIDE_ERR_API_NOT_FOUND', `no route ${c.req.method} ${c.req.path} (GET /openapi.json lists them)`)))
+
+  // Changes need the token; reads need it from beyond loopback.
+  app.use('*', async (ctx, next) => {
+    const c = ctx as Context
+    const read = c.req.method === 'GET' || c.req.method === 'HEAD'
+    if (!authorized(c) && !(read && isLoopback(remoteAddress(c)))) {
+      const why = c.req.header('authorization') === undefined ? 'no token' : 'a wrong token'
+      throw new ApiError('TIDE_ERR_API_UNAUTHORIZED', `${read ? 'reads from beyond loopback need' : `${c.req.method} needs`} the API token (Authorization: Bearer …); this request has ${why}`)
+    }
+    await next()
+  })
+  app.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `the body is larger than ${MAX_BODY_BYTES} bytes`) } }))
+
+  for (const r of routes) app.openAPIRegistry.registerPath(r)
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'The API token: from the environment variable api.tokenEnv names, or the state directory\'s api-token file.' })
+
+  app.get('/groups', (c) => c.json({ groups: service.listGroups() }))
+  app.get('/groups/:name', (c) => {
+    const { name } = parse(GroupParams, c.req.param(), 'path')
+    return c.json(service.getGroup(name, { revealEnv: authorized(c) }))
+  })
+  app.put('/groups/:name', async (c) => {
+    const { name } = parse(GroupParams, c.req.param(), 'path')
+    const result = await service.applyGroup(name, await jsonBody(c))
+    return c.json(result, result.outcome === 'added' ? 201 : 200)
+  })
+  app.delete('/groups/:name', async (c) => {
+    const { name } = parse(GroupParams, c.req.param(), 'path')
+    return c.json(await service.deleteGroup(name), 202)
+  })
+  for (const verb of ['pause', 'resume'] as const) {
+    app.post(`/groups/:name/${verb}`, (c) => {
+      const { name } = parse(GroupParams, c.req.param(), 'path')
+      return c.json(service.setPaused(name, verb === 'pause'))
+    })
+  }
+  for (const verb of ['protect', 'unprotect'] as const) {
+    app.post(`/groups/:name/instances/:id/${verb}`, (c) => {
+      const { name, id } = parse(InstanceParams, c.req.param(), 'path')
+      return c.json(service.setProtection(name, id, verb === 'protect'))
+    })
+  }
+  app.get('/events', (c) => {
+    const q = parse(EventsQuerySchema, c.req.query(), 'query')
+    const types = listOf(q.type)
+    const unknown = types?.filter((t) => !isTideEventType(t)) ?? []
+    if (unknown.length > 0) throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `query.type: unknown event type ${unknown.map((t) => JSON.stringify(t)).join(', ')} (types: ${TIDE_EVENT_TYPES.join(', ')})`)
+    const sinceMs = timeOf('since', q.since)
+    const untilMs = timeOf('until', q.until)
+    return c.json(
+      service.events({
+        ...(q.group === undefined ? {} : { group: q.group }),
+        ...(types === undefined ? {} : { types: types as TideEventType[] }),
+        ...(sinceMs === undefined ? {} : { sinceMs }),
+        ...(untilMs === undefined ? {} : { untilMs }),
+        ...(q.limit === undefined ? {} : { limit: Number(q.limit) }),
+        ...(q.cursor === undefined ? {} : { cursor: q.cursor }),
+      }),
+    )
+  })
+  app.get('/groups/:name/metrics', (c) => {
+    const { name } = parse(GroupParams, c.req.param(), 'path')
+    const q = parse(MetricsQuerySchema, c.req.query(), 'query')
+    const series = listOf(q.series)
+    const fromMs = timeOf('from', q.from)
+    const toMs = timeOf('to', q.to)
+    const stepMs = q.step === undefined ? undefined : Number(q.step) * 1000
+    if (stepMs !== undefined && !(stepMs >= 1000)) throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `query.step: at least 1 second, got ${q.step}`)
+    return c.json(
+      service.metrics(name, {
+        ...(series === undefined ? {} : { series }),
+        ...(fromMs === undefined ? {} : { fromMs }),
+        ...(toMs === undefined ? {} : { toMs }),
+        ...(stepMs === undefined ? {} : { stepMs }),
+      }),
+    )
+  })
+  app.get('/metrics', async (c) => {
+    const text = await metrics.registry.metrics()
+    return c.text(text, 200, { 'Content-Type': metrics.registry.contentType })
+  })
+  app.get('/openapi.json', (c) =>
+    c.json(
+      app.getOpenAPI31Document({
+        openapi: '3.1.0',
+        info: { title: 'tide API', version: '1', description: 'Operate a running tide: groups, events, metric history. docs/api.md says more.' },
+      }),
+    ),
+  )
+  return {
+    app,
+    close: () => {
+      metrics.close()
+    },
+  }
+}

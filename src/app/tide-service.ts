@@ -1,0 +1,316 @@
+/**
+ * The application service: every query and command an operator has over a running tide, in one
+ * place, so that the REST API (and, through it, the CLI and the dashboard) can never disagree.
+ * Queries read the controller's plain-data status and the store (events, metric history);
+ * commands go through the controller (protect, pause) or through Runtime.reload (apply or
+ * delete a group), validated whole with the same schema and checks as tide.yaml. Nothing here
+ * knows HTTP: errors are TideErrors whose registry status the API answers with.
+ */
+import { resolve as resolvePath } from 'node:path'
+import { systemClock, type Clock } from '../core/clock.ts'
+import type { GroupStatus } from '../controller/group-status.ts'
+import type { Runtime, ReloadResult } from '../runtime/runtime.ts'
+import { resolveConfigPaths, validateConfigValues } from '../spec/load.ts'
+import type { GroupSpec } from '../spec/schema.ts'
+import type { StoredEvent } from '../store/event-log.ts'
+import { MAX_EVENT_LIMIT } from '../store/event-log.ts'
+import type { EventSink, TideEvent, TideEventType } from '../store/events.ts'
+import type { MetricSeries } from '../store/metric-history.ts'
+import { ApiError } from './errors.ts'
+
+/** Where a group stands: configured and reconciled, or removed and still draining its instances. */
+export type GroupState = 'active' | 'removing'
+
+/** One group as the list shows it. */
+export interface GroupSummary {
+  readonly group: string
+  readonly provider: GroupSpec['provider']
+  readonly state: GroupState
+  /** Whether an operator paused its scaling. */
+  readonly paused: boolean
+  /** The controller's plain status; null before the group's first tick. */
+  readonly status: GroupStatus | null
+}
+
+/** One group in full: its summary and the spec in force. */
+export interface GroupDetail extends GroupSummary {
+  /** The spec in force, defaults filled in; `launch.env` values are redacted unless asked for (they may hold secrets). */
+  readonly spec: GroupSpec
+}
+
+/** The text that stands for a redacted `launch.env` value. */
+export const REDACTED = '(redacted)'
+
+/** Filters of an event query; they combine with AND. */
+export interface EventsQuery {
+  readonly group?: string
+  readonly types?: readonly TideEventType[]
+  /** Inclusive lower bound, ms since the epoch. */
+  readonly sinceMs?: number
+  /** Exclusive upper bound, ms since the epoch. */
+  readonly untilMs?: number
+  /** Most events in the page, 1 to MAX_EVENT_LIMIT (default 100). */
+  readonly limit?: number
+  /** The `nextCursor` of the page before: the events older than it. */
+  readonly cursor?: string
+}
+
+/** One page of events, newest first. */
+export interface EventsPage {
+  readonly events: readonly StoredEvent[]
+  /** Pass as `cursor` for the next (older) page; absent on the last page. */
+  readonly nextCursor?: string
+}
+
+/** A metric history query: which series, over which time, in buckets of which width. */
+export interface MetricsQuery {
+  /** Series names ('rps', 'p95', 'instances', 'desired', 'forecast_rps', …); all the group has when absent. */
+  readonly series?: readonly string[]
+  /** Inclusive start, ms since the epoch; default an hour before `toMs`. */
+  readonly fromMs?: number
+  /** Exclusive end, ms since the epoch; default now. */
+  readonly toMs?: number
+  /** Bucket width, ms, at least 1000; default the range split in about 360 buckets, whole seconds. */
+  readonly stepMs?: number
+}
+
+/** A group's metric history: each series as the store answered it. */
+export interface MetricsAnswer {
+  readonly group: string
+  readonly fromMs: number
+  readonly toMs: number
+  readonly series: Readonly<Record<string, MetricSeries>>
+}
+
+/** What applying a group spec did. */
+export interface ApplyResult {
+  readonly group: string
+  /** 'added' (a new group), 'changed' (a new spec for a running group), 'unchanged' (the same spec again). */
+  readonly outcome: 'added' | 'changed' | 'unchanged'
+  /** The spec now in force, defaults filled in. */
+  readonly spec: GroupSpec
+}
+
+/** Options of a TideService. */
+export interface TideServiceOptions {
+  /** Folder that relative paths in an applied group spec (`launch.cwd`) resolve against: the config file's. */
+  readonly baseDir: string
+  /** The clock for the defaults of time ranges; the wall clock when absent. */
+  readonly clock?: Clock
+}
+
+/** Receives every event the running tide records, as it happens (/metrics counters, a live stream). */
+export type EventListener = (event: TideEvent) => void
+
+/** The application service over one running tide. */
+export class TideService {
+  readonly #runtime: Runtime
+  readonly #opts: TideServiceOptions
+  readonly #clock: Clock
+  readonly #listeners = new Set<EventListener>()
+  /** Commands that reload run one at a time, in order. */
+  #reloads: Promise<unknown> = Promise.resolve()
+
+  constructor(runtime: Runtime, opts: TideServiceOptions) {
+    this.#runtime = runtime
+    this.#opts = opts
+    this.#clock = opts.clock ?? systemClock
+    const sink: EventSink = {
+      append: (e) => {
+        for (const l of this.#listeners) {
+          try {
+            l(e)
+          } catch {
+            // A listener's failure must not reach the controller (EventSink: never throws).
+          }
+        }
+      },
+    }
+    runtime.addEventSink(sink)
+  }
+
+  /** The running tide (for /metrics: its controller's tick timings). */
+  get runtime(): Runtime {
+    return this.#runtime
+  }
+
+  /** Calls `listener` with every event from now on; returns the function that stops it. */
+  subscribe(listener: EventListener): () => void {
+    this.#listeners.add(listener)
+    return () => {
+      this.#listeners.delete(listener)
+    }
+  }
+
+  // ── Queries ──────────────────────────────────────────────────────────────
+
+  /** Every group, configured ones in config order, then removed ones still draining. */
+  listGroups(): GroupSummary[] {
+    const c = this.#runtime.controller
+    return [...c.groups().map((g) => this.#summary(g, 'active')), ...c.removingGroups().map((g) => this.#summary(g, 'removing'))]
+  }
+
+  /**
+   * One group with its spec. `revealEnv` keeps `launch.env` values (for a caller holding the
+   * token); otherwise each value reads REDACTED. Throws ApiError NOT_FOUND for an unknown group.
+   */
+  getGroup(name: string, options: { readonly revealEnv?: boolean } = {}): GroupDetail {
+    const { spec, state } = this.#find(name)
+    const shown = options.revealEnv === true || spec.launch?.env === undefined ? spec : { ...spec, launch: { ...spec.launch, env: Object.fromEntries(Object.keys(spec.launch.env).map((k) => [k, REDACTED])) } }
+    return { ...this.#summary(spec, state), spec: shown }
+  }
+
+  /**
+   * A page of the event log, newest first. The cursor is the id of the last event of the page
+   * before (opaque to callers). Throws ApiError BAD_REQUEST for a malformed cursor or limit, or
+   * for `sinceMs` not before `untilMs`.
+   */
+  events(q: EventsQuery = {}): EventsPage {
+    const { limit, beforeId } = pageOf(q)
+    const events = this.#runtime.store.queryEvents({
+      limit,
+      order: 'desc',
+      ...(q.group === undefined ? {} : { group: q.group }),
+      ...(q.types === undefined ? {} : { types: q.types }),
+      ...(q.sinceMs === undefined ? {} : { fromMs: q.sinceMs }),
+      ...(q.untilMs === undefined ? {} : { toMs: q.untilMs }),
+      ...(beforeId === undefined ? {} : { beforeId }),
+    })
+    const last = events.at(-1)
+    return events.length === limit && last !== undefined ? { events, nextCursor: String(last.id) } : { events }
+  }
+
+  /**
+   * A group's metric history from the store. The group must be known (configured or removing);
+   * a series it never recorded answers with no points. Throws ApiError NOT_FOUND for an unknown
+   * group, and the store's TIDE_ERR_STORE_QUERY for a range or step out of bounds.
+   */
+  metrics(group: string, q: MetricsQuery = {}): MetricsAnswer {
+    this.#find(group)
+    const toMs = q.toMs ?? this.#clock.now()
+    const fromMs = q.fromMs ?? toMs - 3_600_000
+    if (!(fromMs < toMs)) throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `from (${new Date(fromMs).toISOString()}) must be before to (${new Date(toMs).toISOString()})`)
+    // About 360 buckets by default: a chart's width, whole seconds.
+    const stepMs = q.stepMs ?? Math.max(1000, Math.ceil((toMs - fromMs) / 360 / 1000) * 1000)
+    const names = q.series ?? this.#runtime.store.metricSeries(group)
+    const series: Record<string, MetricSeries> = {}
+    for (const name of names) series[name] = this.#runtime.store.queryMetric(group, name, fromMs, toMs, stepMs)
+    return { group, fromMs, toMs, series }
+  }
+
+  // ── Commands ─────────────────────────────────────────────────────────────
+
+  /**
+   * Protects an instance from scale-in (or lifts it). The group must be configured and the
+   * instance among those it last observed. Returns whether the instance is now protected.
+   */
+  setProtection(group: string, instanceId: string, protectedFromScaleIn: boolean): { group: string; instance: string; protected: boolean } {
+    const { state } = this.#find(group)
+    if (state === 'removing') throw new ApiError('TIDE_ERR_API_CONFLICT', `group ${group} was removed and is draining: its instances are being stopped`)
+    const status = this.#runtime.controller.status(group)
+    if (!status?.instances.some((i) => i.id === instanceId)) {
+      throw new ApiError('TIDE_ERR_API_NOT_FOUND', `group ${group} has no instance ${instanceId}${status === undefined ? ' (the group has not been observed yet)' : ''}`)
+    }
+    this.#runtime.controller.setProtection(group, instanceId, protectedFromScaleIn)
+    return { group, instance: instanceId, protected: protectedFromScaleIn }
+  }
+
+  /** Pauses (or resumes) a group's scaling: it holds its count (Controller.setPaused). `changed` is false when it already was. */
+  setPaused(group: string, paused: boolean): { group: string; paused: boolean; changed: boolean } {
+    const { state } = this.#find(group)
+    if (state === 'removing') throw new ApiError('TIDE_ERR_API_CONFLICT', `group ${group} was removed and is draining: nothing to pause`)
+    const changed = this.#runtime.controller.setPaused(group, paused)
+    return { group, paused, changed }
+  }
+
+  /**
+   * Adds or replaces one group. `body` is the group's spec as in tide.yaml (JSON); its `group`
+   * field may be left out, and must equal `name` when given. The whole config that would result
+   * is validated as tide.yaml is (ConfigError, TIDE_ERR_CONFIG, listing every issue by field),
+   * then applied with Runtime.reload; a change the running tide cannot apply (another provider,
+   * another router port) is refused as ApiError CONFLICT. Nothing is applied on any error.
+   * The change lives in the running tide only: the config file is not written, so a SIGHUP
+   * reload or a restart goes back to the file.
+   */
+  applyGroup(name: string, body: unknown): Promise<ApplyResult> {
+    return this.#serially(async () => {
+      if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+        throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `the body must be a JSON object (a group spec as in tide.yaml), got ${Array.isArray(body) ? 'a list' : body === null ? 'null' : typeof body}`)
+      }
+      const fields = body as Record<string, unknown>
+      if (fields.group !== undefined && fields.group !== name) {
+        throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `group: the body names group ${JSON.stringify(fields.group)} but the path names ${JSON.stringify(name)}; they must agree`)
+      }
+      const value = { ...fields, group: name }
+      const current = this.#runtime.config
+      const before = current.groups.find((g) => g.group === name)
+      const values: unknown[] = current.groups.map((g) => (g.group === name ? value : g))
+      if (before === undefined) values.push(value)
+      const index = values.indexOf(value)
+      const checked = validateConfigValues(values, current.global, (i) => (i === index ? 'request body' : `group ${String((values[i] as { group?: unknown }).group)} (in force)`))
+      // Relative paths of the groups (launch.cwd) resolve against the config's folder; the global settings stay as in force.
+      const next = { groups: resolveConfigPaths({ groups: checked.groups, global: current.global }, resolvePath(this.#opts.baseDir)).groups, global: current.global }
+      const changes = await this.#reload(next)
+      const spec = next.groups[index] as GroupSpec
+      const outcome = changes.added.includes(name) ? 'added' : changes.changed.includes(name) ? 'changed' : 'unchanged'
+      return { group: name, outcome, spec }
+    })
+  }
+
+  /**
+   * Removes a group: reloads without it, so its instances are drained, then stopped (over the
+   * next ticks; `GET /groups` shows it as 'removing' until then). Throws NOT_FOUND for an
+   * unknown group and CONFLICT for one already being removed.
+   */
+  deleteGroup(name: string): Promise<{ group: string; state: 'removing' }> {
+    return this.#serially(async () => {
+      const { state } = this.#find(name)
+      if (state === 'removing') throw new ApiError('TIDE_ERR_API_CONFLICT', `group ${name} is already being removed (draining its instances)`)
+      const current = this.#runtime.config
+      await this.#reload({ ...current, groups: current.groups.filter((g) => g.group !== name) })
+      return { group: name, state: 'removing' }
+    })
+  }
+
+  /** Runtime.reload, its refusal (the running tide cannot apply the change) as a CONFLICT. */
+  async #reload(next: Parameters<Runtime['reload']>[0]): Promise<ReloadResult> {
+    try {
+      return await this.#runtime.reload(next)
+    } catch (err) {
+      throw new ApiError('TIDE_ERR_API_CONFLICT', `the running tide cannot apply this change: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+    }
+  }
+
+  /** Runs `task` after every earlier reloading command has finished. */
+  #serially<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#reloads.then(task, task)
+    this.#reloads = run.catch(() => undefined)
+    return run
+  }
+
+  #find(name: string): { spec: GroupSpec; state: GroupState } {
+    const c = this.#runtime.controller
+    const active = c.groups().find((g) => g.group === name)
+    if (active !== undefined) return { spec: active, state: 'active' }
+    const removing = c.removingGroups().find((g) => g.group === name)
+    if (removing !== undefined) return { spec: removing, state: 'removing' }
+    throw new ApiError('TIDE_ERR_API_NOT_FOUND', `no group ${JSON.stringify(name)} (groups: ${c.groups().map((g) => g.group).join(', ') || 'none'})`)
+  }
+
+  #summary(spec: GroupSpec, state: GroupState): GroupSummary {
+    const c = this.#runtime.controller
+    return { group: spec.group, provider: spec.provider, state, paused: c.isPaused(spec.group), status: c.status(spec.group) ?? null }
+  }
+}
+
+/** The page an event query asks for, checked: its limit and the id it starts below (from the cursor). */
+function pageOf(q: EventsQuery): { limit: number; beforeId?: number } {
+  const limit = q.limit ?? 100
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_EVENT_LIMIT) throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `limit must be a whole number from 1 to ${MAX_EVENT_LIMIT}, got ${limit}`)
+  if (q.sinceMs !== undefined && q.untilMs !== undefined && !(q.sinceMs < q.untilMs)) {
+    throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `since (${new Date(q.sinceMs).toISOString()}) must be before until (${new Date(q.untilMs).toISOString()})`)
+  }
+  if (q.cursor === undefined) return { limit }
+  if (!/^[1-9][0-9]{0,15}$/.test(q.cursor)) throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `cursor must be the nextCursor of an earlier page, got ${JSON.stringify(q.cursor)}`)
+  return { limit, beforeId: Number(q.cursor) }
+}

@@ -1,0 +1,72 @@
+/**
+ * The REST API of a running tide, as `tide up` and `tide demo` serve it: the `--api-listen` and
+ * `--no-api` flags, the token (token.ts), the application service, the app and its server, and
+ * the start-up line that says where the API is and where its token is (never the token).
+ */
+import { dirname, resolve } from 'node:path'
+import { createApiApp } from '../api/app.ts'
+import { startApiServer, type ApiServer } from '../api/server.ts'
+import { resolveApiToken, type TokenSource } from '../api/token.ts'
+import { TideService } from '../app/tide-service.ts'
+import type { Runtime } from '../runtime/runtime.ts'
+import type { GlobalSpec } from '../spec/schema.ts'
+import { UsageError, type CommandIo, type FlagSpec, type ParsedArgs } from './args.ts'
+
+export type { ApiServer }
+
+/** The flags of a command that serves the API. */
+export const apiFlags: Readonly<Record<'api-listen' | 'no-api', FlagSpec>> = {
+  'api-listen': { kind: 'non-negative-number', description: "the API's port (0: any free port), instead of api.listen", valueName: 'PORT', defaultText: 'api.listen, 7070' },
+  'no-api': { kind: 'boolean', description: 'serve no API' },
+}
+
+/** What the API flags ask for: no API, or the port (undefined: api.listen). */
+export type ApiChoice = { readonly serve: false } | { readonly serve: true; readonly port?: number }
+
+/** The API flags of `args`, checked: a port is a whole number 0–65535, and --no-api takes no port. */
+export function apiOptionsOf(args: ParsedArgs, commandPath: string): ApiChoice {
+  const port = args.number('api-listen')
+  const off = args.boolean('no-api')
+  if (off && port !== undefined) throw new UsageError(commandPath, '--api-listen and --no-api contradict each other: give one')
+  if (off) return { serve: false }
+  if (port === undefined) return { serve: true }
+  if (!Number.isInteger(port) || port > 65535) throw new UsageError(commandPath, `--api-listen: a port is a whole number from 0 to 65535, got ${port}`)
+  return { serve: true, port }
+}
+
+/** Where the API token is, in words, for the start-up line: never the token itself. */
+export function tokenSourceText(source: TokenSource): string {
+  if (source.kind === 'env') return `token from $${source.name}`
+  return `token in ${source.path}${source.created ? ' (new, mode 0600)' : ''}`
+}
+
+/**
+ * Serves the API of `runtime` as `choice` says, on api.host (the port from the flag, else
+ * api.listen), and prints its URL and where its token is. Resolves undefined when the API is
+ * off. `configPath` is the file whose folder relative paths of applied groups resolve against
+ * (the working folder when there is none). Rejects with ApiError TIDE_ERR_API_LISTEN when the
+ * port cannot be taken, FileError when the token file cannot be made.
+ */
+export async function startApi(opts: {
+  readonly runtime: Runtime
+  readonly global: GlobalSpec
+  readonly choice: ApiChoice
+  readonly stateDir: string
+  readonly configPath?: string
+  readonly io: CommandIo
+}): Promise<ApiServer | undefined> {
+  const { choice, global, io } = opts
+  if (!choice.serve) return undefined
+  const token = resolveApiToken({ env: io.env, tokenEnv: global.api.tokenEnv, stateDir: opts.stateDir })
+  const baseDir = opts.configPath === undefined ? process.cwd() : dirname(resolve(opts.configPath))
+  const app = createApiApp({ service: new TideService(opts.runtime, { baseDir }), token: token.token })
+  let server: ApiServer
+  try {
+    server = await startApiServer(app, { host: global.api.host, port: choice.port ?? global.api.listen })
+  } catch (err) {
+    app.close()
+    throw err
+  }
+  io.stdout.write(`API: ${server.url} (${tokenSourceText(token.source)}; changes need it, reads are open from loopback)\n`)
+  return server
+}

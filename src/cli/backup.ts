@@ -4,24 +4,9 @@
  * `--store PATH`, else `global.store.path` of the `-c` tide.yaml, else ./tide.db.
  */
 import { resolve } from 'node:path'
-import { loadConfig } from '../spec/load.ts'
 import { backupStoreFile } from '../store/backup.ts'
-import { UsageError, type Command, type FlagSpec, type ParsedArgs } from './args.ts'
-
-/** The flags that locate the store, shared by `tide backup` and `tide restore`. */
-export const storeFlags: Readonly<Record<string, FlagSpec>> = {
-  store: { kind: 'string', description: 'the store file', valueName: 'PATH', defaultText: 'global.store.path of -c, else tide.db' },
-  config: { kind: 'file', short: 'c', description: 'tide.yaml whose global.store.path names the store' },
-}
-
-/** The store's path from --store, -c tide.yaml or the default, resolved against the working directory. */
-export function storePathOf(args: ParsedArgs): string {
-  const explicit = args.string('store')
-  if (explicit !== undefined) return resolve(explicit)
-  const config = args.string('config')
-  if (config !== undefined) return resolve(loadConfig(config).global.store.path)
-  return resolve('tide.db')
-}
+import { UsageError, type Command } from './args.ts'
+import { storeFlags, storePathOf } from './store-flags.ts'
 
 /** The `backup` command. */
 export const command: Command = {
@@ -37,7 +22,7 @@ export const command: Command = {
   positionals: { names: ['FILE'], min: 1, kind: 'string' },
   async run(args, io) {
     const dest = resolve(args.positionals[0] ?? '')
-    const store = storePathOf(args)
+    const store = await storePathOf(args)
     if (dest === store) throw new UsageError('tide backup', `FILE is the store itself (${store}); name another file`)
     const result = await backupStoreFile(store, dest)
     io.stdout.write(`backed up ${store} to ${result.path} (${result.pages} pages, schema version ${result.schemaVersion})\n`)

@@ -7,7 +7,7 @@
 import { resolve } from 'node:path'
 import { restoreStore } from '../store/restore.ts'
 import { UsageError, type Command } from './args.ts'
-import { storeFlags, storePathOf } from './backup.ts'
+import { storeFlags, storePathOf } from './store-flags.ts'
 
 /** The `restore` command. */
 export const command: Command = {
@@ -26,7 +26,7 @@ export const command: Command = {
   positionals: { names: ['FILE'], min: 1, kind: 'file' },
   async run(args, io) {
     const backup = resolve(args.positionals[0] ?? '')
-    const store = storePathOf(args)
+    const store = await storePathOf(args)
     if (backup === store) throw new UsageError('tide restore', `FILE is the store itself (${store}); name a backup`)
     const result = await restoreStore(backup, store, { force: args.boolean('force') })
     io.stdout.write(`restored ${store} from ${backup} (schema version ${result.fromVersion}${result.toVersion === result.fromVersion ? '' : ` → ${result.toVersion}`})\n`)

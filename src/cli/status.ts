@@ -8,9 +8,8 @@ import type { GroupStatus } from '../controller/group-status.ts'
 import { sizeText } from '../core/size.ts'
 import type { InstancePhase } from '../engine/types.ts'
 import { StoreError } from '../store/errors.ts'
-import { SqliteStore } from '../store/sqlite-store.ts'
 import type { Command } from './args.ts'
-import { storeFlags, storePathOf } from './backup.ts'
+import { storeFlags, storePathOf } from './store-flags.ts'
 import { decisionLine, sloText } from './up-output.ts'
 
 /** The lifecycle's order, for counting instances by phase. */
@@ -60,9 +59,11 @@ export const command: Command = {
   ],
   flags: { ...storeFlags, json: { kind: 'boolean', description: 'print the statuses as a JSON array' } },
   positionals: { names: ['GROUP'], min: 0, max: 1, kind: 'string' },
-  run(args, io) {
-    const path = storePathOf(args)
+  async run(args, io) {
+    const path = await storePathOf(args)
     if (!existsSync(path)) throw new StoreError('TIDE_ERR_STORE_IO', path, `no store at ${path}: name it with --store or -c tide.yaml`)
+    // Imported here, not above: `tide status --help` needs no SQLite.
+    const { SqliteStore } = await import('../store/sqlite-store.ts')
     const store = SqliteStore.open(path)
     try {
       const wanted = args.positionals[0]

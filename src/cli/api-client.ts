@@ -61,6 +61,13 @@ export function apiTokenOf(args: ParsedArgs, env: CommandIo['env']): string | un
 /** The outcome of one API request: the JSON of a 2xx answer, or the exit status after the error was printed. */
 export type ApiResult = { readonly ok: true; readonly body: unknown } | { readonly ok: false; readonly exitCode: number }
 
+/** Why a request got no answer, in a few words: a timeout, or the socket's error code (ECONNREFUSED). */
+function unreachableWhy(err: unknown): string {
+  const e = err as { name?: string; cause?: { code?: string; message?: string }; message?: string }
+  if (e.name === 'TimeoutError') return `no answer within ${API_TIMEOUT_MS / 1000} s`
+  return e.cause?.code ?? e.cause?.message ?? e.message ?? String(err)
+}
+
 /**
  * Sends one request to the API at `baseUrl` (`path` starts with `/`) with the token when there
  * is one, bounded by API_TIMEOUT_MS. An error answer prints `tide: CODE: message` to stderr
@@ -80,9 +87,7 @@ export async function apiRequest(opts: { readonly baseUrl: string; readonly meth
     })
     text = await res.text()
   } catch (err) {
-    const e = err as { name?: string; cause?: { code?: string; message?: string }; message?: string }
-    const why = e.name === 'TimeoutError' ? `no answer within ${API_TIMEOUT_MS / 1000} s` : (e.cause?.code ?? e.cause?.message ?? e.message ?? String(err))
-    io.stderr.write(`tide: no tide answered at ${baseUrl} (${why}); start one with 'tide up -c tide.yaml', or name its API with --api URL\n`)
+    io.stderr.write(`tide: no tide answered at ${baseUrl} (${unreachableWhy(err)}); start one with 'tide up -c tide.yaml', or name its API with --api URL\n`)
     return { ok: false, exitCode: EXIT_UNREACHABLE }
   }
   let body: unknown

@@ -3,7 +3,7 @@
  * and prints short tables, or with `--json` the API's JSON exactly as it answered. Reads need no
  * token from loopback; the token is sent when there is one (a tide on another host needs it).
  */
-import { UsageError, type Command } from './args.ts'
+import { UsageError, type Command, type ParsedArgs } from './args.ts'
 import { apiClientFlags, apiRequest, apiTokenOf, apiUrlOf, seg, tableText } from './api-client.ts'
 
 /** What `tide get` reads. */
@@ -65,6 +65,18 @@ export function eventsTable(page: { readonly events: readonly EventRow[]; readon
   return page.nextCursor === undefined ? text : `${text}(older events: add --cursor ${page.nextCursor})\n`
 }
 
+/** `/events?…` with the query the flags ask for. */
+function eventsPath(args: ParsedArgs): string {
+  const q = new URLSearchParams()
+  for (const name of ['group', 'type', 'cursor']) {
+    const v = args.string(name)
+    if (v !== undefined) q.set(name, v)
+  }
+  const limit = args.number('limit')
+  if (limit !== undefined) q.set('limit', String(limit))
+  return `/events${q.size === 0 ? '' : `?${q.toString()}`}`
+}
+
 /** The `get` command. */
 export const command: Command = {
   summary: 'read the running tide through its API: groups, instances, events',
@@ -94,20 +106,7 @@ export const command: Command = {
     }
     const baseUrl = apiUrlOf(args, 'tide get')
     const group = args.string('group')
-    let path: string
-    if (what === 'events') {
-      const q = new URLSearchParams()
-      if (group !== undefined) q.set('group', group)
-      const type = args.string('type')
-      if (type !== undefined) q.set('type', type)
-      const limit = args.number('limit')
-      if (limit !== undefined) q.set('limit', String(limit))
-      const cursor = args.string('cursor')
-      if (cursor !== undefined) q.set('cursor', cursor)
-      path = `/events${q.size === 0 ? '' : `?${q.toString()}`}`
-    } else {
-      path = group === undefined ? '/groups' : `/groups/${seg(group)}`
-    }
+    const path = what === 'events' ? eventsPath(args) : group === undefined ? '/groups' : `/groups/${seg(group)}`
     const r = await apiRequest({ baseUrl, method: 'GET', path, token: apiTokenOf(args, io.env), io })
     if (!r.ok) return r.exitCode
     if (args.boolean('json')) {

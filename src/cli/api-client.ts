@@ -99,8 +99,11 @@ export async function apiRequest(opts: { readonly baseUrl: string; readonly meth
   }
   if (res.ok) return { ok: true, body }
   const error = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error
-  const code = typeof error?.code === 'string' ? error.code : `HTTP ${res.status}`
-  const message = typeof error?.message === 'string' ? error.message : text.slice(0, 200)
+  if (typeof error?.code !== 'string' || typeof error.message !== 'string') {
+    io.stderr.write(`tide: ${url} answered HTTP ${res.status} (${text.slice(0, 200)}), not as a tide API does: is --api the URL of tide up's 'API:' line?\n`)
+    return { ok: false, exitCode: 1 }
+  }
+  const { code, message } = error as { code: string; message: string }
   const hint = res.status === 401 ? ` (the token is read from $${TOKEN_ENV}, else --token-file PATH, default ${DEFAULT_TOKEN_FILE})` : ''
   io.stderr.write(`tide: ${code}: ${message}${hint}\n`)
   return { ok: false, exitCode: 1 }

@@ -141,3 +141,17 @@ test('usage errors: exit 2 naming the argument or flag', async () => {
     assert.match(r.stderr, message, argv.join(' '))
   }
 })
+
+test('a URL that is not a tide API: exit 1 saying so', async () => {
+  const { createServer: createHttpServer } = await import('node:http')
+  const other = createHttpServer((_req, res) => res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"no route"}'))
+  await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve))
+  try {
+    const port = (other.address() as { port: number }).port
+    const r = await tide_(['get', 'groups', '--api', `http://127.0.0.1:${port}`])
+    assert.equal(r.code, 1)
+    assert.match(r.stderr, /answered HTTP 404 \(\{"error":"no route"\}\), not as a tide API does/)
+  } finally {
+    await new Promise((resolve) => other.close(resolve))
+  }
+})

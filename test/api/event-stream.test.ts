@@ -228,8 +228,9 @@ test('/metrics: provider errors by kind, router traffic, slo headroom', async ()
   const endpoint = tide.runtime.endpoints().find((e) => e.group === 'web')
   assert.ok(endpoint, 'the web group is routed by tide')
   for (let i = 0; i < 3; i++) {
-    const r = await fetch(`${endpoint.url}/`, { signal: AbortSignal.timeout(10_000) })
-    await r.body?.cancel()
+    const r = await fetch(`${endpoint.url}/env`, { signal: AbortSignal.timeout(10_000) })
+    assert.equal(r.status, 200)
+    await r.text()
   }
   const scrape = async (): Promise<string> => (await fetch(`${server.url}/metrics`, { signal: AbortSignal.timeout(10_000) })).text()
   await until('the router requests counted', async () => /^tide_router_requests_total\{group="web"\} [3-9]\d*$/m.test(await scrape()))

@@ -22,6 +22,7 @@ import { ConfigError } from '../spec/errors.ts'
 import { GroupSchema } from '../spec/schema.ts'
 import { MAX_EVENT_LIMIT } from '../store/event-log.ts'
 import { isTideEventType, TIDE_EVENT_TYPES, type TideEventType } from '../store/events.ts'
+import { eventStream } from './event-stream.ts'
 import { tideMetrics } from './prometheus.ts'
 import { bearerMatches, isLoopback } from './token.ts'
 
@@ -39,6 +40,8 @@ export interface ApiAppOptions {
    * counts as not loopback.
    */
   readonly remoteAddress?: (c: Context) => string | undefined
+  /** Heartbeat period of GET /events/stream, ms; 15 s when absent (tests shorten it). */
+  readonly streamHeartbeatMs?: number
 }
 
 /** The API app and what it holds open (the /metrics counters' subscription). */
@@ -87,6 +90,10 @@ const EventsQuerySchema = z.strictObject({
   limit: z.string().regex(/^[0-9]+$/, 'a whole number').optional().openapi({ description: `Events per page, 1 to ${MAX_EVENT_LIMIT}; default 100.` }),
   cursor: z.string().optional().openapi({ description: 'nextCursor of the page before.' }),
 })
+const StreamQuerySchema = z.strictObject({
+  group: GroupName.optional(),
+  type: z.string().optional().openapi({ description: 'Event types, comma-separated, as GET /events.' }),
+})
 const MetricsQuerySchema = z.strictObject({
   series: z.string().optional().openapi({ description: 'Series names, comma-separated (rps, p95, instances, desired, forecast_rps, forecast_wape); all recorded when absent.' }),
   from: TimeParam.optional(),
@@ -127,6 +134,13 @@ const routes = [
     createRoute({ method: 'post', path: `/groups/{name}/instances/{id}/${verb}`, summary: verb === 'protect' ? 'Protect an instance from scale-in' : 'Lift the protection', security: bearer, request: { params: InstanceParams }, responses: { 200: json(z.object({ group: z.string(), instance: z.string(), protected: z.boolean() }), 'Done.'), ...errors } }),
   ),
   createRoute({ method: 'get', path: '/events', summary: 'The event log, newest first, filtered and paged', request: { query: EventsQuerySchema }, responses: { 200: json(z.object({ events: z.array(z.unknown()), nextCursor: z.string().optional() }), 'One page.'), 400: errors[400], 401: errors[401] } }),
+  createRoute({
+    method: 'get',
+    path: '/events/stream',
+    summary: 'New events as they are recorded (server-sent events); Last-Event-ID resumes from the store',
+    request: { query: StreamQuerySchema, headers: z.object({ 'last-event-id': z.string().optional().openapi({ description: 'The id of the last event seen: the stored events after it are sent first.' }) }) },
+    responses: { 200: { content: { 'text/event-stream': { schema: z.string() } }, description: 'One `id:`/`event:`/`data:` frame per event (data: the event as GET /events shows it); a `: heartbeat` comment every 15 s.' }, 400: errors[400], 401: errors[401] },
+  }),
   createRoute({ method: 'get', path: '/groups/{name}/metrics', summary: "A group's metric history in buckets", request: { params: GroupParams, query: MetricsQuerySchema }, responses: { 200: json(z.object({ group: z.string(), fromMs: z.number(), toMs: z.number(), series: z.record(z.string(), z.unknown()) }), 'The series.'), ...errors } }),
   createRoute({ method: 'get', path: '/metrics', summary: "tide's metrics in the Prometheus text format", responses: { 200: { content: { 'text/plain': { schema: z.string() } }, description: 'Prometheus exposition format 0.0.4.' }, 401: errors[401] } }),
 ]
@@ -159,6 +173,14 @@ function timeOf(name: string, text: string | undefined): number | undefined {
 /** A comma-separated list, empty items dropped. */
 function listOf(text: string | undefined): string[] | undefined {
   return text === undefined ? undefined : text.split(',').map((s) => s.trim()).filter((s) => s !== '')
+}
+
+/** The `type=` parameter as event types, or ApiError BAD_REQUEST naming the unknown ones. */
+function typesOf(text: string | undefined): TideEventType[] | undefined {
+  const types = listOf(text)
+  const unknown = types?.filter((t) => !isTideEventType(t)) ?? []
+  if (unknown.length > 0) throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `query.type: unknown event type ${unknown.map((t) => JSON.stringify(t)).join(', ')} (types: ${TIDE_EVENT_TYPES.join(', ')})`)
+  return types as TideEventType[] | undefined
 }
 
 /** The remote address from the node server's socket; undefined when the request has none (in process). */
@@ -250,17 +272,30 @@ export function createApiApp(opts: ApiAppOptions): ApiApp {
       return c.json(service.setProtection(name, id, verb === 'protect'))
     })
   }
+  app.get('/events/stream', (c) => {
+    const q = parse(StreamQuerySchema, c.req.query(), 'query')
+    const types = typesOf(q.type)
+    const last = c.req.header('last-event-id')?.trim()
+    // An id that is not a store id (not a whole number) resumes nothing: the stream starts now.
+    const afterId = last !== undefined && /^[0-9]{1,15}$/.test(last) ? Number(last) : undefined
+    const body = eventStream(service, {
+      ...(q.group === undefined ? {} : { group: q.group }),
+      ...(types === undefined ? {} : { types }),
+      ...(afterId === undefined ? {} : { afterId }),
+      ...(opts.streamHeartbeatMs === undefined ? {} : { heartbeatMs: opts.streamHeartbeatMs }),
+      signal: c.req.raw.signal,
+    })
+    return new Response(body, { status: 200, headers: { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' } })
+  })
   app.get('/events', (c) => {
     const q = parse(EventsQuerySchema, c.req.query(), 'query')
-    const types = listOf(q.type)
-    const unknown = types?.filter((t) => !isTideEventType(t)) ?? []
-    if (unknown.length > 0) throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `query.type: unknown event type ${unknown.map((t) => JSON.stringify(t)).join(', ')} (types: ${TIDE_EVENT_TYPES.join(', ')})`)
+    const types = typesOf(q.type)
     const sinceMs = timeOf('since', q.since)
     const untilMs = timeOf('until', q.until)
     return c.json(
       service.events({
         ...(q.group === undefined ? {} : { group: q.group }),
-        ...(types === undefined ? {} : { types: types as TideEventType[] }),
+        ...(types === undefined ? {} : { types }),
         ...(sinceMs === undefined ? {} : { sinceMs }),
         ...(untilMs === undefined ? {} : { untilMs }),
         ...(q.limit === undefined ? {} : { limit: Number(q.limit) }),

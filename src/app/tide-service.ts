@@ -142,6 +142,11 @@ export class TideService {
     }
   }
 
+  /** How many listeners are subscribed now (a live stream holds one while its client is connected); for leak checks. */
+  get listenerCount(): number {
+    return this.#listeners.size
+  }
+
   // ── Queries ──────────────────────────────────────────────────────────────
 
   /** Every group, configured ones in config order, then removed ones still draining. */
@@ -178,6 +183,25 @@ export class TideService {
     })
     const last = events.at(-1)
     return events.length === limit && last !== undefined ? { events, nextCursor: String(last.id) } : { events }
+  }
+
+  /**
+   * Events with an id above `afterId`, oldest first, at most `limit` (for a live stream that
+   * tails the log, and for resuming one from its last id). Filters as `events`.
+   */
+  eventsAfter(afterId: number, q: { readonly group?: string; readonly types?: readonly TideEventType[]; readonly limit?: number } = {}): StoredEvent[] {
+    return this.#runtime.store.queryEvents({
+      afterId,
+      order: 'asc',
+      limit: q.limit ?? 1000,
+      ...(q.group === undefined ? {} : { group: q.group }),
+      ...(q.types === undefined ? {} : { types: q.types }),
+    })
+  }
+
+  /** The id of the newest stored event, 0 when the log is empty (where a live stream starts tailing). */
+  lastEventId(): number {
+    return this.#runtime.store.queryEvents({ limit: 1, order: 'desc' })[0]?.id ?? 0
   }
 
   /**

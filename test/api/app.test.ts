@@ -279,6 +279,7 @@ test('GET /openapi.json documents every route, with tide.yaml\'s group schema', 
   assert.deepEqual(routes.sort(), [
     'DELETE /groups/{name}',
     'GET /events',
+    'GET /events/stream',
     'GET /groups',
     'GET /groups/{name}',
     'GET /groups/{name}/metrics',

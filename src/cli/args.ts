@@ -7,7 +7,9 @@
  * - 1: failure — a TideError prints `tide: <message>` (its stack only with TIDE_DEBUG=1);
  *   any other error is a bug and prints its stack;
  * - 2: usage error — unknown command or flag, missing or bad flag value; the message
- *   names the flag and points at `--help`.
+ *   names the flag and points at `--help`;
+ * - a command may return another status of its own: the API commands return 3 when no tide
+ *   answers at the URL (src/cli/api-client.ts).
  */
 import { statSync } from 'node:fs'
 import { parseArgs } from 'node:util'

@@ -15,7 +15,7 @@ import type { Clock } from '../core/clock.ts'
 import { clockTicksPerSecond, isExitedState, listPids, readProcIo, readProcStat, readRssKiB } from '../core/proc-stat.ts'
 import type { ProcStat } from '../core/proc-stat.ts'
 import { cpuRatio, ioRates, processTree, treeCpuTicks, treeIoTotals, windowOf } from './process-stats.ts'
-import type { IoTotals, ProcessSample, ProcessWindow, TrackedProcess } from './process-stats.ts'
+import type { IoTotals, ProcessSample, ProcessWindow, ResourceReading, TrackedProcess } from './process-stats.ts'
 
 /**
  * Finds the process of an instance id: a TrackedProcess (use trackedProcessOf(record)),
@@ -38,21 +38,6 @@ export interface ProcessSamplerOptions {
   readonly procRoot?: string
   /** USER_HZ; default from getconf CLK_TCK. */
   readonly ticksPerSecond?: number
-}
-
-/**
- * What read() returns: the cpu ratio with the end (epoch ms) and length (ms) of the span it
- * averages, as the engine's InstanceSample carries them, memory in MiB and disk bytes/s; each
- * absent when unknown.
- */
-export interface ResourceReading {
-  readonly cpuRatio?: number
-  readonly cpuAtMs?: number
-  readonly cpuWindowMs?: number
-  readonly memoryMiB?: number
-  /** Bytes/s read and written by the instance's process tree (/proc/<pid>/io); absent when unreadable. */
-  readonly diskReadBytesPerSecond?: number
-  readonly diskWriteBytesPerSecond?: number
 }
 
 interface Track {

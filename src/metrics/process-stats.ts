@@ -53,8 +53,11 @@ export interface ProcessSample {
   readonly processes: number
 }
 
-/** Averages over a window, shaped like the engine's InstanceSample fields; absent = missing. */
-export interface ProcessWindow {
+/**
+ * An instance's resources over a window, shaped like the engine's InstanceSample fields; each
+ * absent when unknown (ProcessSampler.read(), the runtime's ResourceSampler).
+ */
+export interface ResourceReading {
   readonly cpuRatio?: number
   /** When the last cpu interval averaged ended, epoch ms (InstanceSample.cpuAtMs); present with cpuRatio. */
   readonly cpuAtMs?: number
@@ -64,7 +67,10 @@ export interface ProcessWindow {
   /** Bytes/s, averaged over the samples that have them. */
   readonly diskReadBytesPerSecond?: number
   readonly diskWriteBytesPerSecond?: number
-  /** How many samples the averages are over. */
+}
+
+/** Averages over a window (absent = missing), with how many samples they are over. */
+export interface ProcessWindow extends ResourceReading {
   readonly samples: number
 }
 

@@ -13,6 +13,7 @@ import type { InstanceHealth } from '../core/health.ts'
 import type { InstanceSample, InstanceView, LatencyPercentiles, Signals } from '../engine/types.ts'
 import type { GroupSpec } from '../spec/schema.ts'
 import type { ByteStats, RouterStats, TrafficStats } from '../router/stats.ts'
+import type { ResourceReading } from '../metrics/process-stats.ts'
 
 /**
  * Cpu and memory of one instance over the last sampling window; undefined when unknown. The
@@ -21,16 +22,7 @@ import type { ByteStats, RouterStats, TrafficStats } from '../router/stats.ts'
  * began before the instance was ready (start-up: compiling, warming caches).
  */
 export interface ResourceSampler {
-  read(instanceId: string):
-    | {
-        readonly cpuRatio?: number
-        readonly cpuAtMs?: number
-        readonly cpuWindowMs?: number
-        readonly memoryMiB?: number
-        readonly diskReadBytesPerSecond?: number
-        readonly diskWriteBytesPerSecond?: number
-      }
-    | undefined
+  read(instanceId: string): ResourceReading | undefined
 }
 
 /**

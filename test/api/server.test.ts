@@ -9,7 +9,7 @@ import { createApiApp, type ApiApp } from '../../src/api/app.ts'
 import { startApiServer, type ApiServer } from '../../src/api/server.ts'
 import { isApiError } from '../../src/app/errors.ts'
 import { TideService } from '../../src/app/tide-service.ts'
-import { startTinyTide, type RunningTide } from '../support/running-tide.ts'
+import { serveApi, startTinyTide, type RunningTide } from '../support/running-tide.ts'
 
 const TOKEN = 'server-test-token'
 let tide: RunningTide
@@ -17,7 +17,7 @@ let server: ApiServer
 
 before(async () => {
   tide = await startTinyTide('web')
-  server = await startApiServer(createApiApp({ service: new TideService(tide.runtime, { baseDir: tide.dir }), token: TOKEN }), { host: '127.0.0.1', port: 0 })
+  server = await serveApi(tide, TOKEN)
 })
 
 after(async () => {

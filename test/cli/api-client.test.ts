@@ -9,11 +9,9 @@ import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { createApiApp } from '../../src/api/app.ts'
-import { startApiServer, type ApiServer } from '../../src/api/server.ts'
-import { TideService } from '../../src/app/tide-service.ts'
+import type { ApiServer } from '../../src/api/server.ts'
 import { runCommandLine, type CommandTable } from '../../src/cli/args.ts'
-import { startTinyTide, type RunningTide } from '../support/running-tide.ts'
+import { serveApi, startTinyTide, type RunningTide } from '../support/running-tide.ts'
 
 const TOKEN = 'cli-api-test-token'
 const table: CommandTable = {
@@ -36,7 +34,7 @@ async function tide_(argv: readonly string[], env: Record<string, string> = {}):
 
 before(async () => {
   tide = await startTinyTide('web')
-  server = await startApiServer(createApiApp({ service: new TideService(tide.runtime, { baseDir: tide.dir }), token: TOKEN }), { host: '127.0.0.1', port: 0 })
+  server = await serveApi(tide, TOKEN)
 })
 
 after(async () => {

@@ -8,6 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { createApiApp } from '../../src/api/app.ts'
+import { startApiServer, type ApiServer } from '../../src/api/server.ts'
+import { TideService } from '../../src/app/tide-service.ts'
 import { Runtime } from '../../src/runtime/runtime.ts'
 import { GlobalSchema, GroupSchema, type GroupSpec } from '../../src/spec/schema.ts'
 
@@ -39,6 +42,11 @@ export interface RunningTide {
   tickUntil(what: string, cond: () => boolean, timeoutMs?: number, everyMs?: number): Promise<void>
   /** Stops the runtime (draining and stopping every instance) and removes the folder. */
   stop(): Promise<void>
+}
+
+/** Serves `tide`'s API over real HTTP on 127.0.0.1 (a port the OS picks), changes needing `token`. */
+export function serveApi(tide: RunningTide, token: string): Promise<ApiServer> {
+  return startApiServer(createApiApp({ service: new TideService(tide.runtime, { baseDir: tide.dir }), token }), { host: '127.0.0.1', port: 0 })
 }
 
 /** Starts a runtime with the group `name` and ticks until its one instance is in service. */

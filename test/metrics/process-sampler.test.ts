@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ManualClock } from '../../src/core/clock.ts'
-import { readProcIo, readProcStat } from '../../src/core/proc-stat.ts'
+import { readProcStat } from '../../src/core/proc-stat.ts'
 import { ProcessSampler } from '../../src/metrics/process-sampler.ts'
 import { FakeProcRoot } from '../support/proc-fixture.ts'
+import { diskWritesCounted } from '../support/disk-writes.ts'
 
 const proc = new FakeProcRoot()
 after(() => {
@@ -173,24 +174,11 @@ test('an unreadable /proc/<pid>/io gives unknown disk rates, never 0; the next r
   assert.equal(sampler.latest('u')?.diskWriteBytesPerSecond, 3000, '6000 bytes over the 2 s since the last readable sample')
 })
 
-/** Whether files in `dir` count toward write_bytes (not on tmpfs, and task I/O accounting on). */
-function writesAreCounted(dir: string): boolean {
-  const before = readProcIo(process.pid)
-  if (before === undefined) return false
-  const file = join(dir, 'probe')
-  const fd = openSync(file, 'w')
-  writeSync(fd, Buffer.alloc(1 << 20, 1))
-  fsyncSync(fd)
-  closeSync(fd)
-  rmSync(file)
-  const now = readProcIo(process.pid)
-  return now !== undefined && now.writeBytes - before.writeBytes >= 1 << 20
-}
 
 test('on the real /proc: a child that writes 16 MiB to a temp file in one clock second shows 16 MiB/s written', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tide-disk-'))
   try {
-    if (!writesAreCounted(dir)) {
+    if (!diskWritesCounted(dir)) {
       t.skip(`${tmpdir()} does not count write_bytes (tmpfs, or a kernel without task I/O accounting): set TMPDIR to a disk-backed folder`)
       return
     }

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { closeSync, existsSync, fsyncSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -17,8 +17,8 @@ import { GlobalSchema, GroupSchema, type GroupSpec } from '../../src/spec/schema
 import { SqliteStore } from '../../src/store/sqlite-store.ts'
 import { SqliteInstanceRegistry } from '../../src/store/sqlite-instance-registry.ts'
 import { ProcessSampler } from '../../src/metrics/process-sampler.ts'
-import { readProcIo } from '../../src/core/proc-stat.ts'
 import { missingBinary } from '../support/system-binaries.ts'
+import { diskWritesCounted } from '../support/disk-writes.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const SHOP = join(ROOT, 'examples/shop/server.ts')
@@ -324,18 +324,6 @@ test('vertical auto under load: the shop is resized launch-before-terminate, wit
   }
 })
 
-/** Whether this process's writes to files in `dir` count in its /proc/<pid>/io write_bytes (not tmpfs). */
-function diskWritesCounted(dir: string): boolean {
-  const before = readProcIo(process.pid)
-  const file = join(dir, 'probe')
-  const fd = openSync(file, 'w')
-  writeSync(fd, Buffer.alloc(1 << 20, 1))
-  fsyncSync(fd)
-  closeSync(fd)
-  rmSync(file)
-  const now = readProcIo(process.pid)
-  return before !== undefined && now !== undefined && now.writeBytes - before.writeBytes >= 1 << 20
-}
 
 /** An instance that answers each request with 64 KiB and appends 64 KiB to a file of its own. */
 const BYTES_SERVER = `

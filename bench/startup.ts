@@ -14,13 +14,13 @@ const BIN = `${ROOT}bin/tide.js`
 const RUNS = 7
 const GOAL_S = 0.15
 
-/** Median wall seconds of RUNS runs of `tide …args`. */
-function timed(args: readonly string[], fromSource: boolean): number {
+/** Median wall seconds of RUNS runs of `node …argv`. */
+function timed(argv: readonly string[], fromSource = false): number {
   const times: number[] = []
   for (let i = 0; i < RUNS; i++) {
     const started = performance.now()
-    const r = spawnSync(process.execPath, [BIN, ...args], { env: { ...process.env, TIDE_FROM_SOURCE: fromSource ? '1' : '' }, stdio: 'ignore', timeout: 30_000 })
-    if (r.status !== 0) throw new Error(`tide ${args.join(' ')} exited ${r.status ?? r.signal}`)
+    const r = spawnSync(process.execPath, argv, { env: { ...process.env, TIDE_FROM_SOURCE: fromSource ? '1' : '' }, stdio: 'ignore', timeout: 30_000 })
+    if (r.status !== 0) throw new Error(`node ${argv.join(' ')} exited ${r.status ?? r.signal}`)
     times.push((performance.now() - started) / 1000)
   }
   times.sort((a, b) => a - b)
@@ -35,21 +35,12 @@ function ensureBuild(): void {
 
 export function run(): Promise<Table[]> {
   ensureBuild()
-  const bare = (() => {
-    const times: number[] = []
-    for (let i = 0; i < RUNS; i++) {
-      const started = performance.now()
-      spawnSync(process.execPath, ['-e', ''], { stdio: 'ignore' })
-      times.push((performance.now() - started) / 1000)
-    }
-    times.sort((a, b) => a - b)
-    return times[times.length >> 1] ?? Number.NaN
-  })()
+  const bare = timed(['-e', ''])
   const rows: (string | number)[][] = []
   const notes: string[] = []
   for (const args of [['--version'], ['status', '--help']]) {
-    const built = timed(args, false)
-    const source = timed(args, true)
+    const built = timed([BIN, ...args])
+    const source = timed([BIN, ...args], true)
     rows.push([`tide ${args.join(' ')}`, `${fmt(built, 3)} s`, `${fmt(source, 3)} s`, `${fmt(source / built)}x`, `${fmt(bare, 3)} s`])
     notes.push(`tide ${args.join(' ')}: ${fmt(built, 3)} s from the build (goal ≤ ${GOAL_S} s: ${built <= GOAL_S ? 'met' : 'NOT met'}); node itself starts in ${fmt(bare, 3)} s on this machine.`)
   }

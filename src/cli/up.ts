@@ -69,7 +69,7 @@ function reloadOnHangup(path: string, runtime: Runtime, alerts: WebhookAlerts, i
         alerts.configure(next.groups)
         const said = (['added', 'changed', 'removed'] as const).filter((k) => changes[k].length > 0).map((k) => `${k} ${changes[k].join(', ')}`)
         io.stdout.write(`reloaded ${path}: ${said.length === 0 ? 'no group changed' : said.join('; ')}\n`)
-        for (const e of runtime.endpoints()) if (changes.added.includes(e.group)) io.stdout.write(`${e.group}: routing ${e.url}${e.proxy === 'haproxy' ? ' (through HAProxy)' : ''}\n`)
+        for (const e of runtime.endpoints()) if (changes.added.includes(e.group)) io.stdout.write(endpointLine(e))
       } catch (err) {
         io.stdout.write(`reload refused, nothing changed: ${err instanceof Error ? err.message : String(err)}\n`)
       }
@@ -80,6 +80,11 @@ function reloadOnHangup(path: string, runtime: Runtime, alerts: WebhookAlerts, i
     process.off('SIGHUP', onHup)
     await chain
   }
+}
+
+/** The line that says where a group's requests enter (its router), as printed at start and when a reload adds the group. */
+function endpointLine(e: ReturnType<Runtime['endpoints']>[number]): string {
+  return `${e.group}: routing ${e.url}${e.proxy === 'haproxy' ? ' (through HAProxy)' : ''}\n`
 }
 
 /** Resolves when the process gets SIGINT or SIGTERM. */
@@ -129,7 +134,7 @@ export const command: Command = {
     const alerts = new WebhookAlerts({ groups: config.groups, log: runtime.store })
     runtime.addEventSink(alerts)
     sampler.start((id) => runtime.processOf(id))
-    for (const e of runtime.endpoints()) io.stdout.write(`${e.group}: routing ${e.url}${e.proxy === 'haproxy' ? ' (through HAProxy)' : ''}\n`)
+    for (const e of runtime.endpoints()) io.stdout.write(endpointLine(e))
     let api: ApiServer | undefined
     try {
       api = await startApi({ runtime, global: config.global, choice: apiChoice, stateDir, configPath, io })

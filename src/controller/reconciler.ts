@@ -318,14 +318,13 @@ export class Controller {
         const backend = this.#opts.backend(spec)
         const rt = this.#rt(spec.group)
         const records = await listStep(backend.provider, spec, rt.providerFailures, nowMs)
-        const live = records
-        for (const r of live) {
+        for (const r of records) {
           if (rt.draining.has(r.id)) continue
           if (backend.traffic === undefined || r.status !== 'running') await this.#terminate(spec, backend.provider, r, nowMs)
           else this.#startDrain(spec, backend, r, nowMs, rt)
         }
         backend.traffic?.setTargets(spec, trafficTargets(records, (r) => (rt.draining.has(r.id) ? 'draining' : undefined)))
-        if (live.length > 0 || rt.draining.size > 0) continue
+        if (records.length > 0 || rt.draining.size > 0) continue
         this.#removing.delete(spec.group)
         this.#runtime.delete(spec.group)
         this.#store.deleteGroupState(spec.group)

@@ -6,10 +6,11 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { connect, createServer } from 'node:net'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { accepts } from '../support/tcp.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const BIN = join(ROOT, 'bin/tide.js')
@@ -239,20 +240,6 @@ async function waitForCount(up: UpRun, pred: (l: string) => boolean, n: number, 
     if (Date.now() > deadline) throw new Error(`fewer than ${n} matching lines within ${timeoutMs} ms:\n${up.lines.join('\n')}`)
     await new Promise((r) => setTimeout(r, 100))
   }
-}
-
-/** Whether something accepts a new TCP connection on 127.0.0.1:port (bounded: 2 s). */
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port })
-    const done = (ok: boolean): void => {
-      socket.destroy()
-      resolve(ok)
-    }
-    socket.setTimeout(2000, () => { done(false); })
-    socket.once('connect', () => { done(true); })
-    socket.once('error', () => { done(false); })
-  })
 }
 
 /** A second group document for tinyConfig's file: the tiny server again, under another name. */

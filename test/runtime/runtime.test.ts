@@ -39,16 +39,7 @@ function shopGroup(dir: string, extra: Record<string, unknown>): GroupSpec {
   })
 }
 
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 200))
-  }
-}
-
-/** As waitFor, with an asynchronous condition. */
-async function waitForAsync(what: string, cond: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
+async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
@@ -450,7 +441,7 @@ test('groups change while tide runs: a reload under load adds, changes and remov
     assert.ok(events.list().some((e) => e.group === 'admin' && e.type === 'drain-start'), 'admin\'s instance was drained')
     await waitFor('admin\'s process stopped', () => !adminPids.some(alive), 30_000)
     await waitFor('admin\'s router stopping', () => !rt.routers.has('admin'))
-    await waitForAsync('admin\'s router closed', async () => fetch(`${adminUrl}/healthz`, { signal: AbortSignal.timeout(2000) }).then(() => false, () => true), 30_000)
+    await waitFor('admin\'s router closed', async () => fetch(`${adminUrl}/healthz`, { signal: AbortSignal.timeout(2000) }).then(() => false, () => true), 30_000)
     assert.equal(rt.store.loadGroupState('admin'), undefined)
 
     abort.abort()

@@ -6,7 +6,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer, type Server } from 'node:http'
-import { connect } from 'node:net'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -15,6 +14,7 @@ import { systemClock } from '../../../src/core/clock.ts'
 import { MemoryEventLog } from '../../../src/store/events.ts'
 import { MemoryInstanceRegistry } from '../../../src/providers/local/instance-registry.ts'
 import { GroupSchema, type GroupSpec } from '../../../src/spec/schema.ts'
+import { accepts } from '../../support/tcp.ts'
 
 function spec(extra: Record<string, unknown> = {}): GroupSpec {
   return GroupSchema.parse({
@@ -97,13 +97,5 @@ test('local: traffic goes to the targets the controller sets, health comes from 
     rmSync(dir, { recursive: true, force: true })
   }
   const port = Number(new URL(backend.endpoint?.url ?? '').port)
-  const accepted = await new Promise<boolean>((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port })
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(true)
-    })
-    socket.once('error', () => { resolve(false); })
-  })
-  assert.equal(accepted, false, 'the router no longer listens')
+  assert.equal(await accepts(port), false, 'the router no longer listens')
 })

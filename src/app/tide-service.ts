@@ -17,6 +17,7 @@ import { MAX_EVENT_LIMIT } from '../store/event-log.ts'
 import type { EventSink, TideEvent, TideEventType } from '../store/events.ts'
 import type { MetricSeries } from '../store/metric-history.ts'
 import { ApiError } from './errors.ts'
+import { replayWindow, runReplay, type ReplayResult } from './replay.ts'
 
 /** Where a group stands: configured and reconciled, or removed and still draining its instances. */
 export type GroupState = 'active' | 'removing'
@@ -110,6 +111,8 @@ export class TideService {
   readonly #listeners = new Set<EventListener>()
   /** Commands that reload run one at a time, in order. */
   #reloads: Promise<unknown> = Promise.resolve()
+  /** Replays run one at a time (each is seconds of CPU). */
+  #replays: Promise<unknown> = Promise.resolve()
 
   constructor(runtime: Runtime, opts: TideServiceOptions) {
     this.#runtime = runtime
@@ -258,27 +261,59 @@ export class TideService {
    */
   applyGroup(name: string, body: unknown): Promise<ApplyResult> {
     return this.#serially(async () => {
-      if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-        throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `the body must be a JSON object (a group spec as in tide.yaml), got ${Array.isArray(body) ? 'a list' : body === null ? 'null' : typeof body}`)
-      }
-      const fields = body as Record<string, unknown>
-      if (fields.group !== undefined && fields.group !== name) {
-        throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `group: the body names group ${JSON.stringify(fields.group)} but the path names ${JSON.stringify(name)}; they must agree`)
-      }
-      const value = { ...fields, group: name }
-      const current = this.#runtime.config
-      const before = current.groups.find((g) => g.group === name)
-      const values: unknown[] = current.groups.map((g) => (g.group === name ? value : g))
-      if (before === undefined) values.push(value)
-      const index = values.indexOf(value)
-      const checked = validateConfigValues(values, current.global, (i) => (i === index ? 'request body' : `group ${String((values[i] as { group?: unknown }).group)} (in force)`))
-      // Relative paths of the groups (launch.cwd) resolve against the config's folder; the global settings stay as in force.
-      const next = { groups: resolveConfigPaths({ groups: checked.groups, global: current.global }, resolvePath(this.#opts.baseDir)).groups, global: current.global }
+      const { next, index } = this.#checkedWith(name, body)
       const changes = await this.#reload(next)
       const spec = next.groups[index] as GroupSpec
       const outcome = changes.added.includes(name) ? 'added' : changes.changed.includes(name) ? 'changed' : 'unchanged'
       return { group: name, outcome, spec }
     })
+  }
+
+  /**
+   * Replays a proposed spec for a configured group on its own recorded demand (src/app/replay.ts):
+   * the simulator runs the spec in force and the proposed one from the same start over the
+   * window (`hours` back from `toMs`, default 24 h, or `fromMs`–`toMs`), and answers both
+   * figure sets and their difference. The proposed spec is validated whole as `applyGroup`
+   * validates it (ConfigError with every issue; nothing runs); nothing is applied. Replays run
+   * one at a time. Throws ApiError NOT_FOUND for an unknown group, BAD_REQUEST for a bad window,
+   * INSUFFICIENT_DATA when the window holds under 10 minutes of recorded demand.
+   */
+  replay(name: string, body: unknown, window: { readonly hours?: number; readonly fromMs?: number; readonly toMs?: number } = {}): Promise<ReplayResult> {
+    const { spec: current, state } = this.#find(name)
+    if (state === 'removing') throw new ApiError('TIDE_ERR_API_CONFLICT', `group ${name} was removed and is draining: nothing to replay a change of`)
+    const { next, index } = this.#checkedWith(name, body)
+    const proposed = next.groups[index] as GroupSpec
+    const nowMs = this.#clock.now()
+    const { fromMs, toMs } = replayWindow(window, nowMs)
+    const run = this.#replays.then(() => runReplay(this.#runtime.store, { current, proposed, fromMs, toMs, nowMs }))
+    this.#replays = run.catch(() => undefined)
+    return run
+  }
+
+  /**
+   * The config that would result from putting `body` as group `name` (added or replaced among the
+   * groups in force), validated whole as tide.yaml is, with relative paths resolved; and the
+   * group's index in it. Throws ApiError BAD_REQUEST for a body that is not an object or names
+   * another group, ConfigError (TIDE_ERR_CONFIG) listing every issue.
+   */
+  #checkedWith(name: string, body: unknown): { next: Parameters<Runtime['reload']>[0]; index: number } {
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `the body must be a JSON object (a group spec as in tide.yaml), got ${Array.isArray(body) ? 'a list' : body === null ? 'null' : typeof body}`)
+    }
+    const fields = body as Record<string, unknown>
+    if (fields.group !== undefined && fields.group !== name) {
+      throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `group: the body names group ${JSON.stringify(fields.group)} but the path names ${JSON.stringify(name)}; they must agree`)
+    }
+    const value = { ...fields, group: name }
+    const current = this.#runtime.config
+    const before = current.groups.find((g) => g.group === name)
+    const values: unknown[] = current.groups.map((g) => (g.group === name ? value : g))
+    if (before === undefined) values.push(value)
+    const index = values.indexOf(value)
+    const checked = validateConfigValues(values, current.global, (i) => (i === index ? 'request body' : `group ${String((values[i] as { group?: unknown }).group)} (in force)`))
+    // Relative paths of the groups (launch.cwd) resolve against the config's folder; the global settings stay as in force.
+    const next = { groups: resolveConfigPaths({ groups: checked.groups, global: current.global }, resolvePath(this.#opts.baseDir)).groups, global: current.global }
+    return { next, index }
   }
 
   /**

@@ -95,6 +95,14 @@ export interface SimulateOptions {
   readonly events?: EventSink
   /** Demand recorded before the trace, for the predictive policy (see the module comment). */
   readonly history?: Trace
+  /** Called with every decision the controller makes (not the oracle's): a replay counts them by direction. */
+  readonly onDecision?: (decision: Decision) => void
+  /**
+   * Give the event loop a turn every this many steps (setImmediate), so that a simulation run
+   * inside a live tide (a replay through the API) never holds its control loop for long.
+   * Absent: never (the CLI and the bench run alone).
+   */
+  readonly yieldEverySteps?: number
 }
 
 /** How the predictive policy's forecaster did over the run (runs with predictive on). */
@@ -291,9 +299,11 @@ async function runController(run: Run, policySpec: GroupSpec): Promise<RunCounts
   const fleet = new Fleet(provider, spec, params)
   const billedAtStart = provider.billedInstanceMs(spec.group, startMs)
   const fast = spec.slo?.fastScaleOut === true
-  const actions = new ActionTally(initial)
+  const actions = new ActionTally(initial, run.opts.onDecision)
   const steps = run.loads.length
+  const yieldEvery = run.opts.yieldEverySteps
   for (let i = 0; i < steps; i++) {
+    if (yieldEvery !== undefined && i > 0 && i % yieldEvery === 0) await new Promise<void>((resolve) => setImmediate(resolve))
     const nowMs = startMs + i * tickMs
     clock.set(nowMs)
     // The group's own sync period, as tide up's run loop keeps it (Controller.reconcileDue).
@@ -340,12 +350,15 @@ class ActionTally {
   desired: number
   #withForecast = 0
   #led = 0
+  readonly #onDecision: ((d: Decision) => void) | undefined
 
-  constructor(initial: number) {
+  constructor(initial: number, onDecision?: (d: Decision) => void) {
     this.desired = initial
+    this.#onDecision = onDecision
   }
 
   note(r: ReconcileResult): void {
+    this.#onDecision?.(r.decision)
     if (r.launched.length > 0) this.scaleOut++
     if (r.terminated.length > 0) this.scaleIn++
     if (r.decision.resize !== undefined) this.resizes++

@@ -3,7 +3,8 @@
  * list (schema.ts AlertEventSchema) subscribes to them. A dead instance and one that
  * fails its health checks are the same page for the on-call engineer
  * ('instance-unhealthy'); a decision alerts ('scaled') only when it changed the
- * replica count or the size, never for a hold or a skip.
+ * replica count or the size, never for a hold or a skip. A risk the radar sees ahead and its
+ * clearing are both 'risk' (the payload's eventType tells them apart).
  */
 import type { TideEvent, TideEventType } from '../store/events.ts'
 import type { AlertEvent } from '../spec/schema.ts'
@@ -37,6 +38,8 @@ const ALERT_OF: Readonly<Record<TideEventType, AlertEvent | undefined>> = {
   'instance-unprotected': undefined,
   failover: undefined,
   failback: undefined,
+  risk: 'risk',
+  'risk-cleared': 'risk',
 }
 
 /** The alert name of a controller event, or undefined when the event never alerts. */

@@ -28,7 +28,8 @@
  * Pure: no clock (nowMs is an argument), no I/O; the controller feeds it and keeps the episodes.
  */
 import type { QuotaLimits, Size } from '../spec/schema.ts'
-import type { FleetQuotas } from './types.ts'
+import { appliedHeadroom, instanceCapacityRps } from './policies/slo.ts'
+import type { DecideInput, Decision, FleetQuotas } from './types.ts'
 
 /** What a risk is about: the group's max, a global quota, or its SLO violation budget. */
 export type RiskKind = 'max' | 'quota' | 'budget'
@@ -222,6 +223,26 @@ function budgetRisk(group: string, nowMs: number, b: BudgetInput): GroupRisk | u
     basis: 'trend',
     message: `at this burn (${round(burn * 100)} % of the last ${durationText(b.recentMeasuredSeconds)} outside the objective) ${group} spends today's SLO violation budget in ~${durationText(eta)}: ${round(b.todayViolatedSeconds)} s of ${round(allowed)} s spent`,
   }
+}
+
+/**
+ * What one instance of the group carries at its target, requests/s, for the capacity risks:
+ * with slo.instanceRps, instanceRps (by cpu) ÷ (1 + the headroom applied); else an `rps` metric's
+ * averageValue (by cpu); else, when the tick read a demand and a policy asked for a count, the
+ * demand ÷ the most any policy asked for (the load per instance the policies scale to). Undefined
+ * when none of these is known (a group scaled on cpu at its min, say): no capacity risk then.
+ */
+export function riskPerInstanceRps(input: DecideInput, decision: Pick<Decision, 'recommendations' | 'resize'>): number | undefined {
+  const { spec } = input
+  const size = decision.resize?.to ?? input.state.size
+  const capacity = instanceCapacityRps(spec, size)
+  if (capacity !== undefined && spec.slo !== undefined) return capacity / (1 + appliedHeadroom(spec.slo, input.headroom).ratio)
+  const metric = spec.metrics.find((m) => m.type === 'rps')
+  if (metric?.type === 'rps') return metric.target.averageValue * (size.cpu / spec.size.cpu)
+  const demand = input.signals?.group.rps
+  let wanted = 0
+  for (const r of decision.recommendations) if (r.advisory !== true && r.replicas !== undefined) wanted = Math.max(wanted, r.replicas)
+  return demand !== undefined && Number.isFinite(demand) && demand > 0 && wanted > 0 ? demand / wanted : undefined
 }
 
 /**

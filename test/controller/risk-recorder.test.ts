@@ -3,7 +3,8 @@
  * reconciler.ts): the recorder's window and budget burn, episodes announced once and cleared
  * once, and a real Controller on a ManualClock whose demand ramps towards its max (then a quota),
  * then flattens: the status carries the risk with an ETA within ±20 % of the truth, one `risk`
- * event for the episode, one `risk-cleared` when it is gone, and nothing on flat traffic.
+ * event for the episode, one `risk-cleared` when it is gone, and nothing on flat traffic; the
+ * same two reach a webhook subscribed to `risk` over real HTTP on 127.0.0.1.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -14,7 +15,10 @@ import { RISK_CLEAR_AFTER_MS, RiskRecorder } from '../../src/controller/risk-rec
 import { ManualClock } from '../../src/core/clock.ts'
 import type { FleetQuotas } from '../../src/engine/types.ts'
 import { GroupSchema, type GroupSpec } from '../../src/spec/schema.ts'
-import { MemoryEventLog } from '../../src/store/events.ts'
+import { fanOut, MemoryEventLog } from '../../src/store/events.ts'
+import { WebhookAlerts } from '../../src/alerts/webhook.ts'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { FakeProvider } from '../support/fake-provider.ts'
 
 const T0 = Date.parse('2026-11-11T08:00:00Z')
@@ -57,14 +61,16 @@ class Demand implements MetricsSource {
   }
 }
 
-function setup(quotas?: FleetQuotas) {
+function setup(quotas?: FleetQuotas, alerts?: { webhook: string; on: string[] }[]) {
   const clock = new ManualClock(T0)
   const provider = new FakeProvider(clock)
   const demand = new Demand()
   const events = new MemoryEventLog()
   // 50 req/s per instance, max 10: 500 req/s is the most it can carry.
-  const spec = GroupSchema.parse({ group: 'shop-web', provider: 'sim', replicas: { min: 1, max: 10 }, warmupSeconds: 0, metrics: [{ type: 'rps', target: { averageValue: 50 } }] })
-  const controller = new Controller({ groups: [spec], backend: sameBackend({ provider, signals: demand }), clock, events, ...(quotas === undefined ? {} : { quotas }) })
+  const spec = GroupSchema.parse({ group: 'shop-web', provider: 'sim', replicas: { min: 1, max: 10 }, warmupSeconds: 0, metrics: [{ type: 'rps', target: { averageValue: 50 } }], ...(alerts === undefined ? {} : { alerts }) })
+  const webhooks = alerts === undefined ? undefined : new WebhookAlerts({ groups: [spec], clock, baseDelayMs: 10 })
+  const sink = webhooks === undefined ? events : fanOut(events, webhooks)
+  const controller = new Controller({ groups: [spec], backend: sameBackend({ provider, signals: demand }), clock, events: sink, ...(quotas === undefined ? {} : { quotas }) })
   /** Runs sync periods of 15 s for `minutes`, demand `rps(t)` (t: minutes from T0), all instances ready. */
   const run = async (minutes: number, rps: (t: number) => number): Promise<void> => {
     for (let k = 0; k < minutes * 4; k++) {
@@ -75,7 +81,7 @@ function setup(quotas?: FleetQuotas) {
     }
   }
   const riskEvents = () => events.list().filter((e) => e.type === 'risk' || e.type === 'risk-cleared').map((e) => e.type)
-  return { clock, controller, events, run, riskEvents }
+  return { clock, controller, events, run, riskEvents, webhooks }
 }
 
 test('flat traffic raises no risk, however close to max', async () => {
@@ -94,10 +100,10 @@ test('a steady ramp towards max: one risk event, an ETA within ±20 % of the tru
   assert.equal(risks.length, 1, JSON.stringify(risks))
   const [r] = risks
   assert.equal(r?.kind, 'max')
-  assert.equal(r?.basis, 'trend')
+  assert.equal(r.basis, 'trend')
   const truth = (30 - atMin) * 60
-  assert.ok(Math.abs((r?.etaSeconds ?? 0) - truth) <= 0.2 * truth, `eta ${r?.etaSeconds} s, truth ${truth} s`)
-  assert.match(r?.message ?? '', /^at this trend \(\+10 req\/s a minute\) shop-web reaches max 10 in ~\d+ min/)
+  assert.ok(Math.abs(r.etaSeconds - truth) <= 0.2 * truth, `eta ${r.etaSeconds} s, truth ${truth} s`)
+  assert.match(r.message, /^at this trend \(\+10 req\/s a minute\) shop-web reaches max 10 in ~\d+ min/)
   assert.deepEqual(riskEvents(), ['risk'], 'announced once, not every tick')
   // Demand levels off at 320 req/s: after the trend window the slope is gone, then the episode ends.
   await run(14, () => 320)
@@ -111,6 +117,31 @@ test('a quota below the max binds first: the quota risk', async () => {
   await run(7, (t) => 200 + 10 * t)
   const [r] = controller.status('shop-web')?.risks ?? []
   assert.equal(r?.kind, 'quota')
-  assert.match(r?.message ?? '', /reaches the quotas' ceiling of 6 instances \(max 10\)/)
+  assert.match(r.message, /reaches the quotas' ceiling of 6 instances \(max 10\)/)
   assert.deepEqual(riskEvents(), ['risk'])
+})
+
+test('through the alerts path: a webhook subscribed to risk gets the episode and its end, once each', async () => {
+  const got: { type: string; eventType: string; message: string }[] = []
+  const server = createServer((req, res) => {
+    let body = ''
+    req.on('data', (c: Buffer) => (body += c.toString()))
+    req.on('end', () => {
+      got.push(JSON.parse(body) as { type: string; eventType: string; message: string })
+      res.writeHead(204).end()
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  try {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`
+    const { run, webhooks } = setup(undefined, [{ webhook: url, on: ['risk'] }])
+    await run(12, (t) => 200 + 10 * t)
+    await run(14, () => 320)
+    const report = await webhooks?.close(10_000)
+    assert.equal(report?.failed, 0)
+    assert.deepEqual(got.map((a) => `${a.type}/${a.eventType}`), ['risk/risk', 'risk/risk-cleared'])
+    assert.match(got[0]?.message ?? '', /reaches max 10 in ~\d+ min/)
+  } finally {
+    await new Promise((resolve) => server.close(resolve))
+  }
 })

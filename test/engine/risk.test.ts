@@ -52,9 +52,9 @@ for (const c of capacityCases) {
     assert.equal(risks.length, 1, JSON.stringify(risks))
     const r = risks[0]
     assert.equal(r?.kind, c.want.kind)
-    assert.equal(r?.basis, c.want.basis)
+    assert.equal(r.basis, c.want.basis)
     const tolerance = c.want.etaSeconds * 0.2
-    assert.ok(Math.abs((r?.etaSeconds ?? -1) - c.want.etaSeconds) <= tolerance, `eta ${r?.etaSeconds} s, want ${c.want.etaSeconds} ± 20 %`)
+    assert.ok(Math.abs(r.etaSeconds - c.want.etaSeconds) <= tolerance, `eta ${r.etaSeconds} s, want ${c.want.etaSeconds} ± 20 %`)
   })
 }
 
@@ -84,7 +84,7 @@ for (const c of budgetCases) {
     }
     assert.equal(risks.length, 1)
     assert.equal(risks[0]?.kind, 'budget')
-    assert.equal(risks[0]?.etaSeconds, c.want)
+    assert.equal(risks[0].etaSeconds, c.want)
   })
 }
 

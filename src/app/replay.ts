@@ -17,8 +17,8 @@
  * note says when the proposed spec would change them.
  *
  * Cost. The simulator is synchronous CPU work (a reconcile of the real controller every sync
- * period of virtual time): it yields to the event loop every few thousand steps, so the live
- * control loop keeps ticking while a replay runs; windows over a day run in 5 s steps (the
+ * period of virtual time): it gives the event loop a turn every REPLAY_YIELD_EVERY_MS of wall-clock
+ * time, so the live control loop keeps ticking while a replay runs; windows over a day run in 5 s steps (the
  * controller still decides every sync period) to keep 14 days within a few seconds.
  */
 import type { GroupSpec } from '../spec/schema.ts'
@@ -36,8 +36,8 @@ export const DEFAULT_REPLAY_HOURS = 24
 export const MAX_REPLAY_HOURS = 24 * 14
 /** The least recorded demand a replay runs on, ms: less says nothing about a policy. */
 export const MIN_REPLAY_DEMAND_MS = 10 * 60_000
-/** Steps between turns given to the event loop while a replay simulates. */
-export const REPLAY_YIELD_EVERY_STEPS = 2048
+/** Wall-clock ms a replay may hold the event loop (the live control loop's) before it gives it a turn. */
+export const REPLAY_YIELD_EVERY_MS = 10
 /** A gap between recorded points longer than this is reported in the notes (the rate was held across it), ms. */
 const GAP_NOTE_MS = 5 * 60_000
 
@@ -198,7 +198,7 @@ export async function runReplay(store: DemandSource, input: ReplayInput): Promis
       else if (d.to < d.from) decisions.down++
       else decisions.hold++
     }
-    const result = await simulate({ trace, policy: 'configured', params, group: spec, onDecision, yieldEverySteps: REPLAY_YIELD_EVERY_STEPS })
+    const result = await simulate({ trace, policy: 'configured', params, group: spec, onDecision, yieldEveryMs: REPLAY_YIELD_EVERY_MS })
     return { result, decisions }
   }
   const a = await run(current)

@@ -98,11 +98,13 @@ export interface SimulateOptions {
   /** Called with every decision the controller makes (not the oracle's): a replay counts them by direction. */
   readonly onDecision?: (decision: Decision) => void
   /**
-   * Give the event loop a turn every this many steps (setImmediate), so that a simulation run
-   * inside a live tide (a replay through the API) never holds its control loop for long.
-   * Absent: never (the CLI and the bench run alone).
+   * Give the event loop a turn (setImmediate) once this many ms of wall-clock time have passed
+   * since the last turn, so that a simulation run inside a live tide (a replay through the API)
+   * never holds its control loop longer than about that. The clock is read every 64 steps.
+   * Absent: never (the CLI and the bench run alone). Wall-clock time only paces the run; it
+   * never enters what is simulated.
    */
-  readonly yieldEverySteps?: number
+  readonly yieldEveryMs?: number
 }
 
 /** How the predictive policy's forecaster did over the run (runs with predictive on). */
@@ -301,9 +303,9 @@ async function runController(run: Run, policySpec: GroupSpec): Promise<RunCounts
   const fast = spec.slo?.fastScaleOut === true
   const actions = new ActionTally(initial, run.opts.onDecision)
   const steps = run.loads.length
-  const yieldEvery = run.opts.yieldEverySteps
+  const pacer = run.opts.yieldEveryMs === undefined ? undefined : new Pacer(run.opts.yieldEveryMs)
   for (let i = 0; i < steps; i++) {
-    if (yieldEvery !== undefined && i > 0 && i % yieldEvery === 0) await new Promise<void>((resolve) => setImmediate(resolve))
+    if (pacer !== undefined && (i & 63) === 0) await pacer.turn()
     const nowMs = startMs + i * tickMs
     clock.set(nowMs)
     // The group's own sync period, as tide up's run loop keeps it (Controller.reconcileDue).
@@ -340,6 +342,22 @@ function simController(opts: SimulateOptions, spec: GroupSpec, parts: Pick<Contr
     ...(opts.events ? { events: opts.events } : {}),
     ...(history === undefined ? {} : { demandHistory: () => history }),
   })
+}
+
+/** Gives the event loop a turn when `everyMs` of wall-clock time have passed since the last one (SimulateOptions.yieldEveryMs). */
+class Pacer {
+  readonly #everyMs: number
+  #lastMs = performance.now()
+
+  constructor(everyMs: number) {
+    this.#everyMs = everyMs
+  }
+
+  async turn(): Promise<void> {
+    if (performance.now() - this.#lastMs < this.#everyMs) return
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    this.#lastMs = performance.now()
+  }
 }
 
 /** Counts what the controller did over a run: scale actions, resizes, the desired count, and what the predictive policy drove. */

@@ -74,7 +74,7 @@ const GroupSummarySchema = z
     provider: z.enum(['local', 'kubernetes', 'aws', 'sim']),
     state: z.enum(['active', 'removing']).openapi({ description: 'removing: deleted, its instances still draining.' }),
     paused: z.boolean(),
-    status: z.unknown().openapi({ description: "The controller's plain status (instances with phases, last decision with its explanation, forecast, slo); null before the first tick." }),
+    status: z.unknown().openapi({ description: "The controller's plain status (docs/status.md: instances with phases, last decision with its explanation, forecast, slo, risks ahead: [{ kind: max|quota|budget, etaSeconds, message, basis: trend|forecast }]); null before the first tick." }),
   })
   .openapi('GroupSummary')
 // zod's own .meta() (not .openapi(): GroupSchema may be built before @hono/zod-openapi extends zod).

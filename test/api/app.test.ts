@@ -287,6 +287,7 @@ test('GET /openapi.json documents every route, with tide.yaml\'s group schema', 
     'POST /groups/{name}/instances/{id}/protect',
     'POST /groups/{name}/instances/{id}/unprotect',
     'POST /groups/{name}/pause',
+    'POST /groups/{name}/replay',
     'POST /groups/{name}/resume',
     'PUT /groups/{name}',
   ])

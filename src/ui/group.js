@@ -149,11 +149,7 @@ export function renderGroup(view, name) {
       return
     }
     const s = group.status
-    badges.replaceChildren(
-      el('span', { class: 'badge', text: group.provider }),
-      group.paused && el('span', { class: 'badge warn', id: 'paused-badge', text: 'paused' }),
-      group.state === 'removing' && el('span', { class: 'badge warn', text: 'removing' }),
-    )
+    badges.replaceChildren(...badgesOf(group))
     pauseButton.textContent = group.paused ? 'Resume' : 'Pause'
     facts.replaceChildren(...factsOf(group))
     decision.replaceChildren(el('span', { class: 'muted', text: `last decision ${ago(s?.lastDecision?.atMs)}: ` }), s?.lastDecision?.explanation ?? 'none yet')
@@ -242,6 +238,18 @@ export function renderGroup(view, name) {
     editor.destroy()
     for (const c of charts) c.destroy()
   }
+}
+
+/**
+ * A group's badges: its provider, paused, removing.
+ * @param {any} group a GET /groups/{name} answer
+ * @returns {HTMLElement[]}
+ */
+function badgesOf(group) {
+  const out = [el('span', { class: 'badge', text: group.provider })]
+  if (group.paused) out.push(el('span', { class: 'badge warn', id: 'paused-badge', text: 'paused' }))
+  if (group.state === 'removing') out.push(el('span', { class: 'badge warn', text: 'removing' }))
+  return out
 }
 
 /**

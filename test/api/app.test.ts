@@ -220,6 +220,33 @@ test('PUT /groups/{name} refuses a bad spec with field-level errors and applies 
   assert.equal(JSON.stringify(tide.runtime.config), before, 'nothing applied')
 })
 
+test('POST /groups/{name}/validate answers every refusal exactly as PUT does, and a valid spec with its defaults, applying nothing', async () => {
+  const before = JSON.stringify(tide.runtime.config)
+  const bodies = [
+    { name: 'fields', body: tinyGroupValue('tiny', { replicas: { min: 'one', max: 2 }, replcas: 3 }) },
+    { name: 'a cross-field rule', body: tinyGroupValue('tiny', { replicas: { min: 3, max: 2 } }) },
+    { name: 'another name', body: tinyGroupValue('other') },
+    { name: 'a list', body: [1] },
+    { name: 'a change that takes a restart', body: tinyGroupValue('tiny', { routing: { listen: 0, drainSeconds: 2 } }) },
+  ] as const
+  for (const c of bodies) {
+    const put = await call('PUT', '/groups/tiny', { headers: AUTH, body: c.body })
+    const check = await call('POST', '/groups/tiny/validate', { headers: AUTH, body: c.body })
+    assert.ok(put.status >= 400, c.name)
+    assert.deepEqual({ status: check.status, body: check.body }, { status: put.status, body: put.body }, c.name)
+  }
+  const valid = await call('POST', '/groups/tiny/validate', { headers: AUTH, body: tinyGroupValue('tiny', { replicas: { min: 1, max: 3 } }) })
+  assert.equal(valid.status, 200, JSON.stringify(valid.body))
+  assert.equal(valid.body.valid, true)
+  assert.equal(valid.body.spec.replicas.max, 3)
+  assert.equal(valid.body.spec.behavior.scaleDown.stabilizationWindowSeconds, 300, 'defaults filled in')
+  const added = await call('POST', '/groups/brand-new/validate', { headers: AUTH, body: tinyGroupValue('brand-new', { routing: { listen: 0, drainSeconds: 1 } }) })
+  assert.equal(added.status, 200, 'a group that does not exist yet validates as a PUT would add it')
+  const noToken = await call('POST', '/groups/tiny/validate', { body: tinyGroupValue('tiny') })
+  assert.equal(noToken.status, 401)
+  assert.equal(JSON.stringify(tide.runtime.config), before, 'nothing applied')
+})
+
 test('PUT changes a running group, adds a new one (201); DELETE drains and removes it', async () => {
   const changed = await call('PUT', '/groups/tiny', { headers: AUTH, body: tinyGroupValue('tiny', { replicas: { min: 1, max: 3 } }) })
   assert.equal(changed.status, 200, JSON.stringify(changed.body))
@@ -288,6 +315,7 @@ test('GET /openapi.json documents every route, with tide.yaml\'s group schema', 
     'POST /groups/{name}/instances/{id}/unprotect',
     'POST /groups/{name}/pause',
     'POST /groups/{name}/resume',
+    'POST /groups/{name}/validate',
     'PUT /groups/{name}',
   ])
   assert.ok(body.components.schemas.GroupSpec.properties.replicas, 'the group spec schema')

@@ -223,7 +223,7 @@ test('SIGHUP reloads the config: a group added, then removed (drained and stoppe
   }
 })
 
-test('tide up serves the API: its URL and token file at start (never the token), reads open, a protect with the token, 401 without', { timeout: 120_000 }, async () => {
+test('tide up serves the API and the dashboard: their URLs and the token file at start (never the token), reads open, a protect with the token, 401 without', { timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tide-up-api-'))
   const state = join(dir, 'state')
   const up = tideUp(['-c', tinyConfig(dir), '--state-dir', state, '--heartbeat', '0'], dir, { TIDE_API_TOKEN: '' })
@@ -232,6 +232,10 @@ test('tide up serves the API: its URL and token file at start (never the token),
     const tokenPath = join(state, 'api-token')
     assert.match(line, new RegExp(`^API: http://127\\.0\\.0\\.1:\\d+ \\(token in ${tokenPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(new, mode 0600\\); changes need it, reads are open from loopback\\)$`))
     const url = line.split(' ')[1] ?? ''
+    assert.equal(await up.waitForLine(/^dashboard: /), `dashboard: ${url}/ui/`)
+    const dashboard = await fetch(`${url}/ui/`, { signal: AbortSignal.timeout(10_000) })
+    assert.equal(dashboard.status, 200)
+    assert.match(await dashboard.text(), /<script type="module" src="main.js"><\/script>/)
     const token = readFileSync(tokenPath, 'utf8').trim()
     assert.ok(token.length >= 32)
     assert.ok(!up.lines.some((l) => l.includes(token)), 'the token is never printed')

@@ -29,8 +29,13 @@ export interface UpRun {
  * say otherwise, so that runs in parallel never contend for the default 7070.
  */
 export function tideUp(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): UpRun {
+  return tideServing('up', args, cwd, env)
+}
+
+/** Spawns `tide <command>` (up, demo: the commands that serve the API) as tideUp does. */
+export function tideServing(command: 'up' | 'demo', args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): UpRun {
   const api = args.includes('--no-api') || args.includes('--api-listen') ? [] : ['--api-listen', '0']
-  const child = spawn(process.execPath, [BIN, 'up', ...args, ...api], { cwd, env: { ...process.env, TIDE_DEBUG: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [BIN, command, ...args, ...api], { cwd, env: { ...process.env, TIDE_DEBUG: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   const lines: string[] = []
   let partial = ''
   let stderr = ''
@@ -63,7 +68,7 @@ export function tideUp(args: readonly string[], cwd: string, env: NodeJS.Process
             resolve(hit)
           } else if (child.exitCode !== null || child.signalCode !== null) {
             done()
-            reject(new Error(`tide up exited (${child.exitCode ?? child.signalCode}) before printing ${re}; stdout:\n${lines.join('\n')}\nstderr:\n${stderr}`))
+            reject(new Error(`tide ${command} exited (${child.exitCode ?? child.signalCode}) before printing ${re}; stdout:\n${lines.join('\n')}\nstderr:\n${stderr}`))
           }
         }
         const timer = setTimeout(() => {

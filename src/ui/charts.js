@@ -12,7 +12,7 @@
  */
 
 /** @typedef {{ atMs: number, avg: number }} Point */
-/** @typedef {{ key: string, label: string, stroke: string, dash?: number[], stepped?: boolean, fill?: string, unit?: string }} SeriesSpec */
+/** @typedef {{ key: string, label: string, stroke: string, dash?: number[], stepped?: boolean, fill?: string, scale?: string }} SeriesSpec */
 /** @typedef {{ atMs: number, kind: string, explanation: string }} Marker */
 
 /**
@@ -69,16 +69,25 @@ export function timeChart(host, spec) {
 
   const fmt = (/** @type {number|null} */ v) => (v === null || v === undefined ? '–' : `${Math.round(v * 10) / 10}${spec.unit === '' ? '' : ` ${spec.unit}`}`)
   const bandIdx = spec.band === undefined ? undefined : spec.band.map((k) => spec.series.findIndex((s) => s.key === k) + 1)
+  // A series of another unit (cost beside percentages) gets its own scale, with its axis on the right.
+  const extraScales = [...new Set(spec.series.map((s) => s.scale).filter((x) => x !== undefined && x !== 'y'))]
+  const range = (/** @type {unknown} */ _u, /** @type {number} */ min, /** @type {number} */ max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1]
+  const ticksText = (/** @type {unknown} */ _u, /** @type {number[]} */ ticks) => ticks.map((t) => `${Math.round(t * 100) / 100}`)
   const opts = {
     width: Math.max(300, host.clientWidth / 2 - 24),
     height: spec.height ?? 200,
     legend: { live: true },
     cursor: { drag: { x: false, y: false } },
-    scales: { x: { time: true }, y: { range: (/** @type {unknown} */ _u, /** @type {number} */ min, /** @type {number} */ max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
-    axes: [{ stroke: '#495057' }, { stroke: '#495057', size: 56, values: (/** @type {unknown} */ _u, /** @type {number[]} */ ticks) => ticks.map((t) => `${Math.round(t * 100) / 100}`) }],
+    scales: { x: { time: true }, y: { range }, ...Object.fromEntries(extraScales.map((k) => [k, { range }])) },
+    axes: [
+      { stroke: '#495057' },
+      { stroke: '#495057', size: 56, values: ticksText },
+      ...extraScales.map((k) => ({ scale: k, side: 1, stroke: '#495057', size: 56, grid: { show: false }, values: ticksText })),
+    ],
     series: [
       {},
       ...spec.series.map((s) => ({
+        scale: s.scale ?? 'y',
         label: s.label,
         stroke: s.stroke,
         width: 2,

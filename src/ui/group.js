@@ -51,13 +51,13 @@ const CHARTS = [
     ],
   },
   {
-    title: 'Headroom, budget and cost',
+    title: 'Headroom and SLO budget (%), cost (right axis)',
     unit: '',
     series: [
       { key: 'headroom_percent', label: 'headroom %', stroke: '#2f9e44' },
-      { key: 'slo_budget_spent_percent', label: 'SLO budget spent %', stroke: '#e03131' },
-      { key: 'cost_per_hour', label: 'cost / h', stroke: '#f08c00' },
-      { key: 'instance_hours_per_hour', label: 'instance-hours / h', stroke: '#f08c00', stepped: true },
+      { key: 'slo_budget_spent_percent', label: 'SLO budget spent today %', stroke: '#e03131' },
+      { key: 'cost_per_hour', label: 'cost / h', stroke: '#f08c00', scale: 'cost' },
+      { key: 'instance_hours_per_hour', label: 'instance-hours / h', stroke: '#f08c00', stepped: true, scale: 'cost' },
     ],
   },
 ]

@@ -185,6 +185,9 @@ test('GET /groups/{name}/metrics: the recorded series in buckets', async () => {
   assert.equal(body.series.desired.stepMs, 60_000)
   const all = (await call('GET', '/groups/tiny/metrics')).body
   assert.ok(Object.keys(all.series).includes('desired'), 'every recorded series when none is named')
+  // No price on the tiny group's size: its cost is recorded as instance-hours per hour (one instance).
+  assert.equal(all.series.instance_hours_per_hour.points.at(-1).max, 1)
+  assert.ok(!Object.keys(all.series).includes('capacity_rps'), 'no capacity without slo.instanceRps or an rps target')
   assert.equal(all.toMs - all.fromMs, 3_600_000, 'the last hour by default')
 })
 

@@ -2,9 +2,9 @@
  * The dashboard end to end in a real browser: a real `tide up` (child process) with one local
  * group of the tiny server, load sent to its router by a bounded loop, and Debian's chromium
  * driven by playwright-core. The page must list the group, draw its charts and redraw them with
- * new data, refuse a bad spec in the editor with the field named, apply a changed minimum with
- * the token, and show the change take effect in the next decisions (the API's status says so,
- * and so does the page). No CSP violation and no script error may happen on the way.
+ * new data, pause and resume the group, refuse a bad spec in the editor with the field named,
+ * apply a changed minimum with the token, and show the change take effect in the next decisions
+ * (the API's status says so, and so does the page), then protect an instance from its table. No CSP violation and no script error may happen on the way.
  * Screenshots go to test-artifacts/ (gitignored). Skips, saying why, without chromium.
  */
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-explicit-any -- API answers are JSON (`any`), checked field by field */
@@ -156,6 +156,15 @@ test('the dashboard shows a running tide live and changes a policy in a real bro
     await page.click('#token-save')
     await until('the editor to show the spec', async () => /replicas:/.test(await page.inputValue('#editor-text')))
     const original = await page.inputValue('#editor-text')
+
+    // Pause and resume from the header: the badge and the API agree.
+    await page.click('#pause-button')
+    await page.locator('#paused-badge').waitFor()
+    assert.equal((await group()).paused, true)
+    await until('the button to offer Resume', async () => (await page.locator('#pause-button').innerText()) === 'Resume')
+    await page.click('#pause-button')
+    await page.locator('#paused-badge').waitFor({ state: 'detached' })
+    assert.equal((await group()).paused, false)
 
     // Bad YAML is refused where it is; an unknown field by the server, named.
     await page.fill('#editor-text', 'replicas: [1, 2\n')

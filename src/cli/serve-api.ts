@@ -59,7 +59,7 @@ export async function startApi(opts: {
   if (!choice.serve) return undefined
   const token = resolveApiToken({ env: io.env, tokenEnv: global.api.tokenEnv, stateDir: opts.stateDir })
   const baseDir = opts.configPath === undefined ? process.cwd() : dirname(resolve(opts.configPath))
-  const app = createApiApp({ service: new TideService(opts.runtime, { baseDir }), token: token.token })
+  const app = createApiApp({ service: new TideService(opts.runtime, { baseDir }), token: token.token, tokenSource: token.source, openReads: global.api.openReads })
   let server: ApiServer
   try {
     server = await startApiServer(app, { host: global.api.host, port: choice.port ?? global.api.listen })
@@ -67,6 +67,6 @@ export async function startApi(opts: {
     app.close()
     throw err
   }
-  io.stdout.write(`API: ${server.url} (${tokenSourceText(token.source)}; changes need it, reads are open from loopback)\n`)
+  io.stdout.write(`API: ${server.url} (${tokenSourceText(token.source)}; changes need it, reads are open ${global.api.openReads ? 'from anywhere (api.openReads)' : 'from loopback'})\n`)
   return server
 }

@@ -55,8 +55,9 @@ test('tide scale GROUP N --for: held at max, said in words; the running tide hol
   assert.equal(held.code, 0, held.stderr)
   assert.match(held.stdout, /^web: held at 2 until \d{4}-\d\d-\d\dT[\d:.]+Z \(max 2; asked 5\)\n$/)
   const m = tide.runtime.controller.manualScale('web')
-  assert.equal(m?.desired, 5)
-  assert.ok(m !== undefined && Math.abs(m.untilMs - Date.now() - 90_000) < 5000)
+  assert.ok(m)
+  assert.equal(m.desired, 5)
+  assert.ok(Math.abs(m.untilMs - Date.now() - 90_000) < 5000)
   const json = await tide_(['scale', 'web', '1', '--json', '--api', server.url])
   assert.equal(json.code, 0, json.stderr)
   const body = JSON.parse(json.stdout) as { holding: number; clamped: boolean; untilMs: number }

@@ -16,7 +16,7 @@ export const rotate: Command = {
     "The new token is written to the state directory's api-token file (mode 0600, replaced whole) and printed once, alone, on stdout; the old one stops working at once. A token from the environment ($TIDE_API_TOKEN or api.tokenEnv) cannot be rotated here: change the variable and restart tide up. Needs the current token ($TIDE_API_TOKEN, else --token-file).",
   examples: [
     { command: 'tide token rotate', does: 'print the new token (the file .tide/api-token holds it too)' },
-    { command: 'NEW=$(tide token rotate --token-file /srv/shop/.tide/api-token --api http://127.0.0.1:7071)', does: 'rotate another tide and keep the new token in a variable' },
+    { command: 'tide token rotate --token-file /srv/shop/.tide/api-token --api http://127.0.0.1:7071', does: 'rotate another tide; NEW=$(…) keeps the new token in a variable' },
   ],
   flags: { ...apiClientFlags, json: { kind: 'boolean', description: "print the API's answer as JSON ({token, path})" } },
   async run(args, io) {

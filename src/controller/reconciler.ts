@@ -536,8 +536,7 @@ export class Controller {
     const rt = this.#rt(group)
     const refused = standbyRefusal(spec, traffic, rt, instanceId)
     if (refused !== undefined || traffic?.detach === undefined) return { done: false, refused: refused ?? '' }
-    const stored = this.#store.loadGroupState(group)
-    const from = stored?.desiredReplicas ?? rt.status?.latest?.desiredReplicas ?? 0
+    const { stored, from } = this.#desiredNow(group, rt)
     const to = decrementDesired ? from - 1 : from
     if (to < spec.replicas.min) return { done: false, refused: `decrementing the desired count ${from} would take it below min ${spec.replicas.min}: keep it (decrementDesired false, 'tide standby --no-decrement') so a replacement is launched` }
     const nowMs = this.#opts.clock.now()
@@ -576,8 +575,7 @@ export class Controller {
     const rt = this.#rt(group)
     if (!rt.standby.has(instanceId)) return { done: false, refused: `instance ${instanceId} is not in standby` }
     rt.standby.delete(instanceId)
-    const stored = this.#store.loadGroupState(group)
-    const from = stored?.desiredReplicas ?? rt.status?.latest?.desiredReplicas ?? 0
+    const { stored, from } = this.#desiredNow(group, rt)
     const to = Math.min(spec.replicas.max, from + 1)
     if (stored !== undefined && to !== from) this.#store.saveGroupState(group, { ...stored, desiredReplicas: to })
     this.#saveOperator(group, rt)
@@ -585,6 +583,12 @@ export class Controller {
     const message = `instance ${instanceId} back in service by the operator: health-checked, then routed. Desired ${from}→${to}${to === from ? ` (at max ${spec.replicas.max})` : ''}`
     this.#emit(nowMs, group, 'instance-in-service', message, { instanceId })
     return { done: true, desiredReplicas: { from, to }, message }
+  }
+
+  /** The group's stored state and the desired count in force (the stored one, else the last status's, else 0). */
+  #desiredNow(group: string, rt: GroupRuntime): { stored: StoredGroupState | undefined; from: number } {
+    const stored = this.#store.loadGroupState(group)
+    return { stored, from: stored?.desiredReplicas ?? rt.status?.latest?.desiredReplicas ?? 0 }
   }
 
   /** Marks an instance as protected from scale-in (or not); persisted with the group state. An event says when it changes. */
@@ -639,8 +643,7 @@ export class Controller {
       // A restart finishes drains that an earlier process began.
       for (const id of stored.drainingIds) if (records.some((r) => r.id === id)) rt.draining.add(id)
     }
-    this.#forgetGoneStandby(spec.group, rt, records)
-    if (rt.override !== undefined && rt.override.untilMs <= nowMs) this.#endManualScale(spec.group, rt, nowMs, `its hold ended at ${new Date(rt.override.untilMs).toISOString()}`)
+    const override = this.#operatorMarks(spec.group, rt, records, nowMs)
     const phases = new Map<string, InstancePhase>()
     const views: InstanceView[] = []
     for (const r of records) {
@@ -663,7 +666,7 @@ export class Controller {
       signals,
       nowMs,
       ...(startupMs === undefined ? {} : { startupMs }),
-      ...(rt.override === undefined ? {} : { override: { desired: rt.override.desired } }),
+      ...override,
       ...(fast ? { scaleOutOnly: true, ...this.#fastInsight(spec, rt, nowMs, freshRps) } : this.#insight(spec, rt, views, signals, nowMs, startupMs)),
     }
     return { spec, provider, backend, records, phases, views, stored, input }
@@ -780,17 +783,20 @@ export class Controller {
     return { desiredReplicas: initialReplicas(spec, records), size: spec.size, history: emptyHistory, drainingIds: [], protectedIds: [] }
   }
 
-  /** Standby marks of instances the provider no longer lists are dropped (the process ended). */
-  #forgetGoneStandby(group: string, rt: GroupRuntime, records: readonly InstanceRecord[]): void {
-    if (rt.standby.size === 0) return
-    const listed = new Set(records.map((r) => r.id))
-    let changed = false
-    for (const id of rt.standby.keys()) {
-      if (listed.has(id)) continue
-      rt.standby.delete(id)
-      changed = true
+  /**
+   * What an operator set, brought up to this tick: a manual scale whose time has passed ends,
+   * standby marks of instances the provider no longer lists are dropped (the process ended).
+   * Returns the decision input's `override` part (empty without a manual scale in force).
+   */
+  #operatorMarks(group: string, rt: GroupRuntime, records: readonly InstanceRecord[], nowMs: number): Pick<DecideInput, 'override'> {
+    if (rt.override !== undefined && rt.override.untilMs <= nowMs) this.#endManualScale(group, rt, nowMs, `its hold ended at ${new Date(rt.override.untilMs).toISOString()}`)
+    if (rt.standby.size > 0) {
+      const listed = new Set(records.map((r) => r.id))
+      const gone = [...rt.standby.keys()].filter((id) => !listed.has(id))
+      for (const id of gone) rt.standby.delete(id)
+      if (gone.length > 0) this.#saveOperator(group, rt)
     }
-    if (changed) this.#saveOperator(group, rt)
+    return rt.override === undefined ? {} : { override: { desired: rt.override.desired } }
   }
 
   #notePhase(group: string, rt: GroupRuntime, r: InstanceRecord, phase: InstancePhase, nowMs: number): void {

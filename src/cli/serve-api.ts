@@ -40,6 +40,11 @@ export function tokenSourceText(source: TokenSource): string {
   return `token in ${source.path}${source.created ? ' (new, mode 0600)' : ''}`
 }
 
+/** Who may read without the token, in words, for the start-up line (api.openReads). */
+export function readsText(openReads: boolean): string {
+  return openReads ? 'reads are open from anywhere (api.openReads)' : 'reads are open from loopback'
+}
+
 /**
  * Serves the API of `runtime` as `choice` says, on api.host (the port from the flag, else
  * api.listen), and prints its URL and where its token is. Resolves undefined when the API is
@@ -67,6 +72,6 @@ export async function startApi(opts: {
     app.close()
     throw err
   }
-  io.stdout.write(`API: ${server.url} (${tokenSourceText(token.source)}; changes need it, reads are open ${global.api.openReads ? 'from anywhere (api.openReads)' : 'from loopback'})\n`)
+  io.stdout.write(`API: ${server.url} (${tokenSourceText(token.source)}; changes need it, ${readsText(global.api.openReads)})\n`)
   return server
 }

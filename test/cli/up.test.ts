@@ -379,7 +379,7 @@ function tideCli(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = 
 }
 
 /** Polls `cond` on the JSON of GET url every 200 ms until it holds; throws after timeoutMs with the last answer. */
-async function pollJson<T>(url: string, cond: (body: T) => boolean, timeoutMs = 30_000): Promise<T> {
+async function pollJson<T>(url: string, cond: (body: T) => boolean, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs
   let last: unknown
   for (;;) {
@@ -417,7 +417,7 @@ test('pause, manual scale, protection and standby survive a restart of tide up (
     assert.equal((await cli('protect', 'tiny', first)).code, 0)
     const standby = await cli('standby', 'tiny', first, '--no-decrement')
     assert.equal(standby.code, 0, standby.stderr)
-    await waitForCount(up, (l) => / tiny instance-ready: instance tiny-\w+ is serving/.test(l), 2)
+    await waitForCount(up, (l) => / tiny instance-ready: instance tiny-\w+ is serving/.test(l), 2, 60_000)
     const both = await pollJson<GroupAnswer>(`${url}/groups/tiny`, (b) => b.status?.instances.length === 2)
     pids.push(...pidsOf(both))
     assert.equal((await cli('pause', 'tiny')).code, 0)

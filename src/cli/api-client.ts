@@ -1,6 +1,7 @@
 /**
  * What the commands that talk to a running tide's REST API share (`tide get`, `tide pause`,
- * `tide resume`, `tide protect`, `tide unprotect`; docs/api.md): the `--api` and `--token-file`
+ * `tide resume`, `tide protect`, `tide unprotect`, `tide scale`, `tide standby`, `tide token
+ * rotate`; docs/api.md): the `--api` and `--token-file`
  * flags, the token (never printed), one bounded HTTP request, and the exit statuses:
  * - 0: the API answered 2xx;
  * - 1: the API answered an error: its code and message are printed;

@@ -56,6 +56,8 @@ export interface FakeKubeOptions {
   readonly resizeSubresource?: boolean
   /** ms between watch bookmarks. Default 1000. */
   readonly bookmarkEveryMs?: number
+  /** At most this many live pods per namespace, as a ResourceQuota: replicas beyond it get no pod. Default unlimited. */
+  readonly podQuota?: number
 }
 
 /** A request the fake received, for tests that check what a client sent. */
@@ -169,6 +171,7 @@ export class FakeKubeApiServer {
       terminationDelayMs: options.terminationDelayMs ?? 200,
       resizeSubresource: options.resizeSubresource ?? true,
       bookmarkEveryMs: options.bookmarkEveryMs ?? 1000,
+      podQuota: options.podQuota ?? Number.POSITIVE_INFINITY,
     }
     this.#put('/namespaces', '', 'default', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } })
   }
@@ -651,6 +654,7 @@ export class FakeKubeApiServer {
   }
 
   #createPod(def: ResourceDef, ns: string, w: KubeObject, hash: string, podName: string): void {
+    if (this.#list('/pods', ns).filter((p) => p.metadata.deletionTimestamp === undefined).length >= this.#opts.podQuota) return
     const spec = w.spec as { template: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: Record<string, unknown> } }
     const pod: KubeObject = {
       apiVersion: 'v1',

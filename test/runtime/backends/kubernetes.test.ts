@@ -7,7 +7,7 @@
  * running. kubectl checks the result where it is installed.
  */
 import assert from 'node:assert/strict'
-import { execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -15,7 +15,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { fileURLToPath } from 'node:url'
 import * as k8s from '@kubernetes/client-node'
 import { systemClock } from '../../../src/core/clock.ts'
 import { MemoryInstanceRegistry } from '../../../src/providers/local/instance-registry.ts'
@@ -25,9 +24,7 @@ import { GroupSchema } from '../../../src/spec/schema.ts'
 import { MemoryEventLog } from '../../../src/store/events.ts'
 import { FakeKubeApiServer } from '../../support/fake-kube-apiserver.ts'
 import { binaryPath, missingBinary } from '../../support/system-binaries.ts'
-
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
-const BIN = join(ROOT, 'bin/tide.js')
+import { tideUp } from '../../support/tide-up.ts'
 
 const DEPLOYMENT = {
   apiVersion: 'apps/v1',
@@ -74,44 +71,6 @@ describe('kubernetes backend parts', () => {
     }
   })
 })
-
-/** The real `tide up` as a child: its stdout lines, a wait for one, and SIGINT with a bounded wait. */
-function tideUp(args: readonly string[], env: NodeJS.ProcessEnv): { lines: string[]; stderr: () => string; waitForLine(re: RegExp, ms?: number): Promise<string>; stop(): Promise<number | null> } {
-  const child = spawn(process.execPath, [BIN, 'up', ...args], { env: { ...process.env, TIDE_DEBUG: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  const lines: string[] = []
-  let partial = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    const parts = (partial + chunk).split('\n')
-    partial = parts.pop() ?? ''
-    lines.push(...parts)
-  })
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk
-  })
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
-  return {
-    lines,
-    stderr: () => stderr,
-    async waitForLine(re, ms = 60_000) {
-      const end = Date.now() + ms
-      while (Date.now() < end) {
-        const hit = lines.find((l) => re.test(l))
-        if (hit !== undefined) return hit
-        if (child.exitCode !== null) break
-        await sleep(50)
-      }
-      throw new Error(`no line ${String(re)}; stdout:\n${lines.join('\n')}\nstderr:\n${stderr}`)
-    },
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT')
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
-      const code = await exited
-      clearTimeout(timer)
-      return code
-    },
-  }
-}
 
 describe('tide up with a kubernetes group against the fake API server', () => {
   const fake = new FakeKubeApiServer({ startDelayMs: 200, terminationDelayMs: 100 })

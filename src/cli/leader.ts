@@ -10,9 +10,8 @@ import { hostname } from 'node:os'
 import { systemClock } from '../core/clock.ts'
 import { LeaseElector } from '../controller/leader-election.ts'
 import { KubeClient, loadKubeConfig } from '../providers/kubernetes/kube-client.ts'
-import { kubeLeaseApi, parseLeaseRef } from '../providers/kubernetes/lease-api.ts'
+import { kubeLeaseApi, parseLeaseRef } from '../runtime/lease-api.ts'
 import { UsageError, type CommandIo, type FlagSpec, type ParsedArgs } from './args.ts'
-import { untilSignal } from './up.ts'
 
 /** The flag, for `tide up`'s table. */
 export const leaderFlags: Readonly<Record<string, FlagSpec>> = {
@@ -27,9 +26,10 @@ export interface Leadership {
 
 /**
  * Waits until this replica holds the lease the flag names, printing who holds it meanwhile;
- * undefined when SIGINT or SIGTERM came first (nothing was started, so nothing to stop).
+ * undefined when `signal` (SIGINT or SIGTERM, up.ts untilSignal) came first: nothing was
+ * started, so there is nothing to stop.
  */
-export async function waitForLeadership(args: ParsedArgs, io: CommandIo): Promise<Leadership | undefined> {
+export async function waitForLeadership(args: ParsedArgs, io: CommandIo, signal: Promise<string>): Promise<Leadership | undefined> {
   const text = args.string('leader-lease') ?? ''
   const ref = parseLeaseRef(text)
   if (ref === undefined) throw new UsageError('tide up', `--leader-lease ${text}: expected NAMESPACE/NAME (two lower-case DNS names), e.g. tide-system/tide`)
@@ -49,7 +49,7 @@ export async function waitForLeadership(args: ParsedArgs, io: CommandIo): Promis
   })
   io.stdout.write(`leader election: lease ${text} as ${identity}\n`)
   const ac = new AbortController()
-  const signalled = untilSignal().then((sig) => {
+  const signalled = signal.then((sig) => {
     ac.abort()
     return sig
   })

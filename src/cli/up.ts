@@ -129,7 +129,7 @@ export const command: Command = {
     // With --leader-lease, nothing runs until this replica leads; a signal while it waits ends it.
     let leadership: Leadership | undefined
     if (args.string('leader-lease') !== undefined) {
-      const led = await waitForLeadership(args, io)
+      const led = await waitForLeadership(args, io, untilSignal())
       if (led === undefined) return 0
       leadership = led
     }

@@ -15,7 +15,7 @@
  *   after the holder's last renewal (13 s to 16 s with the defaults).
  * - release() on a clean stop empties the holder, so a follower takes over at its next read.
  *
- * The Lease calls are behind LeaseApi (src/providers/kubernetes/lease-api.ts over client-node).
+ * The Lease calls are behind LeaseApi (src/runtime/lease-api.ts over client-node).
  */
 import type { Clock } from '../core/clock.ts'
 

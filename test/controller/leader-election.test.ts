@@ -12,7 +12,7 @@ import * as k8s from '@kubernetes/client-node'
 import { systemClock } from '../../src/core/clock.ts'
 import { LeaseElector, microTime } from '../../src/controller/leader-election.ts'
 import { KubeClient } from '../../src/providers/kubernetes/kube-client.ts'
-import { kubeLeaseApi, parseLeaseRef } from '../../src/providers/kubernetes/lease-api.ts'
+import { kubeLeaseApi, parseLeaseRef } from '../../src/runtime/lease-api.ts'
 import { FakeKubeApiServer } from '../support/fake-kube-apiserver.ts'
 
 const FAST = { leaseDurationMs: 3000, renewEveryMs: 500, renewDeadlineMs: 2000, retryEveryMs: 250 }

@@ -14,7 +14,7 @@
 import { unknownHealth, type Traffic } from '../../controller/backend.ts'
 import { withExternalSignals } from '../../controller/metrics-source.ts'
 import { ExternalSignals } from '../../metrics/external/external-signals.ts'
-import { PodMetricsSignals } from '../../metrics/kubernetes/pod-metrics.ts'
+import { PodMetricsSignals } from '../pod-metrics.ts'
 import { ProviderConfigError } from '../../providers/errors.ts'
 import { KubeClient, loadKubeConfig } from '../../providers/kubernetes/kube-client.ts'
 import { KubernetesProvider } from '../../providers/kubernetes/kubernetes-provider.ts'

@@ -5,8 +5,8 @@
  * 'conflict', every other failure throws (the elector logs it and tries again).
  */
 import type * as k8s from '@kubernetes/client-node'
-import type { LeaseApi, LeaseRecord } from '../../controller/leader-election.ts'
-import { ConflictError, wire, type KubeClient } from './kube-client.ts'
+import type { LeaseApi, LeaseRecord } from '../controller/leader-election.ts'
+import { ConflictError, wire, type KubeClient } from '../providers/kubernetes/kube-client.ts'
 
 /** A LeaseApi for the lease `name` in `namespace`. */
 export function kubeLeaseApi(client: KubeClient, namespace: string, name: string): LeaseApi {

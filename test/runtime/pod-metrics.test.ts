@@ -7,9 +7,9 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import * as k8s from '@kubernetes/client-node'
-import { PodMetricsSignals } from '../../../src/metrics/kubernetes/pod-metrics.ts'
-import { KubeClient } from '../../../src/providers/kubernetes/kube-client.ts'
-import { FakeKubeApiServer } from '../../support/fake-kube-apiserver.ts'
+import { PodMetricsSignals } from '../../src/runtime/pod-metrics.ts'
+import { KubeClient } from '../../src/providers/kubernetes/kube-client.ts'
+import { FakeKubeApiServer } from '../support/fake-kube-apiserver.ts'
 
 const fake = new FakeKubeApiServer({ startDelayMs: 50 })
 let client: KubeClient

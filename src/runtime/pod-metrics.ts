@@ -7,10 +7,10 @@
  * A pod metrics-server does not report yet is missing, and a failed or absent metrics API is "no
  * metrics" (undefined): never a reason to scale in.
  */
-import type { MetricsSource } from '../../controller/metrics-source.ts'
-import type { InstanceSample, Signals } from '../../engine/types.ts'
-import type { KubeClient, PodUsage } from '../../providers/kubernetes/kube-client.ts'
-import { cpuCores, memoryMiB } from '../../providers/kubernetes/quantity.ts'
+import type { MetricsSource } from '../controller/metrics-source.ts'
+import type { InstanceSample, Signals } from '../engine/types.ts'
+import type { KubeClient, PodUsage } from '../providers/kubernetes/kube-client.ts'
+import { cpuCores, memoryMiB } from '../providers/kubernetes/quantity.ts'
 
 /** Options of the source. */
 export interface PodMetricsOptions {

@@ -132,6 +132,15 @@ describe('fake kube-apiserver driven by kubectl', { skip: missingBinary('kubectl
     assert.match(r.stderr, /NotFound.*"nope" not found/)
   })
 
+  test('delete pod: it terminates, then goes, and the Deployment replaces it', async () => {
+    const victim = livePods(fake, 'web')[0]!.metadata.name
+    const r = await kubectl('delete', 'pod', victim, '--wait=false')
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, new RegExp(`pod "${victim}" deleted`))
+    await until('victim gone', () => fake.get('pods', 'default', victim) === undefined)
+    await until('4 ready again', () => livePods(fake, 'web').filter(ready).length === 4)
+  })
+
   test('scale down removes the pod with the lowest deletion cost', async () => {
     const pods = livePods(fake, 'web')
     const victim = pods[2]!.metadata.name

@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { FakeKubeApiServer } from '../support/fake-kube-apiserver.ts'
-import { tideUp, type TideUpProcess } from '../support/tide-up.ts'
+import { tideUp, type UpRun } from '../support/tide-up.ts'
 
 const fake = new FakeKubeApiServer({ startDelayMs: 100, terminationDelayMs: 50 })
 let queue: Server
@@ -81,11 +81,11 @@ async function until(what: string, check: () => boolean, ms: number): Promise<vo
 test('two tide replicas: only the lease holder acts; the leader killed, the follower takes over within the lease and acts', { timeout: 120_000 }, async (t) => {
   const env = (pod: string) => ({ KUBECONFIG: join(dir, 'kubeconfig'), TIDE_API_TOKEN: '', POD_NAME: pod })
   const args = (name: string) => ['-c', config(name), '--state-dir', join(dir, `${name}-state`), '--heartbeat', '0', '--no-api', '--leader-lease', 'default/tide']
-  const a = tideUp(args('a'), env('tide-a'))
-  let follower: TideUpProcess | undefined
+  const a = tideUp(args('a'), dir, env('tide-a'))
+  let follower: UpRun | undefined
   try {
     await a.waitForLine(/^leading: lease default\/tide held by tide-a$/, 30_000)
-    const b = tideUp(args('b'), env('tide-b'))
+    const b = tideUp(args('b'), dir, env('tide-b'))
     follower = b
     await b.waitForLine(/^waiting: lease default\/tide is held by tide-a$/, 30_000)
     // 20 queued ÷ 10 per pod = 2: the leader acts.
@@ -94,7 +94,8 @@ test('two tide replicas: only the lease holder acts; the leader killed, the foll
 
     // The follower never acts: a lower demand is the leader's alone to act on; kill the leader first.
     const killedAt = Date.now()
-    await a.kill()
+    a.signal('SIGKILL') // a crash: no hand-over of the lease
+    await a.exited
     depth = 30
     await b.waitForLine(/^leading: lease default\/tide held by tide-b$/, 25_000)
     const tookMs = Date.now() - killedAt

@@ -114,7 +114,7 @@ describe('tide up with a kubernetes group against the fake API server', () => {
         `  - { type: external, query: $.depth, source: { type: http-json, url: "http://127.0.0.1:${String((queue.address() as AddressInfo).port)}/queue" }, target: { averageValue: 10 } }`,
       ].join('\n'),
     )
-    const up = tideUp(['-c', config, '--state-dir', join(dir, 'state'), '--heartbeat', '0', '--api-listen', '0'], { KUBECONFIG: join(dir, 'kubeconfig'), TIDE_API_TOKEN: '' })
+    const up = tideUp(['-c', config, '--state-dir', join(dir, 'state'), '--heartbeat', '0', '--api-listen', '0'], dir, { KUBECONFIG: join(dir, 'kubeconfig'), TIDE_API_TOKEN: '' })
     try {
       const url = (await up.waitForLine(/^API: /)).split(' ')[1] ?? ''
       // 30 queued ÷ 10 per pod = 3 pods.

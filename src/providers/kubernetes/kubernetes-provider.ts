@@ -62,8 +62,12 @@ export class KubernetesProvider implements Provider {
   readonly #launchWaitMs: number
   #inPlace: boolean | undefined
   readonly #watches = new Map<string, Watch>()
-  /** Pods whose scale-down this object asked for, so a repeated terminate never lowers the replicas twice. */
-  readonly #retiring = new Set<string>()
+  /**
+   * Scale-downs this object asked for, the pod named → the pod that goes (the same for a
+   * Deployment; a StatefulSet's highest ordinal), so a repeated terminate never lowers the
+   * replicas twice. An entry goes when its victim's pod is deleted.
+   */
+  readonly #retiring = new Map<string, string>()
 
   constructor(options: KubernetesProviderOptions) {
     this.#client = options.client
@@ -124,20 +128,23 @@ export class KubernetesProvider implements Provider {
       return
     }
     const pod = live.find((p) => p.metadata?.name === instanceId)
-    if (pod === undefined || this.#retiring.has(instanceId)) return
-    let victim = instanceId
-    if (w.ref.kind === 'StatefulSet') {
-      // The StatefulSet controller removes the highest ordinal, whichever pod was named.
-      victim = live.map((p) => p.metadata?.name ?? '').filter((n) => !this.#retiring.has(n)).sort((a, b) => ordinal(b) - ordinal(a))[0] ?? instanceId
-    } else {
-      await this.#client.annotatePod(w.ref.namespace, instanceId, { [POD_DELETION_COST]: VICTIM_COST })
+    const victims = new Set(this.#retiring.values())
+    if (pod === undefined || this.#retiring.has(instanceId) || victims.has(instanceId)) return
+    // The StatefulSet controller removes the highest ordinal, whichever pod was named.
+    const victim = w.ref.kind === 'StatefulSet' ? (live.map((p) => p.metadata?.name ?? '').filter((n) => !victims.has(n)).sort((x, y) => ordinal(y) - ordinal(x))[0] ?? instanceId) : instanceId
+    // Marked before the calls, so a concurrent terminate of the same pod does nothing; unmarked if they fail.
+    this.#retiring.set(instanceId, victim)
+    try {
+      if (w.ref.kind === 'Deployment') await this.#client.annotatePod(w.ref.namespace, instanceId, { [POD_DELETION_COST]: VICTIM_COST })
+      await this.#changeReplicas(w.ref, (r) => Math.max(0, r - 1))
+    } catch (err) {
+      this.#retiring.delete(instanceId)
+      throw err
     }
-    await this.#changeReplicas(w.ref, (r) => Math.max(0, r - 1))
-    this.#retiring.add(victim)
     // Forget it once it is gone, so the set stays small.
     const forget = (p: k8s.V1Pod): void => {
       if (p.metadata?.name !== victim) return
-      this.#retiring.delete(victim)
+      for (const [named, v] of this.#retiring) if (v === victim) this.#retiring.delete(named)
       w.informer.off('delete', forget)
     }
     w.informer.on('delete', forget)

@@ -167,10 +167,11 @@ describe('kubernetes provider', () => {
     const g = group('db', { statefulSet: 'db' })
     const p = e.provider()
     await listUntil(p, g, '3 running', (l) => l.length === 3 && l.every((r) => r.status === 'running'))
-    await p.terminate(g, 'db-0')
-    await p.terminate(g, 'db-0') // once only
+    await Promise.all([p.terminate(g, 'db-0'), p.terminate(g, 'db-0')]) // concurrent: once only
+    await p.terminate(g, 'db-0') // again: still once
     const left = await listUntil(p, g, 'two left', (l) => l.length === 2)
     assert.deepEqual(left.map((r) => r.id).sort(), ['db-0', 'db-1'])
+    assert.equal((e.fake.get('statefulsets', 'default', 'db')?.spec as { replicas: number }).replicas, 2)
   })
 })
 

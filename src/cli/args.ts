@@ -76,6 +76,11 @@ export interface CommandIo {
   readonly stderr: { write(chunk: string): unknown; readonly isTTY?: boolean }
   /** Environment variables (TIDE_DEBUG and whatever commands read). */
   readonly env: Readonly<Record<string, string | undefined>>
+  /**
+   * Stops a command that runs until stopped (`tide get -w`) as Ctrl-C would: tests pass one; the
+   * real CLI passes none, and such a command listens for SIGINT/SIGTERM itself while it runs.
+   */
+  readonly signal?: AbortSignal
 }
 
 /**

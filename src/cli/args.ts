@@ -196,7 +196,7 @@ function withCompletion(table: CommandTable, program: string, version: string | 
     ...table,
     completion: async () => {
       const { completionCommand } = await import('./completion.ts')
-      return { command: completionCommand(program, async () => commandTree(table, program, version)) }
+      return { command: completionCommand(program, async () => commandTree(withCompletion(table, program, version), program, version)) }
     },
   }
 }

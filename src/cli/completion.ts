@@ -112,7 +112,7 @@ export function bashScript(program: string, root: CompletionNode): string {
     '      --*=*) continue ;;',
     `      -*) if ${f}_takes_value "$path" "$word"; then skip=1; fi; continue ;;`,
     '    esac',
-    `    if [[ $'\\n'"$(${f}_commands "$path")"$'\\n' == *$'\\n'"$word"$'\\n'* ]]; then`,
+    `    if [[ " $(${f}_commands "$path") " == *" $word "* ]]; then`,
     '      path="${path:+$path }$word"',
     '    else',
     '      operands=$(( operands + 1 ))',

@@ -107,12 +107,13 @@ test('the completion model comes from the command tree: groups, flags with their
   assert.deepEqual(root.commands.map((c) => [c.name, c.path]), [['run', ['run']], ['box', ['box']]])
   assert.deepEqual(root.flags.map((f) => f.long), ['--version', '--help'])
   const run_ = root.commands[0]
-  assert.deepEqual(run_?.flags.map((f) => [f.long, f.short, f.takesValue, f.choices]), [
+  assert.ok(run_)
+  assert.deepEqual(run_.flags.map((f) => [f.long, f.short, f.takesValue, f.choices]), [
     ['--mode', '-m', true, ['a', 'b']],
     ['--quiet', undefined, false, undefined],
     ['--help', '-h', false, undefined],
   ])
-  assert.deepEqual(run_?.positionalChoices, ['x', 'y'])
+  assert.deepEqual(run_.positionalChoices, ['x', 'y'])
   assert.deepEqual(root.commands[1]?.commands.map((c) => [c.name, c.path, c.summary]), [['open', ['box', 'open'], 'opens']])
 })
 

@@ -115,3 +115,20 @@ test('every command\'s --help ends with examples of that command', async () => {
     for (const l of lines) assert.ok(l.startsWith(`  tide ${path} `) || l.startsWith(`  tide ${path}\n`) || l === `  tide ${path}`, `an example of tide ${path}: ${l}`)
   }
 })
+test('README\'s command table and docs/cli.md name every command of tide --help, and docs/cli.md every flag', async () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+  const table = (readme.split('\n## Commands\n')[1] ?? '').trimStart().split('\n\n')[0] ?? ''
+  const cliDoc = readFileSync(new URL('../../docs/cli.md', import.meta.url), 'utf8')
+  const names = [...(await tide(['--help'])).stdout.matchAll(/^ {2}([a-z-]+) {2,}/gm)].map((m) => m[1] ?? '')
+  const paths = names.flatMap((c) => (c === 'trace' ? [['trace', 'info'], ['trace', 'from-access-log']] : [[c]]))
+  const helps = await Promise.all(paths.map((p) => tide([...p, '--help'])))
+  for (const [i, p] of paths.entries()) {
+    const path = p.join(' ')
+    assert.ok(table.includes(`\`tide ${path}`) || table.includes(`/ \`tide ${path} `), `README's command table has tide ${path}`)
+    assert.ok(cliDoc.includes(`\n### tide ${path}\n`), `docs/cli.md has tide ${path} (npm run docs:cli)`)
+    const section = cliDoc.split(`\n### tide ${path}\n`)[1]?.split('\n### ')[0] ?? ''
+    for (const flag of (helps[i]?.stdout ?? '').matchAll(/^ {2}(?:-\w, | {4})(--[a-z-]+)/gm)) {
+      assert.ok(section.includes(flag[1] ?? ''), `docs/cli.md's tide ${path} has ${flag[1] ?? ''} (npm run docs:cli)`)
+    }
+  }
+})

@@ -119,9 +119,16 @@ test('README\'s command table and docs/cli.md name every command of tide --help,
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
   const table = (readme.split('\n## Commands\n')[1] ?? '').trimStart().split('\n\n')[0] ?? ''
   const cliDoc = readFileSync(new URL('../../docs/cli.md', import.meta.url), 'utf8')
-  const names = [...(await tide(['--help'])).stdout.matchAll(/^ {2}([a-z-]+) {2,}/gm)].map((m) => m[1] ?? '')
-  const paths = names.flatMap((c) => (c === 'trace' ? [['trace', 'info'], ['trace', 'from-access-log']] : [[c]]))
-  const helps = await Promise.all(paths.map((p) => tide([...p, '--help'])))
+  /** The command names a program's or group's help lists. */
+  const listed = (help: string): string[] => [...(help.split('\nCommands:\n')[1]?.split('\n\n')[0] ?? '').matchAll(/^ {2}([a-z-]+) {2,}/gm)].map((m) => m[1] ?? '')
+  const top = await Promise.all(listed((await tide(['--help'])).stdout).map(async (name) => ({ path: [name], help: (await tide([name, '--help'])).stdout })))
+  // A group's help lists its subcommands: their helps instead.
+  const leaves = await Promise.all(
+    top.map(({ path, help }) => (help.startsWith(`Usage: tide ${path.join(' ')} <command>`) ? Promise.all(listed(help).map(async (sub) => ({ path: [...path, sub], help: (await tide([...path, sub, '--help'])).stdout }))) : Promise.resolve([{ path, help }]))),
+  )
+  const paths = leaves.flat().map((l) => l.path)
+  const helps = leaves.flat().map((l) => ({ stdout: l.help }))
+  assert.ok(paths.some((p) => p.join(' ') === 'trace info'), paths.join(', '))
   for (const [i, p] of paths.entries()) {
     const path = p.join(' ')
     assert.ok(table.includes(`\`tide ${path}`) || table.includes(`/ \`tide ${path} `), `README's command table has tide ${path}`)

@@ -20,6 +20,7 @@ import { statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import type * as Commander from 'commander'
 import type { Command as CommanderCommand, CommanderError, Option } from 'commander'
+import type { Shell } from './completion.ts'
 import { TideError, didYouMean, isTideError } from '../errors.ts'
 
 const require = createRequire(import.meta.url)
@@ -213,9 +214,31 @@ function withCompletion(table: CommandTable, program: string, version: string | 
   if (Object.hasOwn(table, 'completion')) return table
   return {
     ...table,
-    completion: async () => {
-      const { completionCommand } = await import('./completion.ts')
-      return { command: completionCommand(program, async () => commandTree(withCompletion(table, program, version), program, version)) }
+    completion: completionCommand(program, async () => commandTree(withCompletion(table, program, version), program, version)),
+  }
+}
+
+/** The shells `completion` writes for (src/cli/completion.ts). */
+const SHELLS = ['bash', 'zsh', 'fish'] as const satisfies readonly Shell[]
+
+/** The `completion` command of a program; `tree` loads the whole command tree only when a script is asked for. */
+function completionCommand(program: string, tree: () => Promise<CommanderCommand>): Command {
+  return {
+    summary: 'print a shell completion script (bash, zsh or fish)',
+    usage: 'bash|zsh|fish',
+    description: `Completes commands, subcommands, flags, the values of flags that take one of a list, and files for the other flags. The script is generated from this ${program}'s commands: print it again after an upgrade.`,
+    examples: [
+      { command: `${program} completion bash > ~/.local/share/bash-completion/completions/${program}`, does: 'bash: installed for your user (bash-completion loads it on first use)' },
+      { command: `${program} completion zsh > ~/.${program}-completion.zsh`, does: `zsh: then 'source ~/.${program}-completion.zsh' in ~/.zshrc after compinit` },
+      { command: `${program} completion fish > ~/.config/fish/completions/${program}.fish`, does: 'fish: installed for your user' },
+    ],
+    flags: {},
+    positionals: { names: ['SHELL'], min: 1, kind: 'string', choices: SHELLS },
+    async run(args, io) {
+      // Imported here: only this command writes scripts.
+      const { completionNode, completionScript } = await import('./completion.ts')
+      io.stdout.write(completionScript(args.positionals[0] as Shell, program, completionNode(await tree())))
+      return 0
     },
   }
 }

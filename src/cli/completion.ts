@@ -4,13 +4,13 @@
  * subcommands, each command's flags, the values of flags and positionals that take one of a list
  * (`--policy`, `tide get groups|instances|events`), and files for the other flags that take a
  * value. The scripts are static, so pressing Tab runs no `tide`; a new tide version needs the
- * script printed again. zsh uses the bash script through bashcompinit.
+ * script printed again. zsh uses the bash script through bashcompinit. The command itself is
+ * args.ts's (built into every program); this module only writes the scripts.
  */
 import type { Command as CommanderCommand } from 'commander'
-import type { Command } from './args.ts'
 
 /** The shells `tide completion` writes for. */
-export const SHELLS = ['bash', 'zsh', 'fish'] as const
+export type Shell = 'bash' | 'zsh' | 'fish'
 
 /** One flag as completion sees it. */
 export interface CompletionFlag {
@@ -176,27 +176,7 @@ export function fishScript(program: string, root: CompletionNode): string {
   return `${lines.join('\n')}\n`
 }
 
-/**
- * The `completion` command of a program: args.ts adds it to every table, with `tree` loading
- * the whole command tree only when a script is asked for.
- */
-export function completionCommand(program: string, tree: () => Promise<CommanderCommand>): Command {
-  return {
-    summary: 'print a shell completion script (bash, zsh or fish)',
-    usage: 'bash|zsh|fish',
-    description: `Completes commands, subcommands, flags, the values of flags that take one of a list, and files for the other flags. The script is generated from this ${program}'s commands: print it again after an upgrade.`,
-    examples: [
-      { command: `${program} completion bash > ~/.local/share/bash-completion/completions/${program}`, does: 'bash: installed for your user (bash-completion loads it on first use)' },
-      { command: `${program} completion zsh > ~/.${program}-completion.zsh`, does: `zsh: then 'source ~/.${program}-completion.zsh' in ~/.zshrc after compinit` },
-      { command: `${program} completion fish > ~/.config/fish/completions/${program}.fish`, does: 'fish: installed for your user' },
-    ],
-    flags: {},
-    positionals: { names: ['SHELL'], min: 1, kind: 'string', choices: SHELLS },
-    async run(args, io) {
-      const root = completionNode(await tree())
-      const shell = args.positionals[0]
-      io.stdout.write(shell === 'bash' ? bashScript(program, root) : shell === 'zsh' ? zshScript(program, root) : fishScript(program, root))
-      return 0
-    },
-  }
+/** The script of `shell` for the tree `root` of `program`. */
+export function completionScript(shell: Shell, program: string, root: CompletionNode): string {
+  return shell === 'bash' ? bashScript(program, root) : shell === 'zsh' ? zshScript(program, root) : fishScript(program, root)
 }

@@ -129,7 +129,7 @@ function everyHelp(): ReturnType<typeof helpsOf> {
 test('every command\'s --help ends with examples of that command', async () => {
   const all = await everyHelp()
   assert.ok(all.length >= 9, all.map((h) => h.path.join(' ')).join(', '))
-  assert.ok(all.some((h) => h.path.join(' ') === 'trace info'), 'the trace group\'s subcommands are there')
+  assert.ok(all.some((h) => h.path.join(' ') === 'trace info') && all.some((h) => h.path.join(' ') === 'token rotate'), 'the groups\' subcommands are there')
   for (const h of all) {
     const path = h.path.join(' ')
     assert.equal(h.code, 0, `tide ${path} --help: ${h.stderr}`)

@@ -36,6 +36,12 @@ export interface GroupBackend extends Backend {
    * undefined when it can, else why not (a setting that takes a new backend: a restart).
    */
   refuses(next: GroupSpec): string | undefined
+  /**
+   * True where the instances are the platform's, not tide's (a Deployment's pods): tide stopping
+   * leaves them running, as `tide up --keep-instances` does for local ones; a group removed from
+   * the config is still scaled in. Absent (false) for local groups.
+   */
+  readonly keepsInstancesOnStop?: boolean
   /** Stops what the backend runs for the group (its router); the instances are the controller's to stop first. */
   stop(): Promise<void>
 }

@@ -6,6 +6,7 @@
  */
 import type { GroupSpec } from '../../spec/schema.ts'
 import type { BackendContext, BackendKind, GroupBackend } from './backend-kind.ts'
+import { kubernetesBackends } from './kubernetes.ts'
 import { localBackends } from './local.ts'
 
 export type { BackendContext, BackendKind, GroupBackend } from './backend-kind.ts'
@@ -13,6 +14,7 @@ export type { BackendContext, BackendKind, GroupBackend } from './backend-kind.t
 /** The kinds this build of tide can run, by provider name. */
 const KINDS: Partial<Record<GroupSpec['provider'], (ctx: BackendContext) => BackendKind>> = {
   local: localBackends,
+  kubernetes: kubernetesBackends,
 }
 
 /** The providers `tide up` runs (the rest, only `tide simulate`). */

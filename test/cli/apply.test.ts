@@ -108,9 +108,9 @@ test('a confirmation answered yes applies', async () => {
 
 test('a file that is not valid: exit 1 naming the file and line, nothing asked', async () => {
   answer = undefined
-  const r = await tide_(['apply', '-f', file('bad.yaml', tinyGroupValue('web', { kubernetes: { deployment: 'web' } })), '--yes', '--api', server.url])
+  const r = await tide_(['apply', '-f', file('bad.yaml', tinyGroupValue('web', { replcas: { max: 3 } })), '--yes', '--api', server.url])
   assert.equal(r.code, 1)
-  assert.match(r.stderr, /bad\.yaml:\d+:1: kubernetes: unknown field "kubernetes"/)
+  assert.match(r.stderr, /bad\.yaml:\d+:1: replcas: unknown field "replcas"/)
   assert.equal(r.stdout, '')
 })
 

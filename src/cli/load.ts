@@ -1,16 +1,15 @@
 /** `tide load`: the load generator on its own, bounded in time, loopback only by default. */
-import { readFile } from 'node:fs/promises'
 import type { Command } from './args.ts'
 import { UsageError } from './args.ts'
 import { runLoad } from '../loadgen/load-generator.ts'
 import { PatternNames, patternRate, traceRate, type PatternName, type RateFn } from '../loadgen/patterns.ts'
-import { parseTrace, traceDurationSeconds } from '../core/trace.ts'
+import { loadTrace, traceDurationSeconds } from '../core/trace.ts'
 
 async function rateFor(pattern: string, base: number, peak: number, duration: number, scale: number): Promise<{ rate: RateFn; duration: number }> {
   if (pattern.startsWith('trace:')) {
     const file = pattern.slice('trace:'.length)
     if (file === '') throw new UsageError('load', '--pattern trace: needs a file, e.g. trace:traffic.csv')
-    const trace = parseTrace(await readFile(file, 'utf8'), file)
+    const trace = loadTrace(file)
     return { rate: traceRate(trace, scale), duration: Math.min(duration, traceDurationSeconds(trace)) }
   }
   if (!(PatternNames as readonly string[]).includes(pattern)) {

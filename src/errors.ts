@@ -226,13 +226,18 @@ export class FileError extends TideError {
 /**
  * The candidate closest to `word` for a "did you mean" hint: within edit distance 2
  * (1 for words of up to 3 letters, so that short words do not match everything), case
- * ignored. Undefined when nothing is that close.
+ * ignored. Undefined when nothing is that close, and for words over 64 characters.
  */
 export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
+  // A word this long is no typo of a name: no hint, and no quadratic distance on hostile input.
+  if (word.length > 64) return undefined
   let best: string | undefined
   let bestDistance = word.length <= 3 ? 2 : 3
+  const lower = word.toLowerCase()
   for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase())
+    // The distance is at least the difference in length: skip what cannot beat the best.
+    if (Math.abs(c.length - word.length) >= bestDistance) continue
+    const d = editDistance(lower, c.toLowerCase())
     if (d < bestDistance) {
       best = c
       bestDistance = d

@@ -11,7 +11,7 @@ import { isMap, isScalar, isSeq, type Document, type LineCounter, type YAMLMap }
 import type { z } from 'zod'
 import { didYouMean } from '../errors.ts'
 import { readRegularFile } from '../core/input-file.ts'
-import { ConfigError, type ConfigIssue } from './errors.ts'
+import { ConfigError, MAX_LISTED_ISSUES, type ConfigIssue } from './errors.ts'
 import { GlobalSchema, GroupSchema, type GlobalSpec, type GroupSpec, type TideConfig } from './schema.ts'
 import { parseJsonPath } from './sources/http-json.ts'
 import type { ExternalSource } from './sources/index.ts'
@@ -282,8 +282,9 @@ function explain(issue: ZodIssue, prefix: FieldPath, schema: z.ZodType, data: un
   switch (issue.code) {
     case 'unrecognized_keys': {
       const known = knownKeys(schema, path, data)
-      return issue.keys.map((key) => {
-        const hint = didYouMean(key, known)
+      // Hints for the first keys only (a message lists 100 issues): 100k unknown keys stay linear and quick.
+      return issue.keys.map((key, i) => {
+        const hint = i < MAX_LISTED_ISSUES ? didYouMean(key, known) : undefined
         const tail = hint === undefined ? (known.length > 0 && known.length <= 8 ? `; allowed: ${known.join(', ')}` : '') : `; did you mean "${hint}"?`
         return { path: [...path, key], message: `unknown field "${key}"${tail}`, atKey: true }
       })

@@ -125,7 +125,7 @@ export function yamlValue(doc: Document.Parsed): { readonly value: unknown } | {
     const message = err instanceof Error ? err.message : String(err)
     const offset = doc.contents?.range?.[0] ?? doc.range[0]
     if (/alias/i.test(message)) {
-      return { problem: { offset, message: `too many aliases: more than ${MAX_YAML_ALIASES} expansions (an alias bomb?)` } }
+      return { problem: { offset, message: `too many aliases: their expansions exceed ${MAX_YAML_ALIASES} (an alias bomb?)` } }
     }
     return { problem: { offset, message } }
   }

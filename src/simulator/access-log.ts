@@ -217,29 +217,28 @@ export async function readAccessLog(path: string, options: AccessLogOptions): Pr
   // pipe() does not forward a read error of the file to the gunzip stream the loop iterates.
   if (input !== file) file.on('error', (err: Error) => input.destroy(err))
   const decoder = new StringDecoder('utf8')
-  let partial = ''
-  let overlong = false
+  // The line read so far (empty once it is known to be overlong, which is all that is kept of it).
+  const line = { partial: '', overlong: false }
   const take = (text: string): void => {
     let start = 0
     for (;;) {
       const nl = text.indexOf('\n', start)
       if (nl < 0) break
-      const piece = text.slice(start, nl)
-      if (overlong) counter.addOverlong()
+      if (line.overlong) counter.addOverlong()
       else {
-        const line = partial + piece
-        counter.add(line.endsWith('\r') ? line.slice(0, -1) : line)
+        const whole = line.partial + text.slice(start, nl)
+        counter.add(whole.endsWith('\r') ? whole.slice(0, -1) : whole)
       }
-      partial = ''
-      overlong = false
+      line.partial = ''
+      line.overlong = false
       start = nl + 1
     }
-    if (!overlong) {
-      partial += text.slice(start)
+    if (!line.overlong) {
+      line.partial += text.slice(start)
       // One more than the limit: a line of exactly the limit may still end with "\r".
-      if (partial.length > MAX_ACCESS_LOG_LINE + 1) {
-        partial = ''
-        overlong = true
+      if (line.partial.length > MAX_ACCESS_LOG_LINE + 1) {
+        line.partial = ''
+        line.overlong = true
       }
     }
   }
@@ -248,8 +247,8 @@ export async function readAccessLog(path: string, options: AccessLogOptions): Pr
       take(decoder.write(chunk))
     }
     take(decoder.end())
-    if (overlong) counter.addOverlong()
-    else if (partial !== '') counter.add(partial.endsWith('\r') ? partial.slice(0, -1) : partial)
+    if (line.overlong) counter.addOverlong()
+    else if (line.partial !== '') counter.add(line.partial.endsWith('\r') ? line.partial.slice(0, -1) : line.partial)
     return counter.result()
   } catch (err) {
     if (err instanceof TideError) throw err

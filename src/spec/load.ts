@@ -238,14 +238,14 @@ function locate(doc: Document.Parsed, path: FieldPath, atKey: boolean): number |
   return offset
 }
 
-type MapPair = YAMLMap<unknown, unknown>['items'][number]
-const keyIndexes = new WeakMap<YAMLMap<unknown, unknown>, Map<string, MapPair>>()
+type MapPair = YAMLMap['items'][number]
+const keyIndexes = new WeakMap<YAMLMap, Map<string, MapPair>>()
 
 /**
  * A mapping's pairs by key text (the first of duplicates), built once per mapping: locating
  * each of many issues in one large mapping by a scan of its items was quadratic.
  */
-function pairsByKey(node: YAMLMap<unknown, unknown>): Map<string, MapPair> {
+function pairsByKey(node: YAMLMap): Map<string, MapPair> {
   let index = keyIndexes.get(node)
   if (index === undefined) {
     index = new Map()

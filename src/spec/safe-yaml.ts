@@ -15,7 +15,7 @@
  * Problems come back as offsets into the text with a message, for the caller to place at a
  * line and wrap in its own error (ConfigError, HpaImportError).
  */
-import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, type Document } from 'yaml'
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type YAMLMap } from 'yaml'
 
 /** Largest YAML text tide parses, in bytes (UTF-16 code units, as JavaScript counts): 1 MiB. */
 export const MAX_YAML_BYTES = 1024 * 1024
@@ -80,25 +80,28 @@ function structureProblems(root: unknown): YamlProblem[] {
       problems.push({ offset: node.range?.[0] ?? 0, message: `nesting too deep (at most ${MAX_YAML_DEPTH} levels)` })
       continue
     }
-    if (isSeq(node)) {
-      for (const item of node.items) stack.push({ node: item, depth: depth + 1 })
-      continue
-    }
-    const seen = new Set<string>()
-    for (const pair of node.items) {
-      if (!isPair(pair)) continue
-      const key = keyText(pair.key)
-      if (key !== undefined) {
-        if (seen.has(key)) {
-          const at = (pair.key as { range?: [number, number, number] } | null)?.range?.[0] ?? node.range?.[0] ?? 0
-          problems.push({ offset: at, message: `Map keys must be unique: "${clip(key)}" is repeated` })
-        }
-        seen.add(key)
-      }
-      stack.push({ node: pair.value, depth: depth + 1 })
-    }
+    if (isSeq(node)) for (const item of node.items) stack.push({ node: item, depth: depth + 1 })
+    else for (const value of mapValues(node, problems)) stack.push({ node: value, depth: depth + 1 })
   }
   return problems.sort((a, b) => a.offset - b.offset)
+}
+
+/** A mapping's values, adding a problem for each key seen before in it (a Set: linear). */
+function mapValues(node: YAMLMap, problems: YamlProblem[]): unknown[] {
+  const values: unknown[] = []
+  const seen = new Set<string>()
+  for (const pair of node.items) {
+    const key = keyText(pair.key)
+    if (key !== undefined) {
+      if (seen.has(key)) {
+        const at = (pair.key as { range?: [number, number, number] } | null)?.range?.[0] ?? node.range?.[0] ?? 0
+        problems.push({ offset: at, message: `Map keys must be unique: "${clip(key)}" is repeated` })
+      }
+      seen.add(key)
+    }
+    values.push(pair.value)
+  }
+  return values
 }
 
 /** A scalar key's identity (its type and value, so `1` and `"1"` differ as the library has it); undefined for other keys. */
@@ -123,7 +126,7 @@ export function yamlValue(doc: Document.Parsed): { readonly value: unknown } | {
     return { value: doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) }
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err)
-    const offset = doc.contents?.range?.[0] ?? doc.range[0]
+    const offset = doc.contents?.range[0] ?? doc.range[0]
     if (/alias/i.test(message)) {
       return { problem: { offset, message: `too many aliases: their expansions exceed ${MAX_YAML_ALIASES} (an alias bomb?)` } }
     }

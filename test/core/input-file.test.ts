@@ -16,7 +16,7 @@ import { runTide } from '../support/run-tide.ts'
 
 function fifo(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'tide-input-'))
-  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  t.after(() => { rmSync(dir, { recursive: true, force: true }); })
   const path = join(dir, 'pipe')
   execFileSync('mkfifo', [path])
   return path
@@ -40,13 +40,13 @@ const readers: { name: string; read: (path: string) => unknown }[] = [
 for (const r of readers) {
   test(`${r.name} refuses a FIFO at once instead of blocking`, async (t) => {
     const path = fifo(t)
-    await assert.rejects(async () => r.read(path), fileErr(path, /it is a FIFO \(named pipe\); tide reads only regular files/))
+    await assert.rejects(() => Promise.resolve().then(() => r.read(path)), fileErr(path, /it is a FIFO \(named pipe\); tide reads only regular files/))
   })
   test(`${r.name} refuses a character device (/dev/zero never ends)`, async () => {
-    await assert.rejects(async () => r.read('/dev/zero'), fileErr('/dev/zero', /it is a character device; tide reads only regular files/))
+    await assert.rejects(() => Promise.resolve().then(() => r.read('/dev/zero')), fileErr('/dev/zero', /it is a character device; tide reads only regular files/))
   })
   test(`${r.name} refuses a directory`, async () => {
-    await assert.rejects(async () => r.read('/tmp'), fileErr('/tmp', /cannot read \/tmp: (it is a directory|EISDIR)/))
+    await assert.rejects(() => Promise.resolve().then(() => r.read('/tmp')), fileErr('/tmp', /cannot read \/tmp: (it is a directory|EISDIR)/))
   })
 }
 
@@ -56,7 +56,7 @@ test('a missing file is FileError with the system reason', () => {
 
 test('readRegularFile refuses a file over its limit before reading it, and reads one at the limit', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tide-input-'))
-  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  t.after(() => { rmSync(dir, { recursive: true, force: true }); })
   const path = join(dir, 'f')
   writeFileSync(path, 'x'.repeat(1025))
   assert.throws(() => readRegularFile(path, 1024), fileErr(path, /it is 1025 bytes, more than the 1024 bytes tide reads/))

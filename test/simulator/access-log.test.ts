@@ -107,7 +107,7 @@ test('readAccessLog names a missing file', async () => {
 
 test('a 100 MB line is refused with its file and line, without being held whole', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tide-access-'))
-  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  t.after(() => { rmSync(dir, { recursive: true, force: true }); })
   const file = join(dir, 'huge.log')
   writeFileSync(file, `${common}\n${'"'.repeat(100 * 1024 * 1024)}\n${common}\n`)
   const before = process.memoryUsage().rss

@@ -100,7 +100,7 @@ test('100 000 repeated keys are each found once, in linear time', () => {
 
 test('tide import of an alias bomb exits 1 with the error, no stack', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tide-yaml-'))
-  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  t.after(() => { rmSync(dir, { recursive: true, force: true }); })
   const file = join(dir, 'hpa.yaml')
   writeFileSync(file, hpaBomb)
   const r = await runTide(['import', file])

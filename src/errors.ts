@@ -50,13 +50,13 @@ export interface ErrorInfo {
 export const errorRegistry = {
   // General and CLI
   TIDE_ERR_USAGE: { class: 'usage', status: 400, retryable: false, summary: 'The command line is wrong: unknown command or flag, bad flag value. Exit status 2.' },
-  TIDE_ERR_FILE: { class: 'io', status: 500, retryable: false, summary: 'A file tide was told to read or write cannot be read or written.' },
+  TIDE_ERR_FILE: { class: 'io', status: 500, retryable: false, summary: 'A file tide was told to read or write cannot be read or written, is not a regular file, or is too large to read.' },
   // Configuration
   TIDE_ERR_CONFIG: { class: 'config', status: 400, retryable: false, summary: 'tide.yaml is not valid: syntax, schema or a cross-field rule. Carries every issue found.' },
   TIDE_ERR_HPA_IMPORT: { class: 'input', status: 400, retryable: false, summary: 'A Kubernetes HorizontalPodAutoscaler manifest cannot be converted at all.' },
   // Traces and access logs
-  TIDE_ERR_TRACE: { class: 'input', status: 400, retryable: false, summary: 'A traffic trace CSV is malformed.' },
-  TIDE_ERR_ACCESS_LOG: { class: 'input', status: 400, retryable: false, summary: 'An access log line cannot be parsed (and --skip-bad was not given).' },
+  TIDE_ERR_TRACE: { class: 'input', status: 400, retryable: false, summary: 'A traffic trace CSV is malformed, or longer than 5 million rows.' },
+  TIDE_ERR_ACCESS_LOG: { class: 'input', status: 400, retryable: false, summary: 'An access log line cannot be parsed or is over 64 KiB (and --skip-bad was not given), or the log spans too many steps.' },
   // Providers
   TIDE_ERR_PROVIDER_LAUNCH: {
     class: 'provider',
@@ -81,7 +81,7 @@ export const errorRegistry = {
   TIDE_ERR_PROVIDER_NOT_FOUND: { class: 'provider', status: 404, retryable: false, summary: 'The instance the call names does not exist on the platform any more: it is gone.' },
   // Store
   TIDE_ERR_STORE_IO: { class: 'store', status: 500, retryable: true, summary: 'The store file cannot be opened, read or written (permissions, disk full, a directory in the way).' },
-  TIDE_ERR_STORE_NOT_A_STORE: { class: 'store', status: 500, retryable: false, summary: "The file is not a tide store, or it fails SQLite's integrity check." },
+  TIDE_ERR_STORE_NOT_A_STORE: { class: 'store', status: 500, retryable: false, summary: "The file is not a tide store, or it fails SQLite's integrity check; a backup to restore with a malformed row." },
   TIDE_ERR_STORE_VERSION: { class: 'store', status: 500, retryable: false, summary: 'The store was written by a newer tide (its schema version is above the one this tide knows).' },
   TIDE_ERR_STORE_LOCKED: { class: 'store', status: 409, retryable: true, summary: 'Another running tide process holds the store; restore needs --force.' },
   TIDE_ERR_STORE_QUERY: { class: 'store', status: 400, retryable: false, summary: "A query's arguments are out of range (empty time range, step too small for the range, bad limit)." },

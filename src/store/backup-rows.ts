@@ -11,7 +11,8 @@
 import type Database from 'better-sqlite3'
 import { z } from 'zod'
 
-const finite = z.number().finite()
+/** Finite: zod 4's numbers refuse Infinity and NaN by default. */
+const finite = z.number()
 const epochMs = z.number().int().nonnegative()
 const count = z.number().int().nonnegative()
 const text = z.string()

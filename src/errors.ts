@@ -90,7 +90,7 @@ export const errorRegistry = {
   // Router: the statuses of client-facing codes are what the client gets, with the code in x-tide-error
   TIDE_ERR_ROUTER_HEADERS_TOO_LARGE: { class: 'router', status: 431, retryable: false, summary: "The request's header block exceeded routing.limits.maxHeaderBytes." },
   TIDE_ERR_ROUTER_BODY_TOO_LARGE: { class: 'router', status: 413, retryable: false, summary: 'The request body exceeded routing.limits.maxBodyBytes.' },
-  TIDE_ERR_ROUTER_BAD_REQUEST: { class: 'router', status: 400, retryable: false, summary: 'The request could not be parsed as HTTP/1.1.' },
+  TIDE_ERR_ROUTER_BAD_REQUEST: { class: 'router', status: 400, retryable: false, summary: 'The request could not be parsed as HTTP/1.1, or the router cannot forward it (OPTIONS *, CONNECT, two Host headers); never counted against an instance.' },
   TIDE_ERR_ROUTER_TIMEOUT: { class: 'router', status: 504, retryable: true, summary: 'No instance answered within routing.limits.requestTimeoutSeconds.' },
   TIDE_ERR_ROUTER_UPSTREAM: { class: 'router', status: 502, retryable: true, summary: 'Every attempt (1 + routing.retries) failed to reach an instance, or it died before answering.' },
   TIDE_ERR_ROUTER_NO_INSTANCE: { class: 'router', status: 503, retryable: true, summary: 'No instance is healthy and in service (or warming).' },

@@ -127,7 +127,7 @@ export function yamlValue(doc: Document.Parsed): { readonly value: unknown } | {
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err)
     const offset = doc.contents?.range[0] ?? doc.range[0]
-    if (/alias/i.test(message)) {
+    if (/excessive alias count/i.test(message)) {
       return { problem: { offset, message: `too many aliases: their expansions exceed ${MAX_YAML_ALIASES} (an alias bomb?)` } }
     }
     return { problem: { offset, message } }

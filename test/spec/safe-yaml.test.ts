@@ -27,6 +27,7 @@ const hostile: { name: string; text: string; message: RegExp }[] = [
   { name: 'flow mappings nested 5 000 deep', text: `group: web\nx: ${'{a: '.repeat(5000)}1${'}'.repeat(5000)}\n`, message: /nesting too deep \(at most 64 levels\)/ },
   { name: 'block mappings nested 100 deep', text: `group: web\n${Array.from({ length: 100 }, (_, i) => `${' '.repeat(i)}k:`).join('\n')} 1\n`, message: /nesting too deep \(at most 64 levels\)/ },
   { name: 'more than 1 MiB of text', text: `group: web\n# ${'x'.repeat(MAX_YAML_BYTES)}\n`, message: /more than the 1048576 bytes \(1 MiB\) tide reads/ },
+  { name: 'an alias without its anchor (not taken for a bomb)', text: 'group: web\nprovider: sim\nx: *nope\n', message: /YAML: Unresolved alias \(the anchor must be set before the alias\): nope/ },
   { name: 'a repeated key', text: 'group: web\nprovider: sim\nprovider: local\n', message: /Map keys must be unique: "provider" is repeated/ },
 ]
 

@@ -54,7 +54,7 @@ function readsCleanly(read: (text: string) => unknown, code: string): (text: str
       assert.equal(err.code, code)
       assert.ok(err.message.length < 100_000, 'the message stays short')
     }
-    assert.ok(performance.now() - started < 10_000, 'bounded time')
+    assert.ok(performance.now() - started < 20_000, 'bounded time')
   }
 }
 

@@ -28,6 +28,7 @@ const hostile: { name: string; text: string; message: RegExp }[] = [
   { name: 'block mappings nested 100 deep', text: `group: web\n${Array.from({ length: 100 }, (_, i) => `${' '.repeat(i)}k:`).join('\n')} 1\n`, message: /nesting too deep \(at most 64 levels\)/ },
   { name: 'more than 1 MiB of text', text: `group: web\n# ${'x'.repeat(MAX_YAML_BYTES)}\n`, message: /more than the 1048576 bytes \(1 MiB\) tide reads/ },
   { name: 'an alias without its anchor (not taken for a bomb)', text: 'group: web\nprovider: sim\nx: *nope\n', message: /YAML: Unresolved alias \(the anchor must be set before the alias\): nope/ },
+  { name: '200 000 documents', text: '---\n'.repeat(200_000), message: /more than 1000 documents/ },
   { name: 'a repeated key', text: 'group: web\nprovider: sim\nprovider: local\n', message: /Map keys must be unique: "provider" is repeated/ },
 ]
 

@@ -9,9 +9,11 @@
 import { resolve as resolvePath } from 'node:path'
 import { systemClock, type Clock } from '../core/clock.ts'
 import type { GroupStatus } from '../controller/group-status.ts'
+import { manualScaleText } from '../controller/reconciler.ts'
+import { manualCount } from '../engine/override.ts'
 import type { Runtime, ReloadResult } from '../runtime/runtime.ts'
 import { resolveConfigPaths, validateConfigValues } from '../spec/load.ts'
-import type { GroupSpec } from '../spec/schema.ts'
+import type { GroupSpec, TideConfig } from '../spec/schema.ts'
 import type { StoredEvent } from '../store/event-log.ts'
 import { MAX_EVENT_LIMIT } from '../store/event-log.ts'
 import type { EventSink, TideEvent, TideEventType } from '../store/events.ts'
@@ -90,6 +92,49 @@ export interface ApplyResult {
   readonly outcome: 'added' | 'changed' | 'unchanged'
   /** The spec now in force, defaults filled in. */
   readonly spec: GroupSpec
+}
+
+/** A group spec that validated: the spec as applying it would put in force, and the whole config it would make. */
+export interface ValidatedGroup {
+  readonly group: string
+  /** The spec with every default filled in and relative paths resolved. */
+  readonly spec: GroupSpec
+  /** The config in force with this group added or replaced (what applyGroup reloads with). */
+  readonly config: TideConfig
+}
+
+/** How long a manual scale holds when the request does not say, seconds (15 minutes). */
+export const DEFAULT_HOLD_SECONDS = 15 * 60
+
+/** The longest a manual scale may hold, seconds (a day): a forgotten hold must not outlive the on-call shift by much. */
+export const MAX_HOLD_SECONDS = 24 * 60 * 60
+
+/** What a manual scale will hold, as the API answers it. */
+export interface ManualScaleAnswer {
+  readonly group: string
+  /** The count asked. */
+  readonly desired: number
+  /** The count it holds: `desired` within min and max (the fleet's quotas and protection may hold it lower; the decision says so). */
+  readonly holding: number
+  /** Whether `holding` differs from `desired`, and why ('max 20'). */
+  readonly clamped: boolean
+  readonly clampedBy?: string
+  /** When the hold ends, epoch ms. */
+  readonly untilMs: number
+  /** In words: "held at 20 until 2026-12-06T12:35:00.000Z (max 20; asked 25)". */
+  readonly message: string
+}
+
+/** What a standby command did. */
+export interface StandbyAnswer {
+  readonly group: string
+  readonly instance: string
+  /** Whether the instance is in standby now. */
+  readonly standby: boolean
+  /** The desired count before and after the command. */
+  readonly desiredReplicas: { readonly from: number; readonly to: number }
+  /** What happens now, in words (its event says the same). */
+  readonly message: string
 }
 
 /** Options of a TideService. */
@@ -240,6 +285,58 @@ export class TideService {
     return { group, instance: instanceId, protected: protectedFromScaleIn }
   }
 
+  /**
+   * Holds a group at `desired` for `holdSeconds` (DEFAULT_HOLD_SECONDS when absent, at most
+   * MAX_HOLD_SECONDS), or until cleared (Controller.setManualScale): the answer says what it holds,
+   * until when, and whether min or max clamped it. Throws BAD_REQUEST for a count or hold out of
+   * range, NOT_FOUND for an unknown group, CONFLICT for one being removed.
+   */
+  setManualScale(group: string, desired: number, holdSeconds: number = DEFAULT_HOLD_SECONDS): ManualScaleAnswer {
+    const spec = this.#active(group, 'nothing to scale')
+    if (!Number.isInteger(desired) || desired < 0) throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `desired must be a whole number ≥ 0, got ${desired}`)
+    if (!Number.isInteger(holdSeconds) || holdSeconds < 1 || holdSeconds > MAX_HOLD_SECONDS) throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `holdSeconds must be a whole number from 1 to ${MAX_HOLD_SECONDS} (a day), got ${holdSeconds}`)
+    const untilMs = this.#clock.now() + holdSeconds * 1000
+    this.#runtime.controller.setManualScale(group, desired, untilMs)
+    const c = manualCount(desired, spec.replicas)
+    return { group, desired, holding: c.bounded, clamped: c.clampedBy !== undefined, ...(c.clampedBy === undefined ? {} : { clampedBy: c.clampedBy }), untilMs, message: manualScaleText({ desired, untilMs }, spec) }
+  }
+
+  /** Ends a group's manual scale (Controller.clearManualScale); `cleared` is false when none was in force. */
+  clearManualScale(group: string): { group: string; cleared: boolean } {
+    this.#active(group, 'nothing to clear')
+    return { group, cleared: this.#runtime.controller.clearManualScale(group) }
+  }
+
+  /**
+   * Puts an instance in standby (`standby` true, Controller.enterStandby, with
+   * `decrementDesired`) or brings it back in service (false, Controller.exitStandby). Throws
+   * NOT_FOUND for an unknown group or instance, CONFLICT when the group is being removed or the
+   * controller refuses (saying why: not serving, already in standby, below min, no router).
+   */
+  setStandby(group: string, instanceId: string, standby: boolean, decrementDesired = true): StandbyAnswer {
+    this.#active(group, 'its instances are being stopped')
+    this.#observedInstance(group, instanceId)
+    const c = this.#runtime.controller
+    const r = standby ? c.enterStandby(group, instanceId, decrementDesired) : c.exitStandby(group, instanceId)
+    if (!r.done) throw new ApiError('TIDE_ERR_API_CONFLICT', r.refused)
+    return { group, instance: instanceId, standby, desiredReplicas: r.desiredReplicas, message: r.message }
+  }
+
+  /** The spec of a configured group; NOT_FOUND when unknown, CONFLICT (saying `why`) when it is being removed. */
+  #active(group: string, why: string): GroupSpec {
+    const { spec, state } = this.#find(group)
+    if (state === 'removing') throw new ApiError('TIDE_ERR_API_CONFLICT', `group ${group} was removed and is draining: ${why}`)
+    return spec
+  }
+
+  /** Throws NOT_FOUND unless the instance is among those the group last observed. */
+  #observedInstance(group: string, instanceId: string): void {
+    const status = this.#runtime.controller.status(group)
+    if (!status?.instances.some((i) => i.id === instanceId)) {
+      throw new ApiError('TIDE_ERR_API_NOT_FOUND', `group ${group} has no instance ${instanceId}${status === undefined ? ' (the group has not been observed yet)' : ''}`)
+    }
+  }
+
   /** Pauses (or resumes) a group's scaling: it holds its count (Controller.setPaused). `changed` is false when it already was. */
   setPaused(group: string, paused: boolean): { group: string; paused: boolean; changed: boolean } {
     const { state } = this.#find(group)
@@ -249,34 +346,48 @@ export class TideService {
   }
 
   /**
-   * Adds or replaces one group. `body` is the group's spec as in tide.yaml (JSON); its `group`
-   * field may be left out, and must equal `name` when given. The whole config that would result
-   * is validated as tide.yaml is (ConfigError, TIDE_ERR_CONFIG, listing every issue by field),
-   * then applied with Runtime.reload; a change the running tide cannot apply (another provider,
-   * another router port) is refused as ApiError CONFLICT. Nothing is applied on any error.
-   * The change lives in the running tide only: the config file is not written, so a SIGHUP
-   * reload or a restart goes back to the file.
+   * Checks a group spec as applyGroup would, and applies nothing. `body` is the group's spec as in
+   * tide.yaml (JSON); its `group` field may be left out, and must equal `name` when given. The
+   * whole config that would result (the groups in force with this one added or replaced, and the
+   * global settings) is validated as tide.yaml is: ConfigError (TIDE_ERR_CONFIG) listing every
+   * issue by field; a change the running tide cannot take without a restart is ApiError
+   * CONFLICT; a body that is not an object, or names another group, is BAD_REQUEST. Returns the
+   * spec with every default filled in, relative paths resolved (what applying would put in force).
+   */
+  validateGroup(name: string, body: unknown): ValidatedGroup {
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `the body must be a JSON object (a group spec as in tide.yaml), got ${Array.isArray(body) ? 'a list' : body === null ? 'null' : typeof body}`)
+    }
+    const fields = body as Record<string, unknown>
+    if (fields.group !== undefined && fields.group !== name) {
+      throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `group: the body names group ${JSON.stringify(fields.group)} but the path names ${JSON.stringify(name)}; they must agree`)
+    }
+    const value = { ...fields, group: name }
+    const current = this.#runtime.config
+    const before = current.groups.find((g) => g.group === name)
+    const values: unknown[] = current.groups.map((g) => (g.group === name ? value : g))
+    if (before === undefined) values.push(value)
+    const index = values.indexOf(value)
+    const checked = validateConfigValues(values, current.global, (i) => (i === index ? 'request body' : `group ${String((values[i] as { group?: unknown }).group)} (in force)`))
+    // Relative paths of the groups (launch.cwd) resolve against the config's folder; the global settings stay as in force.
+    const config = { groups: resolveConfigPaths({ groups: checked.groups, global: current.global }, resolvePath(this.#opts.baseDir)).groups, global: current.global }
+    const spec = config.groups[index] as GroupSpec
+    const why = this.#runtime.refuses(spec)
+    if (why !== undefined) throw new ApiError('TIDE_ERR_API_CONFLICT', `the running tide cannot apply this change: ${why}`)
+    return { group: name, spec, config }
+  }
+
+  /**
+   * Adds or replaces one group: validateGroup (so the two never disagree), then applied with
+   * Runtime.reload; a change the running tide cannot apply (another provider, another router
+   * port) is refused as ApiError CONFLICT. Nothing is applied on any error. The change lives in
+   * the running tide only: the config file is not written, so a SIGHUP reload or a restart goes
+   * back to the file.
    */
   applyGroup(name: string, body: unknown): Promise<ApplyResult> {
     return this.#serially(async () => {
-      if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-        throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `the body must be a JSON object (a group spec as in tide.yaml), got ${Array.isArray(body) ? 'a list' : body === null ? 'null' : typeof body}`)
-      }
-      const fields = body as Record<string, unknown>
-      if (fields.group !== undefined && fields.group !== name) {
-        throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `group: the body names group ${JSON.stringify(fields.group)} but the path names ${JSON.stringify(name)}; they must agree`)
-      }
-      const value = { ...fields, group: name }
-      const current = this.#runtime.config
-      const before = current.groups.find((g) => g.group === name)
-      const values: unknown[] = current.groups.map((g) => (g.group === name ? value : g))
-      if (before === undefined) values.push(value)
-      const index = values.indexOf(value)
-      const checked = validateConfigValues(values, current.global, (i) => (i === index ? 'request body' : `group ${String((values[i] as { group?: unknown }).group)} (in force)`))
-      // Relative paths of the groups (launch.cwd) resolve against the config's folder; the global settings stay as in force.
-      const next = { groups: resolveConfigPaths({ groups: checked.groups, global: current.global }, resolvePath(this.#opts.baseDir)).groups, global: current.global }
-      const changes = await this.#reload(next)
-      const spec = next.groups[index] as GroupSpec
+      const { spec, config } = this.validateGroup(name, body)
+      const changes = await this.#reload(config)
       const outcome = changes.added.includes(name) ? 'added' : changes.changed.includes(name) ? 'changed' : 'unchanged'
       return { group: name, outcome, spec }
     })

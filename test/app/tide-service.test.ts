@@ -1,8 +1,8 @@
 /**
  * The application service over a real running tide (one local group of the tiny server, ticked
  * by hand): what the API relies on beyond the routes (test/api/app.test.ts covers those):
- * live events to subscribers, commands that reload one at a time, redaction, and the errors
- * each command raises with its code.
+ * live events to subscribers, commands that reload one at a time, redaction, validation that
+ * applies nothing, and the errors each command raises with its code.
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -67,9 +67,33 @@ test('each command names what it refuses, with its code', async () => {
     { name: 'a bad cursor', run: () => service.events({ cursor: '0' }), code: 'TIDE_ERR_API_BAD_REQUEST' },
     { name: 'a limit above the most', run: () => service.events({ limit: 10_001 }), code: 'TIDE_ERR_API_BAD_REQUEST' },
     { name: 'a metric range backwards', run: () => service.metrics('svc', { fromMs: 2000, toMs: 1000 }), code: 'TIDE_ERR_API_BAD_REQUEST' },
+    { name: 'a manual scale of an unknown group', run: () => service.setManualScale('nope', 3), code: 'TIDE_ERR_API_NOT_FOUND' },
+    { name: 'a manual scale below 0', run: () => service.setManualScale('svc', -1), code: 'TIDE_ERR_API_BAD_REQUEST' },
+    { name: 'a hold longer than a day', run: () => service.setManualScale('svc', 1, 86_401), code: 'TIDE_ERR_API_BAD_REQUEST' },
+    { name: 'a hold of a fraction of a second', run: () => service.setManualScale('svc', 1, 0.5), code: 'TIDE_ERR_API_BAD_REQUEST' },
+    { name: 'clearing the scale of an unknown group', run: () => service.clearManualScale('nope'), code: 'TIDE_ERR_API_NOT_FOUND' },
+    { name: 'standby of an unknown instance', run: () => service.setStandby('svc', 'svc-nope', true), code: 'TIDE_ERR_API_NOT_FOUND' },
   ] as const
   for (const c of cases) assert.throws(c.run, (err: unknown) => isApiError(err, c.code), c.name)
   await assert.rejects(service.deleteGroup('nope'), (err: unknown) => isApiError(err, 'TIDE_ERR_API_NOT_FOUND'))
+})
+
+test('validateGroup checks a spec as applyGroup does, and applies nothing', async () => {
+  const before = tide.runtime.config
+  const valid = service.validateGroup('svc', tinyGroupValue('svc', { replicas: { min: 1, max: 4 } }))
+  assert.equal(valid.spec.replicas.max, 4)
+  assert.equal(valid.config.groups.find((g) => g.group === 'svc')?.replicas.max, 4, 'the config a reload would take')
+  assert.equal(tide.runtime.config, before, 'nothing applied')
+  const cases = [
+    { name: 'a field', body: tinyGroupValue('svc', { replicas: { min: 'one', max: 2 } }), code: 'TIDE_ERR_CONFIG' },
+    { name: 'another name', body: tinyGroupValue('other'), code: 'TIDE_ERR_API_BAD_REQUEST' },
+    { name: 'a change that takes a restart', body: tinyGroupValue('svc', { routing: { listen: 0, drainSeconds: 3 } }), code: 'TIDE_ERR_API_CONFLICT' },
+  ] as const
+  for (const c of cases) {
+    assert.throws(() => service.validateGroup('svc', c.body), (err: unknown) => isTideError(err, c.code), c.name)
+    await assert.rejects(service.applyGroup('svc', c.body), (err: unknown) => isTideError(err, c.code), `${c.name}: apply refuses it the same way`)
+  }
+  assert.equal(tide.runtime.config, before, 'nothing applied')
 })
 
 test('a removed group draining: commands on it are conflicts, it still answers queries', async () => {
@@ -80,6 +104,8 @@ test('a removed group draining: commands on it are conflicts, it still answers q
   assert.equal(service.getGroup('gone').state, 'removing')
   assert.throws(() => service.setPaused('gone', true), (err: unknown) => isApiError(err, 'TIDE_ERR_API_CONFLICT'))
   assert.throws(() => service.setProtection('gone', id, true), (err: unknown) => isApiError(err, 'TIDE_ERR_API_CONFLICT'))
+  assert.throws(() => service.setManualScale('gone', 1), (err: unknown) => isApiError(err, 'TIDE_ERR_API_CONFLICT'))
+  assert.throws(() => service.setStandby('gone', id, true), (err: unknown) => isApiError(err, 'TIDE_ERR_API_CONFLICT'))
   await assert.rejects(service.deleteGroup('gone'), (err: unknown) => isApiError(err, 'TIDE_ERR_API_CONFLICT'))
   await tide.tickUntil('gone drained and forgotten', () => tide.runtime.controller.removingGroups().length === 0, 60_000, 300)
   assert.deepEqual(

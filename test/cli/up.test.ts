@@ -4,97 +4,18 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { accepts } from '../support/tcp.ts'
+import { tideUp, type UpRun } from '../support/tide-up.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const BIN = join(ROOT, 'bin/tide.js')
 const TINY = join(ROOT, 'test/providers/fixtures/tiny-server.ts')
-
-/** A running `tide up`: its output so far, a way to wait for a line, and its exit. */
-interface UpRun {
-  readonly lines: string[]
-  readonly stderr: () => string
-  /** Resolves with the first stdout line matching `re`; rejects after timeoutMs or when tide exits first. */
-  waitForLine(re: RegExp, timeoutMs?: number): Promise<string>
-  /** Sends SIGINT and resolves with the exit status (SIGKILL after timeoutMs). */
-  stop(timeoutMs?: number): Promise<number | null>
-  /** Sends a signal (SIGHUP: reload). */
-  signal(sig: NodeJS.Signals): void
-  readonly exited: Promise<number | null>
-}
-
-/**
- * Spawns `tide up` with `args`. Its API takes any free port (`--api-listen 0`) unless the args
- * say otherwise, so that runs in parallel never contend for the default 7070.
- */
-function tideUp(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): UpRun {
-  const api = args.includes('--no-api') || args.includes('--api-listen') ? [] : ['--api-listen', '0']
-  const child = spawn(process.execPath, [BIN, 'up', ...args, ...api], { cwd, env: { ...process.env, TIDE_DEBUG: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  const lines: string[] = []
-  let partial = ''
-  let stderr = ''
-  const listeners = new Set<() => void>()
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    const parts = (partial + chunk).split('\n')
-    partial = parts.pop() ?? ''
-    lines.push(...parts)
-    for (const l of listeners) l()
-  })
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk
-  })
-  const exited = new Promise<number | null>((resolve) => {
-    child.on('exit', (code) => {
-      for (const l of listeners) l()
-      resolve(code)
-    })
-  })
-  return {
-    lines,
-    stderr: () => stderr,
-    exited,
-    waitForLine(re, timeoutMs = 60_000) {
-      return new Promise((resolve, reject) => {
-        const check = (): void => {
-          const hit = lines.find((l) => re.test(l))
-          if (hit !== undefined) {
-            done()
-            resolve(hit)
-          } else if (child.exitCode !== null || child.signalCode !== null) {
-            done()
-            reject(new Error(`tide up exited (${child.exitCode ?? child.signalCode}) before printing ${re}; stdout:\n${lines.join('\n')}\nstderr:\n${stderr}`))
-          }
-        }
-        const timer = setTimeout(() => {
-          done()
-          reject(new Error(`no line ${re} within ${timeoutMs} ms; stdout:\n${lines.join('\n')}\nstderr:\n${stderr}`))
-        }, timeoutMs)
-        const done = (): void => {
-          clearTimeout(timer)
-          listeners.delete(check)
-        }
-        listeners.add(check)
-        check()
-      })
-    },
-    signal(sig) {
-      child.kill(sig)
-    },
-    async stop(timeoutMs = 60_000) {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT')
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-      const code = await exited
-      clearTimeout(timer)
-      return code
-    },
-  }
-}
+const BIN = join(ROOT, 'bin/tide.js')
 
 /** A config whose group runs the tiny server; `extra` is YAML appended to the group. */
 function tinyConfig(dir: string, extra = ''): string {
@@ -304,7 +225,7 @@ test('SIGHUP reloads the config: a group added, then removed (drained and stoppe
   }
 })
 
-test('tide up serves the API: its URL and token file at start (never the token), reads open, a protect with the token, 401 without', { timeout: 120_000 }, async () => {
+test('tide up serves the API and the dashboard: their URLs and the token file at start (never the token), reads open, a protect with the token, 401 without', { timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tide-up-api-'))
   const state = join(dir, 'state')
   const up = tideUp(['-c', tinyConfig(dir), '--state-dir', state, '--heartbeat', '0'], dir, { TIDE_API_TOKEN: '' })
@@ -313,6 +234,10 @@ test('tide up serves the API: its URL and token file at start (never the token),
     const tokenPath = join(state, 'api-token')
     assert.match(line, new RegExp(`^API: http://127\\.0\\.0\\.1:\\d+ \\(token in ${tokenPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(new, mode 0600\\); changes need it, reads are open from loopback\\)$`))
     const url = line.split(' ')[1] ?? ''
+    assert.equal(await up.waitForLine(/^dashboard: /), `dashboard: ${url}/ui/`)
+    const dashboard = await fetch(`${url}/ui/`, { signal: AbortSignal.timeout(10_000) })
+    assert.equal(dashboard.status, 200)
+    assert.match(await dashboard.text(), /<script type="module" src="main.js"><\/script>/)
     const token = readFileSync(tokenPath, 'utf8').trim()
     assert.ok(token.length >= 32)
     assert.ok(!up.lines.some((l) => l.includes(token)), 'the token is never printed')
@@ -358,6 +283,115 @@ test('tide up with --no-api serves none; --api-listen on a taken port says so an
     assert.match(clash.stderr(), new RegExp(`^tide: the API cannot listen on 127\\.0\\.0\\.1:${port}: EADDRINUSE \\(the port is in use`))
   } finally {
     await new Promise((resolve) => taken.close(resolve))
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+/** Runs `tide ARGS` (bin/tide.js) as a child, bounded; its exit status and output. */
+function tideCli(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, TIDE_DEBUG: '', TIDE_API_TOKEN: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c))
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+    child.on('exit', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
+
+/** Polls `cond` on the JSON of GET url every 200 ms until it holds; throws after timeoutMs with the last answer. */
+async function pollJson<T>(url: string, cond: (body: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  for (;;) {
+    last = await (await fetch(url, { signal: AbortSignal.timeout(5000) })).json()
+    if (cond(last as T)) return last as T
+    if (Date.now() > deadline) throw new Error(`GET ${url}: not there within ${timeoutMs} ms: ${JSON.stringify(last)}`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
+
+interface GroupAnswer {
+  paused: boolean
+  status: { override?: { desired: number }; instances: { id: string; phase: string; protectedFromScaleIn: boolean; meta?: { pid?: number } }[] } | null
+}
+
+/** The pids of a group's instances as the API shows them. */
+function pidsOf(g: GroupAnswer): number[] {
+  return (g.status?.instances ?? []).flatMap((i) => (i.meta?.pid === undefined ? [] : [i.meta.pid]))
+}
+
+test('pause, manual scale, protection and standby survive a restart of tide up (SIGTERM, --keep-instances); a rotated token is the one in force after it, never printed', { timeout: 180_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tide-up-restart-'))
+  const state = join(dir, 'state')
+  const tokenFile = join(state, 'api-token')
+  const args = ['-c', tinyConfig(dir), '--state-dir', state, '--heartbeat', '0', '--keep-instances']
+  /** Instances' pids: a run that fails with instances kept must not leave them running. */
+  const pids: number[] = []
+  let up = tideUp(args, dir, { TIDE_API_TOKEN: '' })
+  try {
+    let url = (await up.waitForLine(/^API: /)).split(' ')[1] ?? ''
+    const first = (await up.waitForLine(/ tiny instance-ready: instance tiny-\w+ is serving/)).match(/instance (tiny-\w+)/)?.[1] ?? ''
+    const cli = (...a: string[]) => tideCli([...a, '--api', url, '--token-file', tokenFile], dir)
+    const seen = await pollJson<GroupAnswer>(`${url}/groups/tiny`, (g) => g.status?.instances.some((i) => i.id === first && i.phase === 'in-service') === true)
+    pids.push(...pidsOf(seen))
+    assert.equal((await cli('protect', 'tiny', first)).code, 0)
+    const standby = await cli('standby', 'tiny', first, '--no-decrement')
+    assert.equal(standby.code, 0, standby.stderr)
+    await waitForCount(up, (l) => / tiny instance-ready: instance tiny-\w+ is serving/.test(l), 2, 60_000)
+    const both = await pollJson<GroupAnswer>(`${url}/groups/tiny`, (b) => b.status?.instances.length === 2)
+    pids.push(...pidsOf(both))
+    assert.equal((await cli('pause', 'tiny')).code, 0)
+    const scaled = await cli('scale', 'tiny', '1', '--for', '1h')
+    assert.match(scaled.stdout, /^tiny: held at 1 until /)
+    const oldToken = readFileSync(tokenFile, 'utf8').trim()
+    const rotated = await cli('token', 'rotate')
+    assert.equal(rotated.code, 0, rotated.stderr)
+    const token = rotated.stdout.trim()
+    assert.equal(rotated.stdout, `${token}\n`)
+    assert.equal(readFileSync(tokenFile, 'utf8'), `${token}\n`)
+
+    up.signal('SIGTERM')
+    assert.equal(await up.exited, 0, up.stderr())
+    assert.ok(!up.lines.some((l) => l.includes(token) || l.includes(oldToken)) && !up.stderr().includes(token), 'the token is never printed')
+
+    // Without --keep-instances this time: stopping it at the end stops the instances it adopted.
+    up = tideUp(args.filter((a) => a !== '--keep-instances'), dir, { TIDE_API_TOKEN: '' })
+    const line = await up.waitForLine(/^API: /)
+    assert.match(line, /\(token in .*api-token; changes need it/, 'the rotated file is the token in force')
+    url = line.split(' ')[1] ?? ''
+    const g = await pollJson<GroupAnswer>(`${url}/groups/tiny`, (b) => b.status?.instances.some((i) => i.id === first) === true)
+    assert.equal(g.paused, true)
+    assert.ok(g.status)
+    assert.equal(g.status.override?.desired, 1)
+    assert.deepEqual(
+      g.status.instances.filter((i) => i.id === first).map((i) => [i.phase, i.protectedFromScaleIn]),
+      [['standby', true]],
+    )
+    const listed = await tideCli(['get', 'groups', '--api', url], dir)
+    assert.equal(listed.code, 0, listed.stderr)
+    assert.match(listed.stdout, /^tiny\s+local\s+active\s+yes\s/m, listed.stdout)
+    const old = await fetch(`${url}/groups/tiny/resume`, { method: 'POST', headers: { authorization: `Bearer ${oldToken}` }, signal: AbortSignal.timeout(5000) })
+    assert.equal(old.status, 401)
+    const db = readFileSync(join(dir, 'tide.db'))
+    assert.ok(!db.includes(token) && !db.includes(oldToken), 'no token in the store')
+    // Clean up: bring it back, resume, clear, then stop without keeping the instances.
+    assert.equal((await tideCli(['standby', 'tiny', first, '--exit', '--api', url, '--token-file', tokenFile], dir)).code, 0)
+    up.signal('SIGINT')
+    assert.equal(await up.exited, 0, up.stderr())
+  } finally {
+    await up.stop()
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGTERM')
+      } catch {
+        // Already stopped by tide up.
+      }
+    }
     rmSync(dir, { recursive: true, force: true })
   }
 })

@@ -44,7 +44,7 @@ test('every numeric flag of every command has an upper bound, shown in its help'
       const help = await runTide([...path.split(' '), '--help'])
       assert.match(help.stdout, new RegExp(`--${name} .*at most ${spec.max}`), `tide ${path} --help shows --${name}'s bound`)
       // 1e308 is refused as a usage error naming the flag (the other required flags given), and the bound itself is taken.
-      const positionals = Array.from({ length: command.positionals?.min ?? 0 }, () => (command.positionals?.kind === 'file' ? fileURLToPath(import.meta.url) : 'x'))
+      const positionals = Array.from({ length: command.positionals?.min ?? 0 }, () => (command.positionals?.kind === 'file' ? fileURLToPath(import.meta.url) : (command.positionals?.choices?.[0] ?? 'x')))
       const others = [...positionals, ...Object.entries(command.flags).flatMap(([n, f]) => (n === name || f.required !== true ? [] : [`--${n}`, requiredValue(f)]))]
       assert.throws(
         () => parseCommandArgs(command, `tide ${path}`, [...others, `--${name}`, '1e308']),

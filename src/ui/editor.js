@@ -23,7 +23,7 @@ export function policyEditor(box, name, hooks) {
   const text = /** @type {HTMLTextAreaElement} */ (el('textarea', { id: 'editor-text', spellcheck: 'false', rows: 24, 'aria-label': 'group spec' }))
   const state = el('p', { class: 'validation', id: 'editor-state', role: 'status' })
   const issues = el('ul', { class: 'issues', id: 'editor-issues' })
-  const hours = /** @type {HTMLInputElement} */ (el('input', { id: 'replay-hours', type: 'number', min: 1, max: 720, value: 24, 'aria-label': 'hours of recorded demand' }))
+  const hours = /** @type {HTMLInputElement} */ (el('input', { id: 'replay-hours', type: 'number', min: 1, max: 336, value: 24, 'aria-label': 'hours of recorded demand' }))
   const replayButton = el('button', { type: 'button', id: 'replay-button', text: 'Replay' })
   const applyButton = el('button', { type: 'button', id: 'apply-button', class: 'primary', text: 'Apply' })
   const reloadButton = el('button', { type: 'button', id: 'editor-reload', text: 'Reload from tide' })

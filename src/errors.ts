@@ -79,6 +79,12 @@ export const errorRegistry = {
     summary: 'The platform has no room for another instance of this size now (a cloud out of an instance type, a machine out of processes or ports); room may come later.',
   },
   TIDE_ERR_PROVIDER_NOT_FOUND: { class: 'provider', status: 404, retryable: false, summary: 'The instance the call names does not exist on the platform any more: it is gone.' },
+  TIDE_ERR_PROVIDER_API: {
+    class: 'provider',
+    status: 502,
+    retryable: 'per-error',
+    summary: "The platform's API failed a call for another reason than its rate limit or capacity: retryable when transient (a 5xx, a network error), not when refused (access denied, a validation error).",
+  },
   // Store
   TIDE_ERR_STORE_IO: { class: 'store', status: 500, retryable: true, summary: 'The store file cannot be opened, read or written (permissions, disk full, a directory in the way).' },
   TIDE_ERR_STORE_NOT_A_STORE: { class: 'store', status: 500, retryable: false, summary: "The file is not a tide store, or it fails SQLite's integrity check." },

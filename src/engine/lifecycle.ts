@@ -34,6 +34,7 @@ export interface InstanceMarks {
  * - starting → pending (draining when the controller already marked it so).
  * - running and marked draining, or stopping → draining; stopped → terminated.
  * - failed (the process died) → unhealthy.
+ * - standby (kept by the platform, out of service and of the count: AWS Standby) → standby.
  * - running but failing health checks from the end of the launch grace period
  *   (health.graceSeconds after launch) → unhealthy; 'unknown' health never is.
  * - running, ready less than `warmupSeconds` ago (launch time when the provider gave no
@@ -51,6 +52,8 @@ export function phaseOf(record: ObservedInstance, health: InstanceHealth, marks:
       return 'terminated'
     case 'failed':
       return 'unhealthy'
+    case 'standby':
+      return 'standby'
     case 'running':
       break
   }

@@ -95,6 +95,22 @@ export class InstanceNotFoundError extends ProviderError {
 }
 
 /**
+ * The platform's API failed a call for another reason than its rate limit or capacity (AWS:
+ * an InternalFailure or a network error, retryable; AccessDenied or a ValidationError, not).
+ * `retryable` is given per error; the message names the call and the platform's error code.
+ */
+export class PlatformApiError extends ProviderError {
+  /** The platform's own error code (`AccessDenied`, `ValidationError`, `ECONNRESET`), when it gave one. */
+  readonly platformCode: string | undefined
+
+  constructor(provider: string, message: string, retryable: boolean, options?: ErrorOptions & { readonly platformCode?: string }) {
+    const { platformCode, ...errorOptions } = options ?? {}
+    super('TIDE_ERR_PROVIDER_API', provider, message, { ...errorOptions, retryable })
+    this.platformCode = platformCode
+  }
+}
+
+/**
  * Whether `err` is a provider error, of any code or of `code`. By shape (a
  * `TIDE_ERR_PROVIDER_*` code), as every `is…` helper, so a copy from a second
  * installed tide counts too.

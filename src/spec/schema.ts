@@ -6,6 +6,7 @@
  */
 import { z } from 'zod'
 import { Priorities } from '../core/priority.ts'
+import { AwsSchema, awsGroupIssues } from './aws.ts'
 import { ExternalFallbackSchema, ExternalSourceSchema } from './sources/index.ts'
 
 const positive = z.number().positive()
@@ -428,6 +429,8 @@ export const GroupSchema = z
     /** The objective the group is scaled to keep; with slo.instanceRps, scaling with learned headroom. */
     slo: SloSchema.optional(),
     simulation: SimulationSchema.default({}),
+    /** The Auto Scaling group a provider-aws group drives (spec/aws.ts); only with provider aws. */
+    aws: AwsSchema.optional(),
   })
   .refine((g) => g.provider !== 'local' || g.launch !== undefined, {
     message: 'a group with provider local needs launch.command',
@@ -436,6 +439,9 @@ export const GroupSchema = z
   .refine((g) => g.routing.proxy !== 'haproxy' || g.replicas.max <= HAPROXY_MAX_INSTANCES, {
     message: `routing.proxy haproxy routes at most ${HAPROXY_MAX_INSTANCES} instances: lower replicas.max`,
     path: ['replicas', 'max'],
+  })
+  .superRefine((g, ctx) => {
+    for (const issue of awsGroupIssues(g)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message })
   })
 
 const QuotaLimitsSchema = z.strictObject({

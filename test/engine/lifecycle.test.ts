@@ -17,6 +17,7 @@ const phaseCases: readonly { name: string; status: InstanceStatus; health?: Inst
   { name: 'stopping', status: 'stopping', nowMs: 60 * s, want: 'draining' },
   { name: 'stopped', status: 'stopped', nowMs: 60 * s, want: 'terminated' },
   { name: 'failed (died), whatever the health', status: 'failed', health: 'healthy', nowMs: 60 * s, want: 'unhealthy' },
+  { name: 'standby (AWS Standby), whatever the health', status: 'standby', health: 'healthy', nowMs: 60 * s, want: 'standby' },
   { name: 'running, marked draining, before any other rule', status: 'running', health: 'unhealthy', marks: draining, nowMs: 60 * s, want: 'draining' },
   { name: 'running, unhealthy within the grace period: warming', status: 'running', health: 'unhealthy', nowMs: 9.999 * s, want: 'warming' },
   { name: 'running, unhealthy at the end of the grace period', status: 'running', health: 'unhealthy', nowMs: 10 * s, want: 'unhealthy' },
@@ -90,7 +91,7 @@ const initialCases: readonly { name: string; replicas: { min: number; max: numbe
   { name: 'nothing runs: initial', replicas: { min: 2, max: 10, initial: 4 }, statuses: [], want: 4 },
   { name: 'nothing runs: initial 0 under min 0', replicas: { min: 0, max: 10, initial: 0 }, statuses: [], want: 0 },
   { name: 'adopts what runs and starts, over initial', replicas: { min: 1, max: 10, initial: 2 }, statuses: ['running', 'running', 'starting', 'running', 'running'], want: 5 },
-  { name: 'stopping, stopped and failed are not adopted', replicas: { min: 1, max: 10, initial: 3 }, statuses: ['stopping', 'stopped', 'failed'], want: 3 },
+  { name: 'stopping, stopped, failed and standby are not adopted', replicas: { min: 1, max: 10, initial: 3 }, statuses: ['stopping', 'stopped', 'failed', 'standby'], want: 3 },
   { name: 'adopted above max: clamped to max', replicas: { min: 1, max: 4 }, statuses: Array<InstanceStatus>(7).fill('running'), want: 4 },
   { name: 'adopted below min: raised to min', replicas: { min: 3, max: 10 }, statuses: ['running'], want: 3 },
 ]

@@ -322,7 +322,7 @@ export const LifecycleSchema = z.strictObject({
   backup: z.strictObject({ command: z.array(z.string().min(1)).min(1), timeoutSeconds: positive.default(60) }).optional(),
 })
 
-export const AlertEventSchema = z.enum(['instance-unhealthy', 'instance-replaced', 'at-max-capacity', 'quota-exhausted', 'scaled'])
+export const AlertEventSchema = z.enum(['instance-unhealthy', 'instance-replaced', 'at-max-capacity', 'quota-exhausted', 'capacity-unavailable', 'scaled'])
 
 export const AlertSchema = z.strictObject({
   webhook: z.url({ protocol: /^https?$/ }),

@@ -68,36 +68,36 @@ export async function startAwsFake(motoUrl: string): Promise<AwsFake> {
     const left = throttles.get(action) ?? 0
     if (left > 0) {
       throttles.set(action, left - 1)
-      if (isEc2) return xml(res, 503, `<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>${randomUUID()}</RequestID></Response>`)
-      return xml(res, 400, `<ErrorResponse xmlns="${ASG_NS}"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`)
+      if (isEc2) { xml(res, 503, `<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>${randomUUID()}</RequestID></Response>`); return; }
+      xml(res, 400, `<ErrorResponse xmlns="${ASG_NS}"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`); return;
     }
 
     if (action === 'TerminateInstanceInAutoScalingGroup' && hold) {
       const id = params.InstanceId ?? ''
       held.set(id, params.ShouldDecrementDesiredCapacity ?? 'true')
-      return xml(res, 200, asgResponse(action, `<Activity><ActivityId>${randomUUID()}</ActivityId><AutoScalingGroupName>held</AutoScalingGroupName><Cause>user request</Cause><StartTime>${new Date().toISOString()}</StartTime><StatusCode>InProgress</StatusCode><Progress>0</Progress><Description>Terminating EC2 instance: ${id}</Description></Activity>`))
+      xml(res, 200, asgResponse(action, `<Activity><ActivityId>${randomUUID()}</ActivityId><AutoScalingGroupName>held</AutoScalingGroupName><Cause>user request</Cause><StartTime>${new Date().toISOString()}</StartTime><StatusCode>InProgress</StatusCode><Progress>0</Progress><Description>Terminating EC2 instance: ${id}</Description></Activity>`)); return;
     }
     if (action === 'CompleteLifecycleAction') {
       const id = params.InstanceId ?? ''
       const decrement = held.get(id)
       if (decrement === undefined) {
-        return xml(res, 400, `<ErrorResponse xmlns="${ASG_NS}"><Error><Type>Sender</Type><Code>ValidationError</Code><Message>No active Lifecycle Action found with instance ID ${id}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`)
+        xml(res, 400, `<ErrorResponse xmlns="${ASG_NS}"><Error><Type>Sender</Type><Code>ValidationError</Code><Message>No active Lifecycle Action found with instance ID ${id}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`); return;
       }
       held.delete(id)
       const pass = new URLSearchParams({ Action: 'TerminateInstanceInAutoScalingGroup', Version: '2011-01-01', InstanceId: id, ShouldDecrementDesiredCapacity: decrement })
       // moto routes a request to a service by its Authorization header's credential scope (it checks no signature): this call's is Auto Scaling's.
       const auth = req.headers.authorization ?? ''
       const r = await fetch(motoUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8', authorization: auth }, body: pass.toString(), signal: AbortSignal.timeout(10_000) })
-      if (!r.ok) return xml(res, 500, await r.text())
-      return xml(res, 200, asgResponse(action, ''))
+      if (!r.ok) { xml(res, 500, await r.text()); return; }
+      xml(res, 200, asgResponse(action, '')); return;
     }
     if (action === 'SetDesiredCapacity' && refusal !== undefined) {
       refusedAt = new Date()
-      return xml(res, 200, `<SetDesiredCapacityResponse xmlns="${ASG_NS}"><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></SetDesiredCapacityResponse>`)
+      xml(res, 200, `<SetDesiredCapacityResponse xmlns="${ASG_NS}"><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></SetDesiredCapacityResponse>`); return;
     }
     if (action === 'DescribeScalingActivities' && refusal !== undefined && refusedAt !== undefined) {
       const member = `<member><ActivityId>${randomUUID()}</ActivityId><AutoScalingGroupName>${escapeXml(params.AutoScalingGroupName ?? '')}</AutoScalingGroupName><Cause>a user request set the desired capacity</Cause><StartTime>${refusedAt.toISOString()}</StartTime><EndTime>${refusedAt.toISOString()}</EndTime><StatusCode>Failed</StatusCode><StatusMessage>${escapeXml(refusal)}</StatusMessage><Progress>100</Progress><Description>Launching a new EC2 instance.  Status Reason: ${escapeXml(refusal)}. Launching EC2 instance failed.</Description></member>`
-      return xml(res, 200, asgResponse(action, `<Activities>${member}</Activities>`))
+      xml(res, 200, asgResponse(action, `<Activities>${member}</Activities>`)); return;
     }
 
     // Pass through to moto, the reply patched for held instances.
@@ -133,7 +133,7 @@ export async function startAwsFake(motoUrl: string): Promise<AwsFake> {
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()
-        server.close(() => resolve())
+        server.close(() => { resolve(); })
       }),
   }
 }

@@ -12,6 +12,9 @@ import { CreateLaunchTemplateCommand, EC2Client } from '@aws-sdk/client-ec2'
 import { findFreePort } from '../../src/core/free-port.ts'
 import { binaryPath } from './system-binaries.ts'
 
+// The SDK warns that versions after January 2027 want Node 22; the tests run on Node 20.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
+
 /** The region every test uses. */
 export const TEST_REGION = 'us-east-1'
 
@@ -26,8 +29,6 @@ export function useTestCredentials(): void {
   process.env.AWS_ACCESS_KEY_ID = 'testing'
   process.env.AWS_SECRET_ACCESS_KEY = 'testing'
   process.env.AWS_REGION = TEST_REGION
-  // The SDK warns that versions after January 2027 want Node 22; the tests run on Node 20.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = '1'
 }
 
 /** A running moto server. */
@@ -65,7 +66,7 @@ export async function startMoto(): Promise<Moto> {
   })
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+    const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve(); }))
     child.kill('SIGTERM')
     const killed = await Promise.race([exited.then(() => true), sleep(5000).then(() => false)])
     if (!killed) {

@@ -94,6 +94,13 @@ export class AwsProvider implements Provider {
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)))
   }
 
+  /** The ids of the group's instances as last listed (for its CloudWatch signals); empty before the first list. */
+  instanceIds(group: string): string[] {
+    const out: string[] = []
+    for (const [id, s] of this.#seen) if (s.group === group && statusOfLifecycleState(s.lifecycleState) !== undefined) out.push(id)
+    return out
+  }
+
   /** Instance health from the Auto Scaling group's own checks (EC2 status, ELB when the group uses it), as last listed. */
   health(instanceId: string): InstanceHealth {
     const s = this.#seen.get(instanceId)

@@ -32,6 +32,12 @@ export interface GroupBackend extends Backend {
   /** tide's router for the group (local), for the terminal's traffic tally and failover events. */
   readonly router?: Router
   /**
+   * True when the group's instances belong to the platform rather than to tide's process (an
+   * Auto Scaling group's capacity is the service's): stopping tide leaves them running and
+   * serving, as --keep-instances does for local ones, and the next tide adopts them.
+   */
+  readonly outlivesTide?: boolean
+  /**
    * Whether this backend can serve `next`, a changed spec of its group, from now on (a reload);
    * undefined when it can, else why not (a setting that takes a new backend: a restart).
    */

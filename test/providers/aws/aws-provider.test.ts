@@ -44,7 +44,10 @@ function providerAt(endpoint: string, waits: number[] = [], retry?: RetryPolicy)
     apiFor: (region) => {
       let api = apis.get(region)
       if (api === undefined) {
-        api = new AwsApi({ region, endpoint, ...(retry === undefined ? {} : { retry }), sleep: async (ms) => void waits.push(ms) })
+        api = new AwsApi({ region, endpoint, ...(retry === undefined ? {} : { retry }), sleep: (ms) => {
+          waits.push(ms)
+          return Promise.resolve()
+        } })
         apis.set(region, api)
       }
       return api
@@ -77,8 +80,8 @@ describe('aws provider against moto', { skip }, () => {
       assert.equal(r.status, 'running')
       assert.deepEqual(r.size, { cpu: 1, memoryMiB: 256 })
       assert.equal(r.meta?.lifecycleState, 'InService')
-      assert.equal(r.meta?.instanceType, 't3.micro')
-      assert.equal(r.meta?.availabilityZone, `${TEST_REGION}a`)
+      assert.equal(r.meta.instanceType, 't3.micro')
+      assert.equal(r.meta.availabilityZone, `${TEST_REGION}a`)
       assert.ok(Math.abs(r.launchedAtMs - Date.now()) < 120_000, `launchedAtMs ${r.launchedAtMs}`)
       assert.equal(r.protectedFromScaleIn, undefined)
     }
@@ -154,8 +157,10 @@ describe('aws provider against moto', { skip }, () => {
     assert.deepEqual(old?.size, small)
     const started = await p.launch(spec, large, 1)
     assert.equal(started.length, 1)
-    assert.deepEqual(started[0]?.size, large)
-    assert.equal(started[0]?.meta?.instanceType, 'm5.large')
+    const [fresh] = started
+    assert.ok(fresh?.meta !== undefined)
+    assert.deepEqual(fresh.size, large)
+    assert.equal(fresh.meta.instanceType, 'm5.large')
     const g = await describeGroup(m.url, 'vertical')
     assert.equal(g.LaunchTemplate?.Version, '2')
     // The same size again makes no new version.
@@ -174,7 +179,7 @@ describe('aws provider against the query fake in front of moto', { skip }, () =>
     fake = await startAwsFake(m.url)
   })
   after(async () => {
-    await fake?.stop()
+    await fake.stop()
   })
 
   test('throttled calls (Auto Scaling Throttling, EC2 RequestLimitExceeded) are retried with backoff', async () => {
@@ -235,8 +240,9 @@ describe('aws provider against the query fake in front of moto', { skip }, () =>
       const rs = await p.list(spec)
       const held = rs.find((r) => r.id === id)
       // Completed by this very list: it said stopping with the state it saw.
-      assert.equal(held?.status, 'stopping')
-      assert.equal(held?.meta?.lifecycleState, 'Terminating:Wait')
+      assert.ok(held?.meta !== undefined)
+      assert.equal(held.status, 'stopping')
+      assert.equal(held.meta.lifecycleState, 'Terminating:Wait')
       assert.equal(fake.callsOf('CompleteLifecycleAction').length, before + 1)
     } finally {
       fake.holdTerminations(false)

@@ -11,7 +11,7 @@
  * launch-before-terminate replaces the instances. Everything tide knows is on AWS, so a new tide
  * adopts what it finds; docs/providers.md ("AWS") has the calls, the IAM policy and the tables.
  */
-import type { AutoScalingGroup, AutoScalingInstanceDetails } from '@aws-sdk/client-auto-scaling'
+import type { AutoScalingGroup, AutoScalingInstanceDetails, Instance } from '@aws-sdk/client-auto-scaling'
 import { sameSize } from '../../core/size.ts'
 import type { Clock } from '../../core/clock.ts'
 import type { InstanceHealth } from '../../core/health.ts'
@@ -78,6 +78,30 @@ export function sizeOfInstanceType(spec: GroupSpec, type: string | undefined): S
   return spec.size
 }
 
+/**
+ * The record of ASG member `m` (its id `id`), or undefined when it is gone (Terminated, Detached).
+ * `readyAtMs` is kept only while it runs; `meta` holds what status shows of it (never secrets).
+ */
+function recordOf(spec: GroupSpec, m: Instance, id: string, launchedAtMs: number, readyAtMs: number | undefined, detail: Ec2Details | undefined): InstanceRecord | undefined {
+  const status = statusOfLifecycleState(m.LifecycleState)
+  if (status === undefined) return undefined
+  const meta: Record<string, string> = { instanceId: id, lifecycleState: m.LifecycleState ?? 'unknown', healthStatus: m.HealthStatus ?? 'unknown' }
+  if (m.InstanceType !== undefined) meta.instanceType = m.InstanceType
+  if (m.AvailabilityZone !== undefined) meta.availabilityZone = m.AvailabilityZone
+  if (m.LaunchTemplate?.Version !== undefined) meta.launchTemplateVersion = m.LaunchTemplate.Version
+  if (detail?.privateIp !== undefined) meta.privateIp = detail.privateIp
+  return {
+    id,
+    group: spec.group,
+    status,
+    size: sizeOfInstanceType(spec, m.InstanceType),
+    launchedAtMs,
+    ...(status === 'running' && readyAtMs !== undefined ? { readyAtMs } : {}),
+    ...(m.ProtectedFromScaleIn === true ? { protectedFromScaleIn: true } : {}),
+    meta,
+  }
+}
+
 /** The tide provider for EC2 Auto Scaling groups. One object serves every aws group of a running tide. */
 export class AwsProvider implements Provider {
   readonly name = 'aws'
@@ -125,26 +149,11 @@ export class AwsProvider implements Provider {
       if (id === undefined) continue
       present.add(id)
       if (m.LifecycleState === 'Terminating:Wait' && this.#terminating.has(id)) await this.#completeHooks(api, aws.autoScalingGroupName, id)
-      const status = statusOfLifecycleState(m.LifecycleState)
-      const launchedAtMs = details.get(id)?.launchTimeMs ?? this.#seen.get(id)?.firstSeenMs ?? nowMs
+      const detail = details.get(id)
+      const launchedAtMs = detail?.launchTimeMs ?? this.#seen.get(id)?.firstSeenMs ?? nowMs
       const seen = this.#note(spec.group, id, m.LifecycleState, m.HealthStatus, launchedAtMs, nowMs)
-      if (status === undefined) continue
-      const privateIp = details.get(id)?.privateIp
-      const meta: Record<string, string> = { instanceId: id, lifecycleState: m.LifecycleState ?? 'unknown', healthStatus: m.HealthStatus ?? 'unknown' }
-      if (m.InstanceType !== undefined) meta.instanceType = m.InstanceType
-      if (m.AvailabilityZone !== undefined) meta.availabilityZone = m.AvailabilityZone
-      if (m.LaunchTemplate?.Version !== undefined) meta.launchTemplateVersion = m.LaunchTemplate.Version
-      if (privateIp !== undefined) meta.privateIp = privateIp
-      out.push({
-        id,
-        group: spec.group,
-        status,
-        size: sizeOfInstanceType(spec, m.InstanceType),
-        launchedAtMs,
-        ...(status === 'running' && seen.readyAtMs !== undefined ? { readyAtMs: seen.readyAtMs } : {}),
-        ...(m.ProtectedFromScaleIn === true ? { protectedFromScaleIn: true } : {}),
-        meta,
-      })
+      const record = recordOf(spec, m, id, launchedAtMs, seen.readyAtMs, detail)
+      if (record !== undefined) out.push(record)
     }
     for (const [id, s] of this.#seen) if (s.group === spec.group && !present.has(id)) this.#seen.delete(id)
     for (const id of [...this.#terminating]) if (!present.has(id) && !this.#seen.has(id)) this.#terminating.delete(id)

@@ -30,6 +30,10 @@
 //
 // A new folder must be placed in a layer below before anything may import it or it may
 // import anything (rule folder-without-a-layer).
+//
+// Beside the layers, ui/ is the dashboard's browser code: plain ES modules the API serves as
+// files (src/api/dashboard.ts reads them; nothing imports them). They import only each other
+// and the vendor modules the API serves beside them (`./vendor/…`, resolved by the browser).
 
 /** The layers, bottom first. 'errors' stands for the file src/errors.ts. */
 const layers = [
@@ -139,17 +143,31 @@ module.exports = {
       to: { circular: true },
     },
     {
+      name: 'ui-is-browser-code',
+      comment: 'ui/ runs in the browser: it imports only ui/ (and the served ./vendor/ modules), never tide\'s Node code.',
+      severity: 'error',
+      from: { path: '^src/ui/' },
+      to: { pathNot: ['^src/ui/', '^\\./vendor/'] },
+    },
+    {
+      name: 'no-import-of-ui',
+      comment: 'Nothing in src/ imports ui/: the API serves its files (src/api/dashboard.ts), it does not run them.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/ui/' },
+      to: { path: '^src/ui/' },
+    },
+    {
       name: 'folder-without-a-layer',
       comment: 'Every src/ folder has a place in `layers` above; add a new folder there before it imports or is imported.',
       severity: 'error',
-      from: { path: '^src/', pathNot: anyOf(allFolders) },
+      from: { path: '^src/', pathNot: [anyOf(allFolders), '^src/ui/'] },
       to: {},
     },
     {
       name: 'import-of-folder-without-a-layer',
       comment: 'Every src/ folder has a place in `layers` above; add a new folder there before it imports or is imported.',
       severity: 'error',
-      from: { path: '^src/' },
+      from: { path: '^src/', pathNot: '^src/ui/' },
       to: { path: '^src/', pathNot: anyOf(allFolders) },
     },
     {
@@ -157,7 +175,7 @@ module.exports = {
       comment: 'An import that resolves to no file is a typo or a missing package.',
       severity: 'error',
       from: {},
-      to: { couldNotResolve: true },
+      to: { couldNotResolve: true, pathNot: '^\\./vendor/' },
     },
   ],
   options: {

@@ -55,5 +55,20 @@ export default tseslint.config(
   { files: ['**/*.js', '**/*.cjs', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
   // Plain-JavaScript entry points run by Node (bin/tide.js, scripts/build.mjs).
   { files: ['bin/**/*.js', 'scripts/**/*.mjs'], languageOptions: { globals: { URL: 'readonly', process: 'readonly', console: 'readonly' } } },
+  // The dashboard's browser modules (src/ui, served as they are): browser globals there only, and
+  // uPlot, which its classic script defines. Everything else still sees Node's few globals only.
+  {
+    files: ['src/ui/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        [
+          'window', 'document', 'location', 'sessionStorage', 'fetch', 'EventSource', 'URLSearchParams', 'AbortSignal', 'Event',
+          'MessageEvent', 'HTMLElement', 'HTMLInputElement', 'HTMLTextAreaElement', 'HTMLFormElement', 'HTMLButtonElement', 'Node',
+          'EventListener', 'requestAnimationFrame', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'console', 'uPlot',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
   { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } } },
 )

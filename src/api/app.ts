@@ -17,11 +17,13 @@ import { getConnInfo } from '@hono/node-server/conninfo'
 import { ApiError } from '../app/errors.ts'
 import type { TideService } from '../app/tide-service.ts'
 import { isoToEpochMsOrThrow } from '../core/iso-time.ts'
+import { HISTORY_SERIES } from '../controller/history-series.ts'
 import { httpStatusOf, isTideError } from '../errors.ts'
 import { ConfigError } from '../spec/errors.ts'
 import { GroupSchema } from '../spec/schema.ts'
 import { MAX_EVENT_LIMIT } from '../store/event-log.ts'
 import { isTideEventType, TIDE_EVENT_TYPES, type TideEventType } from '../store/events.ts'
+import { mountDashboard } from './dashboard.ts'
 import { eventStream } from './event-stream.ts'
 import { tideMetrics } from './prometheus.ts'
 import { bearerMatches, isLoopback } from './token.ts'
@@ -95,7 +97,7 @@ const StreamQuerySchema = z.strictObject({
   type: z.string().optional().openapi({ description: 'Event types, comma-separated, as GET /events.' }),
 })
 const MetricsQuerySchema = z.strictObject({
-  series: z.string().optional().openapi({ description: 'Series names, comma-separated (rps, p95, instances, desired, forecast_rps, forecast_wape); all recorded when absent.' }),
+  series: z.string().optional().openapi({ description: `Series names, comma-separated (${HISTORY_SERIES.join(', ')}; docs/api.md says what each holds: rps req/s demand, p95 ms, capacity_rps req/s the in-service instances serve, forecast_lower_rps/forecast_upper_rps the forecast's band, headroom_percent, cost_per_hour or instance_hours_per_hour, slo_budget_spent_percent); all recorded when absent.` }),
   from: TimeParam.optional(),
   to: TimeParam.optional(),
   step: z.string().regex(/^[0-9]+(\.[0-9]+)?$/, 'a number of seconds').optional().openapi({ description: 'Bucket width in seconds, at least 1; default the range in about 360 buckets.' }),
@@ -124,6 +126,18 @@ const routes = [
       201: json(z.object({ group: z.string(), outcome: z.literal('added'), spec: GroupSpecSchema }), 'Added.'),
       ...errors,
       409: json(ErrorSchema, 'The running tide cannot apply this change without a restart (TIDE_ERR_API_CONFLICT).'),
+    },
+  }),
+  createRoute({
+    method: 'post',
+    path: '/groups/{name}/validate',
+    summary: 'Check a group spec as PUT would (same field-level issues, same conflicts), applying nothing',
+    security: bearer,
+    request: { params: GroupParams, body: { content: { 'application/json': { schema: GroupSpecSchema } }, required: true } },
+    responses: {
+      200: json(z.object({ group: z.string(), valid: z.literal(true), spec: GroupSpecSchema }), 'Valid: the spec PUT would put in force, defaults filled in.'),
+      ...errors,
+      409: json(ErrorSchema, 'Valid, but the running tide cannot apply it without a restart (TIDE_ERR_API_CONFLICT).'),
     },
   }),
   createRoute({ method: 'delete', path: '/groups/{name}', summary: 'Remove a group: its instances are drained, then stopped', security: bearer, request: { params: GroupParams }, responses: { 202: json(z.object({ group: z.string(), state: z.literal('removing') }), 'Removal begun.'), ...errors, 409: json(ErrorSchema, 'Already being removed.') } }),
@@ -256,6 +270,11 @@ export function createApiApp(opts: ApiAppOptions): ApiApp {
     const result = await service.applyGroup(name, await jsonBody(c))
     return c.json(result, result.outcome === 'added' ? 201 : 200)
   })
+  app.post('/groups/:name/validate', async (c) => {
+    const { name } = parse(GroupParams, c.req.param(), 'path')
+    const { spec } = service.validateGroup(name, await jsonBody(c))
+    return c.json({ group: name, valid: true, spec })
+  })
   app.delete('/groups/:name', async (c) => {
     const { name } = parse(GroupParams, c.req.param(), 'path')
     return c.json(await service.deleteGroup(name), 202)
@@ -324,6 +343,7 @@ export function createApiApp(opts: ApiAppOptions): ApiApp {
     const text = await metrics.registry.metrics()
     return c.text(text, 200, { 'Content-Type': metrics.registry.contentType })
   })
+  mountDashboard(app)
   app.get('/openapi.json', (c) =>
     c.json(
       app.getOpenAPI31Document({

@@ -11,7 +11,7 @@ import { systemClock, type Clock } from '../core/clock.ts'
 import type { GroupStatus } from '../controller/group-status.ts'
 import type { Runtime, ReloadResult } from '../runtime/runtime.ts'
 import { resolveConfigPaths, validateConfigValues } from '../spec/load.ts'
-import type { GroupSpec } from '../spec/schema.ts'
+import type { GroupSpec, TideConfig } from '../spec/schema.ts'
 import type { StoredEvent } from '../store/event-log.ts'
 import { MAX_EVENT_LIMIT } from '../store/event-log.ts'
 import type { EventSink, TideEvent, TideEventType } from '../store/events.ts'
@@ -89,6 +89,15 @@ export interface ApplyResult {
   readonly outcome: 'added' | 'changed' | 'unchanged'
   /** The spec now in force, defaults filled in. */
   readonly spec: GroupSpec
+}
+
+/** A group spec that validated: the spec as applying it would put in force, and the whole config it would make. */
+export interface ValidatedGroup {
+  readonly group: string
+  /** The spec with every default filled in and relative paths resolved. */
+  readonly spec: GroupSpec
+  /** The config in force with this group added or replaced (what applyGroup reloads with). */
+  readonly config: TideConfig
 }
 
 /** Options of a TideService. */
@@ -248,34 +257,48 @@ export class TideService {
   }
 
   /**
-   * Adds or replaces one group. `body` is the group's spec as in tide.yaml (JSON); its `group`
-   * field may be left out, and must equal `name` when given. The whole config that would result
-   * is validated as tide.yaml is (ConfigError, TIDE_ERR_CONFIG, listing every issue by field),
-   * then applied with Runtime.reload; a change the running tide cannot apply (another provider,
-   * another router port) is refused as ApiError CONFLICT. Nothing is applied on any error.
-   * The change lives in the running tide only: the config file is not written, so a SIGHUP
-   * reload or a restart goes back to the file.
+   * Checks a group spec as applyGroup would, and applies nothing. `body` is the group's spec as in
+   * tide.yaml (JSON); its `group` field may be left out, and must equal `name` when given. The
+   * whole config that would result (the groups in force with this one added or replaced, and the
+   * global settings) is validated as tide.yaml is: ConfigError (TIDE_ERR_CONFIG) listing every
+   * issue by field; a change the running tide cannot take without a restart is ApiError
+   * CONFLICT; a body that is not an object, or names another group, is BAD_REQUEST. Returns the
+   * spec with every default filled in, relative paths resolved (what applying would put in force).
+   */
+  validateGroup(name: string, body: unknown): ValidatedGroup {
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `the body must be a JSON object (a group spec as in tide.yaml), got ${Array.isArray(body) ? 'a list' : body === null ? 'null' : typeof body}`)
+    }
+    const fields = body as Record<string, unknown>
+    if (fields.group !== undefined && fields.group !== name) {
+      throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `group: the body names group ${JSON.stringify(fields.group)} but the path names ${JSON.stringify(name)}; they must agree`)
+    }
+    const value = { ...fields, group: name }
+    const current = this.#runtime.config
+    const before = current.groups.find((g) => g.group === name)
+    const values: unknown[] = current.groups.map((g) => (g.group === name ? value : g))
+    if (before === undefined) values.push(value)
+    const index = values.indexOf(value)
+    const checked = validateConfigValues(values, current.global, (i) => (i === index ? 'request body' : `group ${String((values[i] as { group?: unknown }).group)} (in force)`))
+    // Relative paths of the groups (launch.cwd) resolve against the config's folder; the global settings stay as in force.
+    const config = { groups: resolveConfigPaths({ groups: checked.groups, global: current.global }, resolvePath(this.#opts.baseDir)).groups, global: current.global }
+    const spec = config.groups[index] as GroupSpec
+    const why = this.#runtime.refuses(spec)
+    if (why !== undefined) throw new ApiError('TIDE_ERR_API_CONFLICT', `the running tide cannot apply this change: ${why}`)
+    return { group: name, spec, config }
+  }
+
+  /**
+   * Adds or replaces one group: validateGroup (so the two never disagree), then applied with
+   * Runtime.reload; a change the running tide cannot apply (another provider, another router
+   * port) is refused as ApiError CONFLICT. Nothing is applied on any error. The change lives in
+   * the running tide only: the config file is not written, so a SIGHUP reload or a restart goes
+   * back to the file.
    */
   applyGroup(name: string, body: unknown): Promise<ApplyResult> {
     return this.#serially(async () => {
-      if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-        throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `the body must be a JSON object (a group spec as in tide.yaml), got ${Array.isArray(body) ? 'a list' : body === null ? 'null' : typeof body}`)
-      }
-      const fields = body as Record<string, unknown>
-      if (fields.group !== undefined && fields.group !== name) {
-        throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `group: the body names group ${JSON.stringify(fields.group)} but the path names ${JSON.stringify(name)}; they must agree`)
-      }
-      const value = { ...fields, group: name }
-      const current = this.#runtime.config
-      const before = current.groups.find((g) => g.group === name)
-      const values: unknown[] = current.groups.map((g) => (g.group === name ? value : g))
-      if (before === undefined) values.push(value)
-      const index = values.indexOf(value)
-      const checked = validateConfigValues(values, current.global, (i) => (i === index ? 'request body' : `group ${String((values[i] as { group?: unknown }).group)} (in force)`))
-      // Relative paths of the groups (launch.cwd) resolve against the config's folder; the global settings stay as in force.
-      const next = { groups: resolveConfigPaths({ groups: checked.groups, global: current.global }, resolvePath(this.#opts.baseDir)).groups, global: current.global }
-      const changes = await this.#reload(next)
-      const spec = next.groups[index] as GroupSpec
+      const { spec, config } = this.validateGroup(name, body)
+      const changes = await this.#reload(config)
       const outcome = changes.added.includes(name) ? 'added' : changes.changed.includes(name) ? 'changed' : 'unchanged'
       return { group: name, outcome, spec }
     })

@@ -106,7 +106,7 @@ export const command: Command = {
   summary: 'Watch tide scale a demo shop through a flash sale (no config needed)',
   usage: '[--duration S] [--peak-rps N] [--json] [--api-listen PORT | --no-api]',
   description:
-    'Starts the demo shop (examples/shop) with min 1 / max 6 instances behind tide\'s router on 127.0.0.1, drives a flash sale at it (quiet, then 10× within seconds, then the ebb), and shows each second the load, the instances and each scaling decision with its reason. Ends with a summary; everything it started is drained and stopped. While it runs, the REST API (docs/api.md) serves the demo group on 127.0.0.1:7070 (--api-listen, --no-api), with a token made for this run.',
+    'Starts the demo shop (examples/shop) with min 1 / max 6 instances behind tide\'s router on 127.0.0.1, drives a flash sale at it (quiet, then 10× within seconds, then the ebb), and shows each second the load, the instances and each scaling decision with its reason. Ends with a summary; everything it started is drained and stopped. While it runs, the REST API (docs/api.md) and the dashboard (/ui/, docs/dashboard.md) serve the demo group on 127.0.0.1:7070 (--api-listen, --no-api), with a token made for this run.',
   examples: [
     { command: 'tide demo', does: 'two minutes of a flash sale on the demo shop, live' },
     { command: 'tide demo --duration 60 --peak-rps 300', does: 'a shorter, busier sale' },

@@ -1,7 +1,7 @@
 /**
  * The REST API of a running tide, as `tide up` and `tide demo` serve it: the `--api-listen` and
  * `--no-api` flags, the token (token.ts), the application service, the app and its server, and
- * the start-up line that says where the API is and where its token is (never the token).
+ * the start-up lines that say where the API and the dashboard are and where the token is (never it).
  */
 import { dirname, resolve } from 'node:path'
 import { createApiApp } from '../api/app.ts'
@@ -40,10 +40,15 @@ export function tokenSourceText(source: TokenSource): string {
   return `token in ${source.path}${source.created ? ' (new, mode 0600)' : ''}`
 }
 
+/** The start-up line that says where the dashboard is (docs/dashboard.md): the API's URL with /ui/. */
+export function dashboardLine(apiUrl: string): string {
+  return `dashboard: ${apiUrl.replace(/\/+$/, '')}/ui/`
+}
+
 /**
  * Serves the API of `runtime` as `choice` says, on api.host (the port from the flag, else
  * api.listen), and prints its URL and where its token is. Resolves undefined when the API is
- * off. `configPath` is the file whose folder relative paths of applied groups resolve against
+ * off, and the dashboard's URL under it. `configPath` is the file whose folder relative paths of applied groups resolve against
  * (the working folder when there is none). Rejects with ApiError TIDE_ERR_API_LISTEN when the
  * port cannot be taken, FileError when the token file cannot be made.
  */
@@ -68,5 +73,6 @@ export async function startApi(opts: {
     throw err
   }
   io.stdout.write(`API: ${server.url} (${tokenSourceText(token.source)}; changes need it, reads are open from loopback)\n`)
+  io.stdout.write(`${dashboardLine(server.url)}\n`)
   return server
 }

@@ -158,7 +158,7 @@ export class DemandRecorder {
     if (scored !== undefined && scoreIndex >= 0) this.#accuracy.expect(fc.startSec + scoreIndex * this.#stepSeconds, scored)
     const live = this.#liveWape()
     const accuracy = live !== undefined ? { accuracyWapePercent: live, accuracySource: 'live' as const } : f.backtestWape === undefined ? {} : { accuracyWapePercent: f.backtestWape, accuracySource: 'backtest' as const }
-    return { status: 'ok', method: f.method, stepMs, fromMs, values: fc.values, upper: fc.upper, ...accuracy, learnedUplifts: this.#learned, ...this.#baseline() }
+    return { status: 'ok', method: f.method, stepMs, fromMs, values: fc.values, lower: fc.lower, upper: fc.upper, ...accuracy, learnedUplifts: this.#learned, ...this.#baseline() }
   }
 
   #baseline(): { baselineRps?: number } {

@@ -50,6 +50,9 @@ export interface ForecastStatus {
   readonly accuracySource?: 'live' | 'backtest'
   /** The forecast demand of the bucket now open, requests/s (what the group is expected to see now). */
   readonly expectedRps?: number
+  /** The prediction interval of that bucket, requests/s, when the method gives one (the dashboard's forecast band). */
+  readonly expectedLowerRps?: number
+  readonly expectedUpperRps?: number
 }
 
 /** What status says of a group's SLO (issue 9). */
@@ -359,6 +362,10 @@ export function forecastStatus(stats: DemandRecorderStats, f: DemandForecast): F
   if (f.accuracySource !== undefined) s.accuracySource = f.accuracySource
   const expected = f.values[0]
   if (expected !== undefined && Number.isFinite(expected)) s.expectedRps = expected
+  const lower = f.lower?.[0]
+  const upper = f.upper?.[0]
+  if (lower !== undefined && Number.isFinite(lower)) s.expectedLowerRps = lower
+  if (upper !== undefined && Number.isFinite(upper)) s.expectedUpperRps = upper
   return s
 }
 

@@ -212,6 +212,8 @@ export interface DemandForecast {
   readonly fromMs: number
   /** Forecast group requests/s per bucket, without campaign uplift (the policy applies campaigns). */
   readonly values: readonly number[]
+  /** Lower bound of the prediction interval per bucket, when the method gives one (a chart's band). */
+  readonly lower?: readonly number[]
   /** Upper bound of the prediction interval per bucket, when the method gives one. */
   readonly upper?: readonly number[]
   /**

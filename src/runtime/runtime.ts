@@ -10,6 +10,7 @@ import { dirname } from 'node:path'
 import { systemClock, type Clock } from '../core/clock.ts'
 import type { EventSink } from '../store/events.ts'
 import { Controller, type GroupChanges, type ReconcileResult } from '../controller/reconciler.ts'
+import { historyReadings } from '../controller/history-series.ts'
 import { runLoop } from '../controller/run-loop.ts'
 import type { FleetQuotas } from '../engine/types.ts'
 import type { Series } from '../forecast/series.ts'
@@ -237,15 +238,24 @@ export class Runtime {
 
   #reloading: Promise<unknown> = Promise.resolve()
 
+  /**
+   * Why this running tide cannot take `spec` without a restart (a running group's new provider,
+   * router port, health or routing; a provider that cannot run here), or undefined when a reload
+   * can apply it. Reads only: what reload checks first, for a caller that validates a change.
+   */
+  refuses(spec: GroupSpec): string | undefined {
+    const running = this.#backends.get(spec.group)
+    return running === undefined ? this.#registry.refuses(spec) : running.refuses(spec)
+  }
+
   async #reload(next: TideConfig): Promise<ReloadResult> {
     const before = this.#config
     if (next.global.store.path !== before.global.store.path) throw new TideError('TIDE_ERR_CONFIG', `global.store.path changed (${before.global.store.path} → ${next.global.store.path}); another store takes a restart of tide up`)
     const added: GroupSpec[] = []
     for (const g of next.groups) {
-      const running = this.#backends.get(g.group)
-      const why = running === undefined ? this.#registry.refuses(g) : running.refuses(g)
+      const why = this.refuses(g)
       if (why !== undefined) throw new TideError('TIDE_ERR_CONFIG', why)
-      if (running === undefined) added.push(g)
+      if (!this.#backends.has(g.group)) added.push(g)
     }
     const started: [string, GroupBackend][] = []
     try {
@@ -320,7 +330,7 @@ export class Runtime {
     return results
   }
 
-  /** Keeps the per-second history the dashboard and `tide status` draw from. */
+  /** Keeps the per-second history the dashboard and `tide status` draw from (controller/history-series.ts says which series). */
   #recordMetrics(results: readonly ReconcileResult[]): void {
     const nowMs = this.#clock.now()
     for (const r of results) {
@@ -329,13 +339,9 @@ export class Runtime {
       const backend = this.#backends.get(r.group)
       if (!status || !spec || !backend) continue
       const s = backend.signals.read(spec, [], nowMs)
-      this.store.recordMetric(r.group, 'desired', nowMs, r.decision.to)
-      this.store.recordMetric(r.group, 'instances', nowMs, status.instances.filter((i) => i.phase === 'in-service' || i.phase === 'warming').length)
-      if (s?.group.rps !== undefined) this.store.recordMetric(r.group, 'rps', nowMs, s.group.rps)
-      if (s?.group.latencyMs?.p95 !== undefined) this.store.recordMetric(r.group, 'p95', nowMs, s.group.latencyMs.p95)
-      // The forecast beside the demand it forecast, and its error: what a dashboard draws.
-      if (status.forecast?.expectedRps !== undefined) this.store.recordMetric(r.group, 'forecast_rps', nowMs, status.forecast.expectedRps)
-      if (status.forecast?.accuracyWapePercent !== undefined) this.store.recordMetric(r.group, 'forecast_wape', nowMs, status.forecast.accuracyWapePercent)
+      // The count this tick decided (the status carries the last successful tick's on a failed one).
+      const readings = historyReadings(spec, { ...status, desiredReplicas: r.decision.to }, { rps: s?.group.rps, p95Ms: s?.group.latencyMs?.p95 })
+      for (const { series, value } of readings) this.store.recordMetric(r.group, series, nowMs, value)
     }
   }
 }

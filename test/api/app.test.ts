@@ -185,6 +185,9 @@ test('GET /groups/{name}/metrics: the recorded series in buckets', async () => {
   assert.equal(body.series.desired.stepMs, 60_000)
   const all = (await call('GET', '/groups/tiny/metrics')).body
   assert.ok(Object.keys(all.series).includes('desired'), 'every recorded series when none is named')
+  // No price on the tiny group's size: its cost is recorded as instance-hours per hour (one instance).
+  assert.equal(all.series.instance_hours_per_hour.points.at(-1).max, 1)
+  assert.ok(!Object.keys(all.series).includes('capacity_rps'), 'no capacity without slo.instanceRps or an rps target')
   assert.equal(all.toMs - all.fromMs, 3_600_000, 'the last hour by default')
 })
 
@@ -217,6 +220,33 @@ test('PUT /groups/{name} refuses a bad spec with field-level errors and applies 
   assert.equal(refused.status, 409, JSON.stringify(refused.body))
   assert.equal(refused.body.error.code, 'TIDE_ERR_API_CONFLICT')
   assert.match(refused.body.error.message, /routing changed; .* takes a restart of tide up/)
+  assert.equal(JSON.stringify(tide.runtime.config), before, 'nothing applied')
+})
+
+test('POST /groups/{name}/validate answers every refusal exactly as PUT does, and a valid spec with its defaults, applying nothing', async () => {
+  const before = JSON.stringify(tide.runtime.config)
+  const bodies = [
+    { name: 'fields', body: tinyGroupValue('tiny', { replicas: { min: 'one', max: 2 }, replcas: 3 }) },
+    { name: 'a cross-field rule', body: tinyGroupValue('tiny', { replicas: { min: 3, max: 2 } }) },
+    { name: 'another name', body: tinyGroupValue('other') },
+    { name: 'a list', body: [1] },
+    { name: 'a change that takes a restart', body: tinyGroupValue('tiny', { routing: { listen: 0, drainSeconds: 2 } }) },
+  ] as const
+  for (const c of bodies) {
+    const put = await call('PUT', '/groups/tiny', { headers: AUTH, body: c.body })
+    const check = await call('POST', '/groups/tiny/validate', { headers: AUTH, body: c.body })
+    assert.ok(put.status >= 400, c.name)
+    assert.deepEqual({ status: check.status, body: check.body }, { status: put.status, body: put.body }, c.name)
+  }
+  const valid = await call('POST', '/groups/tiny/validate', { headers: AUTH, body: tinyGroupValue('tiny', { replicas: { min: 1, max: 3 } }) })
+  assert.equal(valid.status, 200, JSON.stringify(valid.body))
+  assert.equal(valid.body.valid, true)
+  assert.equal(valid.body.spec.replicas.max, 3)
+  assert.equal(valid.body.spec.behavior.scaleDown.stabilizationWindowSeconds, 300, 'defaults filled in')
+  const added = await call('POST', '/groups/brand-new/validate', { headers: AUTH, body: tinyGroupValue('brand-new', { routing: { listen: 0, drainSeconds: 1 } }) })
+  assert.equal(added.status, 200, 'a group that does not exist yet validates as a PUT would add it')
+  const noToken = await call('POST', '/groups/tiny/validate', { body: tinyGroupValue('tiny') })
+  assert.equal(noToken.status, 401)
   assert.equal(JSON.stringify(tide.runtime.config), before, 'nothing applied')
 })
 
@@ -288,6 +318,7 @@ test('GET /openapi.json documents every route, with tide.yaml\'s group schema', 
     'POST /groups/{name}/instances/{id}/unprotect',
     'POST /groups/{name}/pause',
     'POST /groups/{name}/resume',
+    'POST /groups/{name}/validate',
     'PUT /groups/{name}',
   ])
   assert.ok(body.components.schemas.GroupSpec.properties.replicas, 'the group spec schema')

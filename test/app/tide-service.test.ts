@@ -1,8 +1,8 @@
 /**
  * The application service over a real running tide (one local group of the tiny server, ticked
  * by hand): what the API relies on beyond the routes (test/api/app.test.ts covers those):
- * live events to subscribers, commands that reload one at a time, redaction, and the errors
- * each command raises with its code.
+ * live events to subscribers, commands that reload one at a time, redaction, validation that
+ * applies nothing, and the errors each command raises with its code.
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -70,6 +70,24 @@ test('each command names what it refuses, with its code', async () => {
   ] as const
   for (const c of cases) assert.throws(c.run, (err: unknown) => isApiError(err, c.code), c.name)
   await assert.rejects(service.deleteGroup('nope'), (err: unknown) => isApiError(err, 'TIDE_ERR_API_NOT_FOUND'))
+})
+
+test('validateGroup checks a spec as applyGroup does, and applies nothing', async () => {
+  const before = tide.runtime.config
+  const valid = service.validateGroup('svc', tinyGroupValue('svc', { replicas: { min: 1, max: 4 } }))
+  assert.equal(valid.spec.replicas.max, 4)
+  assert.equal(valid.config.groups.find((g) => g.group === 'svc')?.replicas.max, 4, 'the config a reload would take')
+  assert.equal(tide.runtime.config, before, 'nothing applied')
+  const cases = [
+    { name: 'a field', body: tinyGroupValue('svc', { replicas: { min: 'one', max: 2 } }), code: 'TIDE_ERR_CONFIG' },
+    { name: 'another name', body: tinyGroupValue('other'), code: 'TIDE_ERR_API_BAD_REQUEST' },
+    { name: 'a change that takes a restart', body: tinyGroupValue('svc', { routing: { listen: 0, drainSeconds: 3 } }), code: 'TIDE_ERR_API_CONFLICT' },
+  ] as const
+  for (const c of cases) {
+    assert.throws(() => service.validateGroup('svc', c.body), (err: unknown) => isTideError(err, c.code), c.name)
+    await assert.rejects(service.applyGroup('svc', c.body), (err: unknown) => isTideError(err, c.code), `${c.name}: apply refuses it the same way`)
+  }
+  assert.equal(tide.runtime.config, before, 'nothing applied')
 })
 
 test('a removed group draining: commands on it are conflicts, it still answers queries', async () => {

@@ -4,97 +4,16 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { accepts } from '../support/tcp.ts'
+import { tideUp, type UpRun } from '../support/tide-up.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const BIN = join(ROOT, 'bin/tide.js')
 const TINY = join(ROOT, 'test/providers/fixtures/tiny-server.ts')
-
-/** A running `tide up`: its output so far, a way to wait for a line, and its exit. */
-interface UpRun {
-  readonly lines: string[]
-  readonly stderr: () => string
-  /** Resolves with the first stdout line matching `re`; rejects after timeoutMs or when tide exits first. */
-  waitForLine(re: RegExp, timeoutMs?: number): Promise<string>
-  /** Sends SIGINT and resolves with the exit status (SIGKILL after timeoutMs). */
-  stop(timeoutMs?: number): Promise<number | null>
-  /** Sends a signal (SIGHUP: reload). */
-  signal(sig: NodeJS.Signals): void
-  readonly exited: Promise<number | null>
-}
-
-/**
- * Spawns `tide up` with `args`. Its API takes any free port (`--api-listen 0`) unless the args
- * say otherwise, so that runs in parallel never contend for the default 7070.
- */
-function tideUp(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): UpRun {
-  const api = args.includes('--no-api') || args.includes('--api-listen') ? [] : ['--api-listen', '0']
-  const child = spawn(process.execPath, [BIN, 'up', ...args, ...api], { cwd, env: { ...process.env, TIDE_DEBUG: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  const lines: string[] = []
-  let partial = ''
-  let stderr = ''
-  const listeners = new Set<() => void>()
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    const parts = (partial + chunk).split('\n')
-    partial = parts.pop() ?? ''
-    lines.push(...parts)
-    for (const l of listeners) l()
-  })
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk
-  })
-  const exited = new Promise<number | null>((resolve) => {
-    child.on('exit', (code) => {
-      for (const l of listeners) l()
-      resolve(code)
-    })
-  })
-  return {
-    lines,
-    stderr: () => stderr,
-    exited,
-    waitForLine(re, timeoutMs = 60_000) {
-      return new Promise((resolve, reject) => {
-        const check = (): void => {
-          const hit = lines.find((l) => re.test(l))
-          if (hit !== undefined) {
-            done()
-            resolve(hit)
-          } else if (child.exitCode !== null || child.signalCode !== null) {
-            done()
-            reject(new Error(`tide up exited (${child.exitCode ?? child.signalCode}) before printing ${re}; stdout:\n${lines.join('\n')}\nstderr:\n${stderr}`))
-          }
-        }
-        const timer = setTimeout(() => {
-          done()
-          reject(new Error(`no line ${re} within ${timeoutMs} ms; stdout:\n${lines.join('\n')}\nstderr:\n${stderr}`))
-        }, timeoutMs)
-        const done = (): void => {
-          clearTimeout(timer)
-          listeners.delete(check)
-        }
-        listeners.add(check)
-        check()
-      })
-    },
-    signal(sig) {
-      child.kill(sig)
-    },
-    async stop(timeoutMs = 60_000) {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT')
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-      const code = await exited
-      clearTimeout(timer)
-      return code
-    },
-  }
-}
 
 /** A config whose group runs the tiny server; `extra` is YAML appended to the group. */
 function tinyConfig(dir: string, extra = ''): string {
@@ -304,7 +223,7 @@ test('SIGHUP reloads the config: a group added, then removed (drained and stoppe
   }
 })
 
-test('tide up serves the API: its URL and token file at start (never the token), reads open, a protect with the token, 401 without', { timeout: 120_000 }, async () => {
+test('tide up serves the API and the dashboard: their URLs and the token file at start (never the token), reads open, a protect with the token, 401 without', { timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tide-up-api-'))
   const state = join(dir, 'state')
   const up = tideUp(['-c', tinyConfig(dir), '--state-dir', state, '--heartbeat', '0'], dir, { TIDE_API_TOKEN: '' })
@@ -313,6 +232,10 @@ test('tide up serves the API: its URL and token file at start (never the token),
     const tokenPath = join(state, 'api-token')
     assert.match(line, new RegExp(`^API: http://127\\.0\\.0\\.1:\\d+ \\(token in ${tokenPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(new, mode 0600\\); changes need it, reads are open from loopback\\)$`))
     const url = line.split(' ')[1] ?? ''
+    assert.equal(await up.waitForLine(/^dashboard: /), `dashboard: ${url}/ui/`)
+    const dashboard = await fetch(`${url}/ui/`, { signal: AbortSignal.timeout(10_000) })
+    assert.equal(dashboard.status, 200)
+    assert.match(await dashboard.text(), /<script type="module" src="main.js"><\/script>/)
     const token = readFileSync(tokenPath, 'utf8').trim()
     assert.ok(token.length >= 32)
     assert.ok(!up.lines.some((l) => l.includes(token)), 'the token is never printed')

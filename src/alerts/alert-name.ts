@@ -37,6 +37,10 @@ const ALERT_OF: Readonly<Record<TideEventType, AlertEvent | undefined>> = {
   'group-resumed': undefined,
   'instance-protected': undefined,
   'instance-unprotected': undefined,
+  'manual-scale': undefined,
+  'manual-scale-ended': undefined,
+  'instance-standby': undefined,
+  'instance-in-service': undefined,
   failover: undefined,
   failback: undefined,
 }

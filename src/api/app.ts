@@ -8,14 +8,15 @@
  *
  * Auth: every request that changes something (PUT, POST, DELETE) needs `Authorization: Bearer
  * <token>`, compared in constant time (token.ts); reads are open from loopback and need the
- * token from anywhere else.
+ * token from anywhere else, unless `openReads` opens them to every address (api.openReads).
+ * `POST /token/rotate` replaces the token in its file and in force at once.
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import { ApiError } from '../app/errors.ts'
-import type { TideService } from '../app/tide-service.ts'
+import { DEFAULT_HOLD_SECONDS, MAX_HOLD_SECONDS, type TideService } from '../app/tide-service.ts'
 import { isoToEpochMsOrThrow } from '../core/iso-time.ts'
 import { HISTORY_SERIES } from '../controller/history-series.ts'
 import { httpStatusOf, isTideError } from '../errors.ts'
@@ -26,7 +27,7 @@ import { isTideEventType, TIDE_EVENT_TYPES, type TideEventType } from '../store/
 import { mountDashboard } from './dashboard.ts'
 import { eventStream } from './event-stream.ts'
 import { tideMetrics } from './prometheus.ts'
-import { bearerMatches, isLoopback } from './token.ts'
+import { bearerMatches, isLoopback, rotateTokenFile, type TokenSource } from './token.ts'
 
 /** The largest request body accepted (a group spec is a few KiB), bytes. */
 export const MAX_BODY_BYTES = 1024 * 1024
@@ -34,8 +35,15 @@ export const MAX_BODY_BYTES = 1024 * 1024
 /** Options of the API app. */
 export interface ApiAppOptions {
   readonly service: TideService
-  /** The bearer token every change needs (token.ts resolveApiToken). */
+  /** The bearer token every change needs (token.ts resolveApiToken); POST /token/rotate replaces it. */
   readonly token: string
+  /**
+   * Where the token came from: a file can be rotated (POST /token/rotate writes a new one to
+   * it), a token from the environment cannot (409). Absent: rotation is refused (409).
+   */
+  readonly tokenSource?: TokenSource
+  /** Reads (GET) open from any address (api.openReads); false (default): from loopback only, the token from elsewhere. */
+  readonly openReads?: boolean
   /**
    * The remote address of a request, to open reads to loopback. Defaults to the socket's
    * (@hono/node-server's getConnInfo); undefined (no socket: an in-process request without one)
@@ -103,6 +111,38 @@ const MetricsQuerySchema = z.strictObject({
   step: z.string().regex(/^[0-9]+(\.[0-9]+)?$/, 'a number of seconds').optional().openapi({ description: 'Bucket width in seconds, at least 1; default the range in about 360 buckets.' }),
 })
 
+const ScaleBodySchema = z
+  .strictObject({
+    desired: z.number().int('a whole number').min(0, 'at least 0').openapi({ description: 'The count to hold, clamped to the group\'s min and max (then its quota room and protection floor).', example: 6 }),
+    holdSeconds: z
+      .number()
+      .int('a whole number')
+      .min(1, 'at least 1')
+      .max(MAX_HOLD_SECONDS, `at most ${MAX_HOLD_SECONDS} (a day)`)
+      .optional()
+      .openapi({ description: `How long it holds, seconds; default ${DEFAULT_HOLD_SECONDS} (15 minutes), at most ${MAX_HOLD_SECONDS} (a day).` }),
+  })
+  .openapi('ScaleRequest')
+const ScaleAnswerSchema = z
+  .object({
+    group: z.string(),
+    desired: z.number().int(),
+    holding: z.number().int().openapi({ description: 'desired within min and max.' }),
+    clamped: z.boolean(),
+    clampedBy: z.string().optional().openapi({ example: 'max 20' }),
+    untilMs: z.number().int(),
+    message: z.string().openapi({ example: 'held at 20 until 2026-12-06T12:35:00.000Z (max 20; asked 25)' }),
+  })
+  .openapi('ScaleAnswer')
+const StandbyBodySchema = z
+  .strictObject({
+    decrementDesired: z.boolean().optional().openapi({ description: "AWS's ShouldDecrementDesiredCapacity: true (default) lowers the desired count by one, so nothing replaces the instance; false keeps it, so a replacement is launched." }),
+  })
+  .openapi('StandbyRequest')
+const StandbyAnswerSchema = z
+  .object({ group: z.string(), instance: z.string(), standby: z.boolean(), desiredReplicas: z.object({ from: z.number().int(), to: z.number().int() }), message: z.string() })
+  .openapi('StandbyAnswer')
+
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description })
 const errors = {
   400: json(ErrorSchema, 'Bad input (TIDE_ERR_API_BAD_REQUEST, TIDE_ERR_CONFIG, TIDE_ERR_STORE_QUERY).'),
@@ -144,6 +184,38 @@ const routes = [
   ...(['pause', 'resume'] as const).map((verb) =>
     createRoute({ method: 'post', path: `/groups/{name}/${verb}`, summary: verb === 'pause' ? "Pause the group's scaling: it holds its count" : "Resume the group's scaling", security: bearer, request: { params: GroupParams }, responses: { 200: json(z.object({ group: z.string(), paused: z.boolean(), changed: z.boolean() }), 'Done (changed: false when it already was).'), ...errors } }),
   ),
+  createRoute({
+    method: 'post',
+    path: '/groups/{name}/scale',
+    summary: 'Hold the group at a count (clamped to min/max) for holdSeconds or until cleared',
+    security: bearer,
+    request: { params: GroupParams, body: { content: { 'application/json': { schema: ScaleBodySchema } }, required: true } },
+    responses: { 200: json(ScaleAnswerSchema, 'What it holds, until when, and whether min or max clamped it.'), ...errors, 409: json(ErrorSchema, 'The group is being removed.') },
+  }),
+  createRoute({ method: 'delete', path: '/groups/{name}/scale', summary: "End the group's manual scale: the engine decides again", security: bearer, request: { params: GroupParams }, responses: { 200: json(z.object({ group: z.string(), cleared: z.boolean() }), 'Done (cleared: false when none was in force).'), ...errors } }),
+  createRoute({
+    method: 'post',
+    path: '/groups/{name}/instances/{id}/standby',
+    summary: "Put an instance in standby: drained, out of the router's targets and the capacity, still running",
+    security: bearer,
+    request: { params: InstanceParams, body: { content: { 'application/json': { schema: StandbyBodySchema } }, required: false } },
+    responses: { 200: json(StandbyAnswerSchema, 'Entering standby.'), ...errors, 409: json(ErrorSchema, 'Refused, saying why: not serving, already in standby, below min, or no router tide controls.') },
+  }),
+  createRoute({
+    method: 'post',
+    path: '/groups/{name}/instances/{id}/in-service',
+    summary: 'Bring an instance back from standby: health-checked, then routed; desired one more',
+    security: bearer,
+    request: { params: InstanceParams },
+    responses: { 200: json(StandbyAnswerSchema, 'Back in service.'), ...errors, 409: json(ErrorSchema, 'Not in standby.') },
+  }),
+  createRoute({
+    method: 'post',
+    path: '/token/rotate',
+    summary: 'Replace the API token: the new one is answered once, the old one stops working at once',
+    security: bearer,
+    responses: { 200: json(z.object({ token: z.string(), path: z.string() }), 'The new token (shown only here) and the file it is kept in (mode 0600).'), 401: errors[401], 409: json(ErrorSchema, 'The token comes from an environment variable: change the variable and restart instead.') },
+  }),
   ...(['protect', 'unprotect'] as const).map((verb) =>
     createRoute({ method: 'post', path: `/groups/{name}/instances/{id}/${verb}`, summary: verb === 'protect' ? 'Protect an instance from scale-in' : 'Lift the protection', security: bearer, request: { params: InstanceParams }, responses: { 200: json(z.object({ group: z.string(), instance: z.string(), protected: z.boolean() }), 'Done.'), ...errors } }),
   ),
@@ -162,7 +234,7 @@ const routes = [
 // ── Helpers ───────────────────────────────────────────────────────────────────
 
 /** `value` parsed by `schema`, or ApiError BAD_REQUEST naming each field (`where.field: message`). */
-function parse<T extends z.ZodType>(schema: T, value: unknown, where: 'path' | 'query'): z.infer<T> {
+function parse<T extends z.ZodType>(schema: T, value: unknown, where: 'path' | 'query' | 'body'): z.infer<T> {
   const r = schema.safeParse(value)
   if (r.success) return r.data
   const said = r.error.issues.map((i) => {
@@ -206,10 +278,13 @@ function socketAddress(c: Context): string | undefined {
   }
 }
 
-/** The JSON body of a request, or ApiError BAD_REQUEST saying why it is not JSON. */
-async function jsonBody(c: Context): Promise<unknown> {
+/** The JSON body of a request, or ApiError BAD_REQUEST saying why it is not JSON; `empty` stands for an empty body when given (else an empty body is refused, naming `what`). */
+async function jsonBody(c: Context, what = 'the group spec', empty?: unknown): Promise<unknown> {
   const text = await c.req.text()
-  if (text.trim() === '') throw new ApiError('TIDE_ERR_API_BAD_REQUEST', 'the body is empty: send the group spec as JSON')
+  if (text.trim() === '') {
+    if (empty !== undefined) return empty
+    throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `the body is empty: send ${what} as JSON`)
+  }
   try {
     return JSON.parse(text) as unknown
   } catch (err) {
@@ -236,11 +311,13 @@ function errorAnswer(c: Context, err: unknown): Response {
 
 /** Builds the API app over `service`. */
 export function createApiApp(opts: ApiAppOptions): ApiApp {
-  const { service, token } = opts
+  const { service } = opts
+  let token = opts.token
   const remoteAddress = opts.remoteAddress ?? socketAddress
   const app = new OpenAPIHono()
   const metrics = tideMetrics(service)
   const authorized = (c: Context): boolean => bearerMatches(c.req.header('authorization'), token)
+  const readable = (c: Context): boolean => opts.openReads === true || isLoopback(remoteAddress(c))
 
   app.onError((err, c) => errorAnswer(c, err))
   app.notFound((c) => errorAnswer(c, new ApiError('TIDE_ERR_API_NOT_FOUND', `no route ${c.req.method} ${c.req.path} (GET /openapi.json lists them)`)))
@@ -249,7 +326,7 @@ export function createApiApp(opts: ApiAppOptions): ApiApp {
   app.use('*', async (ctx, next) => {
     const c = ctx as Context
     const read = c.req.method === 'GET' || c.req.method === 'HEAD'
-    if (!authorized(c) && !(read && isLoopback(remoteAddress(c)))) {
+    if (!authorized(c) && !(read && readable(c))) {
       const why = c.req.header('authorization') === undefined ? 'no token' : 'a wrong token'
       throw new ApiError('TIDE_ERR_API_UNAUTHORIZED', `${read ? 'reads from beyond loopback need' : `${c.req.method} needs`} the API token (Authorization: Bearer …); this request has ${why}`)
     }
@@ -285,6 +362,32 @@ export function createApiApp(opts: ApiAppOptions): ApiApp {
       return c.json(service.setPaused(name, verb === 'pause'))
     })
   }
+  app.post('/groups/:name/scale', async (c) => {
+    const { name } = parse(GroupParams, c.req.param(), 'path')
+    const body = parse(ScaleBodySchema, await jsonBody(c, '{"desired": N, "holdSeconds": S}'), 'body')
+    return c.json(service.setManualScale(name, body.desired, body.holdSeconds))
+  })
+  app.delete('/groups/:name/scale', (c) => {
+    const { name } = parse(GroupParams, c.req.param(), 'path')
+    return c.json(service.clearManualScale(name))
+  })
+  app.post('/groups/:name/instances/:id/standby', async (c) => {
+    const { name, id } = parse(InstanceParams, c.req.param(), 'path')
+    const body = parse(StandbyBodySchema, await jsonBody(c, '{"decrementDesired": true|false}', {}), 'body')
+    return c.json(service.setStandby(name, id, true, body.decrementDesired ?? true))
+  })
+  app.post('/groups/:name/instances/:id/in-service', (c) => {
+    const { name, id } = parse(InstanceParams, c.req.param(), 'path')
+    return c.json(service.setStandby(name, id, false))
+  })
+  app.post('/token/rotate', (c) => {
+    const source = opts.tokenSource
+    if (source?.kind === 'env') throw new ApiError('TIDE_ERR_API_CONFLICT', `the token comes from the environment variable ${source.name}: tide cannot change it; set a new value there and restart tide up`)
+    if (source === undefined) throw new ApiError('TIDE_ERR_API_CONFLICT', 'this API was given its token directly, with no file to keep a new one in')
+    const next = rotateTokenFile(source.path)
+    token = next
+    return c.json({ token: next, path: source.path })
+  })
   for (const verb of ['protect', 'unprotect'] as const) {
     app.post(`/groups/:name/instances/:id/${verb}`, (c) => {
       const { name, id } = parse(InstanceParams, c.req.param(), 'path')

@@ -6,8 +6,8 @@
  * never printed or logged: callers say where it is.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { chmodSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
 import { FileError } from '../errors.ts'
 
 /** The name of the token file in the state directory. */
@@ -49,6 +49,25 @@ export function resolveApiToken(opts: { readonly env: NodeJS.ProcessEnv; readonl
   }
   if (token === '') throw new FileError(path, 'read', new Error('the token file is empty (delete it and a new token is made at the next start)'))
   return { token, source: { kind: 'file', path, created: false } }
+}
+
+/**
+ * Replaces the token in the file at `path` with a new one (32 random bytes, base64url) and
+ * returns it: written to a temporary file beside it with mode 0600, then renamed over it, so a
+ * reader sees the old token or the new one, never a half-written file, and the file is never
+ * readable by others. Throws FileError when it cannot be written (the old file is left as it was).
+ */
+export function rotateTokenFile(path: string): string {
+  const token = randomBytes(32).toString('base64url')
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+  try {
+    writeFileSync(temp, `${token}\n`, { mode: 0o600, flag: 'wx' })
+    renameSync(temp, path)
+  } catch (err) {
+    rmSync(temp, { force: true })
+    throw new FileError(path, 'write', err)
+  }
+  return token
 }
 
 /**

@@ -9,6 +9,8 @@
 import { resolve as resolvePath } from 'node:path'
 import { systemClock, type Clock } from '../core/clock.ts'
 import type { GroupStatus } from '../controller/group-status.ts'
+import { manualScaleText } from '../controller/reconciler.ts'
+import { manualCount } from '../engine/override.ts'
 import type { Runtime, ReloadResult } from '../runtime/runtime.ts'
 import { resolveConfigPaths, validateConfigValues } from '../spec/load.ts'
 import type { GroupSpec, TideConfig } from '../spec/schema.ts'
@@ -98,6 +100,40 @@ export interface ValidatedGroup {
   readonly spec: GroupSpec
   /** The config in force with this group added or replaced (what applyGroup reloads with). */
   readonly config: TideConfig
+}
+
+/** How long a manual scale holds when the request does not say, seconds (15 minutes). */
+export const DEFAULT_HOLD_SECONDS = 15 * 60
+
+/** The longest a manual scale may hold, seconds (a day): a forgotten hold must not outlive the on-call shift by much. */
+export const MAX_HOLD_SECONDS = 24 * 60 * 60
+
+/** What a manual scale will hold, as the API answers it. */
+export interface ManualScaleAnswer {
+  readonly group: string
+  /** The count asked. */
+  readonly desired: number
+  /** The count it holds: `desired` within min and max (the fleet's quotas and protection may hold it lower; the decision says so). */
+  readonly holding: number
+  /** Whether `holding` differs from `desired`, and why ('max 20'). */
+  readonly clamped: boolean
+  readonly clampedBy?: string
+  /** When the hold ends, epoch ms. */
+  readonly untilMs: number
+  /** In words: "held at 20 until 2026-12-06T12:35:00.000Z (max 20; asked 25)". */
+  readonly message: string
+}
+
+/** What a standby command did. */
+export interface StandbyAnswer {
+  readonly group: string
+  readonly instance: string
+  /** Whether the instance is in standby now. */
+  readonly standby: boolean
+  /** The desired count before and after the command. */
+  readonly desiredReplicas: { readonly from: number; readonly to: number }
+  /** What happens now, in words (its event says the same). */
+  readonly message: string
 }
 
 /** Options of a TideService. */
@@ -246,6 +282,58 @@ export class TideService {
     }
     this.#runtime.controller.setProtection(group, instanceId, protectedFromScaleIn)
     return { group, instance: instanceId, protected: protectedFromScaleIn }
+  }
+
+  /**
+   * Holds a group at `desired` for `holdSeconds` (DEFAULT_HOLD_SECONDS when absent, at most
+   * MAX_HOLD_SECONDS), or until cleared (Controller.setManualScale): the answer says what it holds,
+   * until when, and whether min or max clamped it. Throws BAD_REQUEST for a count or hold out of
+   * range, NOT_FOUND for an unknown group, CONFLICT for one being removed.
+   */
+  setManualScale(group: string, desired: number, holdSeconds: number = DEFAULT_HOLD_SECONDS): ManualScaleAnswer {
+    const spec = this.#active(group, 'nothing to scale')
+    if (!Number.isInteger(desired) || desired < 0) throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `desired must be a whole number ≥ 0, got ${desired}`)
+    if (!Number.isInteger(holdSeconds) || holdSeconds < 1 || holdSeconds > MAX_HOLD_SECONDS) throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `holdSeconds must be a whole number from 1 to ${MAX_HOLD_SECONDS} (a day), got ${holdSeconds}`)
+    const untilMs = this.#clock.now() + holdSeconds * 1000
+    this.#runtime.controller.setManualScale(group, desired, untilMs)
+    const c = manualCount(desired, spec.replicas)
+    return { group, desired, holding: c.bounded, clamped: c.clampedBy !== undefined, ...(c.clampedBy === undefined ? {} : { clampedBy: c.clampedBy }), untilMs, message: manualScaleText({ desired, untilMs }, spec) }
+  }
+
+  /** Ends a group's manual scale (Controller.clearManualScale); `cleared` is false when none was in force. */
+  clearManualScale(group: string): { group: string; cleared: boolean } {
+    this.#active(group, 'nothing to clear')
+    return { group, cleared: this.#runtime.controller.clearManualScale(group) }
+  }
+
+  /**
+   * Puts an instance in standby (`standby` true, Controller.enterStandby, with
+   * `decrementDesired`) or brings it back in service (false, Controller.exitStandby). Throws
+   * NOT_FOUND for an unknown group or instance, CONFLICT when the group is being removed or the
+   * controller refuses (saying why: not serving, already in standby, below min, no router).
+   */
+  setStandby(group: string, instanceId: string, standby: boolean, decrementDesired = true): StandbyAnswer {
+    this.#active(group, 'its instances are being stopped')
+    this.#observedInstance(group, instanceId)
+    const c = this.#runtime.controller
+    const r = standby ? c.enterStandby(group, instanceId, decrementDesired) : c.exitStandby(group, instanceId)
+    if (!r.done) throw new ApiError('TIDE_ERR_API_CONFLICT', r.refused)
+    return { group, instance: instanceId, standby, desiredReplicas: r.desiredReplicas, message: r.message }
+  }
+
+  /** The spec of a configured group; NOT_FOUND when unknown, CONFLICT (saying `why`) when it is being removed. */
+  #active(group: string, why: string): GroupSpec {
+    const { spec, state } = this.#find(group)
+    if (state === 'removing') throw new ApiError('TIDE_ERR_API_CONFLICT', `group ${group} was removed and is draining: ${why}`)
+    return spec
+  }
+
+  /** Throws NOT_FOUND unless the instance is among those the group last observed. */
+  #observedInstance(group: string, instanceId: string): void {
+    const status = this.#runtime.controller.status(group)
+    if (!status?.instances.some((i) => i.id === instanceId)) {
+      throw new ApiError('TIDE_ERR_API_NOT_FOUND', `group ${group} has no instance ${instanceId}${status === undefined ? ' (the group has not been observed yet)' : ''}`)
+    }
   }
 
   /** Pauses (or resumes) a group's scaling: it holds its count (Controller.setPaused). `changed` is false when it already was. */

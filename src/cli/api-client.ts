@@ -1,6 +1,7 @@
 /**
  * What the commands that talk to a running tide's REST API share (`tide get`, `tide pause`,
- * `tide resume`, `tide protect`, `tide unprotect`; docs/api.md): the `--api` and `--token-file`
+ * `tide resume`, `tide protect`, `tide unprotect`, `tide scale`, `tide standby`, `tide token
+ * rotate`; docs/api.md): the `--api` and `--token-file`
  * flags, the token (never printed), one bounded HTTP request, and the exit statuses:
  * - 0: the API answered 2xx;
  * - 1: the API answered an error: its code and message are printed;
@@ -74,7 +75,15 @@ function unreachableWhy(err: unknown): string {
  * (exit 1; for a 401 it also says where the token is read from); no answer prints the URL, why,
  * and how to start a tide (exit 3). Never prints the token.
  */
-export async function apiRequest(opts: { readonly baseUrl: string; readonly method: 'GET' | 'POST'; readonly path: string; readonly token: string | undefined; readonly io: CommandIo }): Promise<ApiResult> {
+export async function apiRequest(opts: {
+  readonly baseUrl: string
+  readonly method: 'GET' | 'POST' | 'DELETE'
+  readonly path: string
+  readonly token: string | undefined
+  readonly io: CommandIo
+  /** Sent as JSON when given. */
+  readonly body?: unknown
+}): Promise<ApiResult> {
   const { baseUrl, io } = opts
   const url = `${baseUrl}${opts.path}`
   let res: Response
@@ -82,7 +91,8 @@ export async function apiRequest(opts: { readonly baseUrl: string; readonly meth
   try {
     res = await fetch(url, {
       method: opts.method,
-      headers: { accept: 'application/json', ...(opts.token === undefined ? {} : { authorization: `Bearer ${opts.token}` }) },
+      headers: { accept: 'application/json', ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }), ...(opts.token === undefined ? {} : { authorization: `Bearer ${opts.token}` }) },
+      ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
       signal: AbortSignal.timeout(API_TIMEOUT_MS),
     })
     text = await res.text()

@@ -1,7 +1,7 @@
 /**
  * `tide pause GROUP`: pauses a group's scaling in the running tide through its API
  * (`POST /groups/{name}/pause`, docs/api.md): every decision holds the count in force until
- * `tide resume GROUP`. Held in memory: a restarted tide starts unpaused. Needs the API token.
+ * `tide resume GROUP`. Kept in the store: a restarted tide is still paused. Needs the API token.
  */
 import type { Command } from './args.ts'
 import { apiClientFlags, apiRequest, apiTokenOf, apiUrlOf, seg } from './api-client.ts'
@@ -13,7 +13,7 @@ export function pauseCommand(verb: 'pause' | 'resume'): Command {
     summary: pausing ? "pause a group's scaling in the running tide (it holds its count)" : "resume a paused group's scaling in the running tide",
     usage: 'GROUP [--api URL] [--token-file PATH] [--json]',
     description: pausing
-      ? 'Every decision holds the count in force, with the reason PausedByOperator; unhealthy instances are still replaced. The pause lives in the running tide only: a restart starts unpaused. Needs the API token ($TIDE_API_TOKEN, else --token-file).'
+      ? 'Every decision holds the count in force, with the reason PausedByOperator; unhealthy instances are still replaced. The pause is kept in the store: a restarted tide up is still paused. Needs the API token ($TIDE_API_TOKEN, else --token-file).'
       : 'The engine decides again from the next tick. Needs the API token ($TIDE_API_TOKEN, else --token-file).',
     examples: [
       { command: `tide ${verb} shop-web`, does: pausing ? 'hold shop-web at its current count' : 'let shop-web scale again' },

@@ -45,6 +45,11 @@ export function dashboardLine(apiUrl: string): string {
   return `dashboard: ${apiUrl.replace(/\/+$/, '')}/ui/`
 }
 
+/** Who may read without the token, in words, for the start-up line (api.openReads). */
+export function readsText(openReads: boolean): string {
+  return openReads ? 'reads are open from anywhere (api.openReads)' : 'reads are open from loopback'
+}
+
 /**
  * Serves the API of `runtime` as `choice` says, on api.host (the port from the flag, else
  * api.listen), and prints its URL and where its token is. Resolves undefined when the API is
@@ -64,7 +69,7 @@ export async function startApi(opts: {
   if (!choice.serve) return undefined
   const token = resolveApiToken({ env: io.env, tokenEnv: global.api.tokenEnv, stateDir: opts.stateDir })
   const baseDir = opts.configPath === undefined ? process.cwd() : dirname(resolve(opts.configPath))
-  const app = createApiApp({ service: new TideService(opts.runtime, { baseDir }), token: token.token })
+  const app = createApiApp({ service: new TideService(opts.runtime, { baseDir }), token: token.token, tokenSource: token.source, openReads: global.api.openReads })
   let server: ApiServer
   try {
     server = await startApiServer(app, { host: global.api.host, port: choice.port ?? global.api.listen })
@@ -72,7 +77,7 @@ export async function startApi(opts: {
     app.close()
     throw err
   }
-  io.stdout.write(`API: ${server.url} (${tokenSourceText(token.source)}; changes need it, reads are open from loopback)\n`)
+  io.stdout.write(`API: ${server.url} (${tokenSourceText(token.source)}; changes need it, ${readsText(global.api.openReads)})\n`)
   io.stdout.write(`${dashboardLine(server.url)}\n`)
   return server
 }

@@ -37,6 +37,13 @@ export interface Traffic {
    * safe to terminate; reports timeouts through events rather than rejecting.
    */
   drain(spec: GroupSpec, instance: InstanceRecord): Promise<void>
+  /**
+   * Takes an instance out of rotation without stopping it (standby): no new requests, in-flight
+   * ones finish; resolves when none is in flight or the group's drain timeout passed. No preStop
+   * hook or backup runs: the instance stays. Absent where tide does not route (standby is then
+   * refused).
+   */
+  detach?(spec: GroupSpec, instanceId: string): Promise<void>
   /** How traffic stands now, for the group's status (local: whether the backup pool serves); absent where there is nothing to say. */
   state?(spec: GroupSpec): TrafficState
 }

@@ -110,6 +110,11 @@ export interface GroupStatus {
   readonly providerBackoff?: ProviderBackoff
   /** Set while an operator has paused the group's scaling (Controller.setPaused): since when, ms on the controller's clock. */
   readonly paused?: { readonly sinceMs: number }
+  /**
+   * Set while an operator's manual scale holds the group (Controller.setManualScale): the count
+   * asked, until when (ms on the controller's clock), and what it holds in words.
+   */
+  readonly override?: { readonly desired: number; readonly untilMs: number; readonly reason: string }
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }

@@ -8,6 +8,7 @@ import { countsTowardCapacity, initialReplicas, phaseOf, receivesTraffic, viewOf
 import { forecastHorizon } from '../engine/policies/predictive.ts'
 import { instanceCapacityRps } from '../engine/policies/slo.ts'
 import { decideFleet } from '../engine/decide-fleet.ts'
+import { manualCount } from '../engine/override.ts'
 import { instancesToLaunch, instancesToRemove } from '../engine/retire.ts'
 import { emptyHistory, type DecideInput, type Decision, type FleetQuotas, type InstancePhase, type InstanceView, type Signals } from '../engine/types.ts'
 import type { InstanceRecord, Provider } from '../providers/provider.ts'
@@ -22,7 +23,7 @@ import { HeadroomRecorder } from './headroom-recorder.ts'
 import { failedStepOf, GroupStatusBuilder, type GroupStatus } from './group-status.ts'
 import type { MetricsSource } from './metrics-source.ts'
 import { unknownHealth, type Backend, type TrafficTarget } from './backend.ts'
-import { MemoryStateStore, type StateStore, type StoredGroupState } from '../store/state-store.ts'
+import { MemoryStateStore, type StateStore, type StoredGroupState, type StoredOperatorState } from '../store/state-store.ts'
 import { UsageRecorder } from './usage-recorder.ts'
 
 export interface ControllerOptions {
@@ -112,7 +113,29 @@ interface GroupRuntime {
   nextDueMs?: number | undefined
   /** Since when an operator has paused the group's scaling, ms on the controller's clock; undefined when not paused. */
   pausedSinceMs?: number | undefined
+  /** An operator's manual scale in force (setManualScale): the count asked, since and until when, ms on the controller's clock. */
+  override?: ManualScale | undefined
+  /** Instances an operator put in standby, by id: since when, whether the desired count was lowered, and whether the router has drained them. */
+  readonly standby: Map<string, StandbyMark>
 }
+
+/** A manual scale in force: the count asked (before min/max), since and until when, ms on the controller's clock. */
+export interface ManualScale {
+  readonly desired: number
+  readonly sinceMs: number
+  readonly untilMs: number
+}
+
+/** An instance in standby. */
+interface StandbyMark {
+  readonly sinceMs: number
+  readonly decremented: boolean
+  /** The router has finished its requests (or it was restored after a restart): out of the targets. */
+  drained: boolean
+}
+
+/** What an operator command on an instance did, or why it was refused (the instance or the group does not allow it now). */
+export type InstanceCommandResult = { readonly done: true; readonly desiredReplicas: { readonly from: number; readonly to: number }; readonly message: string } | { readonly done: false; readonly refused: string }
 
 /** What applyGroups() changed, by group name. */
 export interface GroupChanges {
@@ -137,6 +160,27 @@ export class Controller {
     this.#store = opts.store ?? new MemoryStateStore()
     this.#groups = new Map(opts.groups.map((g) => [g.group, g]))
     this.#quotas = opts.quotas
+    for (const g of opts.groups) this.#restoreOperator(g.group)
+  }
+
+  /** What an operator set on the group before a restart (a pause, a manual scale, instances in standby), back in force. */
+  #restoreOperator(group: string): void {
+    const op = this.#store.loadOperatorState(group)
+    if (op === undefined) return
+    const rt = this.#rt(group)
+    rt.pausedSinceMs = op.pausedSinceMs
+    rt.override = op.override
+    // A restarted tide has a new router: nothing is in flight to an instance in standby.
+    for (const s of op.standby ?? []) rt.standby.set(s.id, { sinceMs: s.sinceMs, decremented: s.decremented, drained: true })
+  }
+
+  /** Keeps what an operator set on the group in the store, so that a restarted tide restores it. */
+  #saveOperator(group: string, rt: GroupRuntime): void {
+    const state: { -readonly [K in keyof StoredOperatorState]: StoredOperatorState[K] } = {}
+    if (rt.pausedSinceMs !== undefined) state.pausedSinceMs = rt.pausedSinceMs
+    if (rt.override !== undefined) state.override = rt.override
+    if (rt.standby.size > 0) state.standby = [...rt.standby].map(([id, m]) => ({ id, sinceMs: m.sinceMs, decremented: m.decremented }))
+    this.#store.saveOperatorState(group, state)
   }
 
   /** The configured groups, in order. */
@@ -168,6 +212,7 @@ export class Controller {
       this.#removing.delete(name)
       if (before === undefined) {
         added.push(name)
+        this.#restoreOperator(name)
         this.#emit(nowMs, name, 'group-added', `group ${name} added (provider ${spec.provider}); reconciled from the next tick`)
       } else if (JSON.stringify(before) !== JSON.stringify(spec)) {
         changed.push(name)
@@ -376,8 +421,13 @@ export class Controller {
   status(group: string): GroupStatus | undefined {
     const rt = this.#runtime.get(group)
     const latest = rt?.status?.latest
-    if (latest === undefined || rt?.pausedSinceMs === undefined) return latest
-    return { ...latest, paused: { sinceMs: rt.pausedSinceMs } }
+    if (latest === undefined || (rt?.pausedSinceMs === undefined && rt?.override === undefined)) return latest
+    const spec = this.#groups.get(group)
+    return {
+      ...latest,
+      ...(rt.pausedSinceMs === undefined ? {} : { paused: { sinceMs: rt.pausedSinceMs } }),
+      ...(rt.override === undefined || spec === undefined ? {} : { override: { desired: rt.override.desired, untilMs: rt.override.untilMs, reason: manualScaleText(rt.override, spec) } }),
+    }
   }
 
   /**
@@ -394,7 +444,7 @@ export class Controller {
    * every decision holds the count in force (reason PausedByOperator, its explanation saying what
    * the engine would have done), no resize and no fast scale-out happen; dead or unhealthy
    * instances are still replaced, drains begun still finish, and protection still applies.
-   * Held in memory: a restarted tide starts unpaused. An event says when it changes. Returns
+   * Kept in the store: a restarted tide restores it. An event says when it changes. Returns
    * false (and changes nothing) when the group is not configured or already in that state.
    */
   setPaused(group: string, paused: boolean): boolean {
@@ -403,6 +453,7 @@ export class Controller {
     if ((rt.pausedSinceMs !== undefined) === paused) return false
     const nowMs = this.#opts.clock.now()
     rt.pausedSinceMs = paused ? nowMs : undefined
+    this.#saveOperator(group, rt)
     this.#emit(nowMs, group, paused ? 'group-paused' : 'group-resumed', paused ? `scaling of ${group} paused by the operator: the count holds until resumed` : `scaling of ${group} resumed by the operator`)
     return true
   }
@@ -431,6 +482,115 @@ export class Controller {
     }
   }
 
+  /**
+   * Holds the group at `desired` (clamped to its min and max, then its quota room and protection
+   * floor, by the engine: override.ts) until `untilMs` (ms on the controller's clock), or until
+   * cleared: AWS's SetDesiredCapacity with a time limit. The engine's decisions are explained but
+   * not acted on; unhealthy instances are still replaced. A new one replaces one in force. Kept in
+   * the store; a 'manual-scale' event. Returns false when the group is not configured.
+   */
+  setManualScale(group: string, desired: number, untilMs: number): boolean {
+    const spec = this.#groups.get(group)
+    if (spec === undefined) return false
+    const rt = this.#rt(group)
+    const nowMs = this.#opts.clock.now()
+    rt.override = { desired, sinceMs: nowMs, untilMs }
+    this.#saveOperator(group, rt)
+    this.#emit(nowMs, group, 'manual-scale', `${group} ${manualScaleText(rt.override, spec)}, by the operator's manual scale; the engine's decisions are explained, not acted on`)
+    return true
+  }
+
+  /** Ends the manual scale in force, if any ('manual-scale-ended'): the engine decides again from the next tick. Returns whether one was. */
+  clearManualScale(group: string): boolean {
+    const rt = this.#runtime.get(group)
+    if (rt?.override === undefined) return false
+    this.#endManualScale(group, rt, this.#opts.clock.now(), 'cleared by the operator')
+    return true
+  }
+
+  /** The manual scale in force on a group, undefined when none. */
+  manualScale(group: string): ManualScale | undefined {
+    return this.#runtime.get(group)?.override
+  }
+
+  #endManualScale(group: string, rt: GroupRuntime, nowMs: number, why: string): void {
+    const held = rt.override
+    rt.override = undefined
+    this.#saveOperator(group, rt)
+    this.#emit(nowMs, group, 'manual-scale-ended', `manual scale of ${group} to ${held?.desired ?? '?'} ended (${why}): the engine decides again from this tick`)
+  }
+
+  /**
+   * Puts a serving instance in standby (AWS EnterStandby): the router sends it nothing new and
+   * its requests finish, then it leaves the targets; it keeps running, is not counted as capacity
+   * nor chosen for scale-in. With `decrementDesired` (AWS ShouldDecrementDesiredCapacity) the
+   * desired count drops by one, so nothing replaces it (refused when that would go below min);
+   * without, the desired count stays and the next tick launches a replacement. Needs a backend
+   * whose traffic tide controls (Traffic.detach: local groups). Kept in the store; an
+   * 'instance-standby' event when it enters and when it is drained.
+   */
+  enterStandby(group: string, instanceId: string, decrementDesired: boolean): InstanceCommandResult {
+    const spec = this.#groups.get(group)
+    if (spec === undefined) return { done: false, refused: `group ${group} is not configured` }
+    const traffic = this.#opts.backend(spec).traffic
+    const rt = this.#rt(group)
+    const refused = standbyRefusal(spec, traffic, rt, instanceId)
+    if (refused !== undefined || traffic?.detach === undefined) return { done: false, refused: refused ?? '' }
+    const { stored, from } = this.#desiredNow(group, rt)
+    const to = decrementDesired ? from - 1 : from
+    if (to < spec.replicas.min) return { done: false, refused: `decrementing the desired count ${from} would take it below min ${spec.replicas.min}: keep it (decrementDesired false, 'tide standby --no-decrement') so a replacement is launched` }
+    const nowMs = this.#opts.clock.now()
+    const mark: StandbyMark = { sinceMs: nowMs, decremented: decrementDesired, drained: false }
+    rt.standby.set(instanceId, mark)
+    if (stored !== undefined && to !== from) this.#store.saveGroupState(group, { ...stored, desiredReplicas: to })
+    this.#saveOperator(group, rt)
+    const message = `instance ${instanceId} entering standby by the operator: drained, then out of the router's targets; it keeps running. ${decrementDesired ? `Desired ${from}→${to}: nothing replaces it` : `Desired stays ${from}: a replacement is launched`}`
+    this.#emit(nowMs, group, 'instance-standby', message, { instanceId })
+    const p = traffic
+      .detach(spec, instanceId)
+      .then(() => {
+        if (rt.standby.get(instanceId) !== mark) return
+        mark.drained = true
+        this.#emit(this.#opts.clock.now(), group, 'instance-standby', `instance ${instanceId} in standby: no request in flight, out of the router's targets`, { instanceId })
+      })
+      .catch((err: unknown) => {
+        mark.drained = true
+        this.#emit(this.#opts.clock.now(), group, 'instance-standby', `instance ${instanceId}: its drain failed (${errorMessage(err)}); out of the router's targets anyway`, { instanceId })
+      })
+      .finally(() => {
+        this.#inflightDrains.delete(p)
+      })
+    this.#inflightDrains.add(p)
+    return { done: true, desiredReplicas: { from, to }, message }
+  }
+
+  /**
+   * Brings an instance back from standby (AWS ExitStandby): from the next tick it is a target of
+   * the router again, which routes to it after its first passing health check; the desired count
+   * rises by one (as AWS does), up to max. An 'instance-in-service' event.
+   */
+  exitStandby(group: string, instanceId: string): InstanceCommandResult {
+    const spec = this.#groups.get(group)
+    if (spec === undefined) return { done: false, refused: `group ${group} is not configured` }
+    const rt = this.#rt(group)
+    if (!rt.standby.has(instanceId)) return { done: false, refused: `instance ${instanceId} is not in standby` }
+    rt.standby.delete(instanceId)
+    const { stored, from } = this.#desiredNow(group, rt)
+    const to = Math.min(spec.replicas.max, from + 1)
+    if (stored !== undefined && to !== from) this.#store.saveGroupState(group, { ...stored, desiredReplicas: to })
+    this.#saveOperator(group, rt)
+    const nowMs = this.#opts.clock.now()
+    const message = `instance ${instanceId} back in service by the operator: health-checked, then routed. Desired ${from}→${to}${to === from ? ` (at max ${spec.replicas.max})` : ''}`
+    this.#emit(nowMs, group, 'instance-in-service', message, { instanceId })
+    return { done: true, desiredReplicas: { from, to }, message }
+  }
+
+  /** The group's stored state and the desired count in force (the stored one, else the last status's, else 0). */
+  #desiredNow(group: string, rt: GroupRuntime): { stored: StoredGroupState | undefined; from: number } {
+    const stored = this.#store.loadGroupState(group)
+    return { stored, from: stored?.desiredReplicas ?? rt.status?.latest?.desiredReplicas ?? 0 }
+  }
+
   /** Marks an instance as protected from scale-in (or not); persisted with the group state. An event says when it changes. */
   setProtection(group: string, instanceId: string, protectedFromScaleIn: boolean): void {
     const rt = this.#rt(group)
@@ -456,7 +616,7 @@ export class Controller {
       const providerFailures = new ProviderFailures((e) => {
         this.#emit(e.atMs, group, e.type, e.message, e.instanceId === undefined ? {} : { instanceId: e.instanceId })
       })
-      rt = { draining: new Set(), protectedIds: new Set(), lastPhase: new Map(), launchedHere: new Set(), startups: [], started: false, crashLoop: new CrashLoop(), providerFailures }
+      rt = { draining: new Set(), protectedIds: new Set(), lastPhase: new Map(), launchedHere: new Set(), startups: [], started: false, crashLoop: new CrashLoop(), providerFailures, standby: new Map() }
       this.#runtime.set(group, rt)
     }
     return rt
@@ -483,11 +643,12 @@ export class Controller {
       // A restart finishes drains that an earlier process began.
       for (const id of stored.drainingIds) if (records.some((r) => r.id === id)) rt.draining.add(id)
     }
+    const override = this.#operatorMarks(spec.group, rt, records, nowMs)
     const phases = new Map<string, InstancePhase>()
     const views: InstanceView[] = []
     for (const r of records) {
       // Protected by the operator through tide, or by the platform (AWS instance scale-in protection).
-      const marks = { draining: rt.draining.has(r.id), protectedFromScaleIn: r.protectedFromScaleIn === true || rt.protectedIds.has(r.id) }
+      const marks = { draining: rt.draining.has(r.id), protectedFromScaleIn: r.protectedFromScaleIn === true || rt.protectedIds.has(r.id), standby: rt.standby.has(r.id) }
       const instanceHealth = health.health(r.id)
       const phase = phaseOf(r, instanceHealth, marks, spec, nowMs)
       phases.set(r.id, phase)
@@ -506,6 +667,7 @@ export class Controller {
       signals,
       nowMs,
       ...(startupMs === undefined ? {} : { startupMs }),
+      ...override,
       ...(fast ? { scaleOutOnly: true, ...this.#fastInsight(spec, rt, nowMs, freshRps) } : this.#insight(spec, rt, views, signals, nowMs, startupMs)),
     }
     return { spec, provider, backend, records, phases, views, stored, input }
@@ -576,7 +738,7 @@ export class Controller {
     for (const spec of this.#groups.values()) {
       const rt = this.#runtime.get(spec.group)
       const trigger = rt?.fastTriggerRps
-      if (rt === undefined || trigger === undefined || rt.pausedSinceMs !== undefined) continue
+      if (rt === undefined || trigger === undefined || rt.pausedSinceMs !== undefined || rt.override !== undefined) continue
       const rps = this.#opts.backend(spec).signals.freshDemand?.(spec, nowMs)
       if (rps === undefined || !(rps > trigger)) continue
       try {
@@ -620,6 +782,22 @@ export class Controller {
   /** First sight of a group: the engine's initial count (engine/lifecycle.ts initialReplicas), the spec's size. */
   #initialState(spec: GroupSpec, records: readonly InstanceRecord[]): StoredGroupState {
     return { desiredReplicas: initialReplicas(spec, records), size: spec.size, history: emptyHistory, drainingIds: [], protectedIds: [] }
+  }
+
+  /**
+   * What an operator set, brought up to this tick: a manual scale whose time has passed ends,
+   * standby marks of instances the provider no longer lists are dropped (the process ended).
+   * Returns the decision input's `override` part (empty without a manual scale in force).
+   */
+  #operatorMarks(group: string, rt: GroupRuntime, records: readonly InstanceRecord[], nowMs: number): Pick<DecideInput, 'override'> {
+    if (rt.override !== undefined && rt.override.untilMs <= nowMs) this.#endManualScale(group, rt, nowMs, `its hold ended at ${new Date(rt.override.untilMs).toISOString()}`)
+    if (rt.standby.size > 0) {
+      const listed = new Set(records.map((r) => r.id))
+      const gone = [...rt.standby.keys()].filter((id) => !listed.has(id))
+      for (const id of gone) rt.standby.delete(id)
+      if (gone.length > 0) this.#saveOperator(group, rt)
+    }
+    return rt.override === undefined ? {} : { override: { desired: rt.override.desired } }
   }
 
   #notePhase(group: string, rt: GroupRuntime, r: InstanceRecord, phase: InstancePhase, nowMs: number): void {
@@ -735,7 +913,7 @@ export class Controller {
       spec,
       trafficTargets(
         o.records.filter((r) => !gone.has(r.id)),
-        (r) => (rt.draining.has(r.id) ? 'draining' : o.phases.get(r.id)),
+        (r) => (rt.draining.has(r.id) || rt.standby.get(r.id)?.drained === false ? 'draining' : o.phases.get(r.id)),
       ),
     )
 
@@ -900,6 +1078,24 @@ function statusBackoff(crashLoop: CrashLoop, provider: ProviderBackoff | undefin
   const capacity = provider?.kind === 'capacity' ? provider.why : undefined
   if (crash === undefined && capacity === undefined) return undefined
   return { up: crash !== undefined && capacity !== undefined ? `${crash}; ${capacity}` : (crash ?? capacity ?? '') }
+}
+
+/** Why an instance cannot enter standby now, or undefined when it can. */
+function standbyRefusal(spec: GroupSpec, traffic: Backend['traffic'], rt: GroupRuntime, instanceId: string): string | undefined {
+  if (traffic?.detach === undefined) return `group ${spec.group} (provider ${spec.provider}) has no router tide controls: standby needs one to take an instance out of service (local groups)`
+  if (rt.standby.has(instanceId)) return `instance ${instanceId} is already in standby`
+  const phase = rt.lastPhase.get(instanceId)
+  if (phase !== 'in-service' && phase !== 'warming') return `instance ${instanceId} is ${phase ?? 'not observed yet'}: only a serving instance (in-service or warming) can enter standby`
+  return undefined
+}
+
+/**
+ * A manual scale in words, for its event and the status: "held at 20 until 2026-12-06T12:35:00.000Z
+ * (max 20; asked 25)". Quotas and protection may hold it lower still; the decision says so.
+ */
+export function manualScaleText(m: Pick<ManualScale, 'desired' | 'untilMs'>, spec: Pick<GroupSpec, 'replicas'>): string {
+  const c = manualCount(m.desired, spec.replicas)
+  return `held at ${c.bounded} until ${new Date(m.untilMs).toISOString()}${c.clampedBy === undefined ? '' : ` (${c.clampedBy}; asked ${c.asked})`}`
 }
 
 /** Whether a failed record says the platform killed it for running out of memory (Kubernetes' OOMKilled, or a provider's meta.exit 'oom'). */

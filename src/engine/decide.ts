@@ -23,13 +23,24 @@ import { policyInput } from './policies/policy.ts'
 import { isStepRecommendation } from './policies/step.ts'
 import { capByQuota } from './guards/quota-room.ts'
 import { longestPeriodMs, ratePolicyText, scaleDownLimit, scaleUpLimit } from './guards/rate-limits.ts'
+import { heldByOperator } from './override.ts'
 import { sizeOutcome } from './resize.ts'
 import { protectedCount, scaleInCandidates } from './guards/scale-in.ts'
 import { stabilize } from './guards/stabilization.ts'
 import type { AppliedLimit, DecideInput, Decision, DecisionReason, InstanceView, Recommendation, ScaleEvent, ScaleHistory, TimedRecommendation } from './types.ts'
 
-/** Decides the replica count of one group for this tick (see the module comment). */
+/**
+ * Decides the replica count of one group for this tick (see the module comment). With an
+ * operator's manual scale in force (`input.override`), the engine's decision is made and then
+ * replaced by the operator's count (override.ts), which explains it.
+ */
 export function decide(input: DecideInput): Decision {
+  const engine = decideByPolicies(input)
+  return input.override === undefined ? engine : heldByOperator(input, engine)
+}
+
+/** The engine's own decision: policies, then the guards. */
+function decideByPolicies(input: DecideInput): Decision {
   const { spec, state, nowMs } = input
   const from = state.desiredReplicas
   const pin = policyInput(input)

@@ -27,6 +27,8 @@ export interface ObservedInstance {
 export interface InstanceMarks {
   readonly draining: boolean
   readonly protectedFromScaleIn: boolean
+  /** An operator put it in standby (AWS EnterStandby): it runs, out of the router's targets and of the group's capacity. Absent: false. */
+  readonly standby?: boolean
 }
 
 /**
@@ -35,6 +37,9 @@ export interface InstanceMarks {
  * - running and marked draining, or stopping → draining; stopped → terminated.
  * - failed (the process died) → unhealthy.
  * - standby (kept by the platform, out of service and of the count: AWS Standby) → standby.
+ * - running and marked standby (after draining) → standby, whatever its health: an operator took
+ *   it out of service on purpose, so it is neither replaced nor counted (AWS does not health-check
+ *   instances in Standby either).
  * - running but failing health checks from the end of the launch grace period
  *   (health.graceSeconds after launch) → unhealthy; 'unknown' health never is.
  * - running, ready less than `warmupSeconds` ago (launch time when the provider gave no
@@ -58,6 +63,7 @@ export function phaseOf(record: ObservedInstance, health: InstanceHealth, marks:
       break
   }
   if (marks.draining) return 'draining'
+  if (marks.standby === true) return 'standby'
   const graceEndsMs = record.launchedAtMs + spec.health.graceSeconds * 1000
   if (health === 'unhealthy' && nowMs >= graceEndsMs) return 'unhealthy'
   const readyAtMs = record.readyAtMs ?? record.launchedAtMs

@@ -196,6 +196,11 @@ export interface DecideInput {
    * scale out, never in.
    */
   readonly scaleOutOnly?: boolean
+  /**
+   * An operator's manual scale in force (override.ts): the group is held at `desired` within
+   * min/max, quotas and protection; the engine's own decision is only explained.
+   */
+  readonly override?: { readonly desired: number }
 }
 
 /**
@@ -274,6 +279,8 @@ export type DecisionReason =
   | 'ScalingDisabled'
   /** An operator paused the group's scaling (the API's pause): the count holds until resumed. Set by the controller, never by decide(). */
   | 'PausedByOperator'
+  /** An operator's manual scale holds the group at a count (the API's scale, override.ts) until it ends or is cleared. */
+  | 'ManualScale'
 
 /** A guard that changed the count on its way to the decision. */
 export interface AppliedLimit {

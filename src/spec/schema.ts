@@ -474,8 +474,14 @@ export const GlobalSchema = z.strictObject({
       host: z.string().default('127.0.0.1'),
       /** Name of the environment variable that holds the API token (the token itself never sits in the file). */
       tokenEnv: z.string().default('TIDE_API_TOKEN'),
+      /**
+       * Whether reads (GET) are open from any address. false (the default): reads from beyond
+       * loopback need the token, as changes always do; true: anyone who reaches api.host:api.listen
+       * may read status, events and metrics (never a launch.env value).
+       */
+      openReads: z.boolean().default(false),
     })
-    .default({ listen: 7070, host: '127.0.0.1', tokenEnv: 'TIDE_API_TOKEN' }),
+    .default({ listen: 7070, host: '127.0.0.1', tokenEnv: 'TIDE_API_TOKEN', openReads: false }),
 })
 
 export type Size = z.infer<typeof SizeSchema>

@@ -40,6 +40,12 @@ export type TideEventType =
   /** An operator protected an instance from scale-in, or lifted the protection (the API). */
   | 'instance-protected'
   | 'instance-unprotected'
+  /** An operator's manual scale began (the API's scale), or ended: its hold ran out, or it was cleared. */
+  | 'manual-scale'
+  | 'manual-scale-ended'
+  /** An operator put an instance in standby (entering, then drained), or brought it back in service (the API). */
+  | 'instance-standby'
+  | 'instance-in-service'
   /** No primary instance is routable: the group's backup pool (routing.backup) gets the traffic. */
   | 'failover'
   /** A primary instance is routable again: traffic returns to the primaries from the backup pool. */
@@ -73,6 +79,10 @@ const EVENT_TYPES: Readonly<Record<TideEventType, true>> = {
   'group-resumed': true,
   'instance-protected': true,
   'instance-unprotected': true,
+  'manual-scale': true,
+  'manual-scale-ended': true,
+  'instance-standby': true,
+  'instance-in-service': true,
   'provider-throttled': true,
   'capacity-unavailable': true,
   failover: true,

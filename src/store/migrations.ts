@@ -106,6 +106,16 @@ export const migrations: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    name: "operator state: each group's pause, manual scale and standby instances, as JSON",
+    sql: `
+      CREATE TABLE group_operator (
+        group_name TEXT PRIMARY KEY,
+        state_json TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ]
 
 /** The newest schema version this tide knows. */

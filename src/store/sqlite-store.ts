@@ -16,7 +16,7 @@
  */
 import Database from 'better-sqlite3'
 import type { EventSink, TideEvent } from './events.ts'
-import type { StateStore, StoredGroupState, StoredGroupStatus } from './state-store.ts'
+import { isEmptyOperatorState, type StateStore, type StoredGroupState, type StoredGroupStatus, type StoredOperatorState } from './state-store.ts'
 import type { DeliveryAttempt, DeliveryLog } from './delivery-log.ts'
 import type { InstanceRecord } from '../providers/provider.ts'
 import { backupDatabase, type BackupResult } from './backup.ts'
@@ -176,6 +176,26 @@ export class SqliteStore implements StateStore, EventSink, DeliveryLog {
     }
   }
 
+  /**
+   * Replaces what an operator set on the group, as JSON in one statement; a state that sets
+   * nothing deletes the row (schema migration 3).
+   */
+  saveOperatorState(group: string, state: StoredOperatorState): void {
+    if (isEmptyOperatorState(state)) this.#stmts.deleteOperator.run(group)
+    else this.#stmts.saveOperator.run(group, JSON.stringify(state))
+  }
+
+  /** What an operator set on the group (parsed JSON); undefined when nothing. */
+  loadOperatorState(group: string): StoredOperatorState | undefined {
+    const json = this.#stmts.loadOperator.get(group) as string | undefined
+    if (json === undefined) return undefined
+    try {
+      return JSON.parse(json) as StoredOperatorState
+    } catch (err) {
+      throw new StoreError('TIDE_ERR_STORE_NOT_A_STORE', this.path, `store ${this.path}: operator state of group '${group}' is not valid JSON: ${(err as Error).message}`, { cause: err })
+    }
+  }
+
   /** Every group with a saved status, sorted. */
   listGroupStatuses(): string[] {
     return this.#stmts.listStatuses.all() as string[]
@@ -186,11 +206,12 @@ export class SqliteStore implements StateStore, EventSink, DeliveryLog {
     return this.#stmts.listGroups.all() as string[]
   }
 
-  /** Forgets a group's state and its status (a group removed from tide.yaml), in one transaction. */
+  /** Forgets a group's state, its status and its operator state (a group removed from tide.yaml), in one transaction. */
   deleteGroupState(group: string): void {
     this.#db.transaction(() => {
       this.#stmts.deleteGroup.run(group)
       this.#stmts.deleteStatus.run(group)
+      this.#stmts.deleteOperator.run(group)
     })()
   }
 
@@ -364,6 +385,9 @@ function prepareStatements(db: Database.Database) {
     loadStatus: db.prepare<[string]>('SELECT status_json FROM group_status WHERE group_name = ?').pluck(),
     listStatuses: db.prepare('SELECT group_name FROM group_status ORDER BY group_name').pluck(),
     deleteStatus: db.prepare<[string]>('DELETE FROM group_status WHERE group_name = ?'),
+    saveOperator: db.prepare<[string, string]>('INSERT INTO group_operator (group_name, state_json) VALUES (?, ?) ON CONFLICT (group_name) DO UPDATE SET state_json = excluded.state_json'),
+    loadOperator: db.prepare<[string]>('SELECT state_json FROM group_operator WHERE group_name = ?').pluck(),
+    deleteOperator: db.prepare<[string]>('DELETE FROM group_operator WHERE group_name = ?'),
     upsertInstance: db.prepare<[string, string, string]>(
       'INSERT INTO instances (group_name, id, record_json) VALUES (?, ?, ?) ON CONFLICT (group_name, id) DO UPDATE SET record_json = excluded.record_json',
     ),

@@ -16,6 +16,35 @@ export interface StoredGroupState {
   readonly protectedIds: readonly string[]
 }
 
+/** An instance an operator put in standby (AWS EnterStandby). */
+export interface StoredStandby {
+  readonly id: string
+  /** When it entered standby, epoch ms. */
+  readonly sinceMs: number
+  /** Whether entering lowered the group's desired count by one (AWS ShouldDecrementDesiredCapacity). */
+  readonly decremented: boolean
+}
+
+/**
+ * What an operator set on a group through the API, kept apart from the tick's state so that a
+ * command before the group's first tick is kept too, and restored by a restarted tide:
+ * a pause, a manual scale in force, the instances in standby. (Scale-in protection is kept in
+ * StoredGroupState.protectedIds, as it was before this existed.) Every field absent: nothing set.
+ */
+export interface StoredOperatorState {
+  /** Paused since, epoch ms; absent when not paused. */
+  readonly pausedSinceMs?: number
+  /** A manual scale in force: the count asked, when it began and when it ends, epoch ms. */
+  readonly override?: { readonly desired: number; readonly sinceMs: number; readonly untilMs: number }
+  /** Instances in standby; absent or empty when none. */
+  readonly standby?: readonly StoredStandby[]
+}
+
+/** Whether an operator state sets nothing (no pause, no manual scale, no standby): nothing to keep. */
+export function isEmptyOperatorState(s: StoredOperatorState): boolean {
+  return s.pausedSinceMs === undefined && s.override === undefined && (s.standby === undefined || s.standby.length === 0)
+}
+
 /**
  * A group's status as the controller builds it each tick (controller/group-status.ts
  * GroupStatus): plain JSON data, which the store keeps without reading more of it than
@@ -46,12 +75,17 @@ export interface StateStore {
   saveGroupStatus(group: string, status: StoredGroupStatus): void
   /** The group's latest saved status; undefined for a group never saved. */
   loadGroupStatus(group: string): StoredGroupStatus | undefined
+  /** Replaces what an operator set on the group (a state that sets nothing removes it). Deleting the group's state deletes it too. */
+  saveOperatorState(group: string, state: StoredOperatorState): void
+  /** What an operator set on the group; undefined when nothing. */
+  loadOperatorState(group: string): StoredOperatorState | undefined
 }
 
 /** Keeps state and the latest status per group in memory: the simulator and tests. */
 export class MemoryStateStore implements StateStore {
   readonly #groups = new Map<string, StoredGroupState>()
   readonly #statuses = new Map<string, StoredGroupStatus>()
+  readonly #operator = new Map<string, StoredOperatorState>()
   loadGroupState(group: string): StoredGroupState | undefined {
     return this.#groups.get(group)
   }
@@ -61,6 +95,7 @@ export class MemoryStateStore implements StateStore {
   deleteGroupState(group: string): void {
     this.#groups.delete(group)
     this.#statuses.delete(group)
+    this.#operator.delete(group)
   }
   /** Keeps the object itself (no copy: the controller never changes a status it built). */
   saveGroupStatus(group: string, status: StoredGroupStatus): void {
@@ -68,5 +103,12 @@ export class MemoryStateStore implements StateStore {
   }
   loadGroupStatus(group: string): StoredGroupStatus | undefined {
     return this.#statuses.get(group)
+  }
+  saveOperatorState(group: string, state: StoredOperatorState): void {
+    if (isEmptyOperatorState(state)) this.#operator.delete(group)
+    else this.#operator.set(group, state)
+  }
+  loadOperatorState(group: string): StoredOperatorState | undefined {
+    return this.#operator.get(group)
   }
 }

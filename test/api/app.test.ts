@@ -7,6 +7,9 @@
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-call -- the answers are JSON (`any`), checked field by field with assert */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createApiApp, type ApiApp } from '../../src/api/app.ts'
 import { TideService } from '../../src/app/tide-service.ts'
 import { startTinyTide, tinyGroupValue, type RunningTide } from '../support/running-tide.ts'
@@ -308,20 +311,140 @@ test('GET /openapi.json documents every route, with tide.yaml\'s group schema', 
   const routes = Object.entries(body.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))
   assert.deepEqual(routes.sort(), [
     'DELETE /groups/{name}',
+    'DELETE /groups/{name}/scale',
     'GET /events',
     'GET /events/stream',
     'GET /groups',
     'GET /groups/{name}',
     'GET /groups/{name}/metrics',
     'GET /metrics',
+    'POST /groups/{name}/instances/{id}/in-service',
     'POST /groups/{name}/instances/{id}/protect',
+    'POST /groups/{name}/instances/{id}/standby',
     'POST /groups/{name}/instances/{id}/unprotect',
     'POST /groups/{name}/pause',
     'POST /groups/{name}/resume',
+    'POST /groups/{name}/scale',
     'POST /groups/{name}/validate',
+    'POST /token/rotate',
     'PUT /groups/{name}',
   ])
   assert.ok(body.components.schemas.GroupSpec.properties.replicas, 'the group spec schema')
   assert.deepEqual(body.paths['/groups/{name}'].put.security, [{ bearer: [] }])
   assert.equal(body.components.securitySchemes.bearer.scheme, 'bearer')
+})
+
+test('POST /groups/{name}/scale holds the group at a count clamped to min/max, says until when; DELETE clears it', async () => {
+  const before = Date.now()
+  const r = await call('POST', '/groups/tiny/scale', { headers: AUTH, body: { desired: 0, holdSeconds: 120 } })
+  assert.equal(r.status, 200, JSON.stringify(r.body))
+  assert.equal(r.body.desired, 0)
+  assert.equal(r.body.holding, 1)
+  assert.equal(r.body.clamped, true)
+  assert.equal(r.body.clampedBy, 'min 1')
+  assert.ok(r.body.untilMs >= before + 120_000 && r.body.untilMs <= Date.now() + 120_000)
+  assert.equal(r.body.message, `held at 1 until ${new Date(r.body.untilMs).toISOString()} (min 1; asked 0)`)
+  await tide.runtime.tick()
+  const g = (await call('GET', '/groups/tiny')).body
+  assert.deepEqual(g.status.override, { desired: 0, untilMs: r.body.untilMs, reason: r.body.message })
+  assert.equal(g.status.lastDecision.reason, 'ManualScale')
+  assert.match(g.status.lastDecision.explanation, /^held at 1 by the operator's manual scale \(asked 0; raised to min 1\) \(the engine alone: /)
+  assert.equal((await call('GET', '/events?group=tiny&type=manual-scale')).body.events.length, 1)
+  const defaulted = await call('POST', '/groups/tiny/scale', { headers: AUTH, body: { desired: 1 } })
+  assert.ok(Math.abs(defaulted.body.untilMs - Date.now() - 900_000) < 5000, 'the default hold is 15 minutes')
+  const cleared = await call('DELETE', '/groups/tiny/scale', { headers: AUTH })
+  assert.deepEqual(cleared.body, { group: 'tiny', cleared: true })
+  assert.deepEqual((await call('DELETE', '/groups/tiny/scale', { headers: AUTH })).body, { group: 'tiny', cleared: false })
+  assert.equal((await call('GET', '/groups/tiny')).body.status.override, undefined)
+  assert.equal((await call('GET', '/events?group=tiny&type=manual-scale-ended')).body.events.length, 1)
+})
+
+const scaleErrors = [
+  { name: 'no token', body: { desired: 1 }, auth: false, status: 401, message: /POST needs the API token/ },
+  { name: 'a negative count', body: { desired: -1 }, status: 400, message: /^body\.desired: at least 0$/ },
+  { name: 'a fraction', body: { desired: 1.5 }, status: 400, message: /^body\.desired: a whole number$/ },
+  { name: 'a hold of 0', body: { desired: 1, holdSeconds: 0 }, status: 400, message: /^body\.holdSeconds: at least 1$/ },
+  { name: 'a hold over a day', body: { desired: 1, holdSeconds: 86_401 }, status: 400, message: /^body\.holdSeconds: at most 86400 \(a day\)$/ },
+  { name: 'an unknown field', body: { desired: 1, hold: 60 }, status: 400, message: /^body\.hold: unknown parameter \(allowed: desired, holdSeconds\)$/ },
+  { name: 'no count', body: { holdSeconds: 60 }, status: 400, message: /^body\.desired: / },
+  { name: 'an empty body', rawBody: '', status: 400, message: /the body is empty: send \{"desired": N, "holdSeconds": S\} as JSON/ },
+  { name: 'an unknown group', path: '/groups/nope/scale', body: { desired: 1 }, status: 404, message: /no group "nope"/ },
+] as const
+for (const c of scaleErrors) {
+  test(`POST /groups/{name}/scale refuses ${c.name} (${c.status})`, async () => {
+    const r = await call('POST', 'path' in c ? c.path : '/groups/tiny/scale', { ...('auth' in c ? {} : { headers: AUTH }), ...('rawBody' in c ? { rawBody: c.rawBody } : { body: c.body }) })
+    assert.equal(r.status, c.status, JSON.stringify(r.body))
+    assert.match(r.body.error.message, c.message)
+  })
+}
+
+test('standby and back in service through the API: refused below min, a replacement without decrement, desired one more on the way back', async () => {
+  const id = instanceId()
+  const below = await call('POST', `/groups/tiny/instances/${id}/standby`, { headers: AUTH })
+  assert.equal(below.status, 409, JSON.stringify(below.body))
+  assert.match(below.body.error.message, /below min 1: keep it \(decrementDesired false/)
+  assert.equal((await call('POST', `/groups/tiny/instances/tiny-nope/standby`, { headers: AUTH })).status, 404)
+  assert.equal((await call('POST', `/groups/tiny/instances/${id}/standby`, { headers: AUTH, body: { decrement: false } })).status, 400)
+  const r = await call('POST', `/groups/tiny/instances/${id}/standby`, { headers: AUTH, body: { decrementDesired: false } })
+  assert.equal(r.status, 200, JSON.stringify(r.body))
+  assert.deepEqual(r.body.desiredReplicas, { from: 1, to: 1 })
+  assert.equal(r.body.standby, true)
+  await tide.tickUntil('a replacement in service', () => {
+    const s = tide.runtime.controller.status('tiny')
+    return s?.instances.find((i) => i.id === id)?.phase === 'standby' && s.instances.some((i) => i.id !== id && i.phase === 'in-service')
+  })
+  assert.equal((await call('POST', `/groups/tiny/instances/${id}/standby`, { headers: AUTH, body: { decrementDesired: false } })).status, 409, 'already in standby')
+  const back = await call('POST', `/groups/tiny/instances/${id}/in-service`, { headers: AUTH })
+  assert.equal(back.status, 200, JSON.stringify(back.body))
+  assert.deepEqual(back.body.desiredReplicas, { from: 1, to: 2 })
+  assert.equal((await call('POST', `/groups/tiny/instances/${id}/in-service`, { headers: AUTH })).status, 409, 'not in standby')
+  const types = (await call('GET', '/events?group=tiny&type=instance-standby,instance-in-service')).body.events.map((e: { type: string }) => e.type)
+  assert.deepEqual(types.slice(0, 1), ['instance-in-service'])
+  assert.ok(types.filter((t: string) => t === 'instance-standby').length >= 1)
+})
+
+test('api.openReads: reads open from any address, changes still need the token', async () => {
+  const open = createApiApp({ service: new TideService(tide.runtime, { baseDir: tide.dir }), token: TOKEN, openReads: true })
+  try {
+    const read = await open.app.request('/groups', {}, REMOTE)
+    assert.equal(read.status, 200)
+    const body = (await read.json()) as { groups: { group: string }[] }
+    assert.equal(body.groups[0]?.group, 'tiny')
+    assert.equal((await open.app.request('/groups/tiny/pause', { method: 'POST' }, REMOTE)).status, 401)
+    const detail = (await (await open.app.request('/groups/tiny', {}, REMOTE)).json()) as { spec: { launch: { env: Record<string, string> } } }
+    assert.deepEqual(detail.spec.launch.env, { FIXTURE_SECRET: '(redacted)' }, 'secrets still need the token')
+  } finally {
+    open.close()
+  }
+})
+
+test('POST /token/rotate: a new token in the file (0600, replaced whole), answered once; the old one stops at once; refused for a token from the environment', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tide-token-'))
+  const path = join(dir, 'api-token')
+  writeFileSync(path, `${TOKEN}\n`, { mode: 0o600 })
+  const rotating = createApiApp({ service: new TideService(tide.runtime, { baseDir: tide.dir }), token: TOKEN, tokenSource: { kind: 'file', path, created: false } })
+  const fromEnv = createApiApp({ service: new TideService(tide.runtime, { baseDir: tide.dir }), token: TOKEN, tokenSource: { kind: 'env', name: 'TIDE_API_TOKEN' } })
+  try {
+    assert.equal((await rotating.app.request('/token/rotate', { method: 'POST' }, LOOPBACK)).status, 401, 'needs the token')
+    const r = await rotating.app.request('/token/rotate', { method: 'POST', headers: AUTH }, LOOPBACK)
+    assert.equal(r.status, 200)
+    const { token, path: kept } = (await r.json()) as { token: string; path: string }
+    assert.match(token, /^[A-Za-z0-9_-]{43}$/)
+    assert.equal(kept, path)
+    assert.equal(readFileSync(path, 'utf8'), `${token}\n`)
+    assert.equal(statSync(path).mode & 0o777, 0o600)
+    assert.equal((await rotating.app.request('/groups/tiny/pause', { method: 'POST', headers: AUTH }, LOOPBACK)).status, 401, 'the old token no longer works')
+    assert.equal((await rotating.app.request('/groups/tiny/resume', { method: 'POST', headers: { authorization: `Bearer ${token}` } }, LOOPBACK)).status, 200)
+    const env = await fromEnv.app.request('/token/rotate', { method: 'POST', headers: AUTH }, LOOPBACK)
+    assert.equal(env.status, 409)
+    assert.match(((await env.json()) as { error: { message: string } }).error.message, /comes from the environment variable TIDE_API_TOKEN: .* set a new value there and restart/)
+    const direct = await api.app.request('/token/rotate', { method: 'POST', headers: AUTH }, LOOPBACK)
+    assert.equal(direct.status, 409, 'no file to keep it in')
+    const events = tide.runtime.store.queryEvents({ limit: 10_000 })
+    assert.ok(!events.some((e) => e.message.includes(token)), 'the token is in no event')
+  } finally {
+    rotating.close()
+    fromEnv.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
 })

@@ -1,9 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { bearerMatches, isLoopback, resolveApiToken, TOKEN_FILE } from '../../src/api/token.ts'
+import { bearerMatches, isLoopback, resolveApiToken, rotateTokenFile, TOKEN_FILE } from '../../src/api/token.ts'
 import { isTideError } from '../../src/errors.ts'
 
 function tempDir(t: { after: (fn: () => void) => void }): string {
@@ -84,3 +84,16 @@ for (const c of loopbackCases) {
     assert.equal(isLoopback(c.address), c.want)
   })
 }
+
+test('rotateTokenFile: a new token replaces the file whole, mode 0600, no temporary file left; a folder that is gone is a FileError', (t) => {
+  const dir = tempDir(t)
+  const path = join(dir, 'api-token')
+  writeFileSync(path, 'old-token\n', { mode: 0o644 })
+  const token = rotateTokenFile(path)
+  assert.match(token, /^[A-Za-z0-9_-]{43}$/)
+  assert.equal(readFileSync(path, 'utf8'), `${token}\n`)
+  assert.equal(statSync(path).mode & 0o777, 0o600)
+  assert.deepEqual(readdirSync(dir), ['api-token'])
+  assert.notEqual(rotateTokenFile(path), token, 'each rotation makes a new one')
+  assert.throws(() => rotateTokenFile(join(dir, 'gone', 'api-token')), (err: unknown) => isTideError(err, 'TIDE_ERR_FILE'))
+})

@@ -67,6 +67,12 @@ test('each command names what it refuses, with its code', async () => {
     { name: 'a bad cursor', run: () => service.events({ cursor: '0' }), code: 'TIDE_ERR_API_BAD_REQUEST' },
     { name: 'a limit above the most', run: () => service.events({ limit: 10_001 }), code: 'TIDE_ERR_API_BAD_REQUEST' },
     { name: 'a metric range backwards', run: () => service.metrics('svc', { fromMs: 2000, toMs: 1000 }), code: 'TIDE_ERR_API_BAD_REQUEST' },
+    { name: 'a manual scale of an unknown group', run: () => service.setManualScale('nope', 3), code: 'TIDE_ERR_API_NOT_FOUND' },
+    { name: 'a manual scale below 0', run: () => service.setManualScale('svc', -1), code: 'TIDE_ERR_API_BAD_REQUEST' },
+    { name: 'a hold longer than a day', run: () => service.setManualScale('svc', 1, 86_401), code: 'TIDE_ERR_API_BAD_REQUEST' },
+    { name: 'a hold of a fraction of a second', run: () => service.setManualScale('svc', 1, 0.5), code: 'TIDE_ERR_API_BAD_REQUEST' },
+    { name: 'clearing the scale of an unknown group', run: () => service.clearManualScale('nope'), code: 'TIDE_ERR_API_NOT_FOUND' },
+    { name: 'standby of an unknown instance', run: () => service.setStandby('svc', 'svc-nope', true), code: 'TIDE_ERR_API_NOT_FOUND' },
   ] as const
   for (const c of cases) assert.throws(c.run, (err: unknown) => isApiError(err, c.code), c.name)
   await assert.rejects(service.deleteGroup('nope'), (err: unknown) => isApiError(err, 'TIDE_ERR_API_NOT_FOUND'))
@@ -98,6 +104,8 @@ test('a removed group draining: commands on it are conflicts, it still answers q
   assert.equal(service.getGroup('gone').state, 'removing')
   assert.throws(() => service.setPaused('gone', true), (err: unknown) => isApiError(err, 'TIDE_ERR_API_CONFLICT'))
   assert.throws(() => service.setProtection('gone', id, true), (err: unknown) => isApiError(err, 'TIDE_ERR_API_CONFLICT'))
+  assert.throws(() => service.setManualScale('gone', 1), (err: unknown) => isApiError(err, 'TIDE_ERR_API_CONFLICT'))
+  assert.throws(() => service.setStandby('gone', id, true), (err: unknown) => isApiError(err, 'TIDE_ERR_API_CONFLICT'))
   await assert.rejects(service.deleteGroup('gone'), (err: unknown) => isApiError(err, 'TIDE_ERR_API_CONFLICT'))
   await tide.tickUntil('gone drained and forgotten', () => tide.runtime.controller.removingGroups().length === 0, 60_000, 300)
   assert.deepEqual(

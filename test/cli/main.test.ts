@@ -104,7 +104,8 @@ test('tide --version prints package.json\'s version; tide alone prints the help 
 test('every command\'s --help ends with examples of that command', async () => {
   const commands = [...(await tide(['--help'])).stdout.matchAll(/^ {2}([a-z-]+) {2,}/gm)].map((m) => m[1] ?? '')
   assert.ok(commands.length >= 9, commands.join(' '))
-  const paths = commands.flatMap((c) => (c === 'trace' ? [['trace', 'info'], ['trace', 'from-access-log']] : [[c]]))
+  const groups: Readonly<Record<string, string[][]>> = { trace: [['trace', 'info'], ['trace', 'from-access-log']], token: [['token', 'rotate']] }
+  const paths = commands.flatMap((c) => groups[c] ?? [[c]])
   const helps = await Promise.all(paths.map((p) => tide([...p, '--help'])))
   for (const [i, h] of helps.entries()) {
     const path = (paths[i] ?? []).join(' ')

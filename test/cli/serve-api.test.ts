@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { parseCommandArgs, type Command } from '../../src/cli/args.ts'
-import { apiFlags, apiOptionsOf, tokenSourceText } from '../../src/cli/serve-api.ts'
+import { apiFlags, apiOptionsOf, readsText, tokenSourceText } from '../../src/cli/serve-api.ts'
 import { isTideError } from '../../src/errors.ts'
 
 /** A command with only the API flags, to parse them as `tide up` does. */
@@ -30,4 +30,9 @@ test('the start-up line says where the token is, never what it is', () => {
   assert.equal(tokenSourceText({ kind: 'env', name: 'TIDE_API_TOKEN' }), 'token from $TIDE_API_TOKEN')
   assert.equal(tokenSourceText({ kind: 'file', path: '/s/api-token', created: true }), 'token in /s/api-token (new, mode 0600)')
   assert.equal(tokenSourceText({ kind: 'file', path: '/s/api-token', created: false }), 'token in /s/api-token')
+})
+
+test('the start-up line says who may read without the token (api.openReads)', () => {
+  assert.equal(readsText(false), 'reads are open from loopback')
+  assert.equal(readsText(true), 'reads are open from anywhere (api.openReads)')
 })

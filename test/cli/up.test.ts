@@ -5,6 +5,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,6 +15,7 @@ import { tideUp, type UpRun } from '../support/tide-up.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const TINY = join(ROOT, 'test/providers/fixtures/tiny-server.ts')
+const BIN = join(ROOT, 'bin/tide.js')
 
 /** A config whose group runs the tiny server; `extra` is YAML appended to the group. */
 function tinyConfig(dir: string, extra = ''): string {
@@ -281,6 +283,115 @@ test('tide up with --no-api serves none; --api-listen on a taken port says so an
     assert.match(clash.stderr(), new RegExp(`^tide: the API cannot listen on 127\\.0\\.0\\.1:${port}: EADDRINUSE \\(the port is in use`))
   } finally {
     await new Promise((resolve) => taken.close(resolve))
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+/** Runs `tide ARGS` (bin/tide.js) as a child, bounded; its exit status and output. */
+function tideCli(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, TIDE_DEBUG: '', TIDE_API_TOKEN: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c))
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+    child.on('exit', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
+
+/** Polls `cond` on the JSON of GET url every 200 ms until it holds; throws after timeoutMs with the last answer. */
+async function pollJson<T>(url: string, cond: (body: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  for (;;) {
+    last = await (await fetch(url, { signal: AbortSignal.timeout(5000) })).json()
+    if (cond(last as T)) return last as T
+    if (Date.now() > deadline) throw new Error(`GET ${url}: not there within ${timeoutMs} ms: ${JSON.stringify(last)}`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
+
+interface GroupAnswer {
+  paused: boolean
+  status: { override?: { desired: number }; instances: { id: string; phase: string; protectedFromScaleIn: boolean; meta?: { pid?: number } }[] } | null
+}
+
+/** The pids of a group's instances as the API shows them. */
+function pidsOf(g: GroupAnswer): number[] {
+  return (g.status?.instances ?? []).flatMap((i) => (i.meta?.pid === undefined ? [] : [i.meta.pid]))
+}
+
+test('pause, manual scale, protection and standby survive a restart of tide up (SIGTERM, --keep-instances); a rotated token is the one in force after it, never printed', { timeout: 180_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tide-up-restart-'))
+  const state = join(dir, 'state')
+  const tokenFile = join(state, 'api-token')
+  const args = ['-c', tinyConfig(dir), '--state-dir', state, '--heartbeat', '0', '--keep-instances']
+  /** Instances' pids: a run that fails with instances kept must not leave them running. */
+  const pids: number[] = []
+  let up = tideUp(args, dir, { TIDE_API_TOKEN: '' })
+  try {
+    let url = (await up.waitForLine(/^API: /)).split(' ')[1] ?? ''
+    const first = (await up.waitForLine(/ tiny instance-ready: instance tiny-\w+ is serving/)).match(/instance (tiny-\w+)/)?.[1] ?? ''
+    const cli = (...a: string[]) => tideCli([...a, '--api', url, '--token-file', tokenFile], dir)
+    const seen = await pollJson<GroupAnswer>(`${url}/groups/tiny`, (g) => g.status?.instances.some((i) => i.id === first && i.phase === 'in-service') === true)
+    pids.push(...pidsOf(seen))
+    assert.equal((await cli('protect', 'tiny', first)).code, 0)
+    const standby = await cli('standby', 'tiny', first, '--no-decrement')
+    assert.equal(standby.code, 0, standby.stderr)
+    await waitForCount(up, (l) => / tiny instance-ready: instance tiny-\w+ is serving/.test(l), 2, 60_000)
+    const both = await pollJson<GroupAnswer>(`${url}/groups/tiny`, (b) => b.status?.instances.length === 2)
+    pids.push(...pidsOf(both))
+    assert.equal((await cli('pause', 'tiny')).code, 0)
+    const scaled = await cli('scale', 'tiny', '1', '--for', '1h')
+    assert.match(scaled.stdout, /^tiny: held at 1 until /)
+    const oldToken = readFileSync(tokenFile, 'utf8').trim()
+    const rotated = await cli('token', 'rotate')
+    assert.equal(rotated.code, 0, rotated.stderr)
+    const token = rotated.stdout.trim()
+    assert.equal(rotated.stdout, `${token}\n`)
+    assert.equal(readFileSync(tokenFile, 'utf8'), `${token}\n`)
+
+    up.signal('SIGTERM')
+    assert.equal(await up.exited, 0, up.stderr())
+    assert.ok(!up.lines.some((l) => l.includes(token) || l.includes(oldToken)) && !up.stderr().includes(token), 'the token is never printed')
+
+    // Without --keep-instances this time: stopping it at the end stops the instances it adopted.
+    up = tideUp(args.filter((a) => a !== '--keep-instances'), dir, { TIDE_API_TOKEN: '' })
+    const line = await up.waitForLine(/^API: /)
+    assert.match(line, /\(token in .*api-token; changes need it/, 'the rotated file is the token in force')
+    url = line.split(' ')[1] ?? ''
+    const g = await pollJson<GroupAnswer>(`${url}/groups/tiny`, (b) => b.status?.instances.some((i) => i.id === first) === true)
+    assert.equal(g.paused, true)
+    assert.ok(g.status)
+    assert.equal(g.status.override?.desired, 1)
+    assert.deepEqual(
+      g.status.instances.filter((i) => i.id === first).map((i) => [i.phase, i.protectedFromScaleIn]),
+      [['standby', true]],
+    )
+    const listed = await tideCli(['get', 'groups', '--api', url], dir)
+    assert.equal(listed.code, 0, listed.stderr)
+    assert.match(listed.stdout, /^tiny\s+local\s+active\s+yes\s/m, listed.stdout)
+    const old = await fetch(`${url}/groups/tiny/resume`, { method: 'POST', headers: { authorization: `Bearer ${oldToken}` }, signal: AbortSignal.timeout(5000) })
+    assert.equal(old.status, 401)
+    const db = readFileSync(join(dir, 'tide.db'))
+    assert.ok(!db.includes(token) && !db.includes(oldToken), 'no token in the store')
+    // Clean up: bring it back, resume, clear, then stop without keeping the instances.
+    assert.equal((await tideCli(['standby', 'tiny', first, '--exit', '--api', url, '--token-file', tokenFile], dir)).code, 0)
+    up.signal('SIGINT')
+    assert.equal(await up.exited, 0, up.stderr())
+  } finally {
+    await up.stop()
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGTERM')
+      } catch {
+        // Already stopped by tide up.
+      }
+    }
     rmSync(dir, { recursive: true, force: true })
   }
 })

@@ -679,3 +679,163 @@ test('the status carries the backend\'s traffic state and a provider back-off in
   const s = controller.status('shop-web')
   assert.deepEqual(JSON.parse(JSON.stringify(s)), s)
 })
+
+// ── Operator commands: manual scale, standby, and what survives a restart ────────────────────
+
+/** A controller over `store` with a traffic that records its targets and detaches at once (or when `gate` opens). */
+function withTraffic(store = new MemoryStateStore(), spec = group(), provider?: FakeProvider, clock = new ManualClock(T0)) {
+  const p = provider ?? new FakeProvider(clock)
+  const metrics = new FixedCpu()
+  const events = new MemoryEventLog()
+  const targets: string[][] = []
+  const detached: string[] = []
+  let release: () => void = () => undefined
+  const gate = new Promise<void>((resolve) => (release = resolve))
+  const traffic: Traffic = {
+    setTargets(_spec, list) {
+      targets.push(list.map((t) => `${t.id}:${t.state}`))
+    },
+    drain: () => Promise.resolve(),
+    async detach(_spec, id) {
+      detached.push(id)
+      await gate
+    },
+  }
+  const controller = new Controller({ groups: [spec], backend: sameBackend({ provider: p, signals: metrics, traffic }), clock, events, store })
+  return { controller, provider: p, metrics, events, targets, detached, release, clock, store, spec }
+}
+
+test('manual scale: held at the count asked within max, said in status and events; it ends at its time and the engine decides again', async () => {
+  const { controller, provider, clock, events, metrics } = withTraffic()
+  await controller.reconcileOnce()
+  readyAll(provider)
+  assert.equal(controller.setManualScale('shop-web', 25, T0 + 60_000), true)
+  assert.equal(controller.setManualScale('nope', 3, T0 + 60_000), false)
+  assert.deepEqual(controller.status('shop-web')?.override, { desired: 25, untilMs: T0 + 60_000, reason: 'held at 10 until 2026-11-11T00:01:00.000Z (max 10; asked 25)' })
+  assert.match(events.list().find((e) => e.type === 'manual-scale')?.message ?? '', /^shop-web held at 10 until 2026-11-11T00:01:00.000Z \(max 10; asked 25\)/)
+  clock.advance(15_000)
+  const [r] = await controller.reconcileOnce()
+  assert.equal(r?.decision.reason, 'ManualScale')
+  assert.equal(r.decision.to, 10)
+  assert.equal(r.launched.length, 8, '2 → 10 at once: no rate limit on a hand on the wheel')
+  assert.match(r.decision.explanation, /^scaled 2→10 by the operator's manual scale \(asked 25; capped at max 10\) \(the engine alone: held at 2/)
+  readyAll(provider)
+  // A held group still replaces an unhealthy instance.
+  provider.markFailed('i-3')
+  clock.advance(15_000)
+  const [replaced] = await controller.reconcileOnce()
+  assert.equal(replaced?.decision.to, 10)
+  assert.deepEqual(replaced.terminated, ['i-3'])
+  assert.equal(replaced.launched.length, 1)
+  readyAll(provider)
+  clock.advance(30_000) // past untilMs
+  metrics.cpuRatio = 0.6
+  const [after] = await controller.reconcileOnce()
+  assert.notEqual(after?.decision.reason, 'ManualScale')
+  assert.equal(controller.status('shop-web')?.override, undefined)
+  assert.match(events.list().find((e) => e.type === 'manual-scale-ended')?.message ?? '', /manual scale of shop-web to 25 ended \(its hold ended at 2026-11-11T00:01:00.000Z\)/)
+})
+
+test('manual scale: cleared by the operator, it ends at once', async () => {
+  const { controller, provider, clock, events } = withTraffic()
+  await controller.reconcileOnce()
+  readyAll(provider)
+  controller.setManualScale('shop-web', 4, T0 + 3_600_000)
+  assert.equal(controller.clearManualScale('shop-web'), true)
+  assert.equal(controller.clearManualScale('shop-web'), false, 'nothing in force')
+  clock.advance(15_000)
+  const [r] = await controller.reconcileOnce()
+  assert.equal(r?.decision.to, 2)
+  assert.match(events.list().find((e) => e.type === 'manual-scale-ended')?.message ?? '', /cleared by the operator/)
+})
+
+test('standby (decrement): out of the targets once drained, not counted, not a scale-in candidate, desired one less; back in service it is a target again and desired one more', async () => {
+  const { controller, provider, clock, events, targets, detached, release } = withTraffic(new MemoryStateStore(), group({ replicas: { min: 1, max: 10, initial: 2 } }))
+  await controller.reconcileOnce()
+  readyAll(provider)
+  clock.advance(15_000)
+  await controller.reconcileOnce()
+  const refusedPending = controller.enterStandby('shop-web', 'i-9', true)
+  assert.deepEqual(refusedPending, { done: false, refused: 'instance i-9 is not observed yet: only a serving instance (in-service or warming) can enter standby' })
+  const r = controller.enterStandby('shop-web', 'i-1', true)
+  assert.deepEqual(r.done && r.desiredReplicas, { from: 2, to: 1 })
+  assert.deepEqual(detached, ['i-1'])
+  assert.deepEqual(controller.enterStandby('shop-web', 'i-1', false), { done: false, refused: 'instance i-1 is already in standby' })
+  clock.advance(15_000)
+  await controller.reconcileOnce()
+  assert.deepEqual(targets.at(-1), ['i-1:draining', 'i-2:in-service'], 'its requests finish before it leaves the targets')
+  release()
+  await controller.settle()
+  clock.advance(15_000)
+  const [held] = await controller.reconcileOnce()
+  assert.deepEqual(targets.at(-1), ['i-2:in-service'], 'drained: out of the targets')
+  assert.equal(controller.status('shop-web')?.instances.find((i) => i.id === 'i-1')?.phase, 'standby')
+  assert.equal(provider.instances.get('i-1')?.status, 'running', 'it keeps running')
+  assert.deepEqual(held?.launched, [], 'decremented: nothing replaces it')
+  assert.deepEqual(events.list().filter((e) => e.type === 'instance-standby').map((e) => e.message), [
+    "instance i-1 entering standby by the operator: drained, then out of the router's targets; it keeps running. Desired 2→1: nothing replaces it",
+    "instance i-1 in standby: no request in flight, out of the router's targets",
+  ])
+  const back = controller.exitStandby('shop-web', 'i-1')
+  assert.deepEqual(back.done && back.desiredReplicas, { from: 1, to: 2 })
+  assert.deepEqual(controller.exitStandby('shop-web', 'i-1'), { done: false, refused: 'instance i-1 is not in standby' })
+  clock.advance(15_000)
+  await controller.reconcileOnce()
+  assert.deepEqual(targets.at(-1), ['i-1:in-service', 'i-2:in-service'])
+  assert.equal(events.list().filter((e) => e.type === 'instance-in-service').length, 1)
+})
+
+test('standby without decrement: a replacement is launched; below min with decrement is refused; a group tide does not route refuses standby', async () => {
+  const { controller, provider, clock } = withTraffic()
+  await controller.reconcileOnce()
+  readyAll(provider)
+  clock.advance(15_000)
+  await controller.reconcileOnce()
+  assert.deepEqual(controller.enterStandby('shop-web', 'i-1', true), {
+    done: false,
+    refused: "decrementing the desired count 2 would take it below min 2: keep it (decrementDesired false, 'tide standby --no-decrement') so a replacement is launched",
+  })
+  assert.equal(controller.enterStandby('shop-web', 'i-1', false).done, true)
+  clock.advance(15_000)
+  const [r] = await controller.reconcileOnce()
+  assert.equal(r?.decision.to, 2)
+  assert.deepEqual(r.launched, ['i-3'], 'the replacement keeps the desired 2 serving')
+  assert.ok(!r.decision.scaleInCandidates.includes('i-1'))
+  const bare = setup()
+  await bare.controller.reconcileOnce()
+  readyAll(bare.provider)
+  await bare.controller.reconcileOnce()
+  const refused = bare.controller.enterStandby('shop-web', 'i-1', false)
+  assert.match(refused.done ? '' : refused.refused, /has no router tide controls: standby needs one/)
+})
+
+test('a restarted controller restores the pause, the manual scale and the standby instances from the store', async () => {
+  const store = new MemoryStateStore()
+  const clock = new ManualClock(T0)
+  const first = withTraffic(store, group(), undefined, clock)
+  await first.controller.reconcileOnce()
+  readyAll(first.provider)
+  clock.advance(15_000)
+  await first.controller.reconcileOnce()
+  first.controller.setPaused('shop-web', true)
+  first.controller.setManualScale('shop-web', 5, T0 + 3_600_000)
+  assert.equal(first.controller.enterStandby('shop-web', 'i-2', false).done, true)
+  first.release()
+  await first.controller.settle()
+
+  const second = withTraffic(store, group(), first.provider, clock)
+  assert.equal(second.controller.isPaused('shop-web'), true, 'paused before its first tick')
+  assert.equal(second.controller.manualScale('shop-web')?.desired, 5)
+  clock.advance(15_000)
+  await second.controller.reconcileOnce()
+  const status = second.controller.status('shop-web')
+  assert.ok(status)
+  assert.deepEqual(status.paused, { sinceMs: T0 + 15_000 })
+  assert.equal(status.override?.desired, 5)
+  assert.equal(status.instances.find((i) => i.id === 'i-2')?.phase, 'standby')
+  assert.ok(!second.targets.at(-1)?.some((t) => t.startsWith('i-2:')), 'not routed after the restart')
+  second.controller.setPaused('shop-web', false)
+  second.controller.clearManualScale('shop-web')
+  second.controller.exitStandby('shop-web', 'i-2')
+  assert.equal(store.loadOperatorState('shop-web'), undefined, 'nothing set: nothing kept')
+})

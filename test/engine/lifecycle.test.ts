@@ -10,6 +10,7 @@ const spec = groupSpec({ health: { graceSeconds: 10 }, warmupSeconds: 15 })
 const s = 1000
 const none: InstanceMarks = { draining: false, protectedFromScaleIn: false }
 const draining: InstanceMarks = { draining: true, protectedFromScaleIn: false }
+const standby: InstanceMarks = { draining: false, protectedFromScaleIn: false, standby: true }
 
 const phaseCases: readonly { name: string; status: InstanceStatus; health?: InstanceHealth; marks?: InstanceMarks; readyAtMs?: number | null; nowMs: number; want: InstancePhase }[] = [
   { name: 'starting', status: 'starting', readyAtMs: null, nowMs: 1 * s, want: 'pending' },
@@ -19,6 +20,9 @@ const phaseCases: readonly { name: string; status: InstanceStatus; health?: Inst
   { name: 'failed (died), whatever the health', status: 'failed', health: 'healthy', nowMs: 60 * s, want: 'unhealthy' },
   { name: 'standby (AWS Standby), whatever the health', status: 'standby', health: 'healthy', nowMs: 60 * s, want: 'standby' },
   { name: 'running, marked draining, before any other rule', status: 'running', health: 'unhealthy', marks: draining, nowMs: 60 * s, want: 'draining' },
+  { name: 'running, in standby: standby even when its checks fail', status: 'running', health: 'unhealthy', marks: standby, nowMs: 60 * s, want: 'standby' },
+  { name: 'running, in standby and draining: draining (leaving wins)', status: 'running', marks: { ...standby, draining: true }, nowMs: 60 * s, want: 'draining' },
+  { name: 'failed while in standby: unhealthy (a dead process is replaced)', status: 'failed', marks: standby, nowMs: 60 * s, want: 'unhealthy' },
   { name: 'running, unhealthy within the grace period: warming', status: 'running', health: 'unhealthy', nowMs: 9.999 * s, want: 'warming' },
   { name: 'running, unhealthy at the end of the grace period', status: 'running', health: 'unhealthy', nowMs: 10 * s, want: 'unhealthy' },
   { name: 'running, unknown health long after: never unhealthy', status: 'running', health: 'unknown', nowMs: 600 * s, want: 'in-service' },

@@ -113,7 +113,24 @@ test('a store of schema version 1 is migrated: its state kept, the status table 
   assert.equal(store.loadGroupStatus('web'), undefined)
   store.saveGroupStatus('web', { group: 'web', atMs: 1 })
   assert.deepEqual(store.loadGroupStatus('web'), { group: 'web', atMs: 1 })
-  assert.deepEqual(store.database.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all(), [1, 2])
+  assert.deepEqual(store.database.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all(), [1, 2, 3])
+  assert.equal(store.loadOperatorState('web'), undefined, 'migration 3: no operator state yet')
+})
+
+test('operator state: kept across a reopen, removed when it sets nothing, deleted with the group', (t) => {
+  const path = join(tempDir(t), 'tide.db')
+  const a = SqliteStore.open(path)
+  const set = { pausedSinceMs: 1000, override: { desired: 5, sinceMs: 1000, untilMs: 901_000 }, standby: [{ id: 'web-1', sinceMs: 2000, decremented: true }] }
+  a.saveOperatorState('web', set)
+  a.saveOperatorState('api', { pausedSinceMs: 7 })
+  a.close()
+  const b = SqliteStore.open(path)
+  t.after(() => { b.close(); })
+  assert.deepEqual(b.loadOperatorState('web'), set)
+  b.saveOperatorState('web', { standby: [] })
+  assert.equal(b.loadOperatorState('web'), undefined, 'nothing set: no row')
+  b.deleteGroupState('api')
+  assert.equal(b.loadOperatorState('api'), undefined)
 })
 
 test('a new file is a tide store in WAL mode at the latest schema version', (t) => {

@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createApiApp } from '../../src/api/app.ts'
 import { startApiServer, type ApiServer } from '../../src/api/server.ts'
+import type { TokenSource } from '../../src/api/token.ts'
 import { TideService } from '../../src/app/tide-service.ts'
 import { Runtime } from '../../src/runtime/runtime.ts'
 import { GlobalSchema, GroupSchema, type GroupSpec } from '../../src/spec/schema.ts'
@@ -44,15 +45,15 @@ export interface RunningTide {
   stop(): Promise<void>
 }
 
-/** Serves `tide`'s API over real HTTP on 127.0.0.1 (a port the OS picks), changes needing `token`. */
-export function serveApi(tide: RunningTide, token: string): Promise<ApiServer> {
-  return startApiServer(createApiApp({ service: new TideService(tide.runtime, { baseDir: tide.dir }), token }), { host: '127.0.0.1', port: 0 })
+/** Serves `tide`'s API over real HTTP on 127.0.0.1 (a port the OS picks), changes needing `token` (kept where `tokenSource` says, for rotation). */
+export function serveApi(tide: RunningTide, token: string, tokenSource?: TokenSource): Promise<ApiServer> {
+  return startApiServer(createApiApp({ service: new TideService(tide.runtime, { baseDir: tide.dir }), token, ...(tokenSource === undefined ? {} : { tokenSource }) }), { host: '127.0.0.1', port: 0 })
 }
 
-/** Starts a runtime with the group `name` and ticks until its one instance is in service. */
-export async function startTinyTide(name = 'tiny'): Promise<RunningTide> {
+/** Starts a runtime with the group `name` (`extra` on top of its spec) and ticks until an instance of it is in service. */
+export async function startTinyTide(name = 'tiny', extra: Record<string, unknown> = {}): Promise<RunningTide> {
   const dir = mkdtempSync(join(tmpdir(), 'tide-app-'))
-  const spec = GroupSchema.parse(tinyGroupValue(name))
+  const spec = GroupSchema.parse(tinyGroupValue(name, extra))
   const runtime = await Runtime.start({ config: { groups: [spec], global: GlobalSchema.parse({ api: { listen: 0 } }) }, stateDir: join(dir, 'state'), storePath: join(dir, 'tide.db') })
   const tickUntil = async (what: string, cond: () => boolean, timeoutMs = 60_000, everyMs = 200): Promise<void> => {
     const deadline = Date.now() + timeoutMs

@@ -42,6 +42,9 @@ export function localBackends(ctx: BackendContext): BackendKind {
           router.setInstances(targets)
         },
         drain: (s, instance) => drainer.drain(s, instance),
+        detach: async (s, id) => {
+          await router.drain(id, { timeoutMs: s.routing.drainSeconds * 1000 })
+        },
         state: () => {
           const b = router.backupState()
           if (!b.configured) return {}

@@ -54,10 +54,10 @@ export interface ApiAppOptions {
   readonly streamHeartbeatMs?: number
 }
 
-/** The API app and what it holds open (the /metrics counters' subscription). */
+/** The API app and what it holds open (the /metrics counters' subscription, the event streams). */
 export interface ApiApp {
   readonly app: OpenAPIHono
-  /** Stops following the service's events. */
+  /** Stops following the service's events and ends every open `GET /events/stream`. */
   close(): void
 }
 
@@ -316,6 +316,8 @@ export function createApiApp(opts: ApiAppOptions): ApiApp {
   const remoteAddress = opts.remoteAddress ?? socketAddress
   const app = new OpenAPIHono()
   const metrics = tideMetrics(service)
+  /** Aborted by close(): ends every open event stream. */
+  const closing = new AbortController()
   const authorized = (c: Context): boolean => bearerMatches(c.req.header('authorization'), token)
   const readable = (c: Context): boolean => opts.openReads === true || isLoopback(remoteAddress(c))
 
@@ -405,7 +407,8 @@ export function createApiApp(opts: ApiAppOptions): ApiApp {
       ...(types === undefined ? {} : { types }),
       ...(afterId === undefined ? {} : { afterId }),
       ...(opts.streamHeartbeatMs === undefined ? {} : { heartbeatMs: opts.streamHeartbeatMs }),
-      signal: c.req.raw.signal,
+      // Ends when the client goes away, or when the API closes (a stopping tide ends its streams, so its server can stop).
+      signal: AbortSignal.any([c.req.raw.signal, closing.signal]),
     })
     return new Response(body, { status: 200, headers: { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' } })
   })
@@ -458,6 +461,7 @@ export function createApiApp(opts: ApiAppOptions): ApiApp {
   return {
     app,
     close: () => {
+      closing.abort()
       metrics.close()
     },
   }

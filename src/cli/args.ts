@@ -1,19 +1,39 @@
 /**
- * The frame of the `tide` command line: a table of commands (and groups of
- * subcommands such as `tide trace from-access-log`), flags parsed by node:util parseArgs
- * in strict mode and then validated by kind, `--help` for every command, and one place
- * that turns errors into exit codes and messages:
+ * The frame of the `tide` command line: a table of commands (and groups of subcommands such as
+ * `tide trace from-access-log`) that commander (github.com/tj/commander.js) parses and writes the
+ * help of. Commands keep a small interface of their own (Command below: flags by kind, positionals,
+ * examples, `run`), so that adding one is one file and one line in main.ts; the frame turns each
+ * into a commander command, validates the values by kind, and is the one place that turns errors
+ * into exit codes and messages:
  * - 0: success;
  * - 1: failure — a TideError prints `tide: <message>` (its stack only with TIDE_DEBUG=1);
  *   any other error is a bug and prints its stack;
  * - 2: usage error — unknown command or flag, missing or bad flag value; the message
- *   names the flag and points at `--help`;
+ *   names the flag and points at `--help` (commander's own messages are replaced by these);
  * - a command may return another status of its own: the API commands return 3 when no tide
  *   answers at the URL (src/cli/api-client.ts).
+ * Commands load lazily: only the module of the command named on the line is imported (every
+ * module only for the command list of `tide --help` and for `tide completion`), so that
+ * `tide --version` and `tide status --help` start fast (bench: startup).
  */
 import { statSync } from 'node:fs'
-import { parseArgs } from 'node:util'
+import { createRequire } from 'node:module'
+import type * as Commander from 'commander'
+import type { Command as CommanderCommand, CommanderError, Option } from 'commander'
+import type { Shell } from './completion.ts'
 import { TideError, didYouMean, isTideError } from '../errors.ts'
+
+const require = createRequire(import.meta.url)
+let commanderModule: typeof Commander | undefined
+
+/**
+ * commander, loaded on first use (synchronously, as the CommonJS it is): `tide --version` needs
+ * none of it, and loading it costs a start-up that aims at 0.15 s about a tenth (bench: startup).
+ */
+function commander(): typeof Commander {
+  commanderModule ??= require('commander') as typeof Commander
+  return commanderModule
+}
 
 /** The command line is wrong (exit status 2). `commandPath` is e.g. `tide trace from-access-log`. */
 export class UsageError extends TideError {
@@ -61,6 +81,8 @@ export interface PositionalSpec {
   readonly max?: number
   /** When `file`, each must be an existing regular file. */
   readonly kind?: 'file' | 'string'
+  /** The values the first positional may take (`tide get groups|instances|events`); shell completion offers them. */
+  readonly choices?: readonly string[]
 }
 
 /** Where a command writes. Tests pass buffers; the real CLI passes process.stdout/stderr. */
@@ -69,6 +91,11 @@ export interface CommandIo {
   readonly stderr: { write(chunk: string): unknown; readonly isTTY?: boolean }
   /** Environment variables (TIDE_DEBUG and whatever commands read). */
   readonly env: Readonly<Record<string, string | undefined>>
+  /**
+   * Stops a command that runs until stopped (`tide get -w`) as Ctrl-C would: tests pass one; the
+   * real CLI passes none, and such a command listens for SIGINT/SIGTERM itself while it runs.
+   */
+  readonly signal?: AbortSignal
 }
 
 /**
@@ -154,78 +181,291 @@ export class ParsedArgs {
  * Runs one command line against a table and returns the exit status. Never throws and
  * never exits the process: every error becomes a message on `io.stderr` and a status.
  * With `version` (package.json's), `PROGRAM --version` prints it and exits 0. The program
- * alone (or a group alone, `tide trace`) prints its help to stdout and exits 0.
+ * alone (or a group alone, `tide trace`) prints its help to stdout and exits 0; `PROGRAM help
+ * CMD` prints CMD's. Besides the table's commands, `PROGRAM completion bash|zsh|fish` prints a
+ * shell completion script of the whole tree (src/cli/completion.ts).
  */
 export async function runCommandLine(table: CommandTable, argv: readonly string[], io: CommandIo, program = 'tide', version?: string): Promise<number> {
+  if (version !== undefined && argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    // What commander would print, without loading it: the fastest answer of all (bench: startup).
+    io.stdout.write(`${version}\n`)
+    return 0
+  }
+  const outcome: Outcome = { status: 0 }
   try {
-    if (version !== undefined && (argv[0] === '--version' || argv[0] === '-V')) {
-      io.stdout.write(`${version}\n`)
-      return 0
-    }
-    return await dispatch(table, [...argv], io, program, version !== undefined)
+    const full = withCompletion(table, program, version)
+    const root = await buildProgram(full, [...argv], io, program, version, outcome)
+    await root.parseAsync([...argv], { from: 'user' })
+    return outcome.status
   } catch (err) {
+    // Help and --version end commander's parse with an "error" that is a success.
+    if (err instanceof commander().CommanderError) return err.exitCode
     return reportError(err, io)
   }
 }
 
-async function dispatch(table: CommandTable, argv: string[], io: CommandIo, path: string, hasVersion = false): Promise<number> {
-  const name = argv[0]
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    io.stdout.write(await tableHelp(table, path, hasVersion))
-    return 0
+/** What the command that ran returned, filled in by its action. */
+interface Outcome {
+  status: number
+}
+
+/** The table plus the built-in `completion` command, whose script covers the whole table. */
+function withCompletion(table: CommandTable, program: string, version: string | undefined): CommandTable {
+  if (Object.hasOwn(table, 'completion')) return table
+  return {
+    ...table,
+    completion: completionCommand(program, async () => commandTree(withCompletion(table, program, version), program, version)),
   }
-  const entry = table[name]
-  if (entry === undefined || !Object.hasOwn(table, name)) {
-    const hint = didYouMean(name, Object.keys(table))
-    throw new UsageError(path, `unknown command '${name}'${hint === undefined ? '' : `; did you mean '${hint}'?`} (commands: ${Object.keys(table).join(', ')})`)
+}
+
+/** The shells `completion` writes for (src/cli/completion.ts). */
+const SHELLS = ['bash', 'zsh', 'fish'] as const satisfies readonly Shell[]
+
+/** The `completion` command of a program; `tree` loads the whole command tree only when a script is asked for. */
+function completionCommand(program: string, tree: () => Promise<CommanderCommand>): Command {
+  return {
+    summary: 'print a shell completion script (bash, zsh or fish)',
+    usage: 'bash|zsh|fish',
+    description: `Completes commands, subcommands, flags, the values of flags that take one of a list, and files for the other flags. The script is generated from this ${program}'s commands: print it again after an upgrade.`,
+    examples: [
+      { command: `${program} completion bash > ~/.local/share/bash-completion/completions/${program}`, does: 'bash: installed for your user (bash-completion loads it on first use)' },
+      { command: `${program} completion zsh > ~/.${program}-completion.zsh`, does: `zsh: then 'source ~/.${program}-completion.zsh' in ~/.zshrc after compinit` },
+      { command: `${program} completion fish > ~/.config/fish/completions/${program}.fish`, does: 'fish: installed for your user' },
+    ],
+    flags: {},
+    positionals: { names: ['SHELL'], min: 1, kind: 'string', choices: SHELLS },
+    async run(args, io) {
+      // Imported here: only this command writes scripts.
+      const { completionNode, completionScript } = await import('./completion.ts')
+      io.stdout.write(completionScript(args.positionals[0] as Shell, program, completionNode(await tree())))
+      return 0
+    },
   }
-  const resolved = await resolveEntry(entry)
-  const commandPath = `${path} ${name}`
-  if ('subcommands' in resolved) return dispatch(resolved.subcommands, argv.slice(1), io, commandPath)
-  const rest = argv.slice(1)
-  if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout.write(commandHelp(resolved, commandPath))
-    return 0
+}
+
+/**
+ * The whole command tree, every module loaded, as commander commands (for `tide completion`).
+ * A command whose module fails to load is left out.
+ */
+export async function commandTree(table: CommandTable, program = 'tide', version?: string): Promise<CommanderCommand> {
+  const silent: CommandIo = { stdout: { write: () => true }, stderr: { write: () => true }, env: {} }
+  return buildProgram(table, ['--help'], silent, program, version, { status: 0 })
+}
+
+/** What a commander command of the tree stands for: its Command or group, and its path (`tide trace info`). */
+interface Node {
+  readonly entry: Command | CommandGroup | { readonly summary: string }
+  readonly path: string
+  readonly table?: CommandTable
+}
+
+/** Each commander command's node: the help and the error messages read it. */
+const nodes = new WeakMap<CommanderCommand, Node>()
+
+/** Each commander option's flag name and spec. */
+const flagOf = new WeakMap<Option, { readonly name: string; readonly spec: FlagSpec }>()
+
+/** The node of a command of the tree (the tree only holds commands made here). */
+function nodeOf(cmd: CommanderCommand): Node {
+  const node = nodes.get(cmd)
+  if (node === undefined) throw new Error(`command '${cmd.name()}' was not built by args.ts`)
+  return node
+}
+
+/** The program with the table's commands: those `argv` names fully, the others as bare names (enough to report an unknown command). */
+async function buildProgram(table: CommandTable, argv: string[], io: CommandIo, program: string, version: string | undefined, outcome: Outcome): Promise<CommanderCommand> {
+  const root = new (commander().Command)(program)
+  if (version !== undefined) root.version(version, '-V, --version', 'print the version')
+  await addTable(root, table, argv, io, program, outcome)
+  return root
+}
+
+/**
+ * Sets up a program or group: its help, output and errors, the commands of its table, and an
+ * action for the group alone (its help) or followed by an unknown name.
+ */
+async function addTable(cmd: CommanderCommand, table: CommandTable, argv: string[], io: CommandIo, path: string, outcome: Outcome): Promise<void> {
+  frame(cmd, { entry: { summary: '' }, path, table }, io)
+  cmd.usage('<command> [flags]').allowExcessArguments(true).helpCommand('help [command]', "show a command's help")
+  const first = argv[0]
+  const listing = first === undefined || first === '--help' || first === '-h' || (first === 'help' && argv.length === 1)
+  const named = first === 'help' ? argv[1] : first
+  if (first === 'help' && named !== undefined && !Object.hasOwn(table, named)) throw unknownCommand(path, named, table)
+  for (const [name, entry] of Object.entries(table)) {
+    const rest = first === 'help' ? [] : argv.slice(1)
+    if (listing || name === named) cmd.addCommand(await built(name, entry, rest, io, `${path} ${name}`, outcome, listing))
+    else cmd.addCommand(new (commander().Command)(name))
   }
-  const args = parseCommandArgs(resolved, commandPath, rest)
+  cmd.action(() => {
+    const extra = cmd.args[0]
+    if (extra !== undefined) throw unknownCommand(path, extra, table)
+    cmd.outputHelp()
+  })
+}
+
+/** One table entry as a commander command; when listing, one that fails to load becomes a line saying so. */
+async function built(name: string, entry: CommandEntry, argv: string[], io: CommandIo, path: string, outcome: Outcome, listing: boolean): Promise<CommanderCommand> {
+  let resolved: Command | CommandGroup
   try {
-    return (await resolved.run(args, io)) ?? 0
+    resolved = typeof entry === 'function' ? (await entry()).command : entry
+  } catch (err) {
+    // One command whose module fails to load must not take the whole help down with it.
+    if (!listing) throw err
+    const broken = new (commander().Command)(name).description(`(cannot be loaded: ${err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err)})`)
+    nodes.set(broken, { entry: { summary: broken.description() }, path })
+    return broken
+  }
+  const cmd = new (commander().Command)(name).description(resolved.summary)
+  if ('subcommands' in resolved) {
+    await addTable(cmd, resolved.subcommands, argv, io, path, outcome)
+    nodes.set(cmd, { entry: resolved, path, table: resolved.subcommands })
+    return cmd
+  }
+  leaf(cmd, resolved, path, io)
+  cmd.action(async () => {
+    outcome.status = await runLeaf(cmd, resolved, path, argv, io)
+  })
+  return cmd
+}
+
+/** Help, output and error handling every command of the tree shares. */
+function frame(cmd: CommanderCommand, node: Node, io: CommandIo): void {
+  nodes.set(cmd, node)
+  cmd
+    .helpOption('-h, --help', 'show this help')
+    .configureHelp({ formatHelp: (c) => helpText(c) })
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s), outputError: () => undefined })
+    .exitOverride((err) => {
+      throw usageErrorOf(err, cmd)
+    })
+}
+
+/** Declares a command's flags and positionals to commander. */
+function leaf(cmd: CommanderCommand, command: Command, path: string, io: CommandIo): void {
+  frame(cmd, { entry: command, path }, io)
+  cmd.usage(command.usage).helpCommand(false).allowExcessArguments(true)
+  for (const [name, spec] of Object.entries(command.flags)) {
+    const value = spec.kind === 'boolean' ? '' : ` <${name}>`
+    const option = new (commander().Option)(`${spec.short === undefined ? '' : `-${spec.short}, `}--${name}${value}`, spec.description)
+    if (spec.choices !== undefined) option.argChoices = [...spec.choices]
+    // A tide flag named `no-…` (`--no-api`) is a switch of its own, not commander's negation of `--api`.
+    option.negate = false
+    flagOf.set(option, { name, spec })
+    cmd.addOption(option)
+  }
+  // Our checkPositionals counts them (with our messages); commander knows their names and choices.
+  for (const name of command.positionals?.names ?? []) {
+    const arg = cmd.createArgument(`[${name}]`, '')
+    if (command.positionals?.choices !== undefined) arg.argChoices = [...command.positionals.choices]
+    cmd.addArgument(arg)
+  }
+}
+
+/** Validates what commander parsed, runs the command, and returns its status. */
+async function runLeaf(cmd: CommanderCommand, command: Command, path: string, argv: readonly string[], io: CommandIo): Promise<number> {
+  const args = parsedArgsOf(cmd, command, path, argv)
+  try {
+    return (await command.run(args, io)) ?? 0
   } catch (err) {
     // A usage mistake found inside a command (TIDE_ERR_USAGE from any layer) is still exit 2 with this command's help hint.
-    if (isTideError(err, 'TIDE_ERR_USAGE') && !(err instanceof UsageError)) throw new UsageError(commandPath, err.message, { cause: err })
+    if (isTideError(err, 'TIDE_ERR_USAGE') && !(err instanceof UsageError)) throw new UsageError(path, err.message, { cause: err })
     throw err
   }
 }
 
-async function resolveEntry(entry: CommandEntry): Promise<Command | CommandGroup> {
-  return typeof entry === 'function' ? (await entry()).command : entry
-}
-
-/** Parses and validates `argv` for one command; throws UsageError naming the flag. */
-export function parseCommandArgs(command: Command, commandPath: string, argv: readonly string[]): ParsedArgs {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {}
-  for (const [name, spec] of Object.entries(command.flags)) {
-    options[name] = { type: spec.kind === 'boolean' ? 'boolean' : 'string', ...(spec.short === undefined ? {} : { short: spec.short }) }
-  }
-  let parsed: ReturnType<typeof parseArgs>
-  try {
-    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true })
-  } catch (err) {
-    throw new UsageError(commandPath, parseArgsMessage(err, command), { cause: err })
-  }
+/** The flag values commander parsed, checked by kind, with the positionals: what `run` gets. */
+function parsedArgsOf(cmd: CommanderCommand, command: Command, path: string, argv: readonly string[]): ParsedArgs {
+  checkDashValues(cmd, path, argv)
   const values = new Map<string, string | number | boolean>()
-  for (const [name, spec] of Object.entries(command.flags)) {
-    const raw = parsed.values[name]
+  for (const option of cmd.options) {
+    const flag = flagOf.get(option)
+    if (flag === undefined) continue
+    const raw: unknown = cmd.getOptionValue(option.attributeName())
     if (raw === undefined) {
-      if (spec.required === true) throw new UsageError(commandPath, `missing ${flagSynopsis(name, spec)}`)
+      if (flag.spec.required === true) throw new UsageError(path, `missing ${flagSynopsis(flag.name, flag.spec)}`)
       continue
     }
-    values.set(name, validateFlag(commandPath, name, spec, raw))
+    values.set(flag.name, validateFlag(path, flag.name, flag.spec, raw))
   }
-  checkPositionals(command.positionals, commandPath, parsed.positionals)
-  return new ParsedArgs(commandPath, values, parsed.positionals)
+  checkPositionals(command.positionals, path, cmd.args)
+  return new ParsedArgs(path, values, [...cmd.args])
 }
 
+/**
+ * Refuses a flag value that starts with `-` unless written `--flag=-1`: commander takes the next
+ * word whatever it is, so `--config --json` would read a file named `--json`. Stops at `--`.
+ */
+function checkDashValues(cmd: CommanderCommand, path: string, argv: readonly string[]): void {
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]
+    if (word === '--') return
+    const option = cmd.options.find((o) => o.long === word || o.short === word)
+    if (option?.required !== true) continue
+    const next = argv[i + 1]
+    if (next !== undefined && next.length > 1 && next.startsWith('-')) throw new UsageError(path, valueMissing(option))
+    i++
+  }
+}
+
+/** `--step needs a value (…)`: a value-taking flag with none. */
+function valueMissing(option: Option): string {
+  const flag = option.long ?? option.short ?? option.flags
+  return `${flag} needs a value (one starting with "-" is written ${flag}=VALUE)`
+}
+
+/** `unknown command 'x'; did you mean 'y'? (commands: …)` for a name not in `table`. */
+function unknownCommand(path: string, name: string, table: CommandTable): UsageError {
+  const names = Object.keys(table)
+  const hint = didYouMean(name, names)
+  return new UsageError(path, `unknown command '${name}'${hint === undefined ? '' : `; did you mean '${hint}'?`} (commands: ${names.join(', ')})`)
+}
+
+/** The word commander quotes first in its message (`error: unknown option '--stpe'`). */
+function quoted(err: CommanderError): string {
+  return /'([^']*)'/.exec(err.message)?.[1] ?? ''
+}
+
+/**
+ * Our message for one of commander's parse errors, raised by `cmd`; help and --version pass
+ * through as they are (a CommanderError with exit code 0).
+ */
+function usageErrorOf(err: CommanderError, cmd: CommanderCommand): Error {
+  const { path } = nodeOf(cmd)
+  switch (err.code) {
+    case 'commander.unknownOption': {
+      const flag = quoted(err)
+      const [long, value] = flag.split('=', 2)
+      const known = cmd.options.find((o) => o.long === long)
+      if (value !== undefined && known !== undefined && !known.required) return new UsageError(path, `${long} is a switch and takes no value`)
+      const names = cmd.options.map((o) => o.long?.replace(/^--/, '')).filter((n) => n !== undefined)
+      const hint = didYouMean(flag.replace(/^-+/, ''), names)
+      return new UsageError(path, `unknown flag ${flag}${hint === undefined ? '' : `; did you mean --${hint}?`}`)
+    }
+    case 'commander.optionMissingArgument': {
+      const option = cmd.options.find((o) => o.flags === quoted(err))
+      return new UsageError(path, option === undefined ? err.message.replace(/^error: /, '') : valueMissing(option))
+    }
+    case 'commander.helpDisplayed':
+    case 'commander.help':
+    case 'commander.version':
+      return err
+    default:
+      return new UsageError(path, err.message.replace(/^error: /, ''), { cause: err })
+  }
+}
+
+/**
+ * Parses and validates `argv` for one command, without running it (what a command's run gets);
+ * throws UsageError naming the flag.
+ */
+export function parseCommandArgs(command: Command, commandPath: string, argv: readonly string[]): ParsedArgs {
+  const name = commandPath.split(' ').at(-1) ?? commandPath
+  const cmd = new (commander().Command)(name)
+  const silent: CommandIo = { stdout: { write: () => true }, stderr: { write: () => true }, env: {} }
+  leaf(cmd, command, commandPath, silent)
+  cmd.parse([...argv], { from: 'user' })
+  return parsedArgsOf(cmd, command, commandPath, argv)
+}
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/
 
 function validateFlag(commandPath: string, name: string, spec: FlagSpec, raw: unknown): string | number | boolean {
@@ -289,35 +529,26 @@ function checkOutputParent(path: string, fail: (why: string) => UsageError): voi
 }
 
 function checkPositionals(spec: PositionalSpec | undefined, commandPath: string, given: readonly string[]): void {
-  const min = spec?.min ?? 0
-  const max = spec?.max ?? spec?.names.length ?? 0
-  const names = spec?.names.join(' ') ?? ''
-  if (given.length < min) throw new UsageError(commandPath, `missing argument ${spec?.names[given.length] ?? names}`)
+  const { names, min, max = names.length } = spec ?? { names: [], min: 0 }
+  if (given.length < min) throw new UsageError(commandPath, `missing argument ${names[given.length] ?? names.join(' ')}`)
   if (given.length > max) {
     const extra = given[max] ?? ''
-    throw new UsageError(commandPath, max === 0 ? `unexpected argument '${extra}'` : `unexpected argument '${extra}' (takes ${names})`)
+    throw new UsageError(commandPath, max === 0 ? `unexpected argument '${extra}'` : `unexpected argument '${extra}' (takes ${names.join(' ')})`)
   }
-  if (spec?.kind === 'file') {
+  if (spec !== undefined) checkPositionalValues(spec, commandPath, given)
+}
+
+/** The first positional against the spec's choices, and file positionals against the disk. */
+function checkPositionalValues(spec: PositionalSpec, commandPath: string, given: readonly string[]): void {
+  const first = given[0]
+  if (spec.choices !== undefined && first !== undefined && !spec.choices.includes(first)) {
+    throw new UsageError(commandPath, `${spec.names[0] ?? 'argument'}: '${first}' is not one of ${spec.choices.join(', ')}`)
+  }
+  if (spec.kind === 'file') {
     for (const [i, path] of given.entries()) {
       checkFile(path, (why) => new UsageError(commandPath, `${spec.names[i] ?? 'FILE'}: ${why}`))
     }
   }
-}
-
-/** Rewrites parseArgs' messages to name the flag and say what to do. */
-function parseArgsMessage(err: unknown, command: Command): string {
-  const code = (err as { code?: unknown }).code
-  const message = err instanceof Error ? err.message : String(err)
-  // parseArgs names a flag as '--step', '-z' or '-c, --config <value>': prefer the long name.
-  const flag = /(--[\w-]+)/.exec(message)?.[1] ?? /'(-[^' ,]+)/.exec(message)?.[1] ?? ''
-  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-    const hint = didYouMean(flag.replace(/^-+/, ''), Object.keys(command.flags))
-    return `unknown flag ${flag}${hint === undefined ? '' : `; did you mean --${hint}?`}`
-  }
-  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-    return message.includes('does not take an argument') ? `${flag} is a switch and takes no value` : `${flag} needs a value (one starting with "-" is written ${flag}=VALUE)`
-  }
-  return message
 }
 
 function reportError(err: unknown, io: CommandIo): number {
@@ -359,15 +590,31 @@ function valueNameOf(spec: FlagSpec): string {
   }
 }
 
-/** `--help` text of one command. */
-export function commandHelp(command: Command, commandPath: string): string {
+/** `--help` text of a command of the tree: a command's flags and examples, or a program's or group's commands. */
+function helpText(cmd: CommanderCommand): string {
+  const node = nodeOf(cmd)
+  if (node.table !== undefined) return tableHelp(cmd, node.path)
+  const entry = node.entry
+  if (!('run' in entry)) return `${entry.summary}\n`
+  return commandHelp(entry, node.path, cmd.options)
+}
+
+/**
+ * `--help` text of one command: the synopsis, summary, description, flags with their notes, and
+ * the examples last. `options` are commander's for it (help included), in the order shown.
+ */
+function commandHelp(command: Command, commandPath: string, options: readonly Option[]): string {
   const lines = [`Usage: ${commandPath} ${command.usage}`.trimEnd(), '', command.summary]
   if (command.description !== undefined) lines.push('', command.description.trim())
-  const rows: [string, string][] = Object.entries(command.flags).map(([name, spec]) => {
+  const rows: [string, string][] = []
+  for (const option of options) {
+    const flag = flagOf.get(option)
+    if (flag === undefined) continue
+    const { name, spec } = flag
     const left = `${spec.short === undefined ? '    ' : `-${spec.short}, `}--${name}${spec.kind === 'boolean' ? '' : ` ${valueNameOf(spec)}`}`
     const notes = [spec.required === true ? 'required' : '', spec.defaultText === undefined ? '' : `default ${spec.defaultText}`].filter((s) => s !== '')
-    return [left, notes.length === 0 ? spec.description : `${spec.description} (${notes.join('; ')})`]
-  })
+    rows.push([left, notes.length === 0 ? spec.description : `${spec.description} (${notes.join('; ')})`])
+  }
   rows.push(['-h, --help', 'show this help'])
   lines.push('', 'Flags:', ...columns(rows))
   if (command.examples !== undefined && command.examples.length > 0) {
@@ -377,21 +624,23 @@ export function commandHelp(command: Command, commandPath: string): string {
   return `${lines.join('\n')}\n`
 }
 
-async function tableHelp(table: CommandTable, path: string, hasVersion: boolean): Promise<string> {
-  const rows: [string, string][] = []
-  for (const [name, entry] of Object.entries(table)) {
-    // One command whose module fails to load must not take the whole help down with it.
-    const summary = await resolveEntry(entry).then(
-      (c) => c.summary,
-      (err: unknown) => `(cannot be loaded: ${err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err)})`,
-    )
-    rows.push([name, summary])
-  }
-  const version = hasVersion ? [`'${path} --version' prints its version.`] : []
-  return [`Usage: ${path} <command> [flags]`, '', 'Commands:', ...columns(rows), '', `Run '${path} <command> --help' for a command's flags and examples.`, ...version, ''].join('\n')
+/** The command list of the program or a group, in the table's order. */
+function tableHelp(cmd: CommanderCommand, path: string): string {
+  const rows: [string, string][] = cmd.commands.filter((c) => c.name() !== 'help').map((c) => [c.name(), c.description()])
+  const version = cmd.parent === null && cmd.options.some((o) => o.long === '--version') ? [`'${path} --version' prints its version.`] : []
+  return [
+    `Usage: ${path} <command> [flags]`,
+    '',
+    'Commands:',
+    ...columns(rows),
+    '',
+    `Run '${path} <command> --help' (or '${path} help <command>') for a command's flags and examples.`,
+    ...version,
+    '',
+  ].join('\n')
 }
 
 function columns(rows: readonly (readonly [string, string])[]): string[] {
   const width = Math.max(0, ...rows.map(([left]) => left.length))
-  return rows.map(([left, right]) => `  ${left.padEnd(width)}  ${right}`)
+  return rows.map(([left, right]) => `  ${left.padEnd(width)}  ${right}`.trimEnd())
 }

@@ -1,7 +1,9 @@
 /**
- * `tide get groups|instances|events`: reads the running tide through its REST API (docs/api.md)
- * and prints short tables, or with `--json` the API's JSON exactly as it answered. Reads need no
- * token from loopback; the token is sent when there is one (a tide on another host needs it).
+ * `tide get groups|instances|events [-w]`: reads the running tide through its REST API
+ * (docs/api.md) and prints short tables, or with `--json` the API's JSON exactly as it answered.
+ * Reads need no token from loopback; the token is sent when there is one (a tide on another host
+ * needs it). With `-w` it keeps watching (src/cli/watch.ts): events as they happen, groups and
+ * instances again whenever they change.
  */
 import { UsageError, type Command, type ParsedArgs } from './args.ts'
 import { apiClientFlags, apiRequest, apiTokenOf, apiUrlOf, seg, tableText } from './api-client.ts'
@@ -10,7 +12,7 @@ import { apiClientFlags, apiRequest, apiTokenOf, apiUrlOf, seg, tableText } from
 export const RESOURCES = ['groups', 'instances', 'events'] as const
 
 /** A group as `GET /groups` answers it (the fields the tables show). */
-interface GroupRow {
+export interface GroupRow {
   readonly group: string
   readonly provider: string
   readonly state: string
@@ -23,7 +25,9 @@ interface GroupRow {
 }
 
 /** An event as `GET /events` answers it. */
-interface EventRow {
+export interface EventRow {
+  /** The store's id; absent for an event the store failed to write. */
+  readonly id?: number
   readonly atMs: number
   readonly group: string
   readonly type: string
@@ -65,8 +69,13 @@ export function eventsTable(page: { readonly events: readonly EventRow[]; readon
   return page.nextCursor === undefined ? text : `${text}(older events: add --cursor ${page.nextCursor})\n`
 }
 
+/** One event as a line of `tide get events -w`: the columns of the events table, unaligned. */
+export function eventLine(e: EventRow): string {
+  return `${timeText(e.atMs)}  ${e.group}  ${e.type}  ${e.message}\n`
+}
+
 /** `/events?…` with the query the flags ask for. */
-function eventsPath(args: ParsedArgs): string {
+export function eventsPath(args: ParsedArgs): string {
   const q = new URLSearchParams()
   for (const name of ['group', 'type', 'cursor']) {
     const v = args.string(name)
@@ -80,14 +89,16 @@ function eventsPath(args: ParsedArgs): string {
 /** The `get` command. */
 export const command: Command = {
   summary: 'read the running tide through its API: groups, instances, events',
-  usage: 'groups|instances|events [--group NAME] [--type T,…] [--limit N] [--cursor C] [--api URL] [--json]',
+  usage: 'groups|instances|events [--group NAME] [--type T,…] [--limit N] [--cursor C] [-w] [--api URL] [--json]',
   description:
-    "groups: each group's state, whether paused, its count and instances in service, the last decision's reason. instances: every instance with its phase and scale-in protection. events: the event log, newest first, a page at a time (--group, --type, --limit, --cursor). With --json, the API's answer as it is (GET /groups, GET /groups/NAME with --group, GET /events). Exit 3 when no tide answers at the URL.",
+    "groups: each group's state, whether paused, its count and instances in service, the last decision's reason. instances: every instance with its phase and scale-in protection. events: the event log, newest first, a page at a time (--group, --type, --limit, --cursor). With --json, the API's answer as it is (GET /groups, GET /groups/NAME with --group, GET /events). With -w (watch), events: the latest page, then every new event from GET /events/stream as it is recorded; groups and instances: the table again whenever it changes (looked at on every event and every 2 s); until Ctrl-C or SIGTERM (exit 0), the end of the stream (exit 0), or the tide going away (exit 3). Exit 3 when no tide answers at the URL.",
   examples: [
     { command: 'tide get groups', does: 'the groups of the tide on 127.0.0.1:7070' },
     { command: 'tide get instances --group shop-web', does: "shop-web's instances" },
     { command: 'tide get events --group shop-web --type decision,launch --limit 20', does: "shop-web's last 20 decisions and launches" },
     { command: 'tide get groups --json --api http://127.0.0.1:7071', does: "the API's JSON, from a tide on another port" },
+    { command: 'tide get events -w --group shop-web', does: "shop-web's latest events, then each new one as it happens, until Ctrl-C" },
+    { command: 'tide get instances -w --json', does: 'the instances, again as one JSON line whenever they change' },
   ],
   flags: {
     ...apiClientFlags,
@@ -95,30 +106,51 @@ export const command: Command = {
     type: { kind: 'string', description: 'events: event types, comma-separated (docs/api.md)', valueName: 'T,…' },
     limit: { kind: 'positive-int', description: 'events: events per page, up to 10000', defaultText: '100' },
     cursor: { kind: 'string', description: 'events: the page after the one that printed this cursor', valueName: 'C' },
-    json: { kind: 'boolean', description: "print the API's JSON as it answered" },
+    json: { kind: 'boolean', description: "print the API's JSON as it answered (with -w: one JSON document per line)" },
+    watch: { kind: 'boolean', short: 'w', description: 'keep watching: events as they happen; groups and instances again when they change (Ctrl-C stops)' },
   },
-  positionals: { names: ['RESOURCE'], min: 1, kind: 'string' },
+  positionals: { names: ['RESOURCE'], min: 1, kind: 'string', choices: RESOURCES },
   async run(args, io) {
     const what = args.positionals[0] ?? ''
-    if (!(RESOURCES as readonly string[]).includes(what)) throw new UsageError('tide get', `'${what}' is not one of ${RESOURCES.join(', ')}`)
     if (what !== 'events') {
       for (const f of ['type', 'limit', 'cursor']) if (args.string(f) !== undefined || args.number(f) !== undefined) throw new UsageError('tide get', `--${f} applies to 'tide get events' only`)
     }
+    if (args.boolean('watch') && args.string('cursor') !== undefined) throw new UsageError('tide get', '--cursor pages back through older events; -w follows new ones: give one')
     const baseUrl = apiUrlOf(args, 'tide get')
-    const group = args.string('group')
-    const path = what === 'events' ? eventsPath(args) : group === undefined ? '/groups' : `/groups/${seg(group)}`
-    const r = await apiRequest({ baseUrl, method: 'GET', path, token: apiTokenOf(args, io.env), io })
+    const token = apiTokenOf(args, io.env)
+    if (args.boolean('watch')) {
+      // Imported here: a plain read needs no stream client.
+      const { watchEvents, watchSnapshot } = await import('./watch.ts')
+      const target = { baseUrl, token, io, json: args.boolean('json'), streamQuery: streamQueryOf(args) }
+      if (what === 'events') return watchEvents(target, readPath(what, args), (e) => eventLine(e as EventRow))
+      return watchSnapshot(target, readPath(what, args), (body) => render(what, args, body))
+    }
+    const r = await apiRequest({ baseUrl, method: 'GET', path: readPath(what, args), token, io })
     if (!r.ok) return r.exitCode
-    if (args.boolean('json')) {
-      io.stdout.write(`${JSON.stringify(r.body, null, 2)}\n`)
-      return 0
-    }
-    if (what === 'events') {
-      io.stdout.write(eventsTable(r.body as { events: EventRow[]; nextCursor?: string }))
-      return 0
-    }
-    const groups = group === undefined ? (r.body as { groups: GroupRow[] }).groups : [r.body as GroupRow]
-    io.stdout.write(what === 'groups' ? groupsTable(groups) : instancesTable(groups))
+    io.stdout.write(args.boolean('json') ? `${JSON.stringify(r.body, null, 2)}\n` : render(what, args, r.body))
     return 0
   },
+}
+
+/** The query of `GET /events/stream` for `-w`: the group (every event of it, or with --type those types; any group's for groups and instances). */
+function streamQueryOf(args: ParsedArgs): string {
+  const q = new URLSearchParams()
+  for (const name of ['group', 'type']) {
+    const v = args.string(name)
+    if (v !== undefined) q.set(name, v)
+  }
+  return q.toString()
+}
+
+/** The API path that `tide get WHAT` reads. */
+export function readPath(what: string, args: ParsedArgs): string {
+  const group = args.string('group')
+  return what === 'events' ? eventsPath(args) : group === undefined ? '/groups' : `/groups/${seg(group)}`
+}
+
+/** The table of an API answer to readPath(what). */
+export function render(what: string, args: ParsedArgs, body: unknown): string {
+  if (what === 'events') return eventsTable(body as { events: EventRow[]; nextCursor?: string })
+  const groups = args.string('group') === undefined ? (body as { groups: GroupRow[] }).groups : [body as GroupRow]
+  return what === 'groups' ? groupsTable(groups) : instancesTable(groups)
 }

@@ -14,6 +14,7 @@ export const commands: CommandTable = {
   simulate: () => import('./simulate.ts'),
   validate: () => import('./validate.ts'),
   import: () => import('./import-hpa.ts'),
+  export: () => import('./export.ts'),
   trace: () => import('./trace.ts'),
   demo: () => import('./demo.ts'),
   up: () => import('./up.ts'),

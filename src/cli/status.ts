@@ -1,15 +1,17 @@
 /**
- * `tide status [GROUP]`: the last status each group's controller saved in the store (one per
- * group, written at the end of every tick, failed ones too; src/controller/group-status.ts),
- * read while tide runs or after it stopped. The store is found as `tide backup` finds it.
+ * `tide status [GROUP]`: each group's status as of its last tick (src/controller/group-status.ts),
+ * from the running tide's API (`GET /groups`, docs/api.md) by default, or with `--store PATH` or
+ * `-c tide.yaml` read from the store directly (the controller saves it there at the end of every
+ * tick, failed ones too), so that it also works after tide stopped. Says which one answered.
  */
 import { existsSync } from 'node:fs'
 import type { GroupStatus } from '../controller/group-status.ts'
 import { sizeText } from '../core/size.ts'
 import type { InstancePhase } from '../engine/types.ts'
 import { StoreError } from '../store/errors.ts'
-import type { Command } from './args.ts'
-import { storeFlags, storePathOf } from './store-flags.ts'
+import { EXIT_UNREACHABLE, apiClientFlags, apiRequest, apiTokenOf, apiUrlOf, seg } from './api-client.ts'
+import { UsageError, type Command, type CommandIo, type ParsedArgs } from './args.ts'
+import { storePathOf } from './store-flags.ts'
 import { decisionLine, sloText } from './up-output.ts'
 
 /** The lifecycle's order, for counting instances by phase. */
@@ -47,39 +49,86 @@ export function statusText(s: GroupStatus): string {
   return lines.join('\n')
 }
 
+/** A group as `GET /groups` answers it: the status is null before the group's first tick. */
+interface ApiGroup {
+  readonly group: string
+  readonly paused: boolean
+  readonly status: GroupStatus | null
+}
+
+/** The statuses as the terminal or --json shows them; `source` says who answered (stdout's first line, or stderr with --json). */
+function print(io: CommandIo, args: ParsedArgs, source: string, statuses: readonly GroupStatus[], empty: string): void {
+  if (args.boolean('json')) {
+    io.stderr.write(`tide: status ${source}\n`)
+    io.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`)
+    return
+  }
+  io.stdout.write(`(${source})\n${statuses.length === 0 ? empty : statuses.map(statusText).join('\n\n')}\n`)
+}
+
+/** The statuses from the running tide's API; the exit status. */
+async function fromApi(args: ParsedArgs, io: CommandIo): Promise<number> {
+  const baseUrl = apiUrlOf(args, 'tide status')
+  const wanted = args.positionals[0]
+  const r = await apiRequest({ baseUrl, method: 'GET', path: wanted === undefined ? '/groups' : `/groups/${seg(wanted)}`, token: apiTokenOf(args, io.env), io })
+  if (!r.ok) {
+    if (r.exitCode === EXIT_UNREACHABLE) io.stderr.write("tide: a stopped tide's last statuses are in its store: tide status --store PATH (or -c tide.yaml)\n")
+    return r.exitCode
+  }
+  const groups = wanted === undefined ? (r.body as { groups: ApiGroup[] }).groups : [r.body as ApiGroup]
+  const waiting = groups.filter((g) => g.status === null).map((g) => g.group)
+  const statuses = groups.flatMap((g) => (g.status === null ? [] : [g.status]))
+  const note = waiting.length === 0 ? '' : `; before a first tick: ${waiting.join(', ')}`
+  print(io, args, `from the API at ${baseUrl}${note}`, statuses, groups.length === 0 ? 'no groups' : 'no group has a status yet')
+  return 0
+}
+
+/** The statuses from the store file; the exit status. */
+async function fromStore(args: ParsedArgs, io: CommandIo): Promise<number> {
+  const path = await storePathOf(args)
+  if (!existsSync(path)) throw new StoreError('TIDE_ERR_STORE_IO', path, `no store at ${path}: name it with --store or -c tide.yaml`)
+  // Imported here, not above: `tide status --help` needs no SQLite.
+  const { SqliteStore } = await import('../store/sqlite-store.ts')
+  const store = SqliteStore.open(path)
+  try {
+    const wanted = args.positionals[0]
+    const groups = wanted === undefined ? store.listGroupStatuses() : [wanted]
+    const statuses: GroupStatus[] = []
+    for (const g of groups) {
+      // Written by this tide's controller: GroupStatus as plain JSON (src/controller/group-status.ts).
+      const s = store.loadGroupStatus(g) as GroupStatus | undefined
+      if (s !== undefined) statuses.push(s)
+    }
+    if (wanted !== undefined && statuses.length === 0) throw new StoreError('TIDE_ERR_STORE_IO', path, `no status of group '${wanted}' in ${path} (groups with one: ${store.listGroupStatuses().join(', ') || 'none'})`)
+    print(io, args, `from the store ${path}, as of each group's last tick`, statuses, `no group status in ${path} yet`)
+    return 0
+  } finally {
+    store.close()
+  }
+}
+
 /** The `status` command. */
 export const command: Command = {
   summary: "show each group's last status: instances, conditions, last decision",
-  usage: '[GROUP] [--store PATH | -c tide.yaml] [--json]',
+  usage: '[GROUP] [--api URL | --store PATH | -c tide.yaml] [--json]',
   description:
-    "Reads the status the controller saves in the store at the end of every tick (failed ticks too), so it works while `tide up` runs and after it stopped. Conditions follow the Kubernetes HPA's: AbleToScale, ScalingActive, ScalingLimited, each with a reason and a message (docs/status.md).",
+    "Asks the running tide's API (GET /groups; --api, default http://127.0.0.1:7070). With --store PATH or -c tide.yaml it reads the status the controller saves in the store at the end of every tick (failed ticks too) instead, so it works after tide stopped. The first line (stderr with --json) says which one answered. Conditions follow the Kubernetes HPA's: AbleToScale, ScalingActive, ScalingLimited, each with a reason and a message (docs/status.md). Exit 3 when no tide answers at the URL.",
   examples: [
-    { command: 'tide status -c tide.yaml', does: "every group of the config's store" },
-    { command: 'tide status shop-web --store /var/lib/tide/tide.db --json', does: "one group's status as JSON" },
+    { command: 'tide status', does: 'every group of the tide running on 127.0.0.1:7070' },
+    { command: 'tide status shop-web --api http://127.0.0.1:7071 --json', does: "one group's status as JSON, from a tide on another port" },
+    { command: 'tide status -c tide.yaml', does: "every group from the config's store (no tide running needed)" },
+    { command: 'tide status shop-web --store /var/lib/tide/tide.db --json', does: "one group's status from a store file, as JSON" },
   ],
-  flags: { ...storeFlags, json: { kind: 'boolean', description: 'print the statuses as a JSON array' } },
+  flags: {
+    ...apiClientFlags,
+    store: { kind: 'string', description: 'read this store file instead of asking the API (works with no tide running)', valueName: 'PATH' },
+    config: { kind: 'file', short: 'c', description: 'read the store that global.store.path of this tide.yaml names, instead of asking the API' },
+    json: { kind: 'boolean', description: 'print the statuses as a JSON array' },
+  },
   positionals: { names: ['GROUP'], min: 0, max: 1, kind: 'string' },
-  async run(args, io) {
-    const path = await storePathOf(args)
-    if (!existsSync(path)) throw new StoreError('TIDE_ERR_STORE_IO', path, `no store at ${path}: name it with --store or -c tide.yaml`)
-    // Imported here, not above: `tide status --help` needs no SQLite.
-    const { SqliteStore } = await import('../store/sqlite-store.ts')
-    const store = SqliteStore.open(path)
-    try {
-      const wanted = args.positionals[0]
-      const groups = wanted === undefined ? store.listGroupStatuses() : [wanted]
-      const statuses: GroupStatus[] = []
-      for (const g of groups) {
-        // Written by this tide's controller: GroupStatus as plain JSON (src/controller/group-status.ts).
-        const s = store.loadGroupStatus(g) as GroupStatus | undefined
-        if (s !== undefined) statuses.push(s)
-      }
-      if (wanted !== undefined && statuses.length === 0) throw new StoreError('TIDE_ERR_STORE_IO', path, `no status of group '${wanted}' in ${path} (groups with one: ${store.listGroupStatuses().join(', ') || 'none'})`)
-      if (args.boolean('json')) io.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`)
-      else io.stdout.write(statuses.length === 0 ? `no group status in ${path} yet\n` : `${statuses.map(statusText).join('\n\n')}\n`)
-      return 0
-    } finally {
-      store.close()
-    }
+  run(args, io) {
+    const fromFile = args.string('store') !== undefined || args.string('config') !== undefined
+    if (fromFile && args.string('api') !== undefined) throw new UsageError('tide status', '--api asks the running tide; --store and -c read a store file: give one')
+    return fromFile ? fromStore(args, io) : fromApi(args, io)
   },
 }

@@ -8,6 +8,7 @@ import { ProcessSampler } from '../metrics/process-sampler.ts'
 import { WebhookAlerts } from '../alerts/webhook.ts'
 import type { Router } from '../router/router.ts'
 import { apiFlags, apiOptionsOf, startApi, type ApiServer } from './serve-api.ts'
+import { leaderFlags, waitForLeadership, type Leadership } from './leader.ts'
 
 /**
  * Prints each group's state every `intervalMs`: traffic since the last beat, instances by
@@ -102,14 +103,15 @@ export function untilSignal(): Promise<NodeJS.Signals> {
 
 export const command: Command = {
   summary: 'Run tide for the groups in a config file until stopped (Ctrl-C drains and stops instances)',
-  usage: '-c FILE [--state-dir DIR] [--keep-instances] [--heartbeat S] [--api-listen PORT | --no-api]',
+  usage: '-c FILE [--state-dir DIR] [--keep-instances] [--heartbeat S] [--api-listen PORT | --no-api] [--leader-lease NAMESPACE/NAME]',
   description:
-    'Starts a router per group on its routing.listen address, launches and scales instances through the engine, and prints a line when something changes: a scaling action with its reason, an instance launched, serving, draining, stopped or failed, tide unable to scale (no metrics, at max, out of quota) and able again. Every --heartbeat seconds it prints each group\'s load, p95 (per class with traffic), instances by phase and desired count. The full decisions are in the store\'s event log. SIGHUP reloads the config file: it is validated whole, groups are added, changed and removed without a restart (a removed group\'s instances are drained and stopped), and a file that cannot be applied changes nothing and says why. Ctrl-C (SIGINT) or SIGTERM drains every instance and stops it; with --keep-instances they keep running and the next `tide up` adopts them. The REST API (docs/api.md) listens on api.host:api.listen (127.0.0.1:7070 by default), with the dashboard at /ui/ (docs/dashboard.md); changes through it need the token from the environment variable api.tokenEnv names, or from the file in the state directory that the start-up line names.',
+    'Starts a router per group on its routing.listen address, launches and scales instances through the engine, and prints a line when something changes: a scaling action with its reason, an instance launched, serving, draining, stopped or failed, tide unable to scale (no metrics, at max, out of quota) and able again. Every --heartbeat seconds it prints each group\'s load, p95 (per class with traffic), instances by phase and desired count. The full decisions are in the store\'s event log. SIGHUP reloads the config file: it is validated whole, groups are added, changed and removed without a restart (a removed group\'s instances are drained and stopped), and a file that cannot be applied changes nothing and says why. Ctrl-C (SIGINT) or SIGTERM drains every instance and stops it; with --keep-instances they keep running and the next `tide up` adopts them. The REST API (docs/api.md) listens on api.host:api.listen (127.0.0.1:7070 by default), with the dashboard at /ui/ (docs/dashboard.md); changes through it need the token from the environment variable api.tokenEnv names, or from the file in the state directory that the start-up line names. With --leader-lease NAMESPACE/NAME (tide in a cluster, several replicas) tide first waits to hold that coordination.k8s.io Lease and does nothing else meanwhile; a leader that loses the lease stops at once, leaving instances running, and exits 1 (its pod restarts as a follower); a clean stop hands the lease over.',
   examples: [
     { command: 'tide up -c examples/shop/tide.yaml', does: 'run the demo shop\'s groups until Ctrl-C' },
     { command: 'tide up -c tide.yaml --heartbeat 10', does: 'a status line every 10 s' },
     { command: 'tide up -c tide.yaml --keep-instances', does: 'on Ctrl-C leave the instances running; the next tide up adopts them' },
     { command: 'tide up -c tide.yaml --api-listen 7171', does: 'serve the API on port 7171 instead of api.listen' },
+    { command: 'tide up -c tide.yaml --leader-lease tide-system/tide', does: 'in a cluster: act only while holding the Lease tide-system/tide (two replicas never both act)' },
   ],
   flags: {
     config: { kind: 'file', short: 'c', description: 'tide.yaml', required: true },
@@ -117,12 +119,20 @@ export const command: Command = {
     'keep-instances': { kind: 'boolean', description: 'on stop, leave instances running for the next start to adopt' },
     heartbeat: { kind: 'non-negative-number', description: 'seconds between status lines; 0 for none', valueName: 'S', defaultText: '30' },
     ...apiFlags,
+    ...leaderFlags,
   },
   async run(args, io) {
     const configPath = args.requiredString('config')
     const apiChoice = apiOptionsOf(args, 'tide up')
     const config = loadConfig(configPath)
     const stateDir = resolve(args.string('state-dir') ?? '.tide')
+    // With --leader-lease, nothing runs until this replica leads; a signal while it waits ends it.
+    let leadership: Leadership | undefined
+    if (args.string('leader-lease') !== undefined) {
+      const led = await waitForLeadership(args, io, untilSignal())
+      if (led === undefined) return 0
+      leadership = led
+    }
     const sampler = new ProcessSampler()
     const runtime = await Runtime.start({
       config,
@@ -141,20 +151,24 @@ export const command: Command = {
     } catch (err) {
       sampler.stop()
       await runtime.stop({ beforeClose: () => alerts.close().then(() => undefined) })
+      await leadership?.release()
       throw err
     }
     runtime.run()
     const stopReloading = reloadOnHangup(configPath, runtime, alerts, io)
     const heartbeatSeconds = args.number('heartbeat') ?? 30
     const stopHeartbeat = heartbeatSeconds > 0 ? startHeartbeat(runtime, heartbeatSeconds * 1000, io) : () => undefined
-    const sig = await untilSignal()
+    const sig = await Promise.race([untilSignal(), leadership?.lost ?? new Promise<never>(() => undefined)])
     stopHeartbeat()
     await stopReloading()
-    const keep = args.boolean('keep-instances')
+    // A replica that lost the lease stops acting at once and leaves everything to the new leader.
+    const lost = sig.startsWith('lost ')
+    const keep = lost || args.boolean('keep-instances')
     io.stdout.write(`\n${sig}: ${keep ? 'stopping, leaving instances running' : 'draining and stopping instances'}…\n`)
     sampler.stop()
     await api?.close()
     await runtime.stop({ keepInstances: keep, beforeClose: () => alerts.close().then(() => undefined) })
-    return 0
+    await leadership?.release()
+    return lost ? 1 : 0
   },
 }

@@ -293,7 +293,7 @@ export class Runtime {
   /** Drains and terminates every instance of a group (tide stopping). */
   async #stopInstances(spec: GroupSpec): Promise<void> {
     const backend = this.#backends.get(spec.group)
-    if (backend === undefined || backend.outlivesTide === true) return
+    if (backend === undefined || backend.keepsInstancesOnStop === true) return
     const records = await backend.provider.list(spec)
     await Promise.all(
       records.map(async (r) => {

@@ -7,6 +7,7 @@
  * | HPA                                              | tide                                      |
  * |--------------------------------------------------|-------------------------------------------|
  * | metadata.name                                    | group (lower-cased, dashes)               |
+ * | spec.scaleTargetRef (Deployment/StatefulSet), metadata.namespace | kubernetes: { namespace (default `default`), deployment / statefulSet } |
  * | spec.minReplicas (default 1) / maxReplicas       | replicas.min / replicas.max               |
  * | Resource/ContainerResource cpu, Utilization      | { type: cpu, target: averageUtilization } |
  * | Resource memory, Utilization / AverageValue      | memory averageUtilization / averageValueMiB |
@@ -114,6 +115,7 @@ function manifestsOf(value: unknown): Json[] {
 }
 
 function convertOne(hpa: Json, name: string, where: string, notes: ConversionNote[]): GroupInput {
+  const namespace = str(obj(hpa.metadata).namespace) ?? 'default'
   const note = (field: string, message: string): void => {
     notes.push({ hpa: name, field, message })
   }
@@ -123,11 +125,21 @@ function convertOne(hpa: Json, name: string, where: string, notes: ConversionNot
   const max = num(spec.maxReplicas)
   if (max === undefined) throw new HpaImportError(`${where}: HorizontalPodAutoscaler ${name}: spec.maxReplicas is required`)
   const min = num(spec.minReplicas) ?? 1
-  const group: GroupInput = { group: groupName(name, note), provider: 'kubernetes', replicas: { min, max } }
   const target = obj(spec.scaleTargetRef)
-  const targetName = str(target.name)
-  if (targetName !== undefined && targetName !== group.group) {
-    note('spec.scaleTargetRef', `the HPA scales ${str(target.kind) ?? 'Deployment'}/${targetName} but the group is named "${group.group}"; make sure the kubernetes provider finds ${targetName}`)
+  const kind = str(target.kind) ?? 'Deployment'
+  let targetName = str(target.name)
+  if (targetName === undefined) {
+    targetName = groupName(name, () => undefined)
+    note('spec.scaleTargetRef', `none given (Kubernetes requires one); the group targets ${kind === 'StatefulSet' ? 'statefulSet' : 'deployment'} ${targetName} in namespace ${namespace}`)
+  }
+  if (kind !== 'Deployment' && kind !== 'StatefulSet') {
+    throw new HpaImportError(`${where}: HorizontalPodAutoscaler ${name}: spec.scaleTargetRef.kind ${kind}: tide's kubernetes provider scales Deployments and StatefulSets`)
+  }
+  const group: GroupInput = {
+    group: groupName(name, note),
+    provider: 'kubernetes',
+    kubernetes: { namespace, ...(kind === 'Deployment' ? { deployment: targetName } : { statefulSet: targetName }) },
+    replicas: { min, max },
   }
   const metrics = metricsOf(spec, note)
   if (metrics.length > 0) group.metrics = metrics

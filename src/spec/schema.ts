@@ -8,6 +8,7 @@ import { z } from 'zod'
 import { Priorities } from '../core/priority.ts'
 import { AwsSchema, awsGroupIssues } from './aws.ts'
 import { ExternalFallbackSchema, ExternalSourceSchema } from './sources/index.ts'
+import { KubernetesSchema, kubernetesGroupIssues } from './kubernetes.ts'
 
 const positive = z.number().positive()
 const nonNegativeInt = z.number().int().nonnegative()
@@ -391,6 +392,8 @@ export const GroupSchema = z
   .strictObject({
     group: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a group name is lower-case letters, digits and dashes'),
     provider: z.enum(['local', 'kubernetes', 'aws', 'sim']).default('local'),
+    /** The Deployment or StatefulSet a provider-kubernetes group scales (spec/kubernetes.ts); only with provider kubernetes. */
+    kubernetes: KubernetesSchema.optional(),
     launch: LaunchSchema.optional(),
     size: SizeSchema.default({ cpu: 1, memoryMiB: 512 }),
     /** The size ladder for vertical and mixed scaling, smallest first. */
@@ -435,6 +438,9 @@ export const GroupSchema = z
   .refine((g) => g.provider !== 'local' || g.launch !== undefined, {
     message: 'a group with provider local needs launch.command',
     path: ['launch'],
+  })
+  .superRefine((g, ctx) => {
+    for (const issue of kubernetesGroupIssues(g)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message })
   })
   .refine((g) => g.routing.proxy !== 'haproxy' || g.replicas.max <= HAPROXY_MAX_INSTANCES, {
     message: `routing.proxy haproxy routes at most ${HAPROXY_MAX_INSTANCES} instances: lower replicas.max`,

@@ -54,3 +54,19 @@ test('a port already taken: TIDE_ERR_API_LISTEN naming the address and the reaso
     await new Promise((resolve) => taken.close(resolve))
   }
 })
+
+test('close ends the open event streams, so that a stopping tide is not held by a watching client', async () => {
+  const second = await serveApi(tide, TOKEN)
+  const res = await fetch(`${second.url}/events/stream`, { signal: AbortSignal.timeout(30_000) })
+  assert.equal(res.status, 200)
+  const reader = (res.body as ReadableStream<Uint8Array> | null)?.getReader()
+  assert.ok(reader)
+  const first = await reader.read()
+  assert.match(new TextDecoder().decode(first.value), /^: stream open/)
+  let timer: NodeJS.Timeout | undefined
+  const closed = await Promise.race([second.close().then(() => 'closed'), new Promise((r) => (timer = setTimeout(() => { r('still open after 10 s'); }, 10_000)))])
+  clearTimeout(timer)
+  assert.equal(closed, 'closed')
+  // The client sees its stream end.
+  for (let r = await reader.read(); !r.done; r = await reader.read()) assert.ok(r.value)
+})

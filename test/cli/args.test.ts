@@ -172,3 +172,56 @@ test('UsageError carries the command path and the usage code', () => {
   assert.equal(e.code, 'TIDE_ERR_USAGE')
   assert.equal(e.commandPath, 'tide x')
 })
+
+test("'tide help CMD' prints CMD's help; 'tide help' the command list; an unknown CMD is a usage error", async () => {
+  const help = await run(['help', 'echo'])
+  assert.equal(help.code, 0, help.err)
+  assert.equal(help.out, (await run(['echo', '--help'])).out)
+  assert.match((await run(['help'])).out, /^Usage: tide <command> \[flags\]\n\nCommands:\n/)
+  assert.match((await run(['help', 'group'])).out, /^Usage: tide group <command>/)
+  const unknown = await run(['help', 'ecko'])
+  assert.equal(unknown.code, 2)
+  assert.match(unknown.err, /^tide: unknown command 'ecko'; did you mean 'echo'\?/)
+})
+
+test('more usage errors in our words: a value that looks like a flag, a positional not in its choices, a flag of the program', async () => {
+  const cases = [
+    { argv: ['echo', '-c', '--json'], match: /^tide: --config needs a value \(one starting with "-" is written --config=VALUE\)\n\(see 'tide echo --help'\)/ },
+    { argv: ['pick', 'purple'], match: /^tide: COLOUR: 'purple' is not one of red, green\n\(see 'tide pick --help'\)/ },
+    { argv: ['--verbose'], match: /^tide: unknown flag --verbose\n\(see 'tide --help'\)/ },
+    { argv: ['group', 'sub', '--x'], match: /^tide: unknown flag --x\n\(see 'tide group sub --help'\)/ },
+  ]
+  const withPick: CommandTable = { ...table, pick: { summary: 'pick', usage: 'COLOUR', flags: {}, positionals: { names: ['COLOUR'], min: 1, choices: ['red', 'green'] }, run: () => 0 } }
+  for (const c of cases) {
+    let err = ''
+    const code = await runCommandLine(withPick, c.argv, { stdout: { write: () => true }, stderr: { write: (s: string) => (err += s) }, env: {} })
+    assert.equal(code, 2, c.argv.join(' '))
+    assert.match(err, c.match)
+  }
+})
+
+test("a flag named no-… is a switch of its own (not commander's negation of another flag)", async () => {
+  let seenOff: boolean | undefined
+  const t: CommandTable = { serve: { summary: 's', usage: '', flags: { 'no-api': { kind: 'boolean', description: 'no API' } }, run: (args) => { seenOff = args.boolean('no-api'); return 0 } } }
+  const io = { stdout: { write: () => true }, stderr: { write: () => true }, env: {} }
+  assert.equal(await runCommandLine(t, ['serve'], io), 0)
+  assert.equal(seenOff, false)
+  assert.equal(await runCommandLine(t, ['serve', '--no-api'], io), 0)
+  assert.equal(seenOff, true)
+})
+
+test("only the named command's module loads: not the others for a command or --version, all for the command list", async () => {
+  const loaded: string[] = []
+  const lazy = (name: string) => () => {
+    loaded.push(name)
+    return Promise.resolve({ command: { summary: name, usage: '', flags: {}, run: () => 0 } satisfies Command })
+  }
+  const t: CommandTable = { a: lazy('a'), b: lazy('b'), c: lazy('c') }
+  const io = { stdout: { write: () => true }, stderr: { write: () => true }, env: {} }
+  assert.equal(await runCommandLine(t, ['b', '--help'], io), 0)
+  assert.deepEqual(loaded, ['b'])
+  assert.equal(await runCommandLine(t, ['--version'], io, 'tide', '1.0.0'), 0)
+  assert.deepEqual(loaded, ['b'])
+  assert.equal(await runCommandLine(t, ['--help'], io), 0)
+  assert.deepEqual(loaded.toSorted(), ['a', 'b', 'b', 'c'])
+})

@@ -101,18 +101,56 @@ test('tide --version prints package.json\'s version; tide alone prints the help 
   assert.match(bare.stdout, /^Usage: tide <command> \[flags\]\n\nCommands:\n/)
 })
 
+/** The command names a program's or group's help lists. */
+function listed(help: string): string[] {
+  return [...(help.split('\nCommands:\n')[1]?.split('\n\n')[0] ?? '').matchAll(/^ {2}([a-z-]+) {2,}/gm)].map((m) => m[1] ?? '')
+}
+
+/** `tide …path --help` of `paths`, four processes at a time (a loaded machine runs all of them at once too slowly). */
+async function helpsOf(paths: readonly (readonly string[])[]): Promise<{ path: readonly string[]; code: number; stdout: string; stderr: string }[]> {
+  const out: { path: readonly string[]; code: number; stdout: string; stderr: string }[] = []
+  for (let i = 0; i < paths.length; i += 4) out.push(...(await Promise.all(paths.slice(i, i + 4).map(async (path) => ({ path, ...(await tide([...path, '--help'])) })))))
+  return out
+}
+
+let helps: ReturnType<typeof helpsOf> | undefined
+
+/** The help of every command, a group's subcommands instead of the group (found from the helps, not a list); spawned once for the tests below. */
+function everyHelp(): ReturnType<typeof helpsOf> {
+  helps ??= (async () => {
+    const top = await helpsOf(listed((await tide(['--help'])).stdout).map((name) => [name]))
+    const isGroup = (h: { path: readonly string[]; stdout: string }): boolean => h.stdout.startsWith(`Usage: tide ${h.path.join(' ')} <command>`)
+    const subs = await helpsOf(top.filter(isGroup).flatMap((g) => listed(g.stdout).map((sub) => [...g.path, sub])))
+    return [...top.filter((h) => !isGroup(h)), ...subs]
+  })()
+  return helps
+}
+
 test('every command\'s --help ends with examples of that command', async () => {
-  const commands = [...(await tide(['--help'])).stdout.matchAll(/^ {2}([a-z-]+) {2,}/gm)].map((m) => m[1] ?? '')
-  assert.ok(commands.length >= 9, commands.join(' '))
-  const groups: Readonly<Record<string, string[][]>> = { trace: [['trace', 'info'], ['trace', 'from-access-log']], token: [['token', 'rotate']] }
-  const paths = commands.flatMap((c) => groups[c] ?? [[c]])
-  const helps = await Promise.all(paths.map((p) => tide([...p, '--help'])))
-  for (const [i, h] of helps.entries()) {
-    const path = (paths[i] ?? []).join(' ')
+  const all = await everyHelp()
+  assert.ok(all.length >= 9, all.map((h) => h.path.join(' ')).join(', '))
+  assert.ok(all.some((h) => h.path.join(' ') === 'trace info') && all.some((h) => h.path.join(' ') === 'token rotate'), 'the groups\' subcommands are there')
+  for (const h of all) {
+    const path = h.path.join(' ')
     assert.equal(h.code, 0, `tide ${path} --help: ${h.stderr}`)
     const examples = h.stdout.split('\nExamples:\n')[1] ?? ''
     const lines = examples.trimEnd().split('\n').filter((_, n) => n % 2 === 0)
     assert.ok(lines.length >= 2, `tide ${path} --help has examples`)
     for (const l of lines) assert.ok(l.startsWith(`  tide ${path} `) || l.startsWith(`  tide ${path}\n`) || l === `  tide ${path}`, `an example of tide ${path}: ${l}`)
+  }
+})
+
+test('README\'s command table and docs/cli.md name every command of tide --help, and docs/cli.md every flag', async () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+  const table = (readme.split('\n## Commands\n')[1] ?? '').trimStart().split('\n\n')[0] ?? ''
+  const cliDoc = readFileSync(new URL('../../docs/cli.md', import.meta.url), 'utf8')
+  for (const h of await everyHelp()) {
+    const path = h.path.join(' ')
+    assert.ok(table.includes(`\`tide ${path}`) || table.includes(`/ \`tide ${path} `), `README's command table has tide ${path}`)
+    assert.ok(cliDoc.includes(`\n### tide ${path}\n`), `docs/cli.md has tide ${path} (npm run docs:cli)`)
+    const section = cliDoc.split(`\n### tide ${path}\n`)[1]?.split('\n### ')[0] ?? ''
+    for (const flag of h.stdout.matchAll(/^ {2}(?:-\w, | {4})(--[a-z-]+)/gm)) {
+      assert.ok(section.includes(flag[1] ?? ''), `docs/cli.md's tide ${path} has ${flag[1] ?? ''} (npm run docs:cli)`)
+    }
   }
 })

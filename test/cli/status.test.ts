@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { runCommandLine, type CommandIo } from '../../src/cli/args.ts'
@@ -13,6 +14,7 @@ import type { Provider } from '../../src/providers/provider.ts'
 import { GroupSchema } from '../../src/spec/schema.ts'
 import { SqliteStore } from '../../src/store/sqlite-store.ts'
 import { FakeProvider } from '../support/fake-provider.ts'
+import { serveApi, startTinyTide } from '../support/running-tide.ts'
 import { tempDir } from '../store/temp-dir.ts'
 
 function io(): CommandIo & { out: () => string; err: () => string } {
@@ -112,4 +114,42 @@ test('statusText: the slo and the forecaster when the group has them', () => {
     statusText(s),
     ['g (status of 2026-11-11 04:00:00 UTC)', '  desired 2 of 1 cpu/512 MiB; no instances', '  slo: p95 200 ms; budget 0.5 %: 0 % today, 0 % this week', '  forecast: ok, hw-daily-additive, WAPE 12.3 % (backtest), expected now 420 req/s'].join('\n'),
   )
+})
+
+test('tide status asks the running tide over its API and says so; --store says the store answered; no tide is exit 3 with the --store hint', async (t) => {
+  const tide = await startTinyTide('web')
+  const server = await serveApi(tide, 'status-test-token')
+  t.after(async () => {
+    await server.close()
+    await tide.stop()
+  })
+  const human = io()
+  assert.equal(await runCommandLine(table, ['status', '--api', server.url], human), 0, human.err())
+  assert.match(human.out(), new RegExp(`^\\(from the API at ${server.url.replaceAll('.', '\\.')}\\)\\nweb \\(status of \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC\\)\\n {2}desired 1 of .*; instances 1 in-service\\n`))
+  const json = io()
+  assert.equal(await runCommandLine(table, ['status', 'web', '--json', '--api', server.url], json), 0, json.err())
+  const statuses = JSON.parse(json.out()) as GroupStatus[]
+  assert.deepEqual(statuses.map((s) => [s.group, s.instances.length]), [['web', 1]])
+  assert.equal(json.err(), `tide: status from the API at ${server.url}\n`)
+  const unknown = io()
+  assert.equal(await runCommandLine(table, ['status', 'shop', '--api', server.url], unknown), 1)
+  assert.match(unknown.err(), /^tide: TIDE_ERR_API_NOT_FOUND: /)
+
+  const path = join(tempDir(t), 'tide.db')
+  await storeWithStatuses(path)
+  const stored = io()
+  assert.equal(await runCommandLine(table, ['status', '--store', path], stored), 0, stored.err())
+  assert.match(stored.out(), new RegExp(`^\\(from the store ${path.replaceAll('.', '\\.')}, as of each group's last tick\\)\\napi \\(`))
+
+  // A port just closed: nothing answers there.
+  const probe = createServer()
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+  const port = (probe.address() as { port: number }).port
+  await new Promise((resolve) => probe.close(resolve))
+  const none = io()
+  assert.equal(await runCommandLine(table, ['status', '--api', `http://127.0.0.1:${port}`], none), 3)
+  assert.match(none.err(), /^tide: no tide answered at http:\/\/127\.0\.0\.1:\d+ .*\ntide: a stopped tide's last statuses are in its store: tide status --store PATH \(or -c tide\.yaml\)\n$/)
+  const both = io()
+  assert.equal(await runCommandLine(table, ['status', '--api', server.url, '--store', path], both), 2)
+  assert.match(both.err(), /^tide: --api asks the running tide; --store and -c read a store file: give one/)
 })

@@ -101,7 +101,7 @@ const PROM = { type: 'prometheus', url: 'http://127.0.0.1:9090' }
 test('the walkthrough HPA converts one to one and is a valid tide.yaml', () => {
   const r = convertHpa(walkthrough, 'hpa.yaml')
   assert.deepEqual(r.groups, [
-    { group: 'php-apache', provider: 'kubernetes', replicas: { min: 1, max: 10 }, metrics: [{ type: 'cpu', target: { averageUtilization: 50 } }] },
+    { group: 'php-apache', provider: 'kubernetes', kubernetes: { namespace: 'default', deployment: 'php-apache' }, replicas: { min: 1, max: 10 }, metrics: [{ type: 'cpu', target: { averageUtilization: 50 } }] },
   ])
   assert.deepEqual(r.notes, [])
   const config = parseConfig(r.yaml, 'out.yaml')
@@ -180,6 +180,16 @@ test('a name that is not a group name is renamed, with a note', () => {
   const r = convertHpa('apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: { name: Shop_Web }\nspec: { maxReplicas: 3 }\n', 'h.yaml')
   assert.equal(r.groups[0]!.group, 'shop-web')
   assert.ok(r.notes.some((n) => n.field === 'metadata.name'))
+})
+
+test('the group targets the scaleTargetRef: a StatefulSet in the HPA\'s namespace; other kinds are refused', () => {
+  const sts = convertHpa('apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: { name: db, namespace: shop }\nspec:\n  scaleTargetRef: { apiVersion: apps/v1, kind: StatefulSet, name: postgres }\n  maxReplicas: 3\n', 'h.yaml')
+  assert.deepEqual(sts.groups[0]!.kubernetes, { namespace: 'shop', statefulSet: 'postgres' })
+  assert.equal(parseConfig(sts.yaml, 'out.yaml').groups[0]!.kubernetes?.statefulSet, 'postgres')
+  assert.throws(() => convertHpa('apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: { name: r }\nspec:\n  scaleTargetRef: { apiVersion: apps/v1, kind: ReplicaSet, name: r }\n  maxReplicas: 3\n', 'h.yaml'), /h\.yaml:1: HorizontalPodAutoscaler r: spec\.scaleTargetRef\.kind ReplicaSet: tide's kubernetes provider scales Deployments and StatefulSets/)
+  const none = convertHpa('apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: { name: a }\nspec: { maxReplicas: 3 }\n', 'h.yaml')
+  assert.deepEqual(none.groups[0]!.kubernetes, { namespace: 'default', deployment: 'a' })
+  assert.ok(none.notes.some((n) => n.field === 'spec.scaleTargetRef'))
 })
 
 const failures = [

@@ -94,10 +94,10 @@ const badCases = [
   },
   {
     name: 'disk and network metrics need a local group: another provider has no source for them',
-    text: 'group: a\nprovider: kubernetes\nmetrics:\n  - { type: disk, target: { averageValueMiBPerSecond: 5 } }\nsteps:\n  - { metric: { type: network }, above: 9, change: { type: Pods, value: 1 } }\n',
+    text: 'group: a\nprovider: kubernetes\nkubernetes: { namespace: a, deployment: a }\nmetrics:\n  - { type: disk, target: { averageValueMiBPerSecond: 5 } }\nsteps:\n  - { metric: { type: network }, above: 9, change: { type: Pods, value: 1 } }\n',
     want: [
-      "t.yaml:4:13: metrics[0].type: a disk metric is measured for provider local only (disk from /proc/<pid>/io, network by tide's router); provider kubernetes has no source for it",
-      "t.yaml:6:23: steps[0].metric.type: a network metric is measured for provider local only (disk from /proc/<pid>/io, network by tide's router); provider kubernetes has no source for it",
+      "t.yaml:5:13: metrics[0].type: a disk metric is measured for provider local only (disk from /proc/<pid>/io, network by tide's router); provider kubernetes has no source for it",
+      "t.yaml:7:23: steps[0].metric.type: a network metric is measured for provider local only (disk from /proc/<pid>/io, network by tide's router); provider kubernetes has no source for it",
     ],
   },
   {

@@ -21,6 +21,7 @@ const PROGRAMS = {
   // Debian keeps the server programs of each PostgreSQL version off PATH, in /usr/lib/postgresql/N/bin.
   postgres: { install: 'apt-get install postgresql', extraDirs: () => versionDirs('/usr/lib/postgresql') },
   chromium: { install: 'apt-get install chromium', extraDirs: () => [] },
+  kubectl: { install: 'apt-get install kubectl (from the pkgs.k8s.io repository)', extraDirs: () => [] },
   moto_server: { install: 'pip install "moto[server]"', extraDirs: () => [] },
 } as const satisfies Record<string, { install: string; extraDirs: () => string[] }>
 

@@ -66,7 +66,7 @@ export function awsBackends(ctx: BackendContext): BackendKind {
         signals: withExternalSignals(cloudWatch, new ExternalSignals()),
         health: { health: (id) => provider.health(id) },
         traffic,
-        outlivesTide: true,
+        keepsInstancesOnStop: true,
         refuses: (next) => (next.provider === spec.provider ? undefined : `group ${spec.group}: provider ${spec.provider} → ${next.provider} takes a restart of tide up (remove the group, reload, then add it back)`),
         stop: () => Promise.resolve(),
       })

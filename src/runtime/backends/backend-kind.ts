@@ -32,16 +32,16 @@ export interface GroupBackend extends Backend {
   /** tide's router for the group (local), for the terminal's traffic tally and failover events. */
   readonly router?: Router
   /**
-   * True when the group's instances belong to the platform rather than to tide's process (an
-   * Auto Scaling group's capacity is the service's): stopping tide leaves them running and
-   * serving, as --keep-instances does for local ones, and the next tide adopts them.
-   */
-  readonly outlivesTide?: boolean
-  /**
    * Whether this backend can serve `next`, a changed spec of its group, from now on (a reload);
    * undefined when it can, else why not (a setting that takes a new backend: a restart).
    */
   refuses(next: GroupSpec): string | undefined
+  /**
+   * True where the instances are the platform's, not tide's (a Deployment's pods): tide stopping
+   * leaves them running, as `tide up --keep-instances` does for local ones; a group removed from
+   * the config is still scaled in. Absent (false) for local groups.
+   */
+  readonly keepsInstancesOnStop?: boolean
   /** Stops what the backend runs for the group (its router); the instances are the controller's to stop first. */
   stop(): Promise<void>
 }

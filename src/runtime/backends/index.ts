@@ -7,6 +7,7 @@
 import type { GroupSpec } from '../../spec/schema.ts'
 import type { BackendContext, BackendKind, GroupBackend } from './backend-kind.ts'
 import { awsBackends } from './aws.ts'
+import { kubernetesBackends } from './kubernetes.ts'
 import { localBackends } from './local.ts'
 
 export type { BackendContext, BackendKind, GroupBackend } from './backend-kind.ts'
@@ -15,6 +16,7 @@ export type { BackendContext, BackendKind, GroupBackend } from './backend-kind.t
 const KINDS: Partial<Record<GroupSpec['provider'], (ctx: BackendContext) => BackendKind>> = {
   aws: awsBackends,
   local: localBackends,
+  kubernetes: kubernetesBackends,
 }
 
 /** The providers `tide up` runs (the rest, only `tide simulate`). */

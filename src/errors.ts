@@ -50,13 +50,13 @@ export interface ErrorInfo {
 export const errorRegistry = {
   // General and CLI
   TIDE_ERR_USAGE: { class: 'usage', status: 400, retryable: false, summary: 'The command line is wrong: unknown command or flag, bad flag value. Exit status 2.' },
-  TIDE_ERR_FILE: { class: 'io', status: 500, retryable: false, summary: 'A file tide was told to read or write cannot be read or written.' },
+  TIDE_ERR_FILE: { class: 'io', status: 500, retryable: false, summary: 'A file tide was told to read or write cannot be read or written, is not a regular file, or is too large to read.' },
   // Configuration
   TIDE_ERR_CONFIG: { class: 'config', status: 400, retryable: false, summary: 'tide.yaml is not valid: syntax, schema or a cross-field rule. Carries every issue found.' },
   TIDE_ERR_HPA_IMPORT: { class: 'input', status: 400, retryable: false, summary: 'A Kubernetes HorizontalPodAutoscaler manifest cannot be converted at all.' },
   // Traces and access logs
-  TIDE_ERR_TRACE: { class: 'input', status: 400, retryable: false, summary: 'A traffic trace CSV is malformed.' },
-  TIDE_ERR_ACCESS_LOG: { class: 'input', status: 400, retryable: false, summary: 'An access log line cannot be parsed (and --skip-bad was not given).' },
+  TIDE_ERR_TRACE: { class: 'input', status: 400, retryable: false, summary: 'A traffic trace CSV is malformed, or longer than 5 million rows.' },
+  TIDE_ERR_ACCESS_LOG: { class: 'input', status: 400, retryable: false, summary: 'An access log line cannot be parsed or is over 64 KiB (and --skip-bad was not given), or the log spans too many steps.' },
   // Providers
   TIDE_ERR_PROVIDER_LAUNCH: {
     class: 'provider',
@@ -87,7 +87,7 @@ export const errorRegistry = {
   },
   // Store
   TIDE_ERR_STORE_IO: { class: 'store', status: 500, retryable: true, summary: 'The store file cannot be opened, read or written (permissions, disk full, a directory in the way).' },
-  TIDE_ERR_STORE_NOT_A_STORE: { class: 'store', status: 500, retryable: false, summary: "The file is not a tide store, or it fails SQLite's integrity check." },
+  TIDE_ERR_STORE_NOT_A_STORE: { class: 'store', status: 500, retryable: false, summary: "The file is not a tide store, or it fails SQLite's integrity check; a backup to restore with a malformed row." },
   TIDE_ERR_STORE_VERSION: { class: 'store', status: 500, retryable: false, summary: 'The store was written by a newer tide (its schema version is above the one this tide knows).' },
   TIDE_ERR_STORE_LOCKED: { class: 'store', status: 409, retryable: true, summary: 'Another running tide process holds the store; restore needs --force.' },
   TIDE_ERR_STORE_QUERY: { class: 'store', status: 400, retryable: false, summary: "A query's arguments are out of range (empty time range, step too small for the range, bad limit)." },
@@ -96,7 +96,7 @@ export const errorRegistry = {
   // Router: the statuses of client-facing codes are what the client gets, with the code in x-tide-error
   TIDE_ERR_ROUTER_HEADERS_TOO_LARGE: { class: 'router', status: 431, retryable: false, summary: "The request's header block exceeded routing.limits.maxHeaderBytes." },
   TIDE_ERR_ROUTER_BODY_TOO_LARGE: { class: 'router', status: 413, retryable: false, summary: 'The request body exceeded routing.limits.maxBodyBytes.' },
-  TIDE_ERR_ROUTER_BAD_REQUEST: { class: 'router', status: 400, retryable: false, summary: 'The request could not be parsed as HTTP/1.1.' },
+  TIDE_ERR_ROUTER_BAD_REQUEST: { class: 'router', status: 400, retryable: false, summary: 'The request could not be parsed as HTTP/1.1, or the router cannot forward it (OPTIONS *, CONNECT, two Host headers); never counted against an instance.' },
   TIDE_ERR_ROUTER_TIMEOUT: { class: 'router', status: 504, retryable: true, summary: 'No instance answered within routing.limits.requestTimeoutSeconds.' },
   TIDE_ERR_ROUTER_UPSTREAM: { class: 'router', status: 502, retryable: true, summary: 'Every attempt (1 + routing.retries) failed to reach an instance, or it died before answering.' },
   TIDE_ERR_ROUTER_NO_INSTANCE: { class: 'router', status: 503, retryable: true, summary: 'No instance is healthy and in service (or warming).' },
@@ -232,13 +232,18 @@ export class FileError extends TideError {
 /**
  * The candidate closest to `word` for a "did you mean" hint: within edit distance 2
  * (1 for words of up to 3 letters, so that short words do not match everything), case
- * ignored. Undefined when nothing is that close.
+ * ignored. Undefined when nothing is that close, and for words over 64 characters.
  */
 export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
+  // A word this long is no typo of a name: no hint, and no quadratic distance on hostile input.
+  if (word.length > 64) return undefined
   let best: string | undefined
   let bestDistance = word.length <= 3 ? 2 : 3
+  const lower = word.toLowerCase()
   for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase())
+    // The distance is at least the difference in length: skip what cannot beat the best.
+    if (Math.abs(c.length - word.length) >= bestDistance) continue
+    const d = editDistance(lower, c.toLowerCase())
     if (d < bestDistance) {
       best = c
       bestDistance = d

@@ -19,6 +19,7 @@ import { MAX_EVENT_LIMIT } from '../store/event-log.ts'
 import type { EventSink, TideEvent, TideEventType } from '../store/events.ts'
 import type { MetricSeries } from '../store/metric-history.ts'
 import { ApiError } from './errors.ts'
+import { REDACTED, redactLaunchEnv } from '../spec/redact.ts'
 
 /** Where a group stands: configured and reconciled, or removed and still draining its instances. */
 export type GroupState = 'active' | 'removing'
@@ -40,8 +41,8 @@ export interface GroupDetail extends GroupSummary {
   readonly spec: GroupSpec
 }
 
-/** The text that stands for a redacted `launch.env` value. */
-export const REDACTED = '(redacted)'
+/** The text that stands for a redacted `launch.env` value (src/spec/redact.ts). */
+export { REDACTED }
 
 /** Filters of an event query; they combine with AND. */
 export interface EventsQuery {
@@ -206,7 +207,7 @@ export class TideService {
    */
   getGroup(name: string, options: { readonly revealEnv?: boolean } = {}): GroupDetail {
     const { spec, state } = this.#find(name)
-    const shown = options.revealEnv === true || spec.launch?.env === undefined ? spec : { ...spec, launch: { ...spec.launch, env: Object.fromEntries(Object.keys(spec.launch.env).map((k) => [k, REDACTED])) } }
+    const shown = options.revealEnv === true ? spec : redactLaunchEnv(spec)
     return { ...this.#summary(spec, state), spec: shown }
   }
 

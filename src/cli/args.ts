@@ -71,6 +71,12 @@ export interface FlagSpec {
   readonly required?: boolean
   /** Shown in help; the command applies it itself (so that config files can sit in between). */
   readonly defaultText?: string
+  /**
+   * The largest value a numeric flag takes (shown in help as "at most N"); a larger one is a
+   * usage error naming the flag. Every numeric flag has one (test/cli/flag-bounds.test.ts): a
+   * value such as 1e308 would otherwise reach arithmetic and timers that overflow.
+   */
+  readonly max?: number
 }
 
 /** Positional arguments of a command: their names for help, how many, and whether they are files to read. */
@@ -492,7 +498,7 @@ function validateFlag(commandPath: string, name: string, spec: FlagSpec, raw: un
     case 'positive-number':
     case 'positive-int':
     case 'non-negative-number':
-      return checkNumber(value, spec.kind, fail)
+      return checkMax(checkNumber(value, spec.kind, fail), spec.max, value, fail)
   }
 }
 
@@ -502,6 +508,11 @@ function checkNumber(value: string, kind: 'positive-number' | 'positive-int' | '
   if (kind === 'non-negative-number' && n < 0) throw fail(`must not be negative, got ${value}`)
   if (kind !== 'non-negative-number' && n <= 0) throw fail(`must be positive, got ${value}`)
   if (kind === 'positive-int' && !Number.isInteger(n)) throw fail(`must be a whole number, got ${value}`)
+  return n
+}
+
+function checkMax(n: number, max: number | undefined, value: string, fail: (why: string) => UsageError): number {
+  if (max !== undefined && n > max) throw fail(`must be at most ${max}, got ${value}`)
   return n
 }
 
@@ -612,7 +623,7 @@ function commandHelp(command: Command, commandPath: string, options: readonly Op
     if (flag === undefined) continue
     const { name, spec } = flag
     const left = `${spec.short === undefined ? '    ' : `-${spec.short}, `}--${name}${spec.kind === 'boolean' ? '' : ` ${valueNameOf(spec)}`}`
-    const notes = [spec.required === true ? 'required' : '', spec.defaultText === undefined ? '' : `default ${spec.defaultText}`].filter((s) => s !== '')
+    const notes = [spec.required === true ? 'required' : '', spec.defaultText === undefined ? '' : `default ${spec.defaultText}`, spec.max === undefined ? '' : `at most ${spec.max}`].filter((s) => s !== '')
     rows.push([left, notes.length === 0 ? spec.description : `${spec.description} (${notes.join('; ')})`])
   }
   rows.push(['-h, --help', 'show this help'])

@@ -113,8 +113,8 @@ export const command: Command = {
     { command: 'tide demo --duration 60 --json', does: 'only the summary, as JSON, for scripts' },
   ],
   flags: {
-    duration: { kind: 'positive-number', description: 'length of the flash-sale pattern in seconds', defaultText: '120' },
-    'peak-rps': { kind: 'positive-number', description: 'the sale\'s peak request rate (the quiet rate is a tenth of it)', defaultText: '150' },
+    duration: { kind: 'positive-number', max: 3_600, description: 'length of the flash-sale pattern in seconds', defaultText: '120' },
+    'peak-rps': { kind: 'positive-number', max: 2_000, description: 'the sale\'s peak request rate (the quiet rate is a tenth of it)', defaultText: '150' },
     json: { kind: 'boolean', description: 'print only the summary as one JSON object' },
     ...apiFlags,
   },

@@ -104,7 +104,7 @@ export const command: Command = {
     ...apiClientFlags,
     group: { kind: 'string', description: 'one group only', valueName: 'NAME' },
     type: { kind: 'string', description: 'events: event types, comma-separated (docs/api.md)', valueName: 'T,…' },
-    limit: { kind: 'positive-int', description: 'events: events per page, up to 10000', defaultText: '100' },
+    limit: { kind: 'positive-int', max: 10_000, description: 'events: events per page, up to 10000', defaultText: '100' },
     cursor: { kind: 'string', description: 'events: the page after the one that printed this cursor', valueName: 'C' },
     json: { kind: 'boolean', description: "print the API's JSON as it answered (with -w: one JSON document per line)" },
     watch: { kind: 'boolean', short: 'w', description: 'keep watching: events as they happen; groups and instances again when they change (Ctrl-C stops)' },

@@ -4,7 +4,9 @@
  * to stdout (or --out); what could not be converted is listed on stderr and as comments
  * in the YAML, so it is seen both on the terminal and later in the file.
  */
-import { readFileSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
+import { readRegularFile } from '../core/input-file.ts'
+import { MAX_YAML_BYTES } from '../spec/safe-yaml.ts'
 import { FileError } from '../errors.ts'
 import { convertHpa } from '../spec/hpa-import.ts'
 import type { Command } from './args.ts'
@@ -24,12 +26,7 @@ export const command: Command = {
   positionals: { names: ['FILE'], min: 1, kind: 'file' },
   run(args, io) {
     const file = args.positionals[0] ?? ''
-    let text: string
-    try {
-      text = readFileSync(file, 'utf8')
-    } catch (err) {
-      throw new FileError(file, 'read', err)
-    }
+    const text = readRegularFile(file, MAX_YAML_BYTES)
     // convertHpa checks that its output is a valid tide.yaml.
     const result = convertHpa(text, file)
     const out = args.string('out')

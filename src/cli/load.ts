@@ -1,16 +1,15 @@
 /** `tide load`: the load generator on its own, bounded in time, loopback only by default. */
-import { readFile } from 'node:fs/promises'
 import type { Command } from './args.ts'
 import { UsageError } from './args.ts'
 import { runLoad } from '../loadgen/load-generator.ts'
 import { PatternNames, patternRate, traceRate, type PatternName, type RateFn } from '../loadgen/patterns.ts'
-import { parseTrace, traceDurationSeconds } from '../core/trace.ts'
+import { loadTrace, traceDurationSeconds } from '../core/trace.ts'
 
-async function rateFor(pattern: string, base: number, peak: number, duration: number, scale: number): Promise<{ rate: RateFn; duration: number }> {
+function rateFor(pattern: string, base: number, peak: number, duration: number, scale: number): { rate: RateFn; duration: number } {
   if (pattern.startsWith('trace:')) {
     const file = pattern.slice('trace:'.length)
     if (file === '') throw new UsageError('load', '--pattern trace: needs a file, e.g. trace:traffic.csv')
-    const trace = parseTrace(await readFile(file, 'utf8'), file)
+    const trace = loadTrace(file)
     return { rate: traceRate(trace, scale), duration: Math.min(duration, traceDurationSeconds(trace)) }
   }
   if (!(PatternNames as readonly string[]).includes(pattern)) {
@@ -31,28 +30,29 @@ export const command: Command = {
   flags: {
     url: { kind: 'string', description: 'target URL (http://127.0.0.1:PORT/path)', required: true },
     pattern: { kind: 'string', description: 'flash-sale, diurnal, step, or trace:FILE (a seconds,rps CSV)', defaultText: 'flash-sale' },
-    duration: { kind: 'positive-number', description: 'run length in seconds', defaultText: '60' },
-    'base-rps': { kind: 'positive-number', description: 'quiet rate, requests/s', defaultText: '20' },
-    'peak-rps': { kind: 'positive-number', description: 'busiest rate, requests/s', defaultText: '200' },
-    'rate-scale': { kind: 'positive-number', description: 'multiplier for trace rates', defaultText: '1' },
-    'max-in-flight': { kind: 'positive-int', description: 'requests in flight at most', defaultText: '512' },
-    'max-requests': { kind: 'positive-int', description: 'stop after this many arrivals (a cart-and-checkout flow counts once)', defaultText: '10000000' },
+    duration: { kind: 'positive-number', max: 3_600, description: 'run length in seconds', defaultText: '60' },
+    'base-rps': { kind: 'positive-number', max: 100_000, description: 'quiet rate, requests/s', defaultText: '20' },
+    'peak-rps': { kind: 'positive-number', max: 100_000, description: 'busiest rate, requests/s', defaultText: '200' },
+    'rate-scale': { kind: 'positive-number', max: 1_000, description: 'multiplier for trace rates', defaultText: '1' },
+    'max-in-flight': { kind: 'positive-int', max: 100_000, description: 'requests in flight at most', defaultText: '512' },
+    'max-requests': { kind: 'positive-int', max: 1_000_000_000, description: 'stop after this many arrivals (a cart-and-checkout flow counts once)', defaultText: '10000000' },
     'allow-remote': { kind: 'boolean', description: 'allow a target that is not a loopback address' },
     json: { kind: 'boolean', description: 'print only the summary as one JSON object' },
   },
   async run(args, io) {
     const duration = args.number('duration') ?? 60
-    if (duration > 3600) throw new UsageError('load', '--duration is at most 3600 seconds')
     const base = args.number('base-rps') ?? 20
     const peak = args.number('peak-rps') ?? 200
     if (peak < base) throw new UsageError('load', `--peak-rps (${peak}) must not be below --base-rps (${base})`)
-    const { rate, duration: runSeconds } = await rateFor(args.string('pattern') ?? 'flash-sale', base, peak, duration, args.number('rate-scale') ?? 1)
+    const { rate, duration: runSeconds } = rateFor(args.string('pattern') ?? 'flash-sale', base, peak, duration, args.number('rate-scale') ?? 1)
     const json = args.boolean('json')
     const abort = new AbortController()
-    const onSigint = () => {
+    // Ctrl-C or a SIGTERM ends the run at the next 10 ms slice; the summary of what was sent still prints.
+    const onSignal = () => {
       abort.abort()
     }
-    process.once('SIGINT', onSigint)
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
     try {
       const summary = await runLoad({
         url: args.requiredString('url'),
@@ -69,7 +69,8 @@ export const command: Command = {
       if (summary.failureSamples.length > 0 && !json) io.stdout.write(`failures, e.g.: ${summary.failureSamples.join('; ')}\n`)
       return summary.failedRequests > 0 ? 1 : 0
     } finally {
-      process.off('SIGINT', onSigint)
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
     }
   },
 }

@@ -16,7 +16,7 @@ export type { ApiServer }
 
 /** The flags of a command that serves the API. */
 export const apiFlags: Readonly<Record<'api-listen' | 'no-api', FlagSpec>> = {
-  'api-listen': { kind: 'non-negative-number', description: "the API's port (0: any free port), instead of api.listen", valueName: 'PORT', defaultText: 'api.listen, 7070' },
+  'api-listen': { kind: 'non-negative-number', max: 65_535, description: "the API's port (0: any free port), instead of api.listen", valueName: 'PORT', defaultText: 'api.listen, 7070' },
   'no-api': { kind: 'boolean', description: 'serve no API' },
 }
 

@@ -22,7 +22,7 @@ export const fromAccessLog: Command = {
     { command: 'tide trace from-access-log access.log --step 60 --skip-bad -o traffic.csv', does: 'per minute, skipping malformed lines (counted in the summary)' },
   ],
   flags: {
-    step: { kind: 'positive-int', description: 'seconds per trace row', valueName: 'SECONDS', defaultText: '1' },
+    step: { kind: 'positive-int', max: 86_400, description: 'seconds per trace row', valueName: 'SECONDS', defaultText: '1' },
     out: { kind: 'output', short: 'o', description: 'write the trace here instead of stdout' },
     'skip-bad': { kind: 'boolean', description: 'skip malformed lines (counted in the summary) instead of failing on the first' },
   },

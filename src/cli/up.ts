@@ -117,7 +117,7 @@ export const command: Command = {
     config: { kind: 'file', short: 'c', description: 'tide.yaml', required: true },
     'state-dir': { kind: 'string', description: 'where instance logs go', defaultText: '.tide' },
     'keep-instances': { kind: 'boolean', description: 'on stop, leave instances running for the next start to adopt' },
-    heartbeat: { kind: 'non-negative-number', description: 'seconds between status lines; 0 for none', valueName: 'S', defaultText: '30' },
+    heartbeat: { kind: 'non-negative-number', max: 86_400, description: 'seconds between status lines; 0 for none', valueName: 'S', defaultText: '30' },
     ...apiFlags,
     ...leaderFlags,
   },

@@ -1,12 +1,14 @@
 /**
  * `tide validate -c FILE`: reads tide.yaml the way every other command does and prints
  * the groups it found, or every error at once (exit 1). With `--json` it prints the
- * whole config with every default filled in, which is what tide will actually run.
+ * whole config with every default filled in, which is what tide will actually run, with
+ * `launch.env` values redacted (they may be secrets).
  */
 import { statSync } from 'node:fs'
 import { isAbsolute, join, resolve } from 'node:path'
 import { findExecutable, isExecutable } from '../core/executables.ts'
 import { loadConfig } from '../spec/load.ts'
+import { redactConfig } from '../spec/redact.ts'
 import { defaultHeadroom } from '../engine/policies/slo.ts'
 import { metricName } from '../engine/readings.ts'
 import type { GroupSpec, MetricSpec, TideConfig } from '../spec/schema.ts'
@@ -29,13 +31,14 @@ export const command: Command = {
   ],
   flags: {
     config: { kind: 'file', short: 'c', description: 'the tide.yaml to check', required: true },
-    json: { kind: 'boolean', description: 'print the config with all defaults applied, as JSON' },
+    json: { kind: 'boolean', description: 'print the config with all defaults applied, as JSON (launch.env values redacted)' },
     strict: { kind: 'boolean', description: 'exit 1 when there are warnings (for CI)' },
   },
   run(args, io) {
     const path = args.requiredString('config')
     const config = loadConfig(path)
-    io.stdout.write(args.boolean('json') ? `${JSON.stringify(config, null, 2)}\n` : summary(config, path))
+    // launch.env values may be secrets: printed as (redacted), as the API does (docs/security.md).
+    io.stdout.write(args.boolean('json') ? `${JSON.stringify(redactConfig(config), null, 2)}\n` : summary(config, path))
     const warnings = [...configWarnings(config), ...launchWarnings(config, io.env.PATH ?? '')]
     for (const w of warnings) io.stderr.write(`tide: warning: ${w}\n`)
     return args.boolean('strict') && warnings.length > 0 ? 1 : 0

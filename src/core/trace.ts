@@ -17,8 +17,8 @@
  * are accepted. Every error names the file and the 1-based line. In core/ because the
  * simulator and the load generator both replay traces and neither may import the other.
  */
-import { readFileSync } from 'node:fs'
-import { FileError, TideError } from '../errors.ts'
+import { TideError } from '../errors.ts'
+import { readRegularFile } from './input-file.ts'
 
 /** A parsed trace: parallel arrays, `seconds` strictly increasing and starting at 0. */
 export interface Trace {
@@ -44,6 +44,21 @@ export class TraceError extends TideError {
   }
 }
 
+/**
+ * Most rows a trace may have: 5 million (58 days at one row a second). The simulator and the
+ * load generator hold a trace whole, two 8-byte numbers a row; beyond this a trace is refused
+ * with its line rather than filling memory (resample it to a longer step).
+ */
+export const MAX_TRACE_ROWS = 5_000_000
+/** Largest trace file loadTrace reads: 256 MiB (5 million rows of about 50 bytes). */
+export const MAX_TRACE_BYTES = 256 * 1024 * 1024
+
+/** Options of parseTrace. */
+export interface ParseTraceOptions {
+  /** Rows allowed; MAX_TRACE_ROWS by default (tests lower it). */
+  readonly maxRows?: number
+}
+
 /** A plain decimal number: no hex, no `Infinity`, no empty string (which Number() would read as 0). */
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/
 /** ISO-8601 date-time with a mandatory zone: without one, the time would depend on the machine's zone. */
@@ -59,10 +74,11 @@ type TimeForm = 'relative' | 'unix' | 'iso'
  * line for: a missing header, a row with a different column count than the header, an
  * empty or non-numeric field, NaN or infinite values, a timestamp without a time zone,
  * mixed time forms, time not strictly increasing (unsorted or duplicate), a negative
- * rate, and a trace without rows. Linear in the input; a million rows parse in about a
- * second (bench, not test).
+ * rate, a trace without rows, and more rows than `maxRows` (MAX_TRACE_ROWS). Linear in the
+ * input; a million rows parse in about a second (bench, not test).
  */
-export function parseTrace(text: string, fileName: string): Trace {
+export function parseTrace(text: string, fileName: string, options: ParseTraceOptions = {}): Trace {
+  const maxRows = options.maxRows ?? MAX_TRACE_ROWS
   let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0
   let lineNo = 0
   let columns = 0
@@ -96,8 +112,11 @@ export function parseTrace(text: string, fileName: string): Trace {
     if (count === 0) first = t
     else if (t <= previous) throw unsorted(t === previous, timeField, fileName, lineNo)
     previous = t
+    if (count === maxRows) {
+      throw new TraceError(fileName, lineNo, `more than ${maxRows} rows: a trace this long is refused (resample it to a longer step, e.g. per minute)`)
+    }
     if (count === capacity) {
-      capacity *= 2
+      capacity = Math.min(capacity * 2, maxRows)
       times = grow(times, capacity)
       rates = grow(rates, capacity)
     }
@@ -115,15 +134,12 @@ export function parseTrace(text: string, fileName: string): Trace {
   }
 }
 
-/** Reads and parses a trace file; FileError when it cannot be read, TraceError when malformed. */
+/**
+ * Reads and parses a trace file; FileError when it cannot be read, is not a regular file (a
+ * FIFO, a device) or is larger than MAX_TRACE_BYTES; TraceError when malformed.
+ */
 export function loadTrace(path: string): Trace {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (err) {
-    throw new FileError(path, 'read', err)
-  }
-  return parseTrace(text, path)
+  return parseTrace(readRegularFile(path, MAX_TRACE_BYTES), path)
 }
 
 /**

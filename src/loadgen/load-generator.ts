@@ -212,13 +212,18 @@ export async function runLoad(opts: LoadOptions): Promise<LoadSummary> {
         sec = { sent: 0, ok: 0, failed: 0, shed: 0, lat: [] }
         lastSecond++
       }
-      offered = Math.max(0, opts.rate(elapsedS))
-      carry += (offered * sliceMs) / 1000
-      while (carry >= 1 && arrivals < maxRequests) {
-        carry -= 1
-        if (inFlight >= maxInFlight) clientDropped++
-        else fire()
-      }
+      const rate = opts.rate(elapsedS)
+      offered = Number.isFinite(rate) ? Math.max(0, rate) : 0
+      // Capped at the run's whole request budget: the carry stays a finite, exact number.
+      carry = Math.min(carry + offered * (sliceMs / 1000), maxRequests)
+      // Whole arrivals due in this slice, taken out of the carry at once: one by one, a huge rate
+      // (1e308 req/s, where carry − 1 == carry) looped forever and never let Ctrl-C in. Only
+      // the ones with a free slot are fired; the rest are counted as dropped in one step.
+      const due = Math.min(Math.floor(carry), maxRequests - arrivals)
+      carry -= Math.floor(carry)
+      const fired = Math.max(0, Math.min(due, maxInFlight - inFlight))
+      for (let i = 0; i < fired; i++) fire()
+      clientDropped += due - fired
       await new Promise((resolve) => setTimeout(resolve, sliceMs))
     }
     await Promise.allSettled([...inflightPromises])

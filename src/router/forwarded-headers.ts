@@ -33,6 +33,8 @@ export interface ForwardedRequest {
   readonly contentLength: string | undefined
   /** The client sent Transfer-Encoding (a body of unknown length). */
   readonly chunked: boolean
+  /** How many Host headers the client sent: one is the rule (RFC 9112 §3.2), more cannot be forwarded. */
+  readonly hostCount: number
 }
 
 /**
@@ -50,10 +52,12 @@ export function forwardRequestHeaders(rawHeaders: readonly string[], clientAddre
   let connection: string | undefined
   let contentLength: string | undefined
   let chunked = false
+  let hostCount = 0
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i] ?? ''
     const value = rawHeaders[i + 1] ?? ''
     const lower = name.toLowerCase()
+    if (lower === 'host') hostCount++
     if (HOP_BY_HOP.has(lower)) {
       if (lower === 'connection') connection = connection === undefined ? value : `${connection}, ${value}`
       else if (lower === 'transfer-encoding') chunked = true
@@ -73,7 +77,7 @@ export function forwardRequestHeaders(rawHeaders: readonly string[], clientAddre
   }
   const listed = connectionListed(connection)
   if (listed !== undefined) out = withoutNames(out, listed)
-  return { ...withForwarding(out, forwardedFor, clientAddress, requestId), contentLength, chunked }
+  return { ...withForwarding(out, forwardedFor, clientAddress, requestId), contentLength, chunked, hostCount }
 }
 
 /** Appends X-Forwarded-For/Proto and, when the client sent none, a new X-Request-Id. */

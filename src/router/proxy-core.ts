@@ -34,6 +34,37 @@ export interface ProxyCoreOptions {
 /** Methods that may be retried on another instance (RFC 9110 §9.2.2 idempotent methods). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 
+/**
+ * undici's refusals of the request itself (an argument it cannot send, a method it does not
+ * support): raised before anything reaches the instance, so they are the client's fault, never
+ * the instance's: answered 400, not counted against the instance, not retried elsewhere.
+ */
+const CLIENT_FAULT_CODES = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED'])
+
+/**
+ * Why the router cannot forward a request node:http accepted, or undefined when it can. Only
+ * origin-form targets (`/path?query`) are forwarded: `OPTIONS *`, an absolute-form target
+ * (`GET http://host/`) and CONNECT's authority-form are for the router, not an instance, and
+ * undici refuses them. Two Host headers make the target ambiguous (RFC 9112 §3.2: a server must
+ * answer 400); undici refuses them too.
+ */
+export function unforwardable(method: string | undefined, url: string | undefined, hostCount: number): string | undefined {
+  if (method === 'CONNECT') return 'CONNECT is not forwarded: the router is a reverse proxy'
+  if (url === undefined || !url.startsWith('/')) {
+    const shown = (url ?? '').length > 60 ? `${(url ?? '').slice(0, 57)}...` : (url ?? '')
+    return `request target "${shown}" is not a path: the router forwards only origin-form targets (/path?query)`
+  }
+  if (hostCount > 1) return `${hostCount} Host headers: a request carries exactly one`
+  return undefined
+}
+
+/** Answers a router error on a raw socket (no ServerResponse exists for it) and closes the connection. */
+function endWithError(socket: Socket, err: RouterError): void {
+  const body = JSON.stringify({ error: err.code, message: err.message })
+  const reason = err.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'
+  socket.end(`HTTP/1.1 ${err.status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-tide-error: ${err.code}\r\nconnection: close\r\n\r\n${body}`)
+}
+
 /** Errors that mean the request never reached the instance: safe to retry for any method. */
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND'])
 
@@ -297,6 +328,8 @@ export class ProxyCore {
     }
     this.#server = http.createServer({ maxHeaderSize: options.routing.limits.maxHeaderBytes }, this.#onRequest)
     this.#server.on('clientError', this.#onClientError)
+    // node:http hands CONNECT to this event, and closes the connection without a word when nothing listens.
+    this.#server.on('connect', this.#onConnect)
     // Timeouts are checked by one sweep rather than one timer per request: a tenth
     // of the shortest timeout, so a request times out at most 10 % late.
     const sweepMs = Math.min(500, Math.max(10, Math.min(this.#timeoutMs, this.#queueTimeoutMs) / 10))
@@ -395,6 +428,12 @@ export class ProxyCore {
     const nowMs = performance.now()
     const maxBody = this.#routing.limits.maxBodyBytes
     const fwd = forwardRequestHeaders(req.rawHeaders, req.socket.remoteAddress ?? '')
+    // A request no instance could be sent is the client's mistake: answered here, never blamed on an instance.
+    const refusal = unforwardable(req.method, req.url, fwd.hostCount)
+    if (refusal !== undefined) {
+      this.#replyEarly(req, res, new RouterError('TIDE_ERR_ROUTER_BAD_REQUEST', refusal))
+      return
+    }
     const { contentLength, chunked } = fwd
     let body: Readable | null = null
     let bodyBytes: number | BodyLimit = 0
@@ -582,10 +621,16 @@ export class ProxyCore {
     this.#pumpQueue()
   }
 
-  /** Called by the exchange when an attempt failed: retry, or answer 413/502/504, or cut the client off. */
+  /** Called by the exchange when an attempt failed: retry, or answer 400/413/502/504, or cut the client off. */
   attemptFailed(ex: Exchange, err: Error): void {
     const u = this.#release(ex)
     const code = errorCode(err)
+    if (CLIENT_FAULT_CODES.has(code) && !ex.responseStarted && ex.state !== 'done') {
+      // undici refused the request itself: it never reached the instance, which is not to blame.
+      this.#reply(ex, new RouterError('TIDE_ERR_ROUTER_BAD_REQUEST', `the router cannot forward this request: ${err.message}`, { cause: err }))
+      this.#pumpQueue()
+      return
+    }
     const nowMs = performance.now()
     if (u) {
       u.counters.record(nowMs - ex.dispatchedMs, true)
@@ -709,11 +754,14 @@ export class ProxyCore {
       code === 'HPE_HEADER_OVERFLOW'
         ? new RouterError('TIDE_ERR_ROUTER_HEADERS_TOO_LARGE', `request headers exceed routing.limits.maxHeaderBytes (${this.#routing.limits.maxHeaderBytes} bytes)`)
         : new RouterError('TIDE_ERR_ROUTER_BAD_REQUEST', `malformed HTTP request (${code || err.message})`)
-    const body = JSON.stringify({ error: routerErr.code, message: routerErr.message })
-    const reason = routerErr.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'
-    socket.end(
-      `HTTP/1.1 ${routerErr.status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-tide-error: ${routerErr.code}\r\nconnection: close\r\n\r\n${body}`,
-    )
+    endWithError(socket, routerErr)
+  }
+
+  /** CONNECT (a tunnel request): the router is a reverse proxy and answers 400 itself. */
+  readonly #onConnect = (req: http.IncomingMessage, socket: Socket): void => {
+    const refusal = unforwardable(req.method, req.url, 1) ?? 'CONNECT is not forwarded'
+    if (socket.writable) endWithError(socket, new RouterError('TIDE_ERR_ROUTER_BAD_REQUEST', refusal))
+    else socket.destroy()
   }
 
   readonly #sweepTimeouts = (): void => {

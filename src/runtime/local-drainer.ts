@@ -6,7 +6,9 @@
  *    is quiet, not until a timer fires (the timeout is the backstop); a reply tide cannot
  *    read is said in an event and never taken for quiet;
  * 3. the group's backup command (lifecycle.backup.command, an argv) runs, with a
- *    timeout, so the instance's local data is flushed or copied;
+ *    timeout, so the instance's local data is flushed or copied; its environment is the group's
+ *    launch.env, TIDE_GROUP, TIDE_INSTANCE_ID, TIDE_INSTANCE_PORT and only PATH, HOME, LANG and
+ *    TZ of tide's own (BACKUP_INHERITED_ENV): never tide's secrets;
  * then the controller terminates the process. Every outcome is an event.
  */
 import { execFile } from 'node:child_process'
@@ -34,14 +36,37 @@ export interface LocalDrainerOptions {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
+ * The variables of tide's own environment a backup command inherits (docs/security.md): what a
+ * program needs to run and to read text and times as the operator does, nothing else. tide's
+ * environment holds its secrets (the API token, cloud credentials); a hook is the operator's
+ * program but runs on tide's behalf, so it gets only what it is documented to get.
+ */
+export const BACKUP_INHERITED_ENV = ['PATH', 'HOME', 'LANG', 'TZ'] as const
+
+/**
+ * The whole environment of a backup command: BACKUP_INHERITED_ENV taken from `parent` (tide's
+ * environment) where set, then `env` (the group's launch.env and the TIDE_* variables), which
+ * wins. Nothing else of `parent` gets through.
+ */
+export function backupEnvironment(parent: Readonly<Record<string, string | undefined>>, env: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const name of BACKUP_INHERITED_ENV) {
+    const value = parent[name]
+    if (value !== undefined) out[name] = value
+  }
+  return { ...out, ...env }
+}
+
+/**
  * Runs an argv with a timeout, in `cwd` (the group's launch.cwd; tide's own when undefined, so
- * `./flush.sh` is found beside the instance); resolves with how it ended (never rejects).
+ * `./flush.sh` is found beside the instance), with `env` over the few variables of tide's
+ * environment backupEnvironment passes on; resolves with how it ended (never rejects).
  */
 export function runBackup(argv: readonly string[], env: Readonly<Record<string, string>>, timeoutMs: number, cwd?: string): Promise<{ ok: boolean; detail: string }> {
   const [file, ...args] = argv
   if (file === undefined) return Promise.resolve({ ok: false, detail: 'empty command' })
   return new Promise((resolve) => {
-    execFile(file, args, { timeout: timeoutMs, env: { ...process.env, ...env }, maxBuffer: 1 << 20, ...(cwd === undefined ? {} : { cwd }) }, (err, _stdout, stderr) => {
+    execFile(file, args, { timeout: timeoutMs, env: backupEnvironment(process.env, env), maxBuffer: 1 << 20, ...(cwd === undefined ? {} : { cwd }) }, (err, _stdout, stderr) => {
       if (!err) {
         resolve({ ok: true, detail: 'succeeded' })
         return
@@ -79,7 +104,8 @@ export class LocalDrainer implements Pick<Traffic, 'drain'> {
     }
     const backup = spec.lifecycle.backup
     if (backup) {
-      const env: Record<string, string> = { TIDE_GROUP: spec.group, TIDE_INSTANCE_ID: instance.id }
+      // The group's launch.env (what the instance itself was given), then what tide says of the instance.
+      const env: Record<string, string> = { ...spec.launch?.env, TIDE_GROUP: spec.group, TIDE_INSTANCE_ID: instance.id }
       if (instance.address) env.TIDE_INSTANCE_PORT = String(instance.address.port)
       const r = await runBackup(backup.command, env, backup.timeoutSeconds * 1000, spec.launch?.cwd)
       emit(`${instance.id}: backup ${r.detail}`)

@@ -15,9 +15,18 @@
  * the log; its rate counts the requests seen in it.
  */
 import { createReadStream } from 'node:fs'
-import { createInterface } from 'node:readline'
+import { StringDecoder } from 'node:string_decoder'
 import { createGunzip } from 'node:zlib'
 import { FileError, TideError } from '../errors.ts'
+import { openRegularFile } from '../core/input-file.ts'
+import { MAX_TRACE_ROWS } from '../core/trace.ts'
+
+/**
+ * Longest access log line read, in characters: 64 KiB. nginx's and Apache's default request
+ * line limits are 8 KiB, so a longer line is not a log line; it is refused (or skipped with
+ * skipBad) without being held whole, however long it is.
+ */
+export const MAX_ACCESS_LOG_LINE = 64 * 1024
 
 /** An access log line cannot be read (code TIDE_ERR_ACCESS_LOG). */
 export class AccessLogError extends TideError {
@@ -38,6 +47,8 @@ export interface AccessLogOptions {
   readonly stepSeconds: number
   /** Count and skip malformed lines instead of failing on the first. */
   readonly skipBad: boolean
+  /** Most rows (steps) the trace may have, first to last request; MAX_TRACE_ROWS by default (tests lower it). */
+  readonly maxRows?: number
 }
 
 /** Requests per step, ready to be written as a trace. */
@@ -108,18 +119,21 @@ export class AccessLogCounter {
     this.#options = options
   }
 
-  /** One line of the log (without its newline). Blank lines are ignored. Throws AccessLogError on a malformed line unless skipBad. */
+  /**
+   * One line of the log (without its newline). Blank lines are ignored. Throws AccessLogError
+   * on a malformed line, or one longer than MAX_ACCESS_LOG_LINE, unless skipBad.
+   */
   add(line: string): void {
     this.#line++
+    if (line.length > MAX_ACCESS_LOG_LINE) {
+      this.#bad(`the line is longer than ${MAX_ACCESS_LOG_LINE} characters: not an access log line (--skip-bad skips such lines)`)
+      return
+    }
     if (line.trim() === '') return
     const seconds = accessLogSeconds(line)
     if (seconds === undefined) {
-      if (!this.#options.skipBad) {
-        const shown = line.length > 80 ? `${line.slice(0, 77)}...` : line
-        throw new AccessLogError(this.#file, this.#line, `not a common or combined log line: "${shown}" (--skip-bad skips such lines)`)
-      }
-      this.#skipped++
-      this.#firstSkipped ??= this.#line
+      const shown = line.length > 80 ? `${line.slice(0, 77)}...` : line
+      this.#bad(`not a common or combined log line: "${shown}" (--skip-bad skips such lines)`)
       return
     }
     const bucket = Math.floor(seconds / this.#options.stepSeconds)
@@ -129,11 +143,43 @@ export class AccessLogCounter {
     this.#requests++
   }
 
-  /** The counts so far. Throws AccessLogError when no line was a request. */
+  /**
+   * A line longer than MAX_ACCESS_LOG_LINE that the reader did not keep whole: counted as a
+   * line, and refused or skipped as add() does with one it was given.
+   */
+  addOverlong(): void {
+    this.#line++
+    this.#bad(`the line is longer than ${MAX_ACCESS_LOG_LINE} characters: not an access log line (--skip-bad skips such lines)`)
+  }
+
+  #bad(message: string): void {
+    if (!this.#options.skipBad) throw new AccessLogError(this.#file, this.#line, message)
+    this.#skipped++
+    this.#firstSkipped ??= this.#line
+  }
+
+  /**
+   * The counts so far. Throws AccessLogError when no line was a request, or when the requests
+   * span more steps than maxRows (two lines years apart would otherwise allocate a row per
+   * second between them): the message names the span and the --step that would fit.
+   */
   result(): AccessLogCounts {
     if (this.#requests === 0) {
       const why = this.#skipped > 0 ? `all ${this.#skipped} non-blank lines were malformed` : 'the log is empty'
       throw new AccessLogError(this.#file, 0, `no requests found: ${why}`)
+    }
+    const rows = this.#maxBucket - this.#minBucket + 1
+    const maxRows = this.#options.maxRows ?? MAX_TRACE_ROWS
+    if (rows > maxRows) {
+      const step = this.#options.stepSeconds
+      const from = new Date(this.#minBucket * step * 1000).toISOString()
+      const to = new Date(this.#maxBucket * step * 1000).toISOString()
+      const fitting = Math.ceil((rows * step) / maxRows)
+      throw new AccessLogError(
+        this.#file,
+        0,
+        `the requests span ${from} to ${to}: ${rows} rows of ${step} s, more than the ${maxRows} a trace may have; use --step ${fitting} or more, or split the log`,
+      )
     }
     const counts = new Float64Array(this.#maxBucket - this.#minBucket + 1)
     for (const [bucket, n] of this.#buckets) counts[bucket - this.#minBucket] = n
@@ -157,31 +203,59 @@ export function countAccessLog(text: string, file: string, options: AccessLogOpt
   return counter.result()
 }
 
-/** Streams a log file (gzip-compressed when its name ends in `.gz`) through a counter. */
+/**
+ * Streams a log file (gzip-compressed when its name ends in `.gz`) through a counter, line by
+ * line, in memory bounded by MAX_ACCESS_LOG_LINE whatever the file holds: a longer line is
+ * never kept whole (it is refused, or skipped with skipBad). Only a regular file is read
+ * (FileError for a FIFO or a device, which would block or never end).
+ */
 export async function readAccessLog(path: string, options: AccessLogOptions): Promise<AccessLogCounts> {
   const counter = new AccessLogCounter(path, options)
-  const file = createReadStream(path)
+  const { fd } = openRegularFile(path)
+  const file = createReadStream(path, { fd })
   const input = path.endsWith('.gz') ? file.pipe(createGunzip()) : file
-  const failed = new Promise<never>((_, reject) => {
-    const fail = (err: unknown): void => {
-      reject(new FileError(path, 'read', err))
+  // pipe() does not forward a read error of the file to the gunzip stream the loop iterates.
+  if (input !== file) file.on('error', (err: Error) => input.destroy(err))
+  const decoder = new StringDecoder('utf8')
+  // The line read so far (empty once it is known to be overlong, which is all that is kept of it).
+  const line = { partial: '', overlong: false }
+  const take = (text: string): void => {
+    let start = 0
+    for (;;) {
+      const nl = text.indexOf('\n', start)
+      if (nl < 0) break
+      if (line.overlong) counter.addOverlong()
+      else {
+        const whole = line.partial + text.slice(start, nl)
+        counter.add(whole.endsWith('\r') ? whole.slice(0, -1) : whole)
+      }
+      line.partial = ''
+      line.overlong = false
+      start = nl + 1
     }
-    file.on('error', fail)
-    input.on('error', fail)
-  })
-  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })
-  const consume = (async () => {
-    for await (const line of lines) counter.add(line)
-    return counter.result()
-  })()
-  // Whichever loses the race may still settle later; that outcome is deliberately dropped.
-  consume.catch(() => undefined)
-  failed.catch(() => undefined)
+    if (!line.overlong) {
+      line.partial += text.slice(start)
+      // One more than the limit: a line of exactly the limit may still end with "\r".
+      if (line.partial.length > MAX_ACCESS_LOG_LINE + 1) {
+        line.partial = ''
+        line.overlong = true
+      }
+    }
+  }
   try {
-    return await Promise.race([consume, failed])
+    for await (const chunk of input as AsyncIterable<Buffer>) {
+      take(decoder.write(chunk))
+    }
+    take(decoder.end())
+    if (line.overlong) counter.addOverlong()
+    else if (line.partial !== '') counter.add(line.partial.endsWith('\r') ? line.partial.slice(0, -1) : line.partial)
+    return counter.result()
+  } catch (err) {
+    if (err instanceof TideError) throw err
+    throw new FileError(path, 'read', err)
   } finally {
-    lines.close()
     file.destroy()
+    if (input !== file) input.destroy()
   }
 }
 

@@ -21,9 +21,12 @@ export function formatConfigIssue(issue: ConfigIssue): string {
   return issue.path === '' ? `${where}: ${issue.message}` : `${where}: ${issue.path}: ${issue.message}`
 }
 
+/** Issues a ConfigError's message lists; the rest are counted (a hostile file may have 100 000). */
+export const MAX_LISTED_ISSUES = 100
+
 /**
  * tide.yaml is not valid (code TIDE_ERR_CONFIG). `issues` holds every problem found,
- * sorted by file position; the message lists them all, one per line.
+ * sorted by file position; the message lists them one per line, the first MAX_LISTED_ISSUES of them.
  */
 export class ConfigError extends TideError {
   readonly issues: readonly ConfigIssue[]
@@ -32,7 +35,9 @@ export class ConfigError extends TideError {
     const sorted = [...issues].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0))
     const file = sorted[0]?.file ?? 'config'
     const head = sorted.length === 1 ? `1 error in ${file}` : `${sorted.length} errors in ${file}`
-    super('TIDE_ERR_CONFIG', `${head}:\n${sorted.map((i) => `  ${formatConfigIssue(i)}`).join('\n')}`, options)
+    const shown = sorted.slice(0, MAX_LISTED_ISSUES).map((i) => `  ${formatConfigIssue(i)}`)
+    if (sorted.length > MAX_LISTED_ISSUES) shown.push(`  … and ${sorted.length - MAX_LISTED_ISSUES} more (every issue is in ConfigError.issues)`)
+    super('TIDE_ERR_CONFIG', `${head}:\n${shown.join('\n')}`, options)
     this.issues = sorted
   }
 }

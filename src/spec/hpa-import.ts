@@ -24,11 +24,12 @@
  * Object/Pods/External metric queries, which are turned into PromQL-like queries that
  * the operator should check against their metrics source.
  */
-import { Document, LineCounter, parseAllDocuments } from 'yaml'
+import { Document } from 'yaml'
 import { TideError } from '../errors.ts'
 import { ConfigError } from './errors.ts'
 import { parseConfig } from './load.ts'
 import type { GroupInput } from './schema.ts'
+import { parseYaml, yamlProblems, yamlSizeProblem, yamlValue } from './safe-yaml.ts'
 
 /** The manifest cannot be converted at all: not YAML, no HPA in it, or an HPA without maxReplicas. */
 export class HpaImportError extends TideError {
@@ -59,18 +60,21 @@ type RulesInput = NonNullable<NonNullable<GroupInput['behavior']>['scaleUp']>
 
 /** Converts every HorizontalPodAutoscaler in `text` (several documents or a `kind: List`); other kinds are skipped with a note. */
 export function convertHpa(text: string, fileName: string): HpaConversion {
-  const lineCounter = new LineCounter()
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, logLevel: 'error' })
+  const tooBig = yamlSizeProblem(text)
+  if (tooBig !== undefined) throw new HpaImportError(`${fileName}: ${tooBig}`)
+  const { documents: docs, lineCounter } = parseYaml(text)
   const notes: ConversionNote[] = []
   const groups: GroupInput[] = []
   const rendered: string[] = []
   for (const [index, doc] of docs.entries()) {
-    const first = doc.errors[0]
-    if (first !== undefined) {
-      const pos = lineCounter.linePos(first.pos[0])
-      throw new HpaImportError(`${fileName}:${pos.line}:${pos.col}: YAML: ${first.message}`)
+    const problems = yamlProblems(doc)
+    const converted = problems.length === 0 ? yamlValue(doc) : undefined
+    const first = problems[0] ?? (converted !== undefined && 'problem' in converted ? converted.problem : undefined)
+    if (first !== undefined || converted === undefined || !('value' in converted)) {
+      const pos = lineCounter.linePos(first?.offset ?? 0)
+      throw new HpaImportError(`${fileName}:${pos.line}:${pos.col}: YAML: ${first?.message ?? 'cannot be read'}`)
     }
-    const value: unknown = doc.toJS()
+    const value: unknown = converted.value
     if (value === null || value === undefined) continue
     const line = lineCounter.linePos(doc.range[0]).line
     for (const manifest of manifestsOf(value)) {

@@ -6,16 +6,17 @@
  * once, each at its place in the file (`file:line:col: field.path: message`), in one
  * ConfigError. Nothing is half-applied: the result is a whole valid config or an error.
  */
-import { readFileSync } from 'node:fs'
 import { dirname, resolve as resolvePath } from 'node:path'
-import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, type Document } from 'yaml'
+import { isMap, isScalar, isSeq, type Document, type LineCounter, type YAMLMap } from 'yaml'
 import type { z } from 'zod'
-import { FileError, didYouMean } from '../errors.ts'
-import { ConfigError, type ConfigIssue } from './errors.ts'
+import { didYouMean } from '../errors.ts'
+import { readRegularFile } from '../core/input-file.ts'
+import { ConfigError, MAX_LISTED_ISSUES, type ConfigIssue } from './errors.ts'
 import { GlobalSchema, GroupSchema, type GlobalSpec, type GroupSpec, type TideConfig } from './schema.ts'
 import { parseJsonPath } from './sources/http-json.ts'
 import type { ExternalSource } from './sources/index.ts'
 import { Cron } from 'croner'
+import { MAX_YAML_BYTES, parseYaml, yamlProblems, yamlSizeProblem, yamlValue } from './safe-yaml.ts'
 
 /** A path into a document, as zod reports it: keys and sequence indexes. */
 export type FieldPath = readonly PropertyKey[]
@@ -46,8 +47,9 @@ export interface LoadedGroup {
  * order and the global settings (defaults when there is no global document).
  */
 export function parseConfig(text: string, fileName: string): TideConfig {
-  const lineCounter = new LineCounter()
-  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true, logLevel: 'error' })
+  const tooBig = yamlSizeProblem(text)
+  if (tooBig !== undefined) throw new ConfigError([{ file: fileName, path: '', message: tooBig }])
+  const { documents, lineCounter } = parseYaml(text)
   const state: LoadState = { issues: [], groups: [], global: undefined, groupLines: new Map() }
   for (const doc of documents) {
     const source = sourceDocument(doc, fileName, lineCounter)
@@ -113,19 +115,15 @@ interface LoadState {
  * syntax errors, alias bombs and non-mapping contents are added to `issues`).
  */
 function documentValue(doc: Document.Parsed, source: SourceDocument, fileName: string, lineCounter: LineCounter, issues: ConfigIssue[]): Record<string, unknown> | undefined {
-  const syntax = [...doc.errors, ...doc.warnings]
-  for (const e of syntax) {
-    const pos = lineCounter.linePos(e.pos[0])
-    issues.push({ file: fileName, line: pos.line, col: pos.col, path: '', message: `YAML: ${e.message}` })
+  const problems = yamlProblems(doc)
+  const converted = problems.length === 0 ? yamlValue(doc) : undefined
+  if (converted !== undefined && 'problem' in converted) problems.push(converted.problem)
+  for (const p of problems) {
+    const pos = lineCounter.linePos(p.offset)
+    issues.push({ file: fileName, line: pos.line, col: pos.col, path: '', message: `YAML: ${p.message}` })
   }
-  if (syntax.length > 0) return undefined
-  let value: unknown
-  try {
-    value = doc.toJS({ maxAliasCount: 100 })
-  } catch (err) {
-    issues.push(source.issue([], `YAML: ${err instanceof Error ? err.message : String(err)}`))
-    return undefined
-  }
+  if (converted === undefined || !('value' in converted)) return undefined
+  const value = converted.value
   if (value === null || value === undefined) return undefined // an empty document, e.g. after a trailing `---`
   if (typeof value !== 'object' || Array.isArray(value)) {
     issues.push(source.issue([], `a document must be a mapping of fields, found ${Array.isArray(value) ? 'a list' : 'a scalar'}`))
@@ -157,14 +155,12 @@ function addGlobal(value: Record<string, unknown>, source: SourceDocument, state
   else state.issues.push(...zodIssues(r.error.issues, GlobalSchema, value, source))
 }
 
-/** Reads and parses a tide.yaml file: FileError when unreadable, ConfigError when invalid. */
+/**
+ * Reads and parses a tide.yaml file: FileError when unreadable or not a regular file (a FIFO
+ * or a device would block or never end), ConfigError when invalid or larger than MAX_YAML_BYTES.
+ */
 export function loadConfig(path: string): TideConfig {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (err) {
-    throw new FileError(path, 'read', err)
-  }
+  const text = readRegularFile(path, MAX_YAML_BYTES)
   return resolveConfigPaths(parseConfig(text, path), dirname(resolvePath(path)))
 }
 
@@ -223,7 +219,7 @@ function locate(doc: Document.Parsed, path: FieldPath, atKey: boolean): number |
   for (const [i, seg] of path.entries()) {
     const last = i === path.length - 1
     if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg))
+      const pair = pairsByKey(node).get(String(seg))
       if (pair === undefined) return keyOffset ?? offset
       keyOffset = (pair.key as YamlNode)?.range?.[0]
       if (last && atKey) return keyOffset
@@ -240,6 +236,27 @@ function locate(doc: Document.Parsed, path: FieldPath, atKey: boolean): number |
     }
   }
   return offset
+}
+
+type MapPair = YAMLMap['items'][number]
+const keyIndexes = new WeakMap<YAMLMap, Map<string, MapPair>>()
+
+/**
+ * A mapping's pairs by key text (the first of duplicates), built once per mapping: locating
+ * each of many issues in one large mapping by a scan of its items was quadratic.
+ */
+function pairsByKey(node: YAMLMap): Map<string, MapPair> {
+  let index = keyIndexes.get(node)
+  if (index === undefined) {
+    index = new Map()
+    for (const p of node.items) {
+      if (!isScalar(p.key)) continue
+      const k = String(p.key.value)
+      if (!index.has(k)) index.set(k, p)
+    }
+    keyIndexes.set(node, index)
+  }
+  return index
 }
 
 type ZodIssue = z.core.$ZodIssue
@@ -265,8 +282,9 @@ function explain(issue: ZodIssue, prefix: FieldPath, schema: z.ZodType, data: un
   switch (issue.code) {
     case 'unrecognized_keys': {
       const known = knownKeys(schema, path, data)
-      return issue.keys.map((key) => {
-        const hint = didYouMean(key, known)
+      // Hints for the first keys only (a message lists 100 issues): 100k unknown keys stay linear and quick.
+      return issue.keys.map((key, i) => {
+        const hint = i < MAX_LISTED_ISSUES ? didYouMean(key, known) : undefined
         const tail = hint === undefined ? (known.length > 0 && known.length <= 8 ? `; allowed: ${known.join(', ')}` : '') : `; did you mean "${hint}"?`
         return { path: [...path, key], message: `unknown field "${key}"${tail}`, atKey: true }
       })
@@ -329,7 +347,9 @@ function explainUnion(branches: readonly (readonly ZodIssue[])[], path: FieldPat
   )
   const key = (e: Explained): string => `${formatFieldPath(e.path)}\u0000${e.message}`
   const first = perBranch[0] ?? []
-  const common = first.filter((e) => perBranch.every((b) => b.some((o) => key(o) === key(e))))
+  // Sets, not nested scans: a branch may carry thousands of issues (unknown keys).
+  const keySets = perBranch.map((b) => new Set(b.map(key)))
+  const common = first.filter((e) => keySets.every((k) => k.has(key(e))))
   const out: Explained[] = []
   if (missing.size > 0) out.push({ path, message: `needs one of ${[...missing].join(', ')}` })
   if (common.length > 0) out.push(...common)

@@ -10,16 +10,47 @@ import { AwsSchema, awsGroupIssues } from './aws.ts'
 import { ExternalFallbackSchema, ExternalSourceSchema } from './sources/index.ts'
 import { KubernetesSchema, kubernetesGroupIssues } from './kubernetes.ts'
 
+/**
+ * Upper bounds of the schema's numbers (docs/config.md "Bounds"). Every number has one: a value
+ * beyond any real use is a typo or an attack, and some would break tide rather than be refused
+ * later (a syncPeriodSeconds of 1e308 overflows Node's timers, which then fire every
+ * millisecond). Durations that become timers stay under a day, far below the 24.8 days
+ * (2^31 − 1 ms) a Node timer can wait.
+ */
+export const BOUNDS = {
+  /** Instances in one group (replicas.*, schedules' replicas, a fallback count). */
+  replicas: 10_000,
+  /** A duration in seconds that becomes a timer or a window: one day. */
+  daySeconds: 86_400,
+  /** A shorter duration: one hour, in seconds. */
+  hourSeconds: 3_600,
+  /** A latency in milliseconds: one hour. */
+  latencyMs: 3_600_000,
+  /** A metric target or threshold (requests/s, in-flight requests, an external value). */
+  metricValue: 1e12,
+  /** Cpu cores of one size. */
+  cpu: 1_024,
+  /** Memory of one size, MiB (16 TiB). */
+  memoryMiB: 16_777_216,
+  /** Requests/s one instance serves. */
+  instanceRps: 1e9,
+} as const
+
 const positive = z.number().positive()
 const nonNegativeInt = z.number().int().nonnegative()
 const positiveInt = z.number().int().positive()
+/** Seconds in (0, max]. */
+const positiveSeconds = (max: number) => positive.max(max)
+/** Seconds in [0, max]. */
+const seconds = (max: number) => z.number().nonnegative().max(max)
+const replicaCount = nonNegativeInt.max(BOUNDS.replicas)
 
 /** An instance size: cpu cores and memory. `pricePerHour` is optional and drives the mixed planner. */
 export const SizeSchema = z.strictObject({
   name: z.string().min(1).optional(),
-  cpu: positive,
-  memoryMiB: positiveInt,
-  pricePerHour: z.number().nonnegative().optional(),
+  cpu: positive.max(BOUNDS.cpu),
+  memoryMiB: positiveInt.max(BOUNDS.memoryMiB),
+  pricePerHour: z.number().nonnegative().max(1_000_000).optional(),
 })
 
 /** Launch of a `local` instance: an argv array, never a shell string. */
@@ -31,21 +62,21 @@ export const LaunchSchema = z.strictObject({
 
 export const ReplicasSchema = z
   .strictObject({
-    min: nonNegativeInt.default(1),
-    max: positiveInt.default(10),
+    min: replicaCount.default(1),
+    max: positiveInt.max(BOUNDS.replicas).default(10),
     /** Replicas to start with; defaults to min. */
-    initial: nonNegativeInt.optional(),
+    initial: replicaCount.optional(),
   })
   .refine((r) => r.min <= r.max, { message: 'must not exceed replicas.max', path: ['min'] })
 
 export const HealthSchema = z.strictObject({
   path: z.string().startsWith('/').default('/healthz'),
-  intervalSeconds: positive.default(2),
-  timeoutSeconds: positive.default(1),
-  healthyThreshold: positiveInt.default(2),
-  unhealthyThreshold: positiveInt.default(3),
+  intervalSeconds: positiveSeconds(BOUNDS.hourSeconds).default(2),
+  timeoutSeconds: positiveSeconds(BOUNDS.hourSeconds).default(1),
+  healthyThreshold: positiveInt.max(1_000).default(2),
+  unhealthyThreshold: positiveInt.max(1_000).default(3),
   /** Seconds after launch during which failing checks do not mark the instance unhealthy. */
-  graceSeconds: z.number().nonnegative().default(10),
+  graceSeconds: seconds(BOUNDS.daySeconds).default(10),
 })
 
 export const PriorityClassSchema = z.strictObject({
@@ -57,11 +88,11 @@ export const PriorityClassSchema = z.strictObject({
 /** The router's limits on what a client may send and how long a request may take. */
 export const RoutingLimitsSchema = z.strictObject({
   /** Total size of a request's header block; larger gets 431. */
-  maxHeaderBytes: positiveInt.default(16384),
+  maxHeaderBytes: positiveInt.max(1024 * 1024).default(16384),
   /** Request body size; larger gets 413 (at once when Content-Length says so, else when the limit is crossed). */
-  maxBodyBytes: nonNegativeInt.default(10 * 1024 * 1024),
+  maxBodyBytes: nonNegativeInt.max(2 ** 40).default(10 * 1024 * 1024),
   /** From the request's arrival to the end of the instance's response; exceeded gets 504. */
-  requestTimeoutSeconds: positive.default(30),
+  requestTimeoutSeconds: positiveSeconds(BOUNDS.daySeconds).default(30),
 })
 
 /**
@@ -118,35 +149,35 @@ export const RoutingSchema = z.strictObject({
   listen: z.number().int().min(0).max(65535).default(8080),
   host: z.string().default('127.0.0.1'),
   balance: z.enum(['p2c', 'round-robin']).default('p2c'),
-  drainSeconds: z.number().nonnegative().default(30),
-  retries: nonNegativeInt.default(1),
+  drainSeconds: seconds(BOUNDS.daySeconds).default(30),
+  retries: nonNegativeInt.max(10).default(1),
   classes: z.array(PriorityClassSchema).default([]),
   /** What forwards the requests: tide's own proxy in Node, or HAProxy driven through its runtime API (docs/router.md). */
   proxy: z.enum(['tide', 'haproxy']).default('tide'),
   /** Router processes (node:cluster workers sharing the listen socket); 0 = one per core, 1 = in-process. With proxy haproxy: HAProxy's threads. */
-  workers: nonNegativeInt.default(0),
+  workers: nonNegativeInt.max(1_024).default(0),
   /** Requests one instance is given at once; beyond it requests wait in the queue or are shed (docs/router.md). */
-  maxInFlightPerInstance: positiveInt.default(64),
+  maxInFlightPerInstance: positiveInt.max(100_000).default(64),
   /** Requests that may wait for a free slot when every instance is at its limit (high priority first). */
-  queueLength: nonNegativeInt.default(256),
+  queueLength: nonNegativeInt.max(1_000_000).default(256),
   /** A queued request waiting longer than this gets 503 with Retry-After. */
-  queueTimeoutSeconds: positive.default(5),
+  queueTimeoutSeconds: positiveSeconds(BOUNDS.hourSeconds).default(5),
   /** Share of capacity kept for normal and high priority: low is shed once in-flight reaches (1 − this) × capacity. */
   lowPriorityHeadroomRatio: z.number().min(0).max(1).default(0.1),
   /** The Retry-After header of a shed request, in seconds. */
-  retryAfterSeconds: positiveInt.default(1),
+  retryAfterSeconds: positiveInt.max(BOUNDS.daySeconds).default(1),
   /** Consecutive connect failures or 5xx answers that eject an instance until health checks re-admit it; 0 = never. */
-  ejectAfterFailures: nonNegativeInt.default(5),
+  ejectAfterFailures: nonNegativeInt.max(1_000_000).default(5),
   limits: RoutingLimitsSchema.default(() => RoutingLimitsSchema.parse({})),
   /** Servers or an upstream that serve only while no primary instance is routable; none by default. */
   backup: BackupSchema.optional(),
 })
 
 const averageUtilization = z.strictObject({ averageUtilization: z.number().positive().max(1000) })
-const averageValue = z.strictObject({ averageValue: positive })
-const totalValue = z.strictObject({ value: positive })
+const averageValue = z.strictObject({ averageValue: positive.max(BOUNDS.metricValue) })
+const totalValue = z.strictObject({ value: positive.max(BOUNDS.metricValue) })
 /** A per-instance byte rate, MiB/s (1 MiB = 1,048,576 bytes), as memory's target is in MiB. */
-const averageValueMiBPerSecond = z.strictObject({ averageValueMiBPerSecond: positive })
+const averageValueMiBPerSecond = z.strictObject({ averageValueMiBPerSecond: positive.max(BOUNDS.memoryMiB) })
 
 /** Which storage bytes a `disk` metric counts: read, written, or both summed. */
 export const DiskDirections = ['read', 'write', 'total'] as const
@@ -164,7 +195,7 @@ export const NetworkDirections = ['in', 'out', 'total'] as const
  */
 export const MetricSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('cpu'), target: averageUtilization }),
-  z.strictObject({ type: z.literal('memory'), target: z.union([averageUtilization, z.strictObject({ averageValueMiB: positive })]) }),
+  z.strictObject({ type: z.literal('memory'), target: z.union([averageUtilization, z.strictObject({ averageValueMiB: positive.max(BOUNDS.memoryMiB) })]) }),
   z.strictObject({ type: z.literal('rps'), target: averageValue }),
   z.strictObject({ type: z.literal('inflight'), target: averageValue }),
   z.strictObject({ type: z.literal('disk'), direction: z.enum(DiskDirections).default('total'), target: averageValueMiBPerSecond }),
@@ -174,7 +205,7 @@ export const MetricSchema = z.discriminatedUnion('type', [
     percentile: z.union([z.literal(50), z.literal(90), z.literal(95), z.literal(99)]).default(95),
     /** Restrict to one priority class (e.g. checkout); the whole group when absent. */
     class: z.string().min(1).optional(),
-    target: z.strictObject({ valueMs: positive }),
+    target: z.strictObject({ valueMs: positive.max(BOUNDS.latencyMs) }),
   }),
   z.strictObject({
     type: z.literal('external'),
@@ -212,10 +243,10 @@ export const MetricRefSchema = z.discriminatedUnion('type', [
 export const StepRuleSchema = z
   .strictObject({
     metric: MetricRefSchema,
-    above: z.number().optional(),
-    below: z.number().optional(),
-    change: z.strictObject({ type: z.enum(['Pods', 'Percent', 'Exact']), value: z.number().int() }),
-    cooldownSeconds: z.number().nonnegative().default(60),
+    above: z.number().min(-BOUNDS.metricValue).max(BOUNDS.metricValue).optional(),
+    below: z.number().min(-BOUNDS.metricValue).max(BOUNDS.metricValue).optional(),
+    change: z.strictObject({ type: z.enum(['Pods', 'Percent', 'Exact']), value: z.number().int().min(-100_000).max(100_000) }),
+    cooldownSeconds: seconds(BOUNDS.daySeconds).default(60),
   })
   .refine((s) => (s.above === undefined) !== (s.below === undefined), {
     message: 'a step rule needs exactly one of above or below',
@@ -223,7 +254,7 @@ export const StepRuleSchema = z
 
 export const ScalingPolicySchema = z.strictObject({
   type: z.enum(['Pods', 'Percent']),
-  value: positiveInt,
+  value: positiveInt.max(100_000),
   periodSeconds: z.number().int().positive().max(1800),
 })
 
@@ -235,7 +266,7 @@ const rules = (stabilization: number, policies: z.infer<typeof ScalingPolicySche
      * Non-negative with no upper bound, as the HPA's (KEP-4951): a scale-down tolerance of 1 or more
      * means this group's metrics never scale it in; a scale-up tolerance of 2 acts only above 3× target.
      */
-    tolerance: z.number().nonnegative().default(0.1),
+    tolerance: z.number().nonnegative().max(1_000).default(0.1),
     policies: z.array(ScalingPolicySchema).min(1).default(policies),
     selectPolicy: z.enum(['Max', 'Min', 'Disabled']).default('Max'),
   })
@@ -276,16 +307,17 @@ export const ScheduleSchema = z
     start: isoDateTime.optional(),
     end: isoDateTime.optional(),
     cron: z.string().min(1).optional(),
-    durationMinutes: positive.optional(),
+    /** At most 366 days. */
+    durationMinutes: positive.max(527_040).optional(),
     timezone: z.string().min(1).default('UTC'),
     /** Bounds for the window; a campaign may leave them out and let the predictive policy size it from its uplift. */
-    replicas: z.strictObject({ min: nonNegativeInt.optional(), max: positiveInt.optional(), desired: nonNegativeInt.optional() }).default({}),
+    replicas: z.strictObject({ min: replicaCount.optional(), max: positiveInt.max(BOUNDS.replicas).optional(), desired: replicaCount.optional() }).default({}),
     campaign: z
       .strictObject({
         /** Expected load multiplier during the window; learned from past events of the same name when absent. */
-        uplift: positive.optional(),
-        /** Minutes before start to have capacity ready. */
-        leadMinutes: z.number().nonnegative().default(10),
+        uplift: positive.max(1_000).optional(),
+        /** Minutes before start to have capacity ready (at most a week). */
+        leadMinutes: z.number().nonnegative().max(10_080).default(10),
       })
       .optional(),
   })
@@ -306,21 +338,21 @@ export const PredictiveSchema = z.strictObject({
   /** Extra capacity above the forecast, in percent. */
   bufferPercent: z.number().nonnegative().max(500).default(10),
   /** Seconds ahead to launch; `auto` uses the measured start-up time. */
-  schedulingBufferSeconds: z.union([z.literal('auto'), z.number().nonnegative()]).default('auto'),
+  schedulingBufferSeconds: z.union([z.literal('auto'), seconds(BOUNDS.daySeconds)]).default('auto'),
   /** Forecast error (WAPE, percent: live once scored, else the backtest's) above which the policy backs off. */
-  maxErrorPercent: positive.default(30),
+  maxErrorPercent: positive.max(1_000).default(30),
 })
 
 export const VerticalSchema = z.strictObject({
   mode: z.enum(['off', 'recommend', 'auto']).default('off'),
   percentile: z.number().positive().max(100).default(90),
   headroomPercent: z.number().nonnegative().max(500).default(15),
-  halfLifeHours: positive.default(24),
+  halfLifeHours: positive.max(8_760).default(24),
 })
 
 export const LifecycleSchema = z.strictObject({
-  preStop: z.strictObject({ http: z.string().startsWith('/'), timeoutSeconds: positive.default(30) }).optional(),
-  backup: z.strictObject({ command: z.array(z.string().min(1)).min(1), timeoutSeconds: positive.default(60) }).optional(),
+  preStop: z.strictObject({ http: z.string().startsWith('/'), timeoutSeconds: positiveSeconds(BOUNDS.hourSeconds).default(30) }).optional(),
+  backup: z.strictObject({ command: z.array(z.string().min(1)).min(1), timeoutSeconds: positiveSeconds(BOUNDS.daySeconds).default(60) }).optional(),
 })
 
 export const AlertEventSchema = z.enum(['instance-unhealthy', 'instance-replaced', 'at-max-capacity', 'quota-exhausted', 'capacity-unavailable', 'scaled'])
@@ -356,11 +388,11 @@ export const HeadroomSchema = z.strictObject({
 export const SloSchema = z
   .strictObject({
     /** The p95 response time the service must keep, ms. */
-    latencyP95Ms: positive.default(200),
+    latencyP95Ms: positive.max(BOUNDS.latencyMs).default(200),
     /** Share of time allowed outside the objective, percent (0.5 = about 3.6 hours a month). */
     budgetPercent: z.number().positive().max(50).default(0.5),
     /** Requests/s one instance of the group's size serves with its p95 within latencyP95Ms (measure it with tide load). */
-    instanceRps: positive.optional(),
+    instanceRps: positive.max(BOUNDS.instanceRps).optional(),
     headroom: HeadroomSchema.optional(),
     /**
      * Scale out on every fresh demand signal (the router's second, the simulator's step) when
@@ -381,11 +413,11 @@ export const SloSchema = z
 /** Parameters of the simulator's workload model; flags override them. */
 export const SimulationSchema = z.strictObject({
   /** Requests/s one default-size instance sustains with p95 exactly at the SLO. */
-  instanceRps: positive.optional(),
-  sloP95Ms: positive.optional(),
-  startupSeconds: z.number().nonnegative().optional(),
+  instanceRps: positive.max(BOUNDS.instanceRps).optional(),
+  sloP95Ms: positive.max(BOUNDS.latencyMs).optional(),
+  startupSeconds: seconds(BOUNDS.daySeconds).optional(),
   /** A request waiting longer than this fails. */
-  requestTimeoutSeconds: positive.optional(),
+  requestTimeoutSeconds: positiveSeconds(BOUNDS.hourSeconds).optional(),
 })
 
 export const GroupSchema = z
@@ -400,23 +432,23 @@ export const GroupSchema = z
     sizes: z.array(SizeSchema).default([]),
     replicas: ReplicasSchema.default({ min: 1, max: 10 }),
     /** How often the controller decides, as the HPA's --horizontal-pod-autoscaler-sync-period. */
-    syncPeriodSeconds: positive.default(15),
+    syncPeriodSeconds: positiveSeconds(BOUNDS.hourSeconds).default(15),
     /** Expected seconds from launch to ready; the predictive policy's scheduling buffer. */
-    startupSeconds: z.number().nonnegative().default(30),
+    startupSeconds: seconds(BOUNDS.daySeconds).default(30),
     /** Ready instances serve but are left out of scaling metrics for this long (AWS warm-up). */
-    warmupSeconds: z.number().nonnegative().default(15),
+    warmupSeconds: seconds(BOUNDS.daySeconds).default(15),
     /**
      * Target tracking's cpu, as the HPA's --horizontal-pod-autoscaler-cpu-initialization-period:
      * this long after launch, a cpu reading counts only if the instance is ready and the reading's
      * window began after it became ready (engine/instance-classes.ts cpuSampleIgnored).
      */
-    cpuInitializationPeriodSeconds: z.number().nonnegative().default(300),
+    cpuInitializationPeriodSeconds: seconds(BOUNDS.daySeconds).default(300),
     /**
      * As the HPA's --horizontal-pod-autoscaler-initial-readiness-delay: past the cpu
      * initialization period, an unready instance's cpu is left out when its readiness transition
      * came less than this long after launch (the HPA takes it as never having been ready).
      */
-    initialReadinessDelaySeconds: z.number().nonnegative().default(30),
+    initialReadinessDelaySeconds: seconds(BOUNDS.daySeconds).default(30),
     health: HealthSchema.default(() => HealthSchema.parse({})),
     routing: RoutingSchema.default(() => RoutingSchema.parse({})),
     metrics: z.array(MetricSchema).default([]),
@@ -451,9 +483,9 @@ export const GroupSchema = z
   })
 
 const QuotaLimitsSchema = z.strictObject({
-  maxInstances: nonNegativeInt.optional(),
-  maxCpu: z.number().nonnegative().optional(),
-  maxMemoryMiB: nonNegativeInt.optional(),
+  maxInstances: nonNegativeInt.max(1_000_000).optional(),
+  maxCpu: z.number().nonnegative().max(1_048_576).optional(),
+  maxMemoryMiB: nonNegativeInt.max(2 ** 40).optional(),
 })
 
 /** Why `store.url` is refused: the field exists for the PostgreSQL store to come, and no code reads it yet. */

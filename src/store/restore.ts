@@ -1,7 +1,7 @@
 /**
  * Bringing a store back from a backup. The backup is validated first (an SQLite file
- * with tide's application id, a schema version this tide knows, and a clean
- * `PRAGMA quick_check`), then copied to a temporary file beside the store, brought to
+ * with tide's application id, a schema version this tide knows, a clean
+ * `PRAGMA quick_check`, and every row of every table well-formed: backup-rows.ts), then copied to a temporary file beside the store, brought to
  * the current schema, and renamed over the store: the store is either the old one or
  * the restored one, never a mix. A store held by a running tide (a live lock row) is
  * not replaced unless `force` is given; that tide keeps writing to the file it opened,
@@ -10,6 +10,7 @@
 import { existsSync, renameSync, rmSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
+import { malformedRows } from './backup-rows.ts'
 import { StoreError, StoreLockedError } from './errors.ts'
 import { fsyncPath, removeWithCompanions, snapshotTo, tempPathBeside } from './backup.ts'
 import { LATEST_SCHEMA_VERSION, assertTideStore, migrate, readSchemaInfo } from './migrations.ts'
@@ -42,6 +43,10 @@ function validateBackup(db: Database.Database, backupPath: string): number {
   assertTideStore(info, backupPath, false)
   const check = db.pragma('quick_check', { simple: true }) as string
   if (check !== 'ok') throw new StoreError('TIDE_ERR_STORE_NOT_A_STORE', backupPath, `${backupPath} fails SQLite's integrity check: ${check}`)
+  const bad = malformedRows(db)
+  if (bad.length > 0) {
+    throw new StoreError('TIDE_ERR_STORE_NOT_A_STORE', backupPath, `${backupPath} has malformed rows, so nothing was restored:\n  ${bad.join('\n  ')}`)
+  }
   return info.version
 }
 

@@ -192,3 +192,12 @@ test('traceStats of a per-second trace: total equals the sum of the rates', () =
   assert.equal(s.rows, want.rows)
   assert.equal(s.durationSeconds, 6300)
 })
+
+test('a trace with more rows than the limit is refused at the first row too many, naming it', () => {
+  const rows = Array.from({ length: 11 }, (_, i) => `${i},1`).join('\n')
+  assert.equal(parseTrace(`seconds,rps\n${rows}\n`, 't.csv', { maxRows: 11 }).seconds.length, 11)
+  assert.throws(
+    () => parseTrace(`seconds,rps\n${rows}\n`, 't.csv', { maxRows: 10 }),
+    (err: TraceError) => err.code === 'TIDE_ERR_TRACE' && err.line === 12 && /^t\.csv:12: more than 10 rows/.test(err.message),
+  )
+})

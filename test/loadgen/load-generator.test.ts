@@ -93,3 +93,35 @@ test('a flow carries the cookie its first request set', async () => {
     server.close()
   }
 })
+
+test('a rate of 1e308 req/s stays bounded and stops at once on abort (it used to loop forever, deaf to Ctrl-C)', async () => {
+  let seen = 0
+  const { server, url } = await serve((_req, res) => {
+    seen++
+    res.writeHead(200).end('ok')
+  })
+  try {
+    const abort = new AbortController()
+    setTimeout(() => { abort.abort(); }, 300).unref()
+    const started = performance.now()
+    const summary = await runLoad({ url: `${url}/`, rate: () => 1e308, durationSeconds: 60, maxInFlight: 8, signal: abort.signal })
+    assert.ok(performance.now() - started < 20_000, 'ended soon after the abort')
+    // At most maxInFlight requests at once were sent; everything beyond was counted as dropped.
+    assert.ok(summary.totalRequests >= 8, `${summary.totalRequests} sent`)
+    assert.equal(summary.totalRequests, seen)
+    assert.ok(summary.clientDropped > 1000)
+    assert.ok(Number.isFinite(summary.clientDropped))
+  } finally {
+    server.close()
+  }
+})
+
+test('a rate that is not a finite number sends nothing', async () => {
+  const { server, url } = await serve((_req, res) => res.writeHead(200).end('ok'))
+  try {
+    const summary = await runLoad({ url: `${url}/`, rate: () => Number.NaN, durationSeconds: 0.2 })
+    assert.equal(summary.totalRequests, 0)
+  } finally {
+    server.close()
+  }
+})

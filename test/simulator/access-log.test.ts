@@ -1,10 +1,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { AccessLogError, accessLogSeconds, accessLogTraceCsv, countAccessLog, readAccessLog } from '../../src/simulator/access-log.ts'
+import { AccessLogError, MAX_ACCESS_LOG_LINE, accessLogSeconds, accessLogTraceCsv, countAccessLog, readAccessLog } from '../../src/simulator/access-log.ts'
 import { parseTrace, traceDurationSeconds } from '../../src/core/trace.ts'
 
 // Examples from the Apache httpd log documentation (Common and Combined Log Format).
@@ -101,4 +101,56 @@ test('readAccessLog streams plain and gzip files alike', async () => {
 
 test('readAccessLog names a missing file', async () => {
   await assert.rejects(readAccessLog('/nonexistent/a.log', { stepSeconds: 1, skipBad: false }), /cannot read \/nonexistent\/a\.log: ENOENT/)
+})
+
+// ── hostile logs (issue 13): each refused with its file and line, in bounded time and memory ──
+
+test('a 100 MB line is refused with its file and line, without being held whole', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tide-access-'))
+  t.after(() => { rmSync(dir, { recursive: true, force: true }); })
+  const file = join(dir, 'huge.log')
+  writeFileSync(file, `${common}\n${'"'.repeat(100 * 1024 * 1024)}\n${common}\n`)
+  const before = process.memoryUsage().rss
+  await assert.rejects(readAccessLog(file, { stepSeconds: 1, skipBad: false }), (err: AccessLogError) => {
+    assert.equal(err.code, 'TIDE_ERR_ACCESS_LOG')
+    assert.equal(err.line, 2)
+    assert.match(err.message, /huge\.log:2: the line is longer than 65536 characters/)
+    return true
+  })
+  // Held whole, the line alone would take 100 MB (200 MB as a JavaScript string); a generous bound.
+  assert.ok(process.memoryUsage().rss - before < 150 * 1024 * 1024)
+  // With --skip-bad it is skipped and counted; the lines around it count.
+  const counts = await readAccessLog(file, { stepSeconds: 1, skipBad: true })
+  assert.equal(counts.requests, 2)
+  assert.equal(counts.skipped, 1)
+  assert.equal(counts.firstSkippedLine, 2)
+})
+
+test('a line longer than the limit given in memory is refused too (countAccessLog)', () => {
+  assert.throws(() => countAccessLog(`${common}\n${'x'.repeat(MAX_ACCESS_LOG_LINE + 1)}\n`, 'mem.log', { stepSeconds: 1, skipBad: false }), /mem\.log:2: the line is longer than 65536/)
+})
+
+test('two lines two years apart are refused with the span and a step that fits, not a 63-million-row array', () => {
+  const early = '1.2.3.4 - - [01/Jan/2024:00:00:00 +0000] "GET / HTTP/1.1" 200 1'
+  const late = '1.2.3.4 - - [01/Jan/2026:00:00:00 +0000] "GET / HTTP/1.1" 200 1'
+  assert.throws(
+    () => countAccessLog(`${early}\n${late}\n`, 'years.log', { stepSeconds: 1, skipBad: false }),
+    (err: AccessLogError) => {
+      assert.equal(err.code, 'TIDE_ERR_ACCESS_LOG')
+      assert.equal(
+        err.message,
+        'years.log: the requests span 2024-01-01T00:00:00.000Z to 2026-01-01T00:00:00.000Z: 63158401 rows of 1 s, more than the 5000000 a trace may have; use --step 13 or more, or split the log',
+      )
+      return true
+    },
+  )
+  // The step it names fits.
+  assert.ok(countAccessLog(`${early}\n${late}\n`, 'years.log', { stepSeconds: 13, skipBad: false }).counts.length <= 5_000_000)
+})
+
+test('the series limit is the option given (maxRows)', () => {
+  const a = '1.2.3.4 - - [01/Jan/2024:00:00:00 +0000] "GET / HTTP/1.1" 200 1'
+  const b = '1.2.3.4 - - [01/Jan/2024:00:00:10 +0000] "GET / HTTP/1.1" 200 1'
+  assert.equal(countAccessLog(`${a}\n${b}\n`, 'x', { stepSeconds: 1, skipBad: false, maxRows: 11 }).counts.length, 11)
+  assert.throws(() => countAccessLog(`${a}\n${b}\n`, 'x', { stepSeconds: 1, skipBad: false, maxRows: 10 }), /11 rows of 1 s, more than the 10/)
 })

@@ -183,7 +183,7 @@ const badCases = [
   {
     name: 'duplicate YAML key',
     text: 'group: a\nprovider: sim\nprovider: local\n',
-    want: ['t.yaml:3:1: YAML: Map keys must be unique'],
+    want: ['t.yaml:3:1: YAML: Map keys must be unique: "provider" is repeated'],
   },
   {
     name: 'a document that is neither a group nor global',

@@ -153,3 +153,45 @@ test('a tide that stops cleanly releases its lock', async (t) => {
   check.close()
   await restoreStore(backupPath, path)
 })
+
+/** Corruptions a backup may carry that SQLite's integrity check passes, each with the message it must give. */
+const malformed: { name: string; sql: string; want: RegExp }[] = [
+  { name: 'history that is not JSON', sql: `UPDATE group_state SET history_json = '{oops'`, want: /group_state row "web": history_json: is not valid JSON/ },
+  { name: 'history of the wrong shape', sql: `UPDATE group_state SET history_json = '{"recommendations":5}'`, want: /group_state row "web": history_json: recommendations: / },
+  { name: 'a desired count that is text', sql: `UPDATE group_state SET desired_replicas = 'many'`, want: /group_state row "web": desired_replicas: / },
+  { name: 'a negative desired count', sql: `UPDATE group_state SET desired_replicas = -3`, want: /group_state row "web": desired_replicas: / },
+  { name: 'a size without cpu', sql: `UPDATE group_state SET size_json = '{"memoryMiB":512}'`, want: /group_state row "web": size_json: cpu: / },
+  { name: 'draining ids that are numbers', sql: `UPDATE group_state SET draining_json = '[1,2]'`, want: /group_state row "web": draining_json: 0: / },
+  { name: 'an instance record without an id', sql: `UPDATE instances SET record_json = '{"group":"web"}'`, want: /instances row "web\/i-1": record_json: id: / },
+  { name: 'an event with a text time', sql: `UPDATE events SET at_ms = 'yesterday'`, want: /events row "1": at_ms: / },
+  { name: 'a metric sum that is text', sql: `UPDATE metric_seconds SET sum = 'x' WHERE at_s = (SELECT MIN(at_s) FROM metric_seconds)`, want: /metric_seconds row "web\/rps@\d+": sum: / },
+  { name: 'a local instance with port 0', sql: `INSERT INTO local_instances VALUES ('web', 'i-9', '{"id":"i-9","group":"web","pid":5,"startTime":"1","port":0,"size":{"cpu":1,"memoryMiB":1},"launchedAtMs":1,"logPath":"/x"}')`, want: /local_instances row "web\/i-9": entry_json: port: / },
+]
+
+for (const c of malformed) {
+  test(`a backup with ${c.name} is refused, naming the row, and the store is untouched`, async (t) => {
+    const dir = tempDir(t)
+    const { path, backupPath } = await storeWithBackup(dir)
+    const edit = new Database(backupPath)
+    edit.exec(c.sql)
+    edit.close()
+    const storeBefore = readFileSync(path)
+    await assert.rejects(restoreStore(backupPath, path), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'TIDE_ERR_STORE_NOT_A_STORE')
+      assert.match(err.message, /backup\.db has malformed rows, so nothing was restored:\n {2}/)
+      assert.match(err.message, c.want)
+      return true
+    })
+    assert.deepEqual(readFileSync(path), storeBefore)
+    assert.deepEqual(readdirSync(dir).filter((f) => f.includes('restore')), [], 'no temporary file left')
+  })
+}
+
+test('a backup with many malformed rows lists ten and counts the rest', async (t) => {
+  const dir = tempDir(t)
+  const { path, backupPath } = await storeWithBackup(dir)
+  const edit = new Database(backupPath)
+  edit.exec(`UPDATE metric_seconds SET sum = 'x'`)
+  edit.close()
+  await assert.rejects(restoreStore(backupPath, path), /metric_seconds row[^\n]*\n(?:.*\n){9} {2}… and 20 more$/)
+})

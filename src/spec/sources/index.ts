@@ -33,8 +33,8 @@ export const EXTERNAL_SOURCE_TYPES: readonly ExternalSource['type'][] = ['http-j
  * source only holds: no value, so no scale-in (the HPA's rule for a missing metric).
  */
 export const ExternalFallbackSchema = z.strictObject({
-  failureThreshold: z.number().int().positive().default(3),
-  replicas: z.number().int().nonnegative(),
+  failureThreshold: z.number().int().positive().max(1_000).default(3),
+  replicas: z.number().int().nonnegative().max(10_000),
 })
 
 /** A validated fallback. */

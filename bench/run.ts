@@ -11,7 +11,7 @@ interface BenchModule {
   run(parts?: readonly string[]): Promise<Table[]>
 }
 
-const modules = ['engine', 'simulator', 'quality', 'forecast', 'router', 'reaction', 'startup'] as const
+const modules = ['engine', 'simulator', 'quality', 'forecast', 'router', 'reaction', 'startup', 'replay'] as const
 
 /** Module name → the parts asked for ([] = all). */
 const wanted = new Map<string, string[]>()

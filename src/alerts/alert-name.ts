@@ -5,7 +5,8 @@
  * ('instance-unhealthy'); the platform refusing a scale-out for want of room (an AWS
  * InsufficientInstanceCapacity, an Auto Scaling group at its MaxSize) pages as
  * 'capacity-unavailable', once per streak; a decision alerts ('scaled') only when it changed the
- * replica count or the size, never for a hold or a skip.
+ * replica count or the size, never for a hold or a skip. A risk the radar sees ahead and its
+ * clearing are both 'risk' (the payload's eventType tells them apart).
  */
 import type { TideEvent, TideEventType } from '../store/events.ts'
 import type { AlertEvent } from '../spec/schema.ts'
@@ -43,6 +44,8 @@ const ALERT_OF: Readonly<Record<TideEventType, AlertEvent | undefined>> = {
   'instance-in-service': undefined,
   failover: undefined,
   failback: undefined,
+  risk: 'risk',
+  'risk-cleared': 'risk',
 }
 
 /** The alert name of a controller event, or undefined when the event never alerts. */

@@ -16,6 +16,7 @@ import type { Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import { ApiError } from '../app/errors.ts'
+import { DEFAULT_REPLAY_HOURS, MAX_REPLAY_HOURS } from '../app/replay.ts'
 import { DEFAULT_HOLD_SECONDS, MAX_HOLD_SECONDS, type TideService } from '../app/tide-service.ts'
 import { isoToEpochMsOrThrow } from '../core/iso-time.ts'
 import { HISTORY_SERIES } from '../controller/history-series.ts'
@@ -83,7 +84,7 @@ const GroupSummarySchema = z
     provider: z.enum(['local', 'kubernetes', 'aws', 'sim']),
     state: z.enum(['active', 'removing']).openapi({ description: 'removing: deleted, its instances still draining.' }),
     paused: z.boolean(),
-    status: z.unknown().openapi({ description: "The controller's plain status (instances with phases, last decision with its explanation, forecast, slo); null before the first tick." }),
+    status: z.unknown().openapi({ description: "The controller's plain status (docs/status.md: instances with phases, last decision with its explanation, forecast, slo, risks ahead: [{ kind: max|quota|budget, etaSeconds, message, basis: trend|forecast }]); null before the first tick." }),
   })
   .openapi('GroupSummary')
 // zod's own .meta() (not .openapi(): GroupSchema may be built before @hono/zod-openapi extends zod).
@@ -111,6 +112,41 @@ const MetricsQuerySchema = z.strictObject({
   step: z.string().regex(/^[0-9]+(\.[0-9]+)?$/, 'a number of seconds').optional().openapi({ description: 'Bucket width in seconds, at least 1; default the range in about 360 buckets.' }),
 })
 
+/** The body of POST /groups/{name}/replay: the proposed spec and the window. */
+const ReplayBodySchema = z
+  .strictObject({
+    spec: z.record(z.string(), z.unknown()).openapi({ description: 'The proposed group spec as in tide.yaml (GroupSpec), as JSON; validated whole as PUT /groups/{name} validates it.' }),
+    hours: z.number().positive().max(MAX_REPLAY_HOURS).optional().openapi({ description: `Hours of recorded demand back from \`to\`: default ${DEFAULT_REPLAY_HOURS}, at most ${MAX_REPLAY_HOURS}.` }),
+    from: z.union([z.string(), z.number()]).optional().openapi({ description: 'Start of the window instead of hours: ISO-8601 with an offset, or epoch ms.' }),
+    to: z.union([z.string(), z.number()]).optional().openapi({ description: 'End of the window: ISO-8601 with an offset, or epoch ms; default now.' }),
+  })
+  .openapi('ReplayRequest')
+const ReplayFiguresSchema = z
+  .object({
+    costInstanceHours: z.number().openapi({ description: 'Instance-hours billed over the window.' }),
+    costRatioToOracle: z.number().openapi({ description: 'Cost ÷ the perfect-foresight oracle\'s cost on the same demand.' }),
+    sloViolatedPercent: z.number().openapi({ description: 'Share of the window outside the SLO, percent.' }),
+    failedRequestsPercent: z.number().openapi({ description: 'Share of offered requests that failed, percent.' }),
+    peakInstances: z.number(),
+    decisions: z.object({ up: z.number(), down: z.number(), hold: z.number() }),
+    scaleOutActions: z.number(),
+    scaleInActions: z.number(),
+  })
+  .openapi('ReplayFigures')
+const ReplayResultSchema = z
+  .object({
+    group: z.string(),
+    fromMs: z.number(),
+    toMs: z.number(),
+    demandPoints: z.number(),
+    current: ReplayFiguresSchema,
+    proposed: ReplayFiguresSchema,
+    delta: z.object({ costInstanceHours: z.number(), costPercent: z.number().nullable(), sloViolatedPercent: z.number(), failedRequestsPercent: z.number(), peakInstances: z.number() }),
+    model: z.object({ instanceRps: z.number(), startupSeconds: z.number(), sloP95Ms: z.number(), tickSeconds: z.number() }),
+    notes: z.array(z.string()),
+    elapsedMs: z.number(),
+  })
+  .openapi('ReplayResult')
 const ScaleBodySchema = z
   .strictObject({
     desired: z.number().int('a whole number').min(0, 'at least 0').openapi({ description: 'The count to hold, clamped to the group\'s min and max (then its quota room and protection floor).', example: 6 }),
@@ -180,6 +216,19 @@ const routes = [
       409: json(ErrorSchema, 'Valid, but the running tide cannot apply it without a restart (TIDE_ERR_API_CONFLICT).'),
     },
   }),
+  createRoute({
+    method: 'post',
+    path: '/groups/{name}/replay',
+    summary: "Replay a proposed spec on the group's recorded demand beside the spec in force (nothing is applied)",
+    security: bearer,
+    request: { params: GroupParams, body: { content: { 'application/json': { schema: ReplayBodySchema } }, required: true } },
+    responses: {
+      200: json(ReplayResultSchema, 'Both runs, their difference and notes.'),
+      ...errors,
+      409: json(ErrorSchema, 'The group is being removed (TIDE_ERR_API_CONFLICT).'),
+      422: json(ErrorSchema, 'Too little recorded demand in the window (TIDE_ERR_API_INSUFFICIENT_DATA); the message says how much there is.'),
+    },
+  }),
   createRoute({ method: 'delete', path: '/groups/{name}', summary: 'Remove a group: its instances are drained, then stopped', security: bearer, request: { params: GroupParams }, responses: { 202: json(z.object({ group: z.string(), state: z.literal('removing') }), 'Removal begun.'), ...errors, 409: json(ErrorSchema, 'Already being removed.') } }),
   ...(['pause', 'resume'] as const).map((verb) =>
     createRoute({ method: 'post', path: `/groups/{name}/${verb}`, summary: verb === 'pause' ? "Pause the group's scaling: it holds its count" : "Resume the group's scaling", security: bearer, request: { params: GroupParams }, responses: { 200: json(z.object({ group: z.string(), paused: z.boolean(), changed: z.boolean() }), 'Done (changed: false when it already was).'), ...errors } }),
@@ -246,13 +295,13 @@ function parse<T extends z.ZodType>(schema: T, value: unknown, where: 'path' | '
 }
 
 /** A time parameter as epoch ms: digits are epoch ms, anything else must be ISO-8601 with an offset. */
-function timeOf(name: string, text: string | undefined): number | undefined {
+function timeOf(name: string, text: string | undefined, where: 'query' | 'body' = 'query'): number | undefined {
   if (text === undefined) return undefined
   if (/^[0-9]{1,15}$/.test(text)) return Number(text)
   try {
     return isoToEpochMsOrThrow(text)
   } catch (err) {
-    throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `query.${name}: ${err instanceof Error ? err.message : String(err)} (or epoch milliseconds)`)
+    throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `${where}.${name}: ${err instanceof Error ? err.message : String(err)} (or epoch milliseconds)`)
   }
 }
 
@@ -348,6 +397,19 @@ export function createApiApp(opts: ApiAppOptions): ApiApp {
     const { name } = parse(GroupParams, c.req.param(), 'path')
     const result = await service.applyGroup(name, await jsonBody(c))
     return c.json(result, result.outcome === 'added' ? 201 : 200)
+  })
+  app.post('/groups/:name/replay', async (c) => {
+    const { name } = parse(GroupParams, c.req.param(), 'path')
+    const body = parse(ReplayBodySchema, await jsonBody(c), 'body')
+    const fromMs = body.from === undefined ? undefined : typeof body.from === 'number' ? body.from : timeOf('from', body.from, 'body')
+    const toMs = body.to === undefined ? undefined : typeof body.to === 'number' ? body.to : timeOf('to', body.to, 'body')
+    return c.json(
+      await service.replay(name, body.spec, {
+        ...(body.hours === undefined ? {} : { hours: body.hours }),
+        ...(fromMs === undefined ? {} : { fromMs }),
+        ...(toMs === undefined ? {} : { toMs }),
+      }),
+    )
   })
   app.post('/groups/:name/validate', async (c) => {
     const { name } = parse(GroupParams, c.req.param(), 'path')

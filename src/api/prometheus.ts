@@ -39,7 +39,8 @@ export interface TideMetrics {
  *   `{group}`: tide's router traffic of each local group, summed over its stats windows (every
  *   second) since the app was made; groups tide does not route have none;
  * - `tide_forecast_wape_percent{group}`: the predictive forecaster's live WAPE, once scored;
- * - `tide_slo_headroom_percent{group}`: the headroom the slo policy applies now (with slo.instanceRps).
+ * - `tide_slo_headroom_percent{group}`: the headroom the slo policy applies now (with slo.instanceRps);
+ * - `tide_risk_eta_seconds{group,kind}`: the risk radar's ETA to the group's max, a quota or its violation budget, while it sees one.
  */
 export function tideMetrics(service: TideService): TideMetrics {
   const registry = new Registry()
@@ -129,6 +130,18 @@ export function tideMetrics(service: TideService): TideMetrics {
       for (const g of controller.groups()) {
         const headroom = controller.status(g.group)?.slo?.headroom?.percent
         if (headroom !== undefined) this.set({ group: g.group }, headroom)
+      }
+    },
+  })
+  new Gauge({
+    name: 'tide_risk_eta_seconds',
+    help: 'Seconds until the risk radar expects the group to reach its max, a quota or its SLO violation budget (kind), 0 when it already has; absent while it sees no such risk.',
+    labelNames: ['group', 'kind'],
+    registers: [registry],
+    collect() {
+      this.reset()
+      for (const g of controller.groups()) {
+        for (const r of controller.status(g.group)?.risks ?? []) this.set({ group: g.group, kind: r.kind }, r.etaSeconds)
       }
     },
   })

@@ -19,6 +19,7 @@ import { MAX_EVENT_LIMIT } from '../store/event-log.ts'
 import type { EventSink, TideEvent, TideEventType } from '../store/events.ts'
 import type { MetricSeries } from '../store/metric-history.ts'
 import { ApiError } from './errors.ts'
+import { replayWindow, runReplay, type ReplayResult } from './replay.ts'
 import { REDACTED, redactLaunchEnv } from '../spec/redact.ts'
 
 /** Where a group stands: configured and reconciled, or removed and still draining its instances. */
@@ -156,6 +157,8 @@ export class TideService {
   readonly #listeners = new Set<EventListener>()
   /** Commands that reload run one at a time, in order. */
   #reloads: Promise<unknown> = Promise.resolve()
+  /** Replays run one at a time (each is seconds of CPU). */
+  #replays: Promise<unknown> = Promise.resolve()
 
   constructor(runtime: Runtime, opts: TideServiceOptions) {
     this.#runtime = runtime
@@ -391,6 +394,26 @@ export class TideService {
       const outcome = changes.added.includes(name) ? 'added' : changes.changed.includes(name) ? 'changed' : 'unchanged'
       return { group: name, outcome, spec }
     })
+  }
+
+  /**
+   * Replays a proposed spec for a configured group on its own recorded demand (src/app/replay.ts):
+   * the simulator runs the spec in force and the proposed one from the same start over the
+   * window (`hours` back from `toMs`, default 24 h, or `fromMs`–`toMs`), and answers both
+   * figure sets and their difference. The proposed spec is validated whole by `validateGroup`,
+   * as `applyGroup` validates it (ConfigError with every issue; nothing runs); nothing is applied. Replays run
+   * one at a time. Throws ApiError NOT_FOUND for an unknown group, BAD_REQUEST for a bad window,
+   * INSUFFICIENT_DATA when the window holds under 10 minutes of recorded demand.
+   */
+  replay(name: string, body: unknown, window: { readonly hours?: number; readonly fromMs?: number; readonly toMs?: number } = {}): Promise<ReplayResult> {
+    const { spec: current, state } = this.#find(name)
+    if (state === 'removing') throw new ApiError('TIDE_ERR_API_CONFLICT', `group ${name} was removed and is draining: nothing to replay a change of`)
+    const proposed = this.validateGroup(name, body).spec
+    const nowMs = this.#clock.now()
+    const { fromMs, toMs } = replayWindow(window, nowMs)
+    const run = this.#replays.then(() => runReplay(this.#runtime.store, { current, proposed, fromMs, toMs, nowMs }))
+    this.#replays = run.catch(() => undefined)
+    return run
   }
 
   /**

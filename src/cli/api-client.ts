@@ -63,29 +63,32 @@ export function apiTokenOf(args: ParsedArgs, env: CommandIo['env']): string | un
 export type ApiResult = { readonly ok: true; readonly body: unknown } | { readonly ok: false; readonly exitCode: number }
 
 /** Why a request got no answer, in a few words: a timeout, or the socket's error code (ECONNREFUSED). */
-function unreachableWhy(err: unknown): string {
+function unreachableWhy(err: unknown, timeoutMs: number): string {
   const e = err as { name?: string; cause?: { code?: string; message?: string }; message?: string }
-  if (e.name === 'TimeoutError') return `no answer within ${API_TIMEOUT_MS / 1000} s`
+  if (e.name === 'TimeoutError') return `no answer within ${timeoutMs / 1000} s`
   return e.cause?.code ?? e.cause?.message ?? e.message ?? String(err)
 }
 
 /**
  * Sends one request to the API at `baseUrl` (`path` starts with `/`) with the token when there
- * is one, bounded by API_TIMEOUT_MS. An error answer prints `tide: CODE: message` to stderr
+ * is one and `body` as JSON when given, bounded by `timeoutMs` (API_TIMEOUT_MS by default). An error answer prints `tide: CODE: message` to stderr
  * (exit 1; for a 401 it also says where the token is read from); no answer prints the URL, why,
  * and how to start a tide (exit 3). Never prints the token.
  */
 export async function apiRequest(opts: {
   readonly baseUrl: string
-  readonly method: 'GET' | 'POST' | 'DELETE'
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE'
   readonly path: string
   readonly token: string | undefined
   readonly io: CommandIo
   /** Sent as JSON when given. */
   readonly body?: unknown
+  /** The bound on this request, ms; API_TIMEOUT_MS when absent (a replay takes longer). */
+  readonly timeoutMs?: number
 }): Promise<ApiResult> {
   const { baseUrl, io } = opts
   const url = `${baseUrl}${opts.path}`
+  const timeoutMs = opts.timeoutMs ?? API_TIMEOUT_MS
   let res: Response
   let text: string
   try {
@@ -93,11 +96,11 @@ export async function apiRequest(opts: {
       method: opts.method,
       headers: { accept: 'application/json', ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }), ...(opts.token === undefined ? {} : { authorization: `Bearer ${opts.token}` }) },
       ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
-      signal: AbortSignal.timeout(API_TIMEOUT_MS),
+      signal: AbortSignal.timeout(timeoutMs),
     })
     text = await res.text()
   } catch (err) {
-    io.stderr.write(`tide: no tide answered at ${baseUrl} (${unreachableWhy(err)}); start one with 'tide up -c tide.yaml', or name its API with --api URL\n`)
+    io.stderr.write(`tide: no tide answered at ${baseUrl} (${unreachableWhy(err, timeoutMs)}); start one with 'tide up -c tide.yaml', or name its API with --api URL\n`)
     return { ok: false, exitCode: EXIT_UNREACHABLE }
   }
   let body: unknown

@@ -7,6 +7,7 @@
  */
 import { UsageError, type Command, type ParsedArgs } from './args.ts'
 import { apiClientFlags, apiRequest, apiTokenOf, apiUrlOf, seg, tableText } from './api-client.ts'
+import { durationText } from '../engine/risk.ts'
 
 /** What `tide get` reads. */
 export const RESOURCES = ['groups', 'instances', 'events'] as const
@@ -21,6 +22,7 @@ export interface GroupRow {
     readonly desiredReplicas: number
     readonly instances: readonly { readonly id: string; readonly phase: string; readonly protectedFromScaleIn?: boolean; readonly address?: { readonly host: string; readonly port: number } }[]
     readonly lastDecision?: { readonly reason?: string }
+    readonly risks?: readonly { readonly kind: string; readonly etaSeconds: number }[]
   } | null
 }
 
@@ -39,11 +41,17 @@ function timeText(atMs: number): string {
   return new Date(atMs).toISOString().slice(0, 19).replace('T', ' ')
 }
 
-/** The groups as a table: one row each, with the count, instances in service of all, and the last decision's reason. */
+/** The risk radar's risks in a cell: `max in ~20 min, budget now`, or `-`. */
+export function risksCell(risks: readonly { readonly kind: string; readonly etaSeconds: number }[] | undefined): string {
+  if (risks === undefined || risks.length === 0) return '-'
+  return risks.map((r) => `${r.kind} ${r.etaSeconds === 0 ? 'now' : `in ~${durationText(r.etaSeconds)}`}`).join(', ')
+}
+
+/** The groups as a table: one row each, with the count, instances in service of all, the last decision's reason and the risks ahead. */
 export function groupsTable(groups: readonly GroupRow[]): string {
   if (groups.length === 0) return 'no groups\n'
   return tableText(
-    ['GROUP', 'PROVIDER', 'STATE', 'PAUSED', 'DESIRED', 'IN SERVICE', 'LAST REASON'],
+    ['GROUP', 'PROVIDER', 'STATE', 'PAUSED', 'DESIRED', 'IN SERVICE', 'LAST REASON', 'RISKS'],
     groups.map((g) => [
       g.group,
       g.provider,
@@ -52,6 +60,7 @@ export function groupsTable(groups: readonly GroupRow[]): string {
       g.status === null ? '-' : String(g.status.desiredReplicas),
       g.status === null ? '-' : `${g.status.instances.filter((i) => i.phase === 'in-service').length}/${g.status.instances.length}`,
       g.status?.lastDecision?.reason ?? '-',
+      risksCell(g.status?.risks),
     ]),
   )
 }
@@ -91,7 +100,7 @@ export const command: Command = {
   summary: 'read the running tide through its API: groups, instances, events',
   usage: 'groups|instances|events [--group NAME] [--type T,…] [--limit N] [--cursor C] [-w] [--api URL] [--json]',
   description:
-    "groups: each group's state, whether paused, its count and instances in service, the last decision's reason. instances: every instance with its phase and scale-in protection. events: the event log, newest first, a page at a time (--group, --type, --limit, --cursor). With --json, the API's answer as it is (GET /groups, GET /groups/NAME with --group, GET /events). With -w (watch), events: the latest page, then every new event from GET /events/stream as it is recorded; groups and instances: the table again whenever it changes (looked at on every event and every 2 s); until Ctrl-C or SIGTERM (exit 0), the end of the stream (exit 0), or the tide going away (exit 3). Exit 3 when no tide answers at the URL.",
+    "groups: each group's state, whether paused, its count and instances in service, the last decision's reason, and the risks the radar sees ahead (max, quota, budget, with their ETA). instances: every instance with its phase and scale-in protection. events: the event log, newest first, a page at a time (--group, --type, --limit, --cursor). With --json, the API's answer as it is (GET /groups, GET /groups/NAME with --group, GET /events). With -w (watch), events: the latest page, then every new event from GET /events/stream as it is recorded; groups and instances: the table again whenever it changes (looked at on every event and every 2 s); until Ctrl-C or SIGTERM (exit 0), the end of the stream (exit 0), or the tide going away (exit 3). Exit 3 when no tide answers at the URL.",
   examples: [
     { command: 'tide get groups', does: 'the groups of the tide on 127.0.0.1:7070' },
     { command: 'tide get instances --group shop-web', does: "shop-web's instances" },

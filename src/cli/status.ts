@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs'
 import type { GroupStatus } from '../controller/group-status.ts'
 import { sizeText } from '../core/size.ts'
+import { durationText } from '../engine/risk.ts'
 import type { InstancePhase } from '../engine/types.ts'
 import { StoreError } from '../store/errors.ts'
 import { EXIT_UNREACHABLE, apiClientFlags, apiRequest, apiTokenOf, apiUrlOf, seg } from './api-client.ts'
@@ -25,7 +26,7 @@ function timeText(atMs: number): string {
 /**
  * A group's status for the terminal: when it is of, the count, size and instances by phase,
  * each condition with its status, reason, when it last changed and its message, the last
- * decision, and the slo and forecaster when the group has them.
+ * decision, the slo and forecaster when the group has them, and each risk the radar sees ahead.
  */
 export function statusText(s: GroupStatus): string {
   const lines: string[] = [`${s.group} (status of ${timeText(s.atMs)})`]
@@ -46,6 +47,7 @@ export function statusText(s: GroupStatus): string {
     if (f.expectedRps !== undefined) parts.push(`expected now ${Math.round(f.expectedRps)} req/s`)
     lines.push(`  forecast: ${parts.join(', ')}`)
   }
+  for (const r of s.risks ?? []) lines.push(`  risk: ${r.kind} ${r.etaSeconds === 0 ? 'now' : `in ~${durationText(r.etaSeconds)}`} (${r.basis}): ${r.message}`)
   return lines.join('\n')
 }
 

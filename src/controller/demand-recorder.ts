@@ -161,6 +161,27 @@ export class DemandRecorder {
     return { status: 'ok', method: f.method, stepMs, fromMs, values: fc.values, lower: fc.lower, upper: fc.upper, ...accuracy, learnedUplifts: this.#learned, ...this.#baseline() }
   }
 
+  /**
+   * The expected demand over the next `aheadMs` from `nowMs`, without scoring it (the risk radar's
+   * look ahead; `forecast` scores one bucket per call): bucket i covers [fromMs + i·stepMs, +stepMs).
+   * Undefined before the first fit.
+   */
+  outlook(nowMs: number, aheadMs: number): { fromMs: number; stepMs: number; values: readonly number[] } | undefined {
+    const f = this.#forecaster
+    if (f === undefined) return undefined
+    const stepMs = this.#stepSeconds * 1000
+    const fromMs = f.nextStartSec * 1000
+    const steps = Math.max(1, Math.ceil((nowMs + aheadMs - fromMs) / stepMs))
+    // The model changes once a bucket (or at a refit): every tick in between gets the same outlook.
+    const last = this.#outlook
+    if (last !== undefined && last.forecaster === f && last.fromMs === fromMs && last.steps === steps) return last.answer
+    const answer = { fromMs, stepMs, values: f.forecast(steps).values }
+    this.#outlook = { forecaster: f, fromMs, steps, answer }
+    return answer
+  }
+
+  #outlook: { readonly forecaster: Forecaster; readonly fromMs: number; readonly steps: number; readonly answer: { fromMs: number; stepMs: number; values: readonly number[] } } | undefined
+
   #baseline(): { baselineRps?: number } {
     return this.#baselineRps === undefined ? {} : { baselineRps: this.#baselineRps }
   }

@@ -14,6 +14,7 @@ import { groupConditions, type ConditionsInput, type FailedStep, type GroupCondi
 import type { HeadroomEstimate } from '../forecast/headroom-learner.ts'
 import { viewOf } from '../engine/lifecycle.ts'
 import { appliedHeadroom, instanceCapacityRps } from '../engine/policies/slo.ts'
+import type { GroupRisk } from '../engine/risk.ts'
 import type { DecideInput, Decision, DemandForecast, InstancePhase, InstanceView } from '../engine/types.ts'
 import type { InstanceRecord } from '../providers/provider.ts'
 import type { Size } from '../spec/schema.ts'
@@ -110,6 +111,8 @@ export interface GroupStatus {
   readonly providerBackoff?: ProviderBackoff
   /** Set while an operator has paused the group's scaling (Controller.setPaused): since when, ms on the controller's clock. */
   readonly paused?: { readonly sinceMs: number }
+  /** What the risk radar sees ahead (src/engine/risk.ts): reaching max, a quota or the violation budget, each with its ETA; absent when nothing. */
+  readonly risks?: readonly GroupRisk[]
   /**
    * Set while an operator's manual scale holds the group (Controller.setManualScale): the count
    * asked, until when (ms on the controller's clock), and what it holds in words.
@@ -155,6 +158,8 @@ export interface TickStatusInput {
   readonly routing?: TrafficState | undefined
   /** The provider back-off in force, if any. */
   readonly providerBackoff?: ProviderBackoff | undefined
+  /** What the risk radar sees this tick (empty or absent: nothing). */
+  readonly risks?: readonly GroupRisk[] | undefined
 }
 
 /**
@@ -204,6 +209,7 @@ export class GroupStatusBuilder {
     if (t.usageSamples !== undefined) s.usageSamples = t.usageSamples
     if (t.routing?.backup !== undefined) s.routing = t.routing
     if (t.providerBackoff !== undefined) s.providerBackoff = t.providerBackoff
+    if (t.risks !== undefined && t.risks.length > 0) s.risks = t.risks
     if (t.slo !== undefined) {
       const slo = this.#sloStatus(t.input, t.slo, decision)
       if (slo !== undefined) s.slo = slo

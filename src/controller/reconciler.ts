@@ -8,6 +8,7 @@ import { countsTowardCapacity, initialReplicas, phaseOf, receivesTraffic, viewOf
 import { forecastHorizon } from '../engine/policies/predictive.ts'
 import { instanceCapacityRps } from '../engine/policies/slo.ts'
 import { decideFleet } from '../engine/decide-fleet.ts'
+import { groupRisks, quotaCeilings, riskPerInstanceRps, RISK_FORECAST_HORIZON_MS, type GroupRisk } from '../engine/risk.ts'
 import { manualCount } from '../engine/override.ts'
 import { instancesToLaunch, instancesToRemove } from '../engine/retire.ts'
 import { emptyHistory, type DecideInput, type Decision, type FleetQuotas, type InstancePhase, type InstanceView, type Signals } from '../engine/types.ts'
@@ -25,6 +26,7 @@ import type { MetricsSource } from './metrics-source.ts'
 import { unknownHealth, type Backend, type TrafficTarget } from './backend.ts'
 import { MemoryStateStore, type StateStore, type StoredGroupState, type StoredOperatorState } from '../store/state-store.ts'
 import { UsageRecorder } from './usage-recorder.ts'
+import { RiskRecorder } from './risk-recorder.ts'
 
 export interface ControllerOptions {
   readonly groups: readonly GroupSpec[]
@@ -113,6 +115,10 @@ interface GroupRuntime {
   nextDueMs?: number | undefined
   /** Since when an operator has paused the group's scaling, ms on the controller's clock; undefined when not paused. */
   pausedSinceMs?: number | undefined
+  /** The risk radar's recent demand, budget readings and open episodes (risk-recorder.ts). */
+  risk?: RiskRecorder | undefined
+  /** The most instances the global quotas leave the group, the others at their counts, as of its last sync tick; undefined without quotas. */
+  quotaCeiling?: number | undefined
   /** An operator's manual scale in force (setManualScale): the count asked, since and until when, ms on the controller's clock. */
   override?: ManualScale | undefined
   /** Instances an operator put in standby, by id: since when, whether the desired count was lowered, and whether the router has drained them. */
@@ -314,6 +320,7 @@ export class Controller {
       this.#quotas,
     )
     const decidedAt = performance.now()
+    this.#noteQuotaCeilings(slots, decisions)
     const results: ReconcileResult[] = []
     for (let i = 0; i < slots.length; i++) {
       const o = slots[i]?.observed
@@ -329,6 +336,18 @@ export class Controller {
     }
     this.#lastTimings = { atMs: nowMs, observeMs: observedAt - startedAt, decideMs: decidedAt - observedAt, actMs: performance.now() - decidedAt }
     return results
+  }
+
+  /** Each observed group's quota ceiling (the risk radar's), from the counts just decided. */
+  #noteQuotaCeilings(slots: readonly { readonly observed?: Observed; readonly input: DecideInput }[], decisions: readonly Decision[]): void {
+    if (this.#quotas === undefined) return
+    const ceilings = quotaCeilings(
+      slots.map((s, i) => ({ provider: s.input.spec.provider, size: decisions[i]?.resize?.to ?? s.input.state.size, replicas: decisions[i]?.to ?? s.input.state.desiredReplicas })),
+      this.#quotas,
+    )
+    slots.forEach((s, i) => {
+      if (s.observed !== undefined) this.#rt(s.observed.spec.group).quotaCeiling = ceilings[i]
+    })
   }
 
   /**
@@ -682,6 +701,7 @@ export class Controller {
       const estimate = rt.slo.estimate(nowMs)
       if (estimate !== undefined) out.headroom = estimate
     }
+    this.#observeRisk(rt, signals, nowMs)
     if (spec.predictive.mode !== 'off') {
       if (rt.demand === undefined) {
         rt.demand = new DemandRecorder(this.#opts.forecasting)
@@ -699,6 +719,11 @@ export class Controller {
       out.usage = rt.usage.view()
     }
     return out
+  }
+
+  /** Feeds the risk radar a sync period's demand and the budget's account. */
+  #observeRisk(rt: GroupRuntime, signals: DecideInput['signals'], nowMs: number): void {
+    ;(rt.risk ??= new RiskRecorder()).observe(nowMs, signals?.group.rps, rt.slo?.budget(nowMs))
   }
 
   /**
@@ -931,7 +956,9 @@ export class Controller {
   /** The group's status at the end of a tick that decided and acted (group-status.ts). */
   #tickStatus(o: Observed, rt: GroupRuntime, decision: Decision, desiredReplicas: number, size: Size, nowMs: number): GroupStatus {
     const f = rt.lastForecast
+    const risks = this.#risks(o, rt, decision, nowMs)
     return (rt.status ??= new GroupStatusBuilder(o.spec.group)).tick({
+      risks,
       input: o.input,
       records: o.records,
       phases: o.phases,
@@ -947,6 +974,32 @@ export class Controller {
       forecaster: rt.demand === undefined || f === undefined ? undefined : { stats: rt.demand.stats(), forecast: f },
       usageSamples: rt.usage?.samples,
     })
+  }
+
+  /**
+   * What the risk radar sees for the group this tick (src/engine/risk.ts), from the demand and
+   * budget readings kept, the forecast ahead, the load an instance carries, its max and quota
+   * ceiling; a risk that appears is a `risk` event and one that is gone a `risk-cleared` event
+   * (once per episode, risk-recorder.ts).
+   */
+  #risks(o: Observed, rt: GroupRuntime, decision: Decision, nowMs: number): readonly GroupRisk[] {
+    const recorder = (rt.risk ??= new RiskRecorder())
+    const { spec } = o
+    const forecast = spec.predictive.mode === 'off' ? undefined : rt.demand?.outlook(nowMs, RISK_FORECAST_HORIZON_MS)
+    const risks = groupRisks({
+      group: spec.group,
+      nowMs,
+      demand: recorder.demand,
+      forecast,
+      perInstanceRps: riskPerInstanceRps(o.input, decision),
+      max: spec.replicas.max,
+      quotaCeiling: rt.quotaCeiling,
+      budget: spec.slo === undefined ? undefined : recorder.budget(spec.slo.budgetPercent),
+    })
+    const { raised, cleared } = recorder.episodes(nowMs, risks)
+    for (const r of raised) this.#emit(nowMs, spec.group, 'risk', r.message)
+    for (const kind of cleared) this.#emit(nowMs, spec.group, 'risk-cleared', `the ${kind === 'budget' ? 'violation budget' : kind} risk of ${spec.group} is gone: the radar no longer sees it ahead`)
+    return risks
   }
 
   #recordDecision(group: string, rt: GroupRuntime, decision: Decision, nowMs: number): void {

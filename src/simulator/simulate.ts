@@ -95,6 +95,16 @@ export interface SimulateOptions {
   readonly events?: EventSink
   /** Demand recorded before the trace, for the predictive policy (see the module comment). */
   readonly history?: Trace
+  /** Called with every decision the controller makes (not the oracle's): a replay counts them by direction. */
+  readonly onDecision?: (decision: Decision) => void
+  /**
+   * Give the event loop a turn (setImmediate) once this many ms of wall-clock time have passed
+   * since the last turn, so that a simulation run inside a live tide (a replay through the API)
+   * never holds its control loop longer than about that. The clock is read every 64 steps.
+   * Absent: never (the CLI and the bench run alone). Wall-clock time only paces the run; it
+   * never enters what is simulated.
+   */
+  readonly yieldEveryMs?: number
 }
 
 /** How the predictive policy's forecaster did over the run (runs with predictive on). */
@@ -291,9 +301,11 @@ async function runController(run: Run, policySpec: GroupSpec): Promise<RunCounts
   const fleet = new Fleet(provider, spec, params)
   const billedAtStart = provider.billedInstanceMs(spec.group, startMs)
   const fast = spec.slo?.fastScaleOut === true
-  const actions = new ActionTally(initial)
+  const actions = new ActionTally(initial, run.opts.onDecision)
   const steps = run.loads.length
+  const pacer = run.opts.yieldEveryMs === undefined ? undefined : new Pacer(run.opts.yieldEveryMs)
   for (let i = 0; i < steps; i++) {
+    if (pacer !== undefined && (i & 63) === 0) await pacer.turn()
     const nowMs = startMs + i * tickMs
     clock.set(nowMs)
     // The group's own sync period, as tide up's run loop keeps it (Controller.reconcileDue).
@@ -332,6 +344,22 @@ function simController(opts: SimulateOptions, spec: GroupSpec, parts: Pick<Contr
   })
 }
 
+/** Gives the event loop a turn when `everyMs` of wall-clock time have passed since the last one (SimulateOptions.yieldEveryMs). */
+class Pacer {
+  readonly #everyMs: number
+  #lastMs = performance.now()
+
+  constructor(everyMs: number) {
+    this.#everyMs = everyMs
+  }
+
+  async turn(): Promise<void> {
+    if (performance.now() - this.#lastMs < this.#everyMs) return
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    this.#lastMs = performance.now()
+  }
+}
+
 /** Counts what the controller did over a run: scale actions, resizes, the desired count, and what the predictive policy drove. */
 class ActionTally {
   scaleOut = 0
@@ -340,12 +368,15 @@ class ActionTally {
   desired: number
   #withForecast = 0
   #led = 0
+  readonly #onDecision: ((d: Decision) => void) | undefined
 
-  constructor(initial: number) {
+  constructor(initial: number, onDecision?: (d: Decision) => void) {
     this.desired = initial
+    this.#onDecision = onDecision
   }
 
   note(r: ReconcileResult): void {
+    this.#onDecision?.(r.decision)
     if (r.launched.length > 0) this.scaleOut++
     if (r.terminated.length > 0) this.scaleIn++
     if (r.decision.resize !== undefined) this.resizes++

@@ -355,7 +355,7 @@ export const LifecycleSchema = z.strictObject({
   backup: z.strictObject({ command: z.array(z.string().min(1)).min(1), timeoutSeconds: positiveSeconds(BOUNDS.daySeconds).default(60) }).optional(),
 })
 
-export const AlertEventSchema = z.enum(['instance-unhealthy', 'instance-replaced', 'at-max-capacity', 'quota-exhausted', 'capacity-unavailable', 'scaled'])
+export const AlertEventSchema = z.enum(['instance-unhealthy', 'instance-replaced', 'at-max-capacity', 'quota-exhausted', 'capacity-unavailable', 'scaled', 'risk'])
 
 export const AlertSchema = z.strictObject({
   webhook: z.url({ protocol: /^https?$/ }),

@@ -50,6 +50,10 @@ export type TideEventType =
   | 'failover'
   /** A primary instance is routable again: traffic returns to the primaries from the backup pool. */
   | 'failback'
+  /** The risk radar sees the group reaching its max, a quota or its violation budget ahead (once per episode; src/engine/risk.ts). */
+  | 'risk'
+  /** A risk the radar announced is gone. */
+  | 'risk-cleared'
 
 /**
  * Every event type, for the checks that take one from outside (the API's `type=` filter).
@@ -87,6 +91,8 @@ const EVENT_TYPES: Readonly<Record<TideEventType, true>> = {
   'capacity-unavailable': true,
   failover: true,
   failback: true,
+  risk: true,
+  'risk-cleared': true,
 }
 
 /** Every event type (in no particular order). */

@@ -18,6 +18,8 @@ const cases: { name: string; event: Omit<TideEvent, 'atMs' | 'group' | 'message'
   { name: 'a scale decision is scaled', event: { type: 'decision', decision: decision('scale') }, want: 'scaled' },
   { name: 'a hold decision does not alert', event: { type: 'decision', decision: decision('hold') }, want: undefined },
   { name: 'a skip decision does not alert', event: { type: 'decision', decision: decision('skip') }, want: undefined },
+  { name: 'the risk radar sees a limit ahead', event: { type: 'risk' }, want: 'risk' },
+  { name: 'a risk gone is a risk alert too (eventType tells)', event: { type: 'risk-cleared' }, want: 'risk' },
   { name: 'a launch does not alert', event: { type: 'launch' }, want: undefined },
   { name: 'an adoption does not alert', event: { type: 'adopted' }, want: undefined },
 ]

@@ -46,8 +46,8 @@ test('tide get groups: a table, and with --json the API answer as it is', async 
   const human = await tide_(['get', 'groups', '--api', server.url])
   assert.equal(human.code, 0, human.stderr)
   const [header, row] = human.stdout.split('\n')
-  assert.match(header ?? '', /^GROUP +PROVIDER +STATE +PAUSED +DESIRED +IN SERVICE +LAST REASON$/)
-  assert.match(row ?? '', /^web +local +active +no +1 +1\/1 +\S+$/)
+  assert.match(header ?? '', /^GROUP +PROVIDER +STATE +PAUSED +DESIRED +IN SERVICE +LAST REASON +RISKS$/)
+  assert.match(row ?? '', /^web +local +active +no +1 +1\/1 +\S+ +-$/)
 
   const json = await tide_(['get', 'groups', '--json', '--api', `${server.url}/`])
   assert.equal(json.code, 0, json.stderr)

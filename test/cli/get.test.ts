@@ -18,6 +18,10 @@ const running = {
       { id: 'shop-web-b', phase: 'warming' },
     ],
     lastDecision: { reason: 'PausedByOperator' },
+    risks: [
+      { kind: 'max', etaSeconds: 1200 },
+      { kind: 'budget', etaSeconds: 0 },
+    ],
   },
 }
 const fresh = { group: 'api', provider: 'aws', state: 'removing', paused: false, status: null }
@@ -28,9 +32,9 @@ test('the tables, case by case', () => {
     [
       'groups',
       groupsTable([running, fresh]),
-      'GROUP     PROVIDER  STATE     PAUSED  DESIRED  IN SERVICE  LAST REASON\n' +
-        'shop-web  local     active    yes     3        1/2         PausedByOperator\n' +
-        'api       aws       removing  no      -        -           -\n',
+      'GROUP     PROVIDER  STATE     PAUSED  DESIRED  IN SERVICE  LAST REASON       RISKS\n' +
+        'shop-web  local     active    yes     3        1/2         PausedByOperator  max in ~20 min, budget now\n' +
+        'api       aws       removing  no      -        -           -                 -\n',
     ],
     ['no instances', instancesTable([fresh]), 'no instances\n'],
     [

@@ -99,6 +99,30 @@ test('tide status: a missing store is an error naming it, and creates nothing; a
   assert.match(u.err(), /no status of group 'shop' .*groups with one: api, web/)
 })
 
+test('statusText: each risk the radar sees, with its ETA and basis', () => {
+  const s: GroupStatus = {
+    group: 'g',
+    atMs: T0,
+    desiredReplicas: 2,
+    size: { cpu: 1, memoryMiB: 512 },
+    instances: [],
+    conditions: [],
+    risks: [
+      { kind: 'max', etaSeconds: 2100, basis: 'trend', message: 'at this trend g reaches max 20 in ~35 min' },
+      { kind: 'budget', etaSeconds: 0, basis: 'trend', message: "g has spent today's SLO violation budget" },
+    ],
+  }
+  assert.equal(
+    statusText(s),
+    [
+      'g (status of 2026-11-11 04:00:00 UTC)',
+      '  desired 2 of 1 cpu/512 MiB; no instances',
+      '  risk: max in ~35 min (trend): at this trend g reaches max 20 in ~35 min',
+      "  risk: budget now (trend): g has spent today's SLO violation budget",
+    ].join('\n'),
+  )
+})
+
 test('statusText: the slo and the forecaster when the group has them', () => {
   const s: GroupStatus = {
     group: 'g',

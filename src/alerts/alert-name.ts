@@ -2,7 +2,9 @@
  * Which controller events are alerts, and under which name a group's `alerts[].on`
  * list (schema.ts AlertEventSchema) subscribes to them. A dead instance and one that
  * fails its health checks are the same page for the on-call engineer
- * ('instance-unhealthy'); a decision alerts ('scaled') only when it changed the
+ * ('instance-unhealthy'); the platform refusing a scale-out for want of room (an AWS
+ * InsufficientInstanceCapacity, an Auto Scaling group at its MaxSize) pages as
+ * 'capacity-unavailable', once per streak; a decision alerts ('scaled') only when it changed the
  * replica count or the size, never for a hold or a skip. A risk the radar sees ahead and its
  * clearing are both 'risk' (the payload's eventType tells them apart).
  */
@@ -28,7 +30,7 @@ const ALERT_OF: Readonly<Record<TideEventType, AlertEvent | undefined>> = {
   forecast: undefined,
   'reconcile-failed': undefined,
   'provider-throttled': undefined,
-  'capacity-unavailable': undefined,
+  'capacity-unavailable': 'capacity-unavailable',
   'group-added': undefined,
   'group-changed': undefined,
   'group-removed': undefined,

@@ -137,12 +137,24 @@ export function summary(config: TideConfig, path: string): string {
   return `${lines.join('\n')}\n`
 }
 
+/** What an aws group drives, for validate's summary: `Auto Scaling group web in us-east-1, min/max the ASG's, types small=t3.small`. */
+function awsText(a: NonNullable<GroupSpec['aws']>): string {
+  const types = Object.entries(a.instanceTypes).map(([size, type]) => `${size}=${type}`)
+  return [
+    `Auto Scaling group ${a.autoScalingGroupName} in ${a.region}`,
+    a.ownsMinMax ? 'min/max from replicas' : "min/max the ASG's",
+    ...(a.albTargetGroupArn === undefined ? [] : ['requests from its target group']),
+    ...(types.length === 0 ? [] : [`types ${types.join(', ')}`]),
+  ].join(', ')
+}
+
 function groupLines(g: GroupSpec): string[] {
   const metrics = g.metrics.map(metricText)
   const parts = [
     `  ${g.group}: provider ${g.provider}, replicas ${g.replicas.min}..${g.replicas.max}, size ${g.size.cpu} cpu / ${g.size.memoryMiB} MiB, strategy ${g.strategy}`,
     `    metrics: ${metrics.length === 0 ? 'none' : metrics.join(', ')}`,
   ]
+  if (g.aws !== undefined) parts.push(`    aws: ${awsText(g.aws)}`)
   if (g.slo !== undefined) parts.push(`    slo: ${sloText(g.slo)}`)
   if (g.steps.length > 0) {
     const external = g.steps.flatMap((r) => (r.metric.type === 'external' ? [`external ${r.metric.query} from ${describeSource(r.metric.source)}`] : []))

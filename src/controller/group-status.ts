@@ -266,7 +266,7 @@ export class GroupStatusBuilder {
     // Most ticks drain and protect nothing: no lookups then.
     const isDraining = t.draining.size > 0 && t.draining.has(r.id)
     const phase = isDraining ? 'draining' : (observed ?? 'pending')
-    const protectedFromScaleIn = t.protectedIds.size > 0 && t.protectedIds.has(r.id)
+    const protectedFromScaleIn = r.protectedFromScaleIn === true || (t.protectedIds.size > 0 && t.protectedIds.has(r.id))
     const cached = this.#instances.get(r.id)
     if (cached === undefined) {
       const entry = instanceEntry(r, phase, isDraining, protectedFromScaleIn)

@@ -666,7 +666,8 @@ export class Controller {
     const phases = new Map<string, InstancePhase>()
     const views: InstanceView[] = []
     for (const r of records) {
-      const marks = { draining: rt.draining.has(r.id), protectedFromScaleIn: rt.protectedIds.has(r.id), standby: rt.standby.has(r.id) }
+      // Protected by the operator through tide, or by the platform (AWS instance scale-in protection).
+      const marks = { draining: rt.draining.has(r.id), protectedFromScaleIn: r.protectedFromScaleIn === true || rt.protectedIds.has(r.id), standby: rt.standby.has(r.id) }
       const instanceHealth = health.health(r.id)
       const phase = phaseOf(r, instanceHealth, marks, spec, nowMs)
       phases.set(r.id, phase)

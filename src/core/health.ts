@@ -14,6 +14,7 @@ export type InstanceHealth = 'healthy' | 'unhealthy' | 'unknown'
 /**
  * What a provider can tell of an instance (providers/provider.ts calls it ProviderStatus): the
  * engine's lifecycle (engine/lifecycle.ts) maps it, with health and warm-up, to a phase.
- * 'failed' is an instance that died (its process exited, the platform killed it).
+ * 'failed' is an instance that died (its process exited, the platform killed it). 'standby' is
+ * one the platform keeps but takes out of service and out of the count (AWS Standby).
  */
-export type InstanceStatus = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed'
+export type InstanceStatus = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed' | 'standby'

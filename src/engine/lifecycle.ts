@@ -36,6 +36,7 @@ export interface InstanceMarks {
  * - starting → pending (draining when the controller already marked it so).
  * - running and marked draining, or stopping → draining; stopped → terminated.
  * - failed (the process died) → unhealthy.
+ * - standby (kept by the platform, out of service and of the count: AWS Standby) → standby.
  * - running and marked standby (after draining) → standby, whatever its health: an operator took
  *   it out of service on purpose, so it is neither replaced nor counted (AWS does not health-check
  *   instances in Standby either).
@@ -56,6 +57,8 @@ export function phaseOf(record: ObservedInstance, health: InstanceHealth, marks:
       return 'terminated'
     case 'failed':
       return 'unhealthy'
+    case 'standby':
+      return 'standby'
     case 'running':
       break
   }

@@ -1,6 +1,6 @@
 /**
  * The one seam between tide and the places instances come from. Every provider
- * (local and sim today; kubernetes and aws have none yet) implements this and passes
+ * (local, sim and aws; kubernetes has none yet) implements this and passes
  * the shared contract tests in test/providers/provider.contract.ts.
  */
 import type { InstanceStatus } from '../core/health.ts'
@@ -24,6 +24,11 @@ export interface InstanceRecord {
   readonly readyAtMs?: number
   /** Where it serves, for the router. */
   readonly address?: { readonly host: string; readonly port: number }
+  /**
+   * True when the platform itself protects the instance from scale-in (AWS ProtectedFromScaleIn):
+   * the controller then never chooses it for removal, as with tide's own protection.
+   */
+  readonly protectedFromScaleIn?: boolean
   /** Provider-specific details (pid, pod name, EC2 instance id). Never secrets. */
   readonly meta?: Readonly<Record<string, string>>
 }

@@ -271,8 +271,9 @@ export class Runtime {
 
   /**
    * Stops the loop. Unless `keepInstances`, drains every instance (through its backend's
-   * traffic) and terminates it (a clean Ctrl-C); with it, instances keep running for the next
-   * `tide up` to adopt. Then stops the backends and closes the store.
+   * traffic) and terminates it (a clean Ctrl-C), except a backend's whose instances outlive tide
+   * (aws: the Auto Scaling group keeps its capacity); with it, instances keep running for the
+   * next `tide up` to adopt. Then stops the backends and closes the store.
    */
   async stop(options: { readonly keepInstances?: boolean; readonly beforeClose?: () => Promise<void> } = {}): Promise<void> {
     this.#abort.abort()

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod'
 import { Priorities } from '../core/priority.ts'
+import { AwsSchema, awsGroupIssues } from './aws.ts'
 import { ExternalFallbackSchema, ExternalSourceSchema } from './sources/index.ts'
 import { KubernetesSchema, kubernetesGroupIssues } from './kubernetes.ts'
 
@@ -354,7 +355,7 @@ export const LifecycleSchema = z.strictObject({
   backup: z.strictObject({ command: z.array(z.string().min(1)).min(1), timeoutSeconds: positiveSeconds(BOUNDS.daySeconds).default(60) }).optional(),
 })
 
-export const AlertEventSchema = z.enum(['instance-unhealthy', 'instance-replaced', 'at-max-capacity', 'quota-exhausted', 'scaled', 'risk'])
+export const AlertEventSchema = z.enum(['instance-unhealthy', 'instance-replaced', 'at-max-capacity', 'quota-exhausted', 'capacity-unavailable', 'scaled', 'risk'])
 
 export const AlertSchema = z.strictObject({
   webhook: z.url({ protocol: /^https?$/ }),
@@ -463,6 +464,8 @@ export const GroupSchema = z
     /** The objective the group is scaled to keep; with slo.instanceRps, scaling with learned headroom. */
     slo: SloSchema.optional(),
     simulation: SimulationSchema.default({}),
+    /** The Auto Scaling group a provider-aws group drives (spec/aws.ts); only with provider aws. */
+    aws: AwsSchema.optional(),
   })
   .refine((g) => g.provider !== 'local' || g.launch !== undefined, {
     message: 'a group with provider local needs launch.command',
@@ -474,6 +477,9 @@ export const GroupSchema = z
   .refine((g) => g.routing.proxy !== 'haproxy' || g.replicas.max <= HAPROXY_MAX_INSTANCES, {
     message: `routing.proxy haproxy routes at most ${HAPROXY_MAX_INSTANCES} instances: lower replicas.max`,
     path: ['replicas', 'max'],
+  })
+  .superRefine((g, ctx) => {
+    for (const issue of awsGroupIssues(g)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message })
   })
 
 const QuotaLimitsSchema = z.strictObject({

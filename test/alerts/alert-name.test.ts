@@ -14,6 +14,7 @@ const cases: { name: string; event: Omit<TideEvent, 'atMs' | 'group' | 'message'
   { name: 'a replacement is instance-replaced', event: { type: 'instance-replaced' }, want: 'instance-replaced' },
   { name: 'held at max', event: { type: 'at-max-capacity' }, want: 'at-max-capacity' },
   { name: 'quota stopped a scale-out', event: { type: 'quota-exhausted' }, want: 'quota-exhausted' },
+  { name: 'the platform refused a scale-out (no capacity)', event: { type: 'capacity-unavailable' }, want: 'capacity-unavailable' },
   { name: 'a scale decision is scaled', event: { type: 'decision', decision: decision('scale') }, want: 'scaled' },
   { name: 'a hold decision does not alert', event: { type: 'decision', decision: decision('hold') }, want: undefined },
   { name: 'a skip decision does not alert', event: { type: 'decision', decision: decision('skip') }, want: undefined },

@@ -56,6 +56,17 @@ test('the summary names each group with its bounds and metrics', () => {
   )
 })
 
+test('the summary says which Auto Scaling group an aws group drives', () => {
+  const config = parseConfig(
+    'group: web\nprovider: aws\nsize: { name: s, cpu: 2, memoryMiB: 4096 }\n' + cpu + 'aws: { autoScalingGroupName: shop-asg, region: eu-central-1, ownsMinMax: true, instanceTypes: { s: t3.medium } }\n',
+    't.yaml',
+  )
+  assert.equal(
+    summary(config, 't.yaml'),
+    't.yaml: valid, 1 group\n  web: provider aws, replicas 1..10, size 2 cpu / 4096 MiB, strategy horizontal\n    metrics: cpu 60%\n    aws: Auto Scaling group shop-asg in eu-central-1, min/max from replicas, types s=t3.medium\n',
+  )
+})
+
 const launchCases = [
   { name: 'node on PATH is fine', launch: `{ command: [node, server.js] }`, want: [] },
   { name: 'a program missing from PATH', launch: `{ command: [nodee, server.js] }`, want: ['web: launch.command program "nodee" is not on PATH here'] },

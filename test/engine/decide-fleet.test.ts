@@ -34,14 +34,14 @@ const cases: { name: string; inputs: DecideInput[]; quotas: FleetQuotas | undefi
   // Per provider: local may hold 5, aws is unlimited.
   {
     name: 'per-provider quota limits only that provider',
-    inputs: [group('l', 3, 8, { provider: 'local', launch: { command: ['node', 'app.js'] } }), group('w', 3, 8, { provider: 'aws' })],
+    inputs: [group('l', 3, 8, { provider: 'local', launch: { command: ['node', 'app.js'] } }), group('w', 3, 8, { provider: 'aws', aws: { autoScalingGroupName: 'w', region: 'us-east-1' } })],
     quotas: { perProvider: { local: { maxInstances: 5 } } },
     want: [5, 8],
   },
   // Fleet 12 and local 5: local gets 5 (held 3 → +2), aws gets the fleet's rest: 12 − 5 − 3 = 4 more → 7.
   {
     name: 'fleet and per-provider quotas together',
-    inputs: [group('l', 3, 8, { provider: 'local', launch: { command: ['node', 'app.js'] } }), group('w', 3, 8, { provider: 'aws' })],
+    inputs: [group('l', 3, 8, { provider: 'local', launch: { command: ['node', 'app.js'] } }), group('w', 3, 8, { provider: 'aws', aws: { autoScalingGroupName: 'w', region: 'us-east-1' } })],
     quotas: { maxInstances: 12, perProvider: { local: { maxInstances: 5 } } },
     want: [5, 7],
   },

@@ -18,6 +18,7 @@ const phaseCases: readonly { name: string; status: InstanceStatus; health?: Inst
   { name: 'stopping', status: 'stopping', nowMs: 60 * s, want: 'draining' },
   { name: 'stopped', status: 'stopped', nowMs: 60 * s, want: 'terminated' },
   { name: 'failed (died), whatever the health', status: 'failed', health: 'healthy', nowMs: 60 * s, want: 'unhealthy' },
+  { name: 'standby (AWS Standby), whatever the health', status: 'standby', health: 'healthy', nowMs: 60 * s, want: 'standby' },
   { name: 'running, marked draining, before any other rule', status: 'running', health: 'unhealthy', marks: draining, nowMs: 60 * s, want: 'draining' },
   { name: 'running, in standby: standby even when its checks fail', status: 'running', health: 'unhealthy', marks: standby, nowMs: 60 * s, want: 'standby' },
   { name: 'running, in standby and draining: draining (leaving wins)', status: 'running', marks: { ...standby, draining: true }, nowMs: 60 * s, want: 'draining' },
@@ -94,7 +95,7 @@ const initialCases: readonly { name: string; replicas: { min: number; max: numbe
   { name: 'nothing runs: initial', replicas: { min: 2, max: 10, initial: 4 }, statuses: [], want: 4 },
   { name: 'nothing runs: initial 0 under min 0', replicas: { min: 0, max: 10, initial: 0 }, statuses: [], want: 0 },
   { name: 'adopts what runs and starts, over initial', replicas: { min: 1, max: 10, initial: 2 }, statuses: ['running', 'running', 'starting', 'running', 'running'], want: 5 },
-  { name: 'stopping, stopped and failed are not adopted', replicas: { min: 1, max: 10, initial: 3 }, statuses: ['stopping', 'stopped', 'failed'], want: 3 },
+  { name: 'stopping, stopped, failed and standby are not adopted', replicas: { min: 1, max: 10, initial: 3 }, statuses: ['stopping', 'stopped', 'failed', 'standby'], want: 3 },
   { name: 'adopted above max: clamped to max', replicas: { min: 1, max: 4 }, statuses: Array<InstanceStatus>(7).fill('running'), want: 4 },
   { name: 'adopted below min: raised to min', replicas: { min: 3, max: 10 }, statuses: ['running'], want: 3 },
 ]

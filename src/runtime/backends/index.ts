@@ -1,11 +1,12 @@
 /**
  * The backend registry: per group, by its provider, the runtime composes `{ provider, signals,
  * health, traffic }` (controller/backend.ts). `local` is one kind (tide's router, /proc, the local
- * drainer); `kubernetes` and `aws` plug in here, beside it, with no change to the controller or
+ * drainer), `aws` another (an EC2 Auto Scaling group, CloudWatch); `kubernetes` plugs in here, beside it, with no change to the controller or
  * the runtime. See CONTRIBUTING.md "Add a provider".
  */
 import type { GroupSpec } from '../../spec/schema.ts'
 import type { BackendContext, BackendKind, GroupBackend } from './backend-kind.ts'
+import { awsBackends } from './aws.ts'
 import { kubernetesBackends } from './kubernetes.ts'
 import { localBackends } from './local.ts'
 
@@ -13,6 +14,7 @@ export type { BackendContext, BackendKind, GroupBackend } from './backend-kind.t
 
 /** The kinds this build of tide can run, by provider name. */
 const KINDS: Partial<Record<GroupSpec['provider'], (ctx: BackendContext) => BackendKind>> = {
+  aws: awsBackends,
   local: localBackends,
   kubernetes: kubernetesBackends,
 }

@@ -16,11 +16,12 @@ function registry(): BackendRegistry {
   return new BackendRegistry({ stateDir: tmpdir(), registry: new MemoryInstanceRegistry(), events: new MemoryEventLog(), clock: systemClock })
 }
 
-test('the registry runs local and kubernetes groups and refuses the others with the reason', () => {
-  assert.deepEqual(runnableProviders(), ['local', 'kubernetes'])
+test('the registry runs local, aws and kubernetes groups and refuses the others with the reason', () => {
+  assert.deepEqual(runnableProviders(), ['aws', 'local', 'kubernetes'])
   const r = registry()
   assert.equal(r.refuses(spec()), undefined)
+  assert.equal(r.refuses(spec({ provider: 'aws', launch: undefined, aws: { autoScalingGroupName: 'web', region: 'us-east-1' } })), undefined)
   assert.equal(r.refuses(spec({ provider: 'kubernetes', launch: undefined, kubernetes: { namespace: 'shop', deployment: 'web' } })), undefined)
-  assert.match(r.refuses(spec({ provider: 'sim', launch: undefined })) ?? '', /group web: provider sim cannot run here; this build of tide runs groups with provider local, kubernetes \(use tide simulate for any group\)/)
+  assert.match(r.refuses(spec({ provider: 'sim', launch: undefined })) ?? '', /group web: provider sim cannot run here; this build of tide runs groups with provider aws, local, kubernetes \(use tide simulate for any group\)/)
 })
 

@@ -10,8 +10,9 @@ import { writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import type { ApiServer } from '../../src/api/server.ts'
-import { runCommandLine, type CommandTable } from '../../src/cli/args.ts'
+import type { CommandTable } from '../../src/cli/args.ts'
 import { serveApi, startTinyTide, type RunningTide } from '../support/running-tide.ts'
+import { commandRunner } from '../support/run-tide.ts'
 
 const TOKEN = 'cli-api-test-token'
 const table: CommandTable = {
@@ -24,13 +25,8 @@ const table: CommandTable = {
 let tide: RunningTide
 let server: ApiServer
 
-/** Runs `tide ARGV` in process with `env`; its exit status and output. */
-async function tide_(argv: readonly string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = ''
-  let stderr = ''
-  const code = await runCommandLine(table, argv, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env })
-  return { code, stdout, stderr }
-}
+/** Runs `tide ARGV` in process; its exit status and output. */
+const tide_ = commandRunner(table)
 
 before(async () => {
   tide = await startTinyTide('web')

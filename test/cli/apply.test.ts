@@ -11,8 +11,9 @@ import { join } from 'node:path'
 import { stringify } from 'yaml'
 import type { ApiServer } from '../../src/api/server.ts'
 import { applyCommand } from '../../src/cli/apply.ts'
-import { runCommandLine, type CommandTable } from '../../src/cli/args.ts'
+import type { CommandTable } from '../../src/cli/args.ts'
 import { serveApi, startTinyTide, tinyGroupValue, type RunningTide } from '../support/running-tide.ts'
+import { commandRunner } from '../support/run-tide.ts'
 
 const TOKEN = 'cli-apply-test-token'
 let tide: RunningTide
@@ -32,12 +33,8 @@ const table: CommandTable = {
   ),
 }
 
-async function tide_(argv: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = ''
-  let stderr = ''
-  const code = await runCommandLine(table, argv, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: { TIDE_API_TOKEN: TOKEN } })
-  return { code, stdout, stderr }
-}
+/** Runs `tide ARGV` in process; its exit status and output. */
+const tide_ = commandRunner(table, { TIDE_API_TOKEN: TOKEN })
 
 /** Writes `groups` as a tide.yaml (one document each) in the tide's folder; its path. */
 function file(name: string, ...groups: Record<string, unknown>[]): string {

@@ -11,8 +11,9 @@ import { join } from 'node:path'
 import { stringify } from 'yaml'
 import type { ApiServer } from '../../src/api/server.ts'
 import type { ReplayResult } from '../../src/app/replay.ts'
-import { runCommandLine, type CommandTable } from '../../src/cli/args.ts'
+import type { CommandTable } from '../../src/cli/args.ts'
 import { serveApi, startTinyTide, tinyGroupValue, type RunningTide } from '../support/running-tide.ts'
+import { commandRunner } from '../support/run-tide.ts'
 
 const TOKEN = 'cli-replay-test-token'
 const table: CommandTable = { replay: () => import('../../src/cli/replay.ts') }
@@ -21,12 +22,8 @@ let server: ApiServer
 let changed: string
 let same: string
 
-async function tide_(argv: readonly string[], env: Record<string, string> = { TIDE_API_TOKEN: TOKEN }): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = ''
-  let stderr = ''
-  const code = await runCommandLine(table, argv, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env })
-  return { code, stdout, stderr }
-}
+/** Runs `tide ARGV` in process; its exit status and output. */
+const tide_ = commandRunner(table, { TIDE_API_TOKEN: TOKEN })
 
 before(async () => {
   tide = await startTinyTide('web')

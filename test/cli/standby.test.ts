@@ -8,20 +8,17 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { ApiServer } from '../../src/api/server.ts'
-import { runCommandLine, type CommandTable } from '../../src/cli/args.ts'
+import type { CommandTable } from '../../src/cli/args.ts'
 import { serveApi, startTinyTide, type RunningTide } from '../support/running-tide.ts'
+import { commandRunner } from '../support/run-tide.ts'
 
 const TOKEN = 'cli-standby-test-token'
 const table: CommandTable = { standby: () => import('../../src/cli/standby.ts') }
 let tide: RunningTide
 let server: ApiServer
 
-async function tide_(argv: readonly string[], env: Record<string, string> = { TIDE_API_TOKEN: TOKEN }): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = ''
-  let stderr = ''
-  const code = await runCommandLine(table, argv, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env })
-  return { code, stdout, stderr }
-}
+/** Runs `tide ARGV` in process; its exit status and output. */
+const tide_ = commandRunner(table, { TIDE_API_TOKEN: TOKEN })
 
 before(async () => {
   tide = await startTinyTide('web', { replicas: { min: 1, max: 3, initial: 2 } })

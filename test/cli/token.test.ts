@@ -9,8 +9,9 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ApiServer } from '../../src/api/server.ts'
-import { runCommandLine, type CommandTable } from '../../src/cli/args.ts'
+import type { CommandTable } from '../../src/cli/args.ts'
 import { serveApi, startTinyTide, type RunningTide } from '../support/running-tide.ts'
+import { commandRunner } from '../support/run-tide.ts'
 
 const OLD = 'cli-token-test-old-token'
 const table: CommandTable = { token: () => import('../../src/cli/token.ts'), pause: () => import('../../src/cli/pause.ts'), resume: () => import('../../src/cli/resume.ts') }
@@ -20,12 +21,8 @@ let file: string
 let server: ApiServer
 let fromEnv: ApiServer
 
-async function tide_(argv: readonly string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = ''
-  let stderr = ''
-  const code = await runCommandLine(table, argv, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env })
-  return { code, stdout, stderr }
-}
+/** Runs `tide ARGV` in process; its exit status and output. */
+const tide_ = commandRunner(table)
 
 before(async () => {
   tide = await startTinyTide('web')

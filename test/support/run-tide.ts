@@ -23,15 +23,35 @@ export interface TideRun {
   readonly stderr: string
 }
 
+/** What one command line did, as the tests of one command name it. */
+export interface CommandRun {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/**
+ * A runner of command lines over `table` (a test's own, e.g. one command with an injected
+ * prompt), in this process; `env` is the environment a line sees unless the call gives one.
+ */
+export function commandRunner(table: CommandTable, env: Readonly<Record<string, string | undefined>> = {}): (argv: readonly string[], lineEnv?: Readonly<Record<string, string | undefined>>) => Promise<CommandRun> {
+  return async (argv, lineEnv = env) => {
+    let stdout = ''
+    let stderr = ''
+    const io = {
+      stdout: { write: (chunk: string) => (stdout += chunk) },
+      stderr: { write: (chunk: string) => (stderr += chunk) },
+      env: lineEnv,
+    }
+    const code = await runCommandLine(table, argv, io)
+    return { code, stdout, stderr }
+  }
+}
+
+const runAll = commandRunner(commands)
+
 /** Runs `argv` (without the program name) with `env` as the environment the command sees. */
 export async function runTide(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): Promise<TideRun> {
-  let stdout = ''
-  let stderr = ''
-  const io = {
-    stdout: { write: (chunk: string) => (stdout += chunk) },
-    stderr: { write: (chunk: string) => (stderr += chunk) },
-    env,
-  }
-  const status = await runCommandLine(commands, argv, io)
-  return { status, stdout, stderr }
+  const { code, stdout, stderr } = await runAll(argv, env)
+  return { status: code, stdout, stderr }
 }

@@ -1,6 +1,6 @@
 /**
  * `tide up --leader-lease`: two real tide processes over the fake API server
- * (test/support/fake-kube-apiserver.ts) with the default 15 s lease. One leads and scales the
+ * (test/support/fake-kube-apiserver.ts) with the default 12 s lease. One leads and scales the
  * Deployment, the other waits and never acts; the leader is killed (SIGKILL, no hand-over) and
  * the follower takes over within the lease's bound and acts; a clean stop hands the lease back.
  */
@@ -100,9 +100,10 @@ test('two tide replicas: only the lease holder acts; the leader killed, the foll
     await b.waitForLine(/^leading: lease default\/tide held by tide-b$/, 25_000)
     const tookMs = Date.now() - killedAt
     t.diagnostic(`the follower took over ${String(tookMs)} ms after the leader was killed`)
-    // Bound: lease 15 s + one read (1 s) after the last renewal, which was at most 2 s before the kill.
+    // Expected: lease 12 s + one read (1 s) after the last renewal, at most 2 s before the kill: 10 to 13 s.
+    // The upper bound leaves slack for a loaded machine; the diagnostic above is the measurement.
     assert.ok(tookMs <= 17_000, `the follower took over after ${tookMs} ms`)
-    assert.ok(tookMs >= 12_000, `the follower took over after only ${tookMs} ms: before the lease could have run out`)
+    assert.ok(tookMs >= 9_000, `the follower took over after only ${tookMs} ms: before the lease could have run out`)
     assert.ok(!b.lines.slice(0, b.lines.findIndex((l) => l.startsWith('leading:'))).some((l) => / web (launch|scale|decision)/.test(l)), 'the follower acted before it led')
     await until('the new leader scales to 3', () => replicas() === 3, 30_000)
     assert.equal(holder(), 'tide-b')

@@ -3,7 +3,7 @@
  * candidates never both lead, a killed leader's lease runs out and the follower takes over, a
  * released lease is taken at once, and a leader that finds another holder steps down. Durations
  * are shortened (a 3 s lease) so each case is bounded to a few seconds; the timing arithmetic is
- * the same as with the 15 s default.
+ * the same as with the 12 s default.
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'

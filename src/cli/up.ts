@@ -101,11 +101,56 @@ export function untilSignal(): Promise<NodeJS.Signals> {
   })
 }
 
+/**
+ * The bound on a stop, in seconds: the routers' drain (routing.drainSeconds, the longest of the
+ * groups), the instances' drain after it (as long again), and 30 s for their preStop hooks and
+ * SIGTERM → SIGKILL (10 s). Past it tide exits 1 leaving what is left running for the next
+ * `tide up` to adopt. Kept short of the 60 s a supervisor usually waits before SIGKILL only when
+ * drainSeconds is small.
+ */
+export function stopBoundSeconds(groups: readonly { readonly routing: { readonly drainSeconds: number } }[]): number {
+  return 2 * Math.max(0, ...groups.map((g) => g.routing.drainSeconds)) + 30
+}
+
+/**
+ * While tide stops: a second SIGINT/SIGTERM, or the stop taking longer than `boundSeconds`,
+ * ends the process at once (exit 130 for a signal, 1 for the bound), saying so; what is still
+ * running is left for the next `tide up` to adopt. Returns the function that disarms it.
+ */
+function forceStopOn(boundSeconds: number, io: CommandIo): () => void {
+  const force = (why: string, code: number): void => {
+    // (process.stdout to a file or pipe is written synchronously on Linux: the line is out before the exit.)
+    io.stdout.write(`${why}: exiting now; instances still running are adopted by the next tide up\n`)
+    process.exit(code)
+  }
+  const onSignal = (sig: NodeJS.Signals): void => {
+    force(`second ${sig} while stopping`, 130)
+  }
+  const timer = setTimeout(() => {
+    force(`the stop took longer than its bound of ${boundSeconds} s`, 1)
+  }, boundSeconds * 1000)
+  timer.unref()
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  return () => {
+    clearTimeout(timer)
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+}
+
+/** Says what a stop does and arms its bound and the second Ctrl-C (forceStopOn); returns the disarm. */
+function announceStop(sig: string, keep: boolean, runtime: Runtime, io: CommandIo): () => void {
+  const bound = stopBoundSeconds(runtime.controller.groups())
+  io.stdout.write(`\n${sig}: ${keep ? 'stopping, leaving instances running' : 'draining and stopping instances'} (routers finish the requests they took; within ${bound} s, a second Ctrl-C forces)…\n`)
+  return forceStopOn(bound, io)
+}
+
 export const command: Command = {
   summary: 'Run tide for the groups in a config file until stopped (Ctrl-C drains and stops instances)',
   usage: '-c FILE [--state-dir DIR] [--keep-instances] [--heartbeat S] [--api-listen PORT | --no-api] [--leader-lease NAMESPACE/NAME]',
   description:
-    'Starts a router per group on its routing.listen address, launches and scales instances through the engine, and prints a line when something changes: a scaling action with its reason, an instance launched, serving, draining, stopped or failed, tide unable to scale (no metrics, at max, out of quota) and able again. Every --heartbeat seconds it prints each group\'s load, p95 (per class with traffic), instances by phase and desired count. The full decisions are in the store\'s event log. SIGHUP reloads the config file: it is validated whole, groups are added, changed and removed without a restart (a removed group\'s instances are drained and stopped), and a file that cannot be applied changes nothing and says why. Ctrl-C (SIGINT) or SIGTERM drains every instance and stops it; with --keep-instances they keep running and the next `tide up` adopts them. The REST API (docs/api.md) listens on api.host:api.listen (127.0.0.1:7070 by default), with the dashboard at /ui/ (docs/dashboard.md); changes through it need the token from the environment variable api.tokenEnv names, or from the file in the state directory that the start-up line names. With --leader-lease NAMESPACE/NAME (tide in a cluster, several replicas) tide first waits to hold that coordination.k8s.io Lease and does nothing else meanwhile; a leader that loses the lease stops at once, leaving instances running, and exits 1 (its pod restarts as a follower); a clean stop hands the lease over.',
+    'Starts a router per group on its routing.listen address, launches and scales instances through the engine, and prints a line when something changes: a scaling action with its reason, an instance launched, serving, draining, stopped or failed, tide unable to scale (no metrics, at max, out of quota) and able again. Every --heartbeat seconds it prints each group\'s load, p95 (per class with traffic), instances by phase and desired count. The full decisions are in the store\'s event log. SIGHUP reloads the config file: it is validated whole, groups are added, changed and removed without a restart (a removed group\'s instances are drained and stopped), and a file that cannot be applied changes nothing and says why. Ctrl-C (SIGINT) or SIGTERM stops scaling, closes each router to new connections while the requests it took finish (up to routing.drainSeconds; answers then carry Connection: close), then drains every instance and stops it, within 2 × the longest routing.drainSeconds + 30 s (past that, or on a second Ctrl-C, tide exits at once and the next `tide up` adopts what is left); with --keep-instances they keep running and the next `tide up` adopts them. The REST API (docs/api.md) listens on api.host:api.listen (127.0.0.1:7070 by default), with the dashboard at /ui/ (docs/dashboard.md); changes through it need the token from the environment variable api.tokenEnv names, or from the file in the state directory that the start-up line names. With --leader-lease NAMESPACE/NAME (tide in a cluster, several replicas) tide first waits to hold that coordination.k8s.io Lease and does nothing else meanwhile; a leader that loses the lease stops at once, leaving instances running, and exits 1 (its pod restarts as a follower); a clean stop hands the lease over.',
   examples: [
     { command: 'tide up -c examples/shop/tide.yaml', does: 'run the demo shop\'s groups until Ctrl-C' },
     { command: 'tide up -c tide.yaml --heartbeat 10', does: 'a status line every 10 s' },
@@ -164,11 +209,12 @@ export const command: Command = {
     // A replica that lost the lease stops acting at once and leaves everything to the new leader.
     const lost = sig.startsWith('lost ')
     const keep = lost || args.boolean('keep-instances')
-    io.stdout.write(`\n${sig}: ${keep ? 'stopping, leaving instances running' : 'draining and stopping instances'}…\n`)
+    const disarm = announceStop(sig, keep, runtime, io)
     sampler.stop()
     await api?.close()
     await runtime.stop({ keepInstances: keep, beforeClose: () => alerts.close().then(() => undefined) })
     await leadership?.release()
+    disarm()
     return lost ? 1 : 0
   },
 }

@@ -9,7 +9,7 @@
  * sharing the listen socket.
  */
 import http from 'node:http'
-import type { Socket } from 'node:net'
+import net, { type Socket } from 'node:net'
 import { Transform, type Readable, type TransformCallback } from 'node:stream'
 import { Pool } from 'undici'
 import type { Dispatcher } from 'undici'
@@ -279,6 +279,13 @@ class ActiveExchanges {
   }
 }
 
+/**
+ * How long a stopping core keeps open connections that carry no request, in ms (bounded by the
+ * drain time): a client that connected just before the listener closed gets its request
+ * answered (with `Connection: close`) rather than a reset.
+ */
+const STOP_LINGER_MS = 1000
+
 /** The proxy core. Create, `listen()`, then feed it `handle(message)`; it reports through `send`. */
 export class ProxyCore {
   readonly #routing: RoutingSpec
@@ -304,6 +311,8 @@ export class ProxyCore {
   readonly #sweep: NodeJS.Timeout
   #windowStartMs = Date.now()
   #stopping = false
+  /** performance.now() ms when a stop's drain time ends (Infinity until stop). */
+  #stopDeadlineMs = Number.POSITIVE_INFINITY
 
   constructor(options: ProxyCoreOptions, send: (msg: FromCore) => void) {
     this.#routing = options.routing
@@ -452,8 +461,14 @@ export class ProxyCore {
     const ex = new Exchange(this, req, res, cls, body, bodyBytes, fwd, nowMs, this.#timeoutMs)
     res.once('close', ex.onClientClose)
     if (this.#stopping) {
-      this.#reply(ex, new RouterError('TIDE_ERR_ROUTER_STOPPING', 'the router is stopping'))
-      return
+      // A request on a connection opened before the stop is served (the client sent it in good
+      // faith), with `Connection: close` so that the client goes elsewhere for the next one; only
+      // once the drain time is up is it refused.
+      res.setHeader('connection', 'close')
+      if (performance.now() >= this.#stopDeadlineMs) {
+        this.#reply(ex, new RouterError('TIDE_ERR_ROUTER_STOPPING', 'the router is stopping'))
+        return
+      }
     }
     this.#active.add(ex)
     this.#admit(ex)
@@ -809,9 +824,17 @@ export class ProxyCore {
   #stop(graceMs: number): void {
     if (this.#stopping) return
     this.#stopping = true
-    this.#server.close()
-    this.#server.closeIdleConnections()
-    const deadline = performance.now() + graceMs
+    // No new connection from here on (net's close: node:http's would also close the idle ones at
+    // once, and a connection just accepted whose request is still on its way counts as idle, so
+    // its client would see a reset). Each busy one is told to go (`Connection: close`) with the
+    // answer in progress, and so is each that brings a request before the end of the linger;
+    // idle ones are closed after it.
+    net.Server.prototype.close.call(this.#server)
+    for (const ex of this.#active.toArray()) if (!ex.res.headersSent) ex.res.setHeader('connection', 'close')
+    const startMs = performance.now()
+    const deadline = startMs + graceMs
+    const lingerEnd = startMs + Math.min(graceMs, STOP_LINGER_MS)
+    this.#stopDeadlineMs = deadline
     const finish = (): void => {
       clearInterval(this.#sweep)
       this.#server.closeAllConnections()
@@ -820,7 +843,9 @@ export class ProxyCore {
       this.#send({ t: 'stopped' })
     }
     const wait = (): void => {
-      if (this.#active.size === 0 || performance.now() >= deadline) finish()
+      const nowMs = performance.now()
+      if (nowMs >= lingerEnd) this.#server.closeIdleConnections()
+      if ((this.#active.size === 0 && nowMs >= lingerEnd) || nowMs >= deadline) finish()
       else setTimeout(wait, 10)
     }
     wait()

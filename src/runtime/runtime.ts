@@ -270,15 +270,19 @@ export class Runtime {
   }
 
   /**
-   * Stops the loop. Unless `keepInstances`, drains every instance (through its backend's
-   * traffic) and terminates it (a clean Ctrl-C), except a backend's whose instances outlive tide
-   * (aws: the Auto Scaling group keeps its capacity); with it, instances keep running for the
-   * next `tide up` to adopt. Then stops the backends and closes the store.
+   * Stops the loop (no new scaling action), then stops taking requests (each backend's
+   * stopTraffic: tide's routers close their listeners and let the requests they accepted
+   * finish, up to routing.drainSeconds), so that the instances stop only once no request needs
+   * them. Unless `keepInstances`, drains every instance (through its backend's traffic) and
+   * terminates it (a clean Ctrl-C), except a backend's whose instances outlive tide (aws: the
+   * Auto Scaling group keeps its capacity); with it, instances keep running for the next
+   * `tide up` to adopt. Then stops the backends and closes the store.
    */
   async stop(options: { readonly keepInstances?: boolean; readonly beforeClose?: () => Promise<void> } = {}): Promise<void> {
     this.#abort.abort()
     await this.#loop
     await this.controller.settle()
+    await Promise.allSettled([...this.#backends.values()].map((b) => b.stopTraffic?.() ?? Promise.resolve()))
     if (!options.keepInstances) {
       const specs = [...this.controller.groups(), ...this.controller.removingGroups()]
       await Promise.all(specs.map((spec) => this.#stopInstances(spec)))

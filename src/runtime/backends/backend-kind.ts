@@ -42,6 +42,15 @@ export interface GroupBackend extends Backend {
    * the config is still scaled in. Absent (false) for local groups.
    */
   readonly keepsInstancesOnStop?: boolean
+  /**
+   * Stops taking requests, first thing when tide stops: tide's router (local groups) closes its
+   * listener, lets the requests it accepted finish (up to routing.drainSeconds), answers the
+   * ones that still come on open connections with `Connection: close` and closes idle
+   * connections, so that a stop fails no request it accepted. Resolves when nothing is in
+   * flight or the drain time is up. Absent where tide does not route the traffic (aws,
+   * kubernetes: the load balancer or Service does).
+   */
+  stopTraffic?(): Promise<void>
   /** Stops what the backend runs for the group (its router); the instances are the controller's to stop first. */
   stop(): Promise<void>
 }

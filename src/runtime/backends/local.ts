@@ -59,6 +59,7 @@ export function localBackends(ctx: BackendContext): BackendKind {
         router,
         endpoint: { url: `http://${spec.routing.host}:${router.port}`, proxy: spec.routing.proxy },
         refuses: (next) => refusesChange(spec, next),
+        stopTraffic: () => router.stop({ graceMs: spec.routing.drainSeconds * 1000 }),
         stop: () => router.stop({ graceMs: 5000 }),
       }
     },

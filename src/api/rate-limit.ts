@@ -55,12 +55,12 @@ export class RateLimiter {
     const budget = this.#limits[kind]
     const map = this.#buckets[kind]
     const now = this.#now()
+    if (!map.has(address) && map.size >= MAX_TRACKED_ADDRESSES) this.#prune(kind, now)
     const b = map.get(address) ?? { tokens: budget.burst, atMs: now }
     b.tokens = Math.min(budget.burst, b.tokens + (Math.max(0, now - b.atMs) / 1000) * budget.perSecond)
     b.atMs = now
     map.delete(address) // re-inserted last: the Map's order is least recently used first
     map.set(address, b)
-    if (map.size > MAX_TRACKED_ADDRESSES) this.#prune(kind, now)
     if (b.tokens >= cost) {
       b.tokens -= cost
       return 0
@@ -74,6 +74,12 @@ export class RateLimiter {
     if (b !== undefined) b.tokens = Math.max(-this.#limits[kind].burst, b.tokens - cost)
   }
 
+  /** Addresses with a bucket of `kind` now (at most MAX_TRACKED_ADDRESSES). */
+  tracked(kind: keyof RateLimits): number {
+    return this.#buckets[kind].size
+  }
+
+  /** Makes room for one more address: drops every idle (refilled) bucket, then the least recently used. */
   #prune(kind: keyof RateLimits, now: number): void {
     const budget = this.#limits[kind]
     const map = this.#buckets[kind]
@@ -81,7 +87,7 @@ export class RateLimiter {
       if (b.tokens + ((now - b.atMs) / 1000) * budget.perSecond >= budget.burst) map.delete(address)
     }
     for (const address of map.keys()) {
-      if (map.size <= MAX_TRACKED_ADDRESSES) break
+      if (map.size < MAX_TRACKED_ADDRESSES) break
       map.delete(address)
     }
   }

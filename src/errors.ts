@@ -114,6 +114,7 @@ export const errorRegistry = {
   TIDE_ERR_API_NOT_FOUND: { class: 'api', status: 404, retryable: false, summary: 'No such route, group or instance.' },
   TIDE_ERR_API_CONFLICT: { class: 'api', status: 409, retryable: true, summary: 'The change conflicts with the state tide is in (a group still draining after its removal, a change the running tide cannot apply without a restart).' },
   TIDE_ERR_API_INSUFFICIENT_DATA: { class: 'api', status: 422, retryable: true, summary: 'A replay asked for a window with too little recorded demand (under 10 minutes); the message says how much there is.' },
+  TIDE_ERR_API_RATE_LIMITED: { class: 'api', status: 429, retryable: true, summary: 'The remote address has spent its request budget (reads or changes, docs/api.md "Rate limits"); Retry-After says how many seconds to wait.' },
   TIDE_ERR_API_INTERNAL: { class: 'internal', status: 500, retryable: false, summary: 'The API caught an error that is not a TideError: a bug in tide (the message says what failed).' },
   TIDE_ERR_API_LISTEN: { class: 'api', status: 500, retryable: false, summary: 'The API cannot listen on api.host:api.listen (EADDRINUSE, EACCES, EADDRNOTAVAIL). Never sent to a client.' },
   TIDE_ERR_ROUTER_USAGE: {

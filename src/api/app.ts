@@ -28,6 +28,7 @@ import { isTideEventType, TIDE_EVENT_TYPES, type TideEventType } from '../store/
 import { mountDashboard } from './dashboard.ts'
 import { eventStream } from './event-stream.ts'
 import { tideMetrics } from './prometheus.ts'
+import { DEFAULT_RATE_LIMITS, FAILED_AUTH_COST, RateLimiter, type RateLimits } from './rate-limit.ts'
 import { bearerMatches, isLoopback, rotateTokenFile, type TokenSource } from './token.ts'
 
 /** The largest request body accepted (a group spec is a few KiB), bytes. */
@@ -53,6 +54,14 @@ export interface ApiAppOptions {
   readonly remoteAddress?: (c: Context) => string | undefined
   /** Heartbeat period of GET /events/stream, ms; 15 s when absent (tests shorten it). */
   readonly streamHeartbeatMs?: number
+  /**
+   * Request budgets per remote address (rate-limit.ts); DEFAULT_RATE_LIMITS when absent; false
+   * turns them off (tests that send many changes from one address). Requests without an
+   * address (in process) share one budget.
+   */
+  readonly rateLimits?: RateLimits | false
+  /** The rate limiter's clock, epoch ms; Date.now when absent (tests step it). */
+  readonly now?: () => number
 }
 
 /** The API app and what it holds open (the /metrics counters' subscription, the event streams). */
@@ -373,11 +382,20 @@ export function createApiApp(opts: ApiAppOptions): ApiApp {
   app.onError((err, c) => errorAnswer(c, err))
   app.notFound((c) => errorAnswer(c, new ApiError('TIDE_ERR_API_NOT_FOUND', `no route ${c.req.method} ${c.req.path} (GET /openapi.json lists them)`)))
 
-  // Changes need the token; reads need it from beyond loopback.
+  const limiter = opts.rateLimits === false ? undefined : new RateLimiter(opts.rateLimits ?? DEFAULT_RATE_LIMITS, opts.now)
+  // Changes need the token; reads need it from beyond loopback. Every request first takes its
+  // token from its address's budget; a refused token costs FAILED_AUTH_COST more.
   app.use('*', async (ctx, next) => {
     const c = ctx as Context
     const read = c.req.method === 'GET' || c.req.method === 'HEAD'
+    const address = remoteAddress(c) ?? '(no address)'
+    const wait = limiter?.take(read ? 'reads' : 'changes', address) ?? 0
+    if (wait > 0) {
+      c.header('Retry-After', String(wait))
+      return errorAnswer(c, new ApiError('TIDE_ERR_API_RATE_LIMITED', `too many ${read ? 'reads' : 'changes'} from ${address}: retry in ${wait} s (docs/api.md, "Rate limits")`))
+    }
     if (!authorized(c) && !(read && readable(c))) {
+      limiter?.charge('changes', address, FAILED_AUTH_COST)
       const why = c.req.header('authorization') === undefined ? 'no token' : 'a wrong token'
       throw new ApiError('TIDE_ERR_API_UNAUTHORIZED', `${read ? 'reads from beyond loopback need' : `${c.req.method} needs`} the API token (Authorization: Bearer …); this request has ${why}`)
     }

@@ -9,6 +9,8 @@
  * - 3: no tide answered at the URL within the timeout: the URL and how to start one are printed.
  */
 import { existsSync, readFileSync } from 'node:fs'
+import { request as httpRequest } from 'node:http'
+import { request as httpsRequest } from 'node:https'
 import { UsageError, type CommandIo, type FlagSpec, type ParsedArgs } from './args.ts'
 
 /** The API's URL when `--api` is not given: `tide up`'s default api.listen on loopback. */
@@ -64,9 +66,44 @@ export type ApiResult = { readonly ok: true; readonly body: unknown } | { readon
 
 /** Why a request got no answer, in a few words: a timeout, or the socket's error code (ECONNREFUSED). */
 function unreachableWhy(err: unknown, timeoutMs: number): string {
-  const e = err as { name?: string; cause?: { code?: string; message?: string }; message?: string }
+  const e = err as { name?: string; code?: string; cause?: { code?: string; message?: string }; message?: string }
   if (e.name === 'TimeoutError') return `no answer within ${timeoutMs / 1000} s`
-  return e.cause?.code ?? e.cause?.message ?? e.message ?? String(err)
+  return e.code ?? e.cause?.code ?? e.cause?.message ?? e.message ?? String(err)
+}
+
+/**
+ * One HTTP exchange over node:http (or https): the status and the body as text. node:http, not
+ * the global fetch: fetch loads Node's bundled undici on first use, tens of ms a command would
+ * spend before its first byte (the start-up goal of `tide status` is 0.15 s, docs/bench.md).
+ * Rejects with the socket's error (its `code`), or an error named TimeoutError after `timeoutMs`
+ * for the whole exchange.
+ */
+function exchange(url: string, opts: { readonly method: string; readonly headers: Record<string, string>; readonly body?: string; readonly timeoutMs: number }): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const send = url.startsWith('https:') ? httpsRequest : httpRequest
+    const req = send(url, { method: opts.method, headers: { ...opts.headers, ...(opts.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(opts.body)) }) } }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => {
+        clearTimeout(timer)
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') })
+      })
+      res.on('error', (err) => {
+        clearTimeout(timer)
+        reject(err)
+      })
+    })
+    const timer = setTimeout(() => {
+      const err = new Error(`no answer within ${opts.timeoutMs} ms`)
+      err.name = 'TimeoutError'
+      req.destroy(err)
+    }, opts.timeoutMs)
+    req.on('error', (err) => {
+      clearTimeout(timer)
+      reject(err)
+    })
+    req.end(opts.body)
+  })
 }
 
 /**
@@ -89,16 +126,17 @@ export async function apiRequest(opts: {
   const { baseUrl, io } = opts
   const url = `${baseUrl}${opts.path}`
   const timeoutMs = opts.timeoutMs ?? API_TIMEOUT_MS
-  let res: Response
+  let res: { status: number; ok: boolean }
   let text: string
   try {
-    res = await fetch(url, {
+    const answer = await exchange(url, {
       method: opts.method,
       headers: { accept: 'application/json', ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }), ...(opts.token === undefined ? {} : { authorization: `Bearer ${opts.token}` }) },
       ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
-      signal: AbortSignal.timeout(timeoutMs),
+      timeoutMs,
     })
-    text = await res.text()
+    res = { status: answer.status, ok: answer.status >= 200 && answer.status < 300 }
+    text = answer.text
   } catch (err) {
     io.stderr.write(`tide: no tide answered at ${baseUrl} (${unreachableWhy(err, timeoutMs)}); start one with 'tide up -c tide.yaml', or name its API with --api URL\n`)
     return { ok: false, exitCode: EXIT_UNREACHABLE }

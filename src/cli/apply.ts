@@ -58,13 +58,12 @@ export function applyCommand(confirmOf: (io: CommandIo) => Confirm = terminalCon
       ...apiClientFlags,
       file: { kind: 'file', short: 'f', description: 'the tide.yaml to apply', required: true },
       yes: { kind: 'boolean', short: 'y', description: 'apply without asking (needed without a terminal)' },
-      hours: { kind: 'positive-number', description: `hours of recorded demand each changed group is replayed on, at most ${MAX_REPLAY_HOURS}`, defaultText: '24', valueName: 'N' },
+      hours: { kind: 'positive-number', max: MAX_REPLAY_HOURS, description: 'hours of recorded demand each changed group is replayed on', defaultText: '24', valueName: 'N' },
       prune: { kind: 'boolean', description: 'remove the groups in force that the file does not name' },
     },
     async run(args, io) {
       const file = args.requiredString('file')
       const hours = args.number('hours')
-      if (hours !== undefined && hours > MAX_REPLAY_HOURS) throw new UsageError(COMMAND_PATH, `--hours ${hours}: at most ${MAX_REPLAY_HOURS} (14 days)`)
       const target = { baseUrl: apiUrlOf(args, COMMAND_PATH), token: apiTokenOf(args, io.env), io }
       const changes = await configChanges(file, target)
       if ('exitCode' in changes) return changes.exitCode

@@ -29,13 +29,12 @@ export const command: Command = {
     ...apiClientFlags,
     file: { kind: 'file', short: 'f', description: 'the tide.yaml with the proposed specs', required: true },
     group: { kind: 'string', description: 'replay this group of the file only', valueName: 'NAME' },
-    hours: { kind: 'positive-number', description: `hours of recorded demand to replay, at most ${MAX_REPLAY_HOURS}`, defaultText: '24', valueName: 'N' },
+    hours: { kind: 'positive-number', max: MAX_REPLAY_HOURS, description: 'hours of recorded demand to replay', defaultText: '24', valueName: 'N' },
     json: { kind: 'boolean', description: "print the API's answers as one JSON array" },
   },
   async run(args, io) {
     const file = args.requiredString('file')
     const hours = args.number('hours')
-    if (hours !== undefined && hours > MAX_REPLAY_HOURS) throw new UsageError(COMMAND_PATH, `--hours ${hours}: at most ${MAX_REPLAY_HOURS} (14 days)`)
     const only = args.string('group')
     const target = { baseUrl: apiUrlOf(args, COMMAND_PATH), token: apiTokenOf(args, io.env), io }
     const changes = await configChanges(file, target, only)

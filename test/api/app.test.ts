@@ -24,7 +24,8 @@ let api: ApiApp
 
 before(async () => {
   tide = await startTinyTide('tiny')
-  api = createApiApp({ service: new TideService(tide.runtime, { baseDir: tide.dir }), token: TOKEN })
+  // Rate limits off: this file sends many changes and refused tokens from one address; app.rate-limit.test.ts tests them.
+  api = createApiApp({ service: new TideService(tide.runtime, { baseDir: tide.dir }), token: TOKEN, rateLimits: false })
 })
 
 after(async () => {
@@ -423,7 +424,7 @@ test('POST /token/rotate: a new token in the file (0600, replaced whole), answer
   const dir = mkdtempSync(join(tmpdir(), 'tide-token-'))
   const path = join(dir, 'api-token')
   writeFileSync(path, `${TOKEN}\n`, { mode: 0o600 })
-  const rotating = createApiApp({ service: new TideService(tide.runtime, { baseDir: tide.dir }), token: TOKEN, tokenSource: { kind: 'file', path, created: false } })
+  const rotating = createApiApp({ service: new TideService(tide.runtime, { baseDir: tide.dir }), token: TOKEN, tokenSource: { kind: 'file', path, created: false }, rateLimits: false })
   const fromEnv = createApiApp({ service: new TideService(tide.runtime, { baseDir: tide.dir }), token: TOKEN, tokenSource: { kind: 'env', name: 'TIDE_API_TOKEN' } })
   try {
     assert.equal((await rotating.app.request('/token/rotate', { method: 'POST' }, LOOPBACK)).status, 401, 'needs the token')

@@ -79,7 +79,7 @@ test('usage errors: a group the file lacks, too many hours (exit 2)', async () =
   assert.match(lacks.stderr, /--group nope: .* has no group 'nope'/)
   const long = await tide_(['replay', '-f', changed, '--hours', '400', '--api', server.url])
   assert.equal(long.code, 2)
-  assert.match(long.stderr, /--hours 400: at most 336/)
+  assert.match(long.stderr, /--hours: must be at most 336, got 400/)
 })
 
 test('without the token: exit 1 with the API\'s 401 and where the token is read from', async () => {

@@ -13,7 +13,7 @@ const cases = [
   { name: '--api-listen 0: any free port', argv: ['--api-listen', '0'], want: { serve: true, port: 0 } },
   { name: '--no-api', argv: ['--no-api'], want: { serve: false } },
   { name: 'both', argv: ['--no-api', '--api-listen', '1'], error: /--api-listen and --no-api contradict each other/ },
-  { name: 'a port too high', argv: ['--api-listen', '70000'], error: /a port is a whole number from 0 to 65535, got 70000/ },
+  { name: 'a port too high', argv: ['--api-listen', '70000'], error: /--api-listen: must be at most 65535, got 70000/ },
   { name: 'a fractional port', argv: ['--api-listen', '80.5'], error: /a port is a whole number/ },
   { name: 'a negative port', argv: ['--api-listen', '-1'], error: /./ },
 ] as const

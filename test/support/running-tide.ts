@@ -45,9 +45,9 @@ export interface RunningTide {
   stop(): Promise<void>
 }
 
-/** Serves `tide`'s API over real HTTP on 127.0.0.1 (a port the OS picks), changes needing `token` (kept where `tokenSource` says, for rotation). */
+/** Serves `tide`'s API over real HTTP on 127.0.0.1 (a port the OS picks), changes needing `token` (kept where `tokenSource` says, for rotation). Rate limits off: the tests over it send bursts of changes from one address; test/api/rate-limit.test.ts tests the limits. */
 export function serveApi(tide: RunningTide, token: string, tokenSource?: TokenSource): Promise<ApiServer> {
-  return startApiServer(createApiApp({ service: new TideService(tide.runtime, { baseDir: tide.dir }), token, ...(tokenSource === undefined ? {} : { tokenSource }) }), { host: '127.0.0.1', port: 0 })
+  return startApiServer(createApiApp({ service: new TideService(tide.runtime, { baseDir: tide.dir }), token, rateLimits: false, ...(tokenSource === undefined ? {} : { tokenSource }) }), { host: '127.0.0.1', port: 0 })
 }
 
 /** Starts a runtime with the group `name` (`extra` on top of its spec) and ticks until an instance of it is in service. */

@@ -10,7 +10,7 @@
  * file: edit that too (or apply the file the running tide was started with).
  */
 import { createInterface } from 'node:readline/promises'
-import { UsageError, type Command, type CommandIo } from './args.ts'
+import type { Command, CommandIo } from './args.ts'
 import { apiClientFlags, apiRequest, apiTokenOf, apiUrlOf, seg } from './api-client.ts'
 import { configChanges, lineDiff, replayText, requestReplay, specYaml, type ApiTarget, type ConfigChanges, type GroupChange } from './config-changes.ts'
 import { MAX_REPLAY_HOURS } from '../app/replay.ts'

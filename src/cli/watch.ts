@@ -8,6 +8,8 @@
  * exit 0), when the tide ends the stream while still answering (exit 0), and when the tide goes
  * away (exit 3: the stream broke and the API no longer answers, or a read found no tide).
  */
+import { get as httpGet } from 'node:http'
+import { get as httpsGet } from 'node:https'
 import { API_TIMEOUT_MS, EXIT_UNREACHABLE, apiRequest, type ApiResult } from './api-client.ts'
 import type { CommandIo } from './args.ts'
 import { followEventStream, type SseFrame, type StreamEnd } from './event-stream-client.ts'
@@ -192,16 +194,24 @@ function apiErrorText(body: string): string {
   return body.slice(0, 200)
 }
 
-/** Whether the API still answers at all (any HTTP answer), after a moment for a stopping tide to close its port. */
+/**
+ * Whether the API still answers at all (any HTTP answer), after a moment for a stopping tide to
+ * close its port. On a new connection (`agent: false`): a kept-alive socket of the ended stream
+ * may still be served by a server that has stopped listening, and would say the tide is there.
+ */
 async function answers(baseUrl: string): Promise<boolean> {
   await new Promise((resolve) => setTimeout(resolve, 200))
-  try {
-    const res = await fetch(`${baseUrl}/groups`, { signal: AbortSignal.timeout(Math.min(API_TIMEOUT_MS, 2000)) })
-    await res.body?.cancel()
-    return true
-  } catch {
-    return false
-  }
+  return new Promise((resolve) => {
+    const get = baseUrl.startsWith('https:') ? httpsGet : httpGet
+    const req = get(`${baseUrl}/groups`, { agent: false, timeout: Math.min(API_TIMEOUT_MS, 2000) }, (res) => {
+      res.resume()
+      resolve(true)
+    })
+    req.on('timeout', () => req.destroy(new Error('timeout')))
+    req.on('error', () => {
+      resolve(false)
+    })
+  })
 }
 
 /** Aborts on the caller's signal, or (when there is none: the real CLI) on SIGINT or SIGTERM while the watch runs. */

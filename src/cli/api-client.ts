@@ -76,12 +76,12 @@ function unreachableWhy(err: unknown, timeoutMs: number): string {
  * the global fetch: fetch loads Node's bundled undici on first use, tens of ms a command would
  * spend before its first byte (the start-up goal of `tide status` is 0.15 s, docs/bench.md).
  * Rejects with the socket's error (its `code`), or an error named TimeoutError after `timeoutMs`
- * for the whole exchange.
+ * for the whole exchange. `newConnection` opens a socket of its own (no kept-alive one reused).
  */
-function exchange(url: string, opts: { readonly method: string; readonly headers: Record<string, string>; readonly body?: string; readonly timeoutMs: number }): Promise<{ status: number; text: string }> {
+export function exchange(url: string, opts: { readonly method: string; readonly headers: Record<string, string>; readonly body?: string; readonly timeoutMs: number; readonly newConnection?: boolean }): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const send = url.startsWith('https:') ? httpsRequest : httpRequest
-    const req = send(url, { method: opts.method, headers: { ...opts.headers, ...(opts.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(opts.body)) }) } }, (res) => {
+    const req = send(url, { method: opts.method, ...(opts.newConnection === true ? { agent: false } : {}), headers: { ...opts.headers, ...(opts.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(opts.body)) }) } }, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
       res.on('end', () => {

@@ -8,9 +8,7 @@
  * exit 0), when the tide ends the stream while still answering (exit 0), and when the tide goes
  * away (exit 3: the stream broke and the API no longer answers, or a read found no tide).
  */
-import { get as httpGet } from 'node:http'
-import { get as httpsGet } from 'node:https'
-import { API_TIMEOUT_MS, EXIT_UNREACHABLE, apiRequest, type ApiResult } from './api-client.ts'
+import { API_TIMEOUT_MS, EXIT_UNREACHABLE, apiRequest, exchange, type ApiResult } from './api-client.ts'
 import type { CommandIo } from './args.ts'
 import { followEventStream, type SseFrame, type StreamEnd } from './event-stream-client.ts'
 
@@ -201,17 +199,10 @@ function apiErrorText(body: string): string {
  */
 async function answers(baseUrl: string): Promise<boolean> {
   await new Promise((resolve) => setTimeout(resolve, 200))
-  return new Promise((resolve) => {
-    const get = baseUrl.startsWith('https:') ? httpsGet : httpGet
-    const req = get(`${baseUrl}/groups`, { agent: false, timeout: Math.min(API_TIMEOUT_MS, 2000) }, (res) => {
-      res.resume()
-      resolve(true)
-    })
-    req.on('timeout', () => req.destroy(new Error('timeout')))
-    req.on('error', () => {
-      resolve(false)
-    })
-  })
+  return exchange(`${baseUrl}/groups`, { method: 'GET', headers: {}, timeoutMs: Math.min(API_TIMEOUT_MS, 2000), newConnection: true }).then(
+    () => true,
+    () => false,
+  )
 }
 
 /** Aborts on the caller's signal, or (when there is none: the real CLI) on SIGINT or SIGTERM while the watch runs. */

@@ -98,6 +98,8 @@ export class Runtime {
       events: fanOutTo(this.#sinks),
       store,
       demandHistory: (spec) => demandHistory(store, spec.group, this.#clock.now()),
+      // The learners are checkpointed every 5 minutes, on a new start-up sample, and on stop (below).
+      checkpointSeconds: 300,
       onGroupRemoved: (spec) => {
         this.#stopBackend(spec.group)
       },
@@ -289,6 +291,8 @@ export class Runtime {
     }
     await Promise.allSettled([...this.#stopping])
     await Promise.allSettled([...this.#backends.values()].map((b) => b.stop()))
+    // What the learners know, for the next tide up (a kill between checkpoints loses at most 5 minutes of it).
+    this.controller.checkpoint()
     // Alert deliveries are logged in the store: let them finish before it closes.
     await options.beforeClose?.()
     this.store.close()

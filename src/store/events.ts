@@ -54,6 +54,8 @@ export type TideEventType =
   | 'risk'
   /** A risk the radar announced is gone. */
   | 'risk-cleared'
+  /** tide started again after it was killed mid-action: an operation or a backup it left unfinished was completed, adopted or rolled back (docs/chaos.md). */
+  | 'recovered'
 
 /**
  * Every event type, for the checks that take one from outside (the API's `type=` filter).
@@ -93,6 +95,7 @@ const EVENT_TYPES: Readonly<Record<TideEventType, true>> = {
   failback: true,
   risk: true,
   'risk-cleared': true,
+  recovered: true,
 }
 
 /** Every event type (in no particular order). */

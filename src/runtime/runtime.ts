@@ -120,6 +120,7 @@ export class Runtime {
     const registry = new BackendRegistry({
       stateDir: opts.stateDir,
       registry: new SqliteInstanceRegistry(store),
+      backupRuns: store,
       events: fanOutTo(sinks),
       clock: opts.clock ?? systemClock,
       ...(opts.sampler === undefined ? {} : { sampler: opts.sampler }),

@@ -14,6 +14,7 @@ import { isRouterError, RouterError } from '../../router/errors.ts'
 import { Router } from '../../router/router.ts'
 import type { GroupSpec } from '../../spec/schema.ts'
 import { watchFailover } from '../failover-events.ts'
+import { BackupRunner } from '../backup-once.ts'
 import { LocalDrainer } from '../local-drainer.ts'
 import { RouterSignals } from '../router-signals.ts'
 import type { BackendContext, BackendKind, GroupBackend } from './backend-kind.ts'
@@ -21,6 +22,8 @@ import type { BackendContext, BackendKind, GroupBackend } from './backend-kind.t
 /** The local kind: one LocalProvider (one instance registry) for every local group of the running tide. */
 export function localBackends(ctx: BackendContext): BackendKind {
   const provider = new LocalProvider({ registry: ctx.registry, stateDir: ctx.stateDir, clock: ctx.clock, ...(ctx.withholdEnv === undefined ? {} : { withholdEnv: ctx.withholdEnv }) })
+  const runner = ctx.backupRuns === undefined ? undefined : new BackupRunner({ store: ctx.backupRuns, stateDir: ctx.stateDir, events: ctx.events, clock: ctx.clock })
+  const backups = runner === undefined ? {} : { backups: { runner, live: async (spec: GroupSpec) => new Set((await provider.list(spec)).map((r) => r.id)) } }
   return {
     async start(spec: GroupSpec): Promise<GroupBackend> {
       const router = new Router({ routing: spec.routing, health: spec.health })
@@ -36,7 +39,7 @@ export function localBackends(ctx: BackendContext): BackendKind {
         // The router names the address; say whose it is.
         throw isRouterError(err, 'TIDE_ERR_ROUTER_LISTEN') ? new RouterError(err.code, `group ${spec.group}: routing.listen: ${err.message}`, { cause: err }) : err
       })
-      const drainer = new LocalDrainer({ routers: new Map([[spec.group, router]]), events: ctx.events, clock: ctx.clock })
+      const drainer = new LocalDrainer({ routers: new Map([[spec.group, router]]), events: ctx.events, clock: ctx.clock, ...backups })
       const traffic: Traffic = {
         setTargets: (_spec, targets) => {
           router.setInstances(targets)

@@ -144,7 +144,7 @@ interface GroupRuntime {
 }
 
 /** Why a launch or a terminate happens, as its operation record and crash points name it. */
-const ACTION_WHYS = ['scale-out', 'scale-in', 'resize', 'replace-unhealthy', 'group-removed'] as const
+const ACTION_WHYS = ['scale-out', 'scale-in', 'resize', 'replace-unhealthy', 'fill', 'group-removed'] as const
 type ActionWhy = (typeof ACTION_WHYS)[number]
 
 /** A stored operation's why as an ActionWhy; one an other tide wrote that this one does not know counts as a scale-in. */
@@ -999,7 +999,8 @@ export class Controller {
       }
     }
 
-    const launchWhy: ActionWhy = decision.resize !== undefined ? 'resize' : scaleOut ? 'scale-out' : 'replace-unhealthy'
+    // A raised count is a scale-out; else a launch replaces unhealthy instances, or fills the count in force (a first launch, an instance gone).
+    const launchWhy: ActionWhy = decision.resize !== undefined ? 'resize' : scaleOut ? 'scale-out' : unhealthy.length > 0 ? 'replace-unhealthy' : 'fill'
     if (toLaunch > 0) launched.push(...(await this.#launch(spec, provider, rt, size, toLaunch, nowMs, launchWhy)))
 
     for (const id of removals) {

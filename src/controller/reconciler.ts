@@ -152,6 +152,18 @@ function actionWhyOf(why: string): ActionWhy {
   return (ACTION_WHYS as readonly string[]).includes(why) ? (why as ActionWhy) : 'scale-in'
 }
 
+/** Why a launch happens: a raised count is a scale-out; else it replaces unhealthy instances, or fills the count in force (a first launch, an instance gone). */
+function launchWhyOf(decision: Decision, scaleOut: boolean, unhealthy: number): ActionWhy {
+  if (decision.resize !== undefined) return 'resize'
+  if (scaleOut) return 'scale-out'
+  return unhealthy > 0 ? 'replace-unhealthy' : 'fill'
+}
+
+/** Why an instance is retired: a scale-in, or a step of a resize when it is not of the size in force. */
+function retireWhyOf(record: InstanceRecord, size: Size): ActionWhy {
+  return sameSize(record.size, size) ? 'scale-in' : 'resize'
+}
+
 /** Whether the group keeps usage histograms (vertical scaling, or a strategy that may resize). */
 function usesUsage(spec: GroupSpec): boolean {
   return spec.vertical.mode !== 'off' || spec.strategy !== 'horizontal'
@@ -979,17 +991,7 @@ export class Controller {
     const unhealthy = o.records.filter((r) => o.phases.get(r.id) === 'unhealthy')
     const scaleOut = toLaunch > 0 && decision.resize === undefined && decision.to > decision.from
     if (scaleOut) crashPoint('scale-out:decided')
-    if (toLaunch > 0 || removals.length > 0 || unhealthy.length > 0) {
-      // Write-ahead: the decided count and history, and the victims that will drain, before any
-      // provider call, so that a tide killed mid-action restarts from this decision (its
-      // launches found, its drains resumed), not from the one before it.
-      const drainsAhead = removals.filter((id) => {
-        const r = byId.get(id)
-        return r !== undefined && o.backend.traffic !== undefined && r.status !== 'starting'
-      })
-      this.#saveState(spec.group, rt, { desiredReplicas: target, size, history: decision.history }, drainsAhead)
-      if (removals.length > 0 && decision.resize === undefined) crashPoint('scale-in:victim-chosen')
-    }
+    if (toLaunch > 0 || removals.length > 0 || unhealthy.length > 0) this.#writeAhead(o, rt, decision, size, removals, byId)
 
     // Unhealthy and dead instances are replaced: terminate now; the count below launches the replacement.
     for (const r of unhealthy) {
@@ -999,19 +1001,8 @@ export class Controller {
       }
     }
 
-    // A raised count is a scale-out; else a launch replaces unhealthy instances, or fills the count in force (a first launch, an instance gone).
-    const launchWhy: ActionWhy = decision.resize !== undefined ? 'resize' : scaleOut ? 'scale-out' : unhealthy.length > 0 ? 'replace-unhealthy' : 'fill'
-    if (toLaunch > 0) launched.push(...(await this.#launch(spec, provider, rt, size, toLaunch, nowMs, launchWhy)))
-
-    for (const id of removals) {
-      const record = byId.get(id)
-      if (record && (await this.#retire(spec, o.backend, record, nowMs, sameSize(record.size, size) ? 'scale-in' : 'resize'))) terminated.push(id)
-    }
-    // Drains begun by an earlier process are resumed.
-    for (const id of rt.draining) {
-      const record = byId.get(id)
-      if (record && !removals.includes(id)) this.#startDrain(spec, o.backend, record, nowMs, rt, sameSize(record.size, size) ? 'scale-in' : 'resize')
-    }
+    if (toLaunch > 0) launched.push(...(await this.#launch(spec, provider, rt, size, toLaunch, nowMs, launchWhyOf(decision, scaleOut, unhealthy.length))))
+    terminated.push(...(await this.#retireAll(o, rt, removals, byId, size, nowMs)))
     // Routing follows what this tick saw and did: serving instances take requests, draining ones
     // finish theirs, terminated ones are gone.
     const gone = new Set(terminated)
@@ -1028,6 +1019,34 @@ export class Controller {
     if (scaleOut && launched.length > 0) crashPoint('scale-out:registered')
     this.#maybeCheckpoint(spec.group, rt, nowMs)
     return { group: spec.group, decision, launched, terminated }
+  }
+
+  /** Retires this tick's removals (drained, or terminated at once), resumes drains an earlier process began; returns the ids terminated now. */
+  async #retireAll(o: Observed, rt: GroupRuntime, removals: readonly string[], byId: ReadonlyMap<string, InstanceRecord>, size: Size, nowMs: number): Promise<string[]> {
+    const terminated: string[] = []
+    for (const id of removals) {
+      const record = byId.get(id)
+      if (record && (await this.#retire(o.spec, o.backend, record, nowMs, retireWhyOf(record, size)))) terminated.push(id)
+    }
+    for (const id of rt.draining) {
+      const record = byId.get(id)
+      if (record && !removals.includes(id)) this.#startDrain(o.spec, o.backend, record, nowMs, rt, retireWhyOf(record, size))
+    }
+    return terminated
+  }
+
+  /**
+   * Write-ahead: the decided count and history, and the victims that will drain, saved before
+   * any provider call of a tick that acts, so that a tide killed mid-action restarts from this
+   * decision (its launches found, its drains resumed), not from the one before it.
+   */
+  #writeAhead(o: Observed, rt: GroupRuntime, decision: Decision, size: Size, removals: readonly string[], byId: ReadonlyMap<string, InstanceRecord>): void {
+    const drainsAhead = removals.filter((id) => {
+      const r = byId.get(id)
+      return r !== undefined && o.backend.traffic !== undefined && r.status !== 'starting'
+    })
+    this.#saveState(o.spec.group, rt, { desiredReplicas: decision.to, size, history: decision.history }, drainsAhead)
+    if (removals.length > 0 && decision.resize === undefined) crashPoint('scale-in:victim-chosen')
   }
 
   /** Saves the group's state: `decided` with the instances draining (and `drainsAhead`, about to) and the protected ones. */
@@ -1103,6 +1122,16 @@ export class Controller {
       rt.crashLoop.restore(l.crashLoop)
       restored.push(`the crash-loop back-off (${l.crashLoop.failures} start failure(s) in a row)`)
     }
+    this.#restoreRecorders(spec, rt, l, restored, afresh)
+    rt.restoredReasons = l.lastDecision
+    rt.checkpointedAtMs = nowMs
+    if (restored.length === 0 && afresh.length === 0) return
+    const what = restored.length === 0 ? 'nothing' : restored.join(', ')
+    this.#emit(nowMs, spec.group, 'recovered', `restored what ${spec.group} had learned by ${new Date(l.atMs).toISOString()}: ${what}${afresh.length === 0 ? '' : `; started afresh: ${afresh.join(', ')}`}`)
+  }
+
+  /** The usage and headroom recorders from a checkpoint; what came back, or what starts afresh and why, is added to the lists. */
+  #restoreRecorders(spec: GroupSpec, rt: GroupRuntime, l: StoredLearnedState, restored: string[], afresh: string[]): void {
     if (l.usage !== undefined && usesUsage(spec)) {
       try {
         const usage = new UsageRecorder(spec)
@@ -1123,11 +1152,6 @@ export class Controller {
         afresh.push(`headroom learner (${errorMessage(err)})`)
       }
     }
-    rt.restoredReasons = l.lastDecision
-    rt.checkpointedAtMs = nowMs
-    if (restored.length === 0 && afresh.length === 0) return
-    const what = restored.length === 0 ? 'nothing' : restored.join(', ')
-    this.#emit(nowMs, spec.group, 'recovered', `restored what ${spec.group} had learned by ${new Date(l.atMs).toISOString()}: ${what}${afresh.length === 0 ? '' : `; started afresh: ${afresh.join(', ')}`}`)
   }
 
   /**

@@ -231,3 +231,41 @@ for (const s of SCENARIOS) {
     recordChaos({ scenario: `kill tide at ${s.point}`, faults: 1, requestsSent: 0, requestsFailed: 0, recoveryMs: [Date.now() - started], found: [...r.found, ...(FOUND_BY_POINT[s.point] ?? [])] })
   })
 }
+
+test('what tide learned survives a restart of tide up: usage histograms and start-up samples come back, not the cold-start defaults', { timeout: 240_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tide-learned-'))
+  const script = join(dir, 'instance.mjs')
+  writeFileSync(script, INSTANCE)
+  const config = writeConfig(dir, 1, false)
+  writeFileSync(config, `${readFileSync(config, 'utf8')}\nvertical: { mode: recommend }\n`)
+  const args = ['-c', config, '--state-dir', join(dir, 'state'), '--heartbeat', '0', '--no-api', '--keep-instances']
+  let up: UpRun | undefined = tideUp(args, dir)
+  try {
+    const first = up
+    await until('usage samples learned', () => ((storeView(dir).status?.usageSamples ?? 0) >= 5 ? undefined : `usageSamples ${storeView(dir).status?.usageSamples}`), 90_000, first)
+    assert.equal(await first.stop(60_000), 0, first.stderr())
+    const before = storeView(dir).status
+    assert.ok(before?.startupMs !== undefined && before.usageSamples !== undefined)
+    up = tideUp(args, dir)
+    const second = up
+    await until('a tick after the restart', () => ((storeView(dir).status?.atMs ?? 0) > before.atMs ? undefined : 'no new status yet'), 90_000, second)
+    const after = storeView(dir)
+    assert.ok((after.status?.usageSamples ?? 0) >= before.usageSamples, `usage samples ${after.status?.usageSamples} after the restart, ${before.usageSamples} before: kept, not started again from 0`)
+    assert.equal(after.status?.startupMs, before.startupMs, 'the measured start-up, not the configured default')
+    assert.ok(after.events.some((e) => e.type === 'recovered' && /restored what crash had learned by .*start-up sample\(s\).*usage histograms/.test(e.message)), 'a recovered event says what came back')
+    assert.equal(lines(join(dir, 'starts.log')).length, 1, 'the instance was adopted, not launched again')
+    recordChaos({ scenario: 'restart keeps what tide learned', faults: 0, requestsSent: 0, requestsFailed: 0, note: `usage samples ${before.usageSamples} → ${after.status.usageSamples}, start-up ${before.startupMs} ms kept` })
+    await second.stop(60_000)
+    up = undefined
+  } finally {
+    if (up !== undefined) await up.stop(10_000)
+    for (const pid of processesOf(script)) {
+      try {
+        process.kill(pid, 'SIGKILL')
+      } catch {
+        // gone
+      }
+    }
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

@@ -34,7 +34,7 @@ import { MAX_QUERY_BUCKETS, MINUTE_RETENTION_MS, SECOND_RETENTION_MS, type Metri
 import { isEmptyOperatorState, type StoredGroupState, type StoredGroupStatus, type StoredOperatorState } from '../state-store.ts'
 import type { TideStore } from '../tide-store.ts'
 import { migratePostgres } from './migrations.ts'
-import { redactPostgresUrl, scrubPassword } from './url.ts'
+import { redactPostgresUrl, scrubPassword } from '../../core/postgres-url.ts'
 
 /** How much a PostgreSQL store buffers while flushes fail; past a cap, the oldest of that kind is dropped (and counted). */
 export interface PostgresStoreLimits {

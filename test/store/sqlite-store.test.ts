@@ -115,8 +115,9 @@ test('a store of schema version 1 is migrated: its state kept, the status table 
   assert.equal(store.loadGroupStatus('web'), undefined)
   store.saveGroupStatus('web', { group: 'web', atMs: 1 })
   assert.deepEqual(store.loadGroupStatus('web'), { group: 'web', atMs: 1 })
-  assert.deepEqual(store.database.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all(), [1, 2, 3])
+  assert.deepEqual(store.database.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all(), [1, 2, 3, 4])
   assert.equal(store.loadOperatorState('web'), undefined, 'migration 3: no operator state yet')
+  assert.deepEqual(store.loadOperations('web'), [], 'migration 4: no group records yet')
 })
 
 test('operator state: kept across a reopen, removed when it sets nothing, deleted with the group', (t) => {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { LocalInstanceEntry } from '../../src/providers/local/instance-registry.ts'
-import type { StoredGroupState } from '../../src/store/state-store.ts'
+import type { StoredBackupRun, StoredGroupState, StoredLearnedState, StoredOperation } from '../../src/store/state-store.ts'
 import type { TideStore } from '../../src/store/tide-store.ts'
 
 /** Opens a store; `reopen` opens the same one again (a restarted tide). */
@@ -61,6 +61,40 @@ export function storeContract(kind: string, factory: StoreFactory, options: { sk
       assert.deepEqual(await again.readGroupStatuses(), [])
     } finally {
       await again.close()
+    }
+  })
+
+  t('learned state, unfinished operations and backup runs survive a reopen; empty lists and deleting the group remove them', async () => {
+    const learned: StoredLearnedState = { atMs: 5, startupsMs: [1500, 1200], lastDecision: { reason: 'MetricAboveTarget' } }
+    const op: StoredOperation = { id: 'launch-5-0', kind: 'launch', why: 'scale-out', decisionAtMs: 5, startedAtMs: 5, state: 'pending', count: 2, instanceIds: [] }
+    const run: StoredBackupRun = { instanceId: 'i-1', state: 'running', startedAtMs: 5, pid: 1234, statusFile: '/state/i-1.status' }
+    const { store, reopen } = await factory.fresh()
+    store.saveLearnedState('web', learned)
+    store.saveOperations('web', [op])
+    store.saveBackupRuns('web', [run])
+    store.saveOperations('api', [op])
+    store.saveOperations('api', [])
+    await store.flush()
+    await store.close()
+    const again = await reopen()
+    try {
+      assert.deepEqual(again.loadLearnedState('web'), learned)
+      assert.deepEqual(again.loadOperations('web'), [op])
+      assert.deepEqual(again.loadBackupRuns('web'), [run])
+      assert.deepEqual(again.loadOperations('api'), [])
+      again.deleteGroupState('web')
+      await again.flush()
+      assert.equal(again.loadLearnedState('web'), undefined)
+      assert.deepEqual(again.loadOperations('web'), [])
+    } finally {
+      await again.close()
+    }
+    const third = await reopen()
+    try {
+      assert.equal(third.loadLearnedState('web'), undefined)
+      assert.deepEqual(third.loadBackupRuns('web'), [])
+    } finally {
+      await third.close()
     }
   })
 

@@ -57,6 +57,13 @@ export interface ControllerOptions {
    * writes every group's at once (tide stopping).
    */
   readonly checkpointSeconds?: number
+  /**
+   * Makes every store write so far durable, before a provider call that its intent must precede
+   * (a PostgreSQL store batches writes until its flush; SQLite writes at once and needs none).
+   * A rejection means the intent may not be kept: the provider call is not made, and the group's
+   * tick fails with it (a fenced leader, a database away).
+   */
+  readonly persist?: () => Promise<void>
 }
 
 /** What one reconcile did for one group. */
@@ -906,6 +913,7 @@ export class Controller {
     if (rt.crashLoop.blocks(nowMs) || rt.providerFailures.launchWaits(size, nowMs)) return []
     // The intent first: a tide killed from here on finds it on restart (#recoverOperations).
     const op = this.#beginOperation(spec.group, rt, { kind: 'launch', why, decisionAtMs: nowMs, count, size, instanceIds: [] }, nowMs)
+    await this.#persist(spec.group, rt, op)
     if (why === 'scale-out') crashPoint('scale-out:intent-written')
     try {
       const started = await provider.launch(spec, size, count)
@@ -933,6 +941,17 @@ export class Controller {
     rt.operations.push(op)
     this.#store.saveOperations(group, rt.operations)
     return op
+  }
+
+  /** The intent durable before its provider call (ControllerOptions.persist); when it cannot be, the operation is dropped and the error thrown. */
+  async #persist(group: string, rt: GroupRuntime, op: StoredOperation): Promise<void> {
+    if (this.#opts.persist === undefined) return
+    try {
+      await this.#opts.persist()
+    } catch (err) {
+      this.#endOperation(group, rt, op)
+      throw err
+    }
   }
 
   /** The provider answered (done, or failed: rolled back, the event says why): the operation leaves the store. */
@@ -1324,6 +1343,7 @@ export class Controller {
     const failures = rt.providerFailures
     if (failures.holdsCalls(nowMs)) return false
     const op = this.#beginOperation(spec.group, rt, { kind: 'terminate', why, decisionAtMs: nowMs, instanceIds: [record.id] }, nowMs)
+    await this.#persist(spec.group, rt, op)
     try {
       await provider.terminate(spec, record.id)
       if (why === 'scale-in') crashPoint('scale-in:terminated')

@@ -92,6 +92,8 @@ export interface BackupRunnerOptions {
   readonly pollMs?: number
   /** Where /proc is (tests); '/proc' by default. */
   readonly procRoot?: string
+  /** Makes the run's record durable before the wrapper starts (a PostgreSQL store's flush); SQLite writes at once. */
+  readonly persist?: () => Promise<void>
 }
 
 /** What one backup is to run: the argv, its environment (launch.env and TIDE_* variables), timeout and folder. */
@@ -191,6 +193,12 @@ export class BackupRunner {
     const base: StoredBackupRun = { instanceId, state: 'running', startedAtMs: this.#o.clock.now(), statusFile }
     // The record first: from here on a restarted tide knows this backup may have started.
     this.#save(group, base, live)
+    try {
+      await this.#o.persist?.()
+    } catch (err) {
+      // Not started: the record stays without a wrapper, so the next drain of the instance starts it (once).
+      return { ok: false, detail: `not started: its record could not be made durable (${err instanceof Error ? err.message : String(err)})` }
+    }
     const [file, ...args] = command.argv
     if (file === undefined) return this.#finish(group, base, { ok: false, detail: 'empty command' })
     const child = spawn(process.execPath, ['-e', BACKUP_WRAPPER_SOURCE, statusFile, String(command.timeoutMs), command.cwd ?? '', file, ...args], {

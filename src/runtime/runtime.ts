@@ -122,6 +122,8 @@ export class Runtime {
       demandHistory: (spec) => this.#demand.get(spec.group),
       // The learners are checkpointed every 5 minutes, on a new start-up sample, and on stop (below).
       checkpointSeconds: 300,
+      // A launch or terminate intent is in PostgreSQL before the provider is called (SQLite writes at once).
+      ...(store.kind === 'sqlite' ? {} : { persist: () => store.flush(opts.fence?.()) }),
       onGroupRemoved: (spec) => {
         this.#stopBackend(spec.group)
       },
@@ -142,6 +144,7 @@ export class Runtime {
       stateDir: opts.stateDir,
       registry: store.instanceRegistry(),
       backupRuns: store,
+      ...(store.kind === 'sqlite' ? {} : { persist: () => store.flush(opts.fence?.()) }),
       events: fanOutTo(sinks),
       clock: opts.clock ?? systemClock,
       ...(opts.sampler === undefined ? {} : { sampler: opts.sampler }),

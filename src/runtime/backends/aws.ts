@@ -46,7 +46,7 @@ export function awsBackends(ctx: BackendContext): BackendKind {
     getMetricData: (region, input) => cloudWatchFor(region).send(new GetMetricDataCommand(input)),
     instanceIds: (spec) => provider.instanceIds(spec.group),
   })
-  const runner = ctx.backupRuns === undefined ? undefined : new BackupRunner({ store: ctx.backupRuns, stateDir: ctx.stateDir, events: ctx.events, clock: ctx.clock })
+  const runner = ctx.backupRuns === undefined ? undefined : new BackupRunner({ store: ctx.backupRuns, stateDir: ctx.stateDir, events: ctx.events, clock: ctx.clock, ...(ctx.persist === undefined ? {} : { persist: ctx.persist }) })
   const traffic: Traffic = {
     setTargets: () => {
       // AWS's load balancer routes to the Auto Scaling group's instances by itself.

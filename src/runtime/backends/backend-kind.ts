@@ -29,6 +29,8 @@ export interface BackendContext {
    * across restarts (runtime/backup-once.ts); without it each drain runs the command (tests).
    */
   readonly backupRuns?: BackupRunStore
+  /** Makes the store's writes durable before a backup starts (PostgreSQL's flush); absent for SQLite, which writes at once. */
+  readonly persist?: () => Promise<void>
 }
 
 /** One group's running backend: what the controller uses, and what the runtime needs to show and stop it. */

@@ -22,7 +22,7 @@ import type { BackendContext, BackendKind, GroupBackend } from './backend-kind.t
 /** The local kind: one LocalProvider (one instance registry) for every local group of the running tide. */
 export function localBackends(ctx: BackendContext): BackendKind {
   const provider = new LocalProvider({ registry: ctx.registry, stateDir: ctx.stateDir, clock: ctx.clock, ...(ctx.withholdEnv === undefined ? {} : { withholdEnv: ctx.withholdEnv }) })
-  const runner = ctx.backupRuns === undefined ? undefined : new BackupRunner({ store: ctx.backupRuns, stateDir: ctx.stateDir, events: ctx.events, clock: ctx.clock })
+  const runner = ctx.backupRuns === undefined ? undefined : new BackupRunner({ store: ctx.backupRuns, stateDir: ctx.stateDir, events: ctx.events, clock: ctx.clock, ...(ctx.persist === undefined ? {} : { persist: ctx.persist }) })
   const backups = runner === undefined ? {} : { backups: { runner, live: async (spec: GroupSpec) => new Set((await provider.list(spec)).map((r) => r.id)) } }
   return {
     async start(spec: GroupSpec): Promise<GroupBackend> {

@@ -102,7 +102,7 @@ function guarded<T>(call: () => Promise<T>): Promise<T> {
   try {
     return call()
   } catch (err) {
-    return Promise.reject(err)
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)))
   }
 }
 

@@ -54,6 +54,8 @@ export type TideEventType =
   | 'risk'
   /** A risk the radar announced is gone. */
   | 'risk-cleared'
+  /** This tide took the leadership lease (with its epoch), or handed it back on a clean stop (docs/ha.md); one per group. */
+  | 'leadership'
 
 /**
  * Every event type, for the checks that take one from outside (the API's `type=` filter).
@@ -93,6 +95,7 @@ const EVENT_TYPES: Readonly<Record<TideEventType, true>> = {
   failback: true,
   risk: true,
   'risk-cleared': true,
+  leadership: true,
 }
 
 /** Every event type (in no particular order). */

@@ -59,12 +59,14 @@ describe('PostgreSQL lease', { skip: missingBinary('postgres') }, () => {
     const fences = await Promise.all(all.map((c) => c.tryAcquire()))
     const winners = fences.filter((f) => f !== undefined)
     assert.equal(winners.length, 1, `winners: ${JSON.stringify(winners)}`)
-    assert.equal(winners[0].epoch, 1)
+    const winner = winners[0]
+    assert.ok(winner)
+    assert.equal(winner.epoch, 1)
     assert.equal(all.filter((c) => c.held()).length, 1)
     const r = await row('race')
-    assert.equal(r.holder, winners[0].holder)
+    assert.equal(r.holder, winner.holder)
     // The losers saw who holds it.
-    for (const c of all.filter((x) => !x.held())) assert.equal(c.holder, winners[0].holder)
+    for (const c of all.filter((x) => !x.held())) assert.equal(c.holder, winner.holder)
   })
 
   test('ten candidates racing on an expired row: exactly one takes it, the epoch goes up by one', async () => {

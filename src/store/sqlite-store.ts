@@ -20,11 +20,14 @@ import { isEmptyOperatorState, type StateStore, type StoredGroupState, type Stor
 import type { DeliveryAttempt, DeliveryLog } from './delivery-log.ts'
 import type { InstanceRecord } from '../providers/provider.ts'
 import { backupDatabase, type BackupResult } from './backup.ts'
-import { StoreError } from './errors.ts'
+import { StoreError, type Fence } from './errors.ts'
 import { EventLog, type EventQuery, type StoredEvent } from './event-log.ts'
 import { MetricHistory, type MetricSeries } from './metric-history.ts'
 import { migrate } from './migrations.ts'
 import { acquireLock, releaseLock } from './store-lock.ts'
+import { SqliteInstanceRegistry } from './sqlite-instance-registry.ts'
+import type { TideStore } from './tide-store.ts'
+import type { InstanceRegistry } from '../providers/local/instance-registry.ts'
 
 /** Options of SqliteStore.open. */
 export interface SqliteStoreOptions {
@@ -72,9 +75,11 @@ interface DeliveryRow {
 const DAY_MS = 24 * 60 * 60 * 1000
 
 /** The SQLite store. Open with SqliteStore.open(); close() when done. */
-export class SqliteStore implements StateStore, EventSink, DeliveryLog {
+export class SqliteStore implements StateStore, EventSink, DeliveryLog, TideStore {
   /** The file as given (`:memory:` for an in-memory store). */
   readonly path: string
+  /** TideStore: a SQLite file. */
+  readonly kind = 'sqlite' as const
   readonly #db: Database.Database
   readonly #events: EventLog
   readonly #metrics: MetricHistory
@@ -318,6 +323,53 @@ export class SqliteStore implements StateStore, EventSink, DeliveryLog {
     return (this.#db.prepare(sql).all(...params, limit) as DeliveryRow[]).map(toAttempt)
   }
 
+  // ── TideStore: the store-neutral reads, flush ──────────────────────────────
+
+  /** The file path (TideStore.location; a path holds no secret). */
+  get location(): string {
+    return this.path
+  }
+
+  /** queryEvents as a promise (TideStore); a bad query rejects. */
+  readEvents(query: EventQuery = {}): Promise<StoredEvent[]> {
+    return settle(() => this.queryEvents(query))
+  }
+
+  /** queryMetric as a promise (TideStore); a bad query rejects. */
+  readMetric(group: string, series: string, fromMs: number, toMs: number, stepMs: number): Promise<MetricSeries> {
+    return settle(() => this.queryMetric(group, series, fromMs, toMs, stepMs))
+  }
+
+  /** metricSeries as a promise (TideStore). */
+  readMetricSeries(group: string): Promise<string[]> {
+    return settle(() => this.metricSeries(group))
+  }
+
+  /** Every saved status, sorted by group (TideStore). */
+  readGroupStatuses(): Promise<StoredGroupStatus[]> {
+    return settle(() =>
+      this.listGroupStatuses().flatMap((g) => {
+        const s = this.loadGroupStatus(g)
+        return s === undefined ? [] : [s]
+      }),
+    )
+  }
+
+  /** The local instances kept in this file (table local_instances). */
+  instanceRegistry(): InstanceRegistry {
+    return new SqliteInstanceRegistry(this)
+  }
+
+  /**
+   * Nothing to send: every write above is committed when it returns. A fence is refused with
+   * TIDE_ERR_STORE_UNSUPPORTED: a SQLite file has no lease (leadership needs store.url).
+   */
+  flush(fence?: Fence): Promise<void> {
+    return settle(() => {
+      if (fence !== undefined) throw new StoreError('TIDE_ERR_STORE_UNSUPPORTED', this.path, `store ${this.path}: a fenced write needs a PostgreSQL store (store.url); a SQLite file has no lease`)
+    })
+  }
+
   // ── Maintenance ─────────────────────────────────────────────────────────────
 
   /**
@@ -397,6 +449,15 @@ function prepareStatements(db: Database.Database) {
       'INSERT INTO alert_deliveries (delivery_id, at_ms, group_name, alert, event_type, url, attempt, outcome, status, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     pruneDeliveries: db.prepare<[number]>('DELETE FROM alert_deliveries WHERE at_ms < ?'),
+  }
+}
+
+/** fn's result as a promise; what it throws, as a rejection. */
+function settle<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn())
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)))
   }
 }
 

@@ -109,7 +109,7 @@ test('a removed group draining: commands on it are conflicts, it still answers q
   await assert.rejects(service.deleteGroup('gone'), (err: unknown) => isApiError(err, 'TIDE_ERR_API_CONFLICT'))
   await tide.tickUntil('gone drained and forgotten', () => tide.runtime.controller.removingGroups().length === 0, 60_000, 300)
   assert.deepEqual(
-    service.events({ group: 'gone', types: ['group-removed'] }).events.map((e) => e.message),
+    (await service.events({ group: 'gone', types: ['group-removed'] })).events.map((e) => e.message),
     ['group gone is gone: every instance drained and stopped', 'group gone removed from the config: its instances are drained and stopped'],
   )
 })

@@ -362,7 +362,8 @@ export class Runtime {
     await Promise.allSettled([...this.#backends.values()].map((b) => b.stop()))
     // Alert deliveries are logged in the store: let them finish before it closes (which flushes).
     await options.beforeClose?.()
-    await this.store.close()
+    // Fenced as every flush: a tide that lost the lease writes nothing, even its last events.
+    await this.store.close(this.#opts.fence?.())
   }
 
   /** Drains and terminates every instance of a group (tide stopping). */

@@ -15,15 +15,10 @@
  *   when `held()` is false.
  */
 
-/** The fencing token of a write: the lease row's name, holder and epoch as this process took it. */
-export interface Fence {
-  /** The lease row's name (tide_lease.name). */
-  readonly lease: string
-  /** The holder's identity (host and pid, or the pod's name). */
-  readonly holder: string
-  /** The epoch the holder took the lease at; every acquisition increments it (1 for the first). */
-  readonly epoch: number
-}
+import type { Fence } from './errors.ts'
+
+/** The fencing token of a write (src/store/errors.ts): the lease row's name, holder and epoch as this process took it. */
+export type { Fence }
 
 /** What a leader knows of its lease, for whoever must stop acting the moment it is lost. */
 export interface LeadershipView {

@@ -10,15 +10,13 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
+import { migratePostgres } from '../../../src/store/postgres/migrations.ts'
 import { PgLease, openPgLease, type PgLeaseOptions } from '../../../src/store/postgres/lease.ts'
 import { missingBinary } from '../../support/system-binaries.ts'
 import { startPostgres, type TestPostgres } from '../../support/postgres.ts'
 
 const FAST = { durationMs: 3000, renewEveryMs: 500, renewDeadlineMs: 2000, retryEveryMs: 200 }
 
-// The table as the store's migration 1 creates it (src/store/postgres/migrations): created here
-// so that the election is tested alone.
-const TABLE = `CREATE TABLE IF NOT EXISTS tide_lease (name text PRIMARY KEY, holder text, epoch bigint NOT NULL DEFAULT 0, renewed_at timestamptz, duration_ms integer NOT NULL)`
 
 describe('PostgreSQL lease', { skip: missingBinary('postgres') }, () => {
   let server: TestPostgres
@@ -30,7 +28,13 @@ describe('PostgreSQL lease', { skip: missingBinary('postgres') }, () => {
     url = await server.createDatabase()
     pool = new pg.Pool({ connectionString: url, max: 20 })
     pool.on('error', () => undefined)
-    await pool.query(TABLE)
+    // The store's migrations create tide_lease (migration 1), as a PostgreSQL store's open does.
+    const client = await pool.connect()
+    try {
+      await migratePostgres(client, 'test')
+    } finally {
+      client.release()
+    }
   })
   after(async () => {
     for (const o of opened) await o.close()

@@ -103,6 +103,8 @@ export class PgLease implements LeadershipView {
   #renewTimer: NodeJS.Timeout | undefined
   #deadlineTimer: NodeJS.Timeout | undefined
   #holder: string | undefined
+  #seenEpoch: number | undefined
+  #takenFrom: string | undefined
   readonly #lost = new Set<(why: string) => void>()
 
   constructor(options: PgLeaseOptions) {
@@ -126,6 +128,16 @@ export class PgLease implements LeadershipView {
   /** The holder last seen (this candidate's identity once it leads); undefined when free or not yet read. */
   get holder(): string | undefined {
     return this.#holder
+  }
+
+  /** The epoch last seen: this candidate's own while it leads, else the row's at the last try; undefined before any answer. */
+  get epoch(): number | undefined {
+    return this.#seenEpoch
+  }
+
+  /** The holder whose lease this candidate took over (it had expired), at the last acquisition; undefined when the row was free or new. */
+  get takenFrom(): string | undefined {
+    return this.#takenFrom
   }
 
   /** Why the lease was lost; undefined while held or never taken. */
@@ -186,13 +198,17 @@ export class PgLease implements LeadershipView {
       return undefined
     }
     const took = numberOf(row?.took)
+    this.#seenEpoch = numberOf(row?.epoch) ?? this.#seenEpoch
     // stop() may have come while the call was in flight (a method: TypeScript narrows fields across awaits).
     if (took === undefined || this.#isStopped()) {
       this.#holder = stringOf(row?.holder)
       return undefined
     }
     this.#fence = { lease: o.name, holder: o.identity, epoch: took }
+    const before = stringOf(row?.holder)
+    this.#takenFrom = before === o.identity ? undefined : before
     this.#holder = o.identity
+    this.#seenEpoch = took
     this.#leading = true
     this.#lastSentMs = sentMs
     this.#armDeadline()
@@ -299,6 +315,7 @@ export class PgLease implements LeadershipView {
       o.onError?.(err)
     }
     this.#holder = now?.holder
+    this.#seenEpoch = now?.epoch ?? this.#seenEpoch
     this.#lose(now?.holder === undefined ? `the lease was taken from epoch ${fence.epoch} and is free now` : `the lease is held by ${now.holder} (epoch ${now.epoch}; this tide held epoch ${fence.epoch})`)
   }
 

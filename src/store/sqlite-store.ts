@@ -16,7 +16,7 @@
  */
 import Database from 'better-sqlite3'
 import type { EventSink, TideEvent } from './events.ts'
-import { isEmptyOperatorState, type StateStore, type StoredGroupState, type StoredGroupStatus, type StoredOperatorState } from './state-store.ts'
+import { isEmptyOperatorState, type StateStore, type StoredBackupRun, type StoredGroupState, type StoredGroupStatus, type StoredLearnedState, type StoredOperation, type StoredOperatorState } from './state-store.ts'
 import type { DeliveryAttempt, DeliveryLog } from './delivery-log.ts'
 import type { InstanceRecord } from '../providers/provider.ts'
 import { backupDatabase, type BackupResult } from './backup.ts'
@@ -201,6 +201,49 @@ export class SqliteStore implements StateStore, EventSink, DeliveryLog, TideStor
     }
   }
 
+  /** Replaces the group's learned state (a checkpoint), as JSON in one statement (schema migration 4). */
+  saveLearnedState(group: string, state: StoredLearnedState): void {
+    this.#stmts.saveRecord.run(group, 'learned', JSON.stringify(state))
+  }
+
+  /** The group's last checkpoint of its learners (parsed JSON); undefined when none. */
+  loadLearnedState(group: string): StoredLearnedState | undefined {
+    return this.#record(group, 'learned', 'learned state') as StoredLearnedState | undefined
+  }
+
+  /** Replaces the group's unfinished operations, as JSON in one statement; an empty list deletes the row. */
+  saveOperations(group: string, operations: readonly StoredOperation[]): void {
+    if (operations.length === 0) this.#stmts.deleteRecord.run(group, 'operations')
+    else this.#stmts.saveRecord.run(group, 'operations', JSON.stringify(operations))
+  }
+
+  /** The group's unfinished operations, oldest first; empty when none. */
+  loadOperations(group: string): readonly StoredOperation[] {
+    return (this.#record(group, 'operations', 'operations') as StoredOperation[] | undefined) ?? []
+  }
+
+  /** Replaces the group's backup runs, as JSON in one statement; an empty list deletes the row. */
+  saveBackupRuns(group: string, runs: readonly StoredBackupRun[]): void {
+    if (runs.length === 0) this.#stmts.deleteRecord.run(group, 'backups')
+    else this.#stmts.saveRecord.run(group, 'backups', JSON.stringify(runs))
+  }
+
+  /** The group's backup runs; empty when none. */
+  loadBackupRuns(group: string): readonly StoredBackupRun[] {
+    return (this.#record(group, 'backups', 'backup runs') as StoredBackupRun[] | undefined) ?? []
+  }
+
+  /** One group record, parsed; a StoreError naming the group and the record when its JSON is broken. */
+  #record(group: string, kind: string, what: string): unknown {
+    const json = this.#stmts.loadRecord.get(group, kind) as string | undefined
+    if (json === undefined) return undefined
+    try {
+      return JSON.parse(json) as unknown
+    } catch (err) {
+      throw new StoreError('TIDE_ERR_STORE_NOT_A_STORE', this.path, `store ${this.path}: ${what} of group '${group}' is not valid JSON: ${(err as Error).message}`, { cause: err })
+    }
+  }
+
   /** Every group with a saved status, sorted. */
   listGroupStatuses(): string[] {
     return this.#stmts.listStatuses.all() as string[]
@@ -211,12 +254,13 @@ export class SqliteStore implements StateStore, EventSink, DeliveryLog, TideStor
     return this.#stmts.listGroups.all() as string[]
   }
 
-  /** Forgets a group's state, its status and its operator state (a group removed from tide.yaml), in one transaction. */
+  /** Forgets a group's state, its status, its operator state and its records (a group removed from tide.yaml), in one transaction. */
   deleteGroupState(group: string): void {
     this.#db.transaction(() => {
       this.#stmts.deleteGroup.run(group)
       this.#stmts.deleteStatus.run(group)
       this.#stmts.deleteOperator.run(group)
+      this.#stmts.deleteRecords.run(group)
     })()
   }
 
@@ -440,6 +484,12 @@ function prepareStatements(db: Database.Database) {
     saveOperator: db.prepare<[string, string]>('INSERT INTO group_operator (group_name, state_json) VALUES (?, ?) ON CONFLICT (group_name) DO UPDATE SET state_json = excluded.state_json'),
     loadOperator: db.prepare<[string]>('SELECT state_json FROM group_operator WHERE group_name = ?').pluck(),
     deleteOperator: db.prepare<[string]>('DELETE FROM group_operator WHERE group_name = ?'),
+    saveRecord: db.prepare<[string, string, string]>(
+      'INSERT INTO group_records (group_name, kind, record_json) VALUES (?, ?, ?) ON CONFLICT (group_name, kind) DO UPDATE SET record_json = excluded.record_json',
+    ),
+    loadRecord: db.prepare<[string, string]>('SELECT record_json FROM group_records WHERE group_name = ? AND kind = ?').pluck(),
+    deleteRecord: db.prepare<[string, string]>('DELETE FROM group_records WHERE group_name = ? AND kind = ?'),
+    deleteRecords: db.prepare<[string]>('DELETE FROM group_records WHERE group_name = ?'),
     upsertInstance: db.prepare<[string, string, string]>(
       'INSERT INTO instances (group_name, id, record_json) VALUES (?, ?, ?) ON CONFLICT (group_name, id) DO UPDATE SET record_json = excluded.record_json',
     ),

@@ -29,6 +29,11 @@ export interface TestPostgres {
   createDatabase(): Promise<string>
   /** Runs one SQL statement on the database of `url` (a new connection, closed after) and returns its rows. */
   query<R extends Record<string, unknown> = Record<string, unknown>>(url: string, sql: string, params?: unknown[]): Promise<R[]>
+  /**
+   * The statements the server ran for connections of `applicationName` since the cluster
+   * started (needs `logStatements`): one per round trip of the simple or extended protocol.
+   */
+  statements(applicationName: string): string[]
   /** Stops the server (immediate) and removes its folder. Idempotent. */
   stop(): Promise<void>
 }
@@ -39,7 +44,7 @@ let databases = 0
  * Starts a cluster; rejects (after stopping what it started) when `initdb` or the start fails or
  * takes more than 60 s. The caller skips first with missingBinary('postgres').
  */
-export async function startPostgres(): Promise<TestPostgres> {
+export async function startPostgres(options: { readonly logStatements?: boolean } = {}): Promise<TestPostgres> {
   const postgres = binaryPath('postgres')
   if (postgres === undefined) throw new Error('postgres is not installed (apt-get install postgresql)')
   const bin = dirname(postgres)
@@ -65,8 +70,9 @@ export async function startPostgres(): Promise<TestPostgres> {
   try {
     await exec([join(bin, 'initdb'), '--no-sync', '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '-D', data], 60_000)
     started = true
+    const logging = options.logStatements === true ? " -c log_statement=all -c log_line_prefix='%a|'" : ''
     await exec(
-      [join(bin, 'pg_ctl'), '-D', data, '-w', '-t', '30', '-l', join(root, 'log'), '-o', `-k ${root} -c listen_addresses=127.0.0.1 -p ${port} -c fsync=off -c max_connections=200`, 'start'],
+      [join(bin, 'pg_ctl'), '-D', data, '-w', '-t', '30', '-l', join(root, 'log'), '-o', `-k ${root} -c listen_addresses=127.0.0.1 -p ${port} -c fsync=off -c max_connections=200${logging}`, 'start'],
       40_000,
     )
   } catch (err) {
@@ -93,6 +99,12 @@ export async function startPostgres(): Promise<TestPostgres> {
       return `postgres://postgres@127.0.0.1:${port}/${name}`
     },
     query,
+    statements(applicationName) {
+      // "%a|LOG:  statement: …" (simple protocol) or "%a|LOG:  execute <unnamed>: …" (extended).
+      return readFileSync(join(root, 'log'), 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith(`${applicationName}|LOG:  `) && /^[^|]*\|LOG: {2}(statement|execute [^:]*):/.test(l))
+    },
     stop,
   }
 }

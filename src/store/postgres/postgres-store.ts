@@ -31,7 +31,7 @@ import { FencedError, StoreError, type Fence } from '../errors.ts'
 import { MAX_EVENT_LIMIT, type DecisionSummary, type EventQuery, type StoredEvent } from '../event-log.ts'
 import type { TideEvent, TideEventType } from '../events.ts'
 import { MAX_QUERY_BUCKETS, MINUTE_RETENTION_MS, SECOND_RETENTION_MS, type MetricSeries } from '../metric-history.ts'
-import { isEmptyOperatorState, type StoredGroupState, type StoredGroupStatus, type StoredOperatorState } from '../state-store.ts'
+import { isEmptyOperatorState, type StoredBackupRun, type StoredGroupState, type StoredGroupStatus, type StoredLearnedState, type StoredOperation, type StoredOperatorState } from '../state-store.ts'
 import type { TideStore } from '../tide-store.ts'
 import { migratePostgres } from './migrations.ts'
 import { redactPostgresUrl, scrubPassword } from '../../core/postgres-url.ts'
@@ -87,6 +87,9 @@ const DAY_MS = 24 * 60 * 60 * 1000
 const KIND_STATE = 'state'
 const KIND_STATUS = 'status'
 const KIND_OPERATOR = 'operator'
+const KIND_LEARNED = 'learned'
+const KIND_OPERATIONS = 'operations'
+const KIND_BACKUPS = 'backups'
 /** How many in-doubt batches are resent separately before the oldest are merged (bounding memory). */
 const MAX_IN_DOUBT = 8
 
@@ -256,6 +259,40 @@ export class PostgresStore implements TideStore {
   /** What an operator set on the group, from the mirror; undefined when nothing. */
   loadOperatorState(group: string): StoredOperatorState | undefined {
     return this.#kv.get(group)?.get(KIND_OPERATOR) as StoredOperatorState | undefined
+  }
+
+  /** Replaces the group's checkpoint of its learners (usage histograms, start-up samples, SLO learner, last decision). */
+  saveLearnedState(group: string, state: StoredLearnedState): void {
+    this.#put(group, KIND_LEARNED, state)
+  }
+
+  /** The group's last checkpoint of its learners, from the mirror; undefined when none. */
+  loadLearnedState(group: string): StoredLearnedState | undefined {
+    return this.#kv.get(group)?.get(KIND_LEARNED) as StoredLearnedState | undefined
+  }
+
+  /**
+   * Replaces the group's unfinished operations (a copy is kept); an empty list deletes the row.
+   * Written at the next flush, like every write here: the controller flushes before acting when
+   * an operation must be durable first.
+   */
+  saveOperations(group: string, operations: readonly StoredOperation[]): void {
+    this.#put(group, KIND_OPERATIONS, operations.length === 0 ? undefined : structuredClone(operations))
+  }
+
+  /** The group's unfinished operations, oldest first (a copy); empty when none. */
+  loadOperations(group: string): readonly StoredOperation[] {
+    return structuredClone((this.#kv.get(group)?.get(KIND_OPERATIONS) as StoredOperation[] | undefined) ?? [])
+  }
+
+  /** Replaces the group's backup runs (a copy is kept); an empty list deletes the row. */
+  saveBackupRuns(group: string, runs: readonly StoredBackupRun[]): void {
+    this.#put(group, KIND_BACKUPS, runs.length === 0 ? undefined : structuredClone(runs))
+  }
+
+  /** The group's backup runs (a copy); empty when none. */
+  loadBackupRuns(group: string): readonly StoredBackupRun[] {
+    return structuredClone((this.#kv.get(group)?.get(KIND_BACKUPS) as StoredBackupRun[] | undefined) ?? [])
   }
 
   /** Every group with a status in the mirror, sorted. */

@@ -11,7 +11,7 @@
  * This is the guard for actions that cannot carry the fencing token (EC2 Auto Scaling and a
  * process spawn know nothing of it). Its limit is that of every lease (Kleppmann, "How to do
  * distributed locking"): a process frozen between the check and the call acts once more, at
- * most one call, and the renew deadline (8 s) sits 2 s inside the lease (10 s) to keep that
+ * most one call, and the renew deadline (6 s) sits 2 s inside the lease (8 s) to keep that
  * window away from a new leader's first actions. Store writes need no such guard: the store
  * applies them only with the fence (src/store/leadership.ts).
  */

@@ -12,16 +12,16 @@
  *   the old process still does is fenced.
  * - The leader renews every `renewEveryMs` (2 s): an UPDATE naming its holder and epoch. When
  *   that finds no row, another holder has the lease: lost at once. When renewals fail (the
- *   database unreachable) for `renewDeadlineMs` (8 s) since the last successful one was SENT,
+ *   database unreachable) for `renewDeadlineMs` (6 s) since the last successful one was SENT,
  *   by this process's monotonic clock, it has lost too. Counting from the send (not the answer)
  *   keeps the deadline ahead of the database's expiry (renewed_at ≥ the send; expiry at
- *   renewed_at + 10 s): a leader stops acting at least 2 s before any follower may take over.
+ *   renewed_at + 8 s): a leader stops acting at least 2 s before any follower may take over.
  * - `held()` (the LeadershipView of src/store/leadership.ts) says whether the lease is KNOWN
  *   held now: that is what provider actions are fenced on. Store writes carry `fence()`, and the
  *   store applies them only while the row still has that holder and epoch.
- * - A follower tries every `retryEveryMs` (1 s). After a SIGKILLed leader's last renewal the
- *   lease expires within `durationMs` (10 s), so a follower holds it 8 s to 11 s after the kill
- *   (renewals every 2 s), leaving time within the 15 s target for tide to start acting.
+ * - A follower tries every `retryEveryMs` (0.5 s). After a SIGKILLed leader's last renewal the
+ *   lease expires within `durationMs` (8 s), so a follower holds it 6 s to 8.5 s after the kill
+ *   (renewals every 2 s), leaving time within the 15 s target for tide to start and act.
  * - release() on a clean stop empties the holder (same holder and epoch only), so a follower
  *   takes over at its next try.
  */
@@ -50,13 +50,13 @@ export interface PgLeaseOptions {
   readonly name?: string
   /** Who this candidate is (the pod's name, else host and pid). Never empty. */
   readonly identity: string
-  /** How long the lease lasts without renewal, by the database's clock. Default 10 000. */
+  /** How long the lease lasts without renewal, by the database's clock. Default 8000. */
   readonly durationMs?: number
   /** How often the leader renews. Default 2000. */
   readonly renewEveryMs?: number
-  /** How long the leader goes on without a successful renewal before it has lost. Default 8000; must be below durationMs. */
+  /** How long the leader goes on without a successful renewal before it has lost. Default 6000; must be below durationMs. */
   readonly renewDeadlineMs?: number
-  /** How often a follower tries to take the lease. Default 1000. */
+  /** How often a follower tries to take the lease. Default 500. */
   readonly retryEveryMs?: number
   /** The monotonic clock, ms (performance.now by default; tests step it). */
   readonly monotonicMs?: () => number
@@ -67,8 +67,8 @@ export interface PgLeaseOptions {
 /** The lease row's name when the options give none: one tide deployment per store. */
 export const DEFAULT_LEASE_NAME = 'tide'
 
-/** The defaults, ms: lease 10 s, renew every 2 s, give up 8 s after the last renewal sent, followers try every 1 s. */
-export const LEASE_DEFAULTS = { durationMs: 10_000, renewEveryMs: 2000, renewDeadlineMs: 8000, retryEveryMs: 1000 } as const
+/** The defaults, ms: lease 8 s, renew every 2 s, give up 6 s after the last renewal sent, followers try every 0.5 s. */
+export const LEASE_DEFAULTS = { durationMs: 8000, renewEveryMs: 2000, renewDeadlineMs: 6000, retryEveryMs: 500 } as const
 
 // Takes the row when free or expired by the database's clock, else leaves it; answers the epoch
 // taken (null when not taken) and the row as it was before (null when there was none).

@@ -308,11 +308,16 @@ export class PgLease implements LeadershipView {
       this.#scheduleRenew()
       return
     }
+    await this.#loseToAnother(fence)
+  }
+
+  /** A renewal found no row of this holder and epoch: another tide took the lease (or it was freed); lost, naming who holds it now. */
+  async #loseToAnother(fence: Fence): Promise<void> {
     let now: LeaseRow | undefined
     try {
       now = await this.read()
     } catch (err) {
-      o.onError?.(err)
+      this.#o.onError?.(err)
     }
     this.#holder = now?.holder
     this.#seenEpoch = now?.epoch ?? this.#seenEpoch

@@ -74,11 +74,11 @@ test('tide up on store.url: scales a local group, status --store reads it from P
       assert.equal(r.status, 0, r.stderr)
       assert.ok(!r.stdout.includes(PASSWORD) && !r.stderr.includes(PASSWORD), 'status prints no password')
       statuses = JSON.parse(r.stdout) as StatusJson[]
-      return statuses[0]?.instances.length === 2
+      return statuses.at(0)?.instances.length === 2
     }, 30_000)
-    assert.equal(statuses[0]?.group, 'tiny')
-    assert.equal(statuses[0]?.desiredReplicas, 2)
-    const launched = new Set(statuses[0]?.instances.map((i) => i.id))
+    assert.equal(statuses.at(0)?.group, 'tiny')
+    assert.equal(statuses.at(0)?.desiredReplicas, 2)
+    const launched = new Set(statuses.at(0)?.instances.map((i) => i.id))
     const registered = await pg.query<{ id: string }>(url, "SELECT id FROM tide_local_instances WHERE group_name = 'tiny' ORDER BY seq")
     assert.deepEqual(new Set(registered.map((k) => k.id)), launched, `the registry rows are in PostgreSQL while tide runs: ${JSON.stringify(await pg.query(url, 'SELECT * FROM tide_local_instances'))}`)
     const rows = await pg.query<{ n: string }>(url, "SELECT count(*) AS n FROM tide_events WHERE group_name = 'tiny' AND type = 'instance-ready'")

@@ -21,7 +21,8 @@
  *
  * The event log, the metric history and the statuses of every group are read from the database
  * (StoreReader), so a standby or `tide status --store` sees what the leader flushed.
- * No clock is read here: every time is passed in.
+ * Every time stored is passed in; the wall clock is read only for the log line that says since
+ * when flushes fail.
  */
 import { randomUUID } from 'node:crypto'
 import pg from 'pg'

@@ -194,7 +194,7 @@ test('a password in the URL reaches no message: open errors and the location are
   const password = 'hunter2-Secret'
   const port = db().port
   const bad = `postgres://postgres:${password}@127.0.0.1:${port}/no_such_database`
-  await assert.rejects(PostgresStore.open(bad, { log: (l) => assert.ok(!l.includes(password), l) }), (err: unknown) => {
+  await assert.rejects(PostgresStore.open(bad, { log: (l) => { assert.ok(!l.includes(password), l) } }), (err: unknown) => {
     assert.ok(isStoreError(err, 'TIDE_ERR_STORE_IO'), String(err))
     const e = err as Error & { path: string; cause?: Error }
     assert.ok(!e.message.includes(password), e.message)

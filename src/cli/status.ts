@@ -136,7 +136,7 @@ export const command: Command = {
     { command: 'tide status shop-web --api http://127.0.0.1:7071 --json', does: "one group's status as JSON, from a tide on another port" },
     { command: 'tide status -c tide.yaml', does: "every group from the config's store (no tide running needed)" },
     { command: 'tide status shop-web --store /var/lib/tide/tide.db --json', does: "one group's status from a store file, as JSON" },
-    { command: 'PGPASSWORD=… tide status --store postgres://tide@db.internal/tide', does: 'every group from a PostgreSQL store (what the leader flushed last)' },
+    { command: 'tide status --store postgres://tide@db.internal/tide', does: 'every group from a PostgreSQL store (what the leader flushed last; the password from PGPASSWORD or ~/.pgpass)' },
   ],
   flags: {
     ...apiClientFlags,

@@ -5,14 +5,14 @@
  * holds the lease and until it acts (launches the replacement) is measured. Each round's standby
  * is the next round's leader, and a fresh standby joins it. The figures go to the chaos tally
  * (recoveryMs: kill → the new leader's first launch); every round must act within the 15 s
- * target plus a margin for a loaded machine. Skips, saying why, without PostgreSQL.
+ * target plus FAILOVER_SLACK_MS for a loaded machine. Skips, saying why, without PostgreSQL.
  */
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
-import { FAILOVER_TARGET_MS, alive, apiOf, electedConfig, eventAtMs, instancePids } from '../support/pg-election.ts'
+import { FAILOVER_SLACK_MS, FAILOVER_TARGET_MS, alive, apiOf, electedConfig, eventAtMs, instancePids } from '../support/pg-election.ts'
 import { startPostgres, type TestPostgres } from '../support/postgres.ts'
 import { missingBinary } from '../support/system-binaries.ts'
 import { tideUp, type UpRun } from '../support/tide-up.ts'
@@ -32,7 +32,7 @@ after(async () => {
   if (dir !== '') rmSync(dir, { recursive: true, force: true })
 })
 
-test('pg failover: SIGKILL the leader and its instance, the standby leads and launches within 15 s, three rounds', { skip: missingBinary('postgres'), timeout: 280_000 }, async () => {
+test('pg failover: SIGKILL the leader and its instance, the standby leads and launches (target: within 15 s), three rounds', { skip: missingBinary('postgres'), timeout: 280_000 }, async () => {
   pg = await startPostgres()
   dir = mkdtempSync(join(tmpdir(), 'tide-chaos-pg-'))
   const url = await pg.createDatabase()
@@ -82,5 +82,5 @@ test('pg failover: SIGKILL the leader and its instance, the standby leads and la
     recoveryMs: actMs,
     note: `leadership event after ${s(leadMs)}; recoveryMs = kill → the new leader's first launch (event times in the store)`,
   })
-  for (const ms of actMs) assert.ok(ms <= FAILOVER_TARGET_MS + 5000, `a round acted ${ms} ms after the kill`)
+  for (const ms of actMs) assert.ok(ms <= FAILOVER_TARGET_MS + FAILOVER_SLACK_MS, `a round acted ${ms} ms after the kill`)
 })

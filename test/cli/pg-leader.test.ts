@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { FAILOVER_TARGET_MS, alive, apiOf, electedConfig, eventAtMs, get, instancePids, until } from '../support/pg-election.ts'
+import { FAILOVER_SLACK_MS, FAILOVER_TARGET_MS, alive, apiOf, electedConfig, eventAtMs, get, instancePids, until } from '../support/pg-election.ts'
 import { startPostgres, type TestPostgres } from '../support/postgres.ts'
 import { missingBinary } from '../support/system-binaries.ts'
 import { tideUp, type UpRun } from '../support/tide-up.ts'
@@ -47,7 +47,7 @@ describe('tide up elected through PostgreSQL', { skip: missingBinary('postgres')
     return up
   }
 
-  test('the standby serves reads and refuses changes; the leader SIGKILLed, the standby leads and acts within 15 s', async () => {
+  test('the standby serves reads and refuses changes; the leader SIGKILLed, the standby leads and acts (target: within 15 s)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tide-pg-leader-'))
     dirs.push(dir)
     const url = await pg.createDatabase()
@@ -95,7 +95,7 @@ describe('tide up elected through PostgreSQL', { skip: missingBinary('postgres')
     const leadMs = (await eventAtMs(query, 'leadership', killedAt)) - killedAt
     const actMs = (await eventAtMs(query, 'launch', killedAt)) - killedAt
     console.log(`failover: SIGKILLed leader → the standby's leadership event in ${(leadMs / 1000).toFixed(1)} s, launches the replacement in ${(actMs / 1000).toFixed(1)} s (target ≤ ${FAILOVER_TARGET_MS / 1000} s)`)
-    assert.ok(actMs <= FAILOVER_TARGET_MS + 5000, `the new leader acted ${actMs} ms after the kill`)
+    assert.ok(actMs <= FAILOVER_TARGET_MS + FAILOVER_SLACK_MS, `the new leader acted ${actMs} ms after the kill`)
     const bLeaderApi = await apiOf(b, false)
     assert.equal((await get(`${bLeaderApi}/status`)).body.role, 'leader')
     for (const p of await instancePids(bLeaderApi)) pids.add(p)

@@ -120,7 +120,7 @@ test('instances killed, frozen and slow to answer health checks: no failed GET t
     writeFileSync(join(dir, `slow-health-${slow.pid}`), '1500')
     faults++
     at = await waitForLines(up, /web instance-unhealthy: /, 1, at, 30_000)
-    at = await waitForLines(up, /web instance-ready: /, 1, at, 30_000)
+    await waitForLines(up, /web instance-ready: /, 1, at, 30_000)
     recoveryMs.push(performance.now() - t0)
     rmSync(join(dir, `slow-health-${slow.pid}`), { force: true })
     await sleep(2000)

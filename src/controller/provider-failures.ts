@@ -141,10 +141,10 @@ export class ProviderFailures {
 
   /** Whether a launch of `size` waits at nowMs: a throttle, or no capacity for that size. */
   launchWaits(size: SizeLike, nowMs: number): boolean {
-    if (this.holdsCalls(nowMs)) return true
     const key = sizeText(size)
     const shortage = rebased(this.#capacity.get(key), nowMs)
     if (shortage !== undefined) this.#capacity.set(key, shortage)
+    if (this.holdsCalls(nowMs)) return true
     return shortage !== undefined && nowMs < shortage.untilMs
   }
 

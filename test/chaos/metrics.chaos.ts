@@ -210,7 +210,7 @@ test('a metric source that is stale, zero, huge, NaN, failing or hung: no scale-
       faults,
       requestsSent: 0,
       requestsFailed: 0,
-      note: `${decisions.length} decisions over ${decisions.length / 2} sync periods; no scale-in on missing data; spike ≤ policy, max ${MAX}, quota ${QUOTA}`,
+      note: `${decisions.length} decisions over ${tickWallMs.length} sync periods; no scale-in on missing data; spike ≤ policy, max ${MAX}, quota ${QUOTA}`,
       found: ['router signals repeated a silent router\'s last windows as current (now stale after 5 s: no metrics)'],
     })
   } finally {

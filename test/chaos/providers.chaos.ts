@@ -233,6 +233,7 @@ test('aws: throttling, refused capacity and calls never answered', { timeout: 18
       requestsFailed: 0,
       recoveryMs: [Math.max(...h.tickMs)],
       note: `${h.results.length} ticks; longest tick in ms as recovery; desired within 1…6 throughout`,
+      found: ['an AWS call never answered hung the tick for good: the SDK\'s requestTimeout only logged a warning (now throwOnRequestTimeout)'],
     })
   } finally {
     await fake.stop()

@@ -433,7 +433,8 @@ export class Runtime {
   #afterTick(results: readonly ReconcileResult[]): readonly ReconcileResult[] {
     this.#recordMetrics(results)
     const nowMs = this.#clock.now()
-    if (nowMs - this.#prunedAtMs >= 60_000) {
+    // Once a minute, and at once after a step back of the clock (not an hour later).
+    if (nowMs - this.#prunedAtMs >= 60_000 || nowMs < this.#prunedAtMs) {
       this.#prunedAtMs = nowMs
       this.store.prune(nowMs) // events and alert deliveries past their retention
     }

@@ -54,6 +54,8 @@ export type TideEventType =
   | 'risk'
   /** A risk the radar announced is gone. */
   | 'risk-cleared'
+  /** This tide took the leadership lease (with its epoch), or handed it back on a clean stop (docs/ha.md); one per group. */
+  | 'leadership'
   /** tide started again after it was killed mid-action: an operation or a backup it left unfinished was completed, adopted or rolled back (docs/chaos.md). */
   | 'recovered'
 
@@ -95,6 +97,7 @@ const EVENT_TYPES: Readonly<Record<TideEventType, true>> = {
   failback: true,
   risk: true,
   'risk-cleared': true,
+  leadership: true,
   recovered: true,
 }
 

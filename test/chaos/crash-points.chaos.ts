@@ -5,9 +5,9 @@
  * none launched twice (each instance appends its start to a file), the action completed, the
  * backup run exactly once (the backup command appends to a file), the event log telling what
  * happened before the crash and in the recovery. A real `tide up` (bin/tide.js) with a tiny local
- * group of plain node HTTP servers on 127.0.0.1; one scenario after another.
+ * group of plain node HTTP servers on 127.0.0.1; three scenarios at a time.
  */
-import { test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -229,13 +229,17 @@ const FOUND_BY_POINT: Partial<Record<CrashPointName, readonly string[]>> = {
   'scale-in:terminated': ["a terminate completed on restart left its instance in that tick's observation, so the same tick scaled in a second instance (found by the controller test written with it)"],
 }
 
-for (const s of SCENARIOS) {
-  test(`kill tide at ${s.point}, restart: adopted, none orphaned, none launched twice, completed, backup once`, { timeout: 240_000 }, async () => {
-    const started = Date.now()
-    const r = await runScenario(s)
-    recordChaos({ scenario: `kill tide at ${s.point}`, faults: 1, requestsSent: 0, requestsFailed: 0, recoveryMs: [Date.now() - started], found: [...r.found, ...(FOUND_BY_POINT[s.point] ?? [])] })
-  })
-}
+// Three at a time: each scenario is its own directory, store, instances and ports (listen 0), and
+// spends most of its time waiting on tide's ticks and drains, so they do not measure each other.
+describe('crash points', { concurrency: 3 }, () => {
+  for (const s of SCENARIOS) {
+    test(`kill tide at ${s.point}, restart: adopted, none orphaned, none launched twice, completed, backup once`, { timeout: 240_000 }, async () => {
+      const started = Date.now()
+      const r = await runScenario(s)
+      recordChaos({ scenario: `kill tide at ${s.point}`, faults: 1, requestsSent: 0, requestsFailed: 0, recoveryMs: [Date.now() - started], found: [...r.found, ...(FOUND_BY_POINT[s.point] ?? [])] })
+    })
+  }
+})
 
 test('what tide learned survives a restart of tide up: usage histograms and start-up samples come back, not the cold-start defaults', { timeout: 240_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tide-learned-'))

@@ -46,6 +46,7 @@ const ALERT_OF: Readonly<Record<TideEventType, AlertEvent | undefined>> = {
   failback: undefined,
   risk: 'risk',
   'risk-cleared': 'risk',
+  'data-plane': undefined,
 }
 
 /** The alert name of a controller event, or undefined when the event never alerts. */

@@ -19,6 +19,7 @@ import type { Router } from '../router/router.ts'
 import type { GlobalSpec, GroupSpec, TideConfig } from '../spec/schema.ts'
 import { SqliteInstanceRegistry } from '../store/sqlite-instance-registry.ts'
 import { SqliteStore } from '../store/sqlite-store.ts'
+import { stopDataPlanesExcept } from '../router/data-plane-client.ts'
 import { BackendRegistry, type GroupBackend } from './backends/index.ts'
 import type { ResourceSampler } from './router-signals.ts'
 
@@ -129,6 +130,11 @@ export class Runtime {
       for (const g of opts.config.groups) {
         const why = registry.refuses(g)
         if (why !== undefined) throw new TideError('TIDE_ERR_CONFIG', why)
+      }
+      // Data planes left by an earlier tide for groups this config has not (or runs in-process) stop first: they may hold the port.
+      const keep = new Set(opts.config.groups.filter((g) => g.provider === 'local' && g.routing.dataPlane === 'process').map((g) => g.group))
+      for (const { group, message } of await stopDataPlanesExcept(opts.stateDir, keep, 5000)) {
+        fanOutTo(sinks).append({ atMs: (opts.clock ?? systemClock).now(), group, type: 'data-plane', message })
       }
       for (const g of opts.config.groups) backends.set(g.group, await registry.start(g))
       return new Runtime(opts, store, registry, backends, sinks)
@@ -276,19 +282,21 @@ export class Runtime {
    * them. Unless `keepInstances`, drains every instance (through its backend's traffic) and
    * terminates it (a clean Ctrl-C), except a backend's whose instances outlive tide (aws: the
    * Auto Scaling group keeps its capacity); with it, instances keep running for the next
-   * `tide up` to adopt. Then stops the backends and closes the store.
+   * `tide up` to adopt, and so do the data planes that outlive tide (routing.dataPlane: process:
+   * released, still serving, rather than stopped). Then stops the backends and closes the store.
    */
   async stop(options: { readonly keepInstances?: boolean; readonly beforeClose?: () => Promise<void> } = {}): Promise<void> {
     this.#abort.abort()
     await this.#loop
     await this.controller.settle()
-    await Promise.allSettled([...this.#backends.values()].map((b) => b.stopTraffic?.() ?? Promise.resolve()))
+    const released = new Set(options.keepInstances ? [...this.#backends.values()].filter((b) => b.release !== undefined) : [])
+    await Promise.allSettled([...this.#backends.values()].map((b) => (released.has(b) ? b.release?.() : b.stopTraffic?.()) ?? Promise.resolve()))
     if (!options.keepInstances) {
       const specs = [...this.controller.groups(), ...this.controller.removingGroups()]
       await Promise.all(specs.map((spec) => this.#stopInstances(spec)))
     }
     await Promise.allSettled([...this.#stopping])
-    await Promise.allSettled([...this.#backends.values()].map((b) => b.stop()))
+    await Promise.allSettled([...this.#backends.values()].filter((b) => !released.has(b)).map((b) => b.stop()))
     // Alert deliveries are logged in the store: let them finish before it closes.
     await options.beforeClose?.()
     this.store.close()

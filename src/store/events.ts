@@ -54,6 +54,8 @@ export type TideEventType =
   | 'risk'
   /** A risk the radar announced is gone. */
   | 'risk-cleared'
+  /** The group's data-plane process (routing.dataPlane: process) was started, adopted from an earlier tide, replaced, or stopped as an orphan (docs/ha.md). */
+  | 'data-plane'
 
 /**
  * Every event type, for the checks that take one from outside (the API's `type=` filter).
@@ -93,6 +95,7 @@ const EVENT_TYPES: Readonly<Record<TideEventType, true>> = {
   failback: true,
   risk: true,
   'risk-cleared': true,
+  'data-plane': true,
 }
 
 /** Every event type (in no particular order). */

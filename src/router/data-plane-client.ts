@@ -19,7 +19,8 @@ import net from 'node:net'
 import { fileURLToPath } from 'node:url'
 import type { HealthSpec, RoutingSpec } from '../spec/schema.ts'
 import { coreCount, type CoreSetEvents, type Cores } from './core-set.ts'
-import { configHash, dataPlaneDir, isAlive, listRecords, logPath, readRecord, removeRecord, socketPath, type DataPlaneRecord } from './data-plane-record.ts'
+import { readProcStat } from '../core/proc-stat.ts'
+import { configHash, dataPlaneDir, isAlive, listRecords, logPath, readRecord, removeRecord, socketPath, writeRecord, type DataPlaneRecord } from './data-plane-record.ts'
 import type { FromDataPlane, ToDataPlane } from './data-plane.ts'
 import { RouterError, listenError } from './errors.ts'
 import type { TableEntry, ToCore } from './protocol.ts'
@@ -49,6 +50,8 @@ export interface DataPlaneAttachment {
   readonly entries?: readonly TableEntry[]
   /** Replaced: why the old one could not be adopted. */
   readonly reason?: string
+  /** Adopted: from reading its record to its hello on the control socket, ms. */
+  readonly attachMs?: number
 }
 
 /** What DataPlaneCores needs: the group, the state directory, and what its data plane is built from. */
@@ -121,11 +124,12 @@ export class DataPlaneCores implements Cores {
 
   /** A live data plane: adopted when it answers with the same config hash, else replaced (the file comment says in which order). */
   async #adoptOrReplace(record: DataPlaneRecord): Promise<number> {
-    const conn = await connect(record.socket, HELLO_TIMEOUT_MS).catch(() => undefined)
+    const t0 = Date.now()
+    const conn = record.port === 0 ? await connectWhileStarting(record) : await connect(record.socket, HELLO_TIMEOUT_MS).catch(() => undefined)
     if (conn !== undefined && conn.hello.configHash === this.#hash) {
       this.#attach(conn)
       const h = conn.hello
-      this.#attachment = { kind: 'adopted', pid: h.pid, startedAtMs: h.startedAtMs, ...(h.unattendedSinceMs === undefined ? {} : { unattendedSinceMs: h.unattendedSinceMs }), ...(h.entries === undefined ? {} : { entries: h.entries }) }
+      this.#attachment = { kind: 'adopted', pid: h.pid, startedAtMs: h.startedAtMs, attachMs: Date.now() - t0, ...(h.unattendedSinceMs === undefined ? {} : { unattendedSinceMs: h.unattendedSinceMs }), ...(h.entries === undefined ? {} : { entries: h.entries }) }
       return h.port
     }
     const reason = conn === undefined ? `data plane pid ${record.pid} did not answer on its control socket ${record.socket}` : this.#whyIncompatible(record)
@@ -228,9 +232,16 @@ export class DataPlaneCores implements Cores {
     })
     child.unref()
     const pid = child.pid ?? 0
+    // Recorded at once, port 0 (starting): a tide killed before the data plane listens leaves a
+    // record the next tide waits on, rather than a data plane nobody knows of.
+    const startTime = readProcStat(pid)?.startTime
+    if (startTime !== undefined) writeRecord(stateDir, { group, pid, startTime, socket, host: routing.host, port: 0, proxy: routing.proxy, configHash: this.#hash, startedAtMs: 0 })
     const deadline = Date.now() + START_TIMEOUT_MS
     for (;;) {
-      if (status.exited) throw startFailure(log, logStart, routing)
+      if (status.exited) {
+        removeRecord(stateDir, group, pid)
+        throw startFailure(log, logStart, routing)
+      }
       const conn = await connect(socket, 1000).catch(() => undefined)
       if (conn !== undefined && conn.hello.pid === pid) {
         this.#attach(conn)
@@ -239,6 +250,7 @@ export class DataPlaneCores implements Cores {
       conn?.socket.destroy()
       if (Date.now() > deadline) {
         child.kill('SIGKILL')
+        removeRecord(stateDir, group, pid)
         throw new RouterError('TIDE_ERR_ROUTER_USAGE', `group ${group}: its data plane (pid ${pid}) did not answer on ${socket} within ${START_TIMEOUT_MS / 1000} s; see ${log}`)
       }
       await sleep(50)
@@ -322,6 +334,17 @@ export async function stopDataPlanesExcept(stateDir: string, keep: ReadonlySet<s
     out.push({ group: record.group, message: `data plane of ${record.group} stopped (pid ${record.pid}, ${record.host}:${record.port}): the group no longer has a data-plane process in this config` })
   }
   return out
+}
+
+/** A data plane recorded as starting (port 0): tries its socket until it answers, it dies, or START_TIMEOUT_MS pass. */
+async function connectWhileStarting(record: DataPlaneRecord): Promise<Connection | undefined> {
+  const deadline = Date.now() + START_TIMEOUT_MS
+  while (Date.now() < deadline && isAlive(record)) {
+    const conn = await connect(record.socket, 1000).catch(() => undefined)
+    if (conn !== undefined) return conn
+    await sleep(50)
+  }
+  return undefined
 }
 
 /** Connects to a control socket and resolves with the connection once its hello arrived (rejects after timeoutMs). */

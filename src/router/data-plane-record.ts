@@ -61,8 +61,8 @@ const RecordSchema = z.object({
   startTime: z.string().min(1),
   socket: z.string().min(1),
   host: z.string(),
-  /** The port it listens on (routing.listen, or the one chosen for 0). */
-  port: z.number().int().min(1).max(65535),
+  /** The port it listens on (routing.listen, or the one chosen for 0); 0 while it is starting (the record tide writes at spawn). */
+  port: z.number().int().min(0).max(65535),
   proxy: z.enum(['tide', 'haproxy']),
   configHash: z.string(),
   /** When it started listening, epoch ms. */

@@ -111,16 +111,16 @@ export function tideServing(command: 'up' | 'demo', args: readonly string[], cwd
     },
     async stop(timeoutMs = 60_000) {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT')
-      let forced = false
+      const escalation = { forced: false }
       const timer = setTimeout(() => {
-        forced = true
+        escalation.forced = true
         child.kill('SIGKILL')
       }, timeoutMs)
       const code = await exited
       clearTimeout(timer)
       // A tide killed here cannot stop its data planes: do it for it, so that none outlives the test.
       const stateDir = args[args.indexOf('--state-dir') + 1]
-      if (forced && args.includes('--state-dir') && stateDir !== undefined) killDataPlanes(stateDir)
+      if (escalation.forced && args.includes('--state-dir') && stateDir !== undefined) killDataPlanes(stateDir)
       return code
     },
   }

@@ -80,7 +80,8 @@ export function dataPlaneMessage(dp: DataPlaneAttachment, address: string, nowMs
       return `data plane started: pid ${dp.pid} serves ${address} and outlives tide`
     case 'adopted': {
       const alone = dp.unattendedSinceMs === undefined ? '' : `, ${((nowMs - dp.unattendedSinceMs) / 1000).toFixed(1)} s without a tide`
-      return `data plane adopted: pid ${dp.pid} has served ${address} since ${new Date(dp.startedAtMs).toISOString()}${alone}; its listen socket was never closed`
+      const took = dp.attachMs === undefined ? '' : ` in ${dp.attachMs} ms`
+      return `data plane adopted${took}: pid ${dp.pid} has served ${address} since ${new Date(dp.startedAtMs).toISOString()}${alone}; its listen socket was never closed`
     }
     case 'replaced':
       return `data plane replaced (${dp.reason ?? 'another config'}): pid ${dp.pid} serves ${address}`

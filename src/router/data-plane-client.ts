@@ -78,7 +78,7 @@ export class DataPlaneCores implements Cores {
   readonly #hash: string
   #conn: Connection | undefined
   #attachment: DataPlaneAttachment | undefined
-  #state: 'new' | 'running' | 'recovering' | 'stopping' | 'stopped' = 'new'
+  #state: 'new' | 'running' | 'recovering' | 'stopping' | 'stopped' | 'released' = 'new'
   #recoverTimer: NodeJS.Timeout | undefined
 
   constructor(options: DataPlaneCoresOptions, events: CoreSetEvents) {
@@ -173,7 +173,7 @@ export class DataPlaneCores implements Cores {
    * tide adopts it.
    */
   release(): Promise<void> {
-    this.#state = 'stopped'
+    this.#state = 'released'
     clearTimeout(this.#recoverTimer)
     const conn = this.#conn
     this.#conn = undefined
@@ -290,6 +290,15 @@ export class DataPlaneCores implements Cores {
     })
   }
 
+  /** Lets go of the connection #recover made after a stop() or release() came: stops that data plane unless released. */
+  async #dropFound(stop: boolean): Promise<void> {
+    const found = this.#conn
+    this.#conn = undefined
+    const rec = readRecord(this.#opts.stateDir, this.#opts.group)
+    if (stop && found !== undefined && rec?.pid === found.hello.pid) await retire(rec, found, 0)
+    else found?.socket.destroy()
+  }
+
   async #recover(): Promise<void> {
     if (this.#state !== 'recovering') return
     try {
@@ -300,9 +309,9 @@ export class DataPlaneCores implements Cores {
         conn?.socket.destroy()
         await this.#spawnAndAttach()
       }
-      // A stop() while this ran wins: leave nothing attached.
+      // A stop() while this ran wins: the data plane found or started here stops too (a release() leaves it serving).
       if ((this.#state as string) !== 'recovering') {
-        this.#conn?.socket.destroy()
+        await this.#dropFound((this.#state as string) !== 'released')
         return
       }
       this.#state = 'running'

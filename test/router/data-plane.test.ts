@@ -14,6 +14,9 @@ import { readProcStat } from '../../src/core/proc-stat.ts'
 import { isAlive, listRecords, logPath, readRecord } from '../../src/router/data-plane-record.ts'
 import { stopDataPlanesExcept } from '../../src/router/data-plane-client.ts'
 import { Router } from '../../src/router/router.ts'
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { missingBinary } from '../support/system-binaries.ts'
 import { killDataPlanes } from '../support/tide-up.ts'
 import { healthSpec, request, routingSpec, startBackend, statsWhere, waitFor, type Backend } from './fixtures.ts'
 
@@ -121,6 +124,62 @@ test('tide goes away and comes back: requests never fail, the same process is ad
   assert.ok(statuses.length > 10 && statuses.every((st) => st === 200), `statuses: ${JSON.stringify(statuses.filter((st) => st !== 200))}`)
   assert.ok(s.total.requests > 0)
 })
+
+const PRIMARY = fileURLToPath(new URL('./fixtures/primary.ts', import.meta.url))
+
+/** Starts fixtures/primary.ts (a router primary in its own process) and resolves with its port and data-plane pid once it is ready. */
+function startPrimary(state: string, group: string, proxy: string, list: readonly Backend[]): Promise<{ kill: () => void; port: number; dataPlanePid: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', PRIMARY, state, group, proxy, JSON.stringify(list.map((b) => ({ id: b.name, port: b.port })))], { stdio: ['ignore', 'pipe', 'pipe'] })
+  cleanups.push(() => {
+    child.kill('SIGKILL')
+    return Promise.resolve()
+  })
+  return new Promise((resolve, reject) => {
+    let out = ''
+    let err = ''
+    const timer = setTimeout(() => {
+      reject(new Error(`primary not ready within 60 s: ${out} ${err}`))
+    }, 60_000)
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c))
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      out += c
+      const m = /ready (\d+) (\d+)/.exec(out)
+      if (!m) return
+      clearTimeout(timer)
+      resolve({ kill: () => child.kill('SIGKILL'), port: Number(m[1]), dataPlanePid: Number(m[2]) })
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`primary exited ${code}: ${out} ${err}`))
+    })
+  })
+}
+
+for (const proxy of ['tide', 'haproxy'] as const) {
+  test(`SIGKILL of the primary's process (${proxy}): the data plane serves on, a new primary adopts it, no request fails`, { timeout: 90_000, skip: proxy === 'haproxy' ? missingBinary('haproxy') : false }, async () => {
+    const state = stateDir()
+    const list = await backends('a', 'b')
+    const primary = await startPrimary(state, `k-${proxy}`, proxy, list)
+    let finish: () => void = () => undefined
+    const loaded = loadUntil(primary.port, new Promise<void>((resolve) => (finish = resolve)))
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    primary.kill()
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    const second = router(state, `k-${proxy}`, routingSpec({ proxy }))
+    const { port } = await second.start()
+    second.setInstances(instances(list))
+    const dp = second.dataPlane()
+    await statsWhere(second, (w) => w.total.requests > 0, 200)
+    finish()
+    const { statuses, errors } = await loaded
+    console.log(`SIGKILL of the primary (${proxy}): ${statuses.length} requests, ${errors.length} errors; adopted ${dp?.kind} pid ${dp?.pid} in ${dp?.attachMs} ms`)
+    assert.equal(port, primary.port)
+    assert.equal(dp?.kind, 'adopted')
+    assert.equal(dp.pid, primary.dataPlanePid)
+    assert.deepEqual(errors, [])
+    assert.ok(statuses.length > 10 && statuses.every((st) => st === 200), `statuses: ${JSON.stringify(statuses.filter((st) => st !== 200))}`)
+  })
+}
 
 test('on its own, the data plane health-checks: a dead instance is taken out while no tide is attached', { timeout: 60_000 }, async () => {
   const state = stateDir()

@@ -13,7 +13,7 @@
  * (the data plane died), it is found or started again within a second and the primary re-sends
  * its table.
  */
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs'
 import net from 'node:net'
 import { fileURLToPath } from 'node:url'
@@ -80,6 +80,8 @@ export class DataPlaneCores implements Cores {
   #attachment: DataPlaneAttachment | undefined
   #state: 'new' | 'running' | 'recovering' | 'stopping' | 'stopped' | 'released' = 'new'
   #recoverTimer: NodeJS.Timeout | undefined
+  /** The port the data plane listens on (after start()): one started again while tide runs takes the same. */
+  #port = 0
 
   constructor(options: DataPlaneCoresOptions, events: CoreSetEvents) {
     this.#opts = options
@@ -107,6 +109,7 @@ export class DataPlaneCores implements Cores {
     mkdirSync(dataPlaneDir(this.#opts.stateDir), { recursive: true, mode: 0o700 })
     const record = readRecord(this.#opts.stateDir, this.#opts.group)
     const port = record !== undefined && isAlive(record) ? await this.#adoptOrReplace(record) : await this.#startFresh(record)
+    this.#port = port
     this.#state = 'running'
     return port
   }
@@ -207,30 +210,18 @@ export class DataPlaneCores implements Cores {
     return this.#opts.routing.listen !== 0 && record.host === this.#opts.routing.host && record.port === this.#opts.routing.listen
   }
 
-  /** Starts a data-plane process and attaches to it; resolves with its port. */
-  async #spawnAndAttach(): Promise<number> {
-    const { group, stateDir, routing, health } = this.#opts
+  /**
+   * Starts a data-plane process and attaches to it; resolves with its port. `listen` overrides
+   * routing.listen (a data plane started again while tide runs keeps the port chosen for 0); the
+   * config hash stays the config's.
+   */
+  async #spawnAndAttach(listen?: number): Promise<number> {
+    const { group, stateDir, health } = this.#opts
+    const routing = listen === undefined ? this.#opts.routing : { ...this.#opts.routing, listen }
     const socket = socketPath(stateDir, group)
     const log = logPath(stateDir, group)
     const logStart = existsSync(log) ? statSync(log).size : 0
-    const entry = fileURLToPath(new URL(COMPILED ? './data-plane-main.js' : './data-plane-main.ts', import.meta.url))
-    const execArgv = COMPILED ? [] : ['--import', import.meta.resolve('tsx')]
-    const env: NodeJS.ProcessEnv = {}
-    for (const k of KEPT_ENV) if (process.env[k] !== undefined) env[k] = process.env[k]
-    env.TIDE_DATA_PLANE = JSON.stringify({ group, stateDir, socket, routing, health, configHash: this.#hash })
-    const fd = openSync(log, 'a', 0o600)
-    let child
-    try {
-      child = spawn(process.execPath, [...execArgv, entry], { cwd: stateDir, env, detached: true, stdio: ['ignore', fd, fd] })
-    } finally {
-      closeSync(fd)
-    }
-    child.on('error', () => undefined)
-    const status = { exited: false }
-    child.once('exit', () => {
-      status.exited = true
-    })
-    child.unref()
+    const { child, status } = spawnDataPlane(log, stateDir, { group, stateDir, socket, routing, health, configHash: this.#hash })
     const pid = child.pid ?? 0
     // Recorded at once, port 0 (starting): a tide killed before the data plane listens leaves a
     // record the next tide waits on, rather than a data plane nobody knows of.
@@ -307,7 +298,7 @@ export class DataPlaneCores implements Cores {
       if (conn !== undefined && conn.hello.configHash === this.#hash) this.#attach(conn)
       else {
         conn?.socket.destroy()
-        await this.#spawnAndAttach()
+        await this.#spawnAndAttach(this.#port)
       }
       // A stop() while this ran wins: the data plane found or started here stops too (a release() leaves it serving).
       if ((this.#state as string) !== 'recovering') {
@@ -343,6 +334,33 @@ export async function stopDataPlanesExcept(stateDir: string, keep: ReadonlySet<s
     out.push({ group: record.group, message: `data plane of ${record.group} stopped (pid ${record.pid}, ${record.host}:${record.port}): the group no longer has a data-plane process in this config` })
   }
   return out
+}
+
+/**
+ * Spawns data-plane-main detached (own session and process group), stdout and stderr appended to
+ * `log`, cwd the state directory, with only KEPT_ENV of tide's environment and its settings in
+ * TIDE_DATA_PLANE; unref'd, so tide's exit does not wait for it. `status.exited` turns true when it exits.
+ */
+function spawnDataPlane(log: string, cwd: string, settings: Record<string, unknown>): { child: ChildProcess; status: { exited: boolean } } {
+  const entry = fileURLToPath(new URL(COMPILED ? './data-plane-main.js' : './data-plane-main.ts', import.meta.url))
+  const execArgv = COMPILED ? [] : ['--import', import.meta.resolve('tsx')]
+  const env: NodeJS.ProcessEnv = {}
+  for (const k of KEPT_ENV) if (process.env[k] !== undefined) env[k] = process.env[k]
+  env.TIDE_DATA_PLANE = JSON.stringify(settings)
+  const fd = openSync(log, 'a', 0o600)
+  let child: ChildProcess
+  try {
+    child = spawn(process.execPath, [...execArgv, entry], { cwd, env, detached: true, stdio: ['ignore', fd, fd] })
+  } finally {
+    closeSync(fd)
+  }
+  child.on('error', () => undefined)
+  const status = { exited: false }
+  child.once('exit', () => {
+    status.exited = true
+  })
+  child.unref()
+  return { child, status }
 }
 
 /** A data plane recorded as starting (port 0): tries its socket until it answers, it dies, or START_TIMEOUT_MS pass. */

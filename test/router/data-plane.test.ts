@@ -227,6 +227,31 @@ for (const c of replaced) {
   })
 }
 
+test('a data plane that dies while tide runs is started again on the same port and gets the table again', { timeout: 90_000 }, async () => {
+  const state = stateDir()
+  const [a] = await backends('a')
+  const r = router(state, 'g6')
+  const { port } = await r.start()
+  r.setInstances(instances([a!]))
+  await waitFor(r, () => r.health().get('a') === 'healthy')
+  const before = readRecord(state, 'g6')
+  assert.ok(before)
+  const exited = new Promise((resolve) => r.once('worker-exit', resolve))
+  process.kill(-before.pid, 'SIGKILL')
+  await exited
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    const after = readRecord(state, 'g6')
+    const reply = after !== undefined && after.pid !== before.pid && after.port === port ? await request(port, { path: '/x' }).catch(() => undefined) : undefined
+    if (reply?.status === 200) {
+      assert.equal(reply.body, 'a')
+      break
+    }
+    assert.ok(Date.now() < deadline, 'no new data plane serving within 60 s')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+})
+
 test('stopDataPlanesExcept stops the data plane of a group the config no longer has, and keeps the others', { timeout: 60_000 }, async () => {
   const state = stateDir()
   const kept = router(state, 'kept')

@@ -108,7 +108,8 @@ export class Runtime {
   /**
    * Opens the store (taking its lock), starts a backend per group (a local group's router
    * listens when this resolves), and returns. Nothing is launched until `run()` or `tick()`; on
-   * any failure everything started so far is stopped again.
+   * any failure everything started so far is stopped again, except the data planes adopted from
+   * an earlier tide, which are released still serving (docs/ha.md).
    */
   static async start(opts: RuntimeOptions): Promise<Runtime> {
     mkdirSync(opts.stateDir, { recursive: true })
@@ -139,7 +140,8 @@ export class Runtime {
       for (const g of opts.config.groups) backends.set(g.group, await registry.start(g))
       return new Runtime(opts, store, registry, backends, sinks)
     } catch (err) {
-      await Promise.allSettled([...backends.values()].map((b) => b.stop()))
+      // An adopted data plane is let go, not stopped: a tide that fails to start must not take the traffic of the groups it adopted.
+      await Promise.allSettled([...backends.values()].map((b) => (b.release !== undefined && b.router?.dataPlane()?.kind === 'adopted' ? b.release() : b.stop())))
       store.close()
       throw err
     }

@@ -85,7 +85,7 @@ export interface RouterEvents {
   stats: [RouterStats]
   /** An instance's health changed (active check or passive ejection). */
   health: [HealthTransition]
-  /** A worker process died and was replaced (cluster mode). */
+  /** A core died and is being replaced: a cluster worker, HAProxy, or (dataPlane) the data-plane process, whose connection was lost. */
   'worker-exit': [{ readonly index: number; readonly code: number | null; readonly signal: string | null }]
   /** The backup pool became active (no primary routable) or inactive again; only with routing.backup. */
   backup: [BackupTransition]

@@ -91,6 +91,8 @@ export const errorRegistry = {
   TIDE_ERR_STORE_VERSION: { class: 'store', status: 500, retryable: false, summary: 'The store was written by a newer tide (its schema version is above the one this tide knows).' },
   TIDE_ERR_STORE_LOCKED: { class: 'store', status: 409, retryable: true, summary: 'Another running tide process holds the store; restore needs --force.' },
   TIDE_ERR_STORE_QUERY: { class: 'store', status: 400, retryable: false, summary: "A query's arguments are out of range (empty time range, step too small for the range, bad limit)." },
+  TIDE_ERR_STORE_FENCED: { class: 'store', status: 409, retryable: false, summary: 'A PostgreSQL store refused a fenced write: the lease named by the fence has another holder or epoch (this tide is no longer the leader); nothing was written.' },
+  TIDE_ERR_STORE_UNSUPPORTED: { class: 'store', status: 400, retryable: false, summary: 'The operation is not available for this kind of store (tide backup/restore of a PostgreSQL store: use pg_dump/pg_restore).' },
   // Engine
   TIDE_ERR_HISTOGRAM_STATE: { class: 'internal', status: 500, retryable: false, summary: 'A persisted decaying histogram is malformed, from other options, or has negative weights.' },
   // Router: the statuses of client-facing codes are what the client gets, with the code in x-tide-error

@@ -400,6 +400,8 @@ export function createApiApp(opts: ApiAppOptions): ApiApp {
       throw new ApiError('TIDE_ERR_API_UNAUTHORIZED', `${read ? 'reads from beyond loopback need' : `${c.req.method} needs`} the API token (Authorization: Bearer …); this request has ${why}`)
     }
     await next()
+    // A change is in the store before it is answered (a PostgreSQL store's flush; nothing for SQLite).
+    if (!read) await service.flush()
   })
   app.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `the body is larger than ${MAX_BODY_BYTES} bytes`) } }))
 
@@ -492,13 +494,13 @@ export function createApiApp(opts: ApiAppOptions): ApiApp {
     })
     return new Response(body, { status: 200, headers: { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' } })
   })
-  app.get('/events', (c) => {
+  app.get('/events', async (c) => {
     const q = parse(EventsQuerySchema, c.req.query(), 'query')
     const types = typesOf(q.type)
     const sinceMs = timeOf('since', q.since)
     const untilMs = timeOf('until', q.until)
     return c.json(
-      service.events({
+      await service.events({
         ...(q.group === undefined ? {} : { group: q.group }),
         ...(types === undefined ? {} : { types }),
         ...(sinceMs === undefined ? {} : { sinceMs }),
@@ -508,7 +510,7 @@ export function createApiApp(opts: ApiAppOptions): ApiApp {
       }),
     )
   })
-  app.get('/groups/:name/metrics', (c) => {
+  app.get('/groups/:name/metrics', async (c) => {
     const { name } = parse(GroupParams, c.req.param(), 'path')
     const q = parse(MetricsQuerySchema, c.req.query(), 'query')
     const series = listOf(q.series)
@@ -517,7 +519,7 @@ export function createApiApp(opts: ApiAppOptions): ApiApp {
     const stepMs = q.step === undefined ? undefined : Number(q.step) * 1000
     if (stepMs !== undefined && !(stepMs >= 1000)) throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `query.step: at least 1 second, got ${q.step}`)
     return c.json(
-      service.metrics(name, {
+      await service.metrics(name, {
         ...(series === undefined ? {} : { series }),
         ...(fromMs === undefined ? {} : { fromMs }),
         ...(toMs === undefined ? {} : { toMs }),

@@ -36,7 +36,7 @@ export function eventStream(service: TideService, opts: EventStreamOptions): Rea
   const encoder = new TextEncoder()
   const matches = (e: TideEvent): boolean => (opts.group === undefined || e.group === opts.group) && (opts.types === undefined || opts.types.includes(e.type))
   const query = { ...(opts.group === undefined ? {} : { group: opts.group }), ...(opts.types === undefined ? {} : { types: opts.types }) }
-  let lastId = opts.afterId ?? service.lastEventId()
+  let lastId = opts.afterId ?? 0
   let stop: (() => void) | undefined
   let timer: ReturnType<typeof setInterval> | undefined
   const end = (): void => {
@@ -55,10 +55,10 @@ export function eventStream(service: TideService, opts: EventStreamOptions): Rea
         }
       }
       /** Sends the stored events after the last one sent; true when there were any. */
-      const catchUp = (): boolean => {
+      const catchUp = async (): Promise<boolean> => {
         let sent = false
         for (;;) {
-          const page = service.eventsAfter(lastId, query)
+          const page = await service.eventsAfter(lastId, query)
           for (const e of page) {
             send(sseFrame(e))
             lastId = Math.max(lastId, e.id)
@@ -78,11 +78,20 @@ export function eventStream(service: TideService, opts: EventStreamOptions): Rea
       }, { once: true })
       // A comment first: the client sees the stream open before any event.
       send(': stream open\n\n')
-      if (opts.afterId !== undefined) catchUp()
+      // Reads of the store run one after another, in the order events came (a PostgreSQL store answers asynchronously).
+      let reading: Promise<unknown> = (opts.afterId !== undefined ? catchUp() : service.lastEventId().then((id) => (lastId = Math.max(lastId, id)))).catch(() => undefined)
       stop = service.subscribe((e) => {
         if (!matches(e)) return
-        // Not in the store (its write failed): sent as it is, without an id.
-        if (!catchUp()) send(sseFrame(e))
+        reading = reading
+          .then(async () => {
+            // Read back once written (a PostgreSQL store writes at the tick's flush); not in the
+            // store (its write failed): sent as it is, without an id.
+            await service.written()
+            if (!(await catchUp())) send(sseFrame(e))
+          })
+          .catch(() => {
+            send(sseFrame(e))
+          })
       })
       timer = setInterval(() => {
         send(': heartbeat\n\n')

@@ -43,7 +43,7 @@ const GAP_NOTE_MS = 5 * 60_000
 
 /** The store's part a replay reads: the metric history. */
 export interface DemandSource {
-  queryMetric(group: string, series: string, fromMs: number, toMs: number, stepMs: number): MetricSeries
+  readMetric(group: string, series: string, fromMs: number, toMs: number, stepMs: number): Promise<MetricSeries>
 }
 
 /** What one run of a replay scored. */
@@ -130,18 +130,18 @@ export interface RecordedDemand {
  * The group's recorded `rps` over [fromMs, toMs) as a trace that starts at the first point (see
  * the module comment); undefined when nothing was recorded in the window.
  */
-export function recordedDemand(store: DemandSource, group: string, fromMs: number, toMs: number, nowMs: number): RecordedDemand | undefined {
+export async function recordedDemand(store: DemandSource, group: string, fromMs: number, toMs: number, nowMs: number): Promise<RecordedDemand | undefined> {
   // The per-second tier covers the last hour before now; a minute of margin against its pruning.
   const secondsFromMs = Math.max(fromMs, Math.ceil((nowMs - SECOND_RETENTION_MS + 60_000) / 60_000) * 60_000)
   const notes: string[] = []
   const points: MetricPoint[] = []
   if (secondsFromMs > fromMs) {
-    const minutes = store.queryMetric(group, 'rps', fromMs, Math.min(secondsFromMs, toMs), 60_000)
+    const minutes = await store.readMetric(group, 'rps', fromMs, Math.min(secondsFromMs, toMs), 60_000)
     points.push(...minutes.points)
     if (minutes.points.length > 0) notes.push(`${minutes.points.length} minute means (the store keeps 1-minute means for 30 days)`)
   }
   if (secondsFromMs < toMs) {
-    const seconds = store.queryMetric(group, 'rps', secondsFromMs, toMs, 1000)
+    const seconds = await store.readMetric(group, 'rps', secondsFromMs, toMs, 1000)
     points.push(...seconds.points)
     if (seconds.points.length > 0) notes.push(`${seconds.points.length} ${seconds.resolution === '1s' ? 'per-second points' : 'minute means'} over the last ${Math.round((toMs - secondsFromMs) / 60_000)} min`)
   }
@@ -175,7 +175,7 @@ export function replayTickSeconds(windowMs: number): number {
 export async function runReplay(store: DemandSource, input: ReplayInput): Promise<ReplayResult> {
   const { current, proposed, fromMs, toMs, nowMs } = input
   const group = current.group
-  const demand = recordedDemand(store, group, fromMs, toMs, nowMs)
+  const demand = await recordedDemand(store, group, fromMs, toMs, nowMs)
   if (demand === undefined || demand.coveredMs < MIN_REPLAY_DEMAND_MS) {
     const have = demand === undefined ? 'none' : `${Math.round(demand.coveredMs / 1000)} s (${demand.points} points)`
     throw new ApiError(

@@ -219,9 +219,9 @@ export class TideService {
    * before (opaque to callers). Throws ApiError BAD_REQUEST for a malformed cursor or limit, or
    * for `sinceMs` not before `untilMs`.
    */
-  events(q: EventsQuery = {}): EventsPage {
+  async events(q: EventsQuery = {}): Promise<EventsPage> {
     const { limit, beforeId } = pageOf(q)
-    const events = this.#runtime.store.queryEvents({
+    const events = await this.#runtime.store.readEvents({
       limit,
       order: 'desc',
       ...(q.group === undefined ? {} : { group: q.group }),
@@ -238,8 +238,8 @@ export class TideService {
    * Events with an id above `afterId`, oldest first, at most `limit` (for a live stream that
    * tails the log, and for resuming one from its last id). Filters as `events`.
    */
-  eventsAfter(afterId: number, q: { readonly group?: string; readonly types?: readonly TideEventType[]; readonly limit?: number } = {}): StoredEvent[] {
-    return this.#runtime.store.queryEvents({
+  eventsAfter(afterId: number, q: { readonly group?: string; readonly types?: readonly TideEventType[]; readonly limit?: number } = {}): Promise<StoredEvent[]> {
+    return this.#runtime.store.readEvents({
       afterId,
       order: 'asc',
       limit: q.limit ?? 1000,
@@ -249,8 +249,21 @@ export class TideService {
   }
 
   /** The id of the newest stored event, 0 when the log is empty (where a live stream starts tailing). */
-  lastEventId(): number {
-    return this.#runtime.store.queryEvents({ limit: 1, order: 'desc' })[0]?.id ?? 0
+  async lastEventId(): Promise<number> {
+    return (await this.#runtime.store.readEvents({ limit: 1, order: 'desc' }))[0]?.id ?? 0
+  }
+
+  /**
+   * Resolves once the events appended so far can be read back (lastEventId, eventsAfter): at once
+   * for a SQLite store, after the next flush for PostgreSQL (bounded: 5 s).
+   */
+  written(): Promise<void> {
+    return this.#runtime.written()
+  }
+
+  /** Makes the changes so far durable (a PostgreSQL store's flush; nothing for SQLite): after every command. */
+  flush(): Promise<void> {
+    return this.#runtime.flush()
   }
 
   /**
@@ -258,16 +271,16 @@ export class TideService {
    * a series it never recorded answers with no points. Throws ApiError NOT_FOUND for an unknown
    * group, and the store's TIDE_ERR_STORE_QUERY for a range or step out of bounds.
    */
-  metrics(group: string, q: MetricsQuery = {}): MetricsAnswer {
+  async metrics(group: string, q: MetricsQuery = {}): Promise<MetricsAnswer> {
     this.#find(group)
     const toMs = q.toMs ?? this.#clock.now()
     const fromMs = q.fromMs ?? toMs - 3_600_000
     if (!(fromMs < toMs)) throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `from (${new Date(fromMs).toISOString()}) must be before to (${new Date(toMs).toISOString()})`)
     // About 360 buckets by default: a chart's width, whole seconds.
     const stepMs = q.stepMs ?? Math.max(1000, Math.ceil((toMs - fromMs) / 360 / 1000) * 1000)
-    const names = q.series ?? this.#runtime.store.metricSeries(group)
+    const names = q.series ?? (await this.#runtime.store.readMetricSeries(group))
     const series: Record<string, MetricSeries> = {}
-    for (const name of names) series[name] = this.#runtime.store.queryMetric(group, name, fromMs, toMs, stepMs)
+    for (const name of names) series[name] = await this.#runtime.store.readMetric(group, name, fromMs, toMs, stepMs)
     return { group, fromMs, toMs, series }
   }
 

@@ -22,7 +22,7 @@ export const command: Command = {
   positionals: { names: ['FILE'], min: 1, kind: 'string' },
   async run(args, io) {
     const dest = resolve(args.positionals[0] ?? '')
-    const store = await storePathOf(args)
+    const store = await storePathOf(args, 'tide backup')
     if (dest === store) throw new UsageError('tide backup', `FILE is the store itself (${store}); name another file`)
     const result = await backupStoreFile(store, dest)
     io.stdout.write(`backed up ${store} to ${result.path} (${result.pages} pages, schema version ${result.schemaVersion})\n`)

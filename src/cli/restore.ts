@@ -26,7 +26,7 @@ export const command: Command = {
   positionals: { names: ['FILE'], min: 1, kind: 'file' },
   async run(args, io) {
     const backup = resolve(args.positionals[0] ?? '')
-    const store = await storePathOf(args)
+    const store = await storePathOf(args, 'tide restore')
     if (backup === store) throw new UsageError('tide restore', `FILE is the store itself (${store}); name a backup`)
     const result = await restoreStore(backup, store, { force: args.boolean('force') })
     io.stdout.write(`restored ${store} from ${backup} (schema version ${result.fromVersion}${result.toVersion === result.fromVersion ? '' : ` → ${result.toVersion}`})\n`)

@@ -15,7 +15,8 @@ import type { InstancePhase } from '../engine/types.ts'
 import { StoreError } from '../store/errors.ts'
 import { EXIT_UNREACHABLE, apiClientFlags, apiRequest, apiTokenOf, apiUrlOf, seg } from './api-client.ts'
 import { UsageError, type Command, type CommandIo, type ParsedArgs } from './args.ts'
-import { storePathOf } from './store-flags.ts'
+import { storeOf } from './store-flags.ts'
+import type { TideStore } from '../store/tide-store.ts'
 import { decisionLine, sloText } from './up-output.ts'
 
 /** The lifecycle's order, for counting instances by phase. */
@@ -101,48 +102,49 @@ export function dataPlaneLines(stateDir: string): string[] {
   ]
 }
 
-/** The statuses from the store file; the exit status. */
+/** The statuses from the store (a SQLite file, or a PostgreSQL database); the exit status. */
 async function fromStore(args: ParsedArgs, io: CommandIo): Promise<number> {
-  const path = await storePathOf(args)
-  if (!existsSync(path)) throw new StoreError('TIDE_ERR_STORE_IO', path, `no store at ${path}: name it with --store or -c tide.yaml`)
-  // Imported here, not above: `tide status --help` needs no SQLite.
-  const { SqliteStore } = await import('../store/sqlite-store.ts')
-  const store = SqliteStore.open(path)
+  const where = await storeOf(args)
+  if (where.kind === 'sqlite' && !existsSync(where.path)) throw new StoreError('TIDE_ERR_STORE_IO', where.path, `no store at ${where.path}: name it with --store or -c tide.yaml`)
+  // Imported here, not above: `tide status --help` needs neither SQLite nor pg.
+  const store: TideStore =
+    where.kind === 'sqlite'
+      ? (await import('../store/sqlite-store.ts')).SqliteStore.open(where.path)
+      : await (await import('../store/postgres/postgres-store.ts')).PostgresStore.open(where.url, { poolSize: 1 })
   try {
     const wanted = args.positionals[0]
-    const groups = wanted === undefined ? store.listGroupStatuses() : [wanted]
-    const statuses: GroupStatus[] = []
-    for (const g of groups) {
-      // Written by this tide's controller: GroupStatus as plain JSON (src/controller/group-status.ts).
-      const s = store.loadGroupStatus(g) as GroupStatus | undefined
-      if (s !== undefined) statuses.push(s)
+    // Written by a tide's controller: GroupStatus as plain JSON (src/controller/group-status.ts).
+    const all = (await store.readGroupStatuses()) as GroupStatus[]
+    const statuses = wanted === undefined ? all : all.filter((s) => s.group === wanted)
+    if (wanted !== undefined && statuses.length === 0) {
+      throw new StoreError('TIDE_ERR_STORE_IO', store.location, `no status of group '${wanted}' in ${store.location} (groups with one: ${all.map((s) => s.group).join(', ') || 'none'})`)
     }
-    if (wanted !== undefined && statuses.length === 0) throw new StoreError('TIDE_ERR_STORE_IO', path, `no status of group '${wanted}' in ${path} (groups with one: ${store.listGroupStatuses().join(', ') || 'none'})`)
-    print(io, args, `from the store ${path}, as of each group's last tick`, statuses, `no group status in ${path} yet`)
+    print(io, args, `from the store ${store.location}, as of each group's last tick`, statuses, `no group status in ${store.location} yet`)
     const planes = dataPlaneLines(resolve(args.string('state-dir') ?? '.tide'))
     if (planes.length > 0) (args.boolean('json') ? io.stderr : io.stdout).write(`${planes.join('\n')}\n`)
     return 0
   } finally {
-    store.close()
+    await store.close()
   }
 }
 
 /** The `status` command. */
 export const command: Command = {
   summary: "show each group's last status: instances, conditions, last decision",
-  usage: '[GROUP] [--api URL | --store PATH | -c tide.yaml] [--json]',
+  usage: '[GROUP] [--api URL | --store PATH|URL | -c tide.yaml] [--json]',
   description:
-    "Asks the running tide's API (GET /groups; --api, default http://127.0.0.1:7070). With --store PATH or -c tide.yaml it reads the status the controller saves in the store at the end of every tick (failed ticks too) instead, so it works after tide stopped. The first line (stderr with --json) says which one answered; from a store, the data-plane processes recorded in --state-dir (default .tide) follow, alive or not, so that one serving with no tide is seen (docs/ha.md). Conditions follow the Kubernetes HPA's: AbleToScale, ScalingActive, ScalingLimited, each with a reason and a message (docs/status.md). Exit 3 when no tide answers at the URL.",
+    "Asks the running tide's API (GET /groups; --api, default http://127.0.0.1:7070). With --store PATH|URL or -c tide.yaml it reads the status the controller saves in the store at the end of every tick (failed ticks too) instead, so it works after tide stopped. The first line (stderr with --json) says which one answered; from a store, the data-plane processes recorded in --state-dir (default .tide) follow, alive or not, so that one serving with no tide is seen (docs/ha.md). Conditions follow the Kubernetes HPA's: AbleToScale, ScalingActive, ScalingLimited, each with a reason and a message (docs/status.md). Exit 3 when no tide answers at the URL.",
   examples: [
     { command: 'tide status', does: 'every group of the tide running on 127.0.0.1:7070' },
     { command: 'tide status shop-web --api http://127.0.0.1:7071 --json', does: "one group's status as JSON, from a tide on another port" },
     { command: 'tide status -c tide.yaml', does: "every group from the config's store (no tide running needed)" },
     { command: 'tide status shop-web --store /var/lib/tide/tide.db --json', does: "one group's status from a store file, as JSON" },
+    { command: 'PGPASSWORD=… tide status --store postgres://tide@db.internal/tide', does: 'every group from a PostgreSQL store (what the leader flushed last)' },
   ],
   flags: {
     ...apiClientFlags,
-    store: { kind: 'string', description: 'read this store file instead of asking the API (works with no tide running)', valueName: 'PATH' },
-    config: { kind: 'file', short: 'c', description: 'read the store that global.store.path of this tide.yaml names, instead of asking the API' },
+    store: { kind: 'string', description: 'read this store file, or PostgreSQL URL (postgres://…), instead of asking the API (works with no tide running)', valueName: 'PATH|URL' },
+    config: { kind: 'file', short: 'c', description: 'read the store that global.store (url, else path) of this tide.yaml names, instead of asking the API' },
     json: { kind: 'boolean', description: 'print the statuses as a JSON array' },
     'state-dir': { kind: 'string', description: "with --store or -c: list the data-plane processes recorded in this state directory too (docs/ha.md)", defaultText: '.tide' },
   },

@@ -183,6 +183,8 @@ export const command: Command = {
       config,
       stateDir,
       storePath: resolve(config.global.store.path),
+      ...(config.global.store.url === undefined ? {} : { storeUrl: config.global.store.url }),
+      storeLog: (line) => io.stderr.write(`tide: ${line}\n`),
       sampler,
       events: new UpOutput((line) => io.stdout.write(line)),
     })

@@ -233,6 +233,36 @@ class Candidate {
     return { bins, total }
   }
 
+  /** The candidate as plain data (HeadroomCandidateJSON): non-zero weights only. */
+  toJSON(): HeadroomCandidateJSON {
+    return {
+      smoothMs: this.smoothMs,
+      holdMs: this.holdMs,
+      days: this.days.map((d) => ({ day: d.day, bins: sparse(d.hours), referenceSum: d.referenceSum, weight: d.weight })),
+      totals: sparse(this.totals),
+      allHours: sparse(this.allHours),
+      allWeight: this.allWeight,
+      pending: this.pending.map((r) => ({ ...r })),
+      window: this.window.map((r) => ({ ...r })),
+      ...(this.latest === undefined ? {} : { latest: { ...this.latest } }),
+    }
+  }
+
+  /** Puts back what toJSON made (validated by the caller's readCandidate). */
+  restore(j: HeadroomCandidateJSON): void {
+    for (const d of j.days) {
+      const hours = new Float32Array(24 * BINS)
+      fill(hours, d.bins)
+      this.days.push({ day: d.day, hours, referenceSum: d.referenceSum, weight: d.weight })
+    }
+    fill(this.totals, j.totals)
+    fill(this.allHours, j.allHours)
+    this.allWeight = j.allWeight
+    this.pending.push(...j.pending.map((r) => ({ ...r })))
+    this.window.push(...j.window.map((r) => ({ ...r })))
+    this.latest = j.latest === undefined ? undefined : { ...j.latest }
+  }
+
   /** Mean reference over the window, requests/s (0 with no history). */
   meanReference(): number {
     let sum = 0
@@ -263,6 +293,17 @@ class DemandBuffer {
     this.#stepMs[i] = stepMs
     this.#rps[i] = rps
     this.#size++
+  }
+
+  /** The steps kept, oldest first, as [endMs, stepMs, rps]. */
+  steps(): [number, number, number][] {
+    const out: [number, number, number][] = []
+    const cap = this.#endMs.length
+    for (let k = 0; k < this.#size; k++) {
+      const i = (this.#head + k) % cap
+      out.push([this.#endMs[i] ?? 0, this.#stepMs[i] ?? 0, this.#rps[i] ?? 0])
+    }
+    return out
   }
 
   /** Forgets the steps that ended before `beforeMs`. */
@@ -335,6 +376,59 @@ export class HeadroomLearner {
     this.#minHourSeconds = options.minHourSeconds ?? 2 * 3 * 3600
     this.#syncMs = options.syncMs ?? 15_000
     this.#candidates = CANDIDATES.map((c) => new Candidate(c.smoothMs, c.holdMs))
+  }
+
+  /**
+   * Everything the learner has learned, as plain JSON (HeadroomLearnerJSON), for the controller
+   * to checkpoint: a learner restored from it with fromJSON (and the same options) gives the same
+   * estimates as this one. About 1.5 KB per candidate-day of traffic (only non-zero weights).
+   */
+  toJSON(): HeadroomLearnerJSON {
+    const c = this.#quantileCache
+    return {
+      version: 1,
+      candidates: this.#candidates.map((x) => x.toJSON()),
+      buffer: this.#buffer.steps(),
+      inUse: this.#inUse,
+      chosenAtMs: Number.isFinite(this.#chosenAtMs) ? this.#chosenAtMs : null,
+      ...(c === undefined ? {} : { quantileCache: { candidate: this.#candidates.indexOf(c.candidate), hour: c.hour, quantile: c.quantile, atMs: c.atMs, ratio: c.ratio, scope: c.scope, total: c.total } }),
+      capacities: this.#capacities.map((x) => ({ ...x })),
+      accountMeasured: this.#accountMeasured,
+      accountShort: this.#accountShort,
+      ...(this.#accountAtMs === undefined ? {} : { accountAtMs: this.#accountAtMs }),
+      factor: this.#factor,
+      lagMs: this.#lagMs,
+      lastDemandMs: Number.isFinite(this.#lastDemandMs) ? this.#lastDemandMs : null,
+    }
+  }
+
+  /**
+   * A learner with `options` that has learned what `json` (toJSON's) holds. Throws a RangeError
+   * naming the field when `json` is malformed or was made with other candidates (another tide).
+   */
+  static fromJSON(options: HeadroomLearnerOptions, json: unknown): HeadroomLearner {
+    const j = readLearner(json)
+    const l = new HeadroomLearner(options)
+    if (j.candidates.length !== l.#candidates.length) throw new RangeError(`headroom learner: candidates: ${j.candidates.length} kept, this tide has ${l.#candidates.length}`)
+    j.candidates.forEach((cj, i) => {
+      const c = l.#candidates[i]
+      if (c === undefined || c.smoothMs !== cj.smoothMs || c.holdMs !== cj.holdMs) throw new RangeError(`headroom learner: candidates.${i}: smoothing ${cj.smoothMs} ms × hold ${cj.holdMs} ms is not this tide's`)
+      c.restore(cj)
+    })
+    for (const [endMs, stepMs, rps] of j.buffer) l.#buffer.push(endMs, stepMs, rps)
+    l.#inUse = Math.min(Math.max(0, j.inUse), l.#candidates.length - 1)
+    l.#chosenAtMs = j.chosenAtMs ?? -Infinity
+    const q = j.quantileCache
+    const qc = q === undefined ? undefined : l.#candidates[q.candidate]
+    if (q !== undefined && qc !== undefined) l.#quantileCache = { candidate: qc, hour: q.hour, quantile: q.quantile, atMs: q.atMs, ratio: q.ratio, scope: q.scope, total: q.total }
+    l.#capacities.push(...j.capacities.map((x) => ({ ...x })))
+    l.#accountMeasured = j.accountMeasured
+    l.#accountShort = j.accountShort
+    l.#accountAtMs = j.accountAtMs
+    l.#factor = j.factor
+    l.#lagMs = j.lagMs
+    l.#lastDemandMs = j.lastDemandMs ?? -Infinity
+    return l
   }
 
   /** The quantile of ratios the headroom covers now: 1 − budget × f (see "Spending the budget"). */
@@ -501,6 +595,149 @@ export class HeadroomLearner {
     for (let i = 0; i < costs.length; i++) if ((costs[i] ?? Infinity) < (costs[best] ?? Infinity)) best = i
     const current = costs[this.#inUse] ?? Infinity
     return (costs[best] ?? Infinity) < current * (1 - SWITCH_MARGIN) || !Number.isFinite(current) ? best : this.#inUse
+  }
+}
+
+/** A reference demand as persisted. */
+export interface HeadroomReferenceJSON {
+  readonly atMs: number
+  readonly rps: number
+}
+
+/** One candidate's ratios as persisted: sparse [index, weight] pairs of its per-day, per-hour bins and their sums. */
+export interface HeadroomCandidateJSON {
+  readonly smoothMs: number
+  readonly holdMs: number
+  readonly days: readonly { readonly day: number; readonly bins: readonly (readonly [number, number])[]; readonly referenceSum: number; readonly weight: number }[]
+  readonly totals: readonly (readonly [number, number])[]
+  readonly allHours: readonly (readonly [number, number])[]
+  readonly allWeight: number
+  readonly pending: readonly HeadroomReferenceJSON[]
+  readonly window: readonly HeadroomReferenceJSON[]
+  readonly latest?: HeadroomReferenceJSON
+}
+
+/** A HeadroomLearner's state as plain JSON (toJSON, fromJSON): what the controller checkpoints in the store. */
+export interface HeadroomLearnerJSON {
+  readonly version: 1
+  readonly candidates: readonly HeadroomCandidateJSON[]
+  /** Recent demand steps [endMs, stepMs, rps], oldest first. */
+  readonly buffer: readonly (readonly [number, number, number])[]
+  readonly inUse: number
+  /** When the candidate in use was chosen, epoch ms; null before the first choice. */
+  readonly chosenAtMs: number | null
+  readonly quantileCache?: { readonly candidate: number; readonly hour: number; readonly quantile: number; readonly atMs: number; readonly ratio: number; readonly scope: 'hour-of-day' | 'all'; readonly total: number }
+  readonly capacities: readonly HeadroomReferenceJSON[]
+  readonly accountMeasured: number
+  readonly accountShort: number
+  readonly accountAtMs?: number
+  readonly factor: number
+  readonly lagMs: number
+  /** The last demand step recorded, epoch ms; null before the first. */
+  readonly lastDemandMs: number | null
+}
+
+/** The non-zero entries of a typed array, as [index, value] pairs. */
+function sparse(a: Float32Array | Float64Array): [number, number][] {
+  const out: [number, number][] = []
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i] ?? 0
+    if (v !== 0) out.push([i, v])
+  }
+  return out
+}
+
+/** Writes sparse [index, value] pairs into a typed array (indexes checked by readLearner). */
+function fill(a: Float32Array | Float64Array, pairs: readonly (readonly [number, number])[]): void {
+  for (const [i, v] of pairs) a[i] = v
+}
+
+/** A finite number at `path`, or a RangeError naming it. */
+function finiteAt(v: unknown, path: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`headroom learner: ${path}: expected a finite number, got ${JSON.stringify(v)}`)
+  return v
+}
+
+/** An array at `path`, or a RangeError naming it. */
+function arrayAt(v: unknown, path: string): unknown[] {
+  if (!Array.isArray(v)) throw new RangeError(`headroom learner: ${path}: expected an array`)
+  return v
+}
+
+/** An object at `path`, or a RangeError naming it. */
+function objectAt(v: unknown, path: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new RangeError(`headroom learner: ${path}: expected an object`)
+  return v as Record<string, unknown>
+}
+
+/** Sparse pairs with indexes below `size` and finite non-negative weights. */
+function pairsAt(v: unknown, path: string, size: number): [number, number][] {
+  return arrayAt(v, path).map((p, k) => {
+    const pair = arrayAt(p, `${path}.${k}`)
+    const i = finiteAt(pair[0], `${path}.${k}.0`)
+    const w = finiteAt(pair[1], `${path}.${k}.1`)
+    if (!Number.isInteger(i) || i < 0 || i >= size || w < 0) throw new RangeError(`headroom learner: ${path}.${k}: [${i}, ${w}] is not a bin below ${size} with a weight ≥ 0`)
+    return [i, w]
+  })
+}
+
+function referencesAt(v: unknown, path: string): HeadroomReferenceJSON[] {
+  return arrayAt(v, path).map((r, k) => {
+    const o = objectAt(r, `${path}.${k}`)
+    return { atMs: finiteAt(o.atMs, `${path}.${k}.atMs`), rps: finiteAt(o.rps, `${path}.${k}.rps`) }
+  })
+}
+
+/** Checks a persisted learner field by field (fromJSON); the error names the first bad one. */
+function readLearner(json: unknown): HeadroomLearnerJSON {
+  const o = objectAt(json, '(root)')
+  if (o.version !== 1) throw new RangeError(`headroom learner: version: expected 1, got ${JSON.stringify(o.version)}`)
+  const candidates = arrayAt(o.candidates, 'candidates').map((cv, i): HeadroomCandidateJSON => {
+    const p = `candidates.${i}`
+    const c = objectAt(cv, p)
+    const latest = c.latest === undefined ? undefined : referencesAt([c.latest], `${p}.latest`)[0]
+    return {
+      smoothMs: finiteAt(c.smoothMs, `${p}.smoothMs`),
+      holdMs: finiteAt(c.holdMs, `${p}.holdMs`),
+      days: arrayAt(c.days, `${p}.days`).map((dv, k) => {
+        const d = objectAt(dv, `${p}.days.${k}`)
+        return { day: finiteAt(d.day, `${p}.days.${k}.day`), bins: pairsAt(d.bins, `${p}.days.${k}.bins`, 24 * BINS), referenceSum: finiteAt(d.referenceSum, `${p}.days.${k}.referenceSum`), weight: finiteAt(d.weight, `${p}.days.${k}.weight`) }
+      }),
+      totals: pairsAt(c.totals, `${p}.totals`, 24 * BINS),
+      allHours: pairsAt(c.allHours, `${p}.allHours`, BINS),
+      allWeight: finiteAt(c.allWeight, `${p}.allWeight`),
+      pending: referencesAt(c.pending, `${p}.pending`),
+      window: referencesAt(c.window, `${p}.window`),
+      ...(latest === undefined ? {} : { latest }),
+    }
+  })
+  const buffer = arrayAt(o.buffer, 'buffer').map((sv, k) => {
+    const step = arrayAt(sv, `buffer.${k}`)
+    return [finiteAt(step[0], `buffer.${k}.0`), finiteAt(step[1], `buffer.${k}.1`), finiteAt(step[2], `buffer.${k}.2`)] as const
+  })
+  const nullable = (v: unknown, path: string): number | null => (v === null ? null : finiteAt(v, path))
+  let quantileCache: HeadroomLearnerJSON['quantileCache']
+  if (o.quantileCache !== undefined) {
+    const q = objectAt(o.quantileCache, 'quantileCache')
+    if (q.scope !== 'hour-of-day' && q.scope !== 'all') throw new RangeError(`headroom learner: quantileCache.scope: expected 'hour-of-day' or 'all'`)
+    quantileCache = { candidate: finiteAt(q.candidate, 'quantileCache.candidate'), hour: finiteAt(q.hour, 'quantileCache.hour'), quantile: finiteAt(q.quantile, 'quantileCache.quantile'), atMs: finiteAt(q.atMs, 'quantileCache.atMs'), ratio: finiteAt(q.ratio, 'quantileCache.ratio'), scope: q.scope, total: finiteAt(q.total, 'quantileCache.total') }
+  }
+  const factor = finiteAt(o.factor, 'factor')
+  if (!(factor >= F_MIN && factor <= F_MAX)) throw new RangeError(`headroom learner: factor: ${factor} is outside [${F_MIN}, ${F_MAX}]`)
+  return {
+    version: 1,
+    candidates,
+    buffer,
+    inUse: finiteAt(o.inUse, 'inUse'),
+    chosenAtMs: nullable(o.chosenAtMs, 'chosenAtMs'),
+    ...(quantileCache === undefined ? {} : { quantileCache }),
+    capacities: referencesAt(o.capacities, 'capacities'),
+    accountMeasured: finiteAt(o.accountMeasured, 'accountMeasured'),
+    accountShort: finiteAt(o.accountShort, 'accountShort'),
+    ...(o.accountAtMs === undefined ? {} : { accountAtMs: finiteAt(o.accountAtMs, 'accountAtMs') }),
+    factor,
+    lagMs: finiteAt(o.lagMs, 'lagMs'),
+    lastDemandMs: nullable(o.lastDemandMs, 'lastDemandMs'),
   }
 }
 

@@ -17,9 +17,11 @@ import type { Series } from '../forecast/series.ts'
 import { TideError } from '../errors.ts'
 import type { Router } from '../router/router.ts'
 import type { GlobalSpec, GroupSpec, TideConfig } from '../spec/schema.ts'
-import { SqliteInstanceRegistry } from '../store/sqlite-instance-registry.ts'
+import { isStoreError, type Fence } from '../store/errors.ts'
+import { PostgresStore } from '../store/postgres/postgres-store.ts'
 import { SqliteStore } from '../store/sqlite-store.ts'
 import { stopDataPlanesExcept } from '../router/data-plane-client.ts'
+import type { StoreReader, TideStore } from '../store/tide-store.ts'
 import { BackendRegistry, type GroupBackend } from './backends/index.ts'
 import type { ResourceSampler } from './router-signals.ts'
 
@@ -27,8 +29,22 @@ export interface RuntimeOptions {
   readonly config: TideConfig
   /** Where instance logs go (state/logs/…). */
   readonly stateDir: string
-  /** The SQLite store file; `:memory:` for throwaway runs. */
+  /** The SQLite store file; `:memory:` for throwaway runs. Unused when storeUrl is given. */
   readonly storePath: string
+  /** A PostgreSQL store's URL (global.store.url): overrides storePath. */
+  readonly storeUrl?: string
+  /**
+   * Where the store says what happens to it (a PostgreSQL flush failing and recovering, a lost
+   * connection); lines hold no password. Default: standard error.
+   */
+  readonly storeLog?: (line: string) => void
+  /**
+   * The fence of every flush (a leader's lease: the batch is written only while it holds), asked
+   * at each flush; undefined: unfenced. Only a PostgreSQL store can check one.
+   */
+  readonly fence?: () => Fence | undefined
+  /** Called when a fenced flush was refused (FencedError): this tide no longer leads; what it wrote since the last flush is dropped. */
+  readonly onFenced?: (err: Error) => void
   /** Extra event sinks (the terminal, webhooks). */
   readonly events?: EventSink
   /** Cpu, memory and disk bytes per instance (the /proc sampler). */
@@ -43,11 +59,11 @@ export interface RuntimeOptions {
  * 21 days) as a forecaster's series, so that a restarted tide forecasts at once instead of
  * learning for two days again. Minutes without a sample are gaps.
  */
-export function demandHistory(store: SqliteStore, group: string, nowMs: number): Series | undefined {
+export async function demandHistory(store: Pick<StoreReader, 'readMetric'>, group: string, nowMs: number): Promise<Series | undefined> {
   const stepMs = 60_000
   const toMs = Math.floor(nowMs / stepMs) * stepMs
   const fromMs = toMs - 21 * 86_400_000
-  const points = store.queryMetric(group, 'rps', fromMs, toMs, stepMs).points
+  const points = (await store.readMetric(group, 'rps', fromMs, toMs, stepMs)).points
   const first = points[0]
   if (first === undefined) return undefined
   const values: (number | null)[] = new Array<number | null>(Math.round((toMs - first.atMs) / stepMs)).fill(null)
@@ -70,7 +86,8 @@ export type ReloadResult = GroupChanges
 /** A running tide. Create with `Runtime.start`, end with `stop`. */
 export class Runtime {
   readonly controller: Controller
-  readonly store: SqliteStore
+  /** The store (SQLite or PostgreSQL): the controller's state, the event log, the metric history. */
+  readonly store: TideStore
   readonly #backends: Map<string, GroupBackend>
   readonly #registry: BackendRegistry
   readonly #opts: RuntimeOptions
@@ -82,8 +99,12 @@ export class Runtime {
   readonly #stopping = new Set<Promise<void>>()
   #prunedAtMs = 0
   #loop: Promise<void> | undefined
+  /** Each predictive group's recorded demand, read before its first tick (the controller asks synchronously). */
+  readonly #demand: Map<string, Series | undefined>
+  /** Waiters for the next flush to end (nextFlush). */
+  #flushWaiters: (() => void)[] = []
 
-  private constructor(opts: RuntimeOptions, store: SqliteStore, registry: BackendRegistry, backends: Map<string, GroupBackend>, sinks: EventSink[]) {
+  private constructor(opts: RuntimeOptions, store: TideStore, registry: BackendRegistry, backends: Map<string, GroupBackend>, sinks: EventSink[], demand: Map<string, Series | undefined>) {
     this.#opts = opts
     this.#config = opts.config
     this.#clock = opts.clock ?? systemClock
@@ -91,6 +112,7 @@ export class Runtime {
     this.#registry = registry
     this.#backends = backends
     this.#sinks = sinks
+    this.#demand = demand
     this.controller = new Controller({
       groups: opts.config.groups,
       backend: (spec) => this.#backendOf(spec),
@@ -98,7 +120,7 @@ export class Runtime {
       quotas: fleetQuotas(opts.config.global),
       events: fanOutTo(this.#sinks),
       store,
-      demandHistory: (spec) => demandHistory(store, spec.group, this.#clock.now()),
+      demandHistory: (spec) => this.#demand.get(spec.group),
       onGroupRemoved: (spec) => {
         this.#stopBackend(spec.group)
       },
@@ -106,20 +128,19 @@ export class Runtime {
   }
 
   /**
-   * Opens the store (taking its lock), starts a backend per group (a local group's router
-   * listens when this resolves), and returns. Nothing is launched until `run()` or `tick()`; on
-   * any failure everything started so far is stopped again, except the data planes adopted from
-   * an earlier tide, which are released still serving (docs/ha.md).
+   * Opens the store (a SQLite file, taking its lock; or the PostgreSQL database of storeUrl,
+   * migrated and mirrored), starts a backend per group (a local group's router listens when
+   * this resolves), and returns. Nothing is launched until `run()` or `tick()`; on any failure
+   * everything started so far is stopped again, except the data planes adopted from an earlier
+   * tide, which are released still serving (docs/ha.md).
    */
   static async start(opts: RuntimeOptions): Promise<Runtime> {
     mkdirSync(opts.stateDir, { recursive: true })
-    // The store may live elsewhere than the state directory (global.store.path): its folder too.
-    if (opts.storePath !== ':memory:') mkdirSync(dirname(opts.storePath), { recursive: true })
-    const store = SqliteStore.open(opts.storePath, { lock: true })
+    const store = await openStore(opts)
     const sinks: EventSink[] = opts.events ? [store, opts.events] : [store]
     const registry = new BackendRegistry({
       stateDir: opts.stateDir,
-      registry: new SqliteInstanceRegistry(store),
+      registry: store.instanceRegistry(),
       events: fanOutTo(sinks),
       clock: opts.clock ?? systemClock,
       ...(opts.sampler === undefined ? {} : { sampler: opts.sampler }),
@@ -137,14 +158,51 @@ export class Runtime {
       for (const { group, message } of await stopDataPlanesExcept(opts.stateDir, keep, 5000)) {
         fanOutTo(sinks).append({ atMs: (opts.clock ?? systemClock).now(), group, type: 'data-plane', message })
       }
+      const demand = await demandOf(store, opts.config.groups, (opts.clock ?? systemClock).now())
       for (const g of opts.config.groups) backends.set(g.group, await registry.start(g))
-      return new Runtime(opts, store, registry, backends, sinks)
+      return new Runtime(opts, store, registry, backends, sinks, demand)
     } catch (err) {
       // An adopted data plane is let go, not stopped: a tide that fails to start must not take the traffic of the groups it adopted.
       await Promise.allSettled([...backends.values()].map((b) => (b.release !== undefined && b.router?.dataPlane()?.kind === 'adopted' ? b.release() : b.stop())))
-      store.close()
+      await store.close()
       throw err
     }
+  }
+
+  /**
+   * Makes the store's writes so far durable (a PostgreSQL store: one round trip; SQLite: nothing
+   * to do), fenced by the fence option. A failure is not thrown: the store keeps the batch for
+   * the next flush and says so on storeLog; a fenced flush calls onFenced. Resolves once done.
+   */
+  async flush(): Promise<void> {
+    try {
+      await this.store.flush(this.#opts.fence?.())
+    } catch (err) {
+      if (isStoreError(err, 'TIDE_ERR_STORE_FENCED')) this.#opts.onFenced?.(err)
+      else if (!isStoreError(err, 'TIDE_ERR_STORE_IO')) throw err
+    } finally {
+      const waiters = this.#flushWaiters
+      this.#flushWaiters = []
+      for (const w of waiters) w()
+    }
+  }
+
+  /**
+   * Resolves when what was written so far is in the store, as far as a reader can tell: at once
+   * for SQLite; after the next flush ends (or `timeoutMs`) for PostgreSQL. For the live event
+   * stream, which reads an event back from the store to give it its id.
+   */
+  written(timeoutMs = 5000): Promise<void> {
+    if (this.store.kind === 'sqlite') return Promise.resolve()
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs)
+      timer.unref()
+      function done(): void {
+        clearTimeout(timer)
+        resolve()
+      }
+      this.#flushWaiters.push(done)
+    })
   }
 
   /** Adds a sink (webhook alerts) that sees every event from now on. */
@@ -185,16 +243,21 @@ export class Runtime {
     return out
   }
 
-  /** One reconcile of every group, whatever its sync period (tests, the demo's first tick); the metric history follows it. */
+  /** One reconcile of every group, whatever its sync period (tests, the demo's first tick); the metric history follows it, then the flush. */
   async tick(): Promise<readonly ReconcileResult[]> {
-    return this.#afterTick(await this.controller.reconcileOnce())
+    const results = this.#afterTick(await this.controller.reconcileOnce())
+    await this.flush()
+    return results
   }
 
-  /** The fast scale-out path between ticks (slo.fastScaleOut). */
+  /** The fast scale-out path between ticks (slo.fastScaleOut); flushes when it acted. */
   async fastTick(): Promise<readonly ReconcileResult[]> {
     if (!this.controller.fastScaleOutDue()) return []
     const results = await this.controller.fastScaleOut()
-    if (results.length > 0) this.#opts.onTick?.(results)
+    if (results.length > 0) {
+      this.#opts.onTick?.(results)
+      await this.flush()
+    }
     return results
   }
 
@@ -208,9 +271,14 @@ export class Runtime {
     this.#loop = runLoop({
       controller: {
         reconcileOnce: async () => {
-          const results = await this.controller.reconcileDue()
-          if (results.length > 0) this.#afterTick(results)
-          await this.fastTick()
+          try {
+            const results = await this.controller.reconcileDue()
+            if (results.length > 0) this.#afterTick(results)
+            await this.fastTick()
+          } finally {
+            // One round trip per tick (PostgreSQL), whatever the tick did, failed ticks included.
+            await this.flush()
+          }
         },
       },
       clock: this.#clock,
@@ -259,6 +327,7 @@ export class Runtime {
   async #reload(next: TideConfig): Promise<ReloadResult> {
     const before = this.#config
     if (next.global.store.path !== before.global.store.path) throw new TideError('TIDE_ERR_CONFIG', `global.store.path changed (${before.global.store.path} → ${next.global.store.path}); another store takes a restart of tide up`)
+    if (next.global.store.url !== before.global.store.url) throw new TideError('TIDE_ERR_CONFIG', 'global.store.url changed; another store takes a restart of tide up')
     const added: GroupSpec[] = []
     for (const g of next.groups) {
       const why = this.refuses(g)
@@ -273,6 +342,8 @@ export class Runtime {
       throw err
     }
     for (const [group, b] of started) this.#backends.set(group, b)
+    const fresh = next.groups.filter((g) => !this.#demand.has(g.group))
+    for (const [group, series] of await demandOf(this.store, fresh, this.#clock.now()).catch(() => new Map<string, Series | undefined>())) this.#demand.set(group, series)
     this.#config = next
     return this.controller.applyGroups(next.groups, fleetQuotas(next.global))
   }
@@ -299,9 +370,9 @@ export class Runtime {
     }
     await Promise.allSettled([...this.#stopping])
     await Promise.allSettled([...this.#backends.values()].filter((b) => !released.has(b)).map((b) => b.stop()))
-    // Alert deliveries are logged in the store: let them finish before it closes.
+    // Alert deliveries are logged in the store: let them finish before it closes (which flushes).
     await options.beforeClose?.()
-    this.store.close()
+    await this.store.close()
   }
 
   /** Drains and terminates every instance of a group (tide stopping). */
@@ -358,6 +429,29 @@ export class Runtime {
       for (const { series, value } of readings) this.store.recordMetric(r.group, series, nowMs, value)
     }
   }
+}
+
+/** The store RuntimeOptions name: PostgreSQL when storeUrl is given, else the SQLite file (its folder made, its lock taken). */
+async function openStore(opts: RuntimeOptions): Promise<TideStore> {
+  const log = opts.storeLog ?? ((line: string) => process.stderr.write(`${line}\n`))
+  if (opts.storeUrl !== undefined) return PostgresStore.open(opts.storeUrl, { log })
+  // The store may live elsewhere than the state directory (global.store.path): its folder too.
+  if (opts.storePath !== ':memory:') mkdirSync(dirname(opts.storePath), { recursive: true })
+  return SqliteStore.open(opts.storePath, { lock: true })
+}
+
+/**
+ * The recorded demand of each predictive group (demandHistory), read before the controller needs
+ * it: the controller asks synchronously at a group's first tick, and a PostgreSQL store answers
+ * only asynchronously. A group whose history cannot be read starts learning afresh.
+ */
+async function demandOf(store: StoreReader, groups: readonly GroupSpec[], nowMs: number): Promise<Map<string, Series | undefined>> {
+  const out = new Map<string, Series | undefined>()
+  for (const g of groups) {
+    if (g.predictive.mode === 'off') continue
+    out.set(g.group, await demandHistory(store, g.group, nowMs).catch(() => undefined))
+  }
+  return out
 }
 
 /** One sink over a list that may grow (addEventSink). */

@@ -4,6 +4,7 @@
  * names kept, wherever a spec is printed or served (`tide validate --json`, the API's group
  * detail without the token). docs/security.md lists what is secret and where it may go.
  */
+import { redactPostgresUrl } from '../core/postgres-url.ts'
 import type { GroupSpec, TideConfig } from './schema.ts'
 
 /** The text that stands for a redacted `launch.env` value. */
@@ -15,7 +16,9 @@ export function redactLaunchEnv(spec: GroupSpec): GroupSpec {
   return { ...spec, launch: { ...spec.launch, env: Object.fromEntries(Object.keys(spec.launch.env).map((k) => [k, REDACTED])) } }
 }
 
-/** The config with every group's `launch.env` values redacted (redactLaunchEnv). */
+/** The config with every group's `launch.env` values redacted (redactLaunchEnv), and the password of `store.url`. */
 export function redactConfig(config: TideConfig): TideConfig {
-  return { ...config, groups: config.groups.map(redactLaunchEnv) }
+  const store = config.global.store
+  const global = store.url === undefined ? config.global : { ...config.global, store: { ...store, url: redactPostgresUrl(store.url) } }
+  return { ...config, global, groups: config.groups.map(redactLaunchEnv) }
 }

@@ -5,6 +5,7 @@
  * unknown field is an error, never silently ignored.
  */
 import { z } from 'zod'
+import { isPostgresUrl } from '../core/postgres-url.ts'
 import { Priorities } from '../core/priority.ts'
 import { AwsSchema, awsGroupIssues } from './aws.ts'
 import { ExternalFallbackSchema, ExternalSourceSchema } from './sources/index.ts'
@@ -494,8 +495,8 @@ const QuotaLimitsSchema = z.strictObject({
   maxMemoryMiB: nonNegativeInt.max(2 ** 40).optional(),
 })
 
-/** Why `store.url` is refused: the field exists for the PostgreSQL store to come, and no code reads it yet. */
-export const STORE_URL_UNSUPPORTED = 'PostgreSQL stores are not supported by this build yet; use store.path'
+/** Why a `store.url` that is not a PostgreSQL URL is refused (the only other store is a file: store.path). */
+export const STORE_URL_NOT_POSTGRES = 'must be a PostgreSQL URL (postgres://user[:password]@host[:port]/database); a SQLite store is store.path'
 
 /** Global settings: quotas across all groups (and per provider), store, api. */
 export const GlobalSchema = z.strictObject({
@@ -506,10 +507,11 @@ export const GlobalSchema = z.strictObject({
     .strictObject({
       path: z.string().min(1).default('tide.db'),
       /**
-       * Reserved for a PostgreSQL store (several tide processes, HA), which this build does not
-       * have: nothing could read it, so a config that sets it is refused rather than ignored.
+       * A PostgreSQL store (several tide processes on one state: HA); overrides path. The URL may
+       * hold a password: it is printed only redacted (core/postgres-url.ts), and better given
+       * through libpq's PGPASSWORD or ~/.pgpass than in the file.
        */
-      url: z.string().refine(() => false, { error: STORE_URL_UNSUPPORTED, abort: true }).optional(),
+      url: z.string().refine((u) => isPostgresUrl(u) && URL.canParse(u), { error: STORE_URL_NOT_POSTGRES, abort: true }).optional(),
     })
     .default({ path: 'tide.db' }),
   api: z

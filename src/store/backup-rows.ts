@@ -51,6 +51,66 @@ const LocalEntryJson = z.looseObject({
 const StatusJson = z.looseObject({ group: nonEmpty, atMs: finite })
 const DecisionJson = z.looseObject({})
 
+const HistogramJson = z.looseObject({ version: z.literal(1), halfLifeMs: finite.positive(), referenceMs: finite, buckets: z.array(z.tuple([count, finite.nonnegative()])) })
+const OperatorJson = z.looseObject({
+  pausedSinceMs: finite.optional(),
+  override: z.looseObject({ desired: count, sinceMs: finite, untilMs: finite }).optional(),
+  standby: z.array(z.looseObject({ id: nonEmpty, sinceMs: finite, decremented: z.boolean() })).optional(),
+})
+/** The JSON of each kind of group_records row (state-store.ts StoredLearnedState, StoredOperation[], StoredBackupRun[]). */
+const RECORD_JSON: Record<string, z.ZodType> = {
+  learned: z.looseObject({
+    atMs: finite,
+    startupsMs: z.array(finite.nonnegative()).optional(),
+    crashLoop: z.looseObject({ failures: count, untilMs: finite }).optional(),
+    usage: z.looseObject({ cpuCores: HistogramJson, memoryMiB: HistogramJson, samples: count }).optional(),
+    slo: z.looseObject({ days: z.array(z.looseObject({ day: z.number().int(), measured: finite.nonnegative(), violated: finite.nonnegative() })), learner: z.looseObject({ version: z.literal(1) }).optional() }).optional(),
+  }),
+  operations: z.array(
+    z.looseObject({
+      id: nonEmpty,
+      kind: z.enum(['launch', 'terminate']),
+      why: nonEmpty,
+      decisionAtMs: finite,
+      startedAtMs: finite,
+      state: z.enum(['pending', 'done', 'rolled-back']),
+      count: count.optional(),
+      size: SizeJson.optional(),
+      instanceIds: Ids,
+    }),
+  ),
+  backups: z.array(
+    z.looseObject({
+      instanceId: nonEmpty,
+      state: z.enum(['running', 'done']),
+      startedAtMs: finite,
+      statusFile: nonEmpty,
+      pid: z.number().int().positive().optional(),
+      startTime: nonEmpty.optional(),
+      ok: z.boolean().optional(),
+      detail: text.optional(),
+    }),
+  ),
+}
+
+/** A group_records row: a known kind, and JSON of that kind's shape. */
+const GroupRecordRow = z.looseObject({ group_name: nonEmpty, kind: z.enum(['learned', 'operations', 'backups']), record_json: z.string() }).superRefine((row, ctx) => {
+  const shape = RECORD_JSON[row.kind]
+  if (shape === undefined) return
+  let v: unknown
+  try {
+    v = JSON.parse(row.record_json)
+  } catch {
+    ctx.addIssue({ code: 'custom', path: ['record_json'], message: 'is not valid JSON' })
+    return
+  }
+  const r = shape.safeParse(v)
+  if (!r.success) {
+    const first = r.error.issues[0]
+    ctx.addIssue({ code: 'custom', path: ['record_json'], message: `${first?.path.join('.') ?? ''}${first?.path.length === 0 ? '' : ': '}${first?.message ?? 'malformed'}` })
+  }
+})
+
 /** A column holding JSON text of the given shape. */
 const json = (shape: z.ZodType) =>
   z.string().transform((s, ctx) => {
@@ -88,6 +148,8 @@ const TABLES: readonly TableCheck[] = [
     row: z.looseObject({ group_name: nonEmpty, desired_replicas: count, size_json: json(SizeJson), history_json: json(HistoryJson), draining_json: json(Ids), protected_json: json(Ids) }),
   },
   { table: 'group_status', key: 'group_name', row: z.looseObject({ group_name: nonEmpty, at_ms: epochMs, status_json: json(StatusJson) }) },
+  { table: 'group_operator', key: 'group_name', row: z.looseObject({ group_name: nonEmpty, state_json: json(OperatorJson) }) },
+  { table: 'group_records', key: "group_name || '/' || kind", row: GroupRecordRow },
   {
     table: 'events',
     key: 'id',

@@ -116,6 +116,18 @@ export const migrations: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 4,
+    name: "group records: each group's learned state, unfinished operations and backup runs, as JSON, one row per (group, kind)",
+    sql: `
+      CREATE TABLE group_records (
+        group_name TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('learned', 'operations', 'backups')),
+        record_json TEXT NOT NULL,
+        PRIMARY KEY (group_name, kind)
+      ) WITHOUT ROWID;
+    `,
+  },
 ]
 
 /** The newest schema version this tide knows. */

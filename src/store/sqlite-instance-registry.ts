@@ -6,13 +6,19 @@
  */
 import type { InstanceRegistry, LocalInstanceEntry } from '../providers/local/instance-registry.ts'
 import { RegistryError } from '../providers/errors.ts'
-import type { SqliteStore } from './sqlite-store.ts'
+import type Database from 'better-sqlite3'
+
+/** What the registry needs of a SqliteStore (structurally, so that sqlite-store.ts can make one without an import cycle). */
+export interface SqliteRegistryHost {
+  readonly path: string
+  readonly database: Database.Database
+}
 
 /** An InstanceRegistry over an open SqliteStore. Throws RegistryError (retryable) on I/O failure. */
 export class SqliteInstanceRegistry implements InstanceRegistry {
-  readonly #store: SqliteStore
+  readonly #store: SqliteRegistryHost
 
-  constructor(store: SqliteStore) {
+  constructor(store: SqliteRegistryHost) {
     this.#store = store
   }
 

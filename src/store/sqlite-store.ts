@@ -16,15 +16,18 @@
  */
 import Database from 'better-sqlite3'
 import type { EventSink, TideEvent } from './events.ts'
-import { isEmptyOperatorState, type StateStore, type StoredGroupState, type StoredGroupStatus, type StoredOperatorState } from './state-store.ts'
+import { isEmptyOperatorState, type StateStore, type StoredBackupRun, type StoredGroupState, type StoredGroupStatus, type StoredLearnedState, type StoredOperation, type StoredOperatorState } from './state-store.ts'
 import type { DeliveryAttempt, DeliveryLog } from './delivery-log.ts'
 import type { InstanceRecord } from '../providers/provider.ts'
 import { backupDatabase, type BackupResult } from './backup.ts'
-import { StoreError } from './errors.ts'
+import { StoreError, type Fence } from './errors.ts'
 import { EventLog, type EventQuery, type StoredEvent } from './event-log.ts'
 import { MetricHistory, type MetricSeries } from './metric-history.ts'
 import { migrate } from './migrations.ts'
 import { acquireLock, releaseLock } from './store-lock.ts'
+import { SqliteInstanceRegistry } from './sqlite-instance-registry.ts'
+import type { TideStore } from './tide-store.ts'
+import type { InstanceRegistry } from '../providers/local/instance-registry.ts'
 
 /** Options of SqliteStore.open. */
 export interface SqliteStoreOptions {
@@ -72,9 +75,11 @@ interface DeliveryRow {
 const DAY_MS = 24 * 60 * 60 * 1000
 
 /** The SQLite store. Open with SqliteStore.open(); close() when done. */
-export class SqliteStore implements StateStore, EventSink, DeliveryLog {
+export class SqliteStore implements StateStore, EventSink, DeliveryLog, TideStore {
   /** The file as given (`:memory:` for an in-memory store). */
   readonly path: string
+  /** TideStore: a SQLite file. */
+  readonly kind = 'sqlite' as const
   readonly #db: Database.Database
   readonly #events: EventLog
   readonly #metrics: MetricHistory
@@ -196,6 +201,49 @@ export class SqliteStore implements StateStore, EventSink, DeliveryLog {
     }
   }
 
+  /** Replaces the group's learned state (a checkpoint), as JSON in one statement (schema migration 4). */
+  saveLearnedState(group: string, state: StoredLearnedState): void {
+    this.#stmts.saveRecord.run(group, 'learned', JSON.stringify(state))
+  }
+
+  /** The group's last checkpoint of its learners (parsed JSON); undefined when none. */
+  loadLearnedState(group: string): StoredLearnedState | undefined {
+    return this.#record(group, 'learned', 'learned state') as StoredLearnedState | undefined
+  }
+
+  /** Replaces the group's unfinished operations, as JSON in one statement; an empty list deletes the row. */
+  saveOperations(group: string, operations: readonly StoredOperation[]): void {
+    if (operations.length === 0) this.#stmts.deleteRecord.run(group, 'operations')
+    else this.#stmts.saveRecord.run(group, 'operations', JSON.stringify(operations))
+  }
+
+  /** The group's unfinished operations, oldest first; empty when none. */
+  loadOperations(group: string): readonly StoredOperation[] {
+    return (this.#record(group, 'operations', 'operations') as StoredOperation[] | undefined) ?? []
+  }
+
+  /** Replaces the group's backup runs, as JSON in one statement; an empty list deletes the row. */
+  saveBackupRuns(group: string, runs: readonly StoredBackupRun[]): void {
+    if (runs.length === 0) this.#stmts.deleteRecord.run(group, 'backups')
+    else this.#stmts.saveRecord.run(group, 'backups', JSON.stringify(runs))
+  }
+
+  /** The group's backup runs; empty when none. */
+  loadBackupRuns(group: string): readonly StoredBackupRun[] {
+    return (this.#record(group, 'backups', 'backup runs') as StoredBackupRun[] | undefined) ?? []
+  }
+
+  /** One group record, parsed; a StoreError naming the group and the record when its JSON is broken. */
+  #record(group: string, kind: string, what: string): unknown {
+    const json = this.#stmts.loadRecord.get(group, kind) as string | undefined
+    if (json === undefined) return undefined
+    try {
+      return JSON.parse(json) as unknown
+    } catch (err) {
+      throw new StoreError('TIDE_ERR_STORE_NOT_A_STORE', this.path, `store ${this.path}: ${what} of group '${group}' is not valid JSON: ${(err as Error).message}`, { cause: err })
+    }
+  }
+
   /** Every group with a saved status, sorted. */
   listGroupStatuses(): string[] {
     return this.#stmts.listStatuses.all() as string[]
@@ -206,12 +254,13 @@ export class SqliteStore implements StateStore, EventSink, DeliveryLog {
     return this.#stmts.listGroups.all() as string[]
   }
 
-  /** Forgets a group's state, its status and its operator state (a group removed from tide.yaml), in one transaction. */
+  /** Forgets a group's state, its status, its operator state and its records (a group removed from tide.yaml), in one transaction. */
   deleteGroupState(group: string): void {
     this.#db.transaction(() => {
       this.#stmts.deleteGroup.run(group)
       this.#stmts.deleteStatus.run(group)
       this.#stmts.deleteOperator.run(group)
+      this.#stmts.deleteRecords.run(group)
     })()
   }
 
@@ -318,6 +367,53 @@ export class SqliteStore implements StateStore, EventSink, DeliveryLog {
     return (this.#db.prepare(sql).all(...params, limit) as DeliveryRow[]).map(toAttempt)
   }
 
+  // ── TideStore: the store-neutral reads, flush ──────────────────────────────
+
+  /** The file path (TideStore.location; a path holds no secret). */
+  get location(): string {
+    return this.path
+  }
+
+  /** queryEvents as a promise (TideStore); a bad query rejects. */
+  readEvents(query: EventQuery = {}): Promise<StoredEvent[]> {
+    return settle(() => this.queryEvents(query))
+  }
+
+  /** queryMetric as a promise (TideStore); a bad query rejects. */
+  readMetric(group: string, series: string, fromMs: number, toMs: number, stepMs: number): Promise<MetricSeries> {
+    return settle(() => this.queryMetric(group, series, fromMs, toMs, stepMs))
+  }
+
+  /** metricSeries as a promise (TideStore). */
+  readMetricSeries(group: string): Promise<string[]> {
+    return settle(() => this.metricSeries(group))
+  }
+
+  /** Every saved status, sorted by group (TideStore). */
+  readGroupStatuses(): Promise<StoredGroupStatus[]> {
+    return settle(() =>
+      this.listGroupStatuses().flatMap((g) => {
+        const s = this.loadGroupStatus(g)
+        return s === undefined ? [] : [s]
+      }),
+    )
+  }
+
+  /** The local instances kept in this file (table local_instances). */
+  instanceRegistry(): InstanceRegistry {
+    return new SqliteInstanceRegistry(this)
+  }
+
+  /**
+   * Nothing to send: every write above is committed when it returns. A fence is refused with
+   * TIDE_ERR_STORE_UNSUPPORTED: a SQLite file has no lease (leadership needs store.url).
+   */
+  flush(fence?: Fence): Promise<void> {
+    return settle(() => {
+      if (fence !== undefined) throw new StoreError('TIDE_ERR_STORE_UNSUPPORTED', this.path, `store ${this.path}: a fenced write needs a PostgreSQL store (store.url); a SQLite file has no lease`)
+    })
+  }
+
   // ── Maintenance ─────────────────────────────────────────────────────────────
 
   /**
@@ -388,6 +484,12 @@ function prepareStatements(db: Database.Database) {
     saveOperator: db.prepare<[string, string]>('INSERT INTO group_operator (group_name, state_json) VALUES (?, ?) ON CONFLICT (group_name) DO UPDATE SET state_json = excluded.state_json'),
     loadOperator: db.prepare<[string]>('SELECT state_json FROM group_operator WHERE group_name = ?').pluck(),
     deleteOperator: db.prepare<[string]>('DELETE FROM group_operator WHERE group_name = ?'),
+    saveRecord: db.prepare<[string, string, string]>(
+      'INSERT INTO group_records (group_name, kind, record_json) VALUES (?, ?, ?) ON CONFLICT (group_name, kind) DO UPDATE SET record_json = excluded.record_json',
+    ),
+    loadRecord: db.prepare<[string, string]>('SELECT record_json FROM group_records WHERE group_name = ? AND kind = ?').pluck(),
+    deleteRecord: db.prepare<[string, string]>('DELETE FROM group_records WHERE group_name = ? AND kind = ?'),
+    deleteRecords: db.prepare<[string]>('DELETE FROM group_records WHERE group_name = ?'),
     upsertInstance: db.prepare<[string, string, string]>(
       'INSERT INTO instances (group_name, id, record_json) VALUES (?, ?, ?) ON CONFLICT (group_name, id) DO UPDATE SET record_json = excluded.record_json',
     ),
@@ -397,6 +499,15 @@ function prepareStatements(db: Database.Database) {
       'INSERT INTO alert_deliveries (delivery_id, at_ms, group_name, alert, event_type, url, attempt, outcome, status, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     pruneDeliveries: db.prepare<[number]>('DELETE FROM alert_deliveries WHERE at_ms < ?'),
+  }
+}
+
+/** fn's result as a promise; what it throws, as a rejection. */
+function settle<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn())
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)))
   }
 }
 

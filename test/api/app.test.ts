@@ -442,7 +442,7 @@ test('POST /token/rotate: a new token in the file (0600, replaced whole), answer
     assert.match(((await env.json()) as { error: { message: string } }).error.message, /comes from the environment variable TIDE_API_TOKEN: .* set a new value there and restart/)
     const direct = await api.app.request('/token/rotate', { method: 'POST', headers: AUTH }, LOOPBACK)
     assert.equal(direct.status, 409, 'no file to keep it in')
-    const events = tide.runtime.store.queryEvents({ limit: 10_000 })
+    const events = await tide.runtime.store.readEvents({ limit: 10_000 })
     assert.ok(!events.some((e) => e.message.includes(token)), 'the token is in no event')
   } finally {
     rotating.close()

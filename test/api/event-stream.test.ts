@@ -142,7 +142,7 @@ test('an event recorded through the API arrives on the stream with its store id 
     assert.equal(data.type, 'group-paused')
     assert.equal(String(data.id), f.id)
     // The same id the log answers with.
-    assert.equal(service.events({ types: ['group-paused'], limit: 1 }).events[0]?.id, data.id)
+    assert.equal((await service.events({ types: ['group-paused'], limit: 1 })).events[0]?.id, data.id)
   } finally {
     s.close()
     await post('/groups/web/resume')
@@ -245,7 +245,7 @@ test('/metrics: provider errors by kind, router traffic, slo headroom', async ()
   const put = await fetch(`${server.url}/groups/broken`, { method: 'PUT', headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(30_000) })
   assert.equal(put.status, 201, await put.text())
   try {
-    await tide.tickUntil('a launch-failed event of broken', () => service.events({ group: 'broken', types: ['launch-failed'], limit: 1 }).events.length > 0, 30_000)
+    await tide.tickUntil('a launch-failed event of broken', async () => (await service.events({ group: 'broken', types: ['launch-failed'], limit: 1 })).events.length > 0, 30_000)
     const m = await scrape()
     assert.match(m, /^tide_provider_errors_total\{group="broken",kind="launch-failed"\} [1-9]\d*$/m)
     assert.match(m, /^tide_slo_headroom_percent\{group="broken"\} [0-9.]+$/m)

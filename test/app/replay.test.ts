@@ -72,8 +72,8 @@ test('replayTickSeconds: 1 s steps up to a day, 5 s beyond', () => {
   assert.equal(replayTickSeconds(24 * HOUR + 1), 5)
 })
 
-test('recordedDemand reads minute means beyond the per-second hour and per-sync points within it', () => {
-  const d = recordedDemand(store, 'web', NOW - 2 * HOUR, NOW, NOW)
+test('recordedDemand reads minute means beyond the per-second hour and per-sync points within it', async () => {
+  const d = await recordedDemand(store, 'web', NOW - 2 * HOUR, NOW, NOW)
   assert.ok(d !== undefined)
   // The first hour (less the per-second tier's margin minute) in minutes: 61 of them; the last 59 min at 15 s: 236 points.
   assert.equal(d.points, 61 + 59 * 4)
@@ -84,7 +84,7 @@ test('recordedDemand reads minute means beyond the per-second hour and per-sync 
   // The ramp is read back: the last point is near 700 req/s, the first minute's mean near 100.
   assert.ok(Math.abs((d.trace.rps[0] ?? 0) - 102.5) < 1, String(d.trace.rps[0]))
   assert.ok((d.trace.rps.at(-1) ?? 0) > 695)
-  assert.equal(recordedDemand(store, 'nobody', NOW - HOUR, NOW, NOW), undefined)
+  assert.equal(await recordedDemand(store, 'nobody', NOW - HOUR, NOW, NOW), undefined)
 })
 
 test('a replay runs both specs on the recorded demand: a max that caps the ramp violates the SLO, a higher one does not', async () => {

@@ -76,3 +76,22 @@ for (const c of failures) {
     assert.match(x.err(), c.err)
   })
 }
+
+// A PostgreSQL store is backed up with pg_dump: tide refuses rather than half-doing it, and the password stays out of the message.
+const postgresCases = [
+  { name: 'backup --store URL', argv: ['backup', 'out.db', '--store', 'postgres://tide:Pw-s3cret@127.0.0.1:1/tide'] },
+  { name: 'restore --store URL', argv: ['restore', 'in.db', '--store', 'postgres://tide:Pw-s3cret@127.0.0.1:1/tide'] },
+] as const
+for (const c of postgresCases) {
+  test(`tide ${c.name} refuses a PostgreSQL store, naming pg_dump`, async (t) => {
+    const dir = tempDir(t)
+    writeFileSync(join(dir, 'in.db'), '')
+    const out = io()
+    const code = await runCommandLine(table, c.argv.map((a) => (a.endsWith('.db') ? join(dir, a) : a)), out)
+    assert.notEqual(code, 0)
+    assert.match(out.err(), /TIDE_ERR_STORE_UNSUPPORTED|works on a SQLite store file/)
+    assert.match(out.err(), /pg_dump/)
+    assert.match(out.err(), /postgres:\/\/tide:\*\*\*@127\.0\.0\.1:1\/tide/)
+    assert.ok(!out.err().includes('Pw-s3cret'), out.err())
+  })
+}

@@ -78,7 +78,7 @@ test('standby and back under load through the router: no failed request, no requ
     const entered = await tide_(['standby', 'web', target.id, '--api', server.url])
     assert.equal(entered.code, 0, entered.stderr)
     assert.equal(entered.stdout, `web: instance ${target.id} entering standby by the operator: drained, then out of the router's targets; it keeps running. Desired 2→1: nothing replaces it\n`)
-    await tide.tickUntil('drained and in standby', () => tide.runtime.store.queryEvents({ group: 'web', types: ['instance-standby'] }).some((e) => e.message.endsWith("no request in flight, out of the router's targets")), 30_000, 200)
+    await tide.tickUntil('drained and in standby', async () => (await tide.runtime.store.readEvents({ group: 'web', types: ['instance-standby'] })).some((e) => e.message.endsWith("no request in flight, out of the router's targets")), 30_000, 200)
     await tide.runtime.tick()
     const atDrain = traffic.byPid.get(pid) ?? 0
     const totalAtDrain = traffic.total()

@@ -57,7 +57,7 @@ test('tide token rotate prints the new token alone; the file holds it; the old o
   const json = await tide_(['token', 'rotate', '--json', '--api', server.url], { TIDE_API_TOKEN: token })
   assert.equal(json.code, 0, json.stderr)
   assert.deepEqual(Object.keys(JSON.parse(json.stdout) as object).sort(), ['path', 'token'])
-  const events = tide.runtime.store.queryEvents({ limit: 10_000 })
+  const events = await tide.runtime.store.readEvents({ limit: 10_000 })
   assert.ok(!events.some((e) => e.message.includes(token)), 'no event holds the token')
 })
 

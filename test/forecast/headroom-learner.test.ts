@@ -155,3 +155,30 @@ test('steps shorter than a second (a ring of 300 s of them) smooth the same as w
   assert.ok(Math.abs(last.referenceRps - 100) < 1e-9, `${last.referenceRps}`)
   assert.ok(last.headroom > 0.09 && last.headroom <= 0.105, `${last.headroom}`)
 })
+
+test('toJSON and fromJSON: a restored learner estimates exactly as the one it was taken from, on and on', () => {
+  const rnd = seededRandom(7)
+  const demand = (s: number) => 100 + 40 * Math.sin(s / 600) + 20 * rnd()
+  const a = new HeadroomLearner({ syncMs: SYNC_MS, minHistorySeconds: 600 })
+  drive(a, demand, 7200)
+  const json = JSON.parse(JSON.stringify(a.toJSON())) as unknown // through text, as the store keeps it
+  const b = HeadroomLearner.fromJSON({ syncMs: SYNC_MS, minHistorySeconds: 600 }, json)
+  assert.deepEqual(b.estimate(7200_000), a.estimate(7200_000))
+  assert.equal(a.estimate(7200_000).source, 'learned', 'the case is worth checking: the learner has learned')
+  // Fed the same demand afterwards, both say the same thing (state, not only the last answer, came back).
+  const later = (s: number) => 150 + 10 * Math.cos(s / 300)
+  assert.deepEqual(drive(b, later, 3600, 7200), drive(a, later, 3600, 7200))
+})
+
+test('fromJSON refuses malformed state, naming the field', () => {
+  const good = new HeadroomLearner({ syncMs: SYNC_MS }).toJSON()
+  const cases: { name: string; json: unknown; want: RegExp }[] = [
+    { name: 'not an object', json: 3, want: /\(root\): expected an object/ },
+    { name: 'another version', json: { ...good, version: 2 }, want: /version: expected 1/ },
+    { name: 'a factor out of bounds', json: { ...good, factor: 1e9 }, want: /factor: .* outside/ },
+    { name: 'a bin out of range', json: { ...good, candidates: good.candidates.map((c, i) => (i === 0 ? { ...c, allHours: [[99_999, 1]] } : c)) }, want: /candidates\.0\.allHours\.0/ },
+    { name: 'other candidates', json: { ...good, candidates: good.candidates.slice(1) }, want: /candidates: 8 kept/ },
+    { name: 'a buffer step that is not a number', json: { ...good, buffer: [[1, 'x', 3]] }, want: /buffer\.0\.1: expected a finite number/ },
+  ]
+  for (const c of cases) assert.throws(() => HeadroomLearner.fromJSON({ syncMs: SYNC_MS }, c.json), c.want, c.name)
+})

@@ -256,7 +256,7 @@ test('tide killed and restarted adopts its instances and duplicates nothing', { 
   }
 })
 
-test('demand recorded in the store comes back as the forecaster\'s history: 1-minute means, gaps as null', () => {
+test('demand recorded in the store comes back as the forecaster\'s history: 1-minute means, gaps as null', async () => {
   const store = SqliteStore.open(':memory:')
   try {
     const t0 = Date.parse('2026-11-10T00:00:00Z')
@@ -265,9 +265,9 @@ test('demand recorded in the store comes back as the forecaster\'s history: 1-mi
     store.recordMetric('web', 'rps', t0 + 30_000, 300)
     store.recordMetric('web', 'rps', t0 + 120_000, 50)
     store.recordMetric('other', 'rps', t0 + 1_000, 999)
-    const h = demandHistory(store, 'web', t0 + 180_000)
+    const h = await demandHistory(store, 'web', t0 + 180_000)
     assert.deepEqual(h, { startSec: t0 / 1000, stepSeconds: 60, values: [200, null, 50] })
-    assert.equal(demandHistory(store, 'none', t0 + 180_000), undefined)
+    assert.equal(await demandHistory(store, 'none', t0 + 180_000), undefined)
   } finally {
     store.close()
   }
@@ -390,7 +390,7 @@ test('predictive on tide up: demand recorded in the store before a restart is fo
     assert.ok(f?.method !== undefined, 'a method was chosen')
     // The wave lies between 10 and 30 req/s; the forecast for now must too.
     assert.ok(f.expectedRps !== undefined && f.expectedRps > 5 && f.expectedRps < 35, `expected ${f.expectedRps}`)
-    await waitFor('forecast_rps recorded', () => rt.store.queryMetric('shop', 'forecast_rps', nowMs - 60_000, Date.now() + 1000, 1000).points.length > 0, 30_000)
+    await waitFor('forecast_rps recorded', async () => (await rt.store.readMetric('shop', 'forecast_rps', nowMs - 60_000, Date.now() + 1000, 1000)).points.length > 0, 30_000)
     const p = rt.controller.status('shop')?.lastDecision?.recommendations.find((r) => r.policy === 'predictive')
     assert.equal(p?.advisory, true, 'forecastOnly: listed, not acted on')
   } finally {

@@ -191,9 +191,9 @@ const badCases = [
     want: ['t.yaml:4:1: a document needs "group:" (a group) or quotas/store/api (the global settings); found foo'],
   },
   {
-    name: 'store.url is refused until a PostgreSQL store exists (issue 13), naming the field and its line',
-    text: 'group: a\nprovider: sim\n---\nstore:\n  path: a.db\n  url: postgres://tide@db/tide\n',
-    want: ['t.yaml:6:8: store.url: PostgreSQL stores are not supported by this build yet; use store.path'],
+    name: 'a store.url that is not a PostgreSQL URL is refused, naming the field and its line',
+    text: 'group: a\nprovider: sim\n---\nstore:\n  path: a.db\n  url: mysql://tide@db/tide\n',
+    want: ['t.yaml:6:8: store.url: must be a PostgreSQL URL (postgres://user[:password]@host[:port]/database); a SQLite store is store.path'],
   },
   {
     name: 'two global documents',

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { GlobalSchema, GroupSchema, STORE_URL_UNSUPPORTED } from '../../src/spec/schema.ts'
+import { GlobalSchema, GroupSchema, STORE_URL_NOT_POSTGRES } from '../../src/spec/schema.ts'
 
 test('a minimal sim group gets the HPA behavior defaults', () => {
   const g = GroupSchema.parse({ group: 'shop', provider: 'sim' })
@@ -47,19 +47,24 @@ for (const c of badByteMetrics) {
   })
 }
 
-// Nothing reads store.url until the PostgreSQL store exists (issue 13): setting it is refused, never ignored.
+// store.url selects the PostgreSQL store (issue 13); anything but a PostgreSQL URL is refused, never ignored.
 const storeCases = [
   { name: 'no store: the default file', input: {}, ok: true, path: 'tide.db' },
   { name: 'a path alone', input: { store: { path: 'x.db' } }, ok: true, path: 'x.db' },
-  { name: 'a PostgreSQL url is refused', input: { store: { url: 'postgres://tide@db/tide' } }, ok: false },
-  { name: 'a url beside a path is refused too', input: { store: { path: 'x.db', url: 'postgres://db/tide' } }, ok: false },
+  { name: 'a PostgreSQL url', input: { store: { url: 'postgres://tide@db/tide' } }, ok: true, path: 'tide.db', url: 'postgres://tide@db/tide' },
+  { name: 'a postgresql:// url beside a path', input: { store: { path: 'x.db', url: 'postgresql://db:5433/tide' } }, ok: true, path: 'x.db', url: 'postgresql://db:5433/tide' },
+  { name: 'a MySQL url is refused', input: { store: { url: 'mysql://db/tide' } }, ok: false },
+  { name: 'a file path as url is refused', input: { store: { url: 'tide.db' } }, ok: false },
+  { name: 'an unparsable url is refused', input: { store: { url: 'postgres://[bad' } }, ok: false },
 ] as const
 for (const c of storeCases) {
   test(`global store: ${c.name}`, () => {
     const r = GlobalSchema.safeParse(c.input)
     assert.equal(r.success, c.ok)
-    if (r.success) assert.equal(r.data.store.path, 'path' in c ? c.path : 'unexpected success')
-    else assert.deepEqual(r.error.issues.map((i) => [i.path.join('.'), i.message]), [['store.url', STORE_URL_UNSUPPORTED]])
+    if (r.success) {
+      assert.equal(r.data.store.path, 'path' in c ? c.path : 'unexpected success')
+      assert.equal(r.data.store.url, 'url' in c ? c.url : undefined)
+    } else assert.deepEqual(r.error.issues.map((i) => [i.path.join('.'), i.message]), [['store.url', STORE_URL_NOT_POSTGRES]])
   })
 }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
-import { writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import Database from 'better-sqlite3'
@@ -18,6 +19,7 @@ import { SqliteStore } from '../../src/store/sqlite-store.ts'
 import { GroupSchema } from '../../src/spec/schema.ts'
 import { FakeProvider } from '../support/fake-provider.ts'
 import { startFixture } from './child.ts'
+import { storeContract } from './tide-store.contract.ts'
 import { tempDir } from './temp-dir.ts'
 
 const state: StoredGroupState = {
@@ -113,8 +115,9 @@ test('a store of schema version 1 is migrated: its state kept, the status table 
   assert.equal(store.loadGroupStatus('web'), undefined)
   store.saveGroupStatus('web', { group: 'web', atMs: 1 })
   assert.deepEqual(store.loadGroupStatus('web'), { group: 'web', atMs: 1 })
-  assert.deepEqual(store.database.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all(), [1, 2, 3])
+  assert.deepEqual(store.database.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all(), [1, 2, 3, 4])
   assert.equal(store.loadOperatorState('web'), undefined, 'migration 3: no operator state yet')
+  assert.deepEqual(store.loadOperations('web'), [], 'migration 4: no group records yet')
 })
 
 test('operator state: kept across a reopen, removed when it sets nothing, deleted with the group', (t) => {
@@ -377,4 +380,16 @@ test('a writer killed with SIGKILL mid-stream leaves no half-applied transaction
   // The writer sets desiredReplicas to the event count in the same transaction.
   assert.ok(events >= 20)
   assert.equal(store.loadGroupState('counter')?.desiredReplicas, events)
+})
+
+// The store contract every kind of store keeps (test/store/tide-store.contract.ts), here on a file.
+storeContract('sqlite', {
+  fresh() {
+    const dir = mkdtempSync(join(tmpdir(), 'tide-contract-'))
+    const path = join(dir, 'tide.db')
+    process.once('exit', () => {
+      rmSync(dir, { recursive: true, force: true })
+    })
+    return Promise.resolve({ store: SqliteStore.open(path), reopen: () => Promise.resolve(SqliteStore.open(path)) })
+  },
 })

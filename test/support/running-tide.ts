@@ -40,7 +40,7 @@ export interface RunningTide {
   readonly dir: string
   readonly spec: GroupSpec
   /** Ticks every `everyMs` until `cond` holds; throws after `timeoutMs`. */
-  tickUntil(what: string, cond: () => boolean, timeoutMs?: number, everyMs?: number): Promise<void>
+  tickUntil(what: string, cond: () => boolean | Promise<boolean>, timeoutMs?: number, everyMs?: number): Promise<void>
   /** Stops the runtime (draining and stopping every instance) and removes the folder. */
   stop(): Promise<void>
 }
@@ -55,11 +55,11 @@ export async function startTinyTide(name = 'tiny', extra: Record<string, unknown
   const dir = mkdtempSync(join(tmpdir(), 'tide-app-'))
   const spec = GroupSchema.parse(tinyGroupValue(name, extra))
   const runtime = await Runtime.start({ config: { groups: [spec], global: GlobalSchema.parse({ api: { listen: 0 } }) }, stateDir: join(dir, 'state'), storePath: join(dir, 'tide.db') })
-  const tickUntil = async (what: string, cond: () => boolean, timeoutMs = 60_000, everyMs = 200): Promise<void> => {
+  const tickUntil = async (what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 60_000, everyMs = 200): Promise<void> => {
     const deadline = Date.now() + timeoutMs
     for (;;) {
       await runtime.tick()
-      if (cond()) return
+      if (await cond()) return
       if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
       await new Promise((r) => setTimeout(r, everyMs))
     }

@@ -79,6 +79,12 @@ export const errorRegistry = {
     summary: 'The platform has no room for another instance of this size now (a cloud out of an instance type, a machine out of processes or ports); room may come later.',
   },
   TIDE_ERR_PROVIDER_NOT_FOUND: { class: 'provider', status: 404, retryable: false, summary: 'The instance the call names does not exist on the platform any more: it is gone.' },
+  TIDE_ERR_PROVIDER_FENCED: {
+    class: 'provider',
+    status: 503,
+    retryable: false,
+    summary: 'A provider action (launch, terminate, resize, drain) refused because this tide does not know it holds the leadership lease: not acquired, no renewal within the renew deadline, or a store write fenced off by a newer holder.',
+  },
   TIDE_ERR_PROVIDER_API: {
     class: 'provider',
     status: 502,
@@ -117,6 +123,7 @@ export const errorRegistry = {
   TIDE_ERR_API_CONFLICT: { class: 'api', status: 409, retryable: true, summary: 'The change conflicts with the state tide is in (a group still draining after its removal, a change the running tide cannot apply without a restart).' },
   TIDE_ERR_API_INSUFFICIENT_DATA: { class: 'api', status: 422, retryable: true, summary: 'A replay asked for a window with too little recorded demand (under 10 minutes); the message says how much there is.' },
   TIDE_ERR_API_RATE_LIMITED: { class: 'api', status: 429, retryable: true, summary: 'The remote address has spent its request budget (reads or changes, docs/api.md "Rate limits"); Retry-After says how many seconds to wait.' },
+  TIDE_ERR_API_NOT_LEADER: { class: 'api', status: 503, retryable: true, summary: 'The tide that answered is a standby (another tide holds the leadership lease): it serves reads from the store, and refuses every change; the message names the leader.' },
   TIDE_ERR_API_INTERNAL: { class: 'internal', status: 500, retryable: false, summary: 'The API caught an error that is not a TideError: a bug in tide (the message says what failed).' },
   TIDE_ERR_API_LISTEN: { class: 'api', status: 500, retryable: false, summary: 'The API cannot listen on api.host:api.listen (EADDRINUSE, EACCES, EADDRNOTAVAIL). Never sent to a client.' },
   TIDE_ERR_ROUTER_USAGE: {

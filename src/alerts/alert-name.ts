@@ -46,6 +46,7 @@ const ALERT_OF: Readonly<Record<TideEventType, AlertEvent | undefined>> = {
   failback: undefined,
   risk: 'risk',
   'risk-cleared': 'risk',
+  leadership: undefined,
   'data-plane': undefined,
 }
 

@@ -18,6 +18,7 @@ import { getConnInfo } from '@hono/node-server/conninfo'
 import { ApiError } from '../app/errors.ts'
 import { DEFAULT_REPLAY_HOURS, MAX_REPLAY_HOURS } from '../app/replay.ts'
 import { DEFAULT_HOLD_SECONDS, MAX_HOLD_SECONDS, type TideService } from '../app/tide-service.ts'
+import type { LeadershipStatus } from '../app/standby-read-model.ts'
 import { isoToEpochMsOrThrow } from '../core/iso-time.ts'
 import { HISTORY_SERIES } from '../controller/history-series.ts'
 import { httpStatusOf, isTideError } from '../errors.ts'
@@ -62,6 +63,8 @@ export interface ApiAppOptions {
   readonly rateLimits?: RateLimits | false
   /** The rate limiter's clock, epoch ms; Date.now when absent (tests step it). */
   readonly now?: () => number
+  /** Who leads, for `GET /status` (docs/ha.md); absent: `{ role: 'single' }` (no election). */
+  readonly leadership?: () => LeadershipStatus
 }
 
 /** The API app and what it holds open (the /metrics counters' subscription, the event streams). */
@@ -84,7 +87,7 @@ const ErrorSchema = z
   .openapi('Error')
 
 const GroupName = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a group name is lower-case letters, digits and dashes').max(63)
-const GroupParams = z.object({ name: GroupName.openapi({ param: { name: 'name', in: 'path' }, example: 'shop-web' }) })
+export const GroupParams = z.object({ name: GroupName.openapi({ param: { name: 'name', in: 'path' }, example: 'shop-web' }) })
 const InstanceParams = GroupParams.extend({ id: z.string().min(1).max(200).openapi({ param: { name: 'id', in: 'path' } }) })
 
 const GroupSummarySchema = z
@@ -102,7 +105,7 @@ const GroupDetailSchema = GroupSummarySchema.extend({ spec: GroupSpecSchema }).o
 
 /** A point in time in a query: ISO-8601 with an offset, or epoch milliseconds. */
 const TimeParam = z.string().openapi({ description: 'ISO-8601 with an offset (2026-11-11T12:00:00+08:00) or epoch milliseconds.' })
-const EventsQuerySchema = z.strictObject({
+export const EventsQuerySchema = z.strictObject({
   group: GroupName.optional(),
   type: z.string().optional().openapi({ description: `Event types, comma-separated: ${TIDE_EVENT_TYPES.join(', ')}.` }),
   since: TimeParam.optional(),
@@ -114,7 +117,7 @@ const StreamQuerySchema = z.strictObject({
   group: GroupName.optional(),
   type: z.string().optional().openapi({ description: 'Event types, comma-separated, as GET /events.' }),
 })
-const MetricsQuerySchema = z.strictObject({
+export const MetricsQuerySchema = z.strictObject({
   series: z.string().optional().openapi({ description: `Series names, comma-separated (${HISTORY_SERIES.join(', ')}; docs/api.md says what each holds: rps req/s demand, p95 ms, capacity_rps req/s the in-service instances serve, forecast_lower_rps/forecast_upper_rps the forecast's band, headroom_percent, cost_per_hour or instance_hours_per_hour, slo_budget_spent_percent); all recorded when absent.` }),
   from: TimeParam.optional(),
   to: TimeParam.optional(),
@@ -188,6 +191,17 @@ const StandbyAnswerSchema = z
   .object({ group: z.string(), instance: z.string(), standby: z.boolean(), desiredReplicas: z.object({ from: z.number().int(), to: z.number().int() }), message: z.string() })
   .openapi('StandbyAnswer')
 
+/** GET /status: who leads (docs/ha.md); the standby's API answers the same shape. */
+export const LeadershipStatusSchema = z
+  .object({
+    role: z.enum(['leader', 'standby', 'single']).openapi({ description: 'leader: holds the lease and acts; standby: serves reads only, changes answer 503 TIDE_ERR_API_NOT_LEADER; single: no election (one tide).' }),
+    identity: z.string().optional().openapi({ description: "This tide's identity in the election (host-pid, or the pod's name)." }),
+    leader: z.string().optional().openapi({ description: "The lease holder's identity as last seen; absent when nobody holds it." }),
+    epoch: z.number().int().optional().openapi({ description: 'The lease epoch (fencing token) as last seen.' }),
+    lease: z.string().optional().openapi({ description: 'The lease: tide_lease row name (PostgreSQL) or NAMESPACE/NAME (Kubernetes).' }),
+  })
+  .openapi('LeadershipStatus')
+
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description })
 const errors = {
   400: json(ErrorSchema, 'Bad input (TIDE_ERR_API_BAD_REQUEST, TIDE_ERR_CONFIG, TIDE_ERR_STORE_QUERY).'),
@@ -198,6 +212,7 @@ const bearer = [{ bearer: [] }]
 
 /** Every route, for the OpenAPI document; the handlers below parse with the same schemas. */
 const routes = [
+  createRoute({ method: 'get', path: '/status', summary: 'Who leads: this tide\'s role (leader, standby, single), the lease holder and its epoch', responses: { 200: json(LeadershipStatusSchema, 'The leadership.'), 401: errors[401] } }),
   createRoute({ method: 'get', path: '/groups', summary: 'List the groups with their status', responses: { 200: json(z.object({ groups: z.array(GroupSummarySchema) }), 'The groups.'), 401: errors[401] } }),
   createRoute({ method: 'get', path: '/groups/{name}', summary: "One group: its status and the spec in force (launch.env values redacted without the token)", request: { params: GroupParams }, responses: { 200: json(GroupDetailSchema, 'The group.'), 401: errors[401], 404: errors[404] } }),
   createRoute({
@@ -292,7 +307,7 @@ const routes = [
 // ── Helpers ───────────────────────────────────────────────────────────────────
 
 /** `value` parsed by `schema`, or ApiError BAD_REQUEST naming each field (`where.field: message`). */
-function parse<T extends z.ZodType>(schema: T, value: unknown, where: 'path' | 'query' | 'body'): z.infer<T> {
+export function parse<T extends z.ZodType>(schema: T, value: unknown, where: 'path' | 'query' | 'body'): z.infer<T> {
   const r = schema.safeParse(value)
   if (r.success) return r.data
   const said = r.error.issues.map((i) => {
@@ -304,7 +319,7 @@ function parse<T extends z.ZodType>(schema: T, value: unknown, where: 'path' | '
 }
 
 /** A time parameter as epoch ms: digits are epoch ms, anything else must be ISO-8601 with an offset. */
-function timeOf(name: string, text: string | undefined, where: 'query' | 'body' = 'query'): number | undefined {
+export function timeOf(name: string, text: string | undefined, where: 'query' | 'body' = 'query'): number | undefined {
   if (text === undefined) return undefined
   if (/^[0-9]{1,15}$/.test(text)) return Number(text)
   try {
@@ -315,12 +330,12 @@ function timeOf(name: string, text: string | undefined, where: 'query' | 'body' 
 }
 
 /** A comma-separated list, empty items dropped. */
-function listOf(text: string | undefined): string[] | undefined {
+export function listOf(text: string | undefined): string[] | undefined {
   return text === undefined ? undefined : text.split(',').map((s) => s.trim()).filter((s) => s !== '')
 }
 
 /** The `type=` parameter as event types, or ApiError BAD_REQUEST naming the unknown ones. */
-function typesOf(text: string | undefined): TideEventType[] | undefined {
+export function typesOf(text: string | undefined): TideEventType[] | undefined {
   const types = listOf(text)
   const unknown = types?.filter((t) => !isTideEventType(t)) ?? []
   if (unknown.length > 0) throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `query.type: unknown event type ${unknown.map((t) => JSON.stringify(t)).join(', ')} (types: ${TIDE_EVENT_TYPES.join(', ')})`)
@@ -328,7 +343,7 @@ function typesOf(text: string | undefined): TideEventType[] | undefined {
 }
 
 /** The remote address from the node server's socket; undefined when the request has none (in process). */
-function socketAddress(c: Context): string | undefined {
+export function socketAddress(c: Context): string | undefined {
   try {
     return getConnInfo(c).remote.address
   } catch {
@@ -351,7 +366,7 @@ async function jsonBody(c: Context, what = 'the group spec', empty?: unknown): P
 }
 
 /** The error answer of any error: its registry status and code; anything not a TideError is a 500 TIDE_ERR_API_INTERNAL. */
-function errorAnswer(c: Context, err: unknown): Response {
+export function errorAnswer(c: Context, err: unknown): Response {
   const status = httpStatusOf(err) as 400
   const message = err instanceof Error ? err.message : String(err)
   if (err instanceof ConfigError) {
@@ -408,6 +423,7 @@ export function createApiApp(opts: ApiAppOptions): ApiApp {
   for (const r of routes) app.openAPIRegistry.registerPath(r)
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'The API token: from the environment variable api.tokenEnv names, or the state directory\'s api-token file.' })
 
+  app.get('/status', (c) => c.json(opts.leadership?.() ?? { role: 'single' }))
   app.get('/groups', (c) => c.json({ groups: service.listGroups() }))
   app.get('/groups/:name', (c) => {
     const { name } = parse(GroupParams, c.req.param(), 'path')

@@ -9,6 +9,7 @@ import { startApiServer, type ApiServer } from '../api/server.ts'
 import { resolveApiToken, type TokenSource } from '../api/token.ts'
 import { TideService } from '../app/tide-service.ts'
 import type { Runtime } from '../runtime/runtime.ts'
+import type { LeadershipStatus } from '../app/standby-read-model.ts'
 import type { GlobalSpec } from '../spec/schema.ts'
 import { UsageError, type CommandIo, type FlagSpec, type ParsedArgs } from './args.ts'
 
@@ -64,12 +65,20 @@ export async function startApi(opts: {
   readonly stateDir: string
   readonly configPath?: string
   readonly io: CommandIo
+  /** Who leads, for GET /status (an elected tide); absent: role single. */
+  readonly leadership?: () => LeadershipStatus
 }): Promise<ApiServer | undefined> {
   const { choice, global, io } = opts
   if (!choice.serve) return undefined
   const token = resolveApiToken({ env: io.env, tokenEnv: global.api.tokenEnv, stateDir: opts.stateDir })
   const baseDir = opts.configPath === undefined ? process.cwd() : dirname(resolve(opts.configPath))
-  const app = createApiApp({ service: new TideService(opts.runtime, { baseDir }), token: token.token, tokenSource: token.source, openReads: global.api.openReads })
+  const app = createApiApp({
+    service: new TideService(opts.runtime, { baseDir }),
+    token: token.token,
+    tokenSource: token.source,
+    openReads: global.api.openReads,
+    ...(opts.leadership === undefined ? {} : { leadership: opts.leadership }),
+  })
   let server: ApiServer
   try {
     server = await startApiServer(app, { host: global.api.host, port: choice.port ?? global.api.listen })

@@ -85,7 +85,7 @@ async function fromApi(args: ParsedArgs, io: CommandIo): Promise<number> {
   const waiting = groups.filter((g) => g.status === null).map((g) => g.group)
   const statuses = groups.flatMap((g) => (g.status === null ? [] : [g.status]))
   const note = waiting.length === 0 ? '' : `; before a first tick: ${waiting.join(', ')}`
-  print(io, args, `from the API at ${baseUrl}${note}`, statuses, groups.length === 0 ? 'no groups' : 'no group has a status yet')
+  print(io, args, `from the API at ${baseUrl}${await leadershipNote(baseUrl, args, io)}${note}`, statuses, groups.length === 0 ? 'no groups' : 'no group has a status yet')
   return 0
 }
 
@@ -100,6 +100,21 @@ export function dataPlaneLines(stateDir: string): string[] {
     `data planes in ${stateDir}:`,
     ...records.map((r) => `  ${r.group}: pid ${r.pid} ${isAlive(r) ? 'alive' : 'gone (a stale record)'}, ${r.proxy === 'haproxy' ? 'HAProxy' : "tide's proxy"} on ${r.host}:${r.port}${r.startedAtMs > 0 ? ` since ${new Date(r.startedAtMs).toISOString()}` : ' (starting)'}; a running tide attaches to it, else it serves on its own (log: dataplane/${r.group}.log)`),
   ]
+}
+
+/**
+ * Who leads, as the tide that answered says (GET /status, docs/ha.md): '' for a tide without an
+ * election (or one too old to say); else `; standby, the leader is X (epoch N)` or `; leader (epoch N)`.
+ */
+async function leadershipNote(baseUrl: string, args: ParsedArgs, io: CommandIo): Promise<string> {
+  const quiet: CommandIo = { ...io, stderr: { write: () => true } }
+  const r = await apiRequest({ baseUrl, method: 'GET', path: '/status', token: apiTokenOf(args, io.env), io: quiet })
+  if (!r.ok) return ''
+  const s = r.body as { role?: string; leader?: string; epoch?: number }
+  const epoch = s.epoch === undefined ? '' : ` (epoch ${String(s.epoch)})`
+  if (s.role === 'leader') return `; the leader${epoch}`
+  if (s.role === 'standby') return `; a standby, reading the store: ${s.leader === undefined ? 'no tide leads right now' : `the leader is ${s.leader}${epoch}`}`
+  return ''
 }
 
 /** The statuses from the store (a SQLite file, or a PostgreSQL database); the exit status. */
@@ -139,7 +154,7 @@ export const command: Command = {
     { command: 'tide status shop-web --api http://127.0.0.1:7071 --json', does: "one group's status as JSON, from a tide on another port" },
     { command: 'tide status -c tide.yaml', does: "every group from the config's store (no tide running needed)" },
     { command: 'tide status shop-web --store /var/lib/tide/tide.db --json', does: "one group's status from a store file, as JSON" },
-    { command: 'PGPASSWORD=… tide status --store postgres://tide@db.internal/tide', does: 'every group from a PostgreSQL store (what the leader flushed last)' },
+    { command: 'tide status --store postgres://tide@db.internal/tide', does: 'every group from a PostgreSQL store (what the leader flushed last; the password from PGPASSWORD or ~/.pgpass)' },
   ],
   flags: {
     ...apiClientFlags,

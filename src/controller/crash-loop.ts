@@ -23,6 +23,7 @@ export function crashBackoffMs(failures: number): number {
 export class CrashLoop {
   #failures = 0
   #untilMs = 0
+  #waitMs = 0
 
   /** Start failures in a row so far. */
   get failures(): number {
@@ -34,6 +35,7 @@ export class CrashLoop {
     this.#failures++
     const waitMs = crashBackoffMs(this.#failures)
     this.#untilMs = nowMs + waitMs
+    this.#waitMs = waitMs
     return waitMs
   }
 
@@ -43,8 +45,13 @@ export class CrashLoop {
     this.#untilMs = 0
   }
 
-  /** Whether launches must wait at nowMs. */
+  /**
+   * Whether launches must wait at nowMs. A wait that ends further from nowMs than its own length
+   * (the clock stepped back since it began) ends its length from now instead, not when the
+   * clock catches up.
+   */
   blocks(nowMs: number): boolean {
+    if (this.#untilMs - nowMs > this.#waitMs) this.#untilMs = nowMs + this.#waitMs
     return nowMs < this.#untilMs
   }
 }

@@ -10,7 +10,10 @@
  *   the lease duration), or it finds another holder, it has lost: `onLost` fires, and tide stops
  *   acting before any follower may take over.
  * - Expiry is judged by when the candidate itself saw the lease change (client-go's observed
- *   time), not by the holder's renewTime, so clocks that disagree between nodes do not matter.
+ *   time), not by the holder's renewTime, so clocks that disagree between nodes do not matter;
+ *   and measured on a monotonic counter (`elapsed`, performance.now), not the wall clock, so a
+ *   step of this node's clock neither hands a renewed lease to a follower nor keeps a dead
+ *   holder's lease from being taken. The wall clock only stamps renewTime and acquireTime.
  *   A follower takes over between leaseDurationMs − renewEveryMs and leaseDurationMs + retryEveryMs
  *   after the holder's last renewal (10 s to 13 s with the defaults: a follower leads within 15 s
  *   of a crash, as issue 12 asks; client-go's 15 s default would take up to 16 s).
@@ -44,7 +47,15 @@ export interface LeaseElectorOptions {
   readonly api: LeaseApi
   /** Who this candidate is (the pod's name; hostname and pid outside a cluster). Never empty. */
   readonly identity: string
+  /** Wall time, written into the lease (renewTime, acquireTime) for humans and other tools; never used to measure a duration. */
   readonly clock: Clock
+  /**
+   * A monotonic ms counter that measures this candidate's durations (a lease not renewed for its
+   * duration, the renew deadline): performance.now by default. Not the wall clock: a step of it
+   * (NTP, an operator's `date -s`) of +1 h would make a follower take a lease its holder renews,
+   * and of −1 h would keep a follower from taking a dead holder's lease for an hour.
+   */
+  readonly elapsed?: () => number
   /** How long a lease lasts without renewal. Default 12 000 (takeover within 15 s of a crash). */
   readonly leaseDurationMs?: number
   /** How often the leader renews. Default 2000. */
@@ -59,7 +70,8 @@ export interface LeaseElectorOptions {
 
 /** One candidate in the election. */
 export class LeaseElector {
-  readonly #o: Required<Omit<LeaseElectorOptions, 'onError'>> & Pick<LeaseElectorOptions, 'onError'>
+  readonly #o: Required<Omit<LeaseElectorOptions, 'onError' | 'elapsed'>> & Pick<LeaseElectorOptions, 'onError'>
+  readonly #elapsed: () => number
   #leader = false
   #stopped = false
   #timer: NodeJS.Timeout | undefined
@@ -78,6 +90,7 @@ export class LeaseElector {
       retryEveryMs: 1000,
       ...options,
     }
+    this.#elapsed = options.elapsed ?? (() => performance.now())
   }
 
   /** Whether this candidate holds the lease now. */
@@ -105,7 +118,7 @@ export class LeaseElector {
       signal?.throwIfAborted()
       if (await this.#tryAcquireOrRenew()) {
         this.#leader = true
-        this.#lastRenewMs = this.#o.clock.now()
+        this.#lastRenewMs = this.#elapsed()
         this.#scheduleRenew()
         return
       }
@@ -156,7 +169,7 @@ export class LeaseElector {
     const ok = await this.#tryAcquireOrRenew()
     // stop() may have come while the call was in flight.
     if (this.#isStopped()) return
-    const now = this.#o.clock.now()
+    const now = this.#elapsed()
     if (ok) {
       this.#lastRenewMs = now
       this.#scheduleRenew()
@@ -178,6 +191,7 @@ export class LeaseElector {
     try {
       const now = o.clock.now()
       const lease = await o.api.read()
+      const elapsedMs = this.#elapsed()
       const mine: LeaseRecord = { holderIdentity: o.identity, leaseDurationSeconds: Math.ceil(o.leaseDurationMs / 1000), renewTime: microTime(now) }
       if (lease === undefined) {
         const created = await o.api.create({ ...mine, acquireTime: microTime(now), leaseTransitions: 0 })
@@ -185,11 +199,11 @@ export class LeaseElector {
       }
       this.#holder = lease.holderIdentity ?? ''
       const key = `${lease.holderIdentity ?? ''}|${lease.renewTime ?? ''}|${lease.resourceVersion ?? ''}`
-      if (this.#observed?.key !== key) this.#observed = { key, atMs: now }
+      if (this.#observed?.key !== key) this.#observed = { key, atMs: elapsedMs }
       const held = this.#holder !== ''
       const isMine = this.#holder === o.identity
       const durationMs = (lease.leaseDurationSeconds ?? Math.ceil(o.leaseDurationMs / 1000)) * 1000
-      if (held && !isMine && now < this.#observed.atMs + durationMs) return false
+      if (held && !isMine && elapsedMs < this.#observed.atMs + durationMs) return false
       const next: LeaseRecord = {
         ...lease,
         ...mine,

@@ -85,7 +85,17 @@ export class ProviderCallsHeld extends Error {
 interface Streak {
   readonly count: number
   readonly untilMs: number
+  /** The wait that set untilMs, ms: a streak whose end is further off than this, the clock stepped back (rebased). */
+  readonly waitMs: number
   readonly why: string
+}
+
+/**
+ * `s` with its end at most its wait from nowMs: after a step back of the clock a wait ends its
+ * own length from now, not when the clock catches up with where it was. Undefined stays so.
+ */
+function rebased<S extends Streak>(s: S | undefined, nowMs: number): S | undefined {
+  return s !== undefined && s.untilMs - nowMs > s.waitMs ? { ...s, untilMs: nowMs + s.waitMs } : s
 }
 
 interface ThrottleStreak extends Streak {
@@ -125,13 +135,16 @@ export class ProviderFailures {
 
   /** Whether every provider call of the group waits at nowMs (a throttle). */
   holdsCalls(nowMs: number): boolean {
+    this.#throttle = rebased(this.#throttle, nowMs)
     return this.#throttle !== undefined && nowMs < this.#throttle.untilMs
   }
 
   /** Whether a launch of `size` waits at nowMs: a throttle, or no capacity for that size. */
   launchWaits(size: SizeLike, nowMs: number): boolean {
+    const key = sizeText(size)
+    const shortage = rebased(this.#capacity.get(key), nowMs)
+    if (shortage !== undefined) this.#capacity.set(key, shortage)
     if (this.holdsCalls(nowMs)) return true
-    const shortage = this.#capacity.get(sizeText(size))
     return shortage !== undefined && nowMs < shortage.untilMs
   }
 
@@ -191,10 +204,13 @@ export class ProviderFailures {
    * else the capacity shortage that ends last; undefined when nothing waits.
    */
   backoff(nowMs: number): ProviderBackoff | undefined {
-    const t = this.#throttle
+    const t = rebased(this.#throttle, nowMs)
     if (t !== undefined && nowMs < t.untilMs) return { kind: 'throttled', untilMs: t.untilMs, why: t.why }
     let latest: Streak | undefined
-    for (const s of this.#capacity.values()) if (nowMs < s.untilMs && (latest === undefined || s.untilMs > latest.untilMs)) latest = s
+    for (const c of this.#capacity.values()) {
+      const s = rebased(c, nowMs) ?? c
+      if (nowMs < s.untilMs && (latest === undefined || s.untilMs > latest.untilMs)) latest = s
+    }
     return latest === undefined ? undefined : { kind: 'capacity', untilMs: latest.untilMs, why: latest.why }
   }
 
@@ -208,7 +224,7 @@ export class ProviderFailures {
     // Concurrent calls (a drain's terminate beside the tick) may be throttled together: the longer wait wins.
     const untilMs = Math.max(prior?.untilMs ?? 0, nowMs + waitMs)
     const why = `the provider's API rate limit (${call}: ${messageOf(err)}); ${count} throttled call(s) in a row`
-    this.#throttle = { count, untilMs, why, calls }
+    this.#throttle = { count, untilMs, waitMs: Math.max(prior?.waitMs ?? 0, waitMs), why, calls }
     if (count > 1) return
     const how = asked === undefined ? `, doubling up to ${secondsText(THROTTLE_BACKOFF_MAX_MS)} while it lasts` : ' (as the provider asked)'
     this.#emit({
@@ -224,7 +240,7 @@ export class ProviderFailures {
     const streak = (prior?.count ?? 0) + 1
     const waitMs = backoffMs(streak, CAPACITY_BACKOFF_BASE_MS, CAPACITY_BACKOFF_MAX_MS)
     const why = `no capacity for ${key} (${messageOf(err)}); ${streak} launch(es) refused in a row`
-    this.#capacity.set(key, { count: streak, untilMs: nowMs + waitMs, why })
+    this.#capacity.set(key, { count: streak, untilMs: nowMs + waitMs, waitMs, why })
     if (streak > 1) return
     this.#emit({
       atMs: nowMs,

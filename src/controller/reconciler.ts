@@ -274,7 +274,8 @@ export class Controller {
     const nowMs = this.#opts.clock.now()
     const due = (spec: GroupSpec): boolean => {
       const next = this.#runtime.get(spec.group)?.nextDueMs
-      return next === undefined || next <= nowMs
+      // More than a period ahead: the clock stepped back since it was scheduled. Due now, not when the clock catches up.
+      return next === undefined || next <= nowMs || next > nowMs + spec.syncPeriodSeconds * 1000
     }
     return this.#reconcile(due)
   }
@@ -361,12 +362,16 @@ export class Controller {
 
   #lastTimings: TickTimings | undefined
 
-  /** The group's next sync: one period after the last due time, skipping periods that passed (a slow tick never doubles the next). */
+  /**
+   * The group's next sync: one period after the last due time, skipping periods that passed (a
+   * slow tick never doubles the next), and never more than a period from now (the clock stepped back).
+   */
   #scheduleNext(spec: GroupSpec, nowMs: number): void {
     const rt = this.#rt(spec.group)
     const periodMs = spec.syncPeriodSeconds * 1000
     let next = (rt.nextDueMs ?? nowMs) + periodMs
     if (next <= nowMs) next = nowMs + periodMs - ((nowMs - next) % periodMs)
+    if (next > nowMs + periodMs) next = nowMs + periodMs
     rt.nextDueMs = next
   }
 

@@ -44,6 +44,9 @@ export interface RunLoopOptions {
  * Calls reconcileOnce() every `intervalMs` of clock time until aborted. Ticks are
  * aligned to the interval: a slow reconcile delays the next tick, never doubles it.
  * With `between`, its run() is called every `everyMs` while waiting for the next tick.
+ * A step of the clock never stops the loop: after a step back (the next tick would be
+ * more than one interval away) the next tick is one interval from now, and a wait that
+ * the clock steps back in the middle of ends one interval after the step at the latest.
  */
 export async function runLoop(opts: RunLoopOptions): Promise<void> {
   const sleep = opts.sleep ?? timerSleep
@@ -54,22 +57,28 @@ export async function runLoop(opts: RunLoopOptions): Promise<void> {
     } catch (err) {
       opts.onError?.(err)
     }
-    next += typeof opts.intervalMs === 'function' ? opts.intervalMs() : opts.intervalMs
+    const intervalMs = typeof opts.intervalMs === 'function' ? opts.intervalMs() : opts.intervalMs
+    next += intervalMs
     const now = opts.clock.now()
     if (next < now) next = now
-    await waitFor(next, opts, sleep)
+    // The clock stepped back: the tick that was due is one interval from now, not the step's length away.
+    if (next > now + intervalMs) next = now + intervalMs
+    await waitFor(next, intervalMs, opts, sleep)
   }
 }
 
-/** Sleeps until clock time `untilMs`, running `between` every `everyMs` meanwhile. */
-async function waitFor(untilMs: number, opts: RunLoopOptions, sleep: Sleep): Promise<void> {
+/** Sleeps until clock time `untilMs` (at most `intervalMs` from now, whatever the clock does), running `between` every `everyMs` meanwhile. */
+async function waitFor(untilMs: number, intervalMs: number, opts: RunLoopOptions, sleep: Sleep): Promise<void> {
   const between = opts.between
-  const done = (): boolean => opts.signal.aborted || opts.clock.now() >= untilMs
+  let until = untilMs
+  const done = (): boolean => opts.signal.aborted || opts.clock.now() >= until
   for (;;) {
     if (done()) return
     const now = opts.clock.now()
-    if (between === undefined) return sleep(untilMs - now, opts.signal)
-    await sleep(Math.min(untilMs - now, between.everyMs), opts.signal)
+    // Stepped back while waiting: wait one interval from now, not until the clock catches up.
+    if (until > now + intervalMs) until = now + intervalMs
+    if (between === undefined) return sleep(until - now, opts.signal)
+    await sleep(Math.min(until - now, between.everyMs), opts.signal)
     if (done()) return
     try {
       await between.run()

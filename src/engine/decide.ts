@@ -27,6 +27,7 @@ import { heldByOperator } from './override.ts'
 import { sizeOutcome } from './resize.ts'
 import { protectedCount, scaleInCandidates } from './guards/scale-in.ts'
 import { stabilize } from './guards/stabilization.ts'
+import { historyAsOf } from './history-as-of.ts'
 import type { AppliedLimit, DecideInput, Decision, DecisionReason, InstanceView, Recommendation, ScaleEvent, ScaleHistory, TimedRecommendation } from './types.ts'
 
 /**
@@ -34,7 +35,10 @@ import type { AppliedLimit, DecideInput, Decision, DecisionReason, InstanceView,
  * operator's manual scale in force (`input.override`), the engine's decision is made and then
  * replaced by the operator's count (override.ts), which explains it.
  */
-export function decide(input: DecideInput): Decision {
+export function decide(given: DecideInput): Decision {
+  // A history stamped after now (the clock stepped back) is taken as made now: history-as-of.ts.
+  const history = historyAsOf(given.state.history, given.nowMs)
+  const input = history === given.state.history ? given : { ...given, state: { ...given.state, history } }
   const engine = decideByPolicies(input)
   return input.override === undefined ? engine : heldByOperator(input, engine)
 }

@@ -111,6 +111,22 @@ export class PlatformApiError extends ProviderError {
 }
 
 /**
+ * A provider action refused because this tide does not know it holds the leadership lease
+ * (docs/ha.md): the fenced backend (src/controller/fenced-backend.ts) raises it before calling
+ * the provider, so nothing reached the platform. Never retryable by this tide: a tide that lost
+ * the lease stops; the new leader acts.
+ */
+export class FencedActionError extends ProviderError {
+  /** The action refused: 'launch', 'terminate', 'resize', 'drain' or 'detach'. */
+  readonly action: string
+
+  constructor(provider: string, action: string, message: string) {
+    super('TIDE_ERR_PROVIDER_FENCED', provider, message)
+    this.action = action
+  }
+}
+
+/**
  * Whether `err` is a provider error, of any code or of `code`. By shape (a
  * `TIDE_ERR_PROVIDER_*` code), as every `is…` helper, so a copy from a second
  * installed tide counts too.

@@ -386,7 +386,8 @@ export class HaproxyCore {
   }
 
   async #waitReady(): Promise<void> {
-    const deadline = Date.now() + START_TIMEOUT_MS
+    // A duration: measured on the monotonic clock, so a step of the wall clock neither cuts it short nor stretches it.
+    const deadline = performance.now() + START_TIMEOUT_MS
     for (;;) {
       try {
         const out = await runtimeCommand(this.#adminSocket, ['show info'])
@@ -394,7 +395,7 @@ export class HaproxyCore {
       } catch {
         // not yet
       }
-      if (Date.now() > deadline) throw new RouterError('TIDE_ERR_ROUTER_USAGE', `routing.proxy haproxy: no answer on its runtime API socket within ${START_TIMEOUT_MS / 1000} s`)
+      if (performance.now() > deadline) throw new RouterError('TIDE_ERR_ROUTER_USAGE', `routing.proxy haproxy: no answer on its runtime API socket within ${START_TIMEOUT_MS / 1000} s`)
       await new Promise((r) => setTimeout(r, 25))
     }
   }

@@ -34,6 +34,24 @@ export function windowCount(syncPeriodSeconds: number): number {
   return Math.max(1, Math.min(15, Math.round(syncPeriodSeconds)))
 }
 
+/**
+ * How old a router's last stats window may be, ms, before its signals count as stale: the
+ * router cuts a window every second, so five seconds without one means it stopped reporting
+ * (a wedged core, a router process gone). Stale windows are no reading at all (read() and
+ * freshDemand() give undefined: "no metrics", never a reason to scale in), rather than the
+ * last seconds the router saw repeated as if they were now. A window that ends after `nowMs`
+ * (the clock stepped back) counts as fresh.
+ */
+export const STALE_WINDOW_MS = 5000
+
+/** The windows of `windows` that end no earlier than `spanMs` + STALE_WINDOW_MS before nowMs, in order. */
+function recentWindows(windows: readonly RouterStats[], nowMs: number, spanMs: number): RouterStats[] {
+  const fromMs = nowMs - spanMs - STALE_WINDOW_MS
+  let i = windows.length
+  while (i > 0 && (windows[i - 1]?.windowEndMs ?? 0) >= fromMs) i--
+  return windows.slice(i)
+}
+
 interface Sums {
   requests: number
   bytesIn: number
@@ -114,10 +132,13 @@ export class RouterSignals implements MetricsSource, HealthView {
    */
   read(spec: GroupSpec, instances: readonly InstanceView[], nowMs: number): Signals | undefined {
     const n = windowCount(spec.syncPeriodSeconds)
-    const windows = this.#windows.slice(-n)
-    const last = windows[windows.length - 1]
-    if (last === undefined) return undefined
-    const before = this.#windows[this.#windows.length - windows.length - 1]
+    const last = this.#windows[this.#windows.length - 1]
+    // The router stopped reporting: no reading, rather than its last seconds taken for now.
+    if (last === undefined || nowMs - last.windowEndMs > STALE_WINDOW_MS) return undefined
+    // The last n windows, leaving out any from before a gap in the reports.
+    const recent = recentWindows(this.#windows, nowMs, n * 1000)
+    const windows = recent.slice(-n)
+    const before = recent[recent.length - windows.length - 1]
     const total = emptySums()
     const perInstance = new Map<string, Sums>()
     const perClass = new Map<string, Sums>()
@@ -178,8 +199,13 @@ export class RouterSignals implements MetricsSource, HealthView {
     }
   }
 
-  /** The mean demand of the last FRESH_WINDOWS windows (the fast scale-out path); undefined before the first window. */
-  freshDemand(): number | undefined {
+  /**
+   * The mean demand of the last FRESH_WINDOWS windows (the fast scale-out path); undefined before
+   * the first window, and when the last one ended more than STALE_WINDOW_MS before nowMs.
+   */
+  freshDemand(_spec: GroupSpec, nowMs: number): number | undefined {
+    const last = this.#windows[this.#windows.length - 1]
+    if (last === undefined || nowMs - last.windowEndMs > STALE_WINDOW_MS) return undefined
     const start = Math.max(0, this.#windows.length - FRESH_WINDOWS)
     let sum = 0
     let n = 0
@@ -211,6 +237,6 @@ function windowDemand(w: RouterStats, before: RouterStats | undefined): number {
 export function routerMetricsSource(byGroup: ReadonlyMap<string, RouterSignals>): MetricsSource {
   return {
     read: (spec, instances, nowMs) => byGroup.get(spec.group)?.read(spec, instances, nowMs),
-    freshDemand: (spec) => byGroup.get(spec.group)?.freshDemand(),
+    freshDemand: (spec, nowMs) => byGroup.get(spec.group)?.freshDemand(spec, nowMs),
   }
 }

@@ -8,7 +8,11 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { systemClock, type Clock } from '../core/clock.ts'
-import type { EventSink } from '../store/events.ts'
+import type { EventSink, TideEvent } from '../store/events.ts'
+import type { Backend } from '../controller/backend.ts'
+import { fenceBackend } from '../controller/fenced-backend.ts'
+import type { FencedActionError } from '../providers/errors.ts'
+import type { LeadershipView } from '../store/leadership.ts'
 import { Controller, type GroupChanges, type ReconcileResult } from '../controller/reconciler.ts'
 import { historyReadings } from '../controller/history-series.ts'
 import { runLoop } from '../controller/run-loop.ts'
@@ -45,6 +49,14 @@ export interface RuntimeOptions {
   readonly fence?: () => Fence | undefined
   /** Called when a fenced flush was refused (FencedError): this tide no longer leads; what it wrote since the last flush is dropped. */
   readonly onFenced?: (err: Error) => void
+  /**
+   * The leadership lease this tide acts under (docs/ha.md): every provider action and drain is
+   * fenced on it (src/controller/fenced-backend.ts), refused when it is not known held.
+   * Undefined: one tide, no election, nothing fenced.
+   */
+  readonly leadership?: LeadershipView
+  /** Told of each action the lease refused (tide up stops at once); must not throw. */
+  readonly onActionRefused?: (err: FencedActionError) => void
   /** Extra event sinks (the terminal, webhooks). */
   readonly events?: EventSink
   /** Cpu, memory and disk bytes per instance (the /proc sampler). */
@@ -115,7 +127,7 @@ export class Runtime {
     this.#demand = demand
     this.controller = new Controller({
       groups: opts.config.groups,
-      backend: (spec) => this.#backendOf(spec),
+      backend: (spec) => this.#fencedBackendOf(spec),
       clock: this.#clock,
       quotas: fleetQuotas(opts.config.global),
       events: fanOutTo(this.#sinks),
@@ -203,6 +215,11 @@ export class Runtime {
       }
       this.#flushWaiters.push(done)
     })
+  }
+
+  /** Records an event of tide itself (leadership taken or handed back) in every sink: the store, the terminal, the API's listeners. */
+  emit(event: TideEvent): void {
+    fanOutTo(this.#sinks).append(event)
   }
 
   /** Adds a sink (webhook alerts) that sees every event from now on. */
@@ -372,21 +389,40 @@ export class Runtime {
     await Promise.allSettled([...this.#backends.values()].filter((b) => !released.has(b)).map((b) => b.stop()))
     // Alert deliveries are logged in the store: let them finish before it closes (which flushes).
     await options.beforeClose?.()
-    await this.store.close()
+    // Fenced as every flush: a tide that lost the lease writes nothing, even its last events.
+    await this.store.close(this.#opts.fence?.())
   }
 
   /** Drains and terminates every instance of a group (tide stopping). */
   async #stopInstances(spec: GroupSpec): Promise<void> {
     const backend = this.#backends.get(spec.group)
     if (backend === undefined || backend.keepsInstancesOnStop === true) return
-    const records = await backend.provider.list(spec)
+    // Fenced too: a tide that lost the lease while stopping leaves the instances to the new leader.
+    const acting = this.#fencedBackendOf(spec)
+    const records = await acting.provider.list(spec)
     await Promise.all(
       records.map(async (r) => {
-        if (r.status === 'running') await backend.traffic?.drain(spec, r)
-        await backend.provider.terminate(spec, r.id)
+        if (r.status === 'running') await acting.traffic?.drain(spec, r)
+        await acting.provider.terminate(spec, r.id)
         this.store.append({ atMs: this.#clock.now(), group: spec.group, type: 'terminate', message: `stopped instance ${r.id} (tide stopping)`, instanceId: r.id })
       }),
     )
+  }
+
+  /** Each backend fenced on the lease (one wrapper per backend, made once), or the backend itself without an election. */
+  readonly #fenced = new WeakMap<GroupBackend, Backend>()
+
+  #fencedBackendOf(spec: GroupSpec): Backend {
+    const b = this.#backendOf(spec)
+    const leadership = this.#opts.leadership
+    if (leadership === undefined) return b
+    let f = this.#fenced.get(b)
+    if (f === undefined) {
+      const onRefused = this.#opts.onActionRefused
+      f = fenceBackend(b, { leadership, ...(onRefused === undefined ? {} : { onRefused }) })
+      this.#fenced.set(b, f)
+    }
+    return f
   }
 
   #backendOf(spec: GroupSpec): GroupBackend {
@@ -407,7 +443,8 @@ export class Runtime {
   #afterTick(results: readonly ReconcileResult[]): readonly ReconcileResult[] {
     this.#recordMetrics(results)
     const nowMs = this.#clock.now()
-    if (nowMs - this.#prunedAtMs >= 60_000) {
+    // Once a minute, and at once after a step back of the clock (not an hour later).
+    if (nowMs - this.#prunedAtMs >= 60_000 || nowMs < this.#prunedAtMs) {
       this.#prunedAtMs = nowMs
       this.store.prune(nowMs) // events and alert deliveries past their retention
     }

@@ -54,6 +54,8 @@ export type TideEventType =
   | 'risk'
   /** A risk the radar announced is gone. */
   | 'risk-cleared'
+  /** This tide took the leadership lease (with its epoch), or handed it back on a clean stop (docs/ha.md); one per group. */
+  | 'leadership'
   /** The group's data-plane process (routing.dataPlane: process) was started, adopted from an earlier tide, replaced, or stopped as an orphan (docs/ha.md). */
   | 'data-plane'
 
@@ -95,6 +97,7 @@ const EVENT_TYPES: Readonly<Record<TideEventType, true>> = {
   failback: true,
   risk: true,
   'risk-cleared': true,
+  leadership: true,
   'data-plane': true,
 }
 

@@ -55,6 +55,10 @@ export interface TideStore extends StateStore, EventSink, DeliveryLog, StoreRead
    * at once, and refuses a fence (no lease in a SQLite file).
    */
   flush(fence?: Fence): Promise<void>
-  /** Flushes what is pending (PostgreSQL, best effort) and closes; idempotent. SQLite closes synchronously. */
-  close(): void | Promise<void>
+  /**
+   * Flushes what is pending (PostgreSQL, best effort; with `fence`, as flush(fence): a fenced-off
+   * leader's last writes are dropped, never written unfenced) and closes; idempotent. SQLite
+   * closes synchronously and ignores the fence.
+   */
+  close(fence?: Fence): void | Promise<void>
 }

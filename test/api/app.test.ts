@@ -53,6 +53,12 @@ function instanceId(): string {
   return id
 }
 
+test('GET /status: one tide without an election says role single', async () => {
+  const { status, body } = await call('GET', '/status')
+  assert.equal(status, 200)
+  assert.deepEqual(body, { role: 'single' })
+})
+
 test('GET /groups lists the groups with their plain status', async () => {
   const { status, body } = await call('GET', '/groups')
   assert.equal(status, 200)
@@ -319,6 +325,7 @@ test('GET /openapi.json documents every route, with tide.yaml\'s group schema', 
     'GET /groups/{name}',
     'GET /groups/{name}/metrics',
     'GET /metrics',
+    'GET /status',
     'POST /groups/{name}/instances/{id}/in-service',
     'POST /groups/{name}/instances/{id}/protect',
     'POST /groups/{name}/instances/{id}/standby',

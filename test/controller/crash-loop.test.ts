@@ -113,3 +113,12 @@ test('controller: an instance that dies before serving is reported with its exit
   assert.equal(launches, 5, 'a crash after serving is replaced at once')
   assert.ok(events.list().some((e) => e.type === 'instance-failed' && e.message === `instance ${fourth.id} died`))
 })
+
+test('CrashLoop: after the clock steps back an hour, the wait ends its own length later, not an hour later', () => {
+  const loop = new CrashLoop()
+  const T = 36_000_000
+  assert.equal(loop.failed(T), crashBackoffMs(1)) // waits until T + 1 s
+  const back = T - 3_600_000
+  assert.equal(loop.blocks(back), true)
+  assert.equal(loop.blocks(back + crashBackoffMs(1)), false)
+})

@@ -129,3 +129,69 @@ describe('lease leader election', () => {
     assert.equal(parseLeaseRef('Tide/x'), undefined)
   })
 })
+
+describe('lease leader election under wall-clock steps', () => {
+  const fake = new FakeKubeApiServer()
+  let client: KubeClient
+  before(async () => {
+    await fake.start()
+    const kc = new k8s.KubeConfig()
+    kc.loadFromString(fake.kubeconfig())
+    client = new KubeClient(kc)
+  })
+  after(async () => {
+    await fake.stop()
+  })
+
+  /** A wall clock `offsetMs` off the system's, changed by the test (a step of NTP or `date -s`). */
+  const stepped = (): { clock: { now: () => number }; step: (ms: number) => void } => {
+    let offsetMs = 0
+    return { clock: { now: () => Date.now() + offsetMs }, step: (ms) => (offsetMs += ms) }
+  }
+
+  test('a follower whose wall clock jumps an hour ahead does not take a lease its holder renews', async () => {
+    // The holder renews every second, the follower reads every 100 ms: its first read after the step sees the lease unchanged.
+    const a = new LeaseElector({ api: kubeLeaseApi(client, 'default', 'ahead'), identity: 'a', clock: systemClock, ...FAST, renewEveryMs: 1000 })
+    const wall = stepped()
+    const b = new LeaseElector({ api: kubeLeaseApi(client, 'default', 'ahead'), identity: 'b', clock: wall.clock, ...FAST, retryEveryMs: 100 })
+    const ac = new AbortController()
+    try {
+      await a.acquire()
+      const bLeads = b.acquire(ac.signal).then(() => true, () => false)
+      await sleep(400)
+      wall.step(3_600_000)
+      // Two lease durations: a leader that renews keeps it whatever the follower's wall clock says.
+      await sleep(2 * FAST.leaseDurationMs)
+      assert.equal(b.isLeader, false, 'the follower took a renewed lease after its clock stepped')
+      assert.equal(a.isLeader, true)
+      ac.abort()
+      assert.equal(await bLeads, false)
+    } finally {
+      ac.abort()
+      a.stop()
+      b.stop()
+    }
+  })
+
+  test('a follower whose wall clock steps an hour back still takes a dead holder\'s lease within its duration', async () => {
+    const a = new LeaseElector({ api: kubeLeaseApi(client, 'default', 'behind'), identity: 'a', clock: systemClock, ...FAST })
+    const wall = stepped()
+    const b = new LeaseElector({ api: kubeLeaseApi(client, 'default', 'behind'), identity: 'b', clock: wall.clock, ...FAST })
+    const ac = new AbortController()
+    try {
+      await a.acquire()
+      const bLeads = b.acquire(ac.signal)
+      await sleep(400)
+      const killedAt = Date.now()
+      a.stop()
+      wall.step(-3_600_000)
+      await Promise.race([bLeads, sleep(10_000).then(() => assert.fail('b never took over after its clock stepped back'))])
+      const tookMs = Date.now() - killedAt
+      assert.ok(tookMs <= 5000, `took over after ${tookMs} ms`)
+    } finally {
+      ac.abort()
+      a.stop()
+      b.stop()
+    }
+  })
+})

@@ -558,3 +558,16 @@ test('with the sim platform: an API rate limit holds one group while another lau
   assert.equal(controller.providerBackoff('b'), undefined)
   assert.equal(events.list().filter((e) => e.type === 'reconcile-failed').length, 0)
 })
+
+test('ProviderFailures: after the clock steps back an hour, a throttle and a capacity wait end their own length from then', () => {
+  const HOUR = 3_600_000
+  const T = 10 * HOUR
+  const f = new ProviderFailures(() => undefined)
+  f.listFailed(new ThrottledError('aws', 'Rate exceeded', { retryAfterMs: 3000 }), T) // until T + 3 s
+  f.launchFailed(new InsufficientCapacityError('aws', 'InsufficientInstanceCapacity'), { cpu: 2, memoryMiB: 1024 }, 1, T, new CrashLoop()) // until T + 10 s
+  const back = T - HOUR // the clock stepped back an hour
+  assert.equal(f.holdsCalls(back), true, 'the throttle still holds right after the step')
+  assert.equal(f.holdsCalls(back + 3000), false, 'and ends 3 s later, not an hour and 3 s later')
+  assert.equal(f.launchWaits({ cpu: 2, memoryMiB: 1024 }, back), true)
+  assert.equal(f.launchWaits({ cpu: 2, memoryMiB: 1024 }, back + 10_000), false, 'the capacity wait ends 10 s after the step')
+})

@@ -66,3 +66,63 @@ test('without `between` it sleeps straight to the next tick', async () => {
   })
   assert.deepEqual(sleeps, [15_000, 15_000])
 })
+
+test('a clock that steps back an hour between ticks: the next tick comes one interval later, not an hour', async () => {
+  const clock = new ManualClock(10_000_000)
+  const abort = new AbortController()
+  const sleeps: number[] = []
+  let ticks = 0
+  await runLoop({
+    controller: {
+      reconcileOnce: () => {
+        ticks++
+        if (ticks === 2) clock.advance(-3_600_000) // stepped back during the second tick
+        if (ticks === 4) abort.abort()
+        return Promise.resolve()
+      },
+    },
+    clock,
+    intervalMs: 1000,
+    signal: abort.signal,
+    sleep: (ms) => {
+      sleeps.push(ms)
+      clock.advance(ms)
+      return Promise.resolve()
+    },
+  })
+  assert.equal(ticks, 4)
+  for (const ms of sleeps) assert.ok(ms >= 0 && ms <= 1000, `slept ${ms} ms with an interval of 1000 ms`)
+})
+
+test('a clock that steps back an hour while the loop waits: the wait ends one interval after the step', async () => {
+  const clock = new ManualClock(10_000_000)
+  const abort = new AbortController()
+  const sleeps: number[] = []
+  let ticks = 0
+  let stepped = false
+  await runLoop({
+    controller: {
+      reconcileOnce: () => {
+        if (++ticks === 3) abort.abort()
+        return Promise.resolve()
+      },
+    },
+    clock,
+    intervalMs: 1000,
+    signal: abort.signal,
+    between: { everyMs: 250, run: () => Promise.resolve() },
+    sleep: (ms) => {
+      sleeps.push(ms)
+      clock.advance(ms)
+      if (!stepped) {
+        stepped = true
+        clock.advance(-3_600_000)
+      }
+      return Promise.resolve()
+    },
+  })
+  assert.equal(ticks, 3)
+  // 250 ms before the step, then at most one interval (four sleeps of 250 ms) before the next tick.
+  assert.ok(sleeps.length <= 10, `${sleeps.length} sleeps: ${sleeps.join(', ')}`)
+  for (const ms of sleeps) assert.ok(ms >= 0 && ms <= 250)
+})

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { RouterSignals, routerMetricsSource, windowCount } from '../../src/runtime/router-signals.ts'
+import { RouterSignals, routerMetricsSource, STALE_WINDOW_MS, windowCount } from '../../src/runtime/router-signals.ts'
 import type { RouterStats } from '../../src/router/stats.ts'
 import type { InstanceView } from '../../src/engine/types.ts'
 import { GroupSchema } from '../../src/spec/schema.ts'
@@ -140,7 +140,7 @@ test('demand steps and the fresh demand: each second is answered + shed + the gr
   const sig = s.read(spec, views, 3000)
   assert.deepEqual(sig?.group.demandSteps, { stepMs: 1000, values: [20, 73] })
   // The last 3 windows: (20 + 20 + 73) / 3; the first one's growth is counted from nothing before it.
-  assert.ok(Math.abs((s.freshDemand() ?? 0) - (22 + 20 + 73) / 3) < 1e-9, `${s.freshDemand()}`)
+  assert.ok(Math.abs((s.freshDemand(spec, 3000) ?? 0) - (22 + 20 + 73) / 3) < 1e-9, `${s.freshDemand(spec, 3000)}`)
 })
 
 test('routerMetricsSource: every group reads its own router, fresh demand included', () => {
@@ -154,4 +154,29 @@ test('routerMetricsSource: every group reads its own router, fresh demand includ
   const other = GroupSchema.parse({ group: 'other', provider: 'sim' })
   assert.equal(source.read(other, views, 1000), undefined)
   assert.equal(fresh(other, 1000), undefined)
+})
+
+test('a router that stopped reporting gives no signals, not its last seconds again (stale windows)', () => {
+  const s = new RouterSignals()
+  s.push(win(1, [10, 0], [10, 0]))
+  s.push(win(2, [0, 0], [0, 0])) // the last window before the router went quiet: zero demand
+  const cases = [
+    { name: 'just after the last window', nowMs: 2500, fresh: true },
+    { name: 'at the staleness bound', nowMs: 2000 + STALE_WINDOW_MS, fresh: true },
+    { name: 'one ms past it', nowMs: 2001 + STALE_WINDOW_MS, fresh: false },
+    { name: 'an hour later', nowMs: 2000 + 3_600_000, fresh: false },
+    { name: 'before the window ended (the clock stepped back)', nowMs: 2000 - 3_600_000, fresh: true },
+  ] as const
+  for (const c of cases) {
+    assert.equal(s.read(spec, views, c.nowMs) !== undefined, c.fresh, c.name)
+    assert.equal(s.freshDemand(spec, c.nowMs) !== undefined, c.fresh, c.name)
+  }
+})
+
+test('windows from before a gap in the reports are left out of the reading', () => {
+  const s = new RouterSignals()
+  s.push(win(1, [50, 0], [50, 0])) // 100 req/s, then 20 s without a report
+  s.push(win(22, [5, 0], [5, 0])) // 10 req/s
+  // syncPeriodSeconds 2 reads two windows; the first is 21 s older than the second: only the fresh one counts.
+  assert.equal(s.read(spec, views, 22_000)?.group.rps, 10)
 })

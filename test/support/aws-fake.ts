@@ -8,6 +8,8 @@
  *   the fake answers itself (moto has no such call) and then passes the termination on to moto;
  * - a refused scale-out: SetDesiredCapacity is answered without being passed on, and
  *   DescribeScalingActivities shows a failed launch with the given status message.
+ * - a hung call: the next N calls of an action get no answer at all (held until the fake stops),
+ *   for the client's request timeout to end.
  * Everything else is passed to moto unchanged, so the SDK talks to one endpoint, as to AWS.
  * Every call is logged with its parameters for the tests to read.
  */
@@ -30,6 +32,8 @@ export interface AwsFake {
   readonly calls: FakeCall[]
   /** The next `times` calls of `action` fail with AWS's throttling error. */
   throttle(action: string, times: number): void
+  /** The next `times` calls of `action` are never answered (held until stop). */
+  hang(action: string, times: number): void
   /** Terminations are held in Terminating:Wait until CompleteLifecycleAction (true), or passed on at once (false). */
   holdTerminations(on: boolean): void
   /** Scale-outs are refused with a failed scaling activity saying `statusMessage`; undefined passes them on again. */
@@ -43,8 +47,10 @@ export interface AwsFake {
 export async function startAwsFake(motoUrl: string): Promise<AwsFake> {
   const calls: FakeCall[] = []
   const throttles = new Map<string, number>()
+  const hangs = new Map<string, number>()
+  const held: ServerResponse[] = []
   /** Held terminations: instance id → ShouldDecrementDesiredCapacity. */
-  const held = new Map<string, string>()
+  const heldTerminations = new Map<string, string>()
   let hold = false
   let refusal: string | undefined
   let refusedAt: Date | undefined
@@ -65,6 +71,13 @@ export async function startAwsFake(motoUrl: string): Promise<AwsFake> {
     calls.push({ action, params })
     const isEc2 = (params.Version ?? '').startsWith('2016-')
 
+    const hangsLeft = hangs.get(action) ?? 0
+    if (hangsLeft > 0) {
+      hangs.set(action, hangsLeft - 1)
+      held.push(res)
+      return
+    }
+
     const left = throttles.get(action) ?? 0
     if (left > 0) {
       throttles.set(action, left - 1)
@@ -74,16 +87,16 @@ export async function startAwsFake(motoUrl: string): Promise<AwsFake> {
 
     if (action === 'TerminateInstanceInAutoScalingGroup' && hold) {
       const id = params.InstanceId ?? ''
-      held.set(id, params.ShouldDecrementDesiredCapacity ?? 'true')
+      heldTerminations.set(id, params.ShouldDecrementDesiredCapacity ?? 'true')
       xml(res, 200, asgResponse(action, `<Activity><ActivityId>${randomUUID()}</ActivityId><AutoScalingGroupName>held</AutoScalingGroupName><Cause>user request</Cause><StartTime>${new Date().toISOString()}</StartTime><StatusCode>InProgress</StatusCode><Progress>0</Progress><Description>Terminating EC2 instance: ${id}</Description></Activity>`)); return;
     }
     if (action === 'CompleteLifecycleAction') {
       const id = params.InstanceId ?? ''
-      const decrement = held.get(id)
+      const decrement = heldTerminations.get(id)
       if (decrement === undefined) {
         xml(res, 400, `<ErrorResponse xmlns="${ASG_NS}"><Error><Type>Sender</Type><Code>ValidationError</Code><Message>No active Lifecycle Action found with instance ID ${id}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`); return;
       }
-      held.delete(id)
+      heldTerminations.delete(id)
       const pass = new URLSearchParams({ Action: 'TerminateInstanceInAutoScalingGroup', Version: '2011-01-01', InstanceId: id, ShouldDecrementDesiredCapacity: decrement })
       // moto routes a request to a service by its Authorization header's credential scope (it checks no signature): this call's is Auto Scaling's.
       const auth = req.headers.authorization ?? ''
@@ -105,8 +118,8 @@ export async function startAwsFake(motoUrl: string): Promise<AwsFake> {
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'host' && k !== 'content-length') headers[k] = v
     const r = await fetch(new URL(req.url ?? '/', motoUrl), { method: req.method ?? 'POST', headers, ...(req.method === 'GET' ? {} : { body }), signal: AbortSignal.timeout(30_000) })
     let text = await r.text()
-    if (held.size > 0 && (action === 'DescribeAutoScalingGroups' || action === 'DescribeAutoScalingInstances')) {
-      for (const id of held.keys()) text = text.replace(new RegExp(`(<InstanceId>${id}</InstanceId>[\\s\\S]*?<LifecycleState>)[^<]*(</LifecycleState>)`), '$1Terminating:Wait$2')
+    if (heldTerminations.size > 0 && (action === 'DescribeAutoScalingGroups' || action === 'DescribeAutoScalingInstances')) {
+      for (const id of heldTerminations.keys()) text = text.replace(new RegExp(`(<InstanceId>${id}</InstanceId>[\\s\\S]*?<LifecycleState>)[^<]*(</LifecycleState>)`), '$1Terminating:Wait$2')
     }
     res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'text/xml' })
     res.end(text)
@@ -120,6 +133,9 @@ export async function startAwsFake(motoUrl: string): Promise<AwsFake> {
     throttle(action, times) {
       throttles.set(action, times)
     },
+    hang(action, times) {
+      hangs.set(action, times)
+    },
     holdTerminations(on) {
       hold = on
     },
@@ -132,6 +148,7 @@ export async function startAwsFake(motoUrl: string): Promise<AwsFake> {
     },
     stop: () =>
       new Promise<void>((resolve) => {
+        for (const res of held.splice(0)) res.destroy()
         server.closeAllConnections()
         server.close(() => { resolve(); })
       }),

@@ -17,7 +17,8 @@
  *   `resize` subresource when `resizeSubresource` is on (Kubernetes 1.33's in-place resize);
  * - metrics.k8s.io PodMetrics (usage set by the test through setUsage);
  * - coordination.k8s.io Leases: get, list, create, update with resourceVersion (409 on a stale one);
- * - errors as `kind: Status` (404, 409, 415, 422, 429 with Retry-After, 500); meta.k8s.io Table
+ * - errors as `kind: Status` (404, 409, 415, 422, 429 with Retry-After, 500), and injected
+ *   faults (inject): those statuses, or a request held unanswered (`hang`) until the fake stops; meta.k8s.io Table
  *   output when the client asks for it (kubectl get).
  *
  * A simulated "kubelet and controllers": when a Deployment's or StatefulSet's replicas change it
@@ -35,9 +36,9 @@ import type { AddressInfo } from 'node:net'
 /** A Kubernetes object as stored: plain JSON. */
 export type KubeObject = Record<string, unknown> & { metadata: Record<string, unknown> & { name: string } }
 
-/** One injected fault: the next `count` requests matching `match` get `status`. */
+/** One injected fault: the next `count` requests matching `match` get `status`, or no answer at all (`hang`: held until the fake stops). */
 export interface Fault {
-  readonly status: 409 | 429 | 500
+  readonly status: 409 | 429 | 500 | 'hang'
   /** How many matching requests fail. Default 1. */
   readonly count?: number
   /** For 429: the Retry-After header, seconds. Default 1. */
@@ -282,7 +283,7 @@ export class FakeKubeApiServer {
     const body = await readBody(req)
     try {
       if (this.#discovery(url.pathname, res)) return
-      this.#fault(method, url.pathname)
+      if (this.#fault(method, url.pathname) === 'hang') return
       this.#route(method, url, req, body, res)
     } catch (err) {
       if (err instanceof StatusError) this.#sendStatus(res, err)
@@ -290,11 +291,13 @@ export class FakeKubeApiServer {
     }
   }
 
-  #fault(method: string, path: string): void {
+  /** Throws the injected fault's status for this request; 'hang' when it is to be left unanswered. */
+  #fault(method: string, path: string): 'hang' | undefined {
     const f = this.#faults.find((x) => x.left > 0 && (x.match ? x.match(method, path) : true))
-    if (!f) return
+    if (!f) return undefined
     f.left--
     this.#faults = this.#faults.filter((x) => x.left > 0)
+    if (f.status === 'hang') return 'hang'
     if (f.status === 429) throw new StatusError(429, 'TooManyRequests', 'the server has received too many requests and has asked us to try again later', f.retryAfterSeconds ?? 1)
     if (f.status === 409) throw new StatusError(409, 'Conflict', 'Operation cannot be fulfilled: the object has been modified; please apply your changes to the latest version and try again')
     throw new StatusError(500, 'InternalError', 'an error on the server ("injected") has prevented the request from succeeding')

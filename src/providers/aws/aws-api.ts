@@ -154,7 +154,9 @@ export class AwsApi {
     const config = {
       region: options.region,
       maxAttempts: 1,
-      requestHandler: { requestTimeout: options.requestTimeoutMs ?? 10_000, connectionTimeout: 3000 },
+      // throwOnRequestTimeout: without it the SDK only logs a warning when requestTimeout passes and
+      // the call waits on, for good if AWS (or a proxy on the way) never answers: a hung tick.
+      requestHandler: { requestTimeout: options.requestTimeoutMs ?? 10_000, connectionTimeout: 3000, throwOnRequestTimeout: true },
       ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     }
     this.#asg = new AutoScalingClient(config)

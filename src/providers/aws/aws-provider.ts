@@ -193,6 +193,9 @@ export class AwsProvider implements Provider {
     }
     // Wait (bounded) for the new instances, watching the scaling activities for a refusal.
     const deadlineMs = startedMs + aws.launchWaitSeconds * 1000
+    // Also bounded by the polls made (their sleeps add up to the wait): a step back of the clock cannot stretch the wait by the step's length.
+    const pollMs = this.#o.pollMs ?? 500
+    let polls = 0
     for (;;) {
       g = await this.#group(api, spec)
       const fresh = (g.Instances ?? []).filter((m) => countsTowardDesired(m.LifecycleState) && !before.has(m.InstanceId))
@@ -205,8 +208,8 @@ export class AwsProvider implements Provider {
         const message = `group ${spec.group}: Auto Scaling group ${name} could not launch (desired ${want}, ${have} exist; desired set back to ${have}): ${failure}`
         throw isCapacityFailure(failure) ? new InsufficientCapacityError('aws', message) : new LaunchFailedError('aws', message, true)
       }
-      if (this.#o.clock.now() >= deadlineMs) break
-      await this.#sleep(this.#o.pollMs ?? 500)
+      if (this.#o.clock.now() >= deadlineMs || ++polls * pollMs >= aws.launchWaitSeconds * 1000) break
+      await this.#sleep(pollMs)
     }
     const listed = await this.list(spec)
     return listed.filter((r) => !before.has(r.id) && (r.status === 'starting' || r.status === 'running'))
@@ -237,6 +240,9 @@ export class AwsProvider implements Provider {
     const hooks = await api.terminatingHooks(name)
     if (hooks.length === 0) return
     const deadlineMs = this.#o.clock.now() + aws.hookWaitSeconds * 1000
+    // Bounded by the polls too, as the launch's wait is.
+    const pollMs = this.#o.pollMs ?? 500
+    let polls = 0
     let state: AutoScalingInstanceDetails | undefined = d
     for (;;) {
       if (state === undefined || state.LifecycleState === 'Terminated' || state.LifecycleState === 'Terminating:Proceed') return
@@ -245,8 +251,8 @@ export class AwsProvider implements Provider {
         return
       }
       // Still on its way (Terminating: the load balancer's deregistration delay): the next list() completes it if this wait ends first.
-      if (this.#o.clock.now() >= deadlineMs) return
-      await this.#sleep(this.#o.pollMs ?? 500)
+      if (this.#o.clock.now() >= deadlineMs || ++polls * pollMs >= aws.hookWaitSeconds * 1000) return
+      await this.#sleep(pollMs)
       state = await api.describeInstance(instanceId)
     }
   }

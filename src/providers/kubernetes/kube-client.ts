@@ -65,19 +65,35 @@ export function loadKubeConfig(): k8s.KubeConfig {
   return kc
 }
 
-/** The client-node calls tide makes, over one kubeconfig. */
+/**
+ * The longest one API call may take, ms, by default: client-node sets no timeout of its own, so
+ * an API server that accepts a request and never answers would hang the tick (and every tick
+ * after it) that made the call. 10 s, as kubectl's default for a request is unbounded but
+ * client-go's leader election renews within 10 s.
+ */
+export const KUBE_REQUEST_TIMEOUT_MS = 10_000
+
+/** Options of KubeClient. */
+export interface KubeClientOptions {
+  /** The longest one API call may take, ms (default KUBE_REQUEST_TIMEOUT_MS); past it the call fails as a retryable PlatformApiError. */
+  readonly requestTimeoutMs?: number
+}
+
+/** The client-node calls tide makes, over one kubeconfig. Every call is bounded in time (KubeClientOptions.requestTimeoutMs). */
 export class KubeClient {
   readonly config: k8s.KubeConfig
   readonly #apps: k8s.AppsV1Api
   readonly #core: k8s.CoreV1Api
   readonly #coordination: k8s.CoordinationV1Api
   readonly #metrics: k8s.Metrics
+  readonly #timeoutMs: number
 
-  constructor(config: k8s.KubeConfig) {
+  constructor(config: k8s.KubeConfig, options: KubeClientOptions = {}) {
     this.config = config
-    this.#apps = config.makeApiClient(k8s.AppsV1Api)
-    this.#core = config.makeApiClient(k8s.CoreV1Api)
-    this.#coordination = config.makeApiClient(k8s.CoordinationV1Api)
+    this.#timeoutMs = options.requestTimeoutMs ?? KUBE_REQUEST_TIMEOUT_MS
+    this.#apps = boundedApiClient(config, k8s.AppsV1Api, this.#timeoutMs)
+    this.#core = boundedApiClient(config, k8s.CoreV1Api, this.#timeoutMs)
+    this.#coordination = boundedApiClient(config, k8s.CoordinationV1Api, this.#timeoutMs)
     this.#metrics = new k8s.Metrics(config)
   }
 
@@ -148,7 +164,8 @@ export class KubeClient {
 
   /** metrics.k8s.io PodMetrics of a namespace. */
   async podUsage(namespace: string): Promise<PodUsage[]> {
-    const list = await call(`read pod metrics of ${namespace}`, undefined, () => this.#metrics.getPodMetrics(namespace))
+    // k8s.Metrics takes no middleware: its call is raced against the timeout instead.
+    const list = await call(`read pod metrics of ${namespace}`, undefined, () => withTimeout(this.#metrics.getPodMetrics(namespace), this.#timeoutMs))
     return list.items.map((m) => ({
       pod: m.metadata.name,
       containers: m.containers.map((c) => ({ name: c.name, cpu: c.usage.cpu, memory: c.usage.memory })),
@@ -177,6 +194,37 @@ export class KubeClient {
     const name = lease.metadata?.name ?? ''
     return call(`update lease ${namespace}/${name}`, undefined, () => this.#coordination.replaceNamespacedLease({ name, namespace, body: lease }))
   }
+}
+
+/**
+ * An API client as KubeConfig.makeApiClient makes it, with a middleware that gives every request
+ * an AbortSignal of `timeoutMs`: a request the server holds is aborted, and fails as a network
+ * error does (a retryable PlatformApiError, toProviderError).
+ */
+function boundedApiClient<T>(config: k8s.KubeConfig, apiClientType: new (configuration: k8s.Configuration) => T, timeoutMs: number): T {
+  const cluster = config.getCurrentCluster()
+  if (cluster === null) throw new ProviderConfigError(PROVIDER, 'no Kubernetes cluster is configured: set KUBECONFIG, write ~/.kube/config, or run tide in a pod with a service account')
+  const timeout: k8s.Middleware = {
+    pre: (context) => {
+      context.setSignal(AbortSignal.timeout(timeoutMs))
+      return Promise.resolve(context)
+    },
+    post: (response) => Promise.resolve(response),
+  }
+  return new apiClientType(k8s.createConfiguration({ baseServer: new k8s.ServerConfiguration(cluster.server, {}), authMethods: { default: config }, promiseMiddleware: [timeout] }))
+}
+
+/** `p`, or a rejection naming the timeout once `ms` have passed. */
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`no answer within ${String(ms)} ms`))
+    }, ms)
+  })
+  return Promise.race([p, expired]).finally(() => {
+    clearTimeout(timer)
+  })
 }
 
 /**

@@ -106,11 +106,12 @@ export class KubernetesProvider implements Provider {
     await this.#ensureTemplateSize(group, w, size)
     const before = new Set(w.informer.list().map((p) => p.metadata?.name ?? ''))
     await this.#changeReplicas(w.ref, (r) => r + count)
-    const deadline = Date.now() + this.#launchWaitMs
+    // A duration: on the monotonic clock, so a step back of the wall clock cannot hold the tick for the step's length.
+    const deadline = performance.now() + this.#launchWaitMs
     let fresh: k8s.V1Pod[] = []
     for (;;) {
       fresh = w.informer.list().filter((p) => !before.has(p.metadata?.name ?? '') && p.metadata?.deletionTimestamp === undefined)
-      if (fresh.length >= count || Date.now() >= deadline) break
+      if (fresh.length >= count || performance.now() >= deadline) break
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
     const records = fresh.slice(0, count).map((p) => this.#record(group, w, p))

@@ -35,7 +35,7 @@ export function awsBackends(ctx: BackendContext): BackendKind {
   const cloudWatchFor = (region: string): CloudWatchClient => {
     let c = watchers.get(region)
     if (c === undefined) {
-      c = new CloudWatchClient({ region, maxAttempts: 3, requestHandler: { requestTimeout: 10_000, connectionTimeout: 3000 } })
+      c = new CloudWatchClient({ region, maxAttempts: 3, requestHandler: { requestTimeout: 10_000, connectionTimeout: 3000, throwOnRequestTimeout: true } })
       watchers.set(region, c)
     }
     return c

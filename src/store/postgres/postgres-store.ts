@@ -674,11 +674,15 @@ export class PostgresStore implements TideStore {
     return this.#closed
   }
 
-  /** Flushes what is pending (best effort: a failure is logged, and what was pending is lost), then closes the pool. Idempotent. */
-  async close(): Promise<void> {
+  /**
+   * Flushes what is pending (best effort: a failure is logged, and what was pending is lost),
+   * fenced by `fence` when given (a leader's lease: a leader that lost it writes nothing), then
+   * closes the pool. Idempotent.
+   */
+  async close(fence?: Fence): Promise<void> {
     if (this.#closed) return
     try {
-      if (this.pendingWrites) await this.flush()
+      if (this.pendingWrites) await this.flush(fence)
     } catch (err) {
       this.#log(`store ${this.location}: the last flush before closing failed; unwritten: ${(err as Error).message}`)
     }

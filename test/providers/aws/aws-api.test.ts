@@ -6,7 +6,11 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { classifyAwsError, providerErrorOf, withRetry, type AwsFailureKind } from '../../../src/providers/aws/aws-api.ts'
+import { createServer, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { AwsApi, classifyAwsError, providerErrorOf, withRetry, type AwsFailureKind } from '../../../src/providers/aws/aws-api.ts'
+import { isProviderError } from '../../../src/providers/errors.ts'
+import { useTestCredentials } from '../../support/moto.ts'
 
 /** An error as the SDK raises it for an AWS error response. */
 function sdkError(name: string, status: number, message = 'm'): Error {
@@ -64,4 +68,40 @@ test('withRetry returns the first success, and never retries a refusal', async (
     return Promise.reject(sdkError('AccessDenied', 403))
   }, { attempts: 4, baseMs: 1, maxMs: 1 }, () => Promise.resolve()), (err: unknown) => (err as { retryable?: boolean }).retryable === false)
   assert.equal(calls, 1)
+})
+
+test('a call AWS never answers fails within the request timeout (the SDK would only warn), retried, then a retryable error', { timeout: 30_000 }, async () => {
+  const held: ServerResponse[] = []
+  const server = createServer((_req, res) => held.push(res))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const waits: number[] = []
+  const api = new AwsApi({
+    region: 'us-east-1',
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requestTimeoutMs: 300,
+    retry: { attempts: 2, baseMs: 10, maxMs: 10 },
+    sleep: (ms) => {
+      waits.push(ms)
+      return Promise.resolve()
+    },
+  })
+  useTestCredentials()
+  try {
+    const t0 = performance.now()
+    const err = await api.describeGroup('shop').then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    const ms = performance.now() - t0
+    assert.ok(isProviderError(err), `expected a provider error, got ${String(err)}`)
+    assert.equal(err.retryable, true, err.message)
+    assert.deepEqual(waits, [10], 'two attempts, one wait between them')
+    assert.equal(held.length, 2)
+    // 2 attempts × 300 ms, and some slack for a busy machine: far from "never".
+    assert.ok(ms >= 550 && ms < 5000, `failed after ${Math.round(ms)} ms`)
+  } finally {
+    for (const res of held) res.destroy()
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+  }
 })

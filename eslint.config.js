@@ -35,7 +35,7 @@ export default tseslint.config(
               message: 'The engine imports only engine/, core/, spec/ types and forecast/ (DESIGN.md, .dependency-cruiser.cjs).',
             },
             {
-              group: ['**/core/clock.ts', '**/core/free-port.ts', '**/core/http-probe.ts', '**/core/proc-stat.ts', '**/core/trace.ts'],
+              group: ['**/core/clock.ts', '**/core/free-port.ts', '**/core/http-probe.ts', '**/core/proc-stat.ts', '**/core/trace.ts', '**/core/crash-points.ts'],
               message: 'These core/ files read the clock or do I/O; the engine takes nowMs and data as arguments.',
             },
           ],

@@ -47,6 +47,7 @@ const ALERT_OF: Readonly<Record<TideEventType, AlertEvent | undefined>> = {
   risk: 'risk',
   'risk-cleared': 'risk',
   leadership: undefined,
+  recovered: undefined,
   'data-plane': undefined,
 }
 

@@ -39,6 +39,17 @@ export class CrashLoop {
     return waitMs
   }
 
+  /** The loop as plain data (failures in a row, launches wait until untilMs), for the store. */
+  toJSON(): { failures: number; untilMs: number } {
+    return { failures: this.#failures, untilMs: this.#untilMs }
+  }
+
+  /** Puts back what toJSON gave (an earlier tide's), so a restart does not relaunch a crash-looping group at once. */
+  restore(j: { readonly failures: number; readonly untilMs: number }): void {
+    this.#failures = Number.isInteger(j.failures) && j.failures >= 0 ? j.failures : 0
+    this.#untilMs = Number.isFinite(j.untilMs) ? j.untilMs : 0
+  }
+
   /** An instance served: the loop is over. */
   served(): void {
     this.#failures = 0

@@ -10,9 +10,10 @@
  * sync periods long is a gap in the signals, not measured time). No I/O and no
  * clock: the controller passes `nowMs`.
  */
-import { HeadroomLearner, type HeadroomEstimate } from '../forecast/headroom-learner.ts'
+import { HeadroomLearner, type HeadroomEstimate, type HeadroomLearnerOptions } from '../forecast/headroom-learner.ts'
 import type { Signals } from '../engine/types.ts'
 import type { GroupSpec, SloSpec } from '../spec/schema.ts'
+import type { StoredSlo } from '../store/state-store.ts'
 
 const DAY_MS = 86_400_000
 
@@ -39,7 +40,8 @@ interface DayAccount {
 /** One group's headroom learner and budget account (see the module comment). */
 export class HeadroomRecorder {
   readonly #slo: SloSpec
-  readonly #learner: HeadroomLearner | undefined
+  #learner: HeadroomLearner | undefined
+  readonly #learnerOptions: HeadroomLearnerOptions
   readonly #days: DayAccount[] = []
   /** A window longer than this is a gap in the signals (tide was down), not measured time. */
   readonly #maxWindowMs: number
@@ -49,7 +51,26 @@ export class HeadroomRecorder {
     this.#slo = slo
     this.#maxWindowMs = 4 * spec.syncPeriodSeconds * 1000
     const h = slo.headroom
-    this.#learner = slo.instanceRps === undefined ? undefined : new HeadroomLearner({ budgetPercent: slo.budgetPercent, windowDays: h?.windowDays ?? 7, syncMs: spec.syncPeriodSeconds * 1000 })
+    this.#learnerOptions = { budgetPercent: slo.budgetPercent, windowDays: h?.windowDays ?? 7, syncMs: spec.syncPeriodSeconds * 1000 }
+    this.#learner = slo.instanceRps === undefined ? undefined : new HeadroomLearner(this.#learnerOptions)
+  }
+
+  /** What this recorder has learned (the learner and the budget's account), as plain JSON for the store. */
+  toJSON(): StoredSlo {
+    return { ...(this.#learner === undefined ? {} : { learner: this.#learner.toJSON() }), days: this.#days.map((d) => ({ ...d })), ...(this.#lastAtMs === undefined ? {} : { lastAtMs: this.#lastAtMs }) }
+  }
+
+  /**
+   * Puts back a checkpoint (toJSON's) taken by an earlier tide: the budget's account, and the
+   * learner when this group has one. Throws a RangeError naming the field when the learner's
+   * state is malformed or was made with other candidates; then nothing is changed.
+   */
+  restore(j: StoredSlo): void {
+    const learner = this.#learner === undefined || j.learner === undefined ? this.#learner : HeadroomLearner.fromJSON(this.#learnerOptions, j.learner)
+    this.#learner = learner
+    this.#days.length = 0
+    for (const d of j.days) if (Number.isFinite(d.day) && d.measured >= 0 && d.violated >= 0) this.#days.push({ ...d })
+    this.#lastAtMs = j.lastAtMs
   }
 
   /**

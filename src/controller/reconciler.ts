@@ -3,7 +3,7 @@
  * around the pure engine, and time only through the injected Clock, so that the
  * simulator runs exactly this code with a virtual clock (DESIGN.md "The tick").
  */
-import { sizeText } from '../core/size.ts'
+import { sameSize, sizeText } from '../core/size.ts'
 import { countsTowardCapacity, initialReplicas, phaseOf, receivesTraffic, viewOf } from '../engine/lifecycle.ts'
 import { forecastHorizon } from '../engine/policies/predictive.ts'
 import { instanceCapacityRps } from '../engine/policies/slo.ts'
@@ -16,6 +16,7 @@ import type { InstanceRecord, Provider } from '../providers/provider.ts'
 import type { Series } from '../forecast/series.ts'
 import type { GroupSpec, Size } from '../spec/schema.ts'
 import type { Clock } from '../core/clock.ts'
+import { crashPoint } from '../core/crash-points.ts'
 import { CrashLoop, startFailureMessage } from './crash-loop.ts'
 import { ProviderCallsHeld, ProviderFailures, type ProviderBackoff } from './provider-failures.ts'
 import { DemandRecorder, type DemandRecorderOptions } from './demand-recorder.ts'
@@ -24,7 +25,7 @@ import { HeadroomRecorder } from './headroom-recorder.ts'
 import { failedStepOf, GroupStatusBuilder, type GroupStatus } from './group-status.ts'
 import type { MetricsSource } from './metrics-source.ts'
 import { unknownHealth, type Backend, type TrafficTarget } from './backend.ts'
-import { MemoryStateStore, type StateStore, type StoredGroupState, type StoredOperatorState } from '../store/state-store.ts'
+import { MemoryStateStore, type StateStore, type StoredGroupState, type StoredLearnedState, type StoredOperation, type StoredOperatorState } from '../store/state-store.ts'
 import { UsageRecorder } from './usage-recorder.ts'
 import { RiskRecorder } from './risk-recorder.ts'
 
@@ -49,6 +50,20 @@ export interface ControllerOptions {
   readonly demandHistory?: (spec: GroupSpec) => Series | undefined
   /** How demand is bucketed and how often the forecaster is refitted (defaults: docs/forecasting.md). */
   readonly forecasting?: DemandRecorderOptions
+  /**
+   * How often each group's learners are checkpointed in the store (StoredLearnedState), seconds
+   * of the controller's clock; default 300 (the VPA checkpoints every minute or so). A new
+   * start-up sample or crash-loop step is checkpointed at the end of its tick, and checkpoint()
+   * writes every group's at once (tide stopping).
+   */
+  readonly checkpointSeconds?: number
+  /**
+   * Makes every store write so far durable, before a provider call that its intent must precede
+   * (a PostgreSQL store batches writes until its flush; SQLite writes at once and needs none).
+   * A rejection means the intent may not be kept: the provider call is not made, and the group's
+   * tick fails with it (a fenced leader, a database away).
+   */
+  readonly persist?: () => Promise<void>
 }
 
 /** What one reconcile did for one group. */
@@ -87,8 +102,18 @@ interface GroupRuntime {
   readonly protectedIds: Set<string>
   /** Last phase seen per instance, to emit events on transitions only. */
   readonly lastPhase: Map<string, InstancePhase>
-  /** Ids this process launched (others found by list() were adopted). */
-  readonly launchedHere: Set<string>
+  /** Ids this process launched (others found by list() were adopted), and why: scale-out, resize, replace-unhealthy. */
+  readonly launchedHere: Map<string, string>
+  /** Unfinished provider operations (written before each launch and terminate), as kept in the store. */
+  readonly operations: StoredOperation[]
+  /** Operations written so far by this process, for their ids. */
+  opSeq: number
+  /** When the learners were last checkpointed, ms on the controller's clock; undefined before the first. */
+  checkpointedAtMs?: number | undefined
+  /** Something learned that a restart must not lose (a start-up sample, a crash-loop step): checkpoint at the end of the tick. */
+  checkpointDue?: boolean
+  /** The last decision's reasons as a restarted tide found them in the store (before this process decided anything). */
+  restoredReasons?: StoredLearnedState['lastDecision']
   /** Launch-to-ready times of the last instances launched here, ms, newest last. */
   readonly startups: number[]
   demand?: DemandRecorder | undefined
@@ -123,6 +148,32 @@ interface GroupRuntime {
   override?: ManualScale | undefined
   /** Instances an operator put in standby, by id: since when, whether the desired count was lowered, and whether the router has drained them. */
   readonly standby: Map<string, StandbyMark>
+}
+
+/** Why a launch or a terminate happens, as its operation record and crash points name it. */
+const ACTION_WHYS = ['scale-out', 'scale-in', 'resize', 'replace-unhealthy', 'fill', 'group-removed'] as const
+type ActionWhy = (typeof ACTION_WHYS)[number]
+
+/** A stored operation's why as an ActionWhy; one an other tide wrote that this one does not know counts as a scale-in. */
+function actionWhyOf(why: string): ActionWhy {
+  return (ACTION_WHYS as readonly string[]).includes(why) ? (why as ActionWhy) : 'scale-in'
+}
+
+/** Why a launch happens: a raised count is a scale-out; else it replaces unhealthy instances, or fills the count in force (a first launch, an instance gone). */
+function launchWhyOf(decision: Decision, scaleOut: boolean, unhealthy: number): ActionWhy {
+  if (decision.resize !== undefined) return 'resize'
+  if (scaleOut) return 'scale-out'
+  return unhealthy > 0 ? 'replace-unhealthy' : 'fill'
+}
+
+/** Why an instance is retired: a scale-in, or a step of a resize when it is not of the size in force. */
+function retireWhyOf(record: InstanceRecord, size: Size): ActionWhy {
+  return sameSize(record.size, size) ? 'scale-in' : 'resize'
+}
+
+/** Whether the group keeps usage histograms (vertical scaling, or a strategy that may resize). */
+function usesUsage(spec: GroupSpec): boolean {
+  return spec.vertical.mode !== 'off' || spec.strategy !== 'horizontal'
 }
 
 /** A manual scale in force: the count asked (before min/max), since and until when, ms on the controller's clock. */
@@ -389,8 +440,8 @@ export class Controller {
         const records = await listStep(backend.provider, spec, rt.providerFailures, nowMs)
         for (const r of records) {
           if (rt.draining.has(r.id)) continue
-          if (backend.traffic === undefined || r.status !== 'running') await this.#terminate(spec, backend.provider, r, nowMs)
-          else this.#startDrain(spec, backend, r, nowMs, rt)
+          if (backend.traffic === undefined || r.status !== 'running') await this.#terminate(spec, backend.provider, r, nowMs, 'group-removed')
+          else this.#startDrain(spec, backend, r, nowMs, rt, 'group-removed')
         }
         backend.traffic?.setTargets(spec, trafficTargets(records, (r) => (rt.draining.has(r.id) ? 'draining' : undefined)))
         if (records.length > 0 || rt.draining.size > 0) continue
@@ -640,7 +691,7 @@ export class Controller {
       const providerFailures = new ProviderFailures((e) => {
         this.#emit(e.atMs, group, e.type, e.message, e.instanceId === undefined ? {} : { instanceId: e.instanceId })
       })
-      rt = { draining: new Set(), protectedIds: new Set(), lastPhase: new Map(), launchedHere: new Set(), startups: [], started: false, crashLoop: new CrashLoop(), providerFailures, standby: new Map() }
+      rt = { draining: new Set(), protectedIds: new Set(), lastPhase: new Map(), launchedHere: new Map(), operations: [], opSeq: 0, startups: [], started: false, crashLoop: new CrashLoop(), providerFailures, standby: new Map() }
       this.#runtime.set(group, rt)
     }
     return rt
@@ -659,13 +710,17 @@ export class Controller {
     const provider = backend.provider
     const health = backend.health ?? unknownHealth
     const rt = this.#rt(spec.group)
-    const records = await listStep(provider, spec, rt.providerFailures, nowMs)
+    let records = await listStep(provider, spec, rt.providerFailures, nowMs)
     const stored = this.#store.loadGroupState(spec.group) ?? this.#initialState(spec, records)
     if (!rt.started) {
       rt.started = true
       for (const id of stored.protectedIds) rt.protectedIds.add(id)
       // A restart finishes drains that an earlier process began.
       for (const id of stored.drainingIds) if (records.some((r) => r.id === id)) rt.draining.add(id)
+      this.#restoreLearned(spec, rt, nowMs)
+      const gone = await this.#recoverOperations(spec, provider, rt, records, nowMs)
+      // Instances a recovered terminate stopped are not this tick's to count (nor to scale in again).
+      if (gone.size > 0) records = records.filter((r) => !gone.has(r.id))
     }
     const override = this.#operatorMarks(spec.group, rt, records, nowMs)
     const phases = new Map<string, InstancePhase>()
@@ -859,26 +914,63 @@ export class Controller {
    * throttle or a capacity shortage of this size does (provider-failures.ts). A failed launch
    * is an event, not an error.
    */
-  async #launch(spec: GroupSpec, provider: Provider, rt: GroupRuntime, size: Size, count: number, nowMs: number): Promise<string[]> {
+  async #launch(spec: GroupSpec, provider: Provider, rt: GroupRuntime, size: Size, count: number, nowMs: number, why: ActionWhy): Promise<string[]> {
     if (rt.crashLoop.blocks(nowMs) || rt.providerFailures.launchWaits(size, nowMs)) return []
+    // The intent first: a tide killed from here on finds it on restart (#recoverOperations).
+    const op = this.#beginOperation(spec.group, rt, { kind: 'launch', why, decisionAtMs: nowMs, count, size, instanceIds: [] }, nowMs)
+    await this.#persist(spec.group, rt, op)
+    if (why === 'scale-out') crashPoint('scale-out:intent-written')
     try {
       const started = await provider.launch(spec, size, count)
+      if (why === 'scale-out') crashPoint('scale-out:launched')
       rt.providerFailures.launched(size)
       for (const r of started) {
-        rt.launchedHere.add(r.id)
+        rt.launchedHere.set(r.id, why)
         rt.lastPhase.set(r.id, 'pending')
       }
+      this.#endOperation(spec.group, rt, op)
       this.#emit(nowMs, spec.group, 'launch', `launched ${started.length} instance(s) of ${sizeText(size)}: ${started.map((r) => r.id).join(', ')}`)
+      if (why === 'resize') crashPoint('resize:new-launched')
       return started.map((r) => r.id)
     } catch (err) {
+      // Instances started before a failure are recorded by the provider: the next list() shows them (adopted).
+      this.#endOperation(spec.group, rt, op)
       rt.providerFailures.launchFailed(err, size, count, nowMs, rt.crashLoop)
       return []
     }
   }
 
+  /** Writes an operation's intent to the store before its provider call (StoredOperation); returns it. */
+  #beginOperation(group: string, rt: GroupRuntime, what: Omit<StoredOperation, 'id' | 'startedAtMs' | 'state'>, nowMs: number): StoredOperation {
+    const op: StoredOperation = { ...what, id: `${what.kind}-${nowMs}-${rt.opSeq++}`, startedAtMs: nowMs, state: 'pending' }
+    rt.operations.push(op)
+    this.#store.saveOperations(group, rt.operations)
+    return op
+  }
+
+  /** The intent durable before its provider call (ControllerOptions.persist); when it cannot be, the operation is dropped and the error thrown. */
+  async #persist(group: string, rt: GroupRuntime, op: StoredOperation): Promise<void> {
+    if (this.#opts.persist === undefined) return
+    try {
+      await this.#opts.persist()
+    } catch (err) {
+      this.#endOperation(group, rt, op)
+      throw err
+    }
+  }
+
+  /** The provider answered (done, or failed: rolled back, the event says why): the operation leaves the store. */
+  #endOperation(group: string, rt: GroupRuntime, op: StoredOperation): void {
+    const i = rt.operations.indexOf(op)
+    if (i < 0) return
+    rt.operations.splice(i, 1)
+    this.#store.saveOperations(group, rt.operations)
+  }
+
   /** An instance launched here died before it ever served: say how, show its log's end, and back off (crash-loop.ts). */
   #noteStartFailure(group: string, rt: GroupRuntime, r: InstanceRecord, nowMs: number): void {
     const waitMs = rt.crashLoop.failed(nowMs)
+    rt.checkpointDue = true
     const tail = r.meta?.logTail
     const showLog = tail !== undefined && tail !== rt.lastLogTail
     if (showLog) rt.lastLogTail = tail
@@ -887,14 +979,19 @@ export class Controller {
 
   /** An instance launched here serves: an event, and its start-up time for the scheduling buffer. */
   #noteReady(group: string, rt: GroupRuntime, r: InstanceRecord, nowMs: number): void {
+    if (rt.crashLoop.failures > 0) rt.checkpointDue = true
     rt.crashLoop.served()
     rt.lastLogTail = undefined
     if (r.readyAtMs !== undefined) {
       rt.startups.push(r.readyAtMs - r.launchedAtMs)
       if (rt.startups.length > 5) rt.startups.shift()
+      rt.checkpointDue = true
     }
     const startup = r.readyAtMs === undefined ? '' : ` after ${((r.readyAtMs - r.launchedAtMs) / 1000).toFixed(1)} s`
     this.#emit(nowMs, group, 'instance-ready', `instance ${r.id} is serving${startup}`, { instanceId: r.id })
+    const why = rt.launchedHere.get(r.id)
+    if (why === 'scale-out') crashPoint('scale-out:in-service')
+    else if (why === 'resize') crashPoint('resize:new-in-service')
   }
 
   async #act(o: Observed, decision: Decision, nowMs: number): Promise<ReconcileResult> {
@@ -910,32 +1007,26 @@ export class Controller {
     // full window must not wait a sync period.
     rt.fastTriggerRps = spec.slo?.fastScaleOut === true ? capacityRps : undefined
 
+    const target = decision.to
+    const retire = { target, size, instances: o.views, scaleInCandidates: decision.scaleInCandidates }
+    const toLaunch = instancesToLaunch(retire)
+    const removals = instancesToRemove(retire)
+    const byId = new Map(o.records.map((r) => [r.id, r]))
+    const unhealthy = o.records.filter((r) => o.phases.get(r.id) === 'unhealthy')
+    const scaleOut = toLaunch > 0 && decision.resize === undefined && decision.to > decision.from
+    if (scaleOut) crashPoint('scale-out:decided')
+    if (toLaunch > 0 || removals.length > 0 || unhealthy.length > 0) this.#writeAhead(o, rt, decision, size, removals, byId)
+
     // Unhealthy and dead instances are replaced: terminate now; the count below launches the replacement.
-    for (const r of o.records) {
-      if (o.phases.get(r.id) !== 'unhealthy') continue
-      if (await this.#terminate(spec, provider, r, nowMs)) {
+    for (const r of unhealthy) {
+      if (await this.#terminate(spec, provider, r, nowMs, 'replace-unhealthy')) {
         terminated.push(r.id)
         this.#emit(nowMs, spec.group, 'instance-replaced', `replacing instance ${r.id}`, { instanceId: r.id })
       }
     }
 
-    const target = decision.to
-    const retire = { target, size, instances: o.views, scaleInCandidates: decision.scaleInCandidates }
-
-    const toLaunch = instancesToLaunch(retire)
-    if (toLaunch > 0) launched.push(...(await this.#launch(spec, provider, rt, size, toLaunch, nowMs)))
-
-    const removals = instancesToRemove(retire)
-    const byId = new Map(o.records.map((r) => [r.id, r]))
-    for (const id of removals) {
-      const record = byId.get(id)
-      if (record && (await this.#retire(spec, o.backend, record, nowMs))) terminated.push(id)
-    }
-    // Drains begun by an earlier process are resumed.
-    for (const id of rt.draining) {
-      const record = byId.get(id)
-      if (record && !removals.includes(id)) this.#startDrain(spec, o.backend, record, nowMs, rt)
-    }
+    if (toLaunch > 0) launched.push(...(await this.#launch(spec, provider, rt, size, toLaunch, nowMs, launchWhyOf(decision, scaleOut, unhealthy.length))))
+    terminated.push(...(await this.#retireAll(o, rt, removals, byId, size, nowMs)))
     // Routing follows what this tick saw and did: serving instances take requests, draining ones
     // finish theirs, terminated ones are gone.
     const gone = new Set(terminated)
@@ -947,15 +1038,195 @@ export class Controller {
       ),
     )
 
-    this.#store.saveGroupState(spec.group, {
-      desiredReplicas: target,
-      size,
-      history: decision.history,
-      drainingIds: [...rt.draining],
-      protectedIds: [...rt.protectedIds],
-    })
+    this.#saveState(spec.group, rt, { desiredReplicas: target, size, history: decision.history }, [])
     this.#store.saveGroupStatus(spec.group, this.#tickStatus(o, rt, decision, target, size, nowMs))
+    if (scaleOut && launched.length > 0) crashPoint('scale-out:registered')
+    this.#maybeCheckpoint(spec.group, rt, nowMs)
     return { group: spec.group, decision, launched, terminated }
+  }
+
+  /** Retires this tick's removals (drained, or terminated at once), resumes drains an earlier process began; returns the ids terminated now. */
+  async #retireAll(o: Observed, rt: GroupRuntime, removals: readonly string[], byId: ReadonlyMap<string, InstanceRecord>, size: Size, nowMs: number): Promise<string[]> {
+    const terminated: string[] = []
+    for (const id of removals) {
+      const record = byId.get(id)
+      if (record && (await this.#retire(o.spec, o.backend, record, nowMs, retireWhyOf(record, size)))) terminated.push(id)
+    }
+    for (const id of rt.draining) {
+      const record = byId.get(id)
+      if (record && !removals.includes(id)) this.#startDrain(o.spec, o.backend, record, nowMs, rt, retireWhyOf(record, size))
+    }
+    return terminated
+  }
+
+  /**
+   * Write-ahead: the decided count and history, and the victims that will drain, saved before
+   * any provider call of a tick that acts, so that a tide killed mid-action restarts from this
+   * decision (its launches found, its drains resumed), not from the one before it.
+   */
+  #writeAhead(o: Observed, rt: GroupRuntime, decision: Decision, size: Size, removals: readonly string[], byId: ReadonlyMap<string, InstanceRecord>): void {
+    const drainsAhead = removals.filter((id) => {
+      const r = byId.get(id)
+      return r !== undefined && o.backend.traffic !== undefined && r.status !== 'starting'
+    })
+    this.#saveState(o.spec.group, rt, { desiredReplicas: decision.to, size, history: decision.history }, drainsAhead)
+    if (removals.length > 0 && decision.resize === undefined) crashPoint('scale-in:victim-chosen')
+  }
+
+  /** Saves the group's state: `decided` with the instances draining (and `drainsAhead`, about to) and the protected ones. */
+  #saveState(group: string, rt: GroupRuntime, decided: Pick<StoredGroupState, 'desiredReplicas' | 'size' | 'history'>, drainsAhead: readonly string[]): void {
+    this.#store.saveGroupState(group, { ...decided, drainingIds: [...new Set([...rt.draining, ...drainsAhead])], protectedIds: [...rt.protectedIds] })
+  }
+
+  /**
+   * Checkpoints the group's learners when checkpointSeconds have passed since the last one, or
+   * when something a restart must not lose was learned this tick (a start-up sample, a crash-loop
+   * step). Never without ControllerOptions.checkpointSeconds (the simulator).
+   */
+  #maybeCheckpoint(group: string, rt: GroupRuntime, nowMs: number): void {
+    const every = this.#opts.checkpointSeconds
+    if (every === undefined) return
+    const last = rt.checkpointedAtMs
+    if (rt.checkpointDue !== true && last !== undefined && nowMs >= last && nowMs - last < every * 1000) return
+    this.#checkpointGroup(group, rt, nowMs)
+  }
+
+  /** Writes what the group's learners know (StoredLearnedState) to the store. */
+  #checkpointGroup(group: string, rt: GroupRuntime, nowMs: number): void {
+    const last = rt.lastDecision
+    const predictiveReason = last?.recommendations.find((r) => r.policy === 'predictive')?.reason
+    const lastDecision = last === undefined ? rt.restoredReasons : { reason: last.reason, ...(predictiveReason === undefined ? {} : { predictiveReason }) }
+    this.#store.saveLearnedState(group, {
+      atMs: nowMs,
+      startupsMs: [...rt.startups],
+      crashLoop: rt.crashLoop.toJSON(),
+      ...(rt.usage === undefined ? {} : { usage: rt.usage.toJSON() }),
+      ...(rt.slo === undefined ? {} : { slo: rt.slo.toJSON() }),
+      ...(lastDecision === undefined ? {} : { lastDecision }),
+    })
+    rt.checkpointedAtMs = nowMs
+    rt.checkpointDue = false
+  }
+
+  /**
+   * Checkpoints every group's learners now (tide stopping), whatever checkpointSeconds says.
+   * A group whose checkpoint fails is skipped (the one before it stays); returns how many were written.
+   */
+  checkpoint(): number {
+    const nowMs = this.#opts.clock.now()
+    let written = 0
+    for (const spec of this.#groups.values()) {
+      const rt = this.#runtime.get(spec.group)
+      if (rt?.started !== true) continue
+      try {
+        this.#checkpointGroup(spec.group, rt, nowMs)
+        written++
+      } catch {
+        // The store is failing: the checkpoint before this one stays; the caller is stopping anyway.
+      }
+    }
+    return written
+  }
+
+  /**
+   * A restarted tide's first sight of a group: what the learners knew at the last checkpoint
+   * comes back (a `recovered` event says what, and what could not be restored and starts afresh).
+   */
+  #restoreLearned(spec: GroupSpec, rt: GroupRuntime, nowMs: number): void {
+    const l = this.#store.loadLearnedState(spec.group)
+    if (l === undefined) return
+    const restored: string[] = []
+    const afresh: string[] = []
+    const startups = (l.startupsMs ?? []).filter((x) => Number.isFinite(x) && x >= 0).slice(-5)
+    if (startups.length > 0) {
+      rt.startups.push(...startups)
+      restored.push(`${startups.length} start-up sample(s) (median ${((median(startups) ?? 0) / 1000).toFixed(1)} s)`)
+    }
+    if (l.crashLoop !== undefined && l.crashLoop.failures > 0) {
+      rt.crashLoop.restore(l.crashLoop)
+      restored.push(`the crash-loop back-off (${l.crashLoop.failures} start failure(s) in a row)`)
+    }
+    this.#restoreRecorders(spec, rt, l, restored, afresh)
+    rt.restoredReasons = l.lastDecision
+    rt.checkpointedAtMs = nowMs
+    if (restored.length === 0 && afresh.length === 0) return
+    const what = restored.length === 0 ? 'nothing' : restored.join(', ')
+    this.#emit(nowMs, spec.group, 'recovered', `restored what ${spec.group} had learned by ${new Date(l.atMs).toISOString()}: ${what}${afresh.length === 0 ? '' : `; started afresh: ${afresh.join(', ')}`}`)
+  }
+
+  /** The usage and headroom recorders from a checkpoint; what came back, or what starts afresh and why, is added to the lists. */
+  #restoreRecorders(spec: GroupSpec, rt: GroupRuntime, l: StoredLearnedState, restored: string[], afresh: string[]): void {
+    if (l.usage !== undefined && usesUsage(spec)) {
+      try {
+        const usage = new UsageRecorder(spec)
+        usage.restore(l.usage)
+        rt.usage = usage
+        restored.push(`the usage histograms (${usage.samples} cpu samples)`)
+      } catch (err) {
+        afresh.push(`usage histograms (${errorMessage(err)})`)
+      }
+    }
+    if (l.slo !== undefined && spec.slo !== undefined) {
+      try {
+        const slo = new HeadroomRecorder(spec, spec.slo)
+        slo.restore(l.slo)
+        rt.slo = slo
+        restored.push('the headroom learner and violation budget')
+      } catch (err) {
+        afresh.push(`headroom learner (${errorMessage(err)})`)
+      }
+    }
+  }
+
+  /**
+   * A restarted tide's first sight of a group: the operations a killed tide left pending are
+   * completed or rolled back, each told by a `recovered` event. A launch's instances are those the
+   * provider lists, launched since its intent was written, of its size (at most its count): found,
+   * they are this launch's (adopted, never launched again; the decided count was saved before the
+   * launch, so the next decision counts them); none found, nothing was launched and the tick
+   * decides afresh. A terminate whose instance is still listed is finished now. Returns the ids
+   * of the instances it terminated.
+   */
+  async #recoverOperations(spec: GroupSpec, provider: Provider, rt: GroupRuntime, records: readonly InstanceRecord[], nowMs: number): Promise<Set<string>> {
+    const gone = new Set<string>()
+    const ops = this.#store.loadOperations(spec.group)
+    if (ops.length === 0) return gone
+    const claimed = new Set<string>()
+    const decided = (op: StoredOperation) => `${op.kind} (${op.why}) decided at ${new Date(op.decisionAtMs).toISOString()}`
+    for (const op of ops) {
+      if (op.state !== 'pending') continue
+      if (op.kind === 'launch') {
+        const want = op.count ?? 1
+        const found = records.filter((r) => !claimed.has(r.id) && (op.instanceIds.length > 0 ? op.instanceIds.includes(r.id) : r.launchedAtMs >= op.startedAtMs && (op.size === undefined || sameSize(r.size, op.size)))).slice(0, want)
+        for (const r of found) {
+          claimed.add(r.id)
+          rt.launchedHere.set(r.id, op.why)
+          if (r.status === 'starting') rt.lastPhase.set(r.id, 'pending')
+        }
+        const ids = found.map((r) => r.id).join(', ')
+        const message =
+          found.length >= want
+            ? `${decided(op)} of ${want} instance(s) had launched when tide was killed: ${ids} adopted as its instances; nothing launched again`
+            : found.length > 0
+              ? `${decided(op)} of ${want} instance(s) was cut by tide's kill after ${found.length}: ${ids} adopted; the rest is rolled back, left to this tick's decision`
+              : `${decided(op)} of ${want} instance(s) was cut by tide's kill before any instance started: rolled back; this tick decides afresh`
+        this.#emit(nowMs, spec.group, 'recovered', message)
+        continue
+      }
+      for (const id of op.instanceIds) {
+        const record = records.find((r) => r.id === id)
+        if (record === undefined) {
+          this.#emit(nowMs, spec.group, 'recovered', `${decided(op)} of instance ${id} had finished when tide was killed: it is gone`, { instanceId: id })
+          continue
+        }
+        rt.draining.delete(id)
+        const done = await this.#terminate(spec, provider, record, nowMs, actionWhyOf(op.why))
+        if (done) gone.add(id)
+        this.#emit(nowMs, spec.group, 'recovered', done ? `${decided(op)} of instance ${id} was cut by tide's kill: completed now` : `${decided(op)} of instance ${id} was cut by tide's kill and could not complete now: the next decisions see it again`, { instanceId: id })
+      }
+    }
+    this.#store.saveOperations(spec.group, rt.operations)
+    return gone
   }
 
   /** The group's status at the end of a tick that decided and acted (group-status.ts). */
@@ -1015,11 +1286,11 @@ export class Controller {
     }
     // The forecaster's state as it changes (backing off, resuming, enough history at last): the log says when and why.
     const predictive = decision.recommendations.find((r) => r.policy === 'predictive')
-    const before = last?.recommendations.find((r) => r.policy === 'predictive')
-    if (predictive !== undefined && predictive.reason !== before?.reason) {
+    const beforeReason = last === undefined ? rt.restoredReasons?.predictiveReason : last.recommendations.find((r) => r.policy === 'predictive')?.reason
+    if (predictive !== undefined && predictive.reason !== beforeReason) {
       this.#emit(nowMs, group, 'forecast', predictive.detail)
     }
-    const changed = last?.reason !== decision.reason
+    const changed = (last?.reason ?? rt.restoredReasons?.reason) !== decision.reason
     if (decision.kind === 'scale' || changed) {
       this.#emit(nowMs, group, 'decision', decision.explanation, { decision })
     }
@@ -1032,14 +1303,14 @@ export class Controller {
   }
 
   /** Drains (when a drainer is configured) then terminates; returns true when terminated now. */
-  async #retire(spec: GroupSpec, backend: Backend, record: InstanceRecord, nowMs: number): Promise<boolean> {
+  async #retire(spec: GroupSpec, backend: Backend, record: InstanceRecord, nowMs: number, why: ActionWhy): Promise<boolean> {
     const rt = this.#rt(spec.group)
-    if (!backend.traffic || record.status === 'starting') return this.#terminate(spec, backend.provider, record, nowMs)
-    this.#startDrain(spec, backend, record, nowMs, rt)
+    if (!backend.traffic || record.status === 'starting') return this.#terminate(spec, backend.provider, record, nowMs, why)
+    this.#startDrain(spec, backend, record, nowMs, rt, why)
     return false
   }
 
-  #startDrain(spec: GroupSpec, backend: Backend, record: InstanceRecord, nowMs: number, rt: GroupRuntime): void {
+  #startDrain(spec: GroupSpec, backend: Backend, record: InstanceRecord, nowMs: number, rt: GroupRuntime, why: ActionWhy): void {
     const traffic = backend.traffic
     const provider = backend.provider
     if (!traffic) return
@@ -1048,10 +1319,12 @@ export class Controller {
     this.#drainKeys.add(key)
     rt.draining.add(record.id)
     this.#emit(nowMs, spec.group, 'drain-start', `draining instance ${record.id}`, { instanceId: record.id })
+    if (why === 'scale-in') crashPoint('scale-in:drain-started')
+    else if (why === 'resize') crashPoint('resize:old-draining')
     const p = traffic
       .drain(spec, record)
       .then(async () => {
-        await this.#terminate(spec, provider, record, this.#opts.clock.now())
+        await this.#terminate(spec, provider, record, this.#opts.clock.now(), why)
       })
       .catch((err: unknown) => {
         this.#emit(this.#opts.clock.now(), spec.group, 'terminate-failed', `drain of ${record.id} failed: ${errorMessage(err)}`, { instanceId: record.id })
@@ -1070,15 +1343,23 @@ export class Controller {
    * Terminates one instance; true when it is gone (an instance the provider no longer knows
    * counts). Skipped while the provider throttles the group: the next tick asks again.
    */
-  async #terminate(spec: GroupSpec, provider: Provider, record: InstanceRecord, nowMs: number): Promise<boolean> {
-    const failures = this.#rt(spec.group).providerFailures
+  async #terminate(spec: GroupSpec, provider: Provider, record: InstanceRecord, nowMs: number, why: ActionWhy): Promise<boolean> {
+    const rt = this.#rt(spec.group)
+    const failures = rt.providerFailures
     if (failures.holdsCalls(nowMs)) return false
+    const op = this.#beginOperation(spec.group, rt, { kind: 'terminate', why, decisionAtMs: nowMs, instanceIds: [record.id] }, nowMs)
+    await this.#persist(spec.group, rt, op)
     try {
       await provider.terminate(spec, record.id)
+      if (why === 'scale-in') crashPoint('scale-in:terminated')
       failures.succeeded('terminate')
+      this.#endOperation(spec.group, rt, op)
       this.#emit(nowMs, spec.group, 'terminate', `terminated instance ${record.id}`, { instanceId: record.id })
+      if (why === 'scale-in') crashPoint('scale-in:record-removed')
+      else if (why === 'resize') crashPoint('resize:old-stopped')
       return true
     } catch (err) {
+      this.#endOperation(spec.group, rt, op)
       return failures.terminateFailed(err, record.id, nowMs)
     }
   }

@@ -24,11 +24,12 @@ import type { InstanceView, Signals, UsageHistograms } from '../engine/types.ts'
 import { cpuReadinessOf, cpuReadinessPeriods, cpuSampleIgnored, type CpuReadinessPeriods } from '../engine/instance-classes.ts'
 import { cpuHistogramOptions, DecayingHistogram, memoryHistogramOptions } from '../engine/vertical/decaying-histogram.ts'
 import type { GroupSpec } from '../spec/schema.ts'
+import type { StoredUsage } from '../store/state-store.ts'
 
 /** Keeps one group's usage histograms (see the module comment). */
 export class UsageRecorder {
-  readonly cpuCores: DecayingHistogram
-  readonly memoryMiB: DecayingHistogram
+  cpuCores: DecayingHistogram
+  memoryMiB: DecayingHistogram
   #oom: { usageMiB: number; atMs: number } | undefined
   #samples = 0
   /** The last view(), until the next observe() or noteOom() changes what it shows. */
@@ -70,6 +71,27 @@ export class UsageRecorder {
   /** An instance was killed for running out of memory while using `usageMiB`. */
   noteOom(usageMiB: number, atMs: number): void {
     if (this.#oom === undefined || atMs >= this.#oom.atMs) this.#oom = { usageMiB, atMs }
+    this.#view = undefined
+  }
+
+  /** What this recorder has learned, as plain JSON for the store (the controller's checkpoint). */
+  toJSON(): StoredUsage {
+    return { cpuCores: this.cpuCores.toJSON(), memoryMiB: this.memoryMiB.toJSON(), samples: this.#samples, ...(this.#oom === undefined ? {} : { oom: { ...this.#oom } }) }
+  }
+
+  /**
+   * Puts back a checkpoint (toJSON's) taken by an earlier tide. Throws HistogramStateError
+   * naming the field when it is malformed, or when its half-life is not this group's
+   * (vertical.halfLifeHours changed): then nothing is changed.
+   */
+  restore(j: StoredUsage): void {
+    const cpu = DecayingHistogram.fromJSON(j.cpuCores)
+    const memory = DecayingHistogram.fromJSON(j.memoryMiB)
+    if (cpu.halfLifeMs !== this.cpuCores.halfLifeMs || memory.halfLifeMs !== this.memoryMiB.halfLifeMs) throw new RangeError(`usage histograms: kept with a half-life of ${cpu.halfLifeMs / 3_600_000} h, the group now has ${this.cpuCores.halfLifeMs / 3_600_000} h`)
+    this.cpuCores = cpu
+    this.memoryMiB = memory
+    this.#samples = Number.isInteger(j.samples) && j.samples >= 0 ? j.samples : 0
+    this.#oom = j.oom === undefined ? undefined : { ...j.oom }
     this.#view = undefined
   }
 

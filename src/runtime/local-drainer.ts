@@ -18,6 +18,8 @@ import type { Clock } from '../core/clock.ts'
 import type { Traffic } from '../controller/backend.ts'
 import type { InstanceRecord } from '../providers/provider.ts'
 import type { GroupSpec } from '../spec/schema.ts'
+import { backupEnvironment } from './backup-env.ts'
+import type { BackupRunner } from './backup-once.ts'
 
 /** The part of the router a drain needs. */
 export interface DrainTarget {
@@ -31,31 +33,17 @@ export interface LocalDrainerOptions {
   readonly clock: Clock
   /** Between preStop polls; 200 ms by default. */
   readonly pollMs?: number
+  /**
+   * Runs the backup command exactly once per instance across restarts (backup-once.ts), with
+   * `live`, the group's instances now (records of gone ones are dropped). Without it (tests of
+   * the drain alone) the command runs with runBackup, once per drain.
+   */
+  readonly backups?: { readonly runner: BackupRunner; readonly live: (spec: GroupSpec) => Promise<ReadonlySet<string>> }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-/**
- * The variables of tide's own environment a backup command inherits (docs/security.md): what a
- * program needs to run and to read text and times as the operator does, nothing else. tide's
- * environment holds its secrets (the API token, cloud credentials); a hook is the operator's
- * program but runs on tide's behalf, so it gets only what it is documented to get.
- */
-export const BACKUP_INHERITED_ENV = ['PATH', 'HOME', 'LANG', 'TZ'] as const
-
-/**
- * The whole environment of a backup command: BACKUP_INHERITED_ENV taken from `parent` (tide's
- * environment) where set, then `env` (the group's launch.env and the TIDE_* variables), which
- * wins. Nothing else of `parent` gets through.
- */
-export function backupEnvironment(parent: Readonly<Record<string, string | undefined>>, env: Readonly<Record<string, string>>): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const name of BACKUP_INHERITED_ENV) {
-    const value = parent[name]
-    if (value !== undefined) out[name] = value
-  }
-  return { ...out, ...env }
-}
+export { BACKUP_INHERITED_ENV, backupEnvironment } from './backup-env.ts'
 
 /**
  * Runs an argv with a timeout, in `cwd` (the group's launch.cwd; tide's own when undefined, so
@@ -107,7 +95,11 @@ export class LocalDrainer implements Pick<Traffic, 'drain'> {
       // The group's launch.env (what the instance itself was given), then what tide says of the instance.
       const env: Record<string, string> = { ...spec.launch?.env, TIDE_GROUP: spec.group, TIDE_INSTANCE_ID: instance.id }
       if (instance.address) env.TIDE_INSTANCE_PORT = String(instance.address.port)
-      const r = await runBackup(backup.command, env, backup.timeoutSeconds * 1000, spec.launch?.cwd)
+      const once = this.#o.backups
+      const r =
+        once === undefined
+          ? await runBackup(backup.command, env, backup.timeoutSeconds * 1000, spec.launch?.cwd)
+          : await once.runner.run(spec.group, instance.id, { argv: backup.command, env, timeoutMs: backup.timeoutSeconds * 1000, cwd: spec.launch?.cwd }, await once.live(spec))
       emit(`${instance.id}: backup ${r.detail}`)
     }
   }

@@ -133,6 +133,10 @@ export class Runtime {
       events: fanOutTo(this.#sinks),
       store,
       demandHistory: (spec) => this.#demand.get(spec.group),
+      // The learners are checkpointed every 5 minutes, on a new start-up sample, and on stop (below).
+      checkpointSeconds: 300,
+      // A launch or terminate intent is in PostgreSQL before the provider is called (SQLite writes at once).
+      ...(store.kind === 'sqlite' ? {} : { persist: () => store.flush(opts.fence?.()) }),
       onGroupRemoved: (spec) => {
         this.#stopBackend(spec.group)
       },
@@ -153,6 +157,8 @@ export class Runtime {
     const registry = new BackendRegistry({
       stateDir: opts.stateDir,
       registry: store.instanceRegistry(),
+      backupRuns: store,
+      ...(store.kind === 'sqlite' ? {} : { persist: () => store.flush(opts.fence?.()) }),
       events: fanOutTo(sinks),
       clock: opts.clock ?? systemClock,
       ...(opts.sampler === undefined ? {} : { sampler: opts.sampler }),
@@ -387,6 +393,8 @@ export class Runtime {
     }
     await Promise.allSettled([...this.#stopping])
     await Promise.allSettled([...this.#backends.values()].filter((b) => !released.has(b)).map((b) => b.stop()))
+    // What the learners know, for the next tide up (a kill between checkpoints loses at most 5 minutes of it).
+    this.controller.checkpoint()
     // Alert deliveries are logged in the store: let them finish before it closes (which flushes).
     await options.beforeClose?.()
     // Fenced as every flush: a tide that lost the lease writes nothing, even its last events.

@@ -56,6 +56,8 @@ export type TideEventType =
   | 'risk-cleared'
   /** This tide took the leadership lease (with its epoch), or handed it back on a clean stop (docs/ha.md); one per group. */
   | 'leadership'
+  /** tide started again after it was killed mid-action: an operation or a backup it left unfinished was completed, adopted or rolled back (docs/chaos.md). */
+  | 'recovered'
   /** The group's data-plane process (routing.dataPlane: process) was started, adopted from an earlier tide, replaced, or stopped as an orphan (docs/ha.md). */
   | 'data-plane'
 
@@ -98,6 +100,7 @@ const EVENT_TYPES: Readonly<Record<TideEventType, true>> = {
   risk: true,
   'risk-cleared': true,
   leadership: true,
+  recovered: true,
   'data-plane': true,
 }
 

@@ -112,7 +112,7 @@ export interface StoredOperation {
   /** Unique within the group: `${kind}-${decisionAtMs}-${n}`. */
   readonly id: string
   readonly kind: OperationKind
-  /** Why: 'scale-out', 'scale-in', 'replace-unhealthy', 'resize' (a vertical replacement's launch of the new size) or 'shutdown'. */
+  /** Why: 'scale-out' (a raised count), 'fill' (up to the count in force: a first launch, an instance gone), 'replace-unhealthy', 'resize' (a vertical replacement's steps), 'scale-in' or 'group-removed'. */
   readonly why: string
   /** The tick of the decision that asked for it, epoch ms (the decision's id). */
   readonly decisionAtMs: number

@@ -17,6 +17,7 @@ import { ExternalSignals } from '../../metrics/external/external-signals.ts'
 import { AwsApi } from '../../providers/aws/aws-api.ts'
 import { AwsProvider } from '../../providers/aws/aws-provider.ts'
 import type { GroupSpec } from '../../spec/schema.ts'
+import { BackupRunner } from '../backup-once.ts'
 import { runBackup } from '../local-drainer.ts'
 import type { BackendContext, BackendKind, GroupBackend } from './backend-kind.ts'
 
@@ -45,6 +46,7 @@ export function awsBackends(ctx: BackendContext): BackendKind {
     getMetricData: (region, input) => cloudWatchFor(region).send(new GetMetricDataCommand(input)),
     instanceIds: (spec) => provider.instanceIds(spec.group),
   })
+  const runner = ctx.backupRuns === undefined ? undefined : new BackupRunner({ store: ctx.backupRuns, stateDir: ctx.stateDir, events: ctx.events, clock: ctx.clock, ...(ctx.persist === undefined ? {} : { persist: ctx.persist }) })
   const traffic: Traffic = {
     setTargets: () => {
       // AWS's load balancer routes to the Auto Scaling group's instances by itself.
@@ -55,7 +57,9 @@ export function awsBackends(ctx: BackendContext): BackendKind {
       const env: Record<string, string> = { TIDE_GROUP: spec.group, TIDE_INSTANCE_ID: instance.id }
       const ip = instance.meta?.privateIp
       if (ip !== undefined) env.TIDE_INSTANCE_IP = ip
-      const r = await runBackup(backup.command, env, backup.timeoutSeconds * 1000, spec.launch?.cwd)
+      const command = { argv: backup.command, env, timeoutMs: backup.timeoutSeconds * 1000, cwd: spec.launch?.cwd }
+      // Exactly once per instance across restarts where the store records runs (tide up); else once per drain.
+      const r = runner === undefined ? await runBackup(command.argv, env, command.timeoutMs, command.cwd) : await runner.run(spec.group, instance.id, command, new Set((await provider.list(spec)).map((x) => x.id)))
       ctx.events.append({ atMs: ctx.clock.now(), group: spec.group, type: 'drain-start', message: `${instance.id}: backup ${r.detail}`, instanceId: instance.id })
     },
   }

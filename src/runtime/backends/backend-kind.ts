@@ -10,6 +10,7 @@ import type { EventSink } from '../../store/events.ts'
 import type { InstanceRegistry } from '../../providers/local/instance-registry.ts'
 import type { Router } from '../../router/router.ts'
 import type { ResourceSampler } from '../router-signals.ts'
+import type { BackupRunStore } from '../backup-once.ts'
 
 /** What every kind of backend may need from the running tide. */
 export interface BackendContext {
@@ -23,6 +24,13 @@ export interface BackendContext {
   readonly sampler?: ResourceSampler
   /** Variables of tide's environment its instances never inherit (the API token's, api.tokenEnv). */
   readonly withholdEnv?: readonly string[]
+  /**
+   * Where backup runs are recorded (the store), so that a backup runs exactly once per instance
+   * across restarts (runtime/backup-once.ts); without it each drain runs the command (tests).
+   */
+  readonly backupRuns?: BackupRunStore
+  /** Makes the store's writes durable before a backup starts (PostgreSQL's flush); absent for SQLite, which writes at once. */
+  readonly persist?: () => Promise<void>
 }
 
 /** One group's running backend: what the controller uses, and what the runtime needs to show and stop it. */

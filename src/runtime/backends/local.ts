@@ -17,6 +17,7 @@ import type { DataPlaneAttachment } from '../../router/data-plane-client.ts'
 import { Router } from '../../router/router.ts'
 import type { GroupSpec } from '../../spec/schema.ts'
 import { watchFailover } from '../failover-events.ts'
+import { BackupRunner } from '../backup-once.ts'
 import { LocalDrainer } from '../local-drainer.ts'
 import { RouterSignals } from '../router-signals.ts'
 import type { BackendContext, BackendKind, GroupBackend } from './backend-kind.ts'
@@ -24,6 +25,8 @@ import type { BackendContext, BackendKind, GroupBackend } from './backend-kind.t
 /** The local kind: one LocalProvider (one instance registry) for every local group of the running tide. */
 export function localBackends(ctx: BackendContext): BackendKind {
   const provider = new LocalProvider({ registry: ctx.registry, stateDir: ctx.stateDir, clock: ctx.clock, ...(ctx.withholdEnv === undefined ? {} : { withholdEnv: ctx.withholdEnv }) })
+  const runner = ctx.backupRuns === undefined ? undefined : new BackupRunner({ store: ctx.backupRuns, stateDir: ctx.stateDir, events: ctx.events, clock: ctx.clock, ...(ctx.persist === undefined ? {} : { persist: ctx.persist }) })
+  const backups = runner === undefined ? {} : { backups: { runner, live: async (spec: GroupSpec) => new Set((await provider.list(spec)).map((r) => r.id)) } }
   return {
     async start(spec: GroupSpec): Promise<GroupBackend> {
       const inProcess = spec.routing.dataPlane === 'in-process'
@@ -42,7 +45,7 @@ export function localBackends(ctx: BackendContext): BackendKind {
       })
       const dp = router.dataPlane()
       if (dp !== undefined) ctx.events.append({ atMs: ctx.clock.now(), group: spec.group, type: 'data-plane', message: dataPlaneMessage(dp, `${spec.routing.host}:${router.port}`, ctx.clock.now()) })
-      const drainer = new LocalDrainer({ routers: new Map([[spec.group, router]]), events: ctx.events, clock: ctx.clock })
+      const drainer = new LocalDrainer({ routers: new Map([[spec.group, router]]), events: ctx.events, clock: ctx.clock, ...backups })
       const traffic: Traffic = {
         setTargets: (_spec, targets) => {
           router.setInstances(targets)

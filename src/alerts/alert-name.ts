@@ -48,6 +48,7 @@ const ALERT_OF: Readonly<Record<TideEventType, AlertEvent | undefined>> = {
   'risk-cleared': 'risk',
   leadership: undefined,
   recovered: undefined,
+  'data-plane': undefined,
 }
 
 /** The alert name of a controller event, or undefined when the event never alerts. */

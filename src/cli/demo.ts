@@ -53,6 +53,8 @@ export function demoGroup(stateDir: string): GroupSpec {
     health: { path: '/healthz', intervalSeconds: 1, timeoutSeconds: 1, healthyThreshold: 1, unhealthyThreshold: 2, graceSeconds: 10 },
     routing: {
       listen: 0,
+      // The demo owns what it starts and stops it all at the end: its router lives and dies with it.
+      dataPlane: 'in-process',
       drainSeconds: 10,
       classes: [
         { name: 'checkout', pathPrefix: '/checkout', priority: 'high' },

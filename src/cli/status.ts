@@ -2,12 +2,15 @@
  * `tide status [GROUP]`: each group's status as of its last tick (src/controller/group-status.ts),
  * from the running tide's API (`GET /groups`, docs/api.md) by default, or with `--store PATH` or
  * `-c tide.yaml` read from the store directly (the controller saves it there at the end of every
- * tick, failed ones too), so that it also works after tide stopped. Says which one answered.
+ * tick, failed ones too), so that it also works after tide stopped. Says which one answered. From a
+ * store it also lists the data-plane processes recorded in the state directory (docs/ha.md).
  */
 import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
 import type { GroupStatus } from '../controller/group-status.ts'
 import { sizeText } from '../core/size.ts'
 import { durationText } from '../engine/risk.ts'
+import { isAlive, listRecords } from '../router/data-plane-record.ts'
 import type { InstancePhase } from '../engine/types.ts'
 import { StoreError } from '../store/errors.ts'
 import { EXIT_UNREACHABLE, apiClientFlags, apiRequest, apiTokenOf, apiUrlOf, seg } from './api-client.ts'
@@ -87,6 +90,19 @@ async function fromApi(args: ParsedArgs, io: CommandIo): Promise<number> {
 }
 
 /**
+ * One line per data-plane process recorded in the state directory (routing.dataPlane: process,
+ * docs/ha.md), so that one serving with no tide attached is seen: alive or gone, pid, address.
+ */
+export function dataPlaneLines(stateDir: string): string[] {
+  const records = listRecords(stateDir)
+  if (records.length === 0) return []
+  return [
+    `data planes in ${stateDir}:`,
+    ...records.map((r) => `  ${r.group}: pid ${r.pid} ${isAlive(r) ? 'alive' : 'gone (a stale record)'}, ${r.proxy === 'haproxy' ? 'HAProxy' : "tide's proxy"} on ${r.host}:${r.port}${r.startedAtMs > 0 ? ` since ${new Date(r.startedAtMs).toISOString()}` : ' (starting)'}; a running tide attaches to it, else it serves on its own (log: dataplane/${r.group}.log)`),
+  ]
+}
+
+/**
  * Who leads, as the tide that answered says (GET /status, docs/ha.md): '' for a tide without an
  * election (or one too old to say); else `; standby, the leader is X (epoch N)` or `; leader (epoch N)`.
  */
@@ -119,6 +135,8 @@ async function fromStore(args: ParsedArgs, io: CommandIo): Promise<number> {
       throw new StoreError('TIDE_ERR_STORE_IO', store.location, `no status of group '${wanted}' in ${store.location} (groups with one: ${all.map((s) => s.group).join(', ') || 'none'})`)
     }
     print(io, args, `from the store ${store.location}, as of each group's last tick`, statuses, `no group status in ${store.location} yet`)
+    const planes = dataPlaneLines(resolve(args.string('state-dir') ?? '.tide'))
+    if (planes.length > 0) (args.boolean('json') ? io.stderr : io.stdout).write(`${planes.join('\n')}\n`)
     return 0
   } finally {
     await store.close()
@@ -130,7 +148,7 @@ export const command: Command = {
   summary: "show each group's last status: instances, conditions, last decision",
   usage: '[GROUP] [--api URL | --store PATH|URL | -c tide.yaml] [--json]',
   description:
-    "Asks the running tide's API (GET /groups; --api, default http://127.0.0.1:7070). With --store PATH|URL or -c tide.yaml it reads the status the controller saves in the store at the end of every tick (failed ticks too) instead, so it works after tide stopped. The first line (stderr with --json) says which one answered. Conditions follow the Kubernetes HPA's: AbleToScale, ScalingActive, ScalingLimited, each with a reason and a message (docs/status.md). Exit 3 when no tide answers at the URL.",
+    "Asks the running tide's API (GET /groups; --api, default http://127.0.0.1:7070). With --store PATH|URL or -c tide.yaml it reads the status the controller saves in the store at the end of every tick (failed ticks too) instead, so it works after tide stopped. The first line (stderr with --json) says which one answered; from a store, the data-plane processes recorded in --state-dir (default .tide) follow, alive or not, so that one serving with no tide is seen (docs/ha.md). Conditions follow the Kubernetes HPA's: AbleToScale, ScalingActive, ScalingLimited, each with a reason and a message (docs/status.md). Exit 3 when no tide answers at the URL.",
   examples: [
     { command: 'tide status', does: 'every group of the tide running on 127.0.0.1:7070' },
     { command: 'tide status shop-web --api http://127.0.0.1:7071 --json', does: "one group's status as JSON, from a tide on another port" },
@@ -143,6 +161,7 @@ export const command: Command = {
     store: { kind: 'string', description: 'read this store file, or PostgreSQL URL (postgres://…), instead of asking the API (works with no tide running)', valueName: 'PATH|URL' },
     config: { kind: 'file', short: 'c', description: 'read the store that global.store (url, else path) of this tide.yaml names, instead of asking the API' },
     json: { kind: 'boolean', description: 'print the statuses as a JSON array' },
+    'state-dir': { kind: 'string', description: "with --store or -c: list the data-plane processes recorded in this state directory too (docs/ha.md)", defaultText: '.tide' },
   },
   positionals: { names: ['GROUP'], min: 0, max: 1, kind: 'string' },
   run(args, io) {

@@ -87,12 +87,17 @@ export class HealthChecker {
     this.#now = now
   }
 
-  /** Starts checking an instance (no-op when it is already checked at the same address). */
-  add(id: string, target: ProbeTarget, sinceMs: number = this.#now()): void {
+  /**
+   * Starts checking an instance (no-op when it is already checked at the same address). `seed`
+   * is its health until the first check says otherwise: 'unknown' for a new instance; a
+   * re-attached data plane's routable instances start 'healthy' (data-plane.ts, router.ts), so
+   * that they keep their traffic while the first check runs.
+   */
+  add(id: string, target: ProbeTarget, sinceMs: number = this.#now(), seed: InstanceHealth = 'unknown'): void {
     const existing = this.#targets.get(id)
     if (existing && existing.target.host === target.host && existing.target.port === target.port) return
     if (existing) this.remove(id)
-    const entry = { target, record: initialHealth(sinceMs), timer: undefined as NodeJS.Timeout | undefined, running: false }
+    const entry = { target, record: { ...initialHealth(sinceMs), health: seed }, timer: undefined as NodeJS.Timeout | undefined, running: false }
     this.#targets.set(id, entry)
     void this.#check(id)
   }

@@ -3,32 +3,26 @@
  *
  * The Router is the primary: it owns the instance list, the health checks (active
  * and passive), draining and the per-second stats. The proxying itself happens in
- * proxy cores (proxy-core.ts): with routing.workers = 1 one core runs in this
- * process; otherwise one per node:cluster worker, all accepting on the same listen
+ * proxy cores (core-set.ts: proxy-core.ts, or haproxy-core.ts): with routing.workers = 1
+ * one core; otherwise one per node:cluster worker, all accepting on the same listen
  * socket, each sent the routing table and asked for its counters every second.
- * It never imports the controller.
+ * The cores run in this process, or, with the `dataPlane` option, in a data-plane
+ * process of their own that outlives tide (data-plane.ts), reached over its control
+ * socket (data-plane-client.ts) with the same messages. It never imports the controller.
  */
-import cluster, { type Worker } from 'node:cluster'
 import { EventEmitter } from 'node:events'
-import { createServer } from 'node:net'
-import { availableParallelism } from 'node:os'
-import { fileURLToPath } from 'node:url'
-import { findFreePort } from '../core/free-port.ts'
 import type { InstanceHealth } from '../core/health.ts'
 import type { HealthSpec, RoutingSpec } from '../spec/schema.ts'
 import { backupTargets, isBackupId, type BackupTarget } from './backup-pool.ts'
 import { RouterError, isRouterError, listenError } from './errors.ts'
 import { HealthChecker, type HealthTransition } from './health-checker.ts'
 import { resolveClasses } from './priority-classes.ts'
-import type { FromCore, TableEntry, ToCore, WindowSample } from './protocol.ts'
-import { HaproxyCore } from './haproxy-core.ts'
-import { ProxyCore } from './proxy-core.ts'
+import type { FromCore, TableEntry, WindowSample } from './protocol.ts'
+import { CoreSet, type Cores, type CoreSetEvents } from './core-set.ts'
+import { DataPlaneCores, type DataPlaneAttachment } from './data-plane-client.ts'
 import { mergeWindows, type RouterStats } from './stats.ts'
 
 /** An instance the router may send traffic to. Only healthy ones in state warming or in-service get requests. */
-/** Whether this module runs from the compiled build (dist/, `npm ci`'s prepare script) rather than from src/ through tsx. */
-const COMPILED = import.meta.url.endsWith('.js')
-
 export interface RouterInstance {
   readonly id: string
   readonly host: string
@@ -46,6 +40,12 @@ export interface RouterOptions {
   readonly statsIntervalMs?: number
   /** Uniform in [0, 1) for p2c picks; Math.random by default. Used only in-process (workers: 1). */
   readonly random?: () => number
+  /**
+   * Run the proxy cores in the group's data-plane process (routing.dataPlane: process), found
+   * or started from its record in `stateDir`, so that the forwarding outlives this process.
+   * Absent: the cores run in this process and stop with it.
+   */
+  readonly dataPlane?: { readonly stateDir: string; readonly group: string }
 }
 
 /** The outcome of drain(): completed when the instance had no request in flight before the timeout. */
@@ -85,21 +85,14 @@ export interface RouterEvents {
   stats: [RouterStats]
   /** An instance's health changed (active check or passive ejection). */
   health: [HealthTransition]
-  /** A worker process died and was replaced (cluster mode). */
+  /** A core died and is being replaced: a cluster worker, HAProxy, or (dataPlane) the data-plane process, whose connection was lost. */
   'worker-exit': [{ readonly index: number; readonly code: number | null; readonly signal: string | null }]
   /** The backup pool became active (no primary routable) or inactive again; only with routing.backup. */
   backup: [BackupTransition]
 }
 
-/** How long start() waits for cluster workers to listen (they compile TypeScript on start). */
-const WORKER_START_TIMEOUT_MS = 30_000
 /** How long the primary waits for every core's window before merging what it has. */
 const COLLECT_TIMEOUT_MS = 250
-
-interface CoreLink {
-  send(msg: ToCore): void
-  worker: Worker | undefined
-}
 
 interface DrainWaiter {
   readonly waiting: Set<number>
@@ -112,6 +105,8 @@ export class Router extends EventEmitter<RouterEvents> {
   readonly #routing: RoutingSpec
   readonly #statsIntervalMs: number
   readonly #random: (() => number) | undefined
+  readonly #health: HealthSpec
+  readonly #dataPlane: RouterOptions['dataPlane']
   readonly #checker: HealthChecker
   /** Health checks of the backup targets, apart from the instances': they never raise `health` events. */
   readonly #backupChecker: HealthChecker
@@ -121,7 +116,9 @@ export class Router extends EventEmitter<RouterEvents> {
   readonly #instances = new Map<string, RouterInstance>()
   readonly #draining = new Set<string>()
   readonly #drainWaiters = new Map<string, DrainWaiter[]>()
-  #cores: CoreLink[] = []
+  #cores: Cores | undefined
+  /** An adopted data plane's table, by id, until the first setInstances: its routable instances start healthy. */
+  #inherited: Map<string, TableEntry> | undefined
   #coreCount = 1
   #stats: RouterStats
   #statsTimer: NodeJS.Timeout | undefined
@@ -129,7 +126,6 @@ export class Router extends EventEmitter<RouterEvents> {
   #pending: { seq: number; answered: Set<number>; timer: NodeJS.Timeout } | undefined
   /** Windows received since the last publication. */
   #late: WindowSample[] = []
-  #stopWaiters = new Map<number, () => void>()
   #state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new'
   #port = 0
 
@@ -138,6 +134,8 @@ export class Router extends EventEmitter<RouterEvents> {
     this.#routing = options.routing
     this.#statsIntervalMs = options.statsIntervalMs ?? 1000
     this.#random = options.random
+    this.#health = options.health
+    this.#dataPlane = options.dataPlane
     this.#checker = new HealthChecker(options.health, this.#onHealthChange)
     this.#backups = backupTargets(options.routing)
     // An upstream's health path lies under its prefix, as every request sent to it does.
@@ -157,31 +155,74 @@ export class Router extends EventEmitter<RouterEvents> {
   }
 
   /**
-   * Starts listening on routing.host:routing.listen. Rejects with TIDE_ERR_ROUTER_LISTEN
-   * naming the address when it cannot listen there (in use, not allowed), with
-   * TIDE_ERR_ROUTER_USAGE when a cluster worker fails to start otherwise; calling it twice
-   * is a TIDE_ERR_ROUTER_USAGE error. Whatever it started is stopped again on failure.
+   * Starts listening on routing.host:routing.listen (with `dataPlane`: adopts the group's data
+   * plane when one serves with the same config, else starts one). Rejects with
+   * TIDE_ERR_ROUTER_LISTEN naming the address when it cannot listen there (in use, not allowed),
+   * with TIDE_ERR_ROUTER_USAGE when a worker or data plane fails to start otherwise; calling it
+   * twice is a TIDE_ERR_ROUTER_USAGE error. Whatever it started is stopped again on failure.
    */
   async start(): Promise<{ port: number }> {
     if (this.#state !== 'new') throw new RouterError('TIDE_ERR_ROUTER_USAGE', `Router.start() called when ${this.#state}`)
     this.#state = 'starting'
-    const haproxy = this.#routing.proxy === 'haproxy'
-    // Node proxy cores, or HAProxy's threads (then one core drives it).
-    const parallel = this.#routing.workers === 0 ? availableParallelism() : this.#routing.workers
-    this.#coreCount = haproxy ? 1 : parallel
+    const events: CoreSetEvents = {
+      onMessage: (index, msg) => {
+        this.#onCoreMessage(index, msg)
+      },
+      onExit: (e) => {
+        if (this.#state === 'running') this.emit('worker-exit', e)
+      },
+      onReplaced: () => {
+        this.#broadcastTable()
+      },
+    }
+    const dp = this.#dataPlane
+    const cores: Cores = dp
+      ? new DataPlaneCores({ group: dp.group, stateDir: dp.stateDir, routing: this.#routing, health: this.#health }, events)
+      : new CoreSet({ routing: this.#routing, ...(this.#random ? { random: this.#random } : {}) }, events)
+    this.#cores = cores
+    this.#coreCount = cores.count
     try {
-      this.#port = haproxy ? await this.#startHaproxy(parallel) : this.#coreCount === 1 ? await this.#startInProcess() : await this.#startCluster()
+      this.#port = await cores.start()
     } catch (err) {
-      await this.#stopCores(0)
       this.#state = 'stopped'
       throw this.#listenError(err)
     }
+    const adopted = cores instanceof DataPlaneCores && cores.attachment?.kind === 'adopted' ? cores.attachment.entries : undefined
+    // An adopted data plane keeps its table until this primary knows its instances (setInstances):
+    // an empty table now would take every instance out of rotation.
+    if (adopted !== undefined) this.#inherited = new Map(adopted.map((e) => [e.id, e]))
     this.#state = 'running'
     this.#backupSinceMs = Date.now()
-    for (const b of this.#backups) this.#backupChecker.add(b.id, { host: b.host, port: b.port })
+    for (const b of this.#backups) this.#backupChecker.add(b.id, { host: b.host, port: b.port }, Date.now(), adopted?.find((e) => e.id === b.id)?.routable === true ? 'healthy' : 'unknown')
     this.#broadcastTable()
     this.#statsTimer = setInterval(this.#collect, this.#statsIntervalMs)
     return { port: this.#port }
+  }
+
+  /**
+   * How this router came by its data plane (`dataPlane` option): started, adopted from a tide
+   * before (with how long it had gone unattended) or replaced (and why); undefined in-process.
+   */
+  dataPlane(): DataPlaneAttachment | undefined {
+    return this.#cores instanceof DataPlaneCores ? this.#cores.attachment : undefined
+  }
+
+  /**
+   * Lets go of the data plane without stopping it (`tide up --keep-instances`): it serves on with
+   * its last table and its own health checks until a tide adopts it. Stops this primary's checks
+   * and stats. In-process (no data plane) it is stop().
+   */
+  async release(): Promise<void> {
+    if (!(this.#cores instanceof DataPlaneCores)) {
+      await this.stop()
+      return
+    }
+    if (this.#state === 'stopped' || this.#state === 'stopping') return
+    this.#state = 'stopping'
+    this.#stopTimers()
+    await this.#cores.release()
+    this.#resolveDrainWaiters()
+    this.#state = 'stopped'
   }
 
   /** An OS listen error (EADDRINUSE…) as TIDE_ERR_ROUTER_LISTEN naming the address; other errors unchanged. */
@@ -190,109 +231,6 @@ export class Router extends EventEmitter<RouterEvents> {
     const code = (err as NodeJS.ErrnoException | undefined)?.code
     if (typeof code !== 'string') return err
     return listenError(this.#routing.host, this.#routing.listen, code, err instanceof Error ? err.message : String(err), err)
-  }
-
-  async #startInProcess(): Promise<number> {
-    const core = new ProxyCore({ routing: this.#routing, cores: 1, ...(this.#random ? { random: this.#random } : {}) }, (msg) => {
-      this.#onCoreMessage(0, msg)
-    })
-    return this.#listenInProcess(core)
-  }
-
-  /** routing.proxy haproxy: one core that drives an HAProxy process (its threads: routing.workers, 0 = one per core). */
-  async #startHaproxy(threads: number): Promise<number> {
-    const core = new HaproxyCore(
-      {
-        routing: this.#routing,
-        threads,
-        onExit: ({ code, signal }) => {
-          if (this.#state === 'running') this.emit('worker-exit', { index: 0, code, signal })
-        },
-      },
-      (msg) => {
-        this.#onCoreMessage(0, msg)
-      },
-    )
-    return this.#listenInProcess(core)
-  }
-
-  /** The one core of this process: messages to it are function calls. */
-  #listenInProcess(core: { handle(msg: ToCore): void; listen(): Promise<number> }): Promise<number> {
-    this.#cores = [
-      {
-        send: (msg) => {
-          core.handle(msg)
-        },
-        worker: undefined,
-      },
-    ]
-    return core.listen()
-  }
-
-  async #startCluster(): Promise<number> {
-    // Every worker would fail alike on an address it cannot take, and Node's cluster reports that
-    // badly (a stack from each worker): try the address here first, once.
-    if (this.#routing.listen !== 0) await probeListen(this.#routing.host, this.#routing.listen)
-    // Cluster workers that listen on port 0 share the primary's one handle for port 0, so every
-    // router of this process asking for "any port" would get the same socket (and each other's
-    // requests): pick the port here, once, for this router's workers.
-    const routing = this.#routing.listen === 0 ? { ...this.#routing, listen: await findFreePort(this.#routing.host) } : this.#routing
-    cluster.setupPrimary({
-      // The worker is this file's sibling: TypeScript run through tsx, or the compiled build (dist/).
-      exec: fileURLToPath(new URL(COMPILED ? './cluster-worker.js' : './cluster-worker.ts', import.meta.url)),
-      execArgv: COMPILED ? [] : ['--import', import.meta.resolve('tsx')],
-      // The worker reads its settings from TIDE_ROUTER_CORE, not from tide's own command line.
-      args: [],
-    })
-    const ports = await Promise.all(Array.from({ length: this.#coreCount }, (_, i) => this.#fork(i, routing)))
-    return ports[0] ?? 0
-  }
-
-  /** Forks core i and resolves with its port once it listens. */
-  #fork(index: number, routing: RoutingSpec): Promise<number> {
-    const worker = cluster.fork({ TIDE_ROUTER_CORE: JSON.stringify({ routing, cores: this.#coreCount }) })
-    const link: CoreLink = {
-      send: (msg) => {
-        if (worker.isConnected()) worker.send(msg)
-      },
-      worker,
-    }
-    this.#cores[index] = link
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new RouterError('TIDE_ERR_ROUTER_USAGE', `router worker ${index} did not listen within ${WORKER_START_TIMEOUT_MS / 1000} s`))
-      }, WORKER_START_TIMEOUT_MS)
-      // An IPC write to a worker that just died (EPIPE) is not worth a crash: its 'exit' says what happened.
-      worker.on('error', () => undefined)
-      worker.on('message', (msg: FromCore) => {
-        if (msg.t === 'listening') {
-          clearTimeout(timer)
-          resolve(msg.port)
-        } else if (msg.t === 'listen-failed') {
-          clearTimeout(timer)
-          reject(listenError(routing.host, routing.listen, msg.code, msg.message))
-        }
-        this.#onCoreMessage(index, msg)
-      })
-      worker.once('exit', (code, signal) => {
-        clearTimeout(timer)
-        reject(new RouterError('TIDE_ERR_ROUTER_USAGE', `router worker ${index} exited (code ${code}, signal ${signal}) before listening on ${routing.host}:${routing.listen}`))
-        this.#onWorkerExit(index, worker, code, signal)
-      })
-    })
-  }
-
-  #onWorkerExit(index: number, worker: Worker, code: number | null, signal: string | null): void {
-    this.#stopWaiters.get(index)?.()
-    if (this.#state !== 'running' || this.#cores[index]?.worker !== worker) return
-    this.emit('worker-exit', { index, code, signal })
-    // The replacement listens where the others do (the port chosen at start when listen was 0).
-    this.#fork(index, { ...this.#routing, listen: this.#port }).then(
-      () => {
-        this.#broadcastTable()
-      },
-      () => undefined,
-    )
   }
 
   /**
@@ -309,9 +247,14 @@ export class Router extends EventEmitter<RouterEvents> {
         this.#checker.remove(id)
       }
     }
+    const inherited = this.#inherited
+    this.#inherited = undefined
     for (const inst of list) {
       this.#instances.set(inst.id, inst)
-      this.#checker.add(inst.id, { host: inst.host, port: inst.port }, inst.launchedAtMs)
+      // An instance the adopted data plane routes to stays routable while its first check runs.
+      const was = inherited?.get(inst.id)
+      const seed = was !== undefined && was.routable && was.host === inst.host && was.port === inst.port ? 'healthy' : 'unknown'
+      this.#checker.add(inst.id, { host: inst.host, port: inst.port }, inst.launchedAtMs, seed)
     }
     this.#broadcastTable()
   }
@@ -326,7 +269,7 @@ export class Router extends EventEmitter<RouterEvents> {
     if (!this.#instances.has(id) || this.#state !== 'running') return Promise.resolve({ completed: true, inFlight: 0 })
     return new Promise((resolve) => {
       const waiter: DrainWaiter = {
-        waiting: new Set(this.#cores.map((_, i) => i)),
+        waiting: new Set(Array.from({ length: this.#coreCount }, (_, i) => i)),
         resolve,
         timer: setTimeout(() => {
           this.#removeWaiter(id, waiter)
@@ -377,11 +320,20 @@ export class Router extends EventEmitter<RouterEvents> {
   async stop(options: { readonly graceMs?: number } = {}): Promise<void> {
     if (this.#state === 'stopped' || this.#state === 'stopping') return
     this.#state = 'stopping'
+    this.#stopTimers()
+    await this.#cores?.stop(options.graceMs ?? this.#routing.drainSeconds * 1000)
+    this.#resolveDrainWaiters()
+    this.#state = 'stopped'
+  }
+
+  #stopTimers(): void {
     clearInterval(this.#statsTimer)
     if (this.#pending) clearTimeout(this.#pending.timer)
     this.#checker.stop()
     this.#backupChecker.stop()
-    await this.#stopCores(options.graceMs ?? this.#routing.drainSeconds * 1000)
+  }
+
+  #resolveDrainWaiters(): void {
     for (const [id, list] of this.#drainWaiters) {
       for (const w of list) {
         clearTimeout(w.timer)
@@ -389,32 +341,6 @@ export class Router extends EventEmitter<RouterEvents> {
       }
       this.#drainWaiters.delete(id)
     }
-    this.#state = 'stopped'
-  }
-
-  async #stopCores(graceMs: number): Promise<void> {
-    const waits = this.#cores.map(
-      (link, index) =>
-        new Promise<void>((resolve) => {
-          const worker = link.worker
-          if (worker && (worker.isDead() || !worker.isConnected())) {
-            resolve()
-            return
-          }
-          const kill = worker
-            ? setTimeout(() => {
-                worker.process.kill('SIGKILL')
-              }, graceMs + 5000)
-            : undefined
-          this.#stopWaiters.set(index, () => {
-            clearTimeout(kill)
-            this.#stopWaiters.delete(index)
-            resolve()
-          })
-          link.send({ t: 'stop', graceMs })
-        }),
-    )
-    await Promise.all(waits)
   }
 
   // ── messages from cores ────────────────────────────────────────────────────
@@ -434,8 +360,7 @@ export class Router extends EventEmitter<RouterEvents> {
         this.#onDrained(index, msg.id)
         break
       case 'stopped':
-        // In-process, the core is done now; a worker is done when it exits.
-        if (!this.#cores[index]?.worker) this.#stopWaiters.get(index)?.()
+        // The core set waits for it (core-set.ts, data-plane-client.ts).
         break
     }
   }
@@ -474,7 +399,8 @@ export class Router extends EventEmitter<RouterEvents> {
       const routable = this.#backupChecker.health(b.id) === 'healthy'
       entries.push({ id: b.id, host: b.host, port: b.port, routable, draining: false, backup: true, ...(b.pathPrefix === '' ? {} : { pathPrefix: b.pathPrefix }) })
     }
-    for (const link of this.#cores) link.send({ t: 'table', entries })
+    // Until setInstances, an adopted data plane's own table stays in force (start()).
+    if (this.#inherited === undefined) for (let i = 0; i < this.#coreCount; i++) this.#cores?.send(i, { t: 'table', entries })
     if (this.#backups.length > 0) this.#updateBackup(primaries.map((e) => e.id))
   }
 
@@ -526,7 +452,7 @@ export class Router extends EventEmitter<RouterEvents> {
     if (this.#pending) this.#publish()
     const seq = ++this.#seq
     this.#pending = { seq, answered: new Set(), timer: setTimeout(() => { this.#publish() }, COLLECT_TIMEOUT_MS) }
-    for (const link of this.#cores) link.send({ t: 'collect', seq })
+    for (let i = 0; i < this.#coreCount; i++) this.#cores?.send(i, { t: 'collect', seq })
   }
 
   /**
@@ -539,7 +465,7 @@ export class Router extends EventEmitter<RouterEvents> {
     const pending = this.#pending
     if (pending?.seq !== seq) return
     pending.answered.add(index)
-    if (pending.answered.size >= this.#cores.length) this.#publish()
+    if (pending.answered.size >= this.#coreCount) this.#publish()
   }
 
   #publish(): void {
@@ -560,17 +486,4 @@ function failbackReason(routable: readonly string[]): string {
   const shown = routable.slice(0, 3).join(', ')
   const more = routable.length > 3 ? ` and ${routable.length - 3} more` : ''
   return `primary instance${routable.length === 1 ? '' : 's'} ${shown}${more} routable again: traffic returns to the primaries`
-}
-
-/** Listens on host:port and closes at once: rejects with the OS error (EADDRINUSE…) when the address cannot be taken. */
-function probeListen(host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen({ host, port, exclusive: true }, () => {
-      server.close(() => {
-        resolve()
-      })
-    })
-  })
 }

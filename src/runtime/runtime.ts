@@ -24,6 +24,7 @@ import type { GlobalSpec, GroupSpec, TideConfig } from '../spec/schema.ts'
 import { isStoreError, type Fence } from '../store/errors.ts'
 import { PostgresStore } from '../store/postgres/postgres-store.ts'
 import { SqliteStore } from '../store/sqlite-store.ts'
+import { stopDataPlanesExcept } from '../router/data-plane-client.ts'
 import type { StoreReader, TideStore } from '../store/tide-store.ts'
 import { BackendRegistry, type GroupBackend } from './backends/index.ts'
 import type { ResourceSampler } from './router-signals.ts'
@@ -146,7 +147,8 @@ export class Runtime {
    * Opens the store (a SQLite file, taking its lock; or the PostgreSQL database of storeUrl,
    * migrated and mirrored), starts a backend per group (a local group's router listens when
    * this resolves), and returns. Nothing is launched until `run()` or `tick()`; on any failure
-   * everything started so far is stopped again.
+   * everything started so far is stopped again, except the data planes adopted from an earlier
+   * tide, which are released still serving (docs/ha.md).
    */
   static async start(opts: RuntimeOptions): Promise<Runtime> {
     mkdirSync(opts.stateDir, { recursive: true })
@@ -169,11 +171,17 @@ export class Runtime {
         const why = registry.refuses(g)
         if (why !== undefined) throw new TideError('TIDE_ERR_CONFIG', why)
       }
+      // Data planes left by an earlier tide for groups this config has not (or runs in-process) stop first: they may hold the port.
+      const keep = new Set(opts.config.groups.filter((g) => g.provider === 'local' && g.routing.dataPlane === 'process').map((g) => g.group))
+      for (const { group, message } of await stopDataPlanesExcept(opts.stateDir, keep, 5000)) {
+        fanOutTo(sinks).append({ atMs: (opts.clock ?? systemClock).now(), group, type: 'data-plane', message })
+      }
       const demand = await demandOf(store, opts.config.groups, (opts.clock ?? systemClock).now())
       for (const g of opts.config.groups) backends.set(g.group, await registry.start(g))
       return new Runtime(opts, store, registry, backends, sinks, demand)
     } catch (err) {
-      await Promise.allSettled([...backends.values()].map((b) => b.stop()))
+      // An adopted data plane is let go, not stopped: a tide that fails to start must not take the traffic of the groups it adopted.
+      await Promise.allSettled([...backends.values()].map((b) => (b.release !== undefined && b.router?.dataPlane()?.kind === 'adopted' ? b.release() : b.stop())))
       await store.close()
       throw err
     }
@@ -370,19 +378,21 @@ export class Runtime {
    * them. Unless `keepInstances`, drains every instance (through its backend's traffic) and
    * terminates it (a clean Ctrl-C), except a backend's whose instances outlive tide (aws: the
    * Auto Scaling group keeps its capacity); with it, instances keep running for the next
-   * `tide up` to adopt. Then stops the backends and closes the store.
+   * `tide up` to adopt, and so do the data planes that outlive tide (routing.dataPlane: process:
+   * released, still serving, rather than stopped). Then stops the backends and closes the store.
    */
   async stop(options: { readonly keepInstances?: boolean; readonly beforeClose?: () => Promise<void> } = {}): Promise<void> {
     this.#abort.abort()
     await this.#loop
     await this.controller.settle()
-    await Promise.allSettled([...this.#backends.values()].map((b) => b.stopTraffic?.() ?? Promise.resolve()))
+    const released = new Set(options.keepInstances ? [...this.#backends.values()].filter((b) => b.release !== undefined) : [])
+    await Promise.allSettled([...this.#backends.values()].map((b) => (released.has(b) ? b.release?.() : b.stopTraffic?.()) ?? Promise.resolve()))
     if (!options.keepInstances) {
       const specs = [...this.controller.groups(), ...this.controller.removingGroups()]
       await Promise.all(specs.map((spec) => this.#stopInstances(spec)))
     }
     await Promise.allSettled([...this.#stopping])
-    await Promise.allSettled([...this.#backends.values()].map((b) => b.stop()))
+    await Promise.allSettled([...this.#backends.values()].filter((b) => !released.has(b)).map((b) => b.stop()))
     // What the learners know, for the next tide up (a kill between checkpoints loses at most 5 minutes of it).
     this.controller.checkpoint()
     // Alert deliveries are logged in the store: let them finish before it closes (which flushes).

@@ -155,7 +155,13 @@ export const RoutingSchema = z.strictObject({
   classes: z.array(PriorityClassSchema).default([]),
   /** What forwards the requests: tide's own proxy in Node, or HAProxy driven through its runtime API (docs/router.md). */
   proxy: z.enum(['tide', 'haproxy']).default('tide'),
-  /** Router processes (node:cluster workers sharing the listen socket); 0 = one per core, 1 = in-process. With proxy haproxy: HAProxy's threads. */
+  /**
+   * Where the proxy cores run (docs/ha.md): `process`, a data-plane process of the group's own
+   * that outlives tide (a crashed or restarted tide takes no traffic with it; the next tide
+   * adopts it), or `in-process`, inside tide (stops with it). `tide demo` runs in-process.
+   */
+  dataPlane: z.enum(['process', 'in-process']).default('process'),
+  /** Proxy cores (node:cluster workers sharing the listen socket); 0 = one per core, 1 = one core. With proxy haproxy: HAProxy's threads. */
   workers: nonNegativeInt.max(1_024).default(0),
   /** Requests one instance is given at once; beyond it requests wait in the queue or are shed (docs/router.md). */
   maxInFlightPerInstance: positiveInt.max(100_000).default(64),

@@ -58,6 +58,8 @@ export type TideEventType =
   | 'leadership'
   /** tide started again after it was killed mid-action: an operation or a backup it left unfinished was completed, adopted or rolled back (docs/chaos.md). */
   | 'recovered'
+  /** The group's data-plane process (routing.dataPlane: process) was started, adopted from an earlier tide, replaced, or stopped as an orphan (docs/ha.md). */
+  | 'data-plane'
 
 /**
  * Every event type, for the checks that take one from outside (the API's `type=` filter).
@@ -99,6 +101,7 @@ const EVENT_TYPES: Readonly<Record<TideEventType, true>> = {
   'risk-cleared': true,
   leadership: true,
   recovered: true,
+  'data-plane': true,
 }
 
 /** Every event type (in no particular order). */

@@ -53,7 +53,7 @@ export const EVENT_TYPES = [
   'instance-failed', 'instance-replaced', 'at-max-capacity', 'quota-exhausted', 'resize', 'forecast', 'reconcile-failed', 'provider-throttled',
   'capacity-unavailable', 'failover', 'failback', 'group-added', 'group-changed', 'group-removed', 'group-paused', 'group-resumed',
   'instance-protected', 'instance-unprotected', 'manual-scale', 'manual-scale-ended', 'instance-standby', 'instance-in-service',
-  'risk', 'risk-cleared', 'leadership', 'recovered',
+  'risk', 'risk-cleared', 'leadership', 'recovered', 'data-plane',
 ]
 
 /**

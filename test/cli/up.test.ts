@@ -264,7 +264,7 @@ test('tide up serves the API and the dashboard: their URLs and the token file at
   }
 })
 
-test('tide up with --no-api serves none; --api-listen on a taken port says so and exits 1', { timeout: 60_000 }, async () => {
+test('tide up with --no-api serves none; --api-listen on a taken port says so and exits 1', { timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tide-up-noapi-'))
   const taken = createServer()
   await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))

@@ -5,8 +5,10 @@
  * port (`--api-listen 0`) unless the args choose, so that runs in parallel never contend for 7070.
  */
 import { spawn } from 'node:child_process'
+import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { isAlive, listRecords, recordPath } from '../../src/router/data-plane-record.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const BIN = join(ROOT, 'bin/tide.js')
@@ -22,6 +24,27 @@ export interface UpRun {
   /** Sends a signal (SIGHUP: reload). */
   signal(sig: NodeJS.Signals): void
   readonly exited: Promise<number | null>
+}
+
+/**
+ * SIGKILLs every data plane recorded in `stateDir` (routing.dataPlane: process), its process
+ * group with it (cluster workers, HAProxy), and removes the records: for a test whose tide did not
+ * stop cleanly, so that no data plane outlives the test. Returns how many were running.
+ */
+export function killDataPlanes(stateDir: string): number {
+  let killed = 0
+  for (const r of listRecords(stateDir)) {
+    if (isAlive(r)) {
+      killed++
+      try {
+        process.kill(-r.pid, 'SIGKILL')
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    rmSync(recordPath(stateDir, r.group), { force: true })
+  }
+  return killed
 }
 
 /**
@@ -88,9 +111,16 @@ export function tideServing(command: 'up' | 'demo', args: readonly string[], cwd
     },
     async stop(timeoutMs = 60_000) {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT')
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+      const escalation = { forced: false }
+      const timer = setTimeout(() => {
+        escalation.forced = true
+        child.kill('SIGKILL')
+      }, timeoutMs)
       const code = await exited
       clearTimeout(timer)
+      // A tide killed here cannot stop its data planes: do it for it, so that none outlives the test.
+      const stateDir = args[args.indexOf('--state-dir') + 1]
+      if (escalation.forced && args.includes('--state-dir') && stateDir !== undefined) killDataPlanes(stateDir)
       return code
     },
   }

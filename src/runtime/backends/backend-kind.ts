@@ -61,6 +61,12 @@ export interface GroupBackend extends Backend {
   stopTraffic?(): Promise<void>
   /** Stops what the backend runs for the group (its router); the instances are the controller's to stop first. */
   stop(): Promise<void>
+  /**
+   * tide stops but leaves the group serving (`tide up --keep-instances`): a data plane that
+   * outlives tide (routing.dataPlane: process) is let go, still serving, for the next tide to
+   * adopt. Absent, or in-process: the runtime calls stopTraffic() and stop() instead.
+   */
+  release?(): Promise<void>
 }
 
 /** A kind of backend, made once per running tide: starts a group's backend. */

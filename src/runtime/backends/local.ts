@@ -4,13 +4,16 @@
  * per-second stats (requests, latency, network bytes per instance) with the /proc sampler's
  * cpu, memory and disk bytes (RouterSignals) plus the group's external sources, health is the
  * router's checks, and a drain goes through the router, the app's preStop hook and the backup
- * command (LocalDrainer).
+ * command (LocalDrainer). With routing.dataPlane `process` (the default) the router's proxy cores
+ * run in the group's data-plane process, which outlives tide and is adopted by the next one
+ * (docs/ha.md); its start, adoption or replacement is a `data-plane` event.
  */
 import type { Traffic } from '../../controller/backend.ts'
 import { withExternalSignals } from '../../controller/metrics-source.ts'
 import { ExternalSignals } from '../../metrics/external/external-signals.ts'
 import { LocalProvider } from '../../providers/local/local-provider.ts'
 import { isRouterError, RouterError } from '../../router/errors.ts'
+import type { DataPlaneAttachment } from '../../router/data-plane-client.ts'
 import { Router } from '../../router/router.ts'
 import type { GroupSpec } from '../../spec/schema.ts'
 import { watchFailover } from '../failover-events.ts'
@@ -26,7 +29,8 @@ export function localBackends(ctx: BackendContext): BackendKind {
   const backups = runner === undefined ? {} : { backups: { runner, live: async (spec: GroupSpec) => new Set((await provider.list(spec)).map((r) => r.id)) } }
   return {
     async start(spec: GroupSpec): Promise<GroupBackend> {
-      const router = new Router({ routing: spec.routing, health: spec.health })
+      const inProcess = spec.routing.dataPlane === 'in-process'
+      const router = new Router({ routing: spec.routing, health: spec.health, ...(inProcess ? {} : { dataPlane: { stateDir: ctx.stateDir, group: spec.group } }) })
       const signals = new RouterSignals(ctx.sampler)
       router.on('stats', (s) => {
         signals.push(s)
@@ -39,6 +43,8 @@ export function localBackends(ctx: BackendContext): BackendKind {
         // The router names the address; say whose it is.
         throw isRouterError(err, 'TIDE_ERR_ROUTER_LISTEN') ? new RouterError(err.code, `group ${spec.group}: routing.listen: ${err.message}`, { cause: err }) : err
       })
+      const dp = router.dataPlane()
+      if (dp !== undefined) ctx.events.append({ atMs: ctx.clock.now(), group: spec.group, type: 'data-plane', message: dataPlaneMessage(dp, `${spec.routing.host}:${router.port}`, ctx.clock.now()) })
       const drainer = new LocalDrainer({ routers: new Map([[spec.group, router]]), events: ctx.events, clock: ctx.clock, ...backups })
       const traffic: Traffic = {
         setTargets: (_spec, targets) => {
@@ -64,8 +70,24 @@ export function localBackends(ctx: BackendContext): BackendKind {
         refuses: (next) => refusesChange(spec, next),
         stopTraffic: () => router.stop({ graceMs: spec.routing.drainSeconds * 1000 }),
         stop: () => router.stop({ graceMs: 5000 }),
+        ...(inProcess ? {} : { release: () => router.release() }),
       }
     },
+  }
+}
+
+/** One sentence on how the group came by its data plane, for the event log and `tide up`'s terminal. */
+export function dataPlaneMessage(dp: DataPlaneAttachment, address: string, nowMs: number): string {
+  switch (dp.kind) {
+    case 'started':
+      return `data plane started: pid ${dp.pid} serves ${address} and outlives tide`
+    case 'adopted': {
+      const alone = dp.unattendedSinceMs === undefined ? '' : `, ${((nowMs - dp.unattendedSinceMs) / 1000).toFixed(1)} s without a tide`
+      const took = dp.attachMs === undefined ? '' : ` in ${dp.attachMs} ms`
+      return `data plane adopted${took}: pid ${dp.pid} has served ${address} since ${new Date(dp.startedAtMs).toISOString()}${alone}; its listen socket was never closed`
+    }
+    case 'replaced':
+      return `data plane replaced (${dp.reason ?? 'another config'}): pid ${dp.pid} serves ${address}`
   }
 }
 

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { clearTimeout, setTimeout } from 'node:timers'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const BOUND_MS = Number(process.env.TIDE_CHAOS_BOUND_MS ?? 15 * 60_000)

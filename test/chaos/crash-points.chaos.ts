@@ -132,10 +132,15 @@ async function until(what: string, check: () => string | undefined, timeoutMs: n
   throw new Error(`${what}: not within ${timeoutMs} ms (${why})${up === undefined ? '' : `\nstderr:\n${up.stderr()}`}`)
 }
 
-/** Serving instances of `size` in the latest status: exactly `count`, and nothing else listed. */
-function settled(dir: string, count: number, cpu: number): string | undefined {
+/**
+ * Serving instances of `size` in the latest status: exactly `count`, and nothing else listed.
+ * With `sinceMs`, only a status of a tick at or after it counts: a restarted tide's, not the one
+ * the killed tide left (which may already list the count while the restarted tide has not yet ticked).
+ */
+function settled(dir: string, count: number, cpu: number, sinceMs = 0): string | undefined {
   const { status } = storeView(dir)
   if (status === undefined) return 'no status yet'
+  if (status.atMs < sinceMs) return 'no status of the restarted tide yet'
   const inService = status.instances.filter((i) => i.phase === 'in-service' && i.size.cpu === cpu)
   if (inService.length !== count || status.instances.length !== count) return `instances ${status.instances.map((i) => `${i.id}:${i.phase}:${i.size.cpu}`).join(', ')}`
   return undefined
@@ -168,10 +173,11 @@ async function runScenario(s: Scenario): Promise<{ found: string[] }> {
 
     // 2. The restart, without the crash point, with the config the action was for.
     writeConfig(dir, to, resize)
+    const restartedAtMs = Date.now()
     up = tideUp(args(config), dir)
     const restarted = up
     const cpu = resize ? NEW_SIZE.cpu : OLD_SIZE.cpu
-    await until(`the ${s.kind} completed after the restart`, () => settled(dir, to, cpu), 90_000, restarted)
+    await until(`the ${s.kind} completed after the restart`, () => settled(dir, to, cpu, restartedAtMs), 90_000, restarted)
     // Backups still running (adopted or started) finish before the count is read.
     await until('no backup wrapper left running', () => (processesOf(join(dir, 'backups.log')).length === 0 ? undefined : 'a backup runs'), 20_000)
     await until('the registry and the processes agree', () => {
@@ -191,7 +197,7 @@ async function runScenario(s: Scenario): Promise<{ found: string[] }> {
     assert.equal(backups.length, expectedBackups, `backup runs: ${backups.join(', ')}; exactly once per retired instance`)
     if (s.recovered !== undefined) {
       const recovered = view.events.filter((e) => e.type === 'recovered').map((e) => e.message)
-      assert.ok(recovered.some((m) => s.recovered?.test(m) === true), `a recovered event matching ${s.recovered}; got:\n${recovered.join('\n')}`)
+      assert.ok(recovered.some((m) => s.recovered?.test(m) === true), `a recovered event matching ${s.recovered}; got:\n${recovered.join('\n')}\nEVENTS:\n${view.events.map((e) => `${e.type}: ${e.message}`).join('\n')}\nCRASHED STDERR:\n${crashing.stderr()}\nRESTART OUT:\n${restarted.lines.join('\n')}`)
     }
     // The log tells the truth: what the crashed run did is there (its decision), and every instance the restart found is accounted for.
     assert.ok(view.events.some((e) => e.type === 'decision' || e.type === 'resize'), 'the crashed run’s decision is in the log')

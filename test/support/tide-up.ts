@@ -5,8 +5,8 @@
  * port (`--api-listen 0`) unless the args choose, so that runs in parallel never contend for 7070.
  */
 import { spawn } from 'node:child_process'
-import { rmSync } from 'node:fs'
-import { join } from 'node:path'
+import { readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { isAlive, listRecords, recordPath } from '../../src/router/data-plane-record.ts'
 
@@ -55,8 +55,44 @@ export function tideUp(args: readonly string[], cwd: string, env: NodeJS.Process
   return tideServing('up', args, cwd, env)
 }
 
+/** The directories the tides this test process started ran in (their cwd and --state-dir). */
+const tideDirs = new Set<string>()
+
+/**
+ * The last line of defence against a leaked data plane (routing.dataPlane: process outlives a
+ * SIGKILLed tide by design): when the test process exits, every data-plane process whose working
+ * directory is one of tideDirs (or under it) is SIGKILLed with its process group. Found through
+ * /proc, because a test usually removes the state directory, records included, before it exits.
+ */
+function sweepDataPlanes(): void {
+  let entries: string[]
+  try {
+    entries = readdirSync('/proc')
+  } catch {
+    return
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue
+    try {
+      if (!readFileSync(`/proc/${e}/cmdline`, 'utf8').includes('data-plane-main')) continue
+      const cwd = readlinkSync(`/proc/${e}/cwd`).replace(/ \(deleted\)$/, '')
+      if (![...tideDirs].some((d) => cwd === d || cwd.startsWith(`${d}/`))) continue
+      try {
+        process.kill(-Number(e), 'SIGKILL')
+      } catch {
+        process.kill(Number(e), 'SIGKILL')
+      }
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+}
+
 /** Spawns `tide <command>` (up, demo: the commands that serve the API) as tideUp does. */
 export function tideServing(command: 'up' | 'demo', args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): UpRun {
+  if (tideDirs.size === 0) process.once('exit', sweepDataPlanes)
+  tideDirs.add(resolve(cwd))
+  if (args.includes('--state-dir')) tideDirs.add(resolve(cwd, args[args.indexOf('--state-dir') + 1] ?? '.'))
   const api = args.includes('--no-api') || args.includes('--api-listen') ? [] : ['--api-listen', '0']
   const child = spawn(process.execPath, [BIN, command, ...args, ...api], { cwd, env: { ...process.env, TIDE_DEBUG: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   const lines: string[] = []

@@ -17,7 +17,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import { ApiError } from '../app/errors.ts'
 import { DEFAULT_REPLAY_HOURS, MAX_REPLAY_HOURS } from '../app/replay.ts'
-import { DEFAULT_HOLD_SECONDS, MAX_HOLD_SECONDS, type TideService } from '../app/tide-service.ts'
+import { DEFAULT_HOLD_SECONDS, MAX_HOLD_SECONDS, type EventsQuery, type MetricsQuery, type TideService } from '../app/tide-service.ts'
 import type { LeadershipStatus } from '../app/standby-read-model.ts'
 import { isoToEpochMsOrThrow } from '../core/iso-time.ts'
 import { HISTORY_SERIES } from '../controller/history-series.ts'
@@ -334,6 +334,38 @@ export function listOf(text: string | undefined): string[] | undefined {
   return text === undefined ? undefined : text.split(',').map((s) => s.trim()).filter((s) => s !== '')
 }
 
+/** `GET /events`'s query string as the service's EventsQuery, checked (BAD_REQUEST naming the field). */
+export function eventsQueryOf(query: Record<string, string>): EventsQuery {
+  const q = parse(EventsQuerySchema, query, 'query')
+  const types = typesOf(q.type)
+  const sinceMs = timeOf('since', q.since)
+  const untilMs = timeOf('until', q.until)
+  return {
+    ...(q.group === undefined ? {} : { group: q.group }),
+    ...(types === undefined ? {} : { types }),
+    ...(sinceMs === undefined ? {} : { sinceMs }),
+    ...(untilMs === undefined ? {} : { untilMs }),
+    ...(q.limit === undefined ? {} : { limit: Number(q.limit) }),
+    ...(q.cursor === undefined ? {} : { cursor: q.cursor }),
+  }
+}
+
+/** `GET /groups/{name}/metrics`'s query string as the service's MetricsQuery, checked (a step of at least 1 s). */
+export function metricsQueryOf(query: Record<string, string>): MetricsQuery {
+  const q = parse(MetricsQuerySchema, query, 'query')
+  const series = listOf(q.series)
+  const fromMs = timeOf('from', q.from)
+  const toMs = timeOf('to', q.to)
+  const stepMs = q.step === undefined ? undefined : Number(q.step) * 1000
+  if (stepMs !== undefined && !(stepMs >= 1000)) throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `query.step: at least 1 second, got ${q.step}`)
+  return {
+    ...(series === undefined ? {} : { series }),
+    ...(fromMs === undefined ? {} : { fromMs }),
+    ...(toMs === undefined ? {} : { toMs }),
+    ...(stepMs === undefined ? {} : { stepMs }),
+  }
+}
+
 /** The `type=` parameter as event types, or ApiError BAD_REQUEST naming the unknown ones. */
 export function typesOf(text: string | undefined): TideEventType[] | undefined {
   const types = listOf(text)
@@ -511,37 +543,11 @@ export function createApiApp(opts: ApiAppOptions): ApiApp {
     return new Response(body, { status: 200, headers: { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' } })
   })
   app.get('/events', async (c) => {
-    const q = parse(EventsQuerySchema, c.req.query(), 'query')
-    const types = typesOf(q.type)
-    const sinceMs = timeOf('since', q.since)
-    const untilMs = timeOf('until', q.until)
-    return c.json(
-      await service.events({
-        ...(q.group === undefined ? {} : { group: q.group }),
-        ...(types === undefined ? {} : { types }),
-        ...(sinceMs === undefined ? {} : { sinceMs }),
-        ...(untilMs === undefined ? {} : { untilMs }),
-        ...(q.limit === undefined ? {} : { limit: Number(q.limit) }),
-        ...(q.cursor === undefined ? {} : { cursor: q.cursor }),
-      }),
-    )
+    return c.json(await service.events(eventsQueryOf(c.req.query())))
   })
   app.get('/groups/:name/metrics', async (c) => {
     const { name } = parse(GroupParams, c.req.param(), 'path')
-    const q = parse(MetricsQuerySchema, c.req.query(), 'query')
-    const series = listOf(q.series)
-    const fromMs = timeOf('from', q.from)
-    const toMs = timeOf('to', q.to)
-    const stepMs = q.step === undefined ? undefined : Number(q.step) * 1000
-    if (stepMs !== undefined && !(stepMs >= 1000)) throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `query.step: at least 1 second, got ${q.step}`)
-    return c.json(
-      await service.metrics(name, {
-        ...(series === undefined ? {} : { series }),
-        ...(fromMs === undefined ? {} : { fromMs }),
-        ...(toMs === undefined ? {} : { toMs }),
-        ...(stepMs === undefined ? {} : { stepMs }),
-      }),
-    )
+    return c.json(await service.metrics(name, metricsQueryOf(c.req.query())))
   })
   app.get('/metrics', async (c) => {
     const text = await metrics.registry.metrics()

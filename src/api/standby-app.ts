@@ -11,7 +11,7 @@ import { OpenAPIHono } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { StandbyReadModel } from '../app/standby-read-model.ts'
 import { ApiError } from '../app/errors.ts'
-import { errorAnswer, EventsQuerySchema, GroupParams, listOf, MetricsQuerySchema, parse, socketAddress, timeOf, typesOf } from './app.ts'
+import { errorAnswer, eventsQueryOf, GroupParams, metricsQueryOf, parse, socketAddress } from './app.ts'
 import { DEFAULT_RATE_LIMITS, FAILED_AUTH_COST, RateLimiter, type RateLimits } from './rate-limit.ts'
 import { bearerMatches, isLoopback } from './token.ts'
 import type { ApiApp } from './app.ts'
@@ -72,37 +72,11 @@ export function createStandbyApiApp(opts: StandbyApiOptions): ApiApp {
     return c.json(await model.getGroup(name, { revealEnv: authorized(c) }))
   })
   app.get(READ_ROUTES[4], async (c) => {
-    const q = parse(EventsQuerySchema, c.req.query(), 'query')
-    const types = typesOf(q.type)
-    const sinceMs = timeOf('since', q.since)
-    const untilMs = timeOf('until', q.until)
-    return c.json(
-      await model.events({
-        ...(q.group === undefined ? {} : { group: q.group }),
-        ...(types === undefined ? {} : { types }),
-        ...(sinceMs === undefined ? {} : { sinceMs }),
-        ...(untilMs === undefined ? {} : { untilMs }),
-        ...(q.limit === undefined ? {} : { limit: Number(q.limit) }),
-        ...(q.cursor === undefined ? {} : { cursor: q.cursor }),
-      }),
-    )
+    return c.json(await model.events(eventsQueryOf(c.req.query())))
   })
   app.get(READ_ROUTES[5], async (c) => {
     const { name } = parse(GroupParams, c.req.param(), 'path')
-    const q = parse(MetricsQuerySchema, c.req.query(), 'query')
-    const series = listOf(q.series)
-    const fromMs = timeOf('from', q.from)
-    const toMs = timeOf('to', q.to)
-    const stepMs = q.step === undefined ? undefined : Number(q.step) * 1000
-    if (stepMs !== undefined && !(stepMs >= 1000)) throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `query.step: at least 1 second, got ${q.step}`)
-    return c.json(
-      await model.metrics(name, {
-        ...(series === undefined ? {} : { series }),
-        ...(fromMs === undefined ? {} : { fromMs }),
-        ...(toMs === undefined ? {} : { toMs }),
-        ...(stepMs === undefined ? {} : { stepMs }),
-      }),
-    )
+    return c.json(await model.metrics(name, metricsQueryOf(c.req.query())))
   })
   return { app, close: () => undefined }
 }

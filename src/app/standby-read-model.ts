@@ -11,18 +11,14 @@
 import { systemClock, type Clock } from '../core/clock.ts'
 import type { GroupSpec } from '../spec/schema.ts'
 import { redactLaunchEnv } from '../spec/redact.ts'
-import { MAX_EVENT_LIMIT, type EventQuery, type StoredEvent } from '../store/event-log.ts'
-import type { MetricSeries } from '../store/metric-history.ts'
+import { eventsPage, metricHistory, type HistoryReads } from './history-reads.ts'
 import type { StoredGroupStatus } from '../store/state-store.ts'
 import { ApiError } from './errors.ts'
 import type { EventsPage, EventsQuery, GroupDetail, GroupSummary, MetricsAnswer, MetricsQuery } from './tide-service.ts'
 import type { GroupStatus } from '../controller/group-status.ts'
 
 /** The store's asynchronous reads a standby needs (the PostgreSQL store's StoreReader). */
-export interface StandbyStoreReads {
-  readEvents(query?: EventQuery): Promise<StoredEvent[]>
-  readMetric(group: string, series: string, fromMs: number, toMs: number, stepMs: number): Promise<MetricSeries>
-  readMetricSeries(group: string): Promise<string[]>
+export interface StandbyStoreReads extends HistoryReads {
   readGroupStatuses(): Promise<StoredGroupStatus[]>
 }
 
@@ -88,31 +84,13 @@ export class StandbyReadModel {
 
   /** A page of the event log, newest first (as TideService.events; the cursor is the last id of the page before). */
   async events(q: EventsQuery = {}): Promise<EventsPage> {
-    const limit = checkedPage(q)
-    const events = await this.#o.reads.readEvents({
-      limit,
-      order: 'desc',
-      ...(q.group === undefined ? {} : { group: q.group }),
-      ...(q.types === undefined ? {} : { types: q.types }),
-      ...(q.sinceMs === undefined ? {} : { fromMs: q.sinceMs }),
-      ...(q.untilMs === undefined ? {} : { toMs: q.untilMs }),
-      ...(q.cursor === undefined ? {} : { beforeId: Number(q.cursor) }),
-    })
-    const last = events.at(-1)
-    return events.length === limit && last !== undefined ? { events, nextCursor: String(last.id) } : { events }
+    return eventsPage(this.#o.reads, q)
   }
 
   /** A group's metric history (as TideService.metrics): NOT_FOUND for a group not in the config. */
   async metrics(group: string, q: MetricsQuery = {}): Promise<MetricsAnswer> {
     this.#find(group)
-    const toMs = q.toMs ?? this.#clock.now()
-    const fromMs = q.fromMs ?? toMs - 3_600_000
-    if (!(fromMs < toMs)) throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `from (${new Date(fromMs).toISOString()}) must be before to (${new Date(toMs).toISOString()})`)
-    const stepMs = q.stepMs ?? Math.max(1000, Math.ceil((toMs - fromMs) / 360 / 1000) * 1000)
-    const names = q.series ?? (await this.#o.reads.readMetricSeries(group))
-    const series: Record<string, MetricSeries> = {}
-    for (const name of names) series[name] = await this.#o.reads.readMetric(group, name, fromMs, toMs, stepMs)
-    return { group, fromMs, toMs, series }
+    return metricHistory(this.#o.reads, group, q, this.#clock.now())
   }
 
   async #statuses(): Promise<Map<string, StoredGroupStatus>> {
@@ -132,13 +110,3 @@ export class StandbyReadModel {
   }
 }
 
-/** The page's limit (default 100), after checking the query as TideService.events does (BAD_REQUEST naming the field). */
-function checkedPage(q: EventsQuery): number {
-  const limit = q.limit ?? 100
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_EVENT_LIMIT) throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `limit must be a whole number from 1 to ${MAX_EVENT_LIMIT}, got ${limit}`)
-  if (q.sinceMs !== undefined && q.untilMs !== undefined && !(q.sinceMs < q.untilMs)) {
-    throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `since (${new Date(q.sinceMs).toISOString()}) must be before until (${new Date(q.untilMs).toISOString()})`)
-  }
-  if (q.cursor !== undefined && !/^[1-9][0-9]{0,15}$/.test(q.cursor)) throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `cursor must be the nextCursor of an earlier page, got ${JSON.stringify(q.cursor)}`)
-  return limit
-}

@@ -15,12 +15,14 @@ import type { Runtime, ReloadResult } from '../runtime/runtime.ts'
 import { resolveConfigPaths, validateConfigValues } from '../spec/load.ts'
 import type { GroupSpec, TideConfig } from '../spec/schema.ts'
 import type { StoredEvent } from '../store/event-log.ts'
-import { MAX_EVENT_LIMIT } from '../store/event-log.ts'
 import type { EventSink, TideEvent, TideEventType } from '../store/events.ts'
-import type { MetricSeries } from '../store/metric-history.ts'
 import { ApiError } from './errors.ts'
+import { eventsPage, metricHistory, type EventsPage, type EventsQuery, type MetricsAnswer, type MetricsQuery } from './history-reads.ts'
 import { replayWindow, runReplay, type ReplayResult } from './replay.ts'
 import { REDACTED, redactLaunchEnv } from '../spec/redact.ts'
+
+/** The event and metric-history queries and answers (history-reads.ts), as the API has always imported them from here. */
+export type { EventsPage, EventsQuery, MetricsAnswer, MetricsQuery }
 
 /** Where a group stands: configured and reconciled, or removed and still draining its instances. */
 export type GroupState = 'active' | 'removing'
@@ -45,46 +47,9 @@ export interface GroupDetail extends GroupSummary {
 /** The text that stands for a redacted `launch.env` value (src/spec/redact.ts). */
 export { REDACTED }
 
-/** Filters of an event query; they combine with AND. */
-export interface EventsQuery {
-  readonly group?: string
-  readonly types?: readonly TideEventType[]
-  /** Inclusive lower bound, ms since the epoch. */
-  readonly sinceMs?: number
-  /** Exclusive upper bound, ms since the epoch. */
-  readonly untilMs?: number
-  /** Most events in the page, 1 to MAX_EVENT_LIMIT (default 100). */
-  readonly limit?: number
-  /** The `nextCursor` of the page before: the events older than it. */
-  readonly cursor?: string
-}
 
-/** One page of events, newest first. */
-export interface EventsPage {
-  readonly events: readonly StoredEvent[]
-  /** Pass as `cursor` for the next (older) page; absent on the last page. */
-  readonly nextCursor?: string
-}
 
-/** A metric history query: which series, over which time, in buckets of which width. */
-export interface MetricsQuery {
-  /** Series names ('rps', 'p95', 'instances', 'desired', 'forecast_rps', …); all the group has when absent. */
-  readonly series?: readonly string[]
-  /** Inclusive start, ms since the epoch; default an hour before `toMs`. */
-  readonly fromMs?: number
-  /** Exclusive end, ms since the epoch; default now. */
-  readonly toMs?: number
-  /** Bucket width, ms, at least 1000; default the range split in about 360 buckets, whole seconds. */
-  readonly stepMs?: number
-}
 
-/** A group's metric history: each series as the store answered it. */
-export interface MetricsAnswer {
-  readonly group: string
-  readonly fromMs: number
-  readonly toMs: number
-  readonly series: Readonly<Record<string, MetricSeries>>
-}
 
 /** What applying a group spec did. */
 export interface ApplyResult {
@@ -220,18 +185,7 @@ export class TideService {
    * for `sinceMs` not before `untilMs`.
    */
   async events(q: EventsQuery = {}): Promise<EventsPage> {
-    const { limit, beforeId } = pageOf(q)
-    const events = await this.#runtime.store.readEvents({
-      limit,
-      order: 'desc',
-      ...(q.group === undefined ? {} : { group: q.group }),
-      ...(q.types === undefined ? {} : { types: q.types }),
-      ...(q.sinceMs === undefined ? {} : { fromMs: q.sinceMs }),
-      ...(q.untilMs === undefined ? {} : { toMs: q.untilMs }),
-      ...(beforeId === undefined ? {} : { beforeId }),
-    })
-    const last = events.at(-1)
-    return events.length === limit && last !== undefined ? { events, nextCursor: String(last.id) } : { events }
+    return eventsPage(this.#runtime.store, q)
   }
 
   /**
@@ -273,15 +227,7 @@ export class TideService {
    */
   async metrics(group: string, q: MetricsQuery = {}): Promise<MetricsAnswer> {
     this.#find(group)
-    const toMs = q.toMs ?? this.#clock.now()
-    const fromMs = q.fromMs ?? toMs - 3_600_000
-    if (!(fromMs < toMs)) throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `from (${new Date(fromMs).toISOString()}) must be before to (${new Date(toMs).toISOString()})`)
-    // About 360 buckets by default: a chart's width, whole seconds.
-    const stepMs = q.stepMs ?? Math.max(1000, Math.ceil((toMs - fromMs) / 360 / 1000) * 1000)
-    const names = q.series ?? (await this.#runtime.store.readMetricSeries(group))
-    const series: Record<string, MetricSeries> = {}
-    for (const name of names) series[name] = await this.#runtime.store.readMetric(group, name, fromMs, toMs, stepMs)
-    return { group, fromMs, toMs, series }
+    return metricHistory(this.#runtime.store, group, q, this.#clock.now())
   }
 
   // ── Commands ─────────────────────────────────────────────────────────────
@@ -475,14 +421,3 @@ export class TideService {
   }
 }
 
-/** The page an event query asks for, checked: its limit and the id it starts below (from the cursor). */
-function pageOf(q: EventsQuery): { limit: number; beforeId?: number } {
-  const limit = q.limit ?? 100
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_EVENT_LIMIT) throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `limit must be a whole number from 1 to ${MAX_EVENT_LIMIT}, got ${limit}`)
-  if (q.sinceMs !== undefined && q.untilMs !== undefined && !(q.sinceMs < q.untilMs)) {
-    throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `since (${new Date(q.sinceMs).toISOString()}) must be before until (${new Date(q.untilMs).toISOString()})`)
-  }
-  if (q.cursor === undefined) return { limit }
-  if (!/^[1-9][0-9]{0,15}$/.test(q.cursor)) throw new ApiError('TIDE_ERR_API_BAD_REQUEST', `cursor must be the nextCursor of an earlier page, got ${JSON.stringify(q.cursor)}`)
-  return { limit, beforeId: Number(q.cursor) }
-}

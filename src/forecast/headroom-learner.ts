@@ -15,12 +15,19 @@
  * Spending the budget. Capacity comes in whole instances, held up by stabilization and raised early
  * by the fast path, so the capacity in force is usually above reference × (1 + headroom), and a
  * quantile of 1 − budget alone would leave much of the budget unspent (a small fleet rounds up by
- * a third). The learner therefore also keeps the account: each second of demand is compared with
- * the capacity the decisions really put in service (noteCapacity: the least count of the last lag,
- * since new instances serve one lag after their decision and removed ones stop at once), and the
- * share of time short of it is the budget spent (a 12-hour moving share). Every CHOOSE_EVERY_MS
- * the quantile is moved toward spending SPEND_TARGET of the budget: quantile = 1 − budget × f, f
- * within [F_MIN, F_MAX], changed by at most MAX_STEP a step. Measured, not tuned to a trace.
+ * a third). The learner therefore also measures what the capacity really did: each second of
+ * demand is compared with the capacity the decisions put in service (noteCapacity: the least count
+ * of the last lag, since new instances serve one lag after their decision and removed ones stop at
+ * once). Demand ÷ that capacity × (1 + the headroom in force) is the second's effective ratio: the
+ * ratio the headroom would have had to cover, rounding and the fast path included; they are kept
+ * per hour of day in a moving histogram (a 1-day time constant). A second whose effective ratio
+ * lies in bin b is short at quantile q exactly when the share of reference ratios above bin b − 1
+ * (read where that hour's headroom is read) is at most 1 − q: its level. Every CHOOSE_EVERY_MS the
+ * learner sets quantile = 1 − budget × f with budget × f the level below which SPEND_TARGET of the
+ * budget's share of seconds lie, f within [F_MIN, F_MAX] and changed by at most MAX_STEP a step.
+ * f is computed from what was measured, not accumulated from an error: steering f by the error
+ * of a moving share of short seconds (an integral of an integral) swung the headroom between 4 %
+ * and 130 % within a day on bursty traffic, at 4–15 % more cost (docs/bench.md, issue 9).
  *
  * Which reference. Sizing on the last sync window's demand chases every noisy minute (and pays a
  * start-up for each); sizing on a smoother demand (a mean over minutes) or holding capacity
@@ -102,8 +109,8 @@ const F_MIN = 0.5
 const F_MAX = 10
 /** The most the budget factor changes in one step (every CHOOSE_EVERY_MS): ×2 in about 45 minutes. */
 const MAX_STEP = 1.25
-/** Time constant of the budget account's moving share, ms. */
-const ACCOUNT_TAU_MS = 12 * 3_600_000
+/** Time constant of the effective ratios' histogram, ms: a day, so that every hour of the day is in it. */
+const EFFECTIVE_TAU_MS = 24 * 3_600_000
 /** How long a computed quantile is reused, ms (a minute's ratios do not move it). */
 const QUANTILE_REUSE_MS = 60_000
 /** How often the candidate in use is reconsidered, ms. */
@@ -360,12 +367,17 @@ export class HeadroomLearner {
   #quantileCache: { candidate: Candidate; hour: number; quantile: number; atMs: number; ratio: number; scope: 'hour-of-day' | 'all'; total: number } | undefined
   /** Capacity put in service by decisions (noteCapacity), oldest first, kept for one lag. */
   readonly #capacities: { atMs: number; rps: number }[] = []
-  /** Moving sums of seconds measured and seconds short of capacity (the budget account). */
-  #accountMeasured = 0
-  #accountShort = 0
-  #accountAtMs: number | undefined
   /** The budget factor: quantile = 1 − budget × f. */
   #factor = 1
+  /**
+   * Effective ratios (module comment) per UTC hour of the day and bin, weighted by seconds ×
+   * e^((t − #effOriginMs) / EFFECTIVE_TAU_MS): a moving histogram.
+   */
+  readonly #effective = new Float64Array(24 * BINS)
+  #effectiveTotal = 0
+  #effOriginMs: number | undefined
+  /** The learned headroom of the last estimate; undefined while the learner is on the caller's default. */
+  #headroomInForce: number | undefined
   #lagMs = 0
   #lastDemandMs = -Infinity
 
@@ -393,10 +405,11 @@ export class HeadroomLearner {
       chosenAtMs: Number.isFinite(this.#chosenAtMs) ? this.#chosenAtMs : null,
       ...(c === undefined ? {} : { quantileCache: { candidate: this.#candidates.indexOf(c.candidate), hour: c.hour, quantile: c.quantile, atMs: c.atMs, ratio: c.ratio, scope: c.scope, total: c.total } }),
       capacities: this.#capacities.map((x) => ({ ...x })),
-      accountMeasured: this.#accountMeasured,
-      accountShort: this.#accountShort,
-      ...(this.#accountAtMs === undefined ? {} : { accountAtMs: this.#accountAtMs }),
       factor: this.#factor,
+      effective: sparse(this.#effective),
+      effectiveTotal: this.#effectiveTotal,
+      ...(this.#effOriginMs === undefined ? {} : { effectiveOriginMs: this.#effOriginMs }),
+      ...(this.#headroomInForce === undefined ? {} : { headroomInForce: this.#headroomInForce }),
       lagMs: this.#lagMs,
       lastDemandMs: Number.isFinite(this.#lastDemandMs) ? this.#lastDemandMs : null,
     }
@@ -422,10 +435,11 @@ export class HeadroomLearner {
     const qc = q === undefined ? undefined : l.#candidates[q.candidate]
     if (q !== undefined && qc !== undefined) l.#quantileCache = { candidate: qc, hour: q.hour, quantile: q.quantile, atMs: q.atMs, ratio: q.ratio, scope: q.scope, total: q.total }
     l.#capacities.push(...j.capacities.map((x) => ({ ...x })))
-    l.#accountMeasured = j.accountMeasured
-    l.#accountShort = j.accountShort
-    l.#accountAtMs = j.accountAtMs
     l.#factor = j.factor
+    fill(l.#effective, j.effective)
+    l.#effectiveTotal = j.effectiveTotal
+    l.#effOriginMs = j.effectiveOriginMs
+    l.#headroomInForce = j.headroomInForce
     l.#lagMs = j.lagMs
     l.#lastDemandMs = j.lastDemandMs ?? -Infinity
     return l
@@ -456,27 +470,73 @@ export class HeadroomLearner {
     return least
   }
 
-  /** Adds one second (or step) to the budget account. */
-  #account(atMs: number, demand: number, weightSeconds: number, lagMs: number): void {
+  /** Adds one second (or step) to the effective ratios (module comment). */
+  #measure(atMs: number, demand: number, weightSeconds: number, lagMs: number): void {
     const serving = this.#servingAt(atMs, lagMs)
     if (serving === undefined) return
-    if (this.#accountAtMs !== undefined && atMs > this.#accountAtMs) {
-      const decay = Math.exp(-(atMs - this.#accountAtMs) / ACCOUNT_TAU_MS)
-      this.#accountMeasured *= decay
-      this.#accountShort *= decay
-    }
-    this.#accountAtMs = atMs
-    this.#accountMeasured += weightSeconds
-    if (demand > serving * (1 + 1e-9)) this.#accountShort += weightSeconds
+    if (this.#headroomInForce !== undefined && serving > 0) this.#addEffective(atMs, (demand / serving) * (1 + this.#headroomInForce), weightSeconds)
   }
 
-  /** Moves the budget factor toward spending SPEND_TARGET of the budget. */
-  #steer(): void {
-    if (this.#accountMeasured < this.#minHistorySeconds) return
-    const share = this.#accountShort / this.#accountMeasured
-    const aim = this.#budget * SPEND_TARGET
-    const step = Math.min(MAX_STEP, Math.max(1 / MAX_STEP, Math.sqrt(aim / Math.max(share, aim / 16))))
-    this.#factor = Math.min(F_MAX, Math.max(F_MIN, this.#factor * step))
+  /** Adds an effective ratio to the moving histogram (weights grow with time instead of old ones decaying; renormalised every few days). */
+  #addEffective(atMs: number, ratio: number, weightSeconds: number): void {
+    if (this.#effOriginMs === undefined || atMs < this.#effOriginMs) this.#effOriginMs = atMs
+    if (atMs - this.#effOriginMs > 8 * EFFECTIVE_TAU_MS) {
+      const scale = Math.exp(-(atMs - this.#effOriginMs) / EFFECTIVE_TAU_MS)
+      for (let i = 0; i < this.#effective.length; i++) this.#effective[i] = (this.#effective[i] ?? 0) * scale
+      this.#effectiveTotal *= scale
+      this.#effOriginMs = atMs
+    }
+    const w = weightSeconds * Math.exp((atMs - this.#effOriginMs) / EFFECTIVE_TAU_MS)
+    const hour = Math.floor((((atMs % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS)
+    const index = hour * BINS + ratioBin(ratio)
+    this.#effective[index] = (this.#effective[index] ?? 0) + w
+    this.#effectiveTotal += w
+  }
+
+  /** Seconds the effective ratios' histogram holds as of `atMs` (decayed). */
+  #effectiveSeconds(atMs: number): number {
+    return this.#effOriginMs === undefined ? 0 : this.#effectiveTotal * Math.exp(-(atMs - this.#effOriginMs) / EFFECTIVE_TAU_MS)
+  }
+
+  /** The reference ratios the headroom at `hour` is read from: hours H − 1 … H + 1 once they hold enough, else every hour. */
+  #ratiosAt(c: Candidate, hour: number): { bins: Float64Array; total: number; local: boolean } {
+    const near = c.histogram([(hour + 23) % 24, hour, (hour + 1) % 24])
+    return near.total >= this.#minHourSeconds ? { ...near, local: true } : { ...c.everyHour(), local: false }
+  }
+
+  /**
+   * Moves the budget factor toward the one whose quantile gives h*, the headroom that would have
+   * left SPEND_TARGET of the budget short of the capacity really in service (module comment).
+   */
+  #steer(nowMs: number): void {
+    const c = this.#candidates[this.#inUse]
+    if (c === undefined || this.#effectiveSeconds(nowMs) < this.#minHistorySeconds) return
+    // Each hour's effective ratios, read against the ratios that hour's headroom comes from: a
+    // second in bin b is short at quantile q exactly when the ratios above bin b − 1 are at most
+    // 1 − q (its level). The factor whose 1 − q leaves SPEND_TARGET of the budget at or below it:
+    const levels: [number, number][] = []
+    let all: Float64Array | undefined
+    for (let hour = 0; hour < 24; hour++) {
+      const r = this.#ratiosAt(c, hour)
+      const table = r.local ? exceedanceTable(r) : (all ??= exceedanceTable(r))
+      for (let b = 0; b < BINS; b++) {
+        const w = this.#effective[hour * BINS + b] ?? 0
+        if (w > 0) levels.push([b === 0 ? 1 : (table[b - 1] ?? 0), w])
+      }
+    }
+    levels.sort((x, y) => x[0] - y[0])
+    const aim = this.#budget * SPEND_TARGET * this.#effectiveTotal
+    let seen = 0
+    let level = 1
+    for (const [l, w] of levels) {
+      seen += w
+      if (seen > aim) {
+        level = l
+        break
+      }
+    }
+    const wanted = Math.min(F_MAX, Math.max(F_MIN, level / this.#budget))
+    this.#factor = Math.min(this.#factor * MAX_STEP, Math.max(this.#factor / MAX_STEP, wanted))
   }
 
   /**
@@ -497,10 +557,10 @@ export class HeadroomLearner {
     this.#forget(lagMs)
   }
 
-  /** One step of demand: into the smoothing buffer, the budget account and every candidate's ratios. */
+  /** One step of demand: into the smoothing buffer, the effective ratios and every candidate's ratios. */
   #observeStep(atMs: number, stepMs: number, value: number, lagMs: number): void {
     this.#buffer.push(atMs, stepMs, value)
-    this.#account(atMs, value, stepMs / 1000, lagMs)
+    this.#measure(atMs, value, stepMs / 1000, lagMs)
     const day = Math.floor(atMs / DAY_MS)
     const hourOffset = Math.floor((atMs - day * DAY_MS) / HOUR_MS) * BINS
     for (const c of this.#candidates) {
@@ -539,7 +599,7 @@ export class HeadroomLearner {
   estimate(nowMs: number): HeadroomEstimate {
     const hour = Math.floor((((nowMs % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS)
     if (nowMs - this.#chosenAtMs >= CHOOSE_EVERY_MS || nowMs < this.#chosenAtMs) {
-      if (Number.isFinite(this.#chosenAtMs)) this.#steer()
+      if (Number.isFinite(this.#chosenAtMs)) this.#steer(nowMs)
       this.#inUse = this.#choose()
       this.#chosenAtMs = nowMs
     }
@@ -553,10 +613,12 @@ export class HeadroomLearner {
       windowDays: this.#windowDays,
       lagSeconds: this.#lagMs / 1000,
     }
+    this.#headroomInForce = undefined
     if (c === undefined) return { ...base, source: 'default', scope: 'all', historySeconds: 0 }
     const all = c.everyHour()
     if (all.total < this.#minHistorySeconds) return { ...base, source: 'default', scope: 'all', historySeconds: all.total }
     const q = this.#quantileFor(c, hour, nowMs)
+    this.#headroomInForce = q.ratio - 1
     const reference = this.#reference(c, nowMs)
     return { ...base, source: 'learned', headroom: q.ratio - 1, ...(reference === undefined ? {} : { referenceRps: reference }), scope: q.scope, historySeconds: q.total }
   }
@@ -568,10 +630,8 @@ export class HeadroomLearner {
   #quantileFor(c: Candidate, hour: number, nowMs: number): { ratio: number; scope: 'hour-of-day' | 'all'; total: number } {
     const cached = this.#quantileCache
     if (cached !== undefined && cached.candidate === c && cached.hour === hour && cached.quantile === this.quantile && nowMs >= cached.atMs && nowMs - cached.atMs < QUANTILE_REUSE_MS) return cached
-    const near = c.histogram([(hour + 23) % 24, hour, (hour + 1) % 24])
-    const local = near.total >= this.#minHourSeconds
-    const h = local ? near : c.everyHour()
-    const fresh = { candidate: c, hour, quantile: this.quantile, atMs: nowMs, ratio: quantileOf(h, this.quantile), scope: local ? ('hour-of-day' as const) : ('all' as const), total: h.total }
+    const h = this.#ratiosAt(c, hour)
+    const fresh = { candidate: c, hour, quantile: this.quantile, atMs: nowMs, ratio: quantileOf(h, this.quantile), scope: h.local ? ('hour-of-day' as const) : ('all' as const), total: h.total }
     this.#quantileCache = fresh
     return fresh
   }
@@ -628,10 +688,13 @@ export interface HeadroomLearnerJSON {
   readonly chosenAtMs: number | null
   readonly quantileCache?: { readonly candidate: number; readonly hour: number; readonly quantile: number; readonly atMs: number; readonly ratio: number; readonly scope: 'hour-of-day' | 'all'; readonly total: number }
   readonly capacities: readonly HeadroomReferenceJSON[]
-  readonly accountMeasured: number
-  readonly accountShort: number
-  readonly accountAtMs?: number
   readonly factor: number
+  /** The effective ratios' moving histogram per hour of day (sparse [hour × bins + bin, weight]), its total and origin; empty in a checkpoint of a tide before them. */
+  readonly effective: readonly (readonly [number, number])[]
+  readonly effectiveTotal: number
+  readonly effectiveOriginMs?: number
+  /** The learned headroom of the last estimate. */
+  readonly headroomInForce?: number
   readonly lagMs: number
   /** The last demand step recorded, epoch ms; null before the first. */
   readonly lastDemandMs: number | null
@@ -732,13 +795,26 @@ function readLearner(json: unknown): HeadroomLearnerJSON {
     chosenAtMs: nullable(o.chosenAtMs, 'chosenAtMs'),
     ...(quantileCache === undefined ? {} : { quantileCache }),
     capacities: referencesAt(o.capacities, 'capacities'),
-    accountMeasured: finiteAt(o.accountMeasured, 'accountMeasured'),
-    accountShort: finiteAt(o.accountShort, 'accountShort'),
-    ...(o.accountAtMs === undefined ? {} : { accountAtMs: finiteAt(o.accountAtMs, 'accountAtMs') }),
     factor,
+    effective: o.effective === undefined ? [] : pairsAt(o.effective, 'effective', 24 * BINS),
+    effectiveTotal: o.effectiveTotal === undefined ? 0 : finiteAt(o.effectiveTotal, 'effectiveTotal'),
+    ...(o.effectiveOriginMs === undefined ? {} : { effectiveOriginMs: finiteAt(o.effectiveOriginMs, 'effectiveOriginMs') }),
+    ...(o.headroomInForce === undefined ? {} : { headroomInForce: finiteAt(o.headroomInForce, 'headroomInForce') }),
     lagMs: finiteAt(o.lagMs, 'lagMs'),
     lastDemandMs: nullable(o.lastDemandMs, 'lastDemandMs'),
   }
+}
+
+/** Per bin of a ratio histogram, the share of its weight in the bins above: a ratio in bin b is covered from quantile 1 − table[b] on. */
+function exceedanceTable(h: { bins: Float64Array; total: number }): Float64Array {
+  const table = new Float64Array(h.bins.length)
+  if (!(h.total > 0)) return table
+  let above = 0
+  for (let b = h.bins.length - 1; b >= 0; b--) {
+    table[b] = above / h.total
+    above += h.bins[b] ?? 0
+  }
+  return table
 }
 
 /** The ratio at quantile q of a binned histogram, read at the upper edge of its bin. */

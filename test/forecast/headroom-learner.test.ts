@@ -182,3 +182,57 @@ test('fromJSON refuses malformed state, naming the field', () => {
   ]
   for (const c of cases) assert.throws(() => HeadroomLearner.fromJSON({ syncMs: SYNC_MS }, c.json), c.want, c.name)
 })
+
+test('spending the budget: with whole instances and bursts of known size the quantile settles and the budget is spent, not swung through', () => {
+  // 1000 req/s ± 2 % per second; every 2.5 h a burst of +25, +50 or +100 % (in turn) for 5 minutes.
+  // Instances serve 50 req/s; a decision every 15 s sizes ⌈reference × (1 + headroom) ÷ 50⌉
+  // (40 % on the safe default) and its capacity serves one lag later; fewer instances serve at once.
+  const noise = jitter(7, 0.98, 1.02)
+  const bursts = [1.25, 1.5, 2]
+  const demand = (s: number): number => {
+    const cycle = Math.floor(s / 9000)
+    const inBurst = s % 9000 >= 3600 && s % 9000 < 3900
+    return 1000 * (noise(s) ?? 1) * (inBurst ? (bursts[cycle % 3] ?? 1) : 1)
+  }
+  const learner = new HeadroomLearner({ syncMs: SYNC_MS })
+  const capacities: { atMs: number; rps: number }[] = []
+  const serving = (atMs: number): number => {
+    let least = Infinity
+    for (let i = capacities.length - 1; i >= 0; i--) {
+      const c = capacities[i]
+      if (c === undefined || c.atMs > atMs) continue
+      least = Math.min(least, c.rps)
+      if (c.atMs <= atMs - LAG_MS) break
+    }
+    return least
+  }
+  const levels: number[] = []
+  let measured = 0
+  let short = 0
+  const days = 4
+  for (let t = 15; t <= days * 86_400; t += 15) {
+    const values = Array.from({ length: 15 }, (_, i) => demand(t - 14 + i))
+    learner.observeDemand(t * 1000, 1000, values, LAG_MS)
+    if (t > 86_400) {
+      for (let i = 0; i < 15; i++) {
+        measured++
+        if ((values[i] ?? 0) > serving((t - 14 + i) * 1000)) short++
+      }
+    }
+    const e = learner.estimate(t * 1000)
+    const reference = e.referenceRps ?? values.reduce((a, b) => a + b, 0) / values.length
+    const rps = Math.ceil((reference * (1 + (e.headroom ?? 0.4))) / 50) * 50
+    learner.noteDecision(t * 1000)
+    learner.noteCapacity(t * 1000, rps)
+    capacities.push({ atMs: t * 1000, rps })
+    if (capacities.length > 16) capacities.shift()
+    if (t > 86_400 && t % 900 === 0) levels.push(1 - e.quantile)
+  }
+  const spent = short / measured
+  // Days 2–4: 1 − quantile stays within a factor 2 (0.34–0.50 % when written; steering by the
+  // error of a moving share of short seconds swung it from 0.25 % to 1.01 %), the budget holds,
+  // and most of it is spent (0.41 % when written; the aim is 80 % of 0.5 %).
+  assert.ok(Math.max(...levels) / Math.min(...levels) <= 2, `1 − quantile from ${Math.min(...levels)} to ${Math.max(...levels)}`)
+  assert.ok(spent <= 0.005, `spent ${(spent * 100).toFixed(3)} % of the time, budget 0.5 %`)
+  assert.ok(spent >= 0.002, `spent only ${(spent * 100).toFixed(3)} % of a 0.5 % budget`)
+})

@@ -192,7 +192,7 @@ test('spending the budget: with whole instances and bursts of known size the qua
   const demand = (s: number): number => {
     const cycle = Math.floor(s / 9000)
     const inBurst = s % 9000 >= 3600 && s % 9000 < 3900
-    return 1000 * (noise(s) ?? 1) * (inBurst ? (bursts[cycle % 3] ?? 1) : 1)
+    return 1000 * noise(s) * (inBurst ? (bursts[cycle % 3] ?? 1) : 1)
   }
   const learner = new HeadroomLearner({ syncMs: SYNC_MS })
   const capacities: { atMs: number; rps: number }[] = []

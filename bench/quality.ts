@@ -7,7 +7,7 @@
  * under 0.5 % of the time, and better than the HPA on both at once. The notes say,
  * per trace, which goals are met and which are not.
  *
- * Three parts (`npm run bench -- quality:PART,…`; all three without):
+ * Four parts (`npm run bench -- quality:PART,…`; all four without):
  * - `table`: the policies above per trace and config, at the trace's main setting;
  * - `settings`: tide's default and the HPA (60 %, 300 s) at further instance capacities and
  *   start-up times, so that no policy is judged on one shape only (issue 9);
@@ -15,6 +15,9 @@
  *   (bench/pareto.ts), its Pareto front, the cheapest setting that keeps the SLO (≤ 0.5 % of
  *   the time violated, ≤ 0.05 % of requests failed: the best an operator could hand-tune), where
  *   tide's default group sits, and the goal verdict of issue 9 for it.
+ * - `choices`: per trace at its main setting, tide's default against itself with one choice of
+ *   issue 9 undone: without the fast path (scale-out on the sync period only), and without the
+ *   learning (headroom fixed at the safe default, 40 %), so that each choice's cost is measured.
  * BENCH_TRACES=a,b keeps only the traces whose file name contains one of the strings;
  * BENCH_WORKERS=n runs n simulations at once (default 2; bench/sim-pool.ts).
  *
@@ -411,8 +414,50 @@ function paretoJobs(batch: Batch, s: Scenario): () => Table {
   }
 }
 
+/** tide's default and the variants of part `choices`: each undoes one choice of issue 9. */
+const choices: readonly { readonly name: string; readonly group: JobGroup }[] = [
+  { name: 'tide default (learned headroom, fast path)', group: { kind: 'default' } },
+  { name: 'without the fast path', group: { kind: 'choice', fastScaleOut: false } },
+  { name: 'without learning (fixed 40 %)', group: { kind: 'choice', fastScaleOut: true, fixedHeadroomPercent: 40 } },
+]
+
+/** Part `choices`: tide's default and each variant at the scenario's main setting: its rows. */
+function choicesJobs(batch: Batch, s: Scenario): () => (string | number)[][] {
+  const jobs = choices.map((c) => batch.add(jobOf(s, s.params, 'configured', c.group)))
+  return () =>
+    jobs.map((job, i) => {
+      const r = batch.result(job)
+      return [
+        i === 0 ? basename(s.file) + (s.setup.scale === undefined ? '' : ` ×${s.setup.scale}`) : '',
+        choices[i]!.name,
+        `${fmt(r.costRatio, 3)}x`,
+        `${fmt(r.sloViolationRatio * 100, 3)}%`,
+        `${fmt(failedRatio(r) * 100, 4)}%`,
+        `${r.scaleOutActions}/${r.scaleInActions}`,
+        keepsSlo(outcome(r)) ? 'yes' : 'no',
+      ]
+    })
+}
+
+/** Adds every wanted part's jobs of every trace to the batch; each part's table is built from the results after the batch ran. */
+function collectJobs(batch: Batch, wants: (p: (typeof qualityParts)[number]) => boolean) {
+  const tables: (() => { rows: (string | number)[][]; notes: string[] })[] = []
+  const settings: (() => (string | number)[][])[] = []
+  const paretos: (() => Table)[] = []
+  const choiceRows: (() => (string | number)[][])[] = []
+  for (const file of traceFiles()) {
+    const runs = runsOf(setups[basename(file)] ?? {}).map((setup) => scenarioOf(file, setup))
+    if (wants('table')) for (const s of runs) tables.push(tableJobs(batch, s))
+    const main = runs[0]!
+    if (wants('settings')) settings.push(settingsJobs(batch, main))
+    if (wants('pareto')) paretos.push(paretoJobs(batch, main))
+    if (wants('choices') && main.setup.config === undefined) choiceRows.push(choicesJobs(batch, main))
+  }
+  return { tables, settings, paretos, choiceRows }
+}
+
 /** The parts of the module, in print order. */
-export const qualityParts = ['table', 'settings', 'pareto'] as const
+export const qualityParts = ['table', 'settings', 'pareto', 'choices'] as const
 
 export async function run(parts: readonly string[] = []): Promise<Table[]> {
   const unknown = parts.filter((p) => !(qualityParts as readonly string[]).includes(p))
@@ -420,16 +465,7 @@ export async function run(parts: readonly string[] = []): Promise<Table[]> {
   const wants = (p: (typeof qualityParts)[number]) => parts.length === 0 || parts.includes(p)
   const started = performance.now()
   const batch = new Batch()
-  const tables: (() => { rows: (string | number)[][]; notes: string[] })[] = []
-  const settings: (() => (string | number)[][])[] = []
-  const paretos: (() => Table)[] = []
-  for (const file of traceFiles()) {
-    const runs = runsOf(setups[basename(file)] ?? {}).map((setup) => scenarioOf(file, setup))
-    if (wants('table')) for (const s of runs) tables.push(tableJobs(batch, s))
-    const main = runs[0]!
-    if (wants('settings')) settings.push(settingsJobs(batch, main))
-    if (wants('pareto')) paretos.push(paretoJobs(batch, main))
-  }
+  const { tables, settings, paretos, choiceRows } = collectJobs(batch, wants)
   const workers = workerCount()
   await batch.run(workers)
   const out: Table[] = []
@@ -455,6 +491,16 @@ export async function run(parts: readonly string[] = []): Promise<Table[]> {
     })
   }
   for (const p of paretos) out.push(p())
+  if (wants('choices')) {
+    out.push({
+      title: "Choices: tide's default against itself with one choice of issue 9 undone, at each trace's main setting",
+      columns: ['trace', 'variant', 'vs oracle', 'SLO violated', 'failed req', 'out/in', 'keeps SLO'],
+      rows: choiceRows.flatMap((f) => f()),
+      notes: [
+        'without the fast path: slo.fastScaleOut false, scale-out only on the 15 s sync period. without learning: slo.headroom fixed at 40 % (the safe default the learner starts from), sized on the last window. Traces with their own config (flash-sale.csv) are left out: their group is not the default.',
+      ],
+    })
+  }
   const seconds = (performance.now() - started) / 1000
   const last = out.at(-1)
   if (last !== undefined) out[out.length - 1] = { ...last, notes: [...(last.notes ?? []), `${batch.size} distinct simulations on ${workers} worker${workers === 1 ? '' : 's'} in ${seconds.toFixed(1)} s.`] }

@@ -12,11 +12,16 @@ import { simulate, type SimulationResult } from '../src/simulator/simulate.ts'
 import { loadTrace, type Trace } from '../src/core/trace.ts'
 import { hpaVariantSpec } from './pareto.ts'
 
-/** The group a job runs: tide's default (none given), the first group of a config file, or an HPA variant built on the default group. */
+/**
+ * The group a job runs: tide's default (none given), the first group of a config file, an HPA
+ * variant built on the default group, or tide's default with one of its choices turned off (the
+ * fast path, or the learning: headroom fixed at the safe default).
+ */
 export type JobGroup =
   | { readonly kind: 'default' }
   | { readonly kind: 'config'; readonly file: string }
   | { readonly kind: 'hpa'; readonly targetPercent: number; readonly windowSeconds: number }
+  | { readonly kind: 'choice'; readonly fastScaleOut: boolean; readonly fixedHeadroomPercent?: number }
 
 /** A simulation to run; every path is absolute. */
 export interface SimJob {
@@ -58,6 +63,11 @@ export function jobGroupSpec(group: JobGroup, params: SimulationParams): GroupSp
       return loadConfig(group.file).groups[0]
     case 'hpa':
       return hpaVariantSpec(defaultGroupSpec(params), group.targetPercent, group.windowSeconds)
+    case 'choice': {
+      const base = defaultGroupSpec(params)
+      const headroom = group.fixedHeadroomPercent === undefined ? {} : { headroom: { mode: 'fixed', percent: group.fixedHeadroomPercent } }
+      return defaultGroupSpec(params, { slo: { ...base.slo, fastScaleOut: group.fastScaleOut, ...headroom } })
+    }
   }
 }
 

@@ -5,69 +5,19 @@
  * the follower takes over within the lease's bound and acts; a clean stop hands the lease back.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { FakeKubeApiServer } from '../support/fake-kube-apiserver.ts'
+import { KubeQueueFixture } from '../support/kube-queue-fixture.ts'
 import { tideUp, type UpRun } from '../support/tide-up.ts'
 
-const fake = new FakeKubeApiServer({ startDelayMs: 100, terminationDelayMs: 50 })
-let queue: Server
-let depth = 20
-let dir = ''
+const fixture = new KubeQueueFixture({ fake: { startDelayMs: 100, terminationDelayMs: 50 }, depth: 20, dirPrefix: 'tide-leader-' })
 
-before(async () => {
-  await fake.start()
-  fake.create('deployments', 'default', {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'web' },
-    spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'shop:1', resources: { requests: { cpu: '1', memory: '512Mi' } } }] } } },
-  })
-  queue = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' })
-    res.end(JSON.stringify({ depth }))
-  })
-  await new Promise<void>((resolve) => queue.listen(0, '127.0.0.1', resolve))
-  dir = mkdtempSync(join(tmpdir(), 'tide-leader-'))
-  writeFileSync(join(dir, 'kubeconfig'), fake.kubeconfig())
-})
+before(() => fixture.start())
+after(() => fixture.stop())
 
-after(async () => {
-  await fake.stop()
-  await new Promise((resolve) => queue.close(resolve))
-  rmSync(dir, { recursive: true, force: true })
-})
-
-/** A config of its own per replica (each its own store, as two pods would have). */
-function config(name: string): string {
-  const file = join(dir, `${name}.yaml`)
-  writeFileSync(
-    file,
-    [
-      `store: { path: ${JSON.stringify(join(dir, `${name}.db`))} }`,
-      '---',
-      'group: web',
-      'provider: kubernetes',
-      'kubernetes: { namespace: default, deployment: web }',
-      'size: { cpu: 1, memoryMiB: 512 }',
-      'replicas: { min: 1, max: 5 }',
-      'syncPeriodSeconds: 1',
-      'startupSeconds: 1',
-      'warmupSeconds: 0',
-      'metrics:',
-      `  - { type: external, query: $.depth, source: { type: http-json, url: "http://127.0.0.1:${String((queue.address() as AddressInfo).port)}/q" }, target: { averageValue: 10 } }`,
-    ].join('\n'),
-  )
-  return file
-}
-
-const replicas = (): number => (fake.get('deployments', 'default', 'web')?.spec as { replicas: number }).replicas
-const holder = (): string | undefined => (fake.get('leases', 'default', 'tide')?.spec as { holderIdentity?: string } | undefined)?.holderIdentity
+const replicas = (): number => fixture.replicas()
+const holder = (): string | undefined => (fixture.fake.get('leases', 'default', 'tide')?.spec as { holderIdentity?: string } | undefined)?.holderIdentity
 
 async function until(what: string, check: () => boolean, ms: number): Promise<void> {
   const end = Date.now() + ms
@@ -79,8 +29,10 @@ async function until(what: string, check: () => boolean, ms: number): Promise<vo
 }
 
 test('two tide replicas: only the lease holder acts; the leader killed, the follower takes over within the lease and acts', { timeout: 120_000 }, async (t) => {
-  const env = (pod: string) => ({ KUBECONFIG: join(dir, 'kubeconfig'), TIDE_API_TOKEN: '', POD_NAME: pod })
-  const args = (name: string) => ['-c', config(name), '--state-dir', join(dir, `${name}-state`), '--heartbeat', '0', '--no-api', '--leader-lease', 'default/tide']
+  const dir = fixture.dir
+  const env = (pod: string) => ({ KUBECONFIG: fixture.kubeconfigPath, TIDE_API_TOKEN: '', POD_NAME: pod })
+  // A config of its own per replica (each its own store, as two pods would have).
+  const args = (name: string) => ['-c', fixture.writeConfig(name), '--state-dir', join(dir, `${name}-state`), '--heartbeat', '0', '--no-api', '--leader-lease', 'default/tide']
   const a = tideUp(args('a'), dir, env('tide-a'))
   let follower: UpRun | undefined
   try {
@@ -96,7 +48,7 @@ test('two tide replicas: only the lease holder acts; the leader killed, the foll
     const killedAt = Date.now()
     a.signal('SIGKILL') // a crash: no hand-over of the lease
     await a.exited
-    depth = 30
+    fixture.depth = 30
     await b.waitForLine(/^leading: lease default\/tide held by tide-b$/, 25_000)
     const tookMs = Date.now() - killedAt
     t.diagnostic(`the follower took over ${String(tookMs)} ms after the leader was killed`)

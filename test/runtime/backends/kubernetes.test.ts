@@ -8,9 +8,6 @@
  */
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -23,19 +20,9 @@ import { kubernetesBackends } from '../../../src/runtime/backends/kubernetes.ts'
 import { GroupSchema } from '../../../src/spec/schema.ts'
 import { MemoryEventLog } from '../../../src/store/events.ts'
 import { FakeKubeApiServer } from '../../support/fake-kube-apiserver.ts'
+import { KubeQueueFixture, WEB_DEPLOYMENT } from '../../support/kube-queue-fixture.ts'
 import { binaryPath, missingBinary } from '../../support/system-binaries.ts'
 import { tideUp } from '../../support/tide-up.ts'
-
-const DEPLOYMENT = {
-  apiVersion: 'apps/v1',
-  kind: 'Deployment',
-  metadata: { name: 'web' },
-  spec: {
-    replicas: 1,
-    selector: { matchLabels: { app: 'web' } },
-    template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'shop:1', ports: [{ containerPort: 8080 }], resources: { requests: { cpu: '1', memory: '512Mi' } } }] } },
-  },
-}
 
 const spec = (kubernetes: Record<string, string> = { namespace: 'default', deployment: 'web' }) => GroupSchema.parse({ group: 'web', provider: 'kubernetes', kubernetes })
 
@@ -47,7 +34,7 @@ describe('kubernetes backend parts', () => {
     const kc = new k8s.KubeConfig()
     kc.loadFromString(fake.kubeconfig())
     client = new KubeClient(kc)
-    fake.create('deployments', 'default', DEPLOYMENT)
+    fake.create('deployments', 'default', WEB_DEPLOYMENT)
   })
   after(async () => {
     await fake.stop()
@@ -73,52 +60,19 @@ describe('kubernetes backend parts', () => {
 })
 
 describe('tide up with a kubernetes group against the fake API server', () => {
-  const fake = new FakeKubeApiServer({ startDelayMs: 200, terminationDelayMs: 100 })
-  let queue: Server
-  let depth = 30
-  let dir = ''
-  before(async () => {
-    await fake.start()
-    fake.create('deployments', 'default', DEPLOYMENT)
-    queue = createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' })
-      res.end(JSON.stringify({ depth }))
-    })
-    await new Promise<void>((resolve) => queue.listen(0, '127.0.0.1', resolve))
-    dir = mkdtempSync(join(tmpdir(), 'tide-up-kube-'))
-    writeFileSync(join(dir, 'kubeconfig'), fake.kubeconfig())
-  })
-  after(async () => {
-    await fake.stop()
-    await new Promise((resolve) => queue.close(resolve))
-    rmSync(dir, { recursive: true, force: true })
-  })
+  const fixture = new KubeQueueFixture({ fake: { startDelayMs: 200, terminationDelayMs: 100 }, depth: 30, dirPrefix: 'tide-up-kube-' })
+  const fake = fixture.fake
+  before(() => fixture.start())
+  after(() => fixture.stop())
 
   test('an external signal scales the Deployment out to 3 and back to 1; GET /groups shows the pods; stopping tide leaves them', { timeout: 120_000 }, async () => {
-    const config = join(dir, 'tide.yaml')
-    writeFileSync(
-      config,
-      [
-        `store: { path: ${JSON.stringify(join(dir, 'tide.db'))} }`,
-        '---',
-        'group: web',
-        'provider: kubernetes',
-        'kubernetes: { namespace: default, deployment: web }',
-        'size: { cpu: 1, memoryMiB: 512 }',
-        'replicas: { min: 1, max: 5 }',
-        'syncPeriodSeconds: 1',
-        'startupSeconds: 1',
-        'warmupSeconds: 0',
-        'behavior: { scaleDown: { stabilizationWindowSeconds: 0 } }',
-        'metrics:',
-        `  - { type: external, query: $.depth, source: { type: http-json, url: "http://127.0.0.1:${String((queue.address() as AddressInfo).port)}/queue" }, target: { averageValue: 10 } }`,
-      ].join('\n'),
-    )
-    const up = tideUp(['-c', config, '--state-dir', join(dir, 'state'), '--heartbeat', '0', '--api-listen', '0'], dir, { KUBECONFIG: join(dir, 'kubeconfig'), TIDE_API_TOKEN: '' })
+    const dir = fixture.dir
+    const config = fixture.writeConfig('tide', ['behavior: { scaleDown: { stabilizationWindowSeconds: 0 } }'])
+    const up = tideUp(['-c', config, '--state-dir', join(dir, 'state'), '--heartbeat', '0', '--api-listen', '0'], dir, { KUBECONFIG: fixture.kubeconfigPath, TIDE_API_TOKEN: '' })
     try {
       const url = (await up.waitForLine(/^API: /)).split(' ')[1] ?? ''
       // 30 queued ÷ 10 per pod = 3 pods.
-      const replicas = (): number => (fake.get('deployments', 'default', 'web')?.spec as { replicas: number }).replicas
+      const replicas = (): number => fixture.replicas()
       const groups = async (): Promise<{ id: string; phase: string }[]> => {
         const body = (await (await fetch(`${url}/groups`, { signal: AbortSignal.timeout(10_000) })).json()) as { groups: { group: string; status: { instances: { id: string; phase: string }[] } | null }[] }
         return body.groups.find((g) => g.group === 'web')?.status?.instances ?? []
@@ -144,7 +98,7 @@ describe('tide up with a kubernetes group against the fake API server', () => {
         assert.equal(out, '3 3')
       }
 
-      depth = 10 // one pod's worth: scale in to 1
+      fixture.depth = 10 // one pod's worth: scale in to 1
       const inEnd = Date.now() + 60_000
       while (Date.now() < inEnd && !(replicas() === 1 && (await groups()).length === 1)) await sleep(200)
       assert.equal(replicas(), 1)

@@ -28,6 +28,11 @@
  * f is computed from what was measured, not accumulated from an error: steering f by the error
  * of a moving share of short seconds (an integral of an integral) swung the headroom between 4 %
  * and 130 % within a day on bursty traffic, at 4–15 % more cost (docs/bench.md, issue 9).
+ * Budget overspent over the last day (the seconds short of capacity, in the same moving weights)
+ * is paid back: the aim falls by √(aim ÷ spent), to a quarter of it at most. Measured over the
+ * bench's 21 trace × setting runs: without payback a cold start or a novel kind of rise left
+ * two runs above the budget that this keeps within it; paying back in full proportion kept
+ * the same runs at 1–4 % more cost.
  *
  * Which reference. Sizing on the last sync window's demand chases every noisy minute (and pays a
  * start-up for each); sizing on a smoother demand (a mean over minutes) or holding capacity
@@ -375,6 +380,8 @@ export class HeadroomLearner {
    */
   readonly #effective = new Float64Array(24 * BINS)
   #effectiveTotal = 0
+  /** The part of #effectiveTotal whose demand was above the capacity in service: the budget spent (same weights). */
+  #shortTotal = 0
   #effOriginMs: number | undefined
   /** The learned headroom of the last estimate; undefined while the learner is on the caller's default. */
   #headroomInForce: number | undefined
@@ -408,6 +415,7 @@ export class HeadroomLearner {
       factor: this.#factor,
       effective: sparse(this.#effective),
       effectiveTotal: this.#effectiveTotal,
+      shortTotal: this.#shortTotal,
       ...(this.#effOriginMs === undefined ? {} : { effectiveOriginMs: this.#effOriginMs }),
       ...(this.#headroomInForce === undefined ? {} : { headroomInForce: this.#headroomInForce }),
       lagMs: this.#lagMs,
@@ -438,6 +446,7 @@ export class HeadroomLearner {
     l.#factor = j.factor
     fill(l.#effective, j.effective)
     l.#effectiveTotal = j.effectiveTotal
+    l.#shortTotal = j.shortTotal
     l.#effOriginMs = j.effectiveOriginMs
     l.#headroomInForce = j.headroomInForce
     l.#lagMs = j.lagMs
@@ -474,16 +483,17 @@ export class HeadroomLearner {
   #measure(atMs: number, demand: number, weightSeconds: number, lagMs: number): void {
     const serving = this.#servingAt(atMs, lagMs)
     if (serving === undefined) return
-    if (this.#headroomInForce !== undefined && serving > 0) this.#addEffective(atMs, (demand / serving) * (1 + this.#headroomInForce), weightSeconds)
+    if (this.#headroomInForce !== undefined && serving > 0) this.#addEffective(atMs, (demand / serving) * (1 + this.#headroomInForce), weightSeconds, demand > serving * (1 + 1e-9))
   }
 
   /** Adds an effective ratio to the moving histogram (weights grow with time instead of old ones decaying; renormalised every few days). */
-  #addEffective(atMs: number, ratio: number, weightSeconds: number): void {
+  #addEffective(atMs: number, ratio: number, weightSeconds: number, short: boolean): void {
     if (this.#effOriginMs === undefined || atMs < this.#effOriginMs) this.#effOriginMs = atMs
     if (atMs - this.#effOriginMs > 8 * EFFECTIVE_TAU_MS) {
       const scale = Math.exp(-(atMs - this.#effOriginMs) / EFFECTIVE_TAU_MS)
       for (let i = 0; i < this.#effective.length; i++) this.#effective[i] = (this.#effective[i] ?? 0) * scale
       this.#effectiveTotal *= scale
+      this.#shortTotal *= scale
       this.#effOriginMs = atMs
     }
     const w = weightSeconds * Math.exp((atMs - this.#effOriginMs) / EFFECTIVE_TAU_MS)
@@ -491,6 +501,7 @@ export class HeadroomLearner {
     const index = hour * BINS + ratioBin(ratio)
     this.#effective[index] = (this.#effective[index] ?? 0) + w
     this.#effectiveTotal += w
+    if (short) this.#shortTotal += w
   }
 
   /** Seconds the effective ratios' histogram holds as of `atMs` (decayed). */
@@ -525,7 +536,12 @@ export class HeadroomLearner {
       }
     }
     levels.sort((x, y) => x[0] - y[0])
-    const aim = this.#budget * SPEND_TARGET * this.#effectiveTotal
+    // Budget overspent over the last day (a cold start, a kind of rise not seen before) is paid
+    // back: the aim falls with the square root of the overspend, to a quarter at most; an
+    // underspent budget is not borrowed (module comment).
+    const target = this.#budget * SPEND_TARGET
+    const spent = this.#effectiveTotal > 0 ? this.#shortTotal / this.#effectiveTotal : 0
+    const aim = target * Math.min(1, Math.max(0.25, Math.sqrt(target / Math.max(spent, 1e-12)))) * this.#effectiveTotal
     let seen = 0
     let level = 1
     for (const [l, w] of levels) {
@@ -692,6 +708,8 @@ export interface HeadroomLearnerJSON {
   /** The effective ratios' moving histogram per hour of day (sparse [hour × bins + bin, weight]), its total and origin; empty in a checkpoint of a tide before them. */
   readonly effective: readonly (readonly [number, number])[]
   readonly effectiveTotal: number
+  /** The part of effectiveTotal short of capacity (the budget spent). */
+  readonly shortTotal: number
   readonly effectiveOriginMs?: number
   /** The learned headroom of the last estimate. */
   readonly headroomInForce?: number
@@ -798,6 +816,7 @@ function readLearner(json: unknown): HeadroomLearnerJSON {
     factor,
     effective: o.effective === undefined ? [] : pairsAt(o.effective, 'effective', 24 * BINS),
     effectiveTotal: o.effectiveTotal === undefined ? 0 : finiteAt(o.effectiveTotal, 'effectiveTotal'),
+    shortTotal: o.shortTotal === undefined ? 0 : finiteAt(o.shortTotal, 'shortTotal'),
     ...(o.effectiveOriginMs === undefined ? {} : { effectiveOriginMs: finiteAt(o.effectiveOriginMs, 'effectiveOriginMs') }),
     ...(o.headroomInForce === undefined ? {} : { headroomInForce: finiteAt(o.headroomInForce, 'headroomInForce') }),
     lagMs: finiteAt(o.lagMs, 'lagMs'),

@@ -81,12 +81,12 @@ const setups: Readonly<Record<string, Setup>> = {
   'wc98-day53-105min.csv': {
     instanceRps: 100,
     scale: 25,
-    why: 'per-second counts of a ~20 req/s trace carry about ±20 % Poisson noise, which replaying it ×25 keeps; every second above the 10 % headroom violates, and only the oracle, which sees each second coming, avoids that',
+    why: 'at 52 minutes the load doubles from one second to the next (200 → 425 req/s) while the learner is still on its safe 40 % (it needs an hour of history); the fast path launches within 2 s, and the 30 s start-up and the queue it leaves make one 39 s violation, 0.62 % of 105 minutes. Only a fleet that always carries 100 % headroom absorbs an instant doubling. That hour of history then holds the doubling, so the learned headroom stays near 100 % for the rest of the trace (the cost)',
     predictiveWhy: '105 minutes is far less than the 2 days a forecaster needs, so the predictive policy stays out of the way (as the cloud forecasters do)',
   },
   'alibaba-8d-cpu-shape.csv': {
     instanceRps: 50,
-    why: 'its 5-minute rows make every change an instant jump (229 of 2,242 rows rise by more than 20 %); each rise beyond the 10 % headroom violates for up to one sync period plus the 30 s start-up. Only more headroom (cost) or a forecast absorbs that',
+    why: 'its 5-minute rows make every change an instant jump (229 of 2,242 rows rise by more than 20 %); each rise beyond the headroom in force violates until the instances the fast path launches serve, 30 s later. The learner spends the budget on the rare large jumps and covers the rest; paying less needs foresight of the jumps, which the forecast (backtest WAPE ≈ 13 % an hour ahead) does not have',
     predictiveWhy: 'the forecaster needs 2 of the 8 days before it forecasts, and its 5-minute jumps are noise around the daily wave (backtest WAPE ≈ 13 % an hour ahead), which a forecast cannot place to the minute',
   },
   'daily-tides-week.csv': {

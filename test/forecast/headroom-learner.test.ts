@@ -200,7 +200,7 @@ function knownBursts(): (s: number) => number {
  * lag later (fewer serve at once). Calls `each(t, estimate)` after every decision and returns the
  * seconds measured and short of capacity after `fromSecond`.
  */
-function driveWithCapacity(learner: HeadroomLearner, demand: (s: number) => number, seconds: number, fromSecond: number, each: (t: number, e: HeadroomEstimate) => void, cut: (t: number) => number = () => 1): { measured: number; short: number } {
+function driveWithCapacity(learner: HeadroomLearner, demand: (s: number) => number, seconds: number, fromSecond: number, each: (t: number, e: HeadroomEstimate) => void, cut: (t: number) => number = () => 1, startSecond = 0): { measured: number; short: number } {
   const capacities: { atMs: number; rps: number }[] = []
   const serving = (atMs: number): number => {
     let least = Infinity
@@ -214,7 +214,7 @@ function driveWithCapacity(learner: HeadroomLearner, demand: (s: number) => numb
   }
   let measured = 0
   let short = 0
-  for (let t = 15; t <= seconds; t += 15) {
+  for (let t = startSecond + 15; t <= startSecond + seconds; t += 15) {
     const values = Array.from({ length: 15 }, (_, i) => demand(t - 14 + i))
     learner.observeDemand(t * 1000, 1000, values, LAG_MS)
     if (t > fromSecond) {
@@ -275,4 +275,33 @@ test('an overspent budget is paid back: after an hour short of capacity the quan
   // ...and from the third day after it, with the incident's day paid back, as much as the other.
   const later = meanLevel(hit, 120, 144) / meanLevel(calm, 120, 144)
   assert.ok(later >= 0.9, `hours 120–144: 1 − q ${meanLevel(hit, 120, 144)} after the incident, ${meanLevel(calm, 120, 144)} without`)
+})
+
+test('toJSON and fromJSON keep the budget steering: restored mid-run, a learner steers as the one it was taken from', () => {
+  const a = new HeadroomLearner({ syncMs: SYNC_MS })
+  driveWithCapacity(a, knownBursts(), 2 * 86_400, 0, () => {})
+  const json = JSON.parse(JSON.stringify(a.toJSON())) as Record<string, unknown>
+  assert.ok(Array.isArray(json.effective) && json.effective.length > 0, 'the case is worth checking: effective ratios were measured')
+  const b = HeadroomLearner.fromJSON({ syncMs: SYNC_MS }, json)
+  const seen = (l: HeadroomLearner): number[] => {
+    const q: number[] = []
+    driveWithCapacity(l, knownBursts(), 86_400, 0, (t, e) => {
+      if (t % 900 === 0) q.push(e.quantile)
+    }, () => 1, 2 * 86_400)
+    return q
+  }
+  assert.deepEqual(seen(b), seen(a))
+})
+
+test('fromJSON reads a checkpoint of a tide before the effective ratios: it steers from scratch', () => {
+  const a = new HeadroomLearner({ syncMs: SYNC_MS })
+  driveWithCapacity(a, knownBursts(), 86_400, 0, () => {})
+  const { effective, effectiveTotal, effectiveOriginMs, shortTotal, headroomInForce, ...kept } = JSON.parse(JSON.stringify(a.toJSON())) as Record<string, unknown>
+  assert.ok([effective, effectiveTotal, effectiveOriginMs, shortTotal, headroomInForce].every((v) => v !== undefined))
+  const old = { ...kept, accountMeasured: 86_000, accountShort: 300, accountAtMs: 86_400_000 } // what it kept instead
+  const b = HeadroomLearner.fromJSON({ syncMs: SYNC_MS }, old)
+  const e = b.estimate(86_400_000)
+  assert.equal(e.source, 'learned')
+  assert.deepEqual(e, a.estimate(86_400_000), 'the ratios and the factor came back')
+  assert.equal(JSON.stringify(b.toJSON().effective), '[]')
 })

@@ -94,7 +94,7 @@ export const errorRegistry = {
   // Store
   TIDE_ERR_STORE_IO: { class: 'store', status: 500, retryable: true, summary: 'The store file cannot be opened, read or written (permissions, disk full, a directory in the way).' },
   TIDE_ERR_STORE_NOT_A_STORE: { class: 'store', status: 500, retryable: false, summary: "The file is not a tide store, or it fails SQLite's integrity check; a backup to restore with a malformed row." },
-  TIDE_ERR_STORE_VERSION: { class: 'store', status: 500, retryable: false, summary: 'The store was written by a newer tide (its schema version is above the one this tide knows).' },
+  TIDE_ERR_STORE_VERSION: { class: 'store', status: 500, retryable: false, summary: 'The store was written by a newer tide (its schema version is above the one this tide knows), or a reader met an older schema it does not migrate.' },
   TIDE_ERR_STORE_LOCKED: { class: 'store', status: 409, retryable: true, summary: 'Another running tide process holds the store; restore needs --force.' },
   TIDE_ERR_STORE_QUERY: { class: 'store', status: 400, retryable: false, summary: "A query's arguments are out of range (empty time range, step too small for the range, bad limit)." },
   TIDE_ERR_STORE_FENCED: { class: 'store', status: 409, retryable: false, summary: 'A PostgreSQL store refused a fenced write: the lease named by the fence has another holder or epoch (this tide is no longer the leader); nothing was written.' },

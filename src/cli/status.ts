@@ -124,8 +124,8 @@ async function fromStore(args: ParsedArgs, io: CommandIo): Promise<number> {
   // Imported here, not above: `tide status --help` needs neither SQLite nor pg.
   const store: TideStore =
     where.kind === 'sqlite'
-      ? (await import('../store/sqlite-store.ts')).SqliteStore.open(where.path)
-      : await (await import('../store/postgres/postgres-store.ts')).PostgresStore.open(where.url, { poolSize: 1 })
+      ? (await import('../store/sqlite-store.ts')).SqliteStore.open(where.path, { migrate: false })
+      : await (await import('../store/postgres/postgres-store.ts')).PostgresStore.open(where.url, { poolSize: 1, migrate: false })
   try {
     const wanted = args.positionals[0]
     // Written by a tide's controller: GroupStatus as plain JSON (src/controller/group-status.ts).
@@ -148,7 +148,7 @@ export const command: Command = {
   summary: "show each group's last status: instances, conditions, last decision",
   usage: '[GROUP] [--api URL | --store PATH|URL | -c tide.yaml] [--json]',
   description:
-    "Asks the running tide's API (GET /groups; --api, default http://127.0.0.1:7070). With --store PATH|URL or -c tide.yaml it reads the status the controller saves in the store at the end of every tick (failed ticks too) instead, so it works after tide stopped. The first line (stderr with --json) says which one answered; from a store, the data-plane processes recorded in --state-dir (default .tide) follow, alive or not, so that one serving with no tide is seen (docs/ha.md). Conditions follow the Kubernetes HPA's: AbleToScale, ScalingActive, ScalingLimited, each with a reason and a message (docs/status.md). Exit 3 when no tide answers at the URL.",
+    "Asks the running tide's API (GET /groups; --api, default http://127.0.0.1:7070). With --store PATH|URL or -c tide.yaml it reads the status the controller saves in the store at the end of every tick (failed ticks too) instead, so it works after tide stopped; it never migrates the store (one of another schema version than this tide's is refused, TIDE_ERR_STORE_VERSION). The first line (stderr with --json) says which one answered; from a store, the data-plane processes recorded in --state-dir (default .tide) follow, alive or not, so that one serving with no tide is seen (docs/ha.md). Conditions follow the Kubernetes HPA's: AbleToScale, ScalingActive, ScalingLimited, each with a reason and a message (docs/status.md). Exit 3 when no tide answers at the URL.",
   examples: [
     { command: 'tide status', does: 'every group of the tide running on 127.0.0.1:7070' },
     { command: 'tide status shop-web --api http://127.0.0.1:7071 --json', does: "one group's status as JSON, from a tide on another port" },

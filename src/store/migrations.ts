@@ -181,6 +181,23 @@ export function assertTideStore(info: SchemaInfo, path: string, allowEmpty: bool
 }
 
 /**
+ * Throws unless the database is a tide store at exactly LATEST_SCHEMA_VERSION, changing nothing:
+ * what a reader (`tide status --store`) checks instead of migrating, so that a newer tide's
+ * command never upgrades the store of an older tide that is running on it.
+ */
+export function assertCurrentStore(db: Database.Database, path: string): void {
+  const info = readSchemaInfo(db)
+  assertTideStore(info, path, false)
+  if (info.version < LATEST_SCHEMA_VERSION) {
+    throw new StoreError(
+      'TIDE_ERR_STORE_VERSION',
+      path,
+      `${path} has store schema version ${info.version}, older than this tide's ${LATEST_SCHEMA_VERSION}; a reader does not migrate a store: read it with the tide that writes it, or let this tide's \`tide up\` migrate it`,
+    )
+  }
+}
+
+/**
  * Brings the database to LATEST_SCHEMA_VERSION in one IMMEDIATE transaction, so a
  * crash mid-way leaves the old schema intact. Returns the versions applied (empty
  * when already current). Throws StoreError for a foreign or newer file.

@@ -23,7 +23,7 @@ import { backupDatabase, type BackupResult } from './backup.ts'
 import { StoreError, type Fence } from './errors.ts'
 import { EventLog, type EventQuery, type StoredEvent } from './event-log.ts'
 import { MetricHistory, type MetricSeries } from './metric-history.ts'
-import { migrate } from './migrations.ts'
+import { assertCurrentStore, migrate } from './migrations.ts'
 import { acquireLock, releaseLock } from './store-lock.ts'
 import { SqliteInstanceRegistry } from './sqlite-instance-registry.ts'
 import type { TideStore } from './tide-store.ts'
@@ -41,6 +41,12 @@ export interface SqliteStoreOptions {
   readonly busyTimeoutMs?: number
   /** prune(nowMs) removes events and delivery records older than this, in ms. Default 90 days. */
   readonly eventRetentionMs?: number
+  /**
+   * Bring the schema up to date on open (default true, what `tide up` does). false: a reader
+   * that changes nothing; a store at another schema version than this tide's is refused
+   * (TIDE_ERR_STORE_VERSION), an empty file too (TIDE_ERR_STORE_NOT_A_STORE).
+   */
+  readonly migrate?: boolean
 }
 
 /** Filters of a delivery query. */
@@ -115,10 +121,12 @@ export class SqliteStore implements StateStore, EventSink, DeliveryLog, TideStor
     }
     try {
       db.pragma(`busy_timeout = ${Math.max(0, Math.round(options.busyTimeoutMs ?? 5000))}`)
-      if (path !== ':memory:') db.pragma('journal_mode = WAL')
+      const migrating = options.migrate !== false
+      if (path !== ':memory:' && migrating) db.pragma('journal_mode = WAL')
       db.pragma('synchronous = NORMAL')
       db.pragma('foreign_keys = ON')
-      migrate(db, path)
+      if (migrating) migrate(db, path)
+      else assertCurrentStore(db, path)
       if (options.lock === true) acquireLock(db, path)
       return new SqliteStore(db, path, options.lock === true, options.eventRetentionMs ?? 90 * DAY_MS)
     } catch (err) {

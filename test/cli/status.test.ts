@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import Database from 'better-sqlite3'
 import { runCommandLine, type CommandIo } from '../../src/cli/args.ts'
 import { command as status, dataPlaneLines, statusText } from '../../src/cli/status.ts'
 import { readProcStat } from '../../src/core/proc-stat.ts'
@@ -14,6 +15,7 @@ import { Controller } from '../../src/controller/reconciler.ts'
 import { ManualClock } from '../../src/core/clock.ts'
 import type { Provider } from '../../src/providers/provider.ts'
 import { GroupSchema } from '../../src/spec/schema.ts'
+import { LATEST_SCHEMA_VERSION } from '../../src/store/migrations.ts'
 import { SqliteStore } from '../../src/store/sqlite-store.ts'
 import { FakeProvider } from '../support/fake-provider.ts'
 import { serveApi, startTinyTide } from '../support/running-tide.ts'
@@ -99,6 +101,21 @@ test('tide status: a missing store is an error naming it, and creates nothing; a
   const u = io()
   assert.notEqual(await runCommandLine(table, ['status', 'shop', '--store', path], u), 0)
   assert.match(u.err(), /no status of group 'shop' .*groups with one: api, web/)
+})
+
+test('tide status --store reads and never migrates: a store of an older schema is an error naming its version, and stays at it', async (t) => {
+  const path = join(tempDir(t), 'old.db')
+  await storeWithStatuses(path)
+  // As a store written by an older tide: its newest migration not yet applied.
+  const raw = new Database(path)
+  raw.prepare('DELETE FROM schema_migrations WHERE version = ?').run(LATEST_SCHEMA_VERSION)
+  raw.close()
+  const o = io()
+  assert.notEqual(await runCommandLine(table, ['status', '--store', path], o), 0)
+  assert.match(o.err(), new RegExp(`schema version ${LATEST_SCHEMA_VERSION - 1}, older than this tide's ${LATEST_SCHEMA_VERSION}; a reader does not migrate`))
+  const after = new Database(path, { readonly: true })
+  assert.equal(after.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get(), LATEST_SCHEMA_VERSION - 1)
+  after.close()
 })
 
 test('statusText: each risk the radar sees, with its ETA and basis', () => {

@@ -98,8 +98,8 @@ test('the latest status per group survives close and reopen; saving replaces it;
   assert.deepEqual(b.loadGroupStatus('api'), { group: 'api', atMs: 5 })
 })
 
-test('a store of schema version 1 is migrated: its state kept, the status table added', (t) => {
-  const path = join(tempDir(t), 'tide.db')
+/** A store file as the first tide wrote it: migration 1 only. Open; the caller closes it. */
+function schemaV1Store(path: string): Database.Database {
   const v1 = migrations[0]
   assert.ok(v1)
   const raw = new Database(path)
@@ -107,6 +107,12 @@ test('a store of schema version 1 is migrated: its state kept, the status table 
   raw.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)')
   raw.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(1, v1.name)
   raw.pragma(`application_id = ${TIDE_APPLICATION_ID}`)
+  return raw
+}
+
+test('a store of schema version 1 is migrated: its state kept, the status table added', (t) => {
+  const path = join(tempDir(t), 'tide.db')
+  const raw = schemaV1Store(path)
   raw.prepare(`INSERT INTO group_state VALUES ('web', 4, '{"cpu":1,"memoryMiB":512}', ?, '[]', '[]')`).run(JSON.stringify(state.history))
   raw.close()
   const store = SqliteStore.open(path)
@@ -118,6 +124,34 @@ test('a store of schema version 1 is migrated: its state kept, the status table 
   assert.deepEqual(store.database.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all(), [1, 2, 3, 4])
   assert.equal(store.loadOperatorState('web'), undefined, 'migration 3: no operator state yet')
   assert.deepEqual(store.loadOperations('web'), [], 'migration 4: no group records yet')
+})
+
+test('a reader (migrate: false) changes nothing: it reads a current store, refuses an older one and leaves it at its version, refuses an empty file', (t) => {
+  const dir = tempDir(t)
+  const current = join(dir, 'current.db')
+  const writer = SqliteStore.open(current)
+  writer.saveGroupState('web', state)
+  writer.close()
+  const reader = SqliteStore.open(current, { migrate: false })
+  assert.equal(reader.loadGroupState('web')?.desiredReplicas, 5)
+  reader.close()
+
+  const old = join(dir, 'old.db')
+  schemaV1Store(old).close()
+  assert.throws(
+    () => SqliteStore.open(old, { migrate: false }),
+    (err: unknown) => isStoreError(err, 'TIDE_ERR_STORE_VERSION') && new RegExp(`schema version 1, older than this tide's ${LATEST_SCHEMA_VERSION}; a reader does not migrate`).test((err as Error).message),
+  )
+  const after = new Database(old, { readonly: true })
+  assert.deepEqual(after.prepare('SELECT version FROM schema_migrations').pluck().all(), [1], 'not migrated')
+  after.close()
+
+  const empty = join(dir, 'empty.db')
+  new Database(empty).close()
+  assert.throws(() => SqliteStore.open(empty, { migrate: false }), (err: unknown) => isStoreError(err, 'TIDE_ERR_STORE_NOT_A_STORE'))
+  const untouched = new Database(empty, { readonly: true })
+  assert.deepEqual(untouched.prepare(`SELECT name FROM sqlite_master`).pluck().all(), [], 'no table created')
+  untouched.close()
 })
 
 test('operator state: kept across a reopen, removed when it sets nothing, deleted with the group', (t) => {

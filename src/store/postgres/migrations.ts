@@ -205,6 +205,32 @@ export const pgMigrations: readonly PgMigration[] = [
 export const PG_SCHEMA_VERSION = pgMigrations.length
 
 /**
+ * Throws unless the database holds a tide store at exactly this tide's schema, changing nothing:
+ * what a reader (`tide status --store`) checks instead of migrating, so that a newer tide's
+ * command never upgrades the store of an older tide that is running on it. StoreError
+ * TIDE_ERR_STORE_NOT_A_STORE without tide's tables, TIDE_ERR_STORE_VERSION for another version.
+ */
+export async function assertCurrentPostgres(client: pg.ClientBase, location: string, migrations: readonly PgMigration[] = pgMigrations): Promise<void> {
+  const exists = await client.query<{ present: boolean }>(`SELECT to_regclass('tide_schema_migrations') IS NOT NULL AS present`)
+  if (exists.rows[0]?.present !== true) {
+    throw new StoreError('TIDE_ERR_STORE_NOT_A_STORE', location, `${location} holds no tide store (no tide_schema_migrations table); a tide up on it creates one`)
+  }
+  const applied = new Set((await client.query<{ version: number }>('SELECT version FROM tide_schema_migrations')).rows.map((r) => r.version))
+  const newest = Math.max(0, ...applied)
+  if (newest > migrations.length) {
+    throw new StoreError('TIDE_ERR_STORE_VERSION', location, `store ${location} has schema version ${newest}, newer than this tide knows (${migrations.length}); run the newer tide`)
+  }
+  const missing = migrations.filter((m) => !applied.has(m.version)).map((m) => m.version)
+  if (missing.length > 0) {
+    throw new StoreError(
+      'TIDE_ERR_STORE_VERSION',
+      location,
+      `store ${location} has schema version ${newest}, older than this tide's ${migrations.length}; a reader does not migrate a store: read it with the tide that writes it, or let this tide's \`tide up\` migrate it`,
+    )
+  }
+}
+
+/**
  * Brings the database's schema up to date in one transaction under the migration advisory lock.
  * Returns the versions it applied (none when another process did, or nothing was missing).
  * Throws StoreError TIDE_ERR_STORE_VERSION when the database has a version this tide does not

@@ -34,7 +34,7 @@ import type { TideEvent, TideEventType } from '../events.ts'
 import { MAX_QUERY_BUCKETS, MINUTE_RETENTION_MS, SECOND_RETENTION_MS, type MetricSeries } from '../metric-history.ts'
 import { isEmptyOperatorState, type StoredBackupRun, type StoredGroupState, type StoredGroupStatus, type StoredLearnedState, type StoredOperation, type StoredOperatorState } from '../state-store.ts'
 import type { TideStore } from '../tide-store.ts'
-import { migratePostgres } from './migrations.ts'
+import { assertCurrentPostgres, migratePostgres } from './migrations.ts'
 import { redactPostgresUrl, scrubPassword } from '../../core/postgres-url.ts'
 
 /** How much a PostgreSQL store buffers while flushes fail; past a cap, the oldest of that kind is dropped (and counted). */
@@ -69,6 +69,12 @@ export interface PostgresStoreOptions {
    * what was dropped meanwhile), a connection lost. Lines hold no password. Default: nowhere.
    */
   readonly log?: (line: string) => void
+  /**
+   * Bring the schema up to date on open (default true, what `tide up` does). false: a reader
+   * that changes nothing; a database without tide's tables, or at another schema version than
+   * this tide's, is refused (assertCurrentPostgres).
+   */
+  readonly migrate?: boolean
 }
 
 /** What a PostgreSQL store has dropped or failed, for status lines and tests. */
@@ -179,7 +185,7 @@ export class PostgresStore implements TideStore {
 
   /**
    * Connects, brings the schema up to date (migrations under an advisory lock: safe when several
-   * tide processes start together) and loads the mirror. Throws StoreError: TIDE_ERR_STORE_IO when
+   * tide processes start together; only checks it with `migrate: false`) and loads the mirror. Throws StoreError: TIDE_ERR_STORE_IO when
    * the database cannot be reached or refuses, TIDE_ERR_STORE_VERSION for a newer schema. No
    * message holds the password.
    */
@@ -208,7 +214,8 @@ export class PostgresStore implements TideStore {
     try {
       const client = await pool.connect()
       try {
-        await migratePostgres(client, location)
+        if (options.migrate === false) await assertCurrentPostgres(client, location)
+        else await migratePostgres(client, location)
         await store.#loadMirror(client)
       } finally {
         client.release()

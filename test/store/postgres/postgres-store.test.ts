@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { isStoreError } from '../../../src/store/errors.ts'
-import { migratePostgres, PG_SCHEMA_VERSION } from '../../../src/store/postgres/migrations.ts'
+import { assertCurrentPostgres, migratePostgres, PG_SCHEMA_VERSION, pgMigrations } from '../../../src/store/postgres/migrations.ts'
 import { PostgresStore } from '../../../src/store/postgres/postgres-store.ts'
 import type { StoredGroupState } from '../../../src/store/state-store.ts'
 import { startPostgres, type TestPostgres } from '../../support/postgres.ts'
@@ -188,6 +188,43 @@ test('migrations: four processes opening a fresh database at once migrate it onc
     await client.end()
   }
   await assert.rejects(PostgresStore.open(url), (err: unknown) => isStoreError(err, 'TIDE_ERR_STORE_VERSION') && /newer than this tide knows/.test((err as Error).message))
+})
+
+test('a reader (migrate: false) changes nothing: it refuses a database without tide and creates nothing, refuses an older schema and applies nothing, reads a current one', { skip }, async () => {
+  const empty = await db().createDatabase()
+  await assert.rejects(PostgresStore.open(empty, { migrate: false }), (err: unknown) => isStoreError(err, 'TIDE_ERR_STORE_NOT_A_STORE') && /holds no tide store/.test((err as Error).message))
+  assert.deepEqual(await db().query(empty, `SELECT tablename FROM pg_tables WHERE schemaname = 'public'`), [], 'no table created')
+
+  // An older schema: this tide's migrations checked as a tide with one more would check them
+  // (there is one PostgreSQL migration so far).
+  const old = await db().createDatabase()
+  const next = [...pgMigrations, { version: PG_SCHEMA_VERSION + 1, name: 'next', sql: 'CREATE TABLE tide_next (x int)' }]
+  const client = new pg.Client({ connectionString: old })
+  await client.connect()
+  try {
+    assert.deepEqual(await migratePostgres(client, 'x'), pgMigrations.map((m) => m.version))
+    await assert.rejects(
+      assertCurrentPostgres(client, 'the store', next),
+      (err: unknown) => isStoreError(err, 'TIDE_ERR_STORE_VERSION') && new RegExp(`schema version ${PG_SCHEMA_VERSION}, older than this tide's ${PG_SCHEMA_VERSION + 1}; a reader does not migrate`).test((err as Error).message),
+    )
+  } finally {
+    await client.end()
+  }
+  const versions = await db().query<{ version: number }>(old, 'SELECT version FROM tide_schema_migrations')
+  assert.deepEqual(versions.map((r) => r.version), pgMigrations.map((m) => m.version), 'not migrated')
+  assert.deepEqual(await db().query(old, `SELECT tablename FROM pg_tables WHERE tablename = 'tide_next'`), [])
+
+  const current = await db().createDatabase()
+  const writer = await PostgresStore.open(current)
+  writer.saveGroupState('web', STATE)
+  await writer.flush()
+  await writer.close()
+  const reader = await PostgresStore.open(current, { migrate: false })
+  try {
+    assert.equal(reader.loadGroupState('web')?.desiredReplicas, 2)
+  } finally {
+    await reader.close()
+  }
 })
 
 test('a password in the URL reaches no message: open errors and the location are redacted', { skip }, async () => {

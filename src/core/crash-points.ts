@@ -14,6 +14,7 @@ import { writeSync } from 'node:fs'
 export const CRASH_POINTS = {
   'scale-out:decided': 'a scale-out was decided (its decision event written), nothing saved or launched yet',
   'scale-out:intent-written': 'the decided count and the launch intent (a pending operation) are saved; the provider not yet called',
+  'scale-out:spawned': "the local provider started an instance's process but has not recorded it yet",
   'scale-out:launched': 'the provider launched the instances (recorded by the provider); the operation not yet marked done',
   'scale-out:registered': 'the operation is done and the new instances are in the routing table (warming, not yet healthy)',
   'scale-out:in-service': 'a new instance passed its health checks and serves',

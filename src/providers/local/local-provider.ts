@@ -10,7 +10,11 @@
  * time from /proc/<pid>/stat; an instance is alive only while a process with that pid
  * and that start time runs, so a pid the kernel recycled is never mistaken for ours.
  * A new provider over the same registry therefore adopts the instances of an earlier
- * tide process without relaunching them.
+ * tide process without relaunching them. An instance spawned by a tide that was killed before
+ * it recorded it is found too: every instance has TIDE_STATE_DIR, TIDE_GROUP and
+ * TIDE_INSTANCE_ID in its environment, and the first list() of a group by a provider object
+ * records the group's live processes with this state directory that the registry does not know
+ * (the leader of their process group, as launch spawned them).
  *
  * A 'failed' record carries in its meta how the process ended (`exit`: "code 1", "signal
  * SIGKILL", when this object spawned it) and the last lines of its log (`logTail`).
@@ -22,12 +26,14 @@ import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { closeSync, mkdirSync, openSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { systemClock } from '../../core/clock.ts'
 import { findFreePort } from '../../core/free-port.ts'
 import { probeHttp } from '../../core/http-probe.ts'
 import type { Clock } from '../../core/clock.ts'
+import { crashPoint } from '../../core/crash-points.ts'
+import { processesWithEnv } from '../../core/proc-environ.ts'
 import { isSameLiveProcess, readProcStat } from '../../core/proc-stat.ts'
 import type { GroupSpec, Size } from '../../spec/schema.ts'
 import { InsufficientCapacityError, LaunchFailedError, ProviderConfigError, type ProviderError } from '../errors.ts'
@@ -116,6 +122,8 @@ export class LocalProvider implements Provider {
    * instance has bound it (and it is in the registry) or has failed.
    */
   readonly #portsHandedOut = new Map<number, number>()
+  /** Groups whose unrecorded instances (spawned by a tide killed before recording them) this object has looked for. */
+  readonly #swept = new Set<string>()
 
   constructor(options: LocalProviderOptions) {
     this.#registry = options.registry
@@ -140,6 +148,10 @@ export class LocalProvider implements Provider {
    *   anything else leaves it 'starting'.
    */
   async list(group: GroupSpec): Promise<InstanceRecord[]> {
+    if (!this.#swept.has(group.group)) {
+      this.#swept.add(group.group)
+      this.#recordUnrecorded(group)
+    }
     const entries = this.#registry.list(group.group)
     const observed = await Promise.all(entries.map((e) => this.#observe(group, e)))
     return observed.filter((r): r is InstanceRecord => r !== undefined)
@@ -216,6 +228,7 @@ export class LocalProvider implements Provider {
       TIDE_MEMORY_MIB: String(size.memoryMiB),
       TIDE_GROUP: group.group,
       TIDE_INSTANCE_ID: id,
+      TIDE_STATE_DIR: resolve(this.#stateDir),
     }
     let child: ChildProcess
     try {
@@ -241,9 +254,34 @@ export class LocalProvider implements Provider {
     // A process that exited at once may already be reaped: then no start time can match,
     // and list() reports the instance 'failed', which is what it is.
     const startTime = readProcStat(pid, this.#procRoot)?.startTime ?? ''
+    crashPoint('scale-out:spawned')
     const entry: LocalInstanceEntry = { id, group: group.group, pid, startTime, port, size, launchedAtMs: this.#clock.now(), logPath }
     this.#registry.put(entry)
     return entry
+  }
+
+  /**
+   * Records the group's instances that run but are not in the registry: spawned by a tide that
+   * was killed between spawn and record (module comment). Each becomes an entry as launch would
+   * have written it (its port, size and log from its environment and id), so that the controller
+   * counts it, and it is served, drained and terminated like any other; nothing is left orphaned.
+   */
+  #recordUnrecorded(group: GroupSpec): void {
+    const known = new Set(this.#registry.list(group.group).map((e) => e.id))
+    for (const p of processesWithEnv({ TIDE_STATE_DIR: resolve(this.#stateDir), TIDE_GROUP: group.group }, this.#procRoot)) {
+      const id = p.env.TIDE_INSTANCE_ID
+      const port = Number(p.env.PORT)
+      const cpu = Number(p.env.TIDE_CPU)
+      const memoryMiB = Number(p.env.TIDE_MEMORY_MIB)
+      if (id === undefined || known.has(id) || !Number.isInteger(port) || !(cpu > 0) || !(memoryMiB > 0)) continue
+      const stat = readProcStat(p.pid, this.#procRoot)
+      // Only what launch spawned (it leads its own process group), not a child it started.
+      if (stat === undefined || stat.pgrp !== p.pid) continue
+      const size = [group.size, ...group.sizes].find((s) => s.cpu === cpu && s.memoryMiB === memoryMiB) ?? { cpu, memoryMiB }
+      const logPath = join(this.#stateDir, 'logs', group.group, `${id}.log`)
+      this.#registry.put({ id, group: group.group, pid: p.pid, startTime: stat.startTime, port, size, launchedAtMs: this.#clock.now(), logPath })
+      known.add(id)
+    }
   }
 
   async #observe(group: GroupSpec, entry: LocalInstanceEntry): Promise<InstanceRecord | undefined> {

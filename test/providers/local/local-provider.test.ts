@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url'
 import { isProviderError } from '../../../src/providers/errors.ts'
 import { FileInstanceRegistry } from '../../../src/providers/local/file-registry.ts'
 import { LocalProvider, launchErrorOf } from '../../../src/providers/local/local-provider.ts'
-import { readProcStat } from '../../../src/core/proc-stat.ts'
+import { isExitedState, readProcStat } from '../../../src/core/proc-stat.ts'
 import { ProcessSampler } from '../../../src/metrics/process-sampler.ts'
 import { trackedProcessOf } from '../../../src/metrics/process-stats.ts'
 import type { InstanceRecord } from '../../../src/providers/provider.ts'
@@ -223,7 +223,9 @@ describe('local provider with the process sampler', () => {
       const s = sampler.latest(running.id)!
       assert.ok((s.cpuRatio ?? 0) > 0, `cpuRatio ${String(s.cpuRatio)}`)
       assert.ok(s.memoryMiB > 10, `memory ${s.memoryMiB} MiB`)
-      assert.equal(s.processes, 1, 'work threads are threads of the one process')
+      // The work threads are threads of the one process, not processes of their own; tsx may
+      // still run its esbuild service as a child of the instance at the moment of the sample.
+      assert.ok(s.processes === 1 || s.processes === 2, `processes ${String(s.processes)}: work threads are threads of the one process`)
     } finally {
       for (const x of await p.list(shopGroup)) await p.terminate(shopGroup, x.id)
       await env.cleanup()
@@ -251,6 +253,42 @@ describe('local provider across a tide crash', () => {
       assert.equal(res.status, 200, 'the orphaned instance still serves')
       await restarted.terminate(env.group, id)
       assert.deepEqual(await restarted.list(env.group), [])
+    } finally {
+      fakeTide.kill('SIGKILL')
+      for (const r of await env.newProvider().list(env.group)) await env.newProvider().terminate(env.group, r.id)
+      await env.cleanup()
+    }
+  })
+
+  test('an instance spawned by a tide killed before it recorded it is found and recorded by the next one, then terminates like any other', async () => {
+    const env = localEnv(groupOf('crash', [...tsxNode, tinyServer]))
+    // TIDE_CRASH_AT kills the fake tide between spawning the instance and recording it.
+    const fakeTide = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../fixtures/tide-that-dies.ts', import.meta.url)), env.registry.path, env.dir], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, TIDE_CRASH_AT: 'scale-out:spawned' },
+    })
+    let stderr = ''
+    fakeTide.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    try {
+      const [, signal] = (await once(fakeTide, 'exit')) as [number | null, NodeJS.Signals | null]
+      assert.equal(signal, 'SIGKILL', `the fake tide died at the crash point: ${stderr}`)
+      assert.match(stderr, /scale-out:spawned/)
+      assert.deepEqual(new FileInstanceRegistry(env.registry.path).list('crash'), [], 'killed before recording the instance')
+      const restarted = new LocalProvider({ registry: env.registry, stateDir: env.dir })
+      const [found, ...more] = await restarted.list(env.group)
+      assert.ok(found, 'the unrecorded instance is found')
+      assert.deepEqual(more, [])
+      assert.match(found.id, /^crash-[0-9a-f]{8}$/)
+      const running = await untilStatus(restarted, env.group, found.id, 'running')
+      const res = await fetch(`http://127.0.0.1:${running.address!.port}/healthz`)
+      assert.equal(res.status, 200, 'the instance serves')
+      assert.deepEqual(new FileInstanceRegistry(env.registry.path).list('crash').map((e) => e.id), [found.id], 'now recorded, for every later tide')
+      const pid = Number(running.meta?.pid)
+      await restarted.terminate(env.group, found.id)
+      assert.deepEqual(await restarted.list(env.group), [])
+      const after = readProcStat(pid)
+      assert.ok(after === undefined || isExitedState(after.state), `the process is gone (${after?.state ?? 'no /proc entry'})`)
     } finally {
       fakeTide.kill('SIGKILL')
       for (const r of await env.newProvider().list(env.group)) await env.newProvider().terminate(env.group, r.id)

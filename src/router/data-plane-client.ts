@@ -12,14 +12,21 @@
  * minimal environment without tide's secrets). If the control connection drops while tide runs
  * (the data plane died), it is found or started again within a second and the primary re-sends
  * its table.
+ *
+ * A data plane killed on its own (SIGKILL, an OOM kill) leaves its children running: HAProxy keeps
+ * the port and serves the table it had, for good. So a data plane and every process it starts
+ * carry TIDE_DATA_PLANE_OF (the state directory and group) in their environment, and before a
+ * new one starts where none lives, whatever still carries the group's mark is stopped (SIGKILL).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs'
 import net from 'node:net'
+import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { HealthSpec, RoutingSpec } from '../spec/schema.ts'
 import { coreCount, type CoreSetEvents, type Cores } from './core-set.ts'
-import { readProcStat } from '../core/proc-stat.ts'
+import { processesWithEnv } from '../core/proc-environ.ts'
+import { isExitedState, readProcStat } from '../core/proc-stat.ts'
 import { configHash, dataPlaneDir, isAlive, listRecords, logPath, readRecord, removeRecord, socketPath, writeRecord, type DataPlaneRecord } from './data-plane-record.ts'
 import type { FromDataPlane, ToDataPlane } from './data-plane.ts'
 import { RouterError, listenError } from './errors.ts'
@@ -34,6 +41,10 @@ const START_TIMEOUT_MS = 40_000
 const HELLO_TIMEOUT_MS = 5_000
 /** How long after the control connection dropped tide looks for (or starts) the data plane again. */
 const RECOVER_DELAY_MS = 1_000
+/** The variable that marks a data plane and every process it starts with its state directory and group (ownerMark). */
+const OWNER_ENV = 'TIDE_DATA_PLANE_OF'
+/** How long stopped leftovers may take to be gone (and their port free). */
+const LEFTOVER_WAIT_MS = 5_000
 /** Variables of tide's environment a data plane inherits: enough to run node and haproxy, none of tide's secrets. */
 const KEPT_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR'] as const
 
@@ -52,6 +63,8 @@ export interface DataPlaneAttachment {
   readonly reason?: string
   /** Adopted: from reading its record to its hello on the control socket, ms. */
   readonly attachMs?: number
+  /** Started: processes a dead data plane of the group had left running (its HAProxy, say), stopped first. */
+  readonly leftovers?: number
 }
 
 /** What DataPlaneCores needs: the group, the state directory, and what its data plane is built from. */
@@ -120,8 +133,9 @@ export class DataPlaneCores implements Cores {
       removeRecord(this.#opts.stateDir, this.#opts.group, stale.pid)
       rmSync(stale.socket, { force: true })
     }
+    const leftovers = await stopLeftovers(this.#opts.stateDir, this.#opts.group)
     const port = await this.#spawnAndAttach()
-    this.#attachment = { kind: 'started', pid: this.#conn?.hello.pid ?? 0, startedAtMs: this.#conn?.hello.startedAtMs ?? 0 }
+    this.#attachment = { kind: 'started', pid: this.#conn?.hello.pid ?? 0, startedAtMs: this.#conn?.hello.startedAtMs ?? 0, ...(leftovers > 0 ? { leftovers } : {}) }
     return port
   }
 
@@ -221,7 +235,7 @@ export class DataPlaneCores implements Cores {
     const socket = socketPath(stateDir, group)
     const log = logPath(stateDir, group)
     const logStart = existsSync(log) ? statSync(log).size : 0
-    const { child, status } = spawnDataPlane(log, stateDir, { group, stateDir, socket, routing, health, configHash: this.#hash })
+    const { child, status } = spawnDataPlane(log, stateDir, ownerMark(stateDir, group), { group, stateDir, socket, routing, health, configHash: this.#hash })
     const pid = child.pid ?? 0
     // Recorded at once, port 0 (starting): a tide killed before the data plane listens leaves a
     // record the next tide waits on, rather than a data plane nobody knows of.
@@ -298,6 +312,7 @@ export class DataPlaneCores implements Cores {
       if (conn !== undefined && conn.hello.configHash === this.#hash) this.#attach(conn)
       else {
         conn?.socket.destroy()
+        if (record === undefined || !isAlive(record)) await stopLeftovers(this.#opts.stateDir, this.#opts.group)
         await this.#spawnAndAttach(this.#port)
       }
       // A stop() while this ran wins: the data plane found or started here stops too (a release() leaves it serving).
@@ -338,15 +353,16 @@ export async function stopDataPlanesExcept(stateDir: string, keep: ReadonlySet<s
 
 /**
  * Spawns data-plane-main detached (own session and process group), stdout and stderr appended to
- * `log`, cwd the state directory, with only KEPT_ENV of tide's environment and its settings in
- * TIDE_DATA_PLANE; unref'd, so tide's exit does not wait for it. `status.exited` turns true when it exits.
+ * `log`, cwd the state directory, with only KEPT_ENV of tide's environment, its settings in
+ * TIDE_DATA_PLANE and its group's mark in TIDE_DATA_PLANE_OF (inherited by what it starts); unref'd, so tide's exit does not wait for it. `status.exited` turns true when it exits.
  */
-function spawnDataPlane(log: string, cwd: string, settings: Record<string, unknown>): { child: ChildProcess; status: { exited: boolean } } {
+function spawnDataPlane(log: string, cwd: string, owner: string, settings: Record<string, unknown>): { child: ChildProcess; status: { exited: boolean } } {
   const entry = fileURLToPath(new URL(COMPILED ? './data-plane-main.js' : './data-plane-main.ts', import.meta.url))
   const execArgv = COMPILED ? [] : ['--import', import.meta.resolve('tsx')]
   const env: NodeJS.ProcessEnv = {}
   for (const k of KEPT_ENV) if (process.env[k] !== undefined) env[k] = process.env[k]
   env.TIDE_DATA_PLANE = JSON.stringify(settings)
+  env[OWNER_ENV] = owner
   const fd = openSync(log, 'a', 0o600)
   let child: ChildProcess
   try {
@@ -467,4 +483,32 @@ function startFailure(log: string, from: number, routing: RoutingSpec): RouterEr
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/** The value of TIDE_DATA_PLANE_OF for a group's data plane: its absolute state directory and group, as JSON. */
+function ownerMark(stateDir: string, group: string): string {
+  return JSON.stringify([resolve(stateDir), group])
+}
+
+/**
+ * SIGKILLs every process still marked as the group's data plane or its child (the file comment):
+ * called only where no data plane of the group lives, so all of them are leftovers of a dead one.
+ * Waits (up to LEFTOVER_WAIT_MS) until they are gone, so their port is free; returns how many.
+ */
+async function stopLeftovers(stateDir: string, group: string): Promise<number> {
+  const found = processesWithEnv({ [OWNER_ENV]: ownerMark(stateDir, group) })
+  for (const p of found) {
+    try {
+      process.kill(p.pid, 'SIGKILL')
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const deadline = Date.now() + LEFTOVER_WAIT_MS
+  const running = (pid: number): boolean => {
+    const st = readProcStat(pid)
+    return st !== undefined && !isExitedState(st.state)
+  }
+  while (found.some((p) => running(p.pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+  return found.length
 }

@@ -6,14 +6,16 @@
  * starts is stopped in `after`, by the router or, failing that, by SIGKILL of its process group.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
-import { readProcStat } from '../../src/core/proc-stat.ts'
+import { findFreePort } from '../../src/core/free-port.ts'
+import { isExitedState, readProcStat } from '../../src/core/proc-stat.ts'
 import { isAlive, listRecords, logPath, readRecord } from '../../src/router/data-plane-record.ts'
 import { stopDataPlanesExcept } from '../../src/router/data-plane-client.ts'
 import { Router } from '../../src/router/router.ts'
+import { dataPlaneMessage } from '../../src/runtime/backends/local.ts'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { missingBinary } from '../support/system-binaries.ts'
@@ -29,6 +31,29 @@ after(async () => {
     rmSync(d, { recursive: true, force: true })
   }
 })
+
+/** Live (non-zombie) processes of process group `pgid`. */
+function pidsInGroup(pgid: number): number[] {
+  const out: number[] = []
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue
+    const st = readProcStat(Number(e))
+    if (st !== undefined && st.pgrp === pgid && !isExitedState(st.state)) out.push(Number(e))
+  }
+  return out
+}
+
+/** Whether `pid` runs (and is no zombie). */
+function runs(pid: number): boolean {
+  const st = readProcStat(pid)
+  return st !== undefined && !isExitedState(st.state)
+}
+
+/** Polls `check` every 50 ms until it holds or `timeoutMs` passes (then the caller's assertion says what). */
+async function until(check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!check() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+}
 
 function stateDir(): string {
   const d = mkdtempSync(join(tmpdir(), 'tide-dp-test-'))
@@ -178,6 +203,39 @@ for (const proxy of ['tide', 'haproxy'] as const) {
     assert.equal(dp.pid, primary.dataPlanePid)
     assert.deepEqual(errors, [])
     assert.ok(statuses.length > 10 && statuses.every((st) => st === 200), `statuses: ${JSON.stringify(statuses.filter((st) => st !== 200))}`)
+  })
+}
+
+for (const proxy of ['haproxy', 'tide'] as const) {
+  test(`a data plane SIGKILLed while no tide is attached leaves nothing behind (${proxy}): the next tide's data plane takes the port, the old one's children are gone`, { timeout: 90_000, skip: proxy === 'haproxy' ? missingBinary('haproxy') : false }, async () => {
+    const state = stateDir()
+    const [a] = await backends('a')
+    const listen = await findFreePort('127.0.0.1', new Set())
+    const first = router(state, `o-${proxy}`, routingSpec({ proxy, listen, workers: 2 }))
+    await first.start()
+    first.setInstances(instances([a!]))
+    await waitFor(first, () => first.health().get('a') === 'healthy')
+    await first.release() // tide goes away; the data plane serves on
+    const dead = readRecord(state, `o-${proxy}`)
+    assert.ok(dead)
+    // Its children (haproxy, or the proxy's cluster workers) lead no group of their own: they are in the data plane's.
+    const children = pidsInGroup(dead.pid).filter((pid) => pid !== dead.pid)
+    assert.ok(children.length > 0, 'the data plane runs its proxy in child processes')
+    process.kill(dead.pid, 'SIGKILL') // the data plane alone, as an OOM kill would
+    await until(() => !isAlive(dead), 10_000)
+    const second = router(state, `o-${proxy}`, routingSpec({ proxy, listen, workers: 2 }))
+    const { port } = await second.start()
+    second.setInstances(instances([a!]))
+    await waitFor(second, () => second.health().get('a') === 'healthy')
+    assert.equal(port, listen)
+    let status = 0
+    await until(() => {
+      void request(port, { path: '/x' }).then((r) => (status = r.status), () => undefined)
+      return status === 200
+    }, 30_000)
+    assert.equal(status, 200, 'the new data plane serves on the port')
+    assert.match(second.dataPlane()?.kind === 'started' ? dataPlaneMessage(second.dataPlane()!, `127.0.0.1:${String(port)}`, Date.now()) : '', /process\(es\) a dead data plane had left running stopped first/)
+    assert.deepEqual(children.filter(runs), [], 'the dead data plane\'s children were stopped, not left serving an old table on the port')
   })
 }
 

@@ -80,7 +80,7 @@ export function localBackends(ctx: BackendContext): BackendKind {
 export function dataPlaneMessage(dp: DataPlaneAttachment, address: string, nowMs: number): string {
   switch (dp.kind) {
     case 'started':
-      return `data plane started: pid ${dp.pid} serves ${address} and outlives tide`
+      return `data plane started: pid ${dp.pid} serves ${address} and outlives tide${dp.leftovers === undefined ? '' : ` (${dp.leftovers} process(es) a dead data plane had left running stopped first)`}`
     case 'adopted': {
       const alone = dp.unattendedSinceMs === undefined ? '' : `, ${((nowMs - dp.unattendedSinceMs) / 1000).toFixed(1)} s without a tide`
       const took = dp.attachMs === undefined ? '' : ` in ${dp.attachMs} ms`

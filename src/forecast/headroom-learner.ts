@@ -516,8 +516,9 @@ export class HeadroomLearner {
   }
 
   /**
-   * Moves the budget factor toward the one whose quantile gives h*, the headroom that would have
-   * left SPEND_TARGET of the budget short of the capacity really in service (module comment).
+   * Sets the budget factor (at most MAX_STEP from the last) where SPEND_TARGET of the budget's
+   * share of seconds would have been short of the capacity really in service, less while the
+   * last day's budget is overspent (module comment, "Spending the budget").
    */
   #steer(nowMs: number): void {
     const c = this.#candidates[this.#inUse]

@@ -234,6 +234,7 @@ test('every crash point is a scenario here', () => {
 
 /** The bugs these crash points showed, fixed with them (issue 13's closing note reads them from the tally). */
 const FOUND_BY_POINT: Partial<Record<CrashPointName, readonly string[]>> = {
+  'scale-out:spawned': ["a tide killed between spawning a local instance and recording it left the process running unrecorded, and the restart launched another: a restarted provider now finds it by its environment (TIDE_STATE_DIR) and records it"],
   'scale-out:launched': ["a tide killed between provider.launch and the tick's save restarted from the count before the decision: the group state is now written ahead, with a launch operation the restart resolves"],
   'scale-in:backup-running': ["a tide killed during a drain re-ran the instance's backup on restart while the first run went on as an orphan: runs are recorded, run under a wrapper with a status file, and adopted"],
   'scale-in:terminated': ["a terminate completed on restart left its instance in that tick's observation, so the same tick scaled in a second instance (found by the controller test written with it)"],

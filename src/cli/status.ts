@@ -10,7 +10,6 @@ import { resolve } from 'node:path'
 import type { GroupStatus } from '../controller/group-status.ts'
 import { sizeText } from '../core/size.ts'
 import { durationText } from '../engine/risk.ts'
-import { isAlive, listRecords } from '../router/data-plane-record.ts'
 import type { InstancePhase } from '../engine/types.ts'
 import { StoreError } from '../store/errors.ts'
 import { EXIT_UNREACHABLE, apiClientFlags, apiRequest, apiTokenOf, apiUrlOf, seg } from './api-client.ts'
@@ -90,19 +89,6 @@ async function fromApi(args: ParsedArgs, io: CommandIo): Promise<number> {
 }
 
 /**
- * One line per data-plane process recorded in the state directory (routing.dataPlane: process,
- * docs/ha.md), so that one serving with no tide attached is seen: alive or gone, pid, address.
- */
-export function dataPlaneLines(stateDir: string): string[] {
-  const records = listRecords(stateDir)
-  if (records.length === 0) return []
-  return [
-    `data planes in ${stateDir}:`,
-    ...records.map((r) => `  ${r.group}: pid ${r.pid} ${isAlive(r) ? 'alive' : 'gone (a stale record)'}, ${r.proxy === 'haproxy' ? 'HAProxy' : "tide's proxy"} on ${r.host}:${r.port}${r.startedAtMs > 0 ? ` since ${new Date(r.startedAtMs).toISOString()}` : ' (starting)'}; a running tide attaches to it, else it serves on its own (log: dataplane/${r.group}.log)`),
-  ]
-}
-
-/**
  * Who leads, as the tide that answered says (GET /status, docs/ha.md): '' for a tide without an
  * election (or one too old to say); else `; standby, the leader is X (epoch N)` or `; leader (epoch N)`.
  */
@@ -135,6 +121,8 @@ async function fromStore(args: ParsedArgs, io: CommandIo): Promise<number> {
       throw new StoreError('TIDE_ERR_STORE_IO', store.location, `no status of group '${wanted}' in ${store.location} (groups with one: ${all.map((s) => s.group).join(', ') || 'none'})`)
     }
     print(io, args, `from the store ${store.location}, as of each group's last tick`, statuses, `no group status in ${store.location} yet`)
+    // Imported here: the data-plane record's schema pulls in zod, which `tide status --help` and --api do not need.
+    const { dataPlaneLines } = await import('./data-plane-lines.ts')
     const planes = dataPlaneLines(resolve(args.string('state-dir') ?? '.tide'))
     if (planes.length > 0) (args.boolean('json') ? io.stderr : io.stdout).write(`${planes.join('\n')}\n`)
     return 0

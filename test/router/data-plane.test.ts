@@ -234,7 +234,11 @@ for (const proxy of ['haproxy', 'tide'] as const) {
       return status === 200
     }, 30_000)
     assert.equal(status, 200, 'the new data plane serves on the port')
-    assert.match(second.dataPlane()?.kind === 'started' ? dataPlaneMessage(second.dataPlane()!, `127.0.0.1:${String(port)}`, Date.now()) : '', /process\(es\) a dead data plane had left running stopped first/)
+    // HAProxy stays until stopped; the proxy's cluster workers exit on their own within seconds, so
+    // for them there may be none left to stop by now.
+    const said = second.dataPlane()?.kind === 'started' ? dataPlaneMessage(second.dataPlane()!, `127.0.0.1:${String(port)}`, Date.now()) : ''
+    if (proxy === 'haproxy') assert.match(said, /process\(es\) a dead data plane had left running stopped first/)
+    else assert.match(said, /^data plane started: /)
     assert.deepEqual(children.filter(runs), [], 'the dead data plane\'s children were stopped, not left serving an old table on the port')
   })
 }

@@ -150,6 +150,19 @@ function settled(dir: string, count: number, cpu: number, sinceMs = 0): string |
   return undefined
 }
 
+/** After a scenario: stops its tide (if still up), SIGKILLs any instance of `script` left running, removes `dir`. */
+async function cleanUp(up: UpRun | undefined, script: string, dir: string): Promise<void> {
+  if (up !== undefined) await up.stop(10_000)
+  for (const pid of processesOf(script)) {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {
+      // gone
+    }
+  }
+  rmSync(dir, { recursive: true, force: true })
+}
+
 async function runScenario(s: Scenario): Promise<{ found: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'tide-crash-'))
   const script = join(dir, 'instance.mjs')
@@ -216,15 +229,7 @@ async function runScenario(s: Scenario): Promise<{ found: string[] }> {
     }, 20_000)
     return { found }
   } finally {
-    if (up !== undefined) await up.stop(10_000)
-    for (const pid of processesOf(script)) {
-      try {
-        process.kill(pid, 'SIGKILL')
-      } catch {
-        // gone
-      }
-    }
-    rmSync(dir, { recursive: true, force: true })
+    await cleanUp(up, script, dir)
   }
 }
 
@@ -278,14 +283,6 @@ test('what tide learned survives a restart of tide up: usage histograms and star
     await second.stop(60_000)
     up = undefined
   } finally {
-    if (up !== undefined) await up.stop(10_000)
-    for (const pid of processesOf(script)) {
-      try {
-        process.kill(pid, 'SIGKILL')
-      } catch {
-        // gone
-      }
-    }
-    rmSync(dir, { recursive: true, force: true })
+    await cleanUp(up, script, dir)
   }
 })

@@ -4,7 +4,8 @@
  * The local provider uses it to find, after a crash, an instance it spawned but had not yet
  * recorded (src/providers/local/local-provider.ts).
  */
-import { readdirSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
+import { listPids } from './proc-stat.ts'
 
 /** A process whose environment matched, with that environment. */
 export interface ProcessWithEnv {
@@ -33,23 +34,16 @@ export function processesWithEnv(match: Readonly<Record<string, string>>, procRo
   const [first] = wanted
   const needle = first === undefined ? '' : `${first[0]}=${first[1]}\0`
   const out: ProcessWithEnv[] = []
-  let entries: string[]
-  try {
-    entries = readdirSync(procRoot)
-  } catch {
-    return out
-  }
-  for (const name of entries) {
-    if (!/^\d+$/.test(name)) continue
+  for (const pid of listPids(procRoot)) {
     let text: string
     try {
-      text = readFileSync(`${procRoot}/${name}/environ`, 'latin1')
+      text = readFileSync(`${procRoot}/${String(pid)}/environ`, 'latin1')
     } catch {
       continue
     }
     if (!`${text}\0`.includes(needle)) continue
     const env = parseEnviron(text)
-    if (wanted.every(([k, v]) => env[k] === v)) out.push({ pid: Number(name), env })
+    if (wanted.every(([k, v]) => env[k] === v)) out.push({ pid, env })
   }
   return out
 }

@@ -177,6 +177,12 @@ export function isSameLiveProcess(pid: number, startTime: string, procRoot = '/p
   return stat !== undefined && stat.startTime === startTime && !isExitedState(stat.state)
 }
 
+/** Whether a process with this pid runs and is no zombie (any start time: for a pid just signalled, not one recorded earlier). */
+export function isRunning(pid: number, procRoot = '/proc'): boolean {
+  const stat = readProcStat(pid, procRoot)
+  return stat !== undefined && !isExitedState(stat.state)
+}
+
 /** The pids of every process in `procRoot` (the numeric directory names). */
 export function listPids(procRoot = '/proc'): number[] {
   let names: string[]

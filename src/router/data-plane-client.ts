@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url'
 import type { HealthSpec, RoutingSpec } from '../spec/schema.ts'
 import { coreCount, type CoreSetEvents, type Cores } from './core-set.ts'
 import { processesWithEnv } from '../core/proc-environ.ts'
-import { isExitedState, readProcStat } from '../core/proc-stat.ts'
+import { isRunning, readProcStat } from '../core/proc-stat.ts'
 import { configHash, dataPlaneDir, isAlive, listRecords, logPath, readRecord, removeRecord, socketPath, writeRecord, type DataPlaneRecord } from './data-plane-record.ts'
 import type { FromDataPlane, ToDataPlane } from './data-plane.ts'
 import { RouterError, listenError } from './errors.ts'
@@ -505,10 +505,6 @@ async function stopLeftovers(stateDir: string, group: string): Promise<number> {
     }
   }
   const deadline = Date.now() + LEFTOVER_WAIT_MS
-  const running = (pid: number): boolean => {
-    const st = readProcStat(pid)
-    return st !== undefined && !isExitedState(st.state)
-  }
-  while (found.some((p) => running(p.pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+  while (found.some((p) => isRunning(p.pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
   return found.length
 }

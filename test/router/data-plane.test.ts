@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
 import { findFreePort } from '../../src/core/free-port.ts'
-import { isExitedState, readProcStat } from '../../src/core/proc-stat.ts'
+import { isExitedState, isRunning, readProcStat } from '../../src/core/proc-stat.ts'
 import { isAlive, listRecords, logPath, readRecord } from '../../src/router/data-plane-record.ts'
 import { stopDataPlanesExcept } from '../../src/router/data-plane-client.ts'
 import { Router } from '../../src/router/router.ts'
@@ -41,12 +41,6 @@ function pidsInGroup(pgid: number): number[] {
     if (st !== undefined && st.pgrp === pgid && !isExitedState(st.state)) out.push(Number(e))
   }
   return out
-}
-
-/** Whether `pid` runs (and is no zombie). */
-function runs(pid: number): boolean {
-  const st = readProcStat(pid)
-  return st !== undefined && !isExitedState(st.state)
 }
 
 /** Polls `check` every 50 ms until it holds or `timeoutMs` passes (then the caller's assertion says what). */
@@ -239,7 +233,7 @@ for (const proxy of ['haproxy', 'tide'] as const) {
     const said = second.dataPlane()?.kind === 'started' ? dataPlaneMessage(second.dataPlane()!, `127.0.0.1:${String(port)}`, Date.now()) : ''
     if (proxy === 'haproxy') assert.match(said, /process\(es\) a dead data plane had left running stopped first/)
     else assert.match(said, /^data plane started: /)
-    assert.deepEqual(children.filter(runs), [], 'the dead data plane\'s children were stopped, not left serving an old table on the port')
+    assert.deepEqual(children.filter((pid) => isRunning(pid)), [], 'the dead data plane\'s children were stopped, not left serving an old table on the port')
   })
 }
 
